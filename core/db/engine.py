@@ -1,0 +1,118 @@
+"""Engines for both profiles and the process-wide current database.
+
+SQLite (embedded): WAL journal, a busy timeout, ``BEGIN IMMEDIATE`` for writes so two writers
+queue instead of failing on lock upgrade. PostgreSQL (production): an asyncpg pool connecting as
+the application role, which owns nothing and cannot bypass row-level security.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
+from piccolo.table import Table
+
+from core.errors import ConfigurationError
+from core.settings import DatabaseURL
+
+PICCOLO_CONF_MODULE = "core.db.piccolo_conf"
+
+
+class Database:
+    """One database: its engine, how to open transactions on it and how to check it."""
+
+    def __init__(self, url: DatabaseURL, *, pool_size: int = 10, busy_timeout_ms: int = 5000) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.engine: Engine
+        if url.is_sqlite:
+            assert url.sqlite_path is not None
+            url.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = SQLiteEngine(path=str(url.sqlite_path), timeout=busy_timeout_ms / 1000)
+        else:
+            # No extensions: the app role may not create them, and UUIDs are made in Python.
+            self.engine = PostgresEngine(config={"dsn": url.raw}, extensions=())
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.is_sqlite
+
+    @property
+    def is_postgres(self) -> bool:
+        return not self.url.is_sqlite
+
+    async def start(self) -> None:
+        if self.is_sqlite:
+            await self.engine.run_ddl("PRAGMA journal_mode=WAL")
+        else:
+            await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size)
+
+    async def close(self) -> None:
+        if self.is_postgres:
+            await self.engine.close_connection_pool()
+
+    def transaction(self, *, write: bool = True) -> Any:
+        if isinstance(self.engine, SQLiteEngine):
+            kind = TransactionType.immediate if write else TransactionType.deferred
+            return self.engine.transaction(transaction_type=kind, allow_nested=False)
+        return self.engine.transaction(allow_nested=False)
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Run one SQL statement with ``{}`` placeholders (inside the current transaction, if any)."""
+        return await self.engine.run_querystring(QueryString(sql, *args))
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1 AS ok")
+
+    async def assert_safe_app_role(self) -> None:
+        """Refuse to serve over a PostgreSQL role that could read past row-level security."""
+        if not self.is_postgres:
+            return
+        rows = await self.fetch(
+            "SELECT current_user AS name, r.rolsuper AS superuser, r.rolbypassrls AS bypass,"
+            " (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid"
+            "   AND c.relnamespace = 'public'::regnamespace) AS owned"
+            " FROM pg_roles r WHERE r.rolname = current_user"
+        )
+        role = rows[0]
+        if role["superuser"] or role["bypass"] or role["owned"]:
+            raise ConfigurationError(
+                f"KEHU_DATABASE_URL: connects as {role['name']!r}, which is a superuser, bypasses RLS "
+                "or owns tables; connect as the application role and give the owner's address in "
+                "KEHU_MIGRATE_DATABASE_URL"
+            )
+
+
+_current: Database | None = None
+
+
+def all_tables() -> list[type[Table]]:
+    from core.db.piccolo_conf import APP_REGISTRY
+
+    tables: list[type[Table]] = [Migration]
+    for app_config in APP_REGISTRY.app_configs.values():
+        tables.extend(app_config.table_classes)
+    return tables
+
+
+def use_database(database: Database) -> None:
+    """Make ``database`` the one every table and Piccolo's migration runner use."""
+    global _current
+    import core.db.piccolo_conf as conf
+
+    os.environ["PICCOLO_CONF"] = PICCOLO_CONF_MODULE
+    conf.DB = database.engine
+    for table in all_tables():
+        table._meta.db = database.engine
+    _current = database
+
+
+def current_database() -> Database:
+    if _current is None:
+        raise RuntimeError("no database in use; call core.db.use_database() at start")
+    return _current

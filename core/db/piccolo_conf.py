@@ -1,0 +1,7 @@
+"""Piccolo's configuration module (``PICCOLO_CONF``); ``DB`` is bound at start by ``use_database``."""
+
+from piccolo.conf.apps import AppRegistry
+
+DB = None  # set by core.db.engine.use_database
+
+APP_REGISTRY = AppRegistry(apps=["core.db.piccolo_app"])

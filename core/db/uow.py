@@ -1,0 +1,86 @@
+"""The unit of work: one transaction per service call, scoped to one tenant.
+
+Wall 1 of tenancy: every query on a tenant-owned table made through the unit of work carries
+``tenant_id = <the context's tenant>``. Wall 2 (PostgreSQL): the first statement of the
+transaction sets ``app.tenant_id`` for row-level security, so even a query that escaped wall 1
+sees only this tenant's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from piccolo.query import Count, Delete, Exists, Objects, Select, Update
+from piccolo.table import Table
+
+from core.context import Context
+from core.db.engine import Database, current_database
+from core.db.tables import is_tenant_owned
+from core.errors import KehuError, TenantRequired
+
+T = TypeVar("T", bound=Table)
+
+
+class UnitOfWork:
+    """Tenant-filtered access to tables inside one open transaction."""
+
+    def __init__(self, ctx: Context, database: Database) -> None:
+        self.ctx = ctx
+        self.database = database
+
+    def _scoped(self, query: Any, table: type[Table]) -> Any:
+        if not is_tenant_owned(table):
+            return query
+        if self.ctx.tenant_id is None:
+            raise TenantRequired()
+        return query.where(table.tenant_id == self.ctx.tenant_id)  # type: ignore[attr-defined]
+
+    def select(self, table: type[Table], *columns: Any) -> Select:
+        return self._scoped(table.select(*columns), table)
+
+    def objects(self, table: type[T]) -> Objects:
+        return self._scoped(table.objects(), table)
+
+    def count(self, table: type[Table]) -> Count:
+        return self._scoped(table.count(), table)
+
+    def exists(self, table: type[Table]) -> Exists:
+        return self._scoped(table.exists(), table)
+
+    def update(self, table: type[Table], values: dict[Any, Any]) -> Update:
+        return self._scoped(table.update(values), table)
+
+    def delete(self, table: type[Table]) -> Delete:
+        return self._scoped(table.delete(), table)
+
+    async def insert(self, *rows: Table) -> None:
+        """Insert rows, stamping tenant-owned ones with this tenant and refusing any other."""
+        if not rows:
+            return
+        table = type(rows[0])
+        if is_tenant_owned(table):
+            if self.ctx.tenant_id is None:
+                raise TenantRequired()
+            for row in rows:
+                if row.tenant_id is None:  # type: ignore[attr-defined]
+                    row.tenant_id = self.ctx.tenant_id  # type: ignore[attr-defined]
+                elif row.tenant_id != self.ctx.tenant_id:  # type: ignore[attr-defined]
+                    raise KehuError("TENANT_MISMATCH", "row belongs to another tenant", "记录属于其他租户")
+        await table.insert(*rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Raw SQL for what the query builder cannot say; callers filter on tenant_id themselves."""
+        return await self.database.fetch(sql, *args)
+
+
+@asynccontextmanager
+async def unit_of_work(ctx: Context, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
+    """Open one transaction for ``ctx``'s tenant; commit on success, roll back on any error."""
+    database = current_database()
+    async with database.transaction(write=write):
+        if database.is_postgres:
+            tenant = str(ctx.tenant_id) if ctx.tenant_id else ""
+            await database.fetch("SELECT set_config('app.tenant_id', {}, true)", tenant)
+        yield UnitOfWork(ctx, database)

@@ -1,0 +1,1 @@
+"""Background work: the broker and (with the outbox) durable jobs."""

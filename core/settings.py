@@ -1,0 +1,229 @@
+"""Settings from the environment (``KEHU_*``), validated once at start.
+
+Every bad value stops the process with one line naming the variable and what is wrong with it.
+The defaults run the embedded profile: SQLite under ``./var/`` and in-process jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.errors import ConfigurationError
+
+ENV_PREFIX = "KEHU_"
+MIN_SIGNING_KEY_LENGTH = 32
+
+
+class Profile(StrEnum):
+    EMBEDDED = "embedded"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    kid: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseURL:
+    """A parsed database address: ``sqlite:///relative/path``, ``sqlite:////abs/path`` or
+    ``postgresql://user[:password]@host[:port]/dbname``."""
+
+    raw: str
+    kind: Literal["sqlite", "postgresql"]
+    sqlite_path: Path | None = None
+
+    @classmethod
+    def parse(cls, raw: str) -> DatabaseURL:
+        try:
+            parts = urlsplit(raw)
+        except ValueError as exc:
+            raise ValueError(f"unparseable URL {raw!r}: {exc}") from None
+        scheme = parts.scheme.lower()
+        if scheme == "sqlite":
+            path = raw.split("://", 1)[1]
+            path = path[1:] if path.startswith("/") else path  # sqlite:///x -> x, sqlite:////x -> /x
+            if not path:
+                raise ValueError(f"unparseable URL {raw!r}: no database file path")
+            return cls(raw=raw, kind="sqlite", sqlite_path=Path(path))
+        if scheme in ("postgresql", "postgres"):
+            try:
+                _ = parts.port  # raises on a non-numeric port
+            except ValueError:
+                raise ValueError(f"unparseable URL {raw!r}: bad port") from None
+            if not parts.hostname or not parts.path.strip("/"):
+                raise ValueError(f"unparseable URL {raw!r}: expected postgresql://user@host:port/dbname")
+            return cls(raw=raw, kind="postgresql")
+        raise ValueError(
+            f"unparseable URL {raw!r}: expected sqlite:///path or postgresql://user@host:port/dbname"
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.kind == "sqlite"
+
+    @property
+    def redacted(self) -> str:
+        parts = urlsplit(self.raw)
+        if parts.password:
+            return self.raw.replace(f":{parts.password}@", ":***@")
+        return self.raw
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    """All of kehu's settings. See docs/operators.md for each one."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    profile: Profile = Profile.EMBEDDED
+    database_url: str = "sqlite:///./var/kehu.sqlite3"
+    migrate_database_url: str | None = None
+    database_app_role: str = Field("kehu_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    database_pool_size: int = Field(10, ge=1, le=500)
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+    broker_url: str = "embedded"
+    jwt_signing_keys: Annotated[tuple[SigningKey, ...], NoDecode] = ()
+    jwt_issuer: str = "kehu"
+    jwt_audience: str = "kehu-api"
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=256)
+    disabled_plugins: Annotated[tuple[str, ...], NoDecode] = ()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] | None = None
+    graphql_max_depth: int = Field(12, ge=2, le=100)
+    graphql_max_aliases: int = Field(30, ge=1, le=1000)
+    graphql_max_tokens: int = Field(2000, ge=50, le=100_000)
+    graphql_max_document_bytes: int = Field(32_768, ge=1024, le=1_048_576)
+    graphql_introspection: bool | None = None
+    request_max_body_bytes: int = Field(1_048_576, ge=4096, le=104_857_600)
+    page_size_max: int = Field(100, ge=1, le=1000)
+    shutdown_grace_seconds: int = Field(20, ge=0, le=600)
+    var_dir: Path = Path("./var")
+
+    @field_validator("database_url", "migrate_database_url")
+    @classmethod
+    def _database_url_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            DatabaseURL.parse(value)
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url_known(cls, value: str) -> str:
+        if value == "embedded":
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+            raise ValueError(f"unparseable URL {value!r}: expected 'embedded' or redis://host:port/db")
+        return value
+
+    @field_validator("jwt_signing_keys", mode="before")
+    @classmethod
+    def _parse_signing_keys(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        keys = []
+        for item in _split_list(value):  # type: ignore[union-attr]
+            kid, sep, secret = item.partition(":")
+            if not sep or not kid or not secret:
+                raise ValueError("expected a comma-separated list of kid:secret; the first one signs")
+            if len(secret) < MIN_SIGNING_KEY_LENGTH:
+                raise ValueError(f"key {kid!r} is shorter than {MIN_SIGNING_KEY_LENGTH} characters")
+            keys.append(SigningKey(kid=kid, secret=secret))
+        if len({key.kid for key in keys}) != len(keys):
+            raise ValueError("key ids must be unique")
+        return tuple(keys)
+
+    _split_cors = field_validator("cors_origins", mode="before")(lambda cls, v: _split_list(v))
+    _split_disabled = field_validator("disabled_plugins", mode="before")(lambda cls, v: _split_list(v))
+
+    @model_validator(mode="after")
+    def _profile_rules(self) -> Settings:
+        database = self.database
+        if database.is_sqlite and self.workers > 1:
+            raise ValueError(
+                "KEHU_WORKERS: SQLite allows only one API process; use PostgreSQL for more workers"
+            )
+        if self.profile is Profile.PRODUCTION:
+            if not self.jwt_signing_keys:
+                raise ValueError("KEHU_JWT_SIGNING_KEYS: the production profile needs at least one signing key")
+            if database.is_sqlite:
+                raise ValueError("KEHU_DATABASE_URL: the production profile needs PostgreSQL")
+            if self.broker_url == "embedded":
+                raise ValueError("KEHU_BROKER_URL: the production profile needs a Redis broker")
+        return self
+
+    @property
+    def database(self) -> DatabaseURL:
+        return DatabaseURL.parse(self.database_url)
+
+    @property
+    def migrate_database(self) -> DatabaseURL:
+        return DatabaseURL.parse(self.migrate_database_url or self.database_url)
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.profile is Profile.EMBEDDED
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("console" if self.is_embedded else "json")
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.is_embedded
+
+
+def _describe(error: dict) -> str:
+    location = error.get("loc") or ()
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    if location:
+        name = ENV_PREFIX + str(location[0]).upper()
+        value = error.get("input")
+        shown = f"={value!r}" if isinstance(value, (str, int)) and "secret" not in name.lower() and "KEYS" not in name else ""
+        return f"{name}{shown}: {message}"
+    return message
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings; raise ConfigurationError with one line on any bad value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError("; ".join(_describe(e) for e in exc.errors())) from None
+
+
+def resolve_signing_keys(settings: Settings) -> tuple[SigningKey, ...]:
+    """The configured keys, or in the embedded profile a key generated once under ``var_dir``."""
+    if settings.jwt_signing_keys:
+        return settings.jwt_signing_keys
+    if not settings.is_embedded:
+        raise ConfigurationError("KEHU_JWT_SIGNING_KEYS: the production profile needs at least one signing key")
+    path = settings.var_dir / "jwt-signing-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return (SigningKey(kid="embedded", secret=path.read_text().strip()),)

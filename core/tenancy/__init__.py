@@ -1,0 +1,1 @@
+"""Tenants (companies) and their department trees."""

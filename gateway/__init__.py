@@ -1,0 +1,1 @@
+"""The HTTP edge: Litestar app, GraphQL schema assembly, health, CLI."""

@@ -1,0 +1,95 @@
+"""The Litestar application factory: GraphQL at /graphql, health at /healthz and /readyz."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from litestar import Litestar, Request
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.litestar import make_graphql_controller
+from strawberry.types import ExecutionResult
+
+from core.db import Database, use_database
+from core.logging import configure_logging
+from core.plugins.manager import VerticalRegistry, load_verticals
+from core.settings import Settings, load_settings
+from gateway.graphql.context import get_context
+from gateway.graphql.errors import shape_error
+from gateway.graphql.schema import build_schema
+from gateway.health import healthz, readyz
+from gateway.request_id import current_request_id, request_id_middleware
+
+log = structlog.get_logger("kehu.app")
+
+
+def _graphql_controller(settings: Settings) -> type:
+    schema = build_schema(settings)
+    base = make_graphql_controller(
+        schema,
+        path="/graphql",
+        graphql_ide="graphiql" if settings.is_embedded else None,
+        allow_queries_via_get=False,  # no state-changing or costly work through cacheable GETs
+        context_getter=get_context,
+    )
+
+    class GraphQLController(base):  # type: ignore[misc, valid-type]
+        async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+            response: dict[str, Any] = {"data": result.data}
+            if result.errors:
+                language = "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+                request_id = current_request_id()
+                response["errors"] = [shape_error(e, request_id, language) for e in result.errors]
+            if result.extensions:
+                response["extensions"] = result.extensions
+            return response  # type: ignore[return-value]
+
+    return GraphQLController
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: VerticalRegistry | None = None,
+    database: Database | None = None,
+) -> Litestar:
+    """Build the app. Settings come from the environment unless given; all checks run here."""
+    settings = settings or load_settings()
+    configure_logging(settings)
+    registry = registry or load_verticals(settings.disabled_plugins)
+    database = database or Database(
+        settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        use_database(database)
+        await database.start()
+        try:
+            await database.assert_safe_app_role()
+            log.info("kehu.started", profile=settings.profile.value, database=database.url.redacted,
+                     verticals=list(registry.ids()))
+            yield
+        finally:
+            await database.close()
+            log.info("kehu.stopped")
+
+    return Litestar(
+        route_handlers=[healthz, readyz, _graphql_controller(settings)],
+        middleware=[request_id_middleware],
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        request_max_body_size=settings.request_max_body_bytes,
+        lifespan=[lifespan],
+        state=State({"settings": settings, "registry": registry}),
+        logging_config=None,
+        openapi_config=None,
+    )
+
+
+def create_app_from_environment() -> Litestar:
+    """Entry point for uvicorn's ``--factory`` (``gateway.app:create_app_from_environment``)."""
+    return create_app()

@@ -1,0 +1,1 @@
+"""GraphQL schema assembly, limits and error shaping."""

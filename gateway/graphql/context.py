@@ -1,0 +1,33 @@
+"""The per-request GraphQL context: the caller's service context plus what resolvers need."""
+
+from __future__ import annotations
+
+from litestar import Request
+from strawberry.litestar import BaseContext
+
+from core.context import Context
+from core.plugins.manager import VerticalRegistry
+from core.settings import Settings
+
+
+class GraphQLContext(BaseContext, kw_only=True):
+    ctx: Context
+    settings: Settings
+    registry: VerticalRegistry
+
+
+def _language(request: Request) -> str:
+    accept = request.headers.get("accept-language", "")
+    return "zh" if accept.lower().startswith("zh") else "en"
+
+
+async def get_context(request: Request) -> GraphQLContext:
+    state = request.app.state
+    ctx = Context(
+        tenant_id=None,
+        actor="anonymous",
+        request_id=request.scope.get("state", {}).get("request_id") or "",
+        client_address=request.client.host if request.client else None,
+        language=_language(request),
+    )
+    return GraphQLContext(ctx=ctx, settings=state.settings, registry=state.registry)

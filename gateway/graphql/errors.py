@@ -1,0 +1,68 @@
+"""One place where every GraphQL error gets its stable code, and unexpected ones are masked.
+
+Masking happens here, at the HTTP edge, rather than in an extension: an exception raised by an
+extension skips the other extensions' exit hooks, but every response passes through here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from graphql import GraphQLError, GraphQLSyntaxError
+
+from core.errors import KehuError
+
+MASKED_MESSAGE = "Internal error; quote the request id when reporting it"
+log = structlog.get_logger("kehu.graphql")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, (KehuError, GraphQLError))
+
+
+def error_code(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, KehuError):
+        return original.code
+    if error.extensions and "code" in error.extensions:
+        return str(error.extensions["code"])
+    if is_unexpected(error):
+        return "INTERNAL_ERROR"
+    if isinstance(error, GraphQLSyntaxError):
+        # Strawberry's MaxTokensLimiter aborts the parser with a syntax error.
+        return "TOO_MANY_TOKENS" if "tokens" in error.message else "GRAPHQL_PARSE_FAILED"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_REQUEST"
+
+
+def shape_error(error: GraphQLError, request_id: str | None, language: str = "en") -> dict[str, Any]:
+    """The error as the client sees it: a code always, never an internal message."""
+    formatted = error.formatted
+    extensions = dict(formatted.get("extensions") or {})
+    extensions["code"] = error_code(error)
+    if request_id:
+        extensions["requestId"] = request_id
+    if is_unexpected(error):
+        formatted = {"message": MASKED_MESSAGE, **{k: v for k, v in formatted.items() if k in ("locations", "path")}}
+    elif isinstance(error.original_error, KehuError):
+        formatted["message"] = error.original_error.message(language)
+        if error.original_error.field:
+            extensions["field"] = error.original_error.field
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if is_unexpected(error):
+            log.error(
+                "graphql.unexpected_error",
+                path=error.path,
+                error=repr(error.original_error),
+                exc_info=error.original_error,
+            )
+        else:
+            log.info("graphql.request_error", code=error_code(error), message=error.message)

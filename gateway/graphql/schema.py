@@ -1,0 +1,53 @@
+"""Assembly of the GraphQL schema from core's types (and, later, the verticals' types)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules
+from strawberry.types import Info
+
+import core
+from core.plugins.types import VerticalInfo
+from core.settings import Settings
+from gateway.graphql.errors import log_errors
+from gateway.graphql.limits import limit_extensions
+
+
+@strawberry.type(description="An installed vertical plugin (行业插件).")
+class Vertical:
+    id: str
+    name_zh: str
+    name_en: str
+    version: str
+
+    @classmethod
+    def from_info(cls, info: VerticalInfo) -> Vertical:
+        return cls(id=info.id, name_zh=info.name_zh, name_en=info.name_en, version=info.version)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The running kehu version.")
+    def version(self) -> str:
+        return core.__version__
+
+    @strawberry.field(description="The vertical plugins loaded in this deployment.")
+    def verticals(self, info: Info) -> list[Vertical]:
+        return [Vertical.from_info(v) for v in info.context.registry.verticals]
+
+
+class KehuSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        log_errors(errors)
+
+
+def build_schema(settings: Settings) -> KehuSchema:
+    extensions: list[Any] = limit_extensions(settings)
+    if not settings.introspection_enabled:
+        no_introspection = [NoSchemaIntrospectionCustomRule]
+        extensions.append(lambda: AddValidationRules(no_introspection))
+    return KehuSchema(query=Query, extensions=extensions)
