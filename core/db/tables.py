@@ -22,7 +22,8 @@ class TenantOwned(Table):
     """A table whose every row belongs to exactly one tenant."""
 
     id = UUID(primary_key=True)
-    tenant_id = UUID(null=False)
+    # NOT NULL in the database; nullable here only so the unit of work can stamp it on insert.
+    tenant_id = UUID(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

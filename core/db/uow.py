@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any, TypeVar
+from uuid import UUID
 
 from piccolo.query import Count, Delete, Exists, Objects, Select, Update
 from piccolo.table import Table
@@ -70,9 +72,20 @@ class UnitOfWork:
                     raise KehuError("TENANT_MISMATCH", "row belongs to another tenant", "记录属于其他租户")
         await table.insert(*rows)
 
+    async def enter_tenant(self, tenant_id: UUID) -> None:
+        """Scope the rest of this transaction to ``tenant_id`` (tenant provisioning only)."""
+        self.ctx = replace(self.ctx, tenant_id=tenant_id)
+        await _set_rls_tenant(self.database, tenant_id)
+
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Raw SQL for what the query builder cannot say; callers filter on tenant_id themselves."""
         return await self.database.fetch(sql, *args)
+
+
+async def _set_rls_tenant(database: Database, tenant_id: UUID | None) -> None:
+    """Set the tenant for row-level security, local to the open transaction (PostgreSQL)."""
+    if database.is_postgres:
+        await database.fetch("SELECT set_config('app.tenant_id', {}, true)", str(tenant_id) if tenant_id else "")
 
 
 @asynccontextmanager
@@ -80,7 +93,5 @@ async def unit_of_work(ctx: Context, *, write: bool = True) -> AsyncIterator[Uni
     """Open one transaction for ``ctx``'s tenant; commit on success, roll back on any error."""
     database = current_database()
     async with database.transaction(write=write):
-        if database.is_postgres:
-            tenant = str(ctx.tenant_id) if ctx.tenant_id else ""
-            await database.fetch("SELECT set_config('app.tenant_id', {}, true)", tenant)
+        await _set_rls_tenant(database, ctx.tenant_id)
         yield UnitOfWork(ctx, database)

@@ -16,6 +16,6 @@ class Tenant(PlatformTable, tablename="tenant"):
 class Department(TenantOwned, tablename="department"):
     """A node of a tenant's company → department tree; ``parent_id`` is null at the top."""
 
-    parent_id = UUID(null=True)
+    parent_id = UUID(null=True, default=None)
     name = Varchar(length=200)
     code = Varchar(length=63, null=True)

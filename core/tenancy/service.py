@@ -1,0 +1,93 @@
+"""Use cases for tenants and departments. One function per use case, each one unit of work."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from core.context import Context
+from core.db import unit_of_work
+from core.errors import KehuError, NotFound
+from core.tenancy.tables import Department, Tenant
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+NAME_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TenantView:
+    id: UUID
+    slug: str
+    name: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentView:
+    id: UUID
+    tenant_id: UUID
+    parent_id: UUID | None
+    name: str
+    code: str | None
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > NAME_MAX:
+        raise KehuError("NAME_INVALID", f"a name must have 1 to {NAME_MAX} characters",
+                        f"名称须为 1 至 {NAME_MAX} 个字符", field="name")
+    return cleaned
+
+
+async def create_tenant(ctx: Context, *, slug: str, name: str, departments: tuple[str, ...] = ()) -> TenantView:
+    """Create a tenant and, in the same transaction, its first departments."""
+    if not SLUG_PATTERN.match(slug):
+        raise KehuError("TENANT_SLUG_INVALID",
+                        "a tenant slug is 2-63 lowercase letters, digits or hyphens, starting with a letter",
+                        "租户标识须为 2-63 个小写字母、数字或连字符，并以字母开头", field="slug")
+    name = _clean_name(name)
+    departments = tuple(_clean_name(d) for d in departments)
+    async with unit_of_work(ctx) as uow:
+        if await uow.exists(Tenant).where(Tenant.slug == slug):
+            raise KehuError("TENANT_SLUG_TAKEN", f"tenant {slug!r} already exists", f"租户 {slug!r} 已存在", field="slug")
+        tenant = Tenant(slug=slug, name=name)
+        await uow.insert(tenant)
+        if departments:
+            await uow.enter_tenant(tenant.id)
+            await uow.insert(*(Department(name=d) for d in departments))
+    return await get_tenant(ctx, slug)
+
+
+async def get_tenant(ctx: Context, slug: str) -> TenantView:
+    async with unit_of_work(ctx, write=False) as uow:
+        row = await uow.select(Tenant).where(Tenant.slug == slug).first()
+    if row is None:
+        raise NotFound("tenant", slug)
+    return TenantView(**{k: row[k] for k in TenantView.__slots__})
+
+
+async def list_tenants(ctx: Context) -> list[TenantView]:
+    async with unit_of_work(ctx, write=False) as uow:
+        rows = await uow.select(Tenant).order_by(Tenant.slug)
+    return [TenantView(**{k: row[k] for k in TenantView.__slots__}) for row in rows]
+
+
+async def create_department(ctx: Context, *, name: str, parent_id: UUID | None = None,
+                            code: str | None = None) -> DepartmentView:
+    name = _clean_name(name)
+    async with unit_of_work(ctx) as uow:
+        if parent_id is not None and not await uow.exists(Department).where(Department.id == parent_id):
+            raise NotFound("department", parent_id)
+        department = Department(name=name, parent_id=parent_id, code=code)
+        await uow.insert(department)
+    return DepartmentView(id=department.id, tenant_id=department.tenant_id, parent_id=parent_id,
+                          name=name, code=code)
+
+
+async def list_departments(ctx: Context) -> list[DepartmentView]:
+    async with unit_of_work(ctx, write=False) as uow:
+        rows = await uow.select(Department).order_by(Department.name)
+    return [DepartmentView(**{k: row[k] for k in DepartmentView.__slots__}) for row in rows]

@@ -1,0 +1,231 @@
+"""The ``kehu`` command: serve, migrate, tenants, plugins, demo.
+
+Every command exits non-zero with one line saying why when something is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+import structlog
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from core.context import Context
+from core.db import Database, use_database
+from core.db.migrate import migrate as run_migrations
+from core.errors import KehuError
+from core.plugins.manager import load_verticals
+from core.settings import Settings, load_settings
+from core.tenancy import service as tenancy
+
+T = TypeVar("T")
+log = structlog.get_logger("kehu.cli")
+console = Console()
+
+DEMO_TENANTS = {
+    "automotive": ("demo-automotive", "演示·汽车4S店"),
+    "real_estate": ("demo-real-estate", "演示·房产销售处"),
+    "medical_devices": ("demo-medical-devices", "演示·医疗器械经销商"),
+    "tobacco": ("demo-tobacco", "演示·烟草零售"),
+}
+DEMO_DEPARTMENTS = ("客服部", "销售部")
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn any failure into one line on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except KehuError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message_en}") from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot reach a service: {exc}") from None
+        except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            log.debug("cli.unexpected_error", exc_info=exc)
+            raise click.ClickException(f"unexpected error: {exc!r} (KEHU_LOG_LEVEL=DEBUG shows the trace)") from None
+
+    return wrapper
+
+
+def _settings(**overrides: Any) -> Settings:
+    given = {key: value for key, value in overrides.items() if value is not None}
+    settings = load_settings(**given)
+    # uvicorn workers build their own app from the environment: hand them the same values.
+    for key, value in given.items():
+        os.environ[f"KEHU_{key.upper()}"] = str(value)
+    return settings
+
+
+def _run(coroutine: Awaitable[T]) -> T:
+    return asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+async def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    database = Database(settings.database, pool_size=2, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    use_database(database)
+    await database.start()
+    try:
+        return await work()
+    finally:
+        await database.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kehu")
+def cli() -> None:
+    """kehu (客户): customer records for regulated companies, served over GraphQL."""
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on [KEHU_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [KEHU_PORT, default 8000].")
+@click.option("--workers", type=int, help="API processes; PostgreSQL only above 1 [KEHU_WORKERS].")
+@reports_errors
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the GraphQL API, /healthz and /readyz."""
+    _serve(_settings(host=host, port=port, workers=workers))
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "gateway.app:create_app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@cli.command()
+@reports_errors
+def migrate() -> None:
+    """Apply pending migrations (as the owner, KEHU_MIGRATE_DATABASE_URL) and grant the app role."""
+    settings = _settings()
+    report = _run(run_migrations(settings))
+    if report.applied:
+        click.echo(f"applied {len(report.applied)} migration(s): {', '.join(report.applied)}")
+    else:
+        click.echo("database is up to date; nothing applied")
+    if report.app_role:
+        click.echo(f"application role {report.app_role!r} granted; it owns nothing and cannot bypass RLS")
+
+
+@cli.group()
+def tenants() -> None:
+    """Create and list tenants (companies)."""
+
+
+@tenants.command("create")
+@click.argument("slug")
+@click.argument("name")
+@reports_errors
+def tenants_create(slug: str, name: str) -> None:
+    """Create tenant SLUG (lowercase, e.g. acme-motors) named NAME."""
+    settings = _settings()
+    tenant = _run(_with_database(settings, lambda: tenancy.create_tenant(Context.system(), slug=slug, name=name)))
+    click.echo(f"created tenant {tenant.slug} ({tenant.id})")
+
+
+@tenants.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@reports_errors
+def tenants_list(as_json: bool) -> None:
+    """List tenants."""
+    settings = _settings()
+    rows = _run(_with_database(settings, lambda: tenancy.list_tenants(Context.system())))
+    if as_json:
+        click.echo(json.dumps([{"id": str(t.id), "slug": t.slug, "name": t.name, "status": t.status} for t in rows],
+                              ensure_ascii=False))
+        return
+    table = RichTable("slug", "name", "status", "id")
+    for t in rows:
+        table.add_row(t.slug, t.name, t.status, str(t.id))
+    console.print(table)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@reports_errors
+def plugins(as_json: bool) -> None:
+    """List the vertical plugins that loaded (KEHU_DISABLED_PLUGINS blocks some)."""
+    settings = _settings()
+    registry = load_verticals(settings.disabled_plugins)
+    if as_json:
+        click.echo(json.dumps({"loaded": [{"id": v.id, "name_zh": v.name_zh, "name_en": v.name_en,
+                                           "version": v.version} for v in registry.verticals],
+                               "blocked": list(registry.blocked)}, ensure_ascii=False))
+        return
+    table = RichTable("id", "name (zh-CN)", "name (en)", "version")
+    for v in registry.verticals:
+        table.add_row(v.id, v.name_zh, v.name_en, v.version)
+    console.print(table)
+    if registry.blocked:
+        click.echo(f"blocked: {', '.join(registry.blocked)}")
+
+
+async def _seed_demo(settings: Settings) -> list[str]:
+    """One demo tenant per loaded vertical, with two departments; safe to run again."""
+    registry = load_verticals(settings.disabled_plugins)
+    system = Context.system("cli:demo")
+    existing = {t.slug for t in await tenancy.list_tenants(system)}
+    slugs = []
+    for vertical in registry.ids():
+        slug, name = DEMO_TENANTS.get(vertical, (f"demo-{vertical.replace('_', '-')}", f"演示·{vertical}"))
+        slugs.append(slug)
+        if slug in existing:
+            continue
+        await tenancy.create_tenant(system, slug=slug, name=name, departments=DEMO_DEPARTMENTS)
+    return slugs
+
+
+@cli.command()
+@click.option("--port", type=int, help="Port to listen on [default 8000].")
+@click.option("--no-serve", is_flag=True, help="Prepare the demo database and exit.")
+@reports_errors
+def demo(port: int | None, no_serve: bool) -> None:
+    """Migrate the embedded database, create a demo tenant per vertical and serve GraphiQL."""
+    settings = _settings(port=port)
+    report = _run(run_migrations(settings))
+    slugs = _run(_with_database(settings, lambda: _seed_demo(settings)))
+    address = f"http://{settings.host}:{settings.port}"
+    click.echo(
+        "\n".join(
+            [
+                f"kehu {'(embedded profile)' if settings.is_embedded else ''} — database {settings.database.redacted}"
+                + (f", {len(report.applied)} migration(s) applied" if report.applied else ""),
+                f"  GraphiQL:      {address}/graphql",
+                f"  Readiness:     {address}/readyz",
+                f"  Demo tenants:  {', '.join(slugs)}",
+                "  Log in:        no sign-in is needed yet: public queries such as",
+                "                 { version verticals { id nameZh } } answer in GraphiQL.",
+            ]
+        )
+    )
+    if not no_serve:
+        _serve(settings)
+
+
+def main() -> None:
+    cli(prog_name="kehu")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
