@@ -64,7 +64,8 @@ class Database:
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Run one SQL statement with ``{}`` placeholders (inside the current transaction, if any)."""
-        return await self.engine.run_querystring(QueryString(sql, *args))
+        rows = await self.engine.run_querystring(QueryString(sql, *args))
+        return [dict(row) for row in rows or ()]
 
     async def ping(self) -> None:
         await self.fetch("SELECT 1 AS ok")

@@ -1,0 +1,126 @@
+"""Shared fixtures: settings on a temporary SQLite file, and real PostgreSQL databases.
+
+PostgreSQL tests run when ``CI`` is set or ``KEHU_TEST_POSTGRES_URL`` names an admin connection
+(e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``); otherwise they skip saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from core.db import Database, use_database
+from core.db.migrate import migrate
+from core.settings import Settings, load_settings
+
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+APP_ROLE = "kehu_app"
+
+
+def postgres_admin_url() -> str | None:
+    if os.environ.get("KEHU_TEST_POSTGRES_URL"):
+        return os.environ["KEHU_TEST_POSTGRES_URL"]
+    if os.environ.get("CI"):
+        return DEFAULT_ADMIN_URL
+    return None
+
+
+def redis_url() -> str | None:
+    if os.environ.get("KEHU_TEST_REDIS_URL"):
+        return os.environ["KEHU_TEST_REDIS_URL"]
+    if os.environ.get("CI"):
+        return DEFAULT_REDIS_URL
+    return None
+
+
+def _with_database(url: str, dbname: str, user: str | None = None) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if user is not None:
+        host = netloc.rsplit("@", 1)[-1]
+        netloc = f"{user}@{host}"
+    return urlunsplit((parts.scheme, netloc, f"/{dbname}", parts.query, parts.fragment))
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def sqlite_settings(var_dir: Path) -> Settings:
+    return load_settings(database_url=f"sqlite:///{var_dir}/kehu.sqlite3", var_dir=var_dir)
+
+
+@dataclass(frozen=True)
+class PostgresDatabase:
+    owner_url: str
+    app_url: str
+    name: str
+
+
+@pytest.fixture
+async def postgres_database() -> AsyncIterator[PostgresDatabase]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("PostgreSQL tests skipped: set CI=true or KEHU_TEST_POSTGRES_URL="
+                    f"{DEFAULT_ADMIN_URL} to run them")
+    name = f"kehu_test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    try:
+        yield PostgresDatabase(owner_url=_with_database(admin, name), app_url=_with_database(admin, name, APP_ROLE),
+                               name=name)
+    finally:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+@pytest.fixture
+def postgres_settings(postgres_database: PostgresDatabase, var_dir: Path) -> Settings:
+    return load_settings(database_url=postgres_database.app_url, migrate_database_url=postgres_database.owner_url,
+                         var_dir=var_dir)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """Settings for each database kind: the test runs once on SQLite, once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_settings")
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """A migrated database of each kind, opened as the application would open it."""
+    await migrate(settings)
+    db = Database(settings.database, pool_size=4)
+    use_database(db)
+    await db.start()
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+def redis_broker_url() -> Iterator[str]:
+    url = redis_url()
+    if url is None:
+        pytest.skip("Redis tests skipped: set CI=true or KEHU_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to run them")
+    yield url

@@ -1,0 +1,101 @@
+"""The unit of work on both databases: tenant filter, stamping, all-or-nothing."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from core.context import Context
+from core.db import unit_of_work
+from core.errors import KehuError, NotFound, TenantRequired
+from core.tenancy import service as tenancy
+from core.tenancy.tables import Department
+
+SYSTEM = Context.system()
+
+
+async def _two_tenants():
+    a = await tenancy.create_tenant(SYSTEM, slug="alpha", name="Alpha", departments=("A-sales", "A-service"))
+    b = await tenancy.create_tenant(SYSTEM, slug="beta", name="Beta", departments=("B-sales",))
+    return a, b
+
+
+async def test_each_tenant_sees_only_its_departments(database):
+    a, b = await _two_tenants()
+    assert sorted(d.name for d in await tenancy.list_departments(SYSTEM.for_tenant(a.id))) == ["A-sales", "A-service"]
+    assert [d.name for d in await tenancy.list_departments(SYSTEM.for_tenant(b.id))] == ["B-sales"]
+    async with unit_of_work(SYSTEM.for_tenant(b.id), write=False) as uow:
+        assert await uow.count(Department) == 1
+        assert await uow.select(Department).where(Department.name == "A-sales") == []
+
+
+async def test_insert_stamps_the_tenant_and_refuses_another_tenants_row(database):
+    a, b = await _two_tenants()
+    async with unit_of_work(SYSTEM.for_tenant(a.id)) as uow:
+        row = Department(name="stamped")
+        await uow.insert(row)
+    assert row.tenant_id == a.id
+    with pytest.raises(KehuError) as caught:
+        async with unit_of_work(SYSTEM.for_tenant(a.id)) as uow:
+            await uow.insert(Department(name="smuggled", tenant_id=b.id))
+    assert caught.value.code == "TENANT_MISMATCH"
+    assert "smuggled" not in [d.name for d in await tenancy.list_departments(SYSTEM.for_tenant(b.id))]
+
+
+async def test_tenant_tables_need_a_tenant(database):
+    with pytest.raises(TenantRequired):
+        async with unit_of_work(SYSTEM) as uow:
+            await uow.select(Department)
+
+
+async def test_a_failed_unit_of_work_leaves_nothing(database):
+    a, _ = await _two_tenants()
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(SYSTEM.for_tenant(a.id)) as uow:
+            await uow.insert(Department(name="half-done"))
+            raise RuntimeError("boom after the insert")
+    assert "half-done" not in [d.name for d in await tenancy.list_departments(SYSTEM.for_tenant(a.id))]
+
+
+async def test_failed_tenant_creation_leaves_no_tenant(database):
+    with pytest.raises(KehuError):
+        await tenancy.create_tenant(SYSTEM, slug="gamma", name="Gamma", departments=("ok", " "))
+    assert "gamma" not in [t.slug for t in await tenancy.list_tenants(SYSTEM)]
+
+
+async def test_department_parent_must_be_in_the_same_tenant(database):
+    a, b = await _two_tenants()
+    [b_sales] = await tenancy.list_departments(SYSTEM.for_tenant(b.id))
+    with pytest.raises(NotFound):
+        await tenancy.create_department(SYSTEM.for_tenant(a.id), name="child", parent_id=b_sales.id)
+    child = await tenancy.create_department(SYSTEM.for_tenant(b.id), name="child", parent_id=b_sales.id)
+    assert child.parent_id == b_sales.id
+
+
+@pytest.mark.parametrize(("slug", "code"), [("A", "TENANT_SLUG_INVALID"), ("x", "TENANT_SLUG_INVALID"),
+                                            ("alpha", "TENANT_SLUG_TAKEN")])
+async def test_tenant_slug_rules(database, slug, code):
+    await tenancy.create_tenant(SYSTEM, slug="alpha", name="Alpha")
+    with pytest.raises(KehuError) as caught:
+        await tenancy.create_tenant(SYSTEM, slug=slug, name="Other")
+    assert caught.value.code == code
+
+
+async def test_concurrent_writers_all_commit(database):
+    a, _ = await _two_tenants()
+    ctx = SYSTEM.for_tenant(a.id)
+    await asyncio.gather(*(tenancy.create_department(ctx, name=f"parallel-{i}") for i in range(8)))
+    names = {d.name for d in await tenancy.list_departments(ctx)}
+    assert {f"parallel-{i}" for i in range(8)} <= names
+
+
+async def test_sqlite_runs_in_wal_mode(sqlite_settings):
+    from core.db import Database, use_database
+    from core.db.migrate import migrate
+
+    await migrate(sqlite_settings)
+    db = Database(sqlite_settings.database)
+    use_database(db)
+    await db.start()
+    assert (await db.fetch("PRAGMA journal_mode"))[0]["journal_mode"] == "wal"
+    assert uuid.UUID(str((await tenancy.create_tenant(SYSTEM, slug="walmode", name="W")).id))
