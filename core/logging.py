@@ -21,6 +21,9 @@ _SHARED_PROCESSORS: list = [
 ]
 
 
+_HANDLER_NAME = "kehu"
+
+
 def configure_logging(settings: Settings) -> None:
     renderer = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -46,8 +49,10 @@ def configure_logging(settings: Settings) -> None:
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers = [handler]
+    # Replace only our own handler, so a host's handlers (pytest's log capture) stay attached.
+    root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(settings.log_level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []

@@ -1,0 +1,88 @@
+"""The app built from the factory: GraphQL, GraphiQL, health, readiness, request ids, shutdown."""
+
+import pytest
+from litestar.testing import TestClient
+
+from core.settings import load_settings
+from gateway.app import create_app
+from tests.gateway.conftest import graphql
+
+
+def test_typename_answers(client):
+    assert graphql(client, "{ __typename }") == {"data": {"__typename": "Query"}}
+
+
+def test_verticals_are_served(client):
+    data = graphql(client, "{ version verticals { id nameZh nameEn version } }")["data"]
+    assert [v["id"] for v in data["verticals"]] == ["automotive", "medical_devices", "real_estate", "tobacco"]
+    assert data["verticals"][0]["nameZh"] == "汽车经销商"
+
+
+def test_graphiql_is_served_in_the_embedded_profile(client):
+    page = client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+
+def test_healthz_answers_without_touching_dependencies(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_checks_database_and_broker(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+
+
+def test_readyz_fails_when_the_broker_is_unreachable(var_dir):
+    settings = load_settings(database_url=f"sqlite:///{var_dir}/k.sqlite3", broker_url="redis://127.0.0.1:1/0")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "broker": "down"}
+
+
+def test_readyz_with_a_real_redis_broker(var_dir, redis_broker_url):
+    settings = load_settings(database_url=f"sqlite:///{var_dir}/k.sqlite3", broker_url=redis_broker_url)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/readyz").json()["checks"]["broker"] == "ok"
+
+
+def test_request_id_is_echoed_or_made(client):
+    given = client.post("/graphql", json={"query": "{ __typename }"}, headers={"x-request-id": "req-12345678"})
+    assert given.headers["x-request-id"] == "req-12345678"
+    made = client.post("/graphql", json={"query": "{ __typename }"}, headers={"x-request-id": "bad id!"})
+    assert made.headers["x-request-id"] != "bad id!" and len(made.headers["x-request-id"]) == 32
+
+
+def test_queries_over_get_are_refused(client):
+    response = client.get("/graphql", params={"query": "{ __typename }"}, headers={"accept": "application/json"})
+    assert response.status_code in (400, 405)
+
+
+def test_oversize_request_body_is_refused(var_dir):
+    settings = load_settings(database_url=f"sqlite:///{var_dir}/k.sqlite3", request_max_body_bytes=4096)
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/graphql", json={"query": "{ __typename }", "variables": {"x": "y" * 10_000}})
+    assert response.status_code == 413
+
+
+def test_introspection_can_be_switched_off(var_dir):
+    settings = load_settings(database_url=f"sqlite:///{var_dir}/k.sqlite3", graphql_introspection=False)
+    with TestClient(create_app(settings)) as client:
+        body = graphql(client, "{ __schema { types { name } } }")
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_disabled_plugin_is_not_served(var_dir):
+    settings = load_settings(database_url=f"sqlite:///{var_dir}/k.sqlite3", disabled_plugins="tobacco")
+    with TestClient(create_app(settings)) as client:
+        ids = [v["id"] for v in graphql(client, "{ verticals { id } }")["data"]["verticals"]]
+    assert "tobacco" not in ids and "automotive" in ids
+
+
+@pytest.mark.parametrize("language, expected", [("zh-CN", "GraphQL 文档超过"), ("en", "GraphQL document is larger")])
+def test_coded_errors_speak_the_callers_language(client, language, expected):
+    body = graphql(client, "{ __typename }" + " " * 40_000, **{"accept-language": language})
+    assert expected in body["errors"][0]["message"]
