@@ -82,7 +82,7 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -
         await database.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="kehu", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kehu")
 def cli() -> None:
     """kehu (客户): customer records for regulated companies, served over GraphQL."""
@@ -109,7 +109,6 @@ def _serve(settings: Settings) -> None:
         workers=settings.workers,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         log_config=None,
-        access_log=False,
         server_header=False,
     )
 
