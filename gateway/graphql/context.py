@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Request
+from typing import Any
+
+from litestar import Request, Response
 from strawberry.litestar import BaseContext
 
 from core.context import Context
@@ -21,7 +23,8 @@ def _language(request: Request) -> str:
     return "zh" if accept.lower().startswith("zh") else "en"
 
 
-async def get_context(request: Request) -> GraphQLContext:
+async def get_context(request: Request, response: Response, root_value: Any) -> GraphQLContext:
+    """Litestar dependency; ``root_value`` is asked for only to order resolution (see gateway.app)."""
     state = request.app.state
     ctx = Context(
         tenant_id=None,
@@ -30,4 +33,5 @@ async def get_context(request: Request) -> GraphQLContext:
         client_address=request.client.host if request.client else None,
         language=_language(request),
     )
-    return GraphQLContext(ctx=ctx, settings=state.settings, registry=state.registry)
+    return GraphQLContext(ctx=ctx, settings=state.settings, registry=state.registry, request=request,
+                          response=response)

@@ -7,7 +7,6 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules
 from strawberry.types import Info
 
 import core
@@ -46,8 +45,5 @@ class KehuSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> KehuSchema:
-    extensions: list[Any] = limit_extensions(settings)
-    if not settings.introspection_enabled:
-        no_introspection = [NoSchemaIntrospectionCustomRule]
-        extensions.append(lambda: AddValidationRules(no_introspection))
-    return KehuSchema(query=Query, extensions=extensions)
+    extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
+    return KehuSchema(query=Query, extensions=limit_extensions(settings, extra_rules))

@@ -1,0 +1,30 @@
+"""Run the benchmarks and print one JSON document: ``python -m bench [--quick] [--only NAME]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+
+from bench import graphql_overhead
+
+BENCHMARKS = {"graphql_overhead": graphql_overhead.run}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run, not a measurement)")
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only these")
+    args = parser.parse_args()
+    results = []
+    for name in args.only or BENCHMARKS:
+        results.append(asyncio.run(BENCHMARKS[name](quick=args.quick)))
+    print(json.dumps({"python": platform.python_version(), "machine": platform.machine(),
+                      "quick": args.quick, "results": results}, indent=2, ensure_ascii=False))
+    return 0 if all(r["met"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

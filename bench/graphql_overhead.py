@@ -1,0 +1,57 @@
+"""GraphQL overhead: ``{ __typename }`` through Strawberry vs a plain Litestar JSON handler.
+
+Both run in the same app and process (same middleware, same ASGI transport), so the ratio is the
+cost of kehu's GraphQL layer: parsing (cached), validation with limits (cached), execution and
+error shaping. Goal: at most 2x.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import httpx
+from litestar import post
+
+from bench.timing import compare
+from core.settings import load_settings
+from gateway.app import create_app
+
+GOAL_RATIO = 2.0
+
+
+@post("/bench/plain-json", sync_to_thread=False)
+def plain_json(data: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {"data": {"__typename": "Query"}}
+
+
+async def run(*, quick: bool = False) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as var:
+        settings = load_settings(database_url=f"sqlite:///{Path(var)}/bench.sqlite3", var_dir=Path(var),
+                                 log_level="WARNING")
+        app = create_app(settings)
+        app.register(plain_json)
+        body = {"query": "{ __typename }"}
+        async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                      base_url="http://bench") as client:
+            async def graphql() -> None:
+                response = await client.post("/graphql", json=body)
+                assert response.json() == {"data": {"__typename": "Query"}}
+
+            async def plain() -> None:
+                response = await client.post("/bench/plain-json", json=body)
+                assert response.json() == {"data": {"__typename": "Query"}}
+
+            subject, baseline = await compare(graphql, plain, iterations=50 if quick else 300,
+                                              rounds=3 if quick else 15)
+    ratio = subject / baseline
+    return {
+        "name": "graphql_overhead",
+        "subject": "POST /graphql { __typename }",
+        "baseline": "POST plain Litestar JSON handler",
+        "subject_us": round(subject * 1e6, 1),
+        "baseline_us": round(baseline * 1e6, 1),
+        "ratio": round(ratio, 2),
+        "goal": f"ratio <= {GOAL_RATIO}",
+        "met": ratio <= GOAL_RATIO,
+    }
