@@ -6,6 +6,7 @@ The defaults run the embedded profile: SQLite under ``./var/`` and in-process jo
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from core.errors import ConfigurationError
 
 ENV_PREFIX = "KEHU_"
-MIN_SIGNING_KEY_LENGTH = 32
+SIGNING_SEED_BYTES = 32  # an Ed25519 private key seed
 
 
 class Profile(StrEnum):
@@ -30,8 +31,18 @@ class Profile(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:
+    """An Ed25519 signing key: ``secret`` is the 32-byte private seed, base64url-encoded."""
+
     kid: str
     secret: str
+
+    @property
+    def seed(self) -> bytes:
+        return base64.urlsafe_b64decode(self.secret + "=" * (-len(self.secret) % 4))
+
+
+def new_signing_secret() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(SIGNING_SEED_BYTES)).decode().rstrip("=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +112,14 @@ class Settings(BaseSettings):
     jwt_signing_keys: Annotated[tuple[SigningKey, ...], NoDecode] = ()
     jwt_issuer: str = "kehu"
     jwt_audience: str = "kehu-api"
+    jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+    access_token_ttl_seconds: int = Field(900, ge=60, le=86_400)
+    refresh_token_ttl_seconds: int = Field(30 * 86_400, ge=3600, le=365 * 86_400)
+    password_hashing: Literal["owasp", "fast"] = "owasp"
+    password_hash_concurrency: int = Field(4, ge=1, le=64)
+    rate_limit_per_minute: int = Field(600, ge=1, le=1_000_000)
+    rate_limit_api_key_per_minute: int = Field(300, ge=1, le=1_000_000)
+    rate_limit_anonymous_per_minute: int = Field(60, ge=1, le=1_000_000)
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -145,9 +164,17 @@ class Settings(BaseSettings):
             kid, sep, secret = item.partition(":")
             if not sep or not kid or not secret:
                 raise ValueError("expected a comma-separated list of kid:secret; the first one signs")
-            if len(secret) < MIN_SIGNING_KEY_LENGTH:
-                raise ValueError(f"key {kid!r} is shorter than {MIN_SIGNING_KEY_LENGTH} characters")
-            keys.append(SigningKey(kid=kid, secret=secret))
+            key = SigningKey(kid=kid, secret=secret)
+            try:
+                valid = len(key.seed) == SIGNING_SEED_BYTES
+            except ValueError:
+                valid = False
+            if not valid:
+                raise ValueError(
+                    f"key {kid!r} is not a base64url Ed25519 seed of {SIGNING_SEED_BYTES} bytes "
+                    "(make one with: python -c 'from core.settings import new_signing_secret as n; print(n())')"
+                )
+            keys.append(key)
         if len({key.kid for key in keys}) != len(keys):
             raise ValueError("key ids must be unique")
         return tuple(keys)
@@ -225,5 +252,5 @@ def resolve_signing_keys(settings: Settings) -> tuple[SigningKey, ...]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+            handle.write(new_signing_secret())
     return (SigningKey(kid="embedded", secret=path.read_text().strip()),)

@@ -5,7 +5,9 @@ from core.errors import ConfigurationError
 from core.settings import Profile, load_settings, resolve_signing_keys
 from gateway.cli import cli
 
-GOOD_KEY = "k1:" + "s" * 40
+from core.settings import new_signing_secret
+
+GOOD_KEY = "k1:" + new_signing_secret()
 
 
 def test_defaults_run_the_embedded_profile():
@@ -39,7 +41,8 @@ def test_values_come_from_kehu_environment_variables(monkeypatch):
          "KEHU_JWT_SIGNING_KEYS: the production profile needs at least one signing key"),
         ({"profile": "production", "jwt_signing_keys": GOOD_KEY, "broker_url": "redis://r:6379/0"},
          "KEHU_DATABASE_URL: the production profile needs PostgreSQL"),
-        ({"jwt_signing_keys": "k1:short"}, "KEHU_JWT_SIGNING_KEYS: key 'k1' is shorter than 32 characters"),
+        ({"jwt_signing_keys": "k1:short"}, "KEHU_JWT_SIGNING_KEYS: key 'k1' is not a base64url Ed25519 seed"),
+        ({"password_hashing": "md5"}, "KEHU_PASSWORD_HASHING"),
         ({"port": 0}, "KEHU_PORT"),
         ({"profile": "staging"}, "KEHU_PROFILE"),
     ],
@@ -69,7 +72,7 @@ def test_embedded_profile_generates_and_keeps_a_signing_key(tmp_path):
     settings = load_settings(var_dir=tmp_path)
     first = resolve_signing_keys(settings)
     second = resolve_signing_keys(settings)
-    assert first == second and len(first[0].secret) >= 32
+    assert first == second and len(first[0].seed) == 32
     assert (tmp_path / "jwt-signing-key").stat().st_mode & 0o077 == 0
 
 
