@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from uuid import UUID
+
+from core.identity.permissions import Scope
 
 
 def new_request_id() -> str:
@@ -12,23 +16,60 @@ def new_request_id() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: a user (by access token) or a service account (by API key)."""
+
+    tenant_id: UUID
+    user_id: UUID | None
+    api_key_id: UUID | None
+    permissions: Mapping[str, Scope]
+    department_ids: frozenset[UUID] = frozenset()
+    session_id: UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user_id}" if self.user_id else f"apikey:{self.api_key_id}"
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     """The immutable context of one service call.
 
-    ``actor`` names who acts: ``user:<id>``, ``apikey:<id>``, ``job:<name>`` or ``cli``.
-    A context without ``tenant_id`` can touch only platform tables.
+    ``actor`` names who acts: ``user:<id>``, ``apikey:<id>``, ``job:<name>``, ``cli`` or
+    ``anonymous``. A context without ``tenant_id`` can touch only platform tables. A system
+    context (CLI, jobs) holds every permission; an anonymous one holds none.
     """
 
     tenant_id: UUID | None
     actor: str
     request_id: str = field(default_factory=new_request_id)
     client_address: str | None = None
-    permissions: frozenset[str] = frozenset()
+    principal: Principal | None = None
+    is_system: bool = False
     language: str = "en"
 
     @classmethod
     def system(cls, actor: str = "cli", tenant_id: UUID | None = None) -> Context:
-        return cls(tenant_id=tenant_id, actor=actor)
+        return cls(tenant_id=tenant_id, actor=actor, is_system=True)
+
+    @classmethod
+    def anonymous(cls, *, request_id: str | None = None, client_address: str | None = None,
+                  language: str = "en") -> Context:
+        return cls(tenant_id=None, actor="anonymous", request_id=request_id or new_request_id(),
+                   client_address=client_address, language=language)
+
+    @classmethod
+    def for_principal(cls, principal: Principal, *, request_id: str | None = None,
+                      client_address: str | None = None, language: str = "en") -> Context:
+        return cls(tenant_id=principal.tenant_id, actor=principal.actor, request_id=request_id or new_request_id(),
+                   client_address=client_address, principal=principal, language=language)
 
     def for_tenant(self, tenant_id: UUID) -> Context:
         return replace(self, tenant_id=tenant_id)
+
+    @property
+    def user_id(self) -> UUID | None:
+        return self.principal.user_id if self.principal else None
+
+
+EMPTY_PERMISSIONS: Mapping[str, Scope] = MappingProxyType({})

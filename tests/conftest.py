@@ -18,6 +18,7 @@ import pytest
 
 from core.db import Database, use_database
 from core.db.migrate import migrate
+from core.identity.runtime import configure_identity
 from core.settings import Settings, load_settings
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -59,7 +60,7 @@ def var_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sqlite_settings(var_dir: Path) -> Settings:
-    return load_settings(database_url=f"sqlite:///{var_dir}/kehu.sqlite3", var_dir=var_dir)
+    return load_settings(database_url=f"sqlite:///{var_dir}/kehu.sqlite3", var_dir=var_dir, password_hashing="fast")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ async def postgres_database() -> AsyncIterator[PostgresDatabase]:
 @pytest.fixture
 def postgres_settings(postgres_database: PostgresDatabase, var_dir: Path) -> Settings:
     return load_settings(database_url=postgres_database.app_url, migrate_database_url=postgres_database.owner_url,
-                         var_dir=var_dir)
+                         var_dir=var_dir, password_hashing="fast")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -109,6 +110,7 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 async def database(settings: Settings) -> AsyncIterator[Database]:
     """A migrated database of each kind, opened as the application would open it."""
     await migrate(settings)
+    configure_identity(settings)
     db = Database(settings.database, pool_size=4)
     use_database(db)
     await db.start()

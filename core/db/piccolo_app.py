@@ -4,12 +4,27 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from core.identity import tables as identity
 from core.tenancy.tables import Department, Tenant
 
 APP_CONFIG = AppConfig(
     app_name="kehu_core",
     migrations_folder_path=str(Path(__file__).parent / "migrations"),
-    table_classes=[Tenant, Department],
+    table_classes=[
+        Tenant,
+        Department,
+        identity.User,
+        identity.UserDepartment,
+        identity.Role,
+        identity.RolePermission,
+        identity.UserRole,
+        identity.AuthSession,
+        identity.RefreshToken,
+        identity.ApiKey,
+        identity.LoginThrottle,
+        identity.TenantSetting,
+        identity.OwnershipHandover,
+    ],
     migration_dependencies=[],
     commands=[],
 )

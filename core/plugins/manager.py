@@ -10,7 +10,7 @@ import pluggy
 import structlog
 
 from core.plugins import hookspecs
-from core.plugins.types import PluginError, VerticalInfo
+from core.plugins.types import Permission, PluginError, VerticalInfo
 
 ENTRY_POINT_GROUP = "kehu.verticals"
 log = structlog.get_logger(__name__)
@@ -22,6 +22,7 @@ class VerticalRegistry:
 
     verticals: tuple[VerticalInfo, ...]
     blocked: tuple[str, ...] = ()
+    permissions: tuple[Permission, ...] = ()
 
     def ids(self) -> tuple[str, ...]:
         return tuple(info.id for info in self.verticals)
@@ -52,7 +53,17 @@ def build_registry(manager: pluggy.PluginManager, blocked: Iterable[str] = ()) -
         if info.id != name:
             raise PluginError(name, f"kehu_vertical_info id {info.id!r} differs from its entry-point name")
         verticals.append(info)
-    return VerticalRegistry(verticals=tuple(verticals), blocked=tuple(sorted(blocked)))
+    permissions = []
+    for impl in manager.hook.kehu_permissions.get_hookimpls():
+        for permission in impl.function() or ():
+            if not isinstance(permission, Permission):
+                raise PluginError(impl.plugin_name, "kehu_permissions must return Permission objects")
+            if not permission.name.startswith(f"{impl.plugin_name}."):
+                raise PluginError(impl.plugin_name, f"permission {permission.name!r} must start with {impl.plugin_name!r}.")
+            permissions.append(permission)
+    if len({p.name for p in permissions}) != len(permissions):
+        raise PluginError("kehu", "two plugins declare the same permission")
+    return VerticalRegistry(verticals=tuple(verticals), blocked=tuple(sorted(blocked)), permissions=tuple(permissions))
 
 
 def load_verticals(

@@ -35,3 +35,21 @@ class VerticalInfo:
             raise PluginError(self.id, "names in zh-CN and en are both required")
         if not _VERSION.match(self.version):
             raise PluginError(self.id, f"version {self.version!r} is not a version number")
+
+
+_PERMISSION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """A permission a vertical adds: ``<vertical id>.<noun>.<verb>``, described in zh-CN and en."""
+
+    name: str
+    description_en: str
+    description_zh: str
+
+    def __post_init__(self) -> None:
+        if not _PERMISSION.match(self.name) or len(self.name) > 100:
+            raise PluginError(self.name, "a permission is dotted lowercase words, e.g. automotive.archive.check")
+        if not self.description_en.strip() or not self.description_zh.strip():
+            raise PluginError(self.name, "a permission needs descriptions in zh-CN and en")

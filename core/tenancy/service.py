@@ -10,6 +10,11 @@ from uuid import UUID
 from core.context import Context
 from core.db import unit_of_work
 from core.errors import KehuError, NotFound
+from core.identity import roles, users
+from core.identity.access import require
+from core.identity.passwords import PasswordPolicy
+from core.identity.runtime import identity
+from core.identity.tables import UserRole
 from core.tenancy.tables import Department, Tenant
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
@@ -42,22 +47,44 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
-async def create_tenant(ctx: Context, *, slug: str, name: str, departments: tuple[str, ...] = ()) -> TenantView:
-    """Create a tenant and, in the same transaction, its first departments."""
+@dataclass(frozen=True, slots=True)
+class TenantAdmin:
+    """The first user of a new tenant, holding the 系统管理员 role."""
+
+    username: str
+    password: str
+    display_name: str = "管理员"
+
+
+async def create_tenant(ctx: Context, *, slug: str, name: str, departments: tuple[str, ...] = (),
+                        admin: TenantAdmin | None = None) -> TenantView:
+    """Create a tenant and, in the same transaction, its default roles, first departments and
+    first administrator."""
+    if not ctx.is_system:
+        raise KehuError("PERMISSION_DENIED", "only operators create tenants", "仅运维人员可创建租户")
     if not SLUG_PATTERN.match(slug):
         raise KehuError("TENANT_SLUG_INVALID",
                         "a tenant slug is 2-63 lowercase letters, digits or hyphens, starting with a letter",
                         "租户标识须为 2-63 个小写字母、数字或连字符，并以字母开头", field="slug")
     name = _clean_name(name)
     departments = tuple(_clean_name(d) for d in departments)
+    admin_hash = None
+    if admin is not None:
+        PasswordPolicy().check(admin.password, username=admin.username)
+        admin_hash = await identity().hashing.hash(admin.password)
     async with unit_of_work(ctx) as uow:
         if await uow.exists(Tenant).where(Tenant.slug == slug):
             raise KehuError("TENANT_SLUG_TAKEN", f"tenant {slug!r} already exists", f"租户 {slug!r} 已存在", field="slug")
         tenant = Tenant(slug=slug, name=name)
         await uow.insert(tenant)
+        await uow.enter_tenant(tenant.id)
+        role_ids = await roles.create_default_roles(uow)
         if departments:
-            await uow.enter_tenant(tenant.id)
             await uow.insert(*(Department(name=d) for d in departments))
+        if admin is not None and admin_hash is not None:
+            user = await users.insert_user(uow, username=users.normalise_username(admin.username),
+                                           display_name=admin.display_name, password_hash=admin_hash)
+            await uow.insert(UserRole(user_id=user.id, role_id=role_ids[roles.ADMIN_ROLE], granted_by=ctx.actor))
     return await get_tenant(ctx, slug)
 
 
@@ -77,6 +104,7 @@ async def list_tenants(ctx: Context) -> list[TenantView]:
 
 async def create_department(ctx: Context, *, name: str, parent_id: UUID | None = None,
                             code: str | None = None) -> DepartmentView:
+    require(ctx, "department.manage")
     name = _clean_name(name)
     async with unit_of_work(ctx) as uow:
         if parent_id is not None and not await uow.exists(Department).where(Department.id == parent_id):
@@ -87,7 +115,19 @@ async def create_department(ctx: Context, *, name: str, parent_id: UUID | None =
                           name=name, code=code)
 
 
+async def rename_department(ctx: Context, department_id: UUID, *, name: str) -> DepartmentView:
+    require(ctx, "department.manage")
+    name = _clean_name(name)
+    async with unit_of_work(ctx) as uow:
+        if not await uow.exists(Department).where(Department.id == department_id):
+            raise NotFound("department", department_id)
+        await uow.update(Department, {Department.name: name}).where(Department.id == department_id)
+        row = await uow.select(Department).where(Department.id == department_id).first()
+    return DepartmentView(**{k: row[k] for k in DepartmentView.__slots__})
+
+
 async def list_departments(ctx: Context) -> list[DepartmentView]:
+    require(ctx, "department.read")
     async with unit_of_work(ctx, write=False) as uow:
         rows = await uow.select(Department).order_by(Department.name)
     return [DepartmentView(**{k: row[k] for k in DepartmentView.__slots__}) for row in rows]

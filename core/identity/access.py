@@ -1,0 +1,63 @@
+"""Authorization checks, enforced in core's services (never only in the UI or resolvers)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from core.context import Context
+from core.errors import KehuError
+from core.identity.permissions import Scope
+
+
+class Unauthenticated(KehuError):
+    def __init__(self) -> None:
+        super().__init__("UNAUTHENTICATED", "sign in first", "请先登录")
+
+
+class PermissionDenied(KehuError):
+    def __init__(self, permission: str) -> None:
+        super().__init__("PERMISSION_DENIED", f"you lack the permission {permission}", f"缺少权限 {permission}")
+        self.permission = permission
+
+
+class SeparationOfDuties(KehuError):
+    def __init__(self, step: str) -> None:
+        super().__init__(
+            "SEPARATION_OF_DUTIES",
+            f"{step} must be done by someone other than the actor of the earlier step",
+            f"{step} 须由前一步骤执行人以外的人完成",
+        )
+
+
+def require(ctx: Context, permission: str) -> Scope:
+    """Refuse unless ``ctx`` holds ``permission``; return the scope it holds it with."""
+    if ctx.is_system:
+        return Scope.TENANT
+    if ctx.principal is None:
+        raise Unauthenticated()
+    scope = ctx.principal.permissions.get(permission)
+    if scope is None:
+        raise PermissionDenied(permission)
+    return scope
+
+
+def may_reach(ctx: Context, permission: str, *, owner_id: UUID | None, department_id: UUID | None) -> bool:
+    """Whether ``ctx`` holds ``permission`` over a record with this owner and department."""
+    try:
+        scope = require(ctx, permission)
+    except (Unauthenticated, PermissionDenied):
+        return False
+    if scope is Scope.TENANT:
+        return True
+    principal = ctx.principal
+    assert principal is not None
+    if scope is Scope.DEPARTMENT and department_id is not None and department_id in principal.department_ids:
+        return True
+    return owner_id is not None and owner_id == principal.user_id
+
+
+def require_different_actor(ctx: Context, earlier_actor: str, step: str) -> None:
+    """Separation of duties: the actor of ``step`` may not be the actor of an earlier step
+    (e.g. the checker of an archive is never its submitter)."""
+    if ctx.actor == earlier_actor:
+        raise SeparationOfDuties(step)

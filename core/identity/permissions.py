@@ -1,0 +1,73 @@
+"""Permissions: dotted names declared by core and by verticals, granted through roles with a scope.
+
+A scope says over which records a permission holds: the holder's own records, records of the
+holder's departments, or the whole tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from core.plugins.types import Permission
+
+
+class Scope(StrEnum):
+    OWN = "own"
+    DEPARTMENT = "department"
+    TENANT = "tenant"
+
+    @property
+    def breadth(self) -> int:
+        return {"own": 0, "department": 1, "tenant": 2}[self.value]
+
+
+def _p(name: str, en: str, zh: str) -> Permission:
+    return Permission(name=name, description_en=en, description_zh=zh)
+
+
+CORE_PERMISSIONS: tuple[Permission, ...] = (
+    _p("user.read", "see the tenant's users", "查看用户"),
+    _p("user.manage", "create and edit users, reset their passwords", "创建、编辑用户，重置密码"),
+    _p("user.disable", "disable and re-enable users, hand over their records", "停用、启用用户并移交其记录"),
+    _p("role.read", "see roles and their permissions", "查看角色及权限"),
+    _p("role.manage", "create, edit and delete roles", "创建、编辑、删除角色"),
+    _p("role.grant", "grant and revoke roles (permission approval)", "授予、撤销角色（权限审批）"),
+    _p("department.read", "see departments", "查看部门"),
+    _p("department.manage", "create and rename departments", "创建、重命名部门"),
+    _p("apikey.manage", "create, see and revoke API keys", "创建、查看、吊销 API 密钥"),
+    _p("tenant.settings.manage", "change tenant settings (password policy, lockout)", "修改租户设置（密码策略、锁定）"),
+    _p("customer.read", "read customer records", "查看客户档案"),
+    _p("customer.write", "create and edit customer records", "创建、编辑客户档案"),
+    _p("customer.pii.unmask", "see masked personal information in clear", "查看脱敏个人信息明文"),
+    _p("audit.read", "read the audit log", "查看审计日志"),
+)
+
+
+class PermissionCatalog:
+    """Every permission this deployment knows: core's and the loaded verticals'."""
+
+    def __init__(self, permissions: Iterable[Permission]) -> None:
+        self.permissions = tuple(sorted(permissions, key=lambda p: p.name))
+        self._names = {p.name for p in self.permissions}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._names)
+
+
+_catalog = PermissionCatalog(CORE_PERMISSIONS)
+
+
+def install_catalog(vertical_permissions: Iterable[Permission]) -> PermissionCatalog:
+    """Called once at start with the verticals' permissions."""
+    global _catalog
+    _catalog = PermissionCatalog((*CORE_PERMISSIONS, *vertical_permissions))
+    return _catalog
+
+
+def catalog() -> PermissionCatalog:
+    return _catalog

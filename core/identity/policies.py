@@ -1,0 +1,95 @@
+"""Tenant-tunable identity policies (password rules, lockout), kept in ``tenant_setting``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+
+from core.context import Context
+from core.db import unit_of_work
+from core.db.uow import UnitOfWork
+from core.errors import KehuError
+from core.identity.access import require
+from core.identity.passwords import PasswordPolicy
+from core.identity.tables import TenantSetting
+
+PASSWORD_POLICY_KEY = "identity.password_policy"
+LOCKOUT_POLICY_KEY = "identity.lockout"
+
+
+@dataclass(frozen=True, slots=True)
+class LockoutPolicy:
+    """After ``max_failures_per_account`` failed logins for one username (or
+    ``max_failures_per_address`` from one client address) within ``window_minutes``, further
+    attempts are refused for ``lock_minutes``."""
+
+    max_failures_per_account: int = 5
+    max_failures_per_address: int = 20
+    window_minutes: int = 15
+    lock_minutes: int = 15
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object]) -> LockoutPolicy:
+        known = {f.name for f in fields(cls)}
+        for key, value in data.items():
+            if key not in known:
+                raise KehuError("SETTING_INVALID", f"unknown lockout setting {key!r}", f"未知的锁定设置 {key!r}", field=key)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10_000:
+                raise KehuError("SETTING_INVALID", f"{key} must be a whole number from 1 to 10000",
+                                f"{key} 须为 1 至 10000 的整数", field=key)
+        return cls(**data)  # type: ignore[arg-type]
+
+    def to_mapping(self) -> dict[str, object]:
+        return asdict(self)
+
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.window_minutes)
+
+    def lock(self, now: datetime) -> datetime:
+        return now + timedelta(minutes=self.lock_minutes)
+
+
+async def _read(uow: UnitOfWork, key: str) -> dict | None:
+    row = await uow.select(TenantSetting.value).where(TenantSetting.key == key).first()
+    return json.loads(row["value"]) if row else None
+
+
+async def password_policy(uow: UnitOfWork) -> PasswordPolicy:
+    stored = await _read(uow, PASSWORD_POLICY_KEY)
+    return PasswordPolicy.from_mapping(stored) if stored else PasswordPolicy()
+
+
+async def lockout_policy(uow: UnitOfWork) -> LockoutPolicy:
+    stored = await _read(uow, LOCKOUT_POLICY_KEY)
+    return LockoutPolicy.from_mapping(stored) if stored else LockoutPolicy()
+
+
+async def write_setting(uow: UnitOfWork, key: str, value: Mapping[str, object]) -> None:
+    encoded = json.dumps(value, sort_keys=True)
+    if await uow.exists(TenantSetting).where(TenantSetting.key == key):
+        await uow.update(TenantSetting, {TenantSetting.value: encoded, TenantSetting.updated_by: uow.ctx.actor}).where(
+            TenantSetting.key == key)
+    else:
+        await uow.insert(TenantSetting(key=key, value=encoded, updated_by=uow.ctx.actor))
+
+
+async def update_identity_policy(ctx: Context, *, password: Mapping[str, object] | None = None,
+                                 lockout: Mapping[str, object] | None = None) -> tuple[PasswordPolicy, LockoutPolicy]:
+    """Change the tenant's password rules and/or lockout limits (validated, then stored)."""
+    require(ctx, "tenant.settings.manage")
+    new_password = PasswordPolicy.from_mapping(password) if password is not None else None
+    new_lockout = LockoutPolicy.from_mapping(lockout) if lockout is not None else None
+    async with unit_of_work(ctx) as uow:
+        if new_password is not None:
+            await write_setting(uow, PASSWORD_POLICY_KEY, new_password.to_mapping())
+        if new_lockout is not None:
+            await write_setting(uow, LOCKOUT_POLICY_KEY, new_lockout.to_mapping())
+        return await password_policy(uow), await lockout_policy(uow)
+
+
+async def read_identity_policy(ctx: Context) -> tuple[PasswordPolicy, LockoutPolicy]:
+    require(ctx, "tenant.settings.manage")
+    async with unit_of_work(ctx, write=False) as uow:
+        return await password_policy(uow), await lockout_policy(uow)

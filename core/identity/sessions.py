@@ -1,0 +1,223 @@
+"""Signing in and out: login with throttling, refresh-token rotation with reuse detection,
+logout, and turning an access token or API key into a Principal on every request."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from core.context import Context, Principal
+from core.db import unit_of_work
+from core.db.uow import UnitOfWork
+from core.errors import KehuError
+from core.identity import roles as role_service
+from core.identity.passwords import PasswordPolicy
+from core.identity.permissions import Scope
+from core.identity.policies import LockoutPolicy, lockout_policy, password_policy
+from core.identity.runtime import identity
+from core.identity.tables import ApiKey, AuthSession, LoginThrottle, RefreshToken, User, UserDepartment
+from core.identity.tokens import TokenInvalid, hash_opaque_token, new_opaque_token, parse_opaque_token
+from core.identity.users import ACTIVE, normalise_username, now
+from core.tenancy.tables import Tenant
+
+REFRESH_PREFIX = "rt"
+API_KEY_PREFIX = "kk"
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)  # last-used time is written at most this often
+
+
+class InvalidCredentials(KehuError):
+    """The one answer to an unknown tenant, unknown user, disabled user or wrong password."""
+
+    def __init__(self) -> None:
+        super().__init__("INVALID_CREDENTIALS", "wrong tenant, username or password", "租户、用户名或密码错误")
+
+
+class AccountLocked(KehuError):
+    def __init__(self, until: datetime) -> None:
+        super().__init__("ACCOUNT_LOCKED", f"too many failed sign-ins; try again after {until:%H:%M:%S} UTC",
+                         f"登录失败次数过多，请于 {until:%H:%M:%S} (UTC) 后重试")
+        self.until = until
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    access_expires_at: int
+    user_id: UUID
+    tenant_id: UUID
+    must_change_password: bool = False
+
+
+async def _tenant_id(slug: str) -> UUID | None:
+    async with unit_of_work(Context.system("login"), write=False) as uow:
+        row = await uow.select(Tenant.id).where((Tenant.slug == slug.strip().lower()) & (Tenant.status == "active")).first()
+    return row["id"] if row else None
+
+
+def _subjects(username: str, address: str | None) -> list[tuple[str, str]]:
+    subjects = [("account", f"account:{username}")]
+    if address:
+        subjects.append(("address", f"address:{address}"))
+    return subjects
+
+
+async def _locked_until(uow: UnitOfWork, subjects: list[tuple[str, str]], at: datetime) -> datetime | None:
+    rows = await uow.select(LoginThrottle.locked_until).where(LoginThrottle.subject.is_in([s for _, s in subjects]))
+    until = [r["locked_until"] for r in rows if r["locked_until"] and r["locked_until"] > at]
+    return max(until) if until else None
+
+
+async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], policy: LockoutPolicy, at: datetime) -> None:
+    limits = {"account": policy.max_failures_per_account, "address": policy.max_failures_per_address}
+    for kind, subject in subjects:
+        row = await uow.select(LoginThrottle).where(LoginThrottle.subject == subject).first()
+        if row is None:
+            failures, window_start = 1, at
+            await uow.insert(LoginThrottle(subject=subject, failures=0, window_started_at=at))
+        elif row["window_started_at"] + policy.window() < at:
+            failures, window_start = 1, at
+        else:
+            failures, window_start = row["failures"] + 1, row["window_started_at"]
+        locked = policy.lock(at) if failures >= limits[kind] else None
+        await uow.update(LoginThrottle, {LoginThrottle.failures: failures, LoginThrottle.window_started_at: window_start,
+                                         LoginThrottle.locked_until: locked}).where(LoginThrottle.subject == subject)
+
+
+async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID, address: str | None) -> Tokens:
+    runtime = identity()
+    expires = now() + timedelta(seconds=runtime.refresh_ttl_seconds)
+    session = AuthSession(user_id=user_id, expires_at=expires, client_address=address)
+    await uow.insert(session)
+    return await _issue(uow, session.id, user_id, tenant_id, expires)
+
+
+async def _issue(uow: UnitOfWork, session_id: UUID, user_id: UUID, tenant_id: UUID, expires: datetime,
+                 must_change_password: bool = False) -> Tokens:
+    runtime = identity()
+    refresh = new_opaque_token(tenant_id, REFRESH_PREFIX)
+    await uow.insert(RefreshToken(session_id=session_id, token_hash=hash_opaque_token(refresh), expires_at=expires))
+    access, claims = runtime.tokens.issue_access(user_id=user_id, tenant_id=tenant_id, session_id=session_id)
+    return Tokens(access_token=access, refresh_token=refresh, access_expires_at=claims.expires_at, user_id=user_id,
+                  tenant_id=tenant_id, must_change_password=must_change_password)
+
+
+async def login(ctx: Context, *, tenant: str, username: str, password: str) -> Tokens:
+    """Sign in. Unknown tenant or user, disabled user and wrong password answer alike, and cost
+    the same password-hash time."""
+    hashing = identity().hashing
+    username = normalise_username(username)
+    tenant_id = await _tenant_id(tenant)
+    if tenant_id is None:
+        await hashing.burn(password)
+        raise InvalidCredentials()
+    tctx = ctx.for_tenant(tenant_id)
+    subjects = _subjects(username, ctx.client_address)
+    at = now()
+    async with unit_of_work(tctx, write=False) as uow:
+        policy = await lockout_policy(uow)
+        locked = await _locked_until(uow, subjects, at)
+        user = await uow.select(User.id, User.password_hash, User.status, User.password_changed_at).where(
+            User.username == username).first()
+        rules: PasswordPolicy = await password_policy(uow)
+    if locked:
+        raise AccountLocked(locked)
+    if user is None or user["status"] != ACTIVE:
+        await hashing.burn(password)
+        valid = False
+    else:
+        valid = await hashing.verify(user["password_hash"], password)
+    if not valid:
+        async with unit_of_work(tctx) as uow:
+            await _record_failure(uow, subjects, policy, at)
+        raise InvalidCredentials()
+    assert user is not None
+    rehash = await hashing.hash(password) if hashing.needs_rehash(user["password_hash"]) else None
+    async with unit_of_work(tctx) as uow:
+        await uow.delete(LoginThrottle).where(LoginThrottle.subject == subjects[0][1])
+        changes = {User.last_login_at: at}
+        if rehash:
+            changes[User.password_hash] = rehash
+        await uow.update(User, changes).where(User.id == user["id"])
+        tokens = await _open_session(uow, user["id"], tenant_id, ctx.client_address)
+    if rules.is_expired(user["password_changed_at"], at):
+        tokens = replace(tokens, must_change_password=True)
+    return tokens
+
+
+async def refresh(ctx: Context, *, refresh_token: str) -> Tokens:
+    """Rotate a refresh token. A token used twice means it was stolen: the whole login ends."""
+    parsed = parse_opaque_token(refresh_token, REFRESH_PREFIX)
+    if parsed is None:
+        raise TokenInvalid()
+    tenant_id, _ = parsed
+    tctx = ctx.for_tenant(tenant_id)
+    at = now()
+    reused = False
+    async with unit_of_work(tctx) as uow:
+        row = await uow.select(RefreshToken).where(RefreshToken.token_hash == hash_opaque_token(refresh_token)).first()
+        if row is None:
+            raise TokenInvalid()
+        session = await uow.select(AuthSession).where(AuthSession.id == row["session_id"]).first()
+        if row["used_at"] is not None:
+            reused = True
+            await uow.update(AuthSession, {AuthSession.revoked_at: at, AuthSession.revoked_reason: "refresh_reused"}
+                             ).where((AuthSession.id == row["session_id"]) & AuthSession.revoked_at.is_null())
+        elif session is None or session["revoked_at"] is not None or session["expires_at"] <= at or row["expires_at"] <= at:
+            raise TokenInvalid()
+        else:
+            user = await uow.select(User.status).where(User.id == session["user_id"]).first()
+            if user is None or user["status"] != ACTIVE:
+                raise TokenInvalid()
+            await uow.update(RefreshToken, {RefreshToken.used_at: at}).where(RefreshToken.id == row["id"])
+            return await _issue(uow, session["id"], session["user_id"], tenant_id, session["expires_at"])
+    assert reused
+    raise KehuError("TOKEN_REUSED", "this refresh token was already used; the session has been ended",
+                    "该刷新令牌已被使用，会话已终止")
+
+
+async def logout(ctx: Context) -> None:
+    """End the caller's login: its refresh tokens and access tokens stop working at once."""
+    if ctx.principal is None or ctx.principal.session_id is None:
+        raise KehuError("UNAUTHENTICATED", "sign in as a user first", "请先以用户身份登录")
+    async with unit_of_work(ctx) as uow:
+        await uow.update(AuthSession, {AuthSession.revoked_at: now(), AuthSession.revoked_reason: "logout"}).where(
+            (AuthSession.id == ctx.principal.session_id) & AuthSession.revoked_at.is_null())
+
+
+async def authenticate_access_token(token: str) -> Principal:
+    """Verify an access token and that its login is still open; build the caller's Principal."""
+    claims = identity().tokens.verify_access(token)
+    async with unit_of_work(Context.system("auth", claims.tenant_id), write=False) as uow:
+        session = await uow.select(AuthSession.user_id, AuthSession.revoked_at, AuthSession.expires_at).where(
+            AuthSession.id == claims.session_id).first()
+        if (session is None or session["user_id"] != claims.user_id or session["revoked_at"] is not None
+                or session["expires_at"] <= now()):
+            raise TokenInvalid("TOKEN_REVOKED", "the session has ended")
+        user = await uow.select(User.status).where(User.id == claims.user_id).first()
+        if user is None or user["status"] != ACTIVE:
+            raise TokenInvalid("TOKEN_REVOKED", "the account is disabled")
+        permissions = await role_service.effective_permissions(uow, claims.user_id)
+        departments = await uow.select(UserDepartment.department_id).where(UserDepartment.user_id == claims.user_id)
+    return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, api_key_id=None, permissions=permissions,
+                     department_ids=frozenset(d["department_id"] for d in departments), session_id=claims.session_id)
+
+
+async def authenticate_api_key(key: str) -> Principal:
+    parsed = parse_opaque_token(key, API_KEY_PREFIX)
+    if parsed is None:
+        raise TokenInvalid()
+    tenant_id, _ = parsed
+    at = now()
+    async with unit_of_work(Context.system("auth", tenant_id), write=False) as uow:
+        row = await uow.select(ApiKey.id, ApiKey.permissions, ApiKey.expires_at, ApiKey.revoked_at,
+                               ApiKey.last_used_at).where(ApiKey.token_hash == hash_opaque_token(key)).first()
+    if row is None or row["revoked_at"] is not None or (row["expires_at"] and row["expires_at"] <= at):
+        raise TokenInvalid()
+    if row["last_used_at"] is None or row["last_used_at"] + API_KEY_TOUCH_INTERVAL < at:
+        async with unit_of_work(Context.system("auth", tenant_id)) as uow:
+            await uow.update(ApiKey, {ApiKey.last_used_at: at}).where(ApiKey.id == row["id"])
+    permissions = {name: Scope.TENANT for name in json.loads(row["permissions"])}
+    return Principal(tenant_id=tenant_id, user_id=None, api_key_id=row["id"], permissions=permissions)

@@ -1,0 +1,102 @@
+"""Identity tables. All tenant-owned: each has tenant_id, the unit-of-work filter and an RLS policy."""
+
+from piccolo.columns import UUID, Integer, Text, Timestamptz, Varchar
+
+from core.db.tables import TenantOwned
+
+
+class User(TenantOwned, tablename="app_user"):
+    """A member of a tenant's staff. One account per person: ``employee_no`` is unique per tenant."""
+
+    username = Varchar(length=64)  # stored lower-case; unique per tenant
+    display_name = Varchar(length=100)
+    employee_no = Varchar(length=64, null=True, default=None)
+    password_hash = Text()
+    password_changed_at = Timestamptz()
+    status = Varchar(length=16, default="active")  # active | disabled
+    disabled_at = Timestamptz(null=True, default=None)
+    disabled_reason = Text(null=True, default=None)
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class UserDepartment(TenantOwned, tablename="user_department"):
+    user_id = UUID(null=True, default=None)
+    department_id = UUID(null=True, default=None)
+
+
+class Role(TenantOwned, tablename="role"):
+    """A tenant-named role (客服部档案管理员, 销售顾问, …) granting permissions with a scope."""
+
+    name = Varchar(length=100)
+    description = Text(default="")
+
+
+class RolePermission(TenantOwned, tablename="role_permission"):
+    role_id = UUID(null=True, default=None)
+    permission = Varchar(length=100)
+    scope = Varchar(length=16)  # own | department | tenant
+
+
+class UserRole(TenantOwned, tablename="user_role"):
+    user_id = UUID(null=True, default=None)
+    role_id = UUID(null=True, default=None)
+    granted_by = Varchar(length=100)
+
+
+class AuthSession(TenantOwned, tablename="auth_session"):
+    """A login: the family of its refresh tokens. Revoking it ends every token of the login."""
+
+    user_id = UUID(null=True, default=None)
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_reason = Varchar(length=64, null=True, default=None)
+    client_address = Varchar(length=64, null=True, default=None)
+
+
+class RefreshToken(TenantOwned, tablename="refresh_token"):
+    """One refresh token, stored as a hash. ``used_at`` set means rotated: a second use is theft."""
+
+    session_id = UUID(null=True, default=None)
+    token_hash = Varchar(length=64)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class ApiKey(TenantOwned, tablename="api_key"):
+    """An integrator's service account: chosen permissions, shown once, stored as a hash."""
+
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64)
+    hint = Varchar(length=16)  # the first characters, so people can tell keys apart
+    permissions = Text()  # JSON list of permission names; scope is always the whole tenant
+    created_by = Varchar(length=100)
+    expires_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class LoginThrottle(TenantOwned, tablename="login_throttle"):
+    """Failed logins per subject (``user:<id>`` or ``address:<ip>``) within a window, and lockout."""
+
+    subject = Varchar(length=200)
+    failures = Integer(default=0)
+    window_started_at = Timestamptz()
+    locked_until = Timestamptz(null=True, default=None)
+
+
+class TenantSetting(TenantOwned, tablename="tenant_setting"):
+    """A tenant's setting (password policy, lockout, …) as JSON, validated by its owner module."""
+
+    key = Varchar(length=100)
+    value = Text()
+    updated_by = Varchar(length=100)
+
+
+class OwnershipHandover(TenantOwned, tablename="ownership_handover"):
+    """The record of a departing user's records moving to a named successor."""
+
+    from_user_id = UUID(null=True, default=None)
+    to_user_id = UUID(null=True, default=None)
+    moved = Text()  # JSON {record type: count}
+    reason = Text()
+    actor = Varchar(length=100)

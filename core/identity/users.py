@@ -1,0 +1,231 @@
+"""Users: one account per person, in departments, disabled with a handover when they leave."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from core.context import Context
+from core.db import unit_of_work
+from core.db.uow import UnitOfWork
+from core.errors import KehuError, NotFound
+from core.identity import roles as role_service
+from core.identity.access import require
+from core.identity.ownership import count_owned, transfer_owned
+from core.identity.policies import password_policy
+from core.identity.runtime import identity
+from core.identity.tables import AuthSession, OwnershipHandover, User, UserDepartment
+from core.tenancy.tables import Department
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+ACTIVE = "active"
+DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    id: UUID
+    username: str
+    display_name: str
+    employee_no: str | None
+    status: str
+    department_ids: tuple[UUID, ...]
+    role_ids: tuple[UUID, ...]
+    last_login_at: datetime | None
+    password_changed_at: datetime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def _check_username(username: str) -> str:
+    username = normalise_username(username)
+    if not USERNAME.match(username):
+        raise KehuError("USERNAME_INVALID", "a username is 2-64 letters, digits or . _ @ -",
+                        "用户名须为 2-64 个字母、数字或 . _ @ -", field="username")
+    return username
+
+
+def _check_display_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > 100:
+        raise KehuError("NAME_INVALID", "a display name has 1 to 100 characters", "姓名须为 1 至 100 个字符",
+                        field="displayName")
+    return cleaned
+
+
+async def _view(uow: UnitOfWork, user_id: UUID) -> UserView:
+    row = await uow.select(User).where(User.id == user_id).first()
+    if row is None:
+        raise NotFound("user", user_id)
+    departments = await uow.select(UserDepartment.department_id).where(UserDepartment.user_id == user_id)
+    return UserView(id=row["id"], username=row["username"], display_name=row["display_name"],
+                    employee_no=row["employee_no"], status=row["status"],
+                    department_ids=tuple(sorted(d["department_id"] for d in departments)),
+                    role_ids=tuple(sorted(await role_service.user_role_ids(uow, user_id))),
+                    last_login_at=row["last_login_at"], password_changed_at=row["password_changed_at"])
+
+
+async def _set_departments(uow: UnitOfWork, user_id: UUID, department_ids: list[UUID]) -> None:
+    wanted = set(department_ids)
+    if wanted:
+        found = {d["id"] for d in await uow.select(Department.id).where(Department.id.is_in(list(wanted)))}
+        if missing := wanted - found:
+            raise NotFound("department", sorted(missing)[0])
+    await uow.delete(UserDepartment).where(UserDepartment.user_id == user_id)
+    if wanted:
+        await uow.insert(*(UserDepartment(user_id=user_id, department_id=d) for d in sorted(wanted)))
+
+
+async def insert_user(uow: UnitOfWork, *, username: str, display_name: str, password_hash: str,
+                      employee_no: str | None = None) -> User:
+    """Insert a user after the uniqueness rules; the caller has checked permissions and policy."""
+    if await uow.exists(User).where(User.username == username):
+        raise KehuError("USERNAME_TAKEN", f"username {username!r} is taken", f"用户名 {username!r} 已被使用",
+                        field="username")
+    if employee_no and await uow.exists(User).where(User.employee_no == employee_no):
+        raise KehuError("PERSON_HAS_ACCOUNT", "this person already has an account; re-enable it instead",
+                        "此人已有账号，请重新启用原账号", field="employeeNo")
+    user = User(username=username, display_name=display_name, employee_no=employee_no or None,
+                password_hash=password_hash, password_changed_at=now(), status=ACTIVE)
+    await uow.insert(user)
+    return user
+
+
+async def create_user(ctx: Context, *, username: str, display_name: str, password: str,
+                      employee_no: str | None = None, department_ids: list[UUID] = (),  # type: ignore[assignment]
+                      role_ids: list[UUID] = ()) -> UserView:  # type: ignore[assignment]
+    require(ctx, "user.manage")
+    if role_ids:
+        require(ctx, "role.grant")
+    username = _check_username(username)
+    display_name = _check_display_name(display_name)
+    async with unit_of_work(ctx, write=False) as uow:
+        (await password_policy(uow)).check(password, username=username)
+    password_hash = await identity().hashing.hash(password)  # slow: outside the transaction
+    async with unit_of_work(ctx) as uow:
+        user = await insert_user(uow, username=username, display_name=display_name, password_hash=password_hash,
+                                 employee_no=employee_no)
+        await _set_departments(uow, user.id, list(department_ids))
+        created = await _view(uow, user.id)
+    for role_id in role_ids:
+        await role_service.grant_role(ctx, user_id=created.id, role_id=role_id)
+    return await get_user(ctx, created.id) if role_ids else created
+
+
+async def get_user(ctx: Context, user_id: UUID) -> UserView:
+    if ctx.user_id != user_id:
+        require(ctx, "user.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        return await _view(uow, user_id)
+
+
+async def list_users(ctx: Context, *, first: int, after: str | None = None) -> tuple[list[UserView], bool]:
+    """Users by username, a page at a time (keyset on the username)."""
+    require(ctx, "user.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(User.id).order_by(User.username).limit(first + 1)
+        if after:
+            query = query.where(User.username > after)
+        ids = [r["id"] for r in await query]
+        return [await _view(uow, i) for i in ids[:first]], len(ids) > first
+
+
+async def update_user(ctx: Context, user_id: UUID, *, display_name: str | None = None,
+                      department_ids: list[UUID] | None = None) -> UserView:
+    require(ctx, "user.manage")
+    async with unit_of_work(ctx) as uow:
+        await _view(uow, user_id)
+        if display_name is not None:
+            await uow.update(User, {User.display_name: _check_display_name(display_name)}).where(User.id == user_id)
+        if department_ids is not None:
+            await _set_departments(uow, user_id, department_ids)
+        return await _view(uow, user_id)
+
+
+async def revoke_sessions(uow: UnitOfWork, user_id: UUID, reason: str) -> None:
+    await uow.update(AuthSession, {AuthSession.revoked_at: now(), AuthSession.revoked_reason: reason}).where(
+        (AuthSession.user_id == user_id) & AuthSession.revoked_at.is_null())
+
+
+async def _store_new_password(ctx: Context, user_id: UUID, password: str, reason: str) -> None:
+    async with unit_of_work(ctx, write=False) as uow:
+        user = await _view(uow, user_id)
+        (await password_policy(uow)).check(password, username=user.username)
+    password_hash = await identity().hashing.hash(password)
+    async with unit_of_work(ctx) as uow:
+        await uow.update(User, {User.password_hash: password_hash, User.password_changed_at: now()}).where(
+            User.id == user_id)
+        await revoke_sessions(uow, user_id, reason)
+
+
+async def change_password(ctx: Context, *, current_password: str, new_password: str) -> None:
+    """A user changes their own password; every session of theirs ends, this one included."""
+    if ctx.user_id is None:
+        raise KehuError("UNAUTHENTICATED", "sign in as a user first", "请先以用户身份登录")
+    async with unit_of_work(ctx, write=False) as uow:
+        row = await uow.select(User.password_hash).where(User.id == ctx.user_id).first()
+    if row is None or not await identity().hashing.verify(row["password_hash"], current_password):
+        raise KehuError("INVALID_CREDENTIALS", "the current password is wrong", "当前密码错误", field="currentPassword")
+    await _store_new_password(ctx, ctx.user_id, new_password, "password_changed")
+
+
+async def reset_password(ctx: Context, user_id: UUID, *, new_password: str) -> None:
+    require(ctx, "user.manage")
+    await _store_new_password(ctx, user_id, new_password, "password_reset")
+
+
+async def disable_user(ctx: Context, user_id: UUID, *, successor_id: UUID | None, reason: str) -> UserView:
+    """A user leaves: everything they own moves to the named successor, their sessions end."""
+    require(ctx, "user.disable")
+    if ctx.user_id == user_id:
+        raise KehuError("CANNOT_DISABLE_SELF", "you cannot disable your own account", "不能停用自己的账号")
+    if not reason.strip():
+        raise KehuError("REASON_REQUIRED", "say why the account is disabled", "请填写停用原因", field="reason")
+    async with unit_of_work(ctx) as uow:
+        user = await _view(uow, user_id)
+        if user.status == DISABLED:
+            raise KehuError("USER_ALREADY_DISABLED", "the account is already disabled", "账号已停用")
+        owned = await count_owned(uow, user_id)
+        if successor_id is None:
+            if owned:
+                raise KehuError("SUCCESSOR_REQUIRED",
+                                f"the user owns records ({', '.join(f'{k}: {v}' for k, v in owned.items())}); "
+                                "name a successor", "该用户名下有记录，请指定接替人", field="successorId")
+        else:
+            successor = await _view(uow, successor_id)
+            if successor.id == user_id or successor.status != ACTIVE:
+                raise KehuError("SUCCESSOR_INVALID", "the successor must be another active user",
+                                "接替人须为其他在职用户", field="successorId")
+            moved = await transfer_owned(uow, user_id, successor_id)
+            await uow.insert(OwnershipHandover(from_user_id=user_id, to_user_id=successor_id,
+                                               moved=json.dumps(moved, sort_keys=True), reason=reason,
+                                               actor=ctx.actor))
+        await uow.update(User, {User.status: DISABLED, User.disabled_at: now(), User.disabled_reason: reason}).where(
+            User.id == user_id)
+        await revoke_sessions(uow, user_id, "account_disabled")
+        return await _view(uow, user_id)
+
+
+async def enable_user(ctx: Context, user_id: UUID) -> UserView:
+    require(ctx, "user.disable")
+    async with unit_of_work(ctx) as uow:
+        await _view(uow, user_id)
+        await uow.update(User, {User.status: ACTIVE, User.disabled_at: None, User.disabled_reason: None}).where(
+            User.id == user_id)
+        return await _view(uow, user_id)
+
+
+async def handovers(ctx: Context, user_id: UUID) -> list[dict]:
+    require(ctx, "user.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        rows = await uow.select(OwnershipHandover).where(OwnershipHandover.from_user_id == user_id)
+    return [{**row, "moved": json.loads(row["moved"])} for row in rows]
