@@ -20,10 +20,14 @@ from core.db import Database, use_database
 from core.logging import configure_logging
 from core.plugins.manager import VerticalRegistry, load_verticals
 from core.settings import Settings, load_settings
+from core.identity.permissions import install_catalog
+from core.identity.runtime import configure_identity
+from gateway.auth import authentication_middleware
 from gateway.graphql.context import get_context
 from gateway.graphql.errors import shape_error
 from gateway.graphql.schema import build_schema
 from gateway.health import healthz, readyz
+from gateway.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
 from gateway.request_id import current_request_id, request_id_middleware
 
 log = structlog.get_logger("kehu.app")
@@ -80,6 +84,8 @@ def create_app(
     settings = settings or load_settings()
     configure_logging(settings)
     registry = registry or load_verticals(settings.disabled_plugins)
+    install_catalog(registry.permissions)
+    configure_identity(settings)
     database = database or Database(
         settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
@@ -99,7 +105,9 @@ def create_app(
 
     return Litestar(
         route_handlers=[healthz, readyz, _graphql_controller(settings)],
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, authentication_middleware,
+                    *(config.middleware for config in rate_limit_configs(settings))],
+        stores={STORE_NAME: rate_limit_store(settings)},
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         request_max_body_size=settings.request_max_body_bytes,
         lifespan=[lifespan],

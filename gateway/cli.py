@@ -9,6 +9,7 @@ import asyncio
 import functools
 import json
 import os
+import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from core.context import Context
 from core.db import Database, use_database
 from core.db.migrate import migrate as run_migrations
 from core.errors import KehuError
+from core.identity.runtime import configure_identity
 from core.plugins.manager import load_verticals
 from core.settings import Settings, load_settings
 from core.tenancy import service as tenancy
@@ -37,6 +39,7 @@ DEMO_TENANTS = {
     "tobacco": ("demo-tobacco", "演示·烟草零售"),
 }
 DEMO_DEPARTMENTS = ("客服部", "销售部")
+DEMO_ADMIN = tenancy.TenantAdmin(username="admin", password="kehu-demo-2026!", display_name="演示管理员")
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,6 +76,7 @@ def _run(coroutine: Awaitable[T]) -> T:
 
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    configure_identity(settings)
     database = Database(settings.database, pool_size=2, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     use_database(database)
     await database.start()
@@ -135,12 +139,18 @@ def tenants() -> None:
 @tenants.command("create")
 @click.argument("slug")
 @click.argument("name")
+@click.option("--admin", "admin_username", default="admin", show_default=True,
+              help="Username of the tenant's first administrator (系统管理员).")
 @reports_errors
-def tenants_create(slug: str, name: str) -> None:
-    """Create tenant SLUG (lowercase, e.g. acme-motors) named NAME."""
+def tenants_create(slug: str, name: str, admin_username: str) -> None:
+    """Create tenant SLUG (lowercase, e.g. acme-motors) named NAME, with its default roles and a
+    first administrator whose one-time password is printed."""
     settings = _settings()
-    tenant = _run(_with_database(settings, lambda: tenancy.create_tenant(Context.system(), slug=slug, name=name)))
+    admin = tenancy.TenantAdmin(username=admin_username, password=secrets.token_urlsafe(12))
+    tenant = _run(_with_database(settings, lambda: tenancy.create_tenant(Context.system(), slug=slug, name=name,
+                                                                         admin=admin)))
     click.echo(f"created tenant {tenant.slug} ({tenant.id})")
+    click.echo(f"administrator: {admin.username} / {admin.password}  (shown once; change it after signing in)")
 
 
 @tenants.command("list")
@@ -191,7 +201,7 @@ async def _seed_demo(settings: Settings) -> list[str]:
         slugs.append(slug)
         if slug in existing:
             continue
-        await tenancy.create_tenant(system, slug=slug, name=name, departments=DEMO_DEPARTMENTS)
+        await tenancy.create_tenant(system, slug=slug, name=name, departments=DEMO_DEPARTMENTS, admin=DEMO_ADMIN)
     return slugs
 
 
@@ -213,8 +223,10 @@ def demo(port: int | None, no_serve: bool) -> None:
                 f"  GraphiQL:      {address}/graphql",
                 f"  Readiness:     {address}/readyz",
                 f"  Demo tenants:  {', '.join(slugs)}",
-                "  Log in:        no sign-in is needed yet: public queries such as",
-                "                 { version verticals { id nameZh } } answer in GraphiQL.",
+                f"  Log in:        in GraphiQL run  mutation {{ login(tenant: \"{slugs[0] if slugs else 'demo-automotive'}\", "
+                f"username: \"{DEMO_ADMIN.username}\", password: \"{DEMO_ADMIN.password}\") {{ accessToken errors {{ code }} }} }}",
+                "                 then send the token as the header  Authorization: Bearer <accessToken>",
+                f"                 (every demo tenant has the user {DEMO_ADMIN.username!r} with that password)",
             ]
         )
     )

@@ -39,7 +39,12 @@ class UnitOfWork:
             raise TenantRequired()
         return query.where(table.tenant_id == self.ctx.tenant_id)  # type: ignore[attr-defined]
 
-    def select(self, table: type[Table], *columns: Any) -> Select:
+    def select(self, *what: Any) -> Select:
+        """``select(Table)`` for whole rows, or ``select(Table.a, Table.b)`` for some columns."""
+        if isinstance(what[0], type) and issubclass(what[0], Table):
+            table, columns = what[0], what[1:]
+        else:
+            table, columns = what[0]._meta.table, what
         return self._scoped(table.select(*columns), table)
 
     def objects(self, table: type[T]) -> Objects:

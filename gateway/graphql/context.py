@@ -8,6 +8,7 @@ from litestar import Request, Response
 from strawberry.litestar import BaseContext
 
 from core.context import Context
+from gateway.auth import AUTH_SCOPE_KEY
 from core.plugins.manager import VerticalRegistry
 from core.settings import Settings
 
@@ -26,12 +27,9 @@ def _language(request: Request) -> str:
 async def get_context(request: Request, response: Response, root_value: Any) -> GraphQLContext:
     """Litestar dependency; ``root_value`` is asked for only to order resolution (see gateway.app)."""
     state = request.app.state
-    ctx = Context(
-        tenant_id=None,
-        actor="anonymous",
-        request_id=request.scope.get("state", {}).get("request_id") or "",
-        client_address=request.client.host if request.client else None,
-        language=_language(request),
-    )
+    principal = request.scope.get(AUTH_SCOPE_KEY)
+    meta = {"request_id": request.scope.get("state", {}).get("request_id"),
+            "client_address": request.client.host if request.client else None, "language": _language(request)}
+    ctx = Context.for_principal(principal, **meta) if principal else Context.anonymous(**meta)
     return GraphQLContext(ctx=ctx, settings=state.settings, registry=state.registry, request=request,
                           response=response)

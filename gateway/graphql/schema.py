@@ -13,6 +13,7 @@ import core
 from core.plugins.types import VerticalInfo
 from core.settings import Settings
 from gateway.graphql.errors import log_errors
+from gateway.graphql.identity import IdentityMutation, IdentityQuery
 from gateway.graphql.limits import limit_extensions
 
 
@@ -29,7 +30,7 @@ class Vertical:
 
 
 @strawberry.type
-class Query:
+class MetaQuery:
     @strawberry.field(description="The running kehu version.")
     def version(self) -> str:
         return core.__version__
@@ -39,6 +40,16 @@ class Query:
         return [Vertical.from_info(v) for v in info.context.registry.verticals]
 
 
+@strawberry.type
+class Query(IdentityQuery, MetaQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(IdentityMutation):
+    pass
+
+
 class KehuSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         log_errors(errors)
@@ -46,4 +57,4 @@ class KehuSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> KehuSchema:
     extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
-    return KehuSchema(query=Query, extensions=limit_extensions(settings, extra_rules))
+    return KehuSchema(query=Query, mutation=Mutation, extensions=limit_extensions(settings, extra_rules))

@@ -1,0 +1,49 @@
+"""Authentication at the edge: a bearer access token (users) or an ``X-API-Key`` (integrators)
+becomes the request's Principal; a presented but bad credential is refused with 401 at once."""
+
+from __future__ import annotations
+
+import json
+
+from litestar.datastructures import Headers
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from core.errors import KehuError
+from core.identity.sessions import authenticate_access_token, authenticate_api_key
+
+AUTH_SCOPE_KEY = "auth"
+
+
+async def _refuse(send: Send, error: KehuError, language: str, request_id: str | None) -> None:
+    body = {"data": None, "errors": [{"message": error.message(language),
+                                      "extensions": {"code": error.code, "requestId": request_id}}]}
+    await send({"type": "http.response.start", "status": 401,
+                "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b'Bearer realm="kehu"')]})
+    await send({"type": "http.response.body", "body": json.dumps(body, ensure_ascii=False).encode()})
+
+
+def authentication_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = Headers.from_scope(scope)
+        authorization = headers.get("authorization", "")
+        api_key = headers.get("x-api-key", "")
+        principal = None
+        try:
+            if authorization[:7].lower() == "bearer ":
+                principal = await authenticate_access_token(authorization[7:].strip())
+            elif api_key:
+                principal = await authenticate_api_key(api_key.strip())
+            elif authorization:
+                raise KehuError("TOKEN_INVALID", "use 'Authorization: Bearer <token>' or 'X-API-Key: <key>'",
+                                "请使用 Authorization: Bearer <令牌> 或 X-API-Key: <密钥>")
+        except KehuError as error:
+            language = "zh" if headers.get("accept-language", "").lower().startswith("zh") else "en"
+            await _refuse(send, error, language, scope.get("state", {}).get("request_id"))
+            return
+        scope[AUTH_SCOPE_KEY] = principal  # type: ignore[typeddict-unknown-key]
+        await app(scope, receive, send)
+
+    return middleware
