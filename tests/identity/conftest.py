@@ -1,0 +1,44 @@
+"""Fixtures for identity: two tenants with an administrator each, and signing in as anyone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from core.context import Context
+from core.identity import sessions, users
+from core.tenancy import service as tenancy
+
+PASSWORD = "correct-horse-battery-1"
+SYSTEM = Context.system()
+
+
+@dataclass(frozen=True)
+class Seeded:
+    acme: tenancy.TenantView
+    globex: tenancy.TenantView
+
+
+async def sign_in(slug: str, username: str, password: str = PASSWORD, address: str = "10.0.0.1") -> Context:
+    """Log in through the real service and turn the access token into a request context."""
+    tokens = await sessions.login(Context.anonymous(client_address=address), tenant=slug, username=username,
+                                  password=password)
+    principal = await sessions.authenticate_access_token(tokens.access_token)
+    return Context.for_principal(principal, client_address=address)
+
+
+async def add_user(tenant: tenancy.TenantView, username: str, **kwargs) -> users.UserView:
+    return await users.create_user(SYSTEM.for_tenant(tenant.id), username=username,
+                                   display_name=kwargs.pop("display_name", username.title()),
+                                   password=kwargs.pop("password", PASSWORD), **kwargs)
+
+
+@pytest.fixture
+async def seeded(database) -> Seeded:
+    admin = tenancy.TenantAdmin(username="admin", password=PASSWORD)
+    acme = await tenancy.create_tenant(SYSTEM, slug="acme", name="Acme 汽车", departments=("销售部", "客服部"),
+                                       admin=admin)
+    globex = await tenancy.create_tenant(SYSTEM, slug="globex", name="Globex 地产", departments=("销售部",),
+                                         admin=admin)
+    return Seeded(acme=acme, globex=globex)
