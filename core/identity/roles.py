@@ -21,9 +21,9 @@ O = Scope.OWN  # noqa: E741
 DEFAULT_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
     "系统管理员": ("System administrator: manages users, roles and settings",
               {p.name: T for p in CORE_PERMISSIONS if p.name != "customer.pii.unmask"}),
-    "总经理": ("General manager: sees everything, approves permissions",
+    "总经理": ("General manager: sees everything, approves permissions (including 客户总监's)",
             {"user.read": T, "role.read": T, "role.grant": T, "department.read": T, "customer.read": T,
-             "audit.read": T}),
+             "customer.write": T, "customer.pii.unmask": T, "audit.read": T}),
     "客户总监": ("Customer director: all customer records of the tenant",
              {"customer.read": T, "customer.write": T, "customer.pii.unmask": T, "user.read": T,
               "department.read": T}),
