@@ -32,6 +32,7 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
     "销售顾问": ("Sales consultant: own customers only", {"customer.read": O, "customer.write": O}),
 }
 ADMIN_ROLE = "系统管理员"
+FOUNDER_ROLES = (ADMIN_ROLE, "总经理")
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,8 @@ def _clean_name(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TenantAdmin:
-    """The first user of a new tenant, holding the 系统管理员 role."""
+    """The first user of a new tenant (the company's founder account), holding 系统管理员 and
+    总经理 so that every default role can be approved from inside the tenant."""
 
     username: str
     password: str
@@ -84,7 +85,8 @@ async def create_tenant(ctx: Context, *, slug: str, name: str, departments: tupl
         if admin is not None and admin_hash is not None:
             user = await users.insert_user(uow, username=users.normalise_username(admin.username),
                                            display_name=admin.display_name, password_hash=admin_hash)
-            await uow.insert(UserRole(user_id=user.id, role_id=role_ids[roles.ADMIN_ROLE], granted_by=ctx.actor))
+            await uow.insert(*(UserRole(user_id=user.id, role_id=role_ids[name], granted_by=ctx.actor)
+                               for name in roles.FOUNDER_ROLES))
     return await get_tenant(ctx, slug)
 
 
