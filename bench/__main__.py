@@ -8,9 +8,12 @@ import json
 import platform
 import sys
 
-from bench import graphql_overhead
+from bench import graphql_overhead, login_throughput
 
-BENCHMARKS = {"graphql_overhead": graphql_overhead.run}
+BENCHMARKS = {
+    "graphql_overhead": graphql_overhead.run,
+    "login_throughput": login_throughput.run,
+}
 
 
 def main() -> int:

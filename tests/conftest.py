@@ -126,3 +126,11 @@ def redis_broker_url() -> Iterator[str]:
     if url is None:
         pytest.skip("Redis tests skipped: set CI=true or KEHU_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to run them")
     yield url
+
+
+@pytest.fixture
+async def seeded(database):
+    """Tenants ``acme`` and ``globex`` with an administrator ``admin`` each (see tests/support.py)."""
+    from tests.support import seed_two_tenants
+
+    return await seed_two_tenants()

@@ -13,7 +13,7 @@ from core.identity import runtime
 from core.identity.runtime import identity
 from core.identity.tables import User
 from core.db import unit_of_work
-from tests.identity.conftest import PASSWORD, SYSTEM, add_user, sign_in
+from tests.support import PASSWORD, SYSTEM, add_user, sign_in
 
 ANON = Context.anonymous(client_address="192.0.2.7")
 

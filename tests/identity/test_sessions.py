@@ -10,7 +10,7 @@ from core.identity import api_keys, roles, sessions, users
 from core.identity.permissions import Scope
 from core.identity.runtime import identity
 from core.identity.tokens import TokenInvalid
-from tests.identity.conftest import PASSWORD, SYSTEM, add_user, sign_in
+from tests.support import PASSWORD, SYSTEM, add_user, sign_in
 
 ANON = Context.anonymous(client_address="192.0.2.7")
 

@@ -14,7 +14,7 @@ from core.identity.runtime import identity
 from core.identity.tokens import TokenInvalid
 from core.identity.permissions import Scope
 from core.tenancy import service as tenancy
-from tests.identity.conftest import PASSWORD, SYSTEM, add_user, sign_in
+from tests.support import PASSWORD, SYSTEM, add_user, sign_in
 
 
 def _code(caught) -> str:

@@ -1,10 +1,8 @@
-"""Fixtures for identity: two tenants with an administrator each, and signing in as anyone."""
+"""Test helpers: two tenants with an administrator each, adding users, signing in as anyone."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pytest
 
 from core.context import Context
 from core.identity import sessions, users
@@ -34,8 +32,7 @@ async def add_user(tenant: tenancy.TenantView, username: str, **kwargs) -> users
                                    password=kwargs.pop("password", PASSWORD), **kwargs)
 
 
-@pytest.fixture
-async def seeded(database) -> Seeded:
+async def seed_two_tenants() -> Seeded:
     admin = tenancy.TenantAdmin(username="admin", password=PASSWORD)
     acme = await tenancy.create_tenant(SYSTEM, slug="acme", name="Acme 汽车", departments=("销售部", "客服部"),
                                        admin=admin)

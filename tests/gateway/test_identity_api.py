@@ -1,0 +1,259 @@
+"""Identity over HTTP: every permission enforced on the server, 401 on bad credentials, tenant
+binding of tokens and keys, rate limits with standard headers.
+
+While the test client runs the app, data is set up through the API: the app's database pool
+belongs to the app's event loop, not the test's.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from core.identity.runtime import identity
+from core.settings import Settings
+from gateway.app import create_app
+from gateway.graphql.schema import build_schema
+from tests.support import PASSWORD
+
+LOGIN = 'mutation($t: String!, $u: String!, $p: String!) { login(tenant: $t, username: $u, password: $p) ' \
+        '{ accessToken refreshToken errors { code } } }'
+STRONG = "a-strong-new-phrase-42"
+
+# Each mutation that needs a permission, called with real ids so only the permission can stop it.
+PROTECTED = {
+    "userCreate": 'mutation { userCreate(input: {username: "newbie", displayName: "N", password: "%s"}) { errors { code } } }' % STRONG,
+    "userUpdate": 'mutation($user: ID!) { userUpdate(id: $user, displayName: "Renamed") { errors { code } } }',
+    "userPasswordReset": 'mutation($user: ID!) { userPasswordReset(id: $user, newPassword: "%s") { errors { code } } }' % STRONG,
+    "userDisable": 'mutation($user: ID!) { userDisable(id: $user, reason: "left") { errors { code } } }',
+    "userEnable": 'mutation($user: ID!) { userEnable(id: $user) { errors { code } } }',
+    "roleCreate": 'mutation { roleCreate(input: {name: "New", permissions: []}) { errors { code } } }',
+    "roleUpdate": 'mutation($role: ID!) { roleUpdate(id: $role, input: {name: "Renamed"}) { errors { code } } }',
+    "roleDelete": 'mutation($role: ID!) { roleDelete(id: $role) { errors { code } } }',
+    "roleGrant": 'mutation($user: ID!, $role: ID!) { roleGrant(userId: $user, roleId: $role) { errors { code } } }',
+    "roleRevoke": 'mutation($user: ID!, $role: ID!) { roleRevoke(userId: $user, roleId: $role) { errors { code } } }',
+    "departmentCreate": 'mutation { departmentCreate(name: "新部门") { errors { code } } }',
+    "departmentRename": 'mutation($department: ID!) { departmentRename(id: $department, name: "改名") { errors { code } } }',
+    "apiKeyCreate": 'mutation { apiKeyCreate(name: "k", permissions: []) { secret errors { code } } }',
+    "apiKeyRevoke": 'mutation($key: ID!) { apiKeyRevoke(id: $key) { errors { code } } }',
+    "identityPolicyUpdate": 'mutation { identityPolicyUpdate(input: {passwordMinLength: 8}) { errors { code } } }',
+}
+# Mutations anyone may call, and why.
+OPEN = {
+    "login": "signing in is how a caller gets permissions",
+    "tokenRefresh": "holding the refresh token is the credential",
+    "logout": "ends the caller's own login",
+    "passwordChange": "changes the caller's own password, proven by the current one",
+}
+PROTECTED_QUERIES = {
+    "users": "{ users { edges { node { id } } } }",
+    "user": "query($user: ID!) { user(id: $user) { id } }",
+    "roles": "{ roles { id } }",
+    "permissions": "{ permissions { name } }",
+    "departments": "{ departments { id } }",
+    "apiKeys": "{ apiKeys { id } }",
+    "identityPolicy": "{ identityPolicy { passwordMinLength } }",
+}
+
+
+@pytest.fixture
+def api_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000})
+
+
+@pytest.fixture
+async def client(api_settings, seeded):
+    async with AsyncTestClient(create_app(api_settings)) as test_client:
+        yield test_client
+
+
+async def gql(client, query: str, token: str | None = None, api_key: str | None = None, **variables):
+    headers = {}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    if api_key:
+        headers["x-api-key"] = api_key
+    response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    return response
+
+
+async def login(client, tenant="acme", username="admin", password=PASSWORD) -> dict:
+    body = (await gql(client, LOGIN, t=tenant, u=username, p=password)).json()
+    return body["data"]["login"]
+
+
+async def new_user(client, admin_token: str, username: str) -> str:
+    """Create a user through the API (while the app runs, the API is the way in)."""
+    body = (await gql(client, 'mutation($u: String!, $p: String!) { userCreate(input: {username: $u, '
+                              'displayName: $u, password: $p}) { user { id } errors { code } } }',
+                      admin_token, u=username, p=PASSWORD)).json()
+    assert body["data"]["userCreate"]["errors"] == [], body
+    return body["data"]["userCreate"]["user"]["id"]
+
+
+async def _snapshot(settings: Settings) -> list:
+    """Every row of every table, read beside the app, to prove a refused mutation changed nothing."""
+    if settings.database.is_sqlite:
+        with sqlite3.connect(settings.database.sqlite_path) as connection:
+            tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return [(t, sorted(map(repr, connection.execute(f"SELECT * FROM {t}").fetchall()))) for t in sorted(tables)]
+    connection = await asyncpg.connect(settings.migrate_database.raw)
+    try:
+        tables = [r["tablename"] for r in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")]
+        return [(t, sorted(repr(tuple(r)) for r in await connection.fetch(f'SELECT * FROM "{t}"'))) for t in sorted(tables)]
+    finally:
+        await connection.close()
+
+
+def test_every_mutation_is_either_protected_or_open_by_design(sqlite_settings):
+    mutations = set(build_schema(sqlite_settings)._schema.mutation_type.fields)
+    assert mutations == set(PROTECTED) | set(OPEN), "a new mutation needs a row in PROTECTED (or OPEN with a reason)"
+
+
+async def test_each_mutation_without_its_permission_is_denied_and_changes_nothing(client, seeded, api_settings):
+    admin_token = (await login(client))["accessToken"]
+    await new_user(client, admin_token, "nobody")  # a user with no role at all
+    target = await new_user(client, admin_token, "target")
+    token = (await login(client, username="nobody"))["accessToken"]
+    role_id = (await gql(client, "{ roles { id } }", admin_token)).json()["data"]["roles"][0]["id"]
+    department_id = (await gql(client, "{ departments { id } }", admin_token)).json()["data"]["departments"][0]["id"]
+    key = (await gql(client, 'mutation { apiKeyCreate(name: "existing", permissions: []) { apiKey { id } } }',
+                     admin_token)).json()["data"]["apiKeyCreate"]["apiKey"]
+    ids = {"user": target, "role": role_id, "department": department_id, "key": key["id"]}
+    for name, document in PROTECTED.items():
+        before = await _snapshot(api_settings)
+        variables = {k: v for k, v in ids.items() if f"${k}" in document}
+        body = (await gql(client, document, token, **variables)).json()
+        assert body["data"][name]["errors"][0]["code"] == "PERMISSION_DENIED", (name, body)
+        assert await _snapshot(api_settings) == before, f"{name} changed something although it was denied"
+
+
+async def test_anonymous_callers_are_told_to_sign_in(client, seeded):
+    body = (await gql(client, PROTECTED["roleCreate"])).json()
+    assert body["data"]["roleCreate"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    for name, document in PROTECTED_QUERIES.items():
+        body = (await gql(client, document, user=str(seeded.acme.id))).json()
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", name
+
+
+async def test_queries_without_their_permission_are_denied(client, seeded):
+    await new_user(client, (await login(client))["accessToken"], "nobody")
+    token = (await login(client, username="nobody"))["accessToken"]
+    for name, document in PROTECTED_QUERIES.items():
+        body = (await gql(client, document, token, user=str(seeded.acme.id))).json()
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED", name
+
+
+async def test_login_answers_alike_for_unknown_user_and_wrong_password(client):
+    unknown = await login(client, username="nobody-here")
+    wrong = await login(client, password="not-the-password-1")
+    assert unknown["errors"] == wrong["errors"] == [{"code": "INVALID_CREDENTIALS"}]
+    assert unknown["accessToken"] is None
+
+
+async def test_signed_in_user_sees_own_tenant_only(client, seeded):
+    token = (await login(client))["accessToken"]
+    me = (await gql(client, "{ me { tenantId user { username } } users { edges { node { username } } } }", token)).json()
+    assert me["data"]["me"] == {"tenantId": str(seeded.acme.id), "user": {"username": "admin"}}
+    assert [e["node"]["username"] for e in me["data"]["users"]["edges"]] == ["admin"]
+
+
+@pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Bearer " + "e30." * 2, "Basic YWRtaW46YWRtaW4="])
+async def test_bad_credentials_get_401(client, header):
+    response = await client.post("/graphql", json={"query": "{ version }"}, headers={"authorization": header})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "TOKEN_INVALID"
+
+
+async def test_alg_none_token_gets_401(client):
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    token = f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'sub': 'x', 'tid': 'y'})}."
+    response = await client.post("/graphql", json={"query": "{ version }"}, headers={"authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+async def test_token_claiming_another_tenant_gets_401(client, seeded):
+    claims = identity().tokens.verify_access((await login(client))["accessToken"])
+    forged, _ = identity().tokens.issue_access(user_id=claims.user_id, tenant_id=seeded.globex.id,
+                                               session_id=claims.session_id)
+    response = await gql(client, "{ users { edges { node { id } } } }", forged)
+    assert response.status_code == 401
+
+
+async def test_logout_over_http_ends_the_token(client):
+    token = (await login(client))["accessToken"]
+    assert (await gql(client, "mutation { logout { ok } }", token)).json()["data"]["logout"]["ok"] is True
+    assert (await gql(client, "{ me { tenantId } }", token)).status_code == 401
+
+
+async def test_refresh_over_http_rotates_and_detects_reuse(client):
+    first = await login(client)
+    query = 'mutation($r: String!) { tokenRefresh(refreshToken: $r) { accessToken refreshToken errors { code } } }'
+    second = (await gql(client, query, r=first["refreshToken"])).json()["data"]["tokenRefresh"]
+    assert second["errors"] == [] and second["refreshToken"] != first["refreshToken"]
+    again = (await gql(client, query, r=first["refreshToken"])).json()["data"]["tokenRefresh"]
+    assert again["errors"] == [{"code": "TOKEN_REUSED"}]
+    assert (await gql(client, "{ me { tenantId } }", second["accessToken"])).status_code == 401
+
+
+async def test_api_key_over_http_reads_only_its_tenant(client, seeded):
+    admin = (await login(client))["accessToken"]
+    created = (await gql(client, 'mutation { apiKeyCreate(name: "erp", permissions: ["user.read"]) '
+                                 '{ secret apiKey { hint permissions } errors { code } } }', admin)).json()
+    secret = created["data"]["apiKeyCreate"]["secret"]
+    assert created["data"]["apiKeyCreate"]["apiKey"]["permissions"] == ["user.read"]
+    listed = (await gql(client, "{ me { apiKeyId user { id } } users { edges { node { username } } } }",
+                        api_key=secret)).json()["data"]
+    assert listed["me"]["user"] is None and listed["me"]["apiKeyId"]
+    assert [e["node"]["username"] for e in listed["users"]["edges"]] == ["admin"]
+    globex_user = await new_user(client, (await login(client, tenant="globex"))["accessToken"], "someone")
+    body = (await gql(client, "query($u: ID!) { user(id: $u) { id } }", api_key=secret, u=globex_user)).json()
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    denied = (await gql(client, PROTECTED["roleCreate"], api_key=secret)).json()
+    assert denied["data"]["roleCreate"]["errors"][0]["code"] == "PERMISSION_DENIED"
+
+
+async def test_users_page_through_with_cursors(client, seeded):
+    token = (await login(client))["accessToken"]
+    for i in range(5):
+        await new_user(client, token, f"user{i}")
+    query = 'query($after: String) { users(first: 2, after: $after) { edges { node { username } } ' \
+            'pageInfo { hasNextPage endCursor } } }'
+    seen, after = [], None
+    while True:
+        page = (await gql(client, query, token, after=after)).json()["data"]["users"]
+        seen += [e["node"]["username"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == ["admin", "user0", "user1", "user2", "user3", "user4"]
+    too_big = (await gql(client, "{ users(first: 1000) { edges { cursor } } }", token)).json()
+    assert too_big["errors"][0]["extensions"]["code"] == "PAGE_SIZE_INVALID"
+
+
+async def test_rate_limit_headers_and_429(settings, seeded):
+    limited = settings.model_copy(update={"rate_limit_anonymous_per_minute": 3})
+    async with AsyncTestClient(create_app(limited)) as client:
+        responses = [await client.post("/graphql", json={"query": "{ version }"}) for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert responses[0].headers["ratelimit-limit"] == "3"
+    assert responses[0].headers["ratelimit-remaining"] == "2"
+    assert "ratelimit-reset" in responses[0].headers
+
+
+async def test_each_tenant_has_its_own_rate_budget(settings, seeded):
+    limited = settings.model_copy(update={"rate_limit_per_minute": 4, "rate_limit_anonymous_per_minute": 1000})
+    async with AsyncTestClient(create_app(limited)) as client:
+        acme = (await login(client))["accessToken"]
+        globex = (await login(client, tenant="globex"))["accessToken"]
+        acme_codes = [(await gql(client, "{ version }", acme)).status_code for _ in range(5)]
+        globex_code = (await gql(client, "{ version }", globex)).status_code
+    assert acme_codes == [200, 200, 200, 200, 429]
+    assert globex_code == 200
