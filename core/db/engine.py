@@ -13,10 +13,11 @@ from typing import Any
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from core.db.sqlite_pool import PooledSQLiteEngine
 from core.errors import ConfigurationError
 from core.settings import DatabaseURL
 
@@ -33,7 +34,7 @@ class Database:
         if url.is_sqlite:
             assert url.sqlite_path is not None
             url.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-            self.engine = SQLiteEngine(path=str(url.sqlite_path), timeout=busy_timeout_ms / 1000)
+            self.engine = PooledSQLiteEngine(path=str(url.sqlite_path), timeout=busy_timeout_ms / 1000)
         else:
             # No extensions: the app role may not create them, and UUIDs are made in Python.
             self.engine = PostgresEngine(config={"dsn": url.raw}, extensions=())
@@ -53,11 +54,13 @@ class Database:
             await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size)
 
     async def close(self) -> None:
-        if self.is_postgres:
+        if isinstance(self.engine, PooledSQLiteEngine):
+            await self.engine.close_idle()
+        else:
             await self.engine.close_connection_pool()
 
     def transaction(self, *, write: bool = True) -> Any:
-        if isinstance(self.engine, SQLiteEngine):
+        if isinstance(self.engine, PooledSQLiteEngine):
             kind = TransactionType.immediate if write else TransactionType.deferred
             return self.engine.transaction(transaction_type=kind, allow_nested=False)
         return self.engine.transaction(allow_nested=False)

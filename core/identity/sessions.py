@@ -13,9 +13,8 @@ from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity import roles as role_service
-from core.identity.passwords import PasswordPolicy
 from core.identity.permissions import Scope
-from core.identity.policies import LockoutPolicy, lockout_policy, password_policy
+from core.identity.policies import LockoutPolicy, identity_policies
 from core.identity.runtime import identity
 from core.identity.tables import ApiKey, AuthSession, LoginThrottle, RefreshToken, User, UserDepartment
 from core.identity.tokens import TokenInvalid, hash_opaque_token, new_opaque_token, parse_opaque_token
@@ -51,12 +50,6 @@ class Tokens:
     must_change_password: bool = False
 
 
-async def _tenant_id(slug: str) -> UUID | None:
-    async with unit_of_work(Context.system("login"), write=False) as uow:
-        row = await uow.select(Tenant.id).where((Tenant.slug == slug.strip().lower()) & (Tenant.status == "active")).first()
-    return row["id"] if row else None
-
-
 def _subjects(username: str, address: str | None) -> list[tuple[str, str]]:
     subjects = [("account", f"account:{username}")]
     if address:
@@ -64,10 +57,11 @@ def _subjects(username: str, address: str | None) -> list[tuple[str, str]]:
     return subjects
 
 
-async def _locked_until(uow: UnitOfWork, subjects: list[tuple[str, str]], at: datetime) -> datetime | None:
-    rows = await uow.select(LoginThrottle.locked_until).where(LoginThrottle.subject.is_in([s for _, s in subjects]))
-    until = [r["locked_until"] for r in rows if r["locked_until"] and r["locked_until"] > at]
-    return max(until) if until else None
+async def _throttles(uow: UnitOfWork, subjects: list[tuple[str, str]]) -> dict[str, datetime | None]:
+    """The throttle rows of these subjects: subject -> locked until (None when not locked)."""
+    rows = await uow.select(LoginThrottle.subject, LoginThrottle.locked_until).where(
+        LoginThrottle.subject.is_in([s for _, s in subjects]))
+    return {r["subject"]: r["locked_until"] for r in rows}
 
 
 async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], policy: LockoutPolicy, at: datetime) -> None:
@@ -106,24 +100,27 @@ async def _issue(uow: UnitOfWork, session_id: UUID, user_id: UUID, tenant_id: UU
 
 async def login(ctx: Context, *, tenant: str, username: str, password: str) -> Tokens:
     """Sign in. Unknown tenant or user, disabled user and wrong password answer alike, and cost
-    the same password-hash time."""
+    the same password-hash time. The hash runs between two short transactions, never in one."""
     hashing = identity().hashing
     username = normalise_username(username)
-    tenant_id = await _tenant_id(tenant)
-    if tenant_id is None:
-        await hashing.burn(password)
-        raise InvalidCredentials()
-    tctx = ctx.for_tenant(tenant_id)
     subjects = _subjects(username, ctx.client_address)
     at = now()
-    async with unit_of_work(tctx, write=False) as uow:
-        policy = await lockout_policy(uow)
-        locked = await _locked_until(uow, subjects, at)
-        user = await uow.select(User.id, User.password_hash, User.status, User.password_changed_at).where(
-            User.username == username).first()
-        rules: PasswordPolicy = await password_policy(uow)
+    async with unit_of_work(ctx, write=False) as uow:
+        tenant_row = await uow.select(Tenant.id).where(
+            (Tenant.slug == tenant.strip().lower()) & (Tenant.status == "active")).first()
+        if tenant_row is not None:
+            await uow.enter_tenant(tenant_row["id"])
+            rules, lockout = await identity_policies(uow)
+            throttles = await _throttles(uow, subjects)
+            user = await uow.select(User.id, User.password_hash, User.status, User.password_changed_at).where(
+                User.username == username).first()
+    if tenant_row is None:
+        await hashing.burn(password)
+        raise InvalidCredentials()
+    tctx = ctx.for_tenant(tenant_row["id"])
+    locked = [until for until in throttles.values() if until and until > at]
     if locked:
-        raise AccountLocked(locked)
+        raise AccountLocked(max(locked))
     if user is None or user["status"] != ACTIVE:
         await hashing.burn(password)
         valid = False
@@ -131,17 +128,18 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
         valid = await hashing.verify(user["password_hash"], password)
     if not valid:
         async with unit_of_work(tctx) as uow:
-            await _record_failure(uow, subjects, policy, at)
+            await _record_failure(uow, subjects, lockout, at)
         raise InvalidCredentials()
     assert user is not None
     rehash = await hashing.hash(password) if hashing.needs_rehash(user["password_hash"]) else None
     async with unit_of_work(tctx) as uow:
-        await uow.delete(LoginThrottle).where(LoginThrottle.subject == subjects[0][1])
+        if subjects[0][1] in throttles:  # earlier failures of this account are forgiven
+            await uow.delete(LoginThrottle).where(LoginThrottle.subject == subjects[0][1])
         changes = {User.last_login_at: at}
         if rehash:
             changes[User.password_hash] = rehash
         await uow.update(User, changes).where(User.id == user["id"])
-        tokens = await _open_session(uow, user["id"], tenant_id, ctx.client_address)
+        tokens = await _open_session(uow, user["id"], tenant_row["id"], ctx.client_address)
     if rules.is_expired(user["password_changed_at"], at):
         tokens = replace(tokens, must_change_password=True)
     return tokens

@@ -97,5 +97,8 @@ async def test_sqlite_runs_in_wal_mode(sqlite_settings):
     db = Database(sqlite_settings.database)
     use_database(db)
     await db.start()
-    assert (await db.fetch("PRAGMA journal_mode"))[0]["journal_mode"] == "wal"
-    assert uuid.UUID(str((await tenancy.create_tenant(SYSTEM, slug="walmode", name="W")).id))
+    try:
+        assert (await db.fetch("PRAGMA journal_mode"))[0]["journal_mode"] == "wal"
+        assert uuid.UUID(str((await tenancy.create_tenant(SYSTEM, slug="walmode", name="W")).id))
+    finally:
+        await db.close()
