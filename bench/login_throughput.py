@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import argon2
+import asyncpg
 
 from core.context import Context
 from core.db import Database, unit_of_work, use_database
@@ -54,61 +59,88 @@ async def _round(side: Callable[[int], Awaitable[None]], operations: int) -> tup
     return operations / wall, cpu / operations
 
 
+@asynccontextmanager
+async def _bench_database(tmp: Path) -> AsyncIterator[dict[str, object]]:
+    """SQLite under ``tmp``, or with KEHU_BENCH_POSTGRES_URL (an admin connection) a scratch
+    PostgreSQL database migrated as the owner and used as the app role."""
+    admin = os.environ.get("KEHU_BENCH_POSTGRES_URL")
+    if not admin:
+        yield {"database_url": f"sqlite:///{tmp}/bench.sqlite3"}
+        return
+    name = f"kehu_bench_{uuid.uuid4().hex[:8]}"
+    parts = urlsplit(admin)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    connection = await asyncpg.connect(admin)
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    try:
+        yield {"database_url": urlunsplit((parts.scheme, f"kehu_app@{host}", f"/{name}", "", "")),
+               "migrate_database_url": urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))}
+    finally:
+        connection = await asyncpg.connect(admin)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()
+
+
 async def run(*, quick: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as var:
-        tmp = Path(var)
-        settings = load_settings(database_url=f"sqlite:///{tmp}/bench.sqlite3", var_dir=tmp,
-                                 password_hashing="owasp", log_level="WARNING")
-        await migrate(settings)
-        runtime = configure_identity(settings)
-        database = Database(settings.database)
-        use_database(database)
-        await database.start()
+        async with _bench_database(Path(var)) as database_settings:
+            return await _run(Path(var), database_settings, quick=quick)
+
+
+async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) -> dict[str, object]:
+    settings = load_settings(**database_settings, var_dir=tmp,
+                             password_hashing="owasp", log_level="WARNING")
+    await migrate(settings)
+    runtime = configure_identity(settings)
+    database = Database(settings.database)
+    use_database(database)
+    await database.start()
+    try:
+        tenant = await create_tenant(Context.system(), slug=TENANT, name="Bench",
+                                     admin=TenantAdmin(USERNAME, PASSWORD))
+        async with unit_of_work(Context.system("bench", tenant.id), write=False) as uow:
+            row = await uow.select(User.password_hash).where(User.username == USERNAME).first()
+        stored = row["password_hash"]
+
+        concurrency = settings.password_hash_concurrency
+        parameters = runtime.hashing.parameters
+        hasher = argon2.PasswordHasher(time_cost=parameters.time_cost, memory_cost=parameters.memory_cost,
+                                       parallelism=parameters.parallelism, type=argon2.Type.ID)
+        assert not hasher.check_needs_rehash(stored)  # same parameters as the hash kehu stored
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench-argon2")
+        ctx = Context.anonymous(client_address="127.0.0.1")
+
+        async def baseline(operations: int) -> None:
+            loop = asyncio.get_running_loop()
+            futures = [loop.run_in_executor(pool, hasher.verify, stored, PASSWORD) for _ in range(operations)]
+            assert all(await asyncio.gather(*futures))
+
+        async def subject(operations: int) -> None:
+            remaining = operations
+
+            async def caller() -> None:
+                nonlocal remaining
+                while remaining > 0:
+                    remaining -= 1
+                    tokens = await sessions.login(ctx, tenant=TENANT, username=USERNAME, password=PASSWORD)
+                    assert tokens.tenant_id == tenant.id
+
+            await asyncio.gather(*(caller() for _ in range(concurrency)))
+
+        operations = 2 * concurrency if quick else 16 * concurrency
+        rounds = 2 if quick else 7
         try:
-            tenant = await create_tenant(Context.system(), slug=TENANT, name="Bench",
-                                         admin=TenantAdmin(USERNAME, PASSWORD))
-            async with unit_of_work(Context.system("bench", tenant.id), write=False) as uow:
-                row = await uow.select(User.password_hash).where(User.username == USERNAME).first()
-            stored = row["password_hash"]
-
-            concurrency = settings.password_hash_concurrency
-            parameters = runtime.hashing.parameters
-            hasher = argon2.PasswordHasher(time_cost=parameters.time_cost, memory_cost=parameters.memory_cost,
-                                           parallelism=parameters.parallelism, type=argon2.Type.ID)
-            assert not hasher.check_needs_rehash(stored)  # same parameters as the hash kehu stored
-            pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench-argon2")
-            ctx = Context.anonymous(client_address="127.0.0.1")
-
-            async def baseline(operations: int) -> None:
-                loop = asyncio.get_running_loop()
-                futures = [loop.run_in_executor(pool, hasher.verify, stored, PASSWORD) for _ in range(operations)]
-                assert all(await asyncio.gather(*futures))
-
-            async def subject(operations: int) -> None:
-                remaining = operations
-
-                async def caller() -> None:
-                    nonlocal remaining
-                    while remaining > 0:
-                        remaining -= 1
-                        tokens = await sessions.login(ctx, tenant=TENANT, username=USERNAME, password=PASSWORD)
-                        assert tokens.tenant_id == tenant.id
-
-                await asyncio.gather(*(caller() for _ in range(concurrency)))
-
-            operations = 2 * concurrency if quick else 16 * concurrency
-            rounds = 2 if quick else 7
-            try:
-                await _round(subject, concurrency)  # warm-up: connections, threads, caches
-                await _round(baseline, concurrency)
-                subject_rounds, baseline_rounds = [], []
-                for _ in range(rounds):
-                    subject_rounds.append(await _round(subject, operations))
-                    baseline_rounds.append(await _round(baseline, operations))
-            finally:
-                pool.shutdown()
+            await _round(subject, concurrency)  # warm-up: connections, threads, caches
+            await _round(baseline, concurrency)
+            subject_rounds, baseline_rounds = [], []
+            for _ in range(rounds):
+                subject_rounds.append(await _round(subject, operations))
+                baseline_rounds.append(await _round(baseline, operations))
         finally:
-            await database.close()
+            pool.shutdown()
+    finally:
+        await database.close()
     subject_rates, baseline_rates = [r for r, _ in subject_rounds], [r for r, _ in baseline_rounds]
     subject_per_s, baseline_per_s = max(subject_rates), max(baseline_rates)
     subject_cpu = statistics.median(c for _, c in subject_rounds)
@@ -116,7 +148,8 @@ async def run(*, quick: bool = False) -> dict[str, object]:
     ratio = subject_per_s / baseline_per_s
     return {
         "name": "login_throughput",
-        "subject": f"logins/s (sessions.login, {concurrency} concurrent callers, SQLite)",
+        "subject": f"logins/s (sessions.login, {concurrency} concurrent callers, "
+                   f"{'SQLite' if settings.database.is_sqlite else 'PostgreSQL'})",
         "baseline": "raw argon2id verifies/s, same parameters and concurrency",
         "parameters": (f"argon2id t={parameters.time_cost} m={parameters.memory_cost}KiB "
                        f"p={parameters.parallelism}, concurrency {concurrency}"),
