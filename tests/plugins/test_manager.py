@@ -75,3 +75,45 @@ def test_a_plugin_implementing_an_unknown_hook_is_refused():
 def test_vertical_info_is_validated(kwargs, problem):
     with pytest.raises(PluginError, match=problem):
         VerticalInfo(**kwargs)
+
+
+def test_a_vertical_adds_permissions_that_roles_can_grant():
+    from core.identity.permissions import catalog, install_catalog
+    from core.plugins import Permission
+
+    manager = new_plugin_manager()
+    manager.register(_plugin(kehu_vertical_info=lambda: VerticalInfo("demo_v", "演示", "Demo", "1.0"),
+                             kehu_permissions=lambda: [Permission("demo_v.archive.check", "check", "审核")]),
+                     name="demo_v")
+    registry = build_registry(manager)
+    assert [p.name for p in registry.permissions] == ["demo_v.archive.check"]
+    try:
+        install_catalog(registry.permissions)
+        assert "demo_v.archive.check" in catalog() and "customer.read" in catalog()
+    finally:
+        install_catalog(())
+
+
+def test_a_vertical_permission_must_carry_its_id():
+    from core.plugins import Permission
+
+    manager = new_plugin_manager()
+    manager.register(_plugin(kehu_vertical_info=lambda: VerticalInfo("demo_v", "演示", "Demo", "1.0"),
+                             kehu_permissions=lambda: [Permission("customer.delete", "x", "x")]), name="demo_v")
+    with pytest.raises(PluginError, match="must start with 'demo_v'"):
+        build_registry(manager)
+
+
+def test_docs_describe_every_hook_with_its_signature():
+    import inspect
+    from pathlib import Path
+
+    from core.plugins import hookspecs
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text()
+    hooks = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("kehu_")]
+    assert hooks
+    for name in hooks:
+        signature = inspect.signature(getattr(hookspecs, name))
+        returns = signature.return_annotation
+        assert f"### `{name}({', '.join(signature.parameters)}) -> {returns}`" in docs, name
