@@ -17,6 +17,9 @@ from core.settings import Settings
 # Tables the app role may not write freely; every other public table gets full DML.
 RESTRICTED_GRANTS: dict[str, str] = {
     "migration": "",  # the app never reads or writes migration bookkeeping
+    "audit_entry": "SELECT, INSERT",  # append-only: no UPDATE, no DELETE
+    "audit_chain": "SELECT, INSERT, UPDATE",  # the head moves forward; never deleted
+    "audit_anchor": "SELECT",  # written by `kehu audit anchor` as the owner
 }
 
 

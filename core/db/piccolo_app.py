@@ -4,6 +4,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from core.audit import tables as audit
 from core.identity import tables as identity
 from core.tenancy.tables import Department, Tenant
 
@@ -24,6 +25,9 @@ APP_CONFIG = AppConfig(
         identity.LoginThrottle,
         identity.TenantSetting,
         identity.OwnershipHandover,
+        audit.AuditEntry,
+        audit.AuditChain,
+        audit.AuditAnchor,
     ],
     migration_dependencies=[],
     commands=[],

@@ -47,9 +47,10 @@ def tenant_table(
         f"CREATE TABLE {name} (\n    {body}\n)",
         f"CREATE UNIQUE INDEX {name}_tenant_id_id ON {name} (tenant_id, id)",
     ]
-    for columns_ in unique:
+    for columns_ in unique:  # () means one row per tenant
         statements.append(
-            f"CREATE UNIQUE INDEX {name}_{'_'.join(columns_)}_key ON {name} (tenant_id, {', '.join(columns_)})"
+            f"CREATE UNIQUE INDEX {name}_{'_'.join(('tenant',) + columns_)}_key "
+            f"ON {name} ({', '.join(('tenant_id',) + columns_)})"
         )
     for columns_ in indexes:
         statements.append(f"CREATE INDEX {name}_{'_'.join(columns_)}_idx ON {name} (tenant_id, {', '.join(columns_)})")

@@ -1,0 +1,183 @@
+"""Use cases on the audit log: reading and exporting entries, verifying, anchoring, retention."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from core.audit.chain import Verification, record, verify_chain
+from core.audit.tables import AuditAnchor, AuditChain, AuditEntry
+from core.context import Context
+from core.db import unit_of_work
+from core.errors import KehuError
+from core.identity.access import require
+from core.identity.policies import write_setting
+from core.identity.tables import TenantSetting
+from core.tenancy.tables import Tenant
+
+RETENTION_KEY = "audit.retention_days"
+DEFAULT_RETENTION_DAYS = 3 * 365  # the seeds keep records "a certain period"; three years by default
+EXPORT_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntryView:
+    seq: int
+    occurred_at: datetime
+    actor: str
+    client_address: str | None
+    request_id: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    diff: dict[str, Any]
+    hash: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "occurredAt": self.occurred_at.astimezone(UTC).isoformat(), "actor": self.actor,
+                "clientAddress": self.client_address, "requestId": self.request_id, "action": self.action,
+                "targetType": self.target_type, "targetId": self.target_id, "diff": self.diff, "hash": self.hash}
+
+
+def _view(row: dict) -> AuditEntryView:
+    return AuditEntryView(seq=int(row["seq"]), occurred_at=row["occurred_at"], actor=row["actor"],
+                          client_address=row["client_address"], request_id=row["request_id"], action=row["action"],
+                          target_type=row["target_type"], target_id=row["target_id"], diff=json.loads(row["diff"]),
+                          hash=row["hash"])
+
+
+def _filtered(query: Any, where: AuditFilter) -> Any:
+    for column, value in ((AuditEntry.actor, where.actor), (AuditEntry.action, where.action),
+                          (AuditEntry.target_type, where.target_type), (AuditEntry.target_id, where.target_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if where.since is not None:
+        query = query.where(AuditEntry.occurred_at >= where.since)
+    if where.until is not None:
+        query = query.where(AuditEntry.occurred_at < where.until)
+    return query
+
+
+async def list_entries(ctx: Context, where: AuditFilter, *, first: int,
+                       before_seq: int | None = None) -> tuple[list[AuditEntryView], bool]:
+    """Newest first, a page at a time (keyset on the chain position)."""
+    require(ctx, "audit.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        query = _filtered(uow.select(AuditEntry), where).order_by(AuditEntry.seq, ascending=False).limit(first + 1)
+        if before_seq is not None:
+            query = query.where(AuditEntry.seq < before_seq)
+        rows = await query
+    return [_view(r) for r in rows[:first]], len(rows) > first
+
+
+async def export_entries(ctx: Context, where: AuditFilter) -> AsyncIterator[AuditEntryView]:
+    """Every matching entry, oldest first, read in batches (one short transaction each)."""
+    require(ctx, "audit.read")
+    after = 0
+    while True:
+        async with unit_of_work(ctx, write=False) as uow:
+            rows = await _filtered(uow.select(AuditEntry), where).where(AuditEntry.seq > after).order_by(
+                AuditEntry.seq).limit(EXPORT_BATCH)
+        for row in rows:
+            yield _view(row)
+        if len(rows) < EXPORT_BATCH:
+            return
+        after = int(rows[-1]["seq"])
+
+
+async def verify(ctx: Context) -> Verification:
+    require(ctx, "audit.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        return await verify_chain(uow)
+
+
+async def audit_retention_days(ctx: Context) -> int:
+    async with unit_of_work(ctx, write=False) as uow:
+        row = await uow.select(TenantSetting.value).where(TenantSetting.key == RETENTION_KEY).first()
+    return int(json.loads(row["value"])["days"]) if row else DEFAULT_RETENTION_DAYS
+
+
+async def set_audit_retention_days(ctx: Context, days: int) -> int:
+    require(ctx, "tenant.settings.manage")
+    if not 365 <= days <= 36_500:
+        raise KehuError("SETTING_INVALID", "audit retention is 365 to 36500 days", "审计保留期须为 365 至 36500 天",
+                        field="days")
+    async with unit_of_work(ctx) as uow:
+        old = await uow.select(TenantSetting.value).where(TenantSetting.key == RETENTION_KEY).first()
+        await write_setting(uow, RETENTION_KEY, {"days": days})
+        await record(uow, "setting.updated", "tenant_setting", RETENTION_KEY,
+                     {"days": (json.loads(old["value"])["days"] if old else DEFAULT_RETENTION_DAYS, days)})
+    return days
+
+
+# Operator work, run with the owner's connection (the app role may not write anchors or delete).
+
+async def _tenant_ids(ctx: Context) -> list[tuple[UUID, str]]:
+    async with unit_of_work(ctx, write=False) as uow:
+        return [(r["id"], r["slug"]) for r in await uow.select(Tenant.id, Tenant.slug).order_by(Tenant.slug)]
+
+
+async def verify_all(ctx: Context, slug: str | None = None) -> list[tuple[str, Verification]]:
+    results = []
+    for tenant_id, tenant_slug in await _tenant_ids(ctx):
+        if slug is None or slug == tenant_slug:
+            async with unit_of_work(ctx.for_tenant(tenant_id), write=False) as uow:
+                results.append((tenant_slug, await verify_chain(uow)))
+    if slug is not None and not results:
+        raise KehuError("NOT_FOUND", f"tenant {slug!r} not found", f"未找到租户 {slug!r}")
+    return results
+
+
+async def anchor_all(ctx: Context) -> list[tuple[str, int]]:
+    """Copy every tenant's chain head into ``audit_anchor`` (owner only)."""
+    anchored = []
+    for tenant_id, slug in await _tenant_ids(ctx):
+        async with unit_of_work(ctx.for_tenant(tenant_id)) as uow:
+            head = await uow.select(AuditChain.last_seq, AuditChain.last_hash).first()
+            if head and head["last_seq"]:
+                await uow.insert(AuditAnchor(seq=head["last_seq"], hash=head["last_hash"]))
+                anchored.append((slug, int(head["last_seq"])))
+    return anchored
+
+
+async def prune_all(ctx: Context, now: datetime | None = None) -> list[tuple[str, int]]:
+    """Delete entries older than each tenant's retention, from the start of the chain only; the
+    last pruned entry becomes the chain's base, so what remains still verifies (owner only)."""
+    now = now or datetime.now(UTC)
+    pruned = []
+    for tenant_id, slug in await _tenant_ids(ctx):
+        tenant_ctx = ctx.for_tenant(tenant_id)
+        cutoff = now - timedelta(days=await audit_retention_days(tenant_ctx))
+        async with unit_of_work(tenant_ctx) as uow:
+            head = await uow.select(AuditChain).first()
+            if head is None:
+                continue
+            # The prefix of the chain whose entries are all older than the cutoff.
+            first_kept = await uow.select(AuditEntry.seq).where(
+                (AuditEntry.occurred_at >= cutoff) & (AuditEntry.seq > head["base_seq"])).order_by(
+                AuditEntry.seq).first()
+            last_pruned = (int(first_kept["seq"]) - 1) if first_kept else int(head["last_seq"])
+            if last_pruned <= int(head["base_seq"]):
+                continue
+            base = await uow.select(AuditEntry.hash).where(AuditEntry.seq == last_pruned).first()
+            if base is None:
+                continue
+            await uow.update(AuditChain, {AuditChain.base_seq: last_pruned, AuditChain.base_hash: base["hash"]}).where(
+                AuditChain.id == head["id"])
+            await uow.delete(AuditEntry).where(AuditEntry.seq <= last_pruned)
+            pruned.append((slug, last_pruned - int(head["base_seq"])))
+    return pruned
