@@ -8,9 +8,10 @@ import json
 import platform
 import sys
 
-from bench import graphql_overhead, login_throughput
+from bench import audit_overhead, graphql_overhead, login_throughput
 
 BENCHMARKS = {
+    "audit_overhead": audit_overhead.run,
     "graphql_overhead": graphql_overhead.run,
     "login_throughput": login_throughput.run,
 }

@@ -22,6 +22,7 @@ from core.plugins.manager import VerticalRegistry, load_verticals
 from core.settings import Settings, load_settings
 from core.identity.permissions import install_catalog
 from core.identity.runtime import configure_identity
+from gateway.audit_export import export_audit
 from gateway.auth import authentication_middleware
 from gateway.graphql.context import get_context
 from gateway.graphql.errors import shape_error
@@ -104,7 +105,7 @@ def create_app(
             log.info("kehu.stopped")
 
     return Litestar(
-        route_handlers=[healthz, readyz, _graphql_controller(settings)],
+        route_handlers=[healthz, readyz, export_audit, _graphql_controller(settings)],
         middleware=[request_id_middleware, authentication_middleware,
                     *(config.middleware for config in rate_limit_configs(settings))],
         stores={STORE_NAME: rate_limit_store(settings)},

@@ -19,6 +19,7 @@ import structlog
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from core.audit import service as audit_service
 from core.context import Context
 from core.db import Database, use_database
 from core.db.migrate import migrate as run_migrations
@@ -168,6 +169,50 @@ def tenants_list(as_json: bool) -> None:
     for t in rows:
         table.add_row(t.slug, t.name, t.status, str(t.id))
     console.print(table)
+
+
+@cli.group()
+def audit() -> None:
+    """Verify, anchor and prune the tenants' audit chains."""
+
+
+async def _with_owner_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Operator work that the app role may not do (anchors, pruning) runs as the owner."""
+    owner = settings.model_copy(update={"database_url": settings.migrate_database.raw})
+    return await _with_database(owner, work)
+
+
+@audit.command("verify")
+@click.option("--tenant", "slug", help="Only this tenant (its slug).")
+@reports_errors
+def audit_verify(slug: str | None) -> None:
+    """Check every chain (or one tenant's); exit 1 at the first broken position found."""
+    settings = _settings()
+    results = _run(_with_database(settings, lambda: audit_service.verify_all(Context.system("cli:audit"), slug)))
+    for tenant_slug, result in results:
+        click.echo(f"{tenant_slug}: " + (f"ok, {result.checked} entries" if result.ok else
+                                          f"BROKEN at position {result.position} ({result.kind}) "
+                                          f"after {result.checked} good entries"))
+    if not all(result.ok for _, result in results):
+        raise click.exceptions.Exit(1)
+
+
+@audit.command("anchor")
+@reports_errors
+def audit_anchor() -> None:
+    """Copy every chain head out of the app's reach (as the owner; run it periodically)."""
+    settings = _settings()
+    anchored = _run(_with_owner_database(settings, lambda: audit_service.anchor_all(Context.system("cli:audit"))))
+    click.echo(f"anchored {len(anchored)} chain(s)" + "".join(f"\n  {slug}: position {seq}" for slug, seq in anchored))
+
+
+@audit.command("prune")
+@reports_errors
+def audit_prune() -> None:
+    """Delete entries older than each tenant's retention, from the start of its chain (as the owner)."""
+    settings = _settings()
+    pruned = _run(_with_owner_database(settings, lambda: audit_service.prune_all(Context.system("cli:audit"))))
+    click.echo(f"pruned {sum(n for _, n in pruned)} entries" + "".join(f"\n  {slug}: {n}" for slug, n in pruned))
 
 
 @cli.command()

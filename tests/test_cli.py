@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from gateway.cli import cli
 
-COMMANDS = [["serve"], ["migrate"], ["tenants"], ["tenants", "create"], ["tenants", "list"], ["plugins"], ["demo"]]
+COMMANDS = [["serve"], ["migrate"], ["tenants"], ["tenants", "create"], ["tenants", "list"], ["plugins"], ["demo"],
+            ["audit"], ["audit", "verify"], ["audit", "anchor"], ["audit", "prune"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -92,3 +93,21 @@ def test_kehu_demo_serves_graphiql_then_stops_cleanly_on_sigterm(tmp_path):
     assert "demo-automotive" in stdout and "demo-tobacco" in stdout
     assert (tmp_path / "var" / "kehu.sqlite3").exists()
     assert '"event": "kehu.stopped"' in stderr  # the lifespan ran its shutdown: pool closed, logs flushed
+
+
+def test_kehu_audit_verify_reports_intact_and_broken_chains(sqlite_settings):
+    import sqlite3
+
+    env = {"KEHU_DATABASE_URL": sqlite_settings.database_url}
+    runner = CliRunner()
+    runner.invoke(cli, ["migrate"], env=env)
+    assert runner.invoke(cli, ["tenants", "create", "acme", "Acme"], env=env).exit_code == 0
+    intact = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert intact.exit_code == 0 and "acme: ok" in intact.output
+    assert runner.invoke(cli, ["audit", "anchor"], env=env).exit_code == 0
+    with sqlite3.connect(sqlite_settings.database.sqlite_path) as connection:
+        connection.execute("UPDATE audit_entry SET actor = 'someone-else' WHERE seq = 2")
+    broken = runner.invoke(cli, ["audit", "verify", "--tenant", "acme"], env=env)
+    assert broken.exit_code == 1 and "BROKEN at position 2 (modified)" in broken.output
+    unknown = runner.invoke(cli, ["audit", "verify", "--tenant", "nope"], env=env)
+    assert unknown.exit_code == 1 and "NOT_FOUND" in unknown.output

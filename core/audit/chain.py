@@ -94,14 +94,15 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
     if ctx.tenant_id is None:
         raise TenantRequired()
     tenant_id = ctx.tenant_id
-    genesis = genesis_hash(tenant_id)
-    await uow.fetch(
-        "INSERT INTO audit_chain (id, tenant_id, last_seq, last_hash, base_seq, base_hash) "
-        "VALUES ({}, {}, 0, {}, 0, {}) ON CONFLICT (tenant_id) DO NOTHING",
-        uuid.uuid4(), tenant_id, genesis, genesis)
-    [head] = await uow.fetch(
-        "UPDATE audit_chain SET last_seq = last_seq + 1 WHERE tenant_id = {} RETURNING last_seq, last_hash", tenant_id)
-    seq, prev_hash = int(head["last_seq"]), head["last_hash"]
+    advance = "UPDATE audit_chain SET last_seq = last_seq + 1 WHERE tenant_id = {} RETURNING last_seq, last_hash"
+    heads = await uow.fetch(advance, tenant_id)
+    if not heads:  # the tenant's first entry: start its chain (a racing first writer is harmless)
+        genesis = genesis_hash(tenant_id)
+        await uow.fetch("INSERT INTO audit_chain (id, tenant_id, last_seq, last_hash, base_seq, base_hash) "
+                        "VALUES ({}, {}, 0, {}, 0, {}) ON CONFLICT (tenant_id) DO NOTHING",
+                        uuid.uuid4(), tenant_id, genesis, genesis)
+        heads = await uow.fetch(advance, tenant_id)
+    seq, prev_hash = int(heads[0]["last_seq"]), heads[0]["last_hash"]
     occurred_at = datetime.now(UTC)
     diff = json.dumps(build_diff(target_type, changes or {}), ensure_ascii=False, sort_keys=True)
     target = None if target_id is None else str(target_id)

@@ -12,6 +12,7 @@ from strawberry.types import Info
 import core
 from core.plugins.types import VerticalInfo
 from core.settings import Settings
+from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
 from gateway.graphql.limits import limit_extensions
@@ -41,12 +42,12 @@ class MetaQuery:
 
 
 @strawberry.type
-class Query(IdentityQuery, MetaQuery):
+class Query(IdentityQuery, AuditQuery, MetaQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation):
+class Mutation(IdentityMutation, AuditMutation):
     pass
 
 

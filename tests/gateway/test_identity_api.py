@@ -42,6 +42,7 @@ PROTECTED = {
     "apiKeyCreate": 'mutation { apiKeyCreate(name: "k", permissions: []) { secret errors { code } } }',
     "apiKeyRevoke": 'mutation($key: ID!) { apiKeyRevoke(id: $key) { errors { code } } }',
     "identityPolicyUpdate": 'mutation { identityPolicyUpdate(input: {passwordMinLength: 8}) { errors { code } } }',
+    "auditRetentionUpdate": 'mutation { auditRetentionUpdate(days: 400) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -58,6 +59,8 @@ PROTECTED_QUERIES = {
     "departments": "{ departments { id } }",
     "apiKeys": "{ apiKeys { id } }",
     "identityPolicy": "{ identityPolicy { passwordMinLength } }",
+    "auditEntries": "{ auditEntries { edges { node { seq } } } }",
+    "auditVerify": "{ auditVerify { ok } }",
 }
 
 

@@ -1,0 +1,50 @@
+"""``GET /audit/export``: a range of the audit log as JSON Lines, streamed in batches."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from litestar import Request, get
+from litestar.params import FromQuery
+from litestar.response import Response, Stream
+
+from core.audit import service as audit
+from core.context import Context
+from core.errors import KehuError
+from core.identity.access import require
+from gateway.auth import AUTH_SCOPE_KEY
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise KehuError("DATE_INVALID", f"{name} is not an ISO 8601 date-time", f"{name} 不是 ISO 8601 时间",
+                        field=name) from None
+
+
+@get("/audit/export", include_in_schema=False)
+async def export_audit(request: Request, since: FromQuery[str | None] = None, until: FromQuery[str | None] = None,
+                       action: FromQuery[str | None] = None, actor: FromQuery[str | None] = None) -> Response:
+    principal = request.scope.get(AUTH_SCOPE_KEY)
+    ctx = Context.for_principal(principal, request_id=request.scope.get("state", {}).get("request_id")) \
+        if principal else Context.anonymous()
+    try:
+        require(ctx, "audit.read")
+        where = audit.AuditFilter(actor=actor, action=action, since=_moment(since, "since"),
+                                  until=_moment(until, "until"))
+    except KehuError as error:
+        status = 401 if error.code == "UNAUTHENTICATED" else 403 if error.code == "PERMISSION_DENIED" else 400
+        return Response({"errors": [{"message": error.message_en, "extensions": {"code": error.code}}]},
+                        status_code=status)
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for entry in audit.export_entries(ctx, where):
+            yield (json.dumps(entry.as_json(), ensure_ascii=False) + "\n").encode()
+
+    return Stream(lines(), media_type="application/x-ndjson",
+                  headers={"content-disposition": 'attachment; filename="audit.jsonl"'})

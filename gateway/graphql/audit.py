@@ -1,0 +1,109 @@
+"""GraphQL for the audit log: filtered, paged reading, verification and retention."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from core.audit import service as audit
+from core.errors import KehuError
+from gateway.graphql.common import PageInfo, UserError, ctx_of, decode_cursor, encode_cursor, mutate, page_size
+
+
+@strawberry.type(description="One entry of the tenant's tamper-evident audit log.")
+class AuditEntry:
+    seq: int
+    occurred_at: datetime
+    actor: str
+    client_address: str | None
+    request_id: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    diff: str = strawberry.field(description="JSON: field -> {from, to}, or {changed: true} for sensitive fields.")
+    hash: str
+
+    @classmethod
+    def of(cls, view: audit.AuditEntryView) -> AuditEntry:
+        return cls(seq=view.seq, occurred_at=view.occurred_at, actor=view.actor, client_address=view.client_address,
+                   request_id=view.request_id, action=view.action, target_type=view.target_type,
+                   target_id=view.target_id, diff=json.dumps(view.diff, ensure_ascii=False, sort_keys=True),
+                   hash=view.hash)
+
+
+@strawberry.type
+class AuditEntryEdge:
+    cursor: str
+    node: AuditEntry
+
+
+@strawberry.type
+class AuditEntryConnection:
+    edges: list[AuditEntryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AuditVerification:
+    ok: bool
+    checked: int
+    position: int | None
+    kind: str | None
+
+
+@strawberry.input
+class AuditFilterInput:
+    actor: str | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_filter(self) -> audit.AuditFilter:
+        return audit.AuditFilter(actor=self.actor, action=self.action, target_type=self.target_type,
+                                 target_id=self.target_id, since=self.since, until=self.until)
+
+
+@strawberry.type
+class AuditRetentionPayload:
+    days: int | None = None
+    errors: list[UserError]
+
+
+def _before_seq(after: str | None) -> int | None:
+    raw = decode_cursor(after)
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise KehuError("CURSOR_INVALID", "the cursor is not one this API gave out", "游标无效", field="after")
+    return int(raw)
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(description="Audit entries, newest first. Needs audit.read.")
+    async def audit_entries(self, info: Info, filter: AuditFilterInput | None = None, first: int | None = None,
+                            after: str | None = None) -> AuditEntryConnection:
+        views, has_next = await audit.list_entries(ctx_of(info), (filter or AuditFilterInput()).to_filter(),
+                                                   first=page_size(info, first), before_seq=_before_seq(after))
+        edges = [AuditEntryEdge(cursor=encode_cursor(str(v.seq)), node=AuditEntry.of(v)) for v in views]
+        return AuditEntryConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
+                                                                    end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="Check the tenant's chain; the first broken position and its kind.")
+    async def audit_verify(self, info: Info) -> AuditVerification:
+        result = await audit.verify(ctx_of(info))
+        return AuditVerification(ok=result.ok, checked=result.checked, position=result.position, kind=result.kind)
+
+
+@strawberry.type
+class AuditMutation:
+    @strawberry.mutation(description="How long audit entries are kept (days, 365 to 36500; default 1095).")
+    async def audit_retention_update(self, info: Info, days: int) -> AuditRetentionPayload:
+        async def call() -> dict:
+            return {"days": await audit.set_audit_retention_days(ctx_of(info), days)}
+        return await mutate(info, AuditRetentionPayload, call)
