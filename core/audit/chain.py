@@ -27,6 +27,8 @@ from core.errors import TenantRequired
 ALWAYS_SECRET = frozenset({"password", "password_hash", "secret", "token_hash", "refresh_token", "access_token"})
 _sensitive_fields: dict[str, frozenset[str]] = {}
 VERIFY_BATCH = 1000
+# The last head this process wrote per tenant: a hint for the fast path, checked by the database.
+_heads: dict[UUID, tuple[int, str]] = {}
 
 
 def declare_sensitive(target_type: str, *fields: str) -> None:
@@ -73,6 +75,12 @@ def build_diff(target_type: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     return diff
 
 
+_INSERT_ENTRY = (
+    "INSERT INTO audit_entry (id, tenant_id, seq, occurred_at, actor, client_address, request_id, action, "
+    "target_type, target_id, diff, prev_hash, hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+)
+
+
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -94,6 +102,39 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
     if ctx.tenant_id is None:
         raise TenantRequired()
     tenant_id = ctx.tenant_id
+    occurred_at = datetime.now(UTC)
+    diff = json.dumps(build_diff(target_type, changes or {}), ensure_ascii=False, sort_keys=True)
+    target = None if target_id is None else str(target_id)
+
+    def digest_after(seq: int, prev_hash: str) -> str:
+        return entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
+                          client_address=ctx.client_address, request_id=ctx.request_id, action=action,
+                          target_type=target_type, target_id=target, diff=diff, prev_hash=prev_hash)
+
+    # Fast path: the head this process saw last, moved with a compare-and-set in one statement.
+    # Slow path (another process wrote, or that transaction rolled back): lock the head, read it,
+    # then set the new hash. Either way the head row serialises the tenant's writers.
+    cached = _heads.get(tenant_id)
+    moved = []
+    if cached is not None:
+        seq, prev_hash = cached[0] + 1, cached[1]
+        digest = digest_after(seq, prev_hash)
+        moved = await uow.fetch("UPDATE audit_chain SET last_seq = {}, last_hash = {} WHERE tenant_id = {} "
+                                "AND last_seq = {} AND last_hash = {} RETURNING last_seq",
+                                seq, digest, tenant_id, cached[0], prev_hash)
+    if not moved:
+        seq, prev_hash = await _advance_head(uow, tenant_id)
+        digest = digest_after(seq, prev_hash)
+        await uow.fetch("UPDATE audit_chain SET last_hash = {} WHERE tenant_id = {}", digest, tenant_id)
+    # Plain SQL on this path: building the insert through the ORM cost more than running it.
+    await uow.fetch(_INSERT_ENTRY, uuid.uuid4(), tenant_id, seq, occurred_at, ctx.actor, ctx.client_address,
+                    ctx.request_id, action, target_type, target, diff, prev_hash, digest)
+    _heads[tenant_id] = (seq, digest)
+    return seq
+
+
+async def _advance_head(uow: UnitOfWork, tenant_id: UUID) -> tuple[int, str]:
+    """Take the next position under the head row's lock; returns it with the previous hash."""
     advance = "UPDATE audit_chain SET last_seq = last_seq + 1 WHERE tenant_id = {} RETURNING last_seq, last_hash"
     heads = await uow.fetch(advance, tenant_id)
     if not heads:  # the tenant's first entry: start its chain (a racing first writer is harmless)
@@ -102,18 +143,7 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
                         "VALUES ({}, {}, 0, {}, 0, {}) ON CONFLICT (tenant_id) DO NOTHING",
                         uuid.uuid4(), tenant_id, genesis, genesis)
         heads = await uow.fetch(advance, tenant_id)
-    seq, prev_hash = int(heads[0]["last_seq"]), heads[0]["last_hash"]
-    occurred_at = datetime.now(UTC)
-    diff = json.dumps(build_diff(target_type, changes or {}), ensure_ascii=False, sort_keys=True)
-    target = None if target_id is None else str(target_id)
-    digest = entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
-                        client_address=ctx.client_address, request_id=ctx.request_id, action=action,
-                        target_type=target_type, target_id=target, diff=diff, prev_hash=prev_hash)
-    await uow.insert(AuditEntry(seq=seq, occurred_at=occurred_at, actor=ctx.actor, client_address=ctx.client_address,
-                                request_id=ctx.request_id, action=action, target_type=target_type, target_id=target,
-                                diff=diff, prev_hash=prev_hash, hash=digest))
-    await uow.fetch("UPDATE audit_chain SET last_hash = {} WHERE tenant_id = {}", digest, tenant_id)
-    return seq
+    return int(heads[0]["last_seq"]), heads[0]["last_hash"]
 
 
 @dataclass(frozen=True, slots=True)

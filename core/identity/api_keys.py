@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from core.audit.chain import record
 from core.context import Context
 from core.db import unit_of_work
 from core.errors import KehuError, NotFound
@@ -60,6 +61,8 @@ async def create_api_key(ctx: Context, *, name: str, permissions: list[str],
         key = ApiKey(name=name, token_hash=hash_opaque_token(secret), hint=secret[:3] + "…" + secret[-4:],
                      permissions=json.dumps(sorted(set(permissions))), created_by=ctx.actor, expires_at=expires_at)
         await uow.insert(key)
+        await record(uow, "apikey.created", "apikey", key.id,  # never the secret, nor its hash
+                     {"name": name, "permissions": sorted(set(permissions)), "expires_at": expires_at})
         row = await uow.select(ApiKey).where(ApiKey.id == key.id).first()
     return _view(row), secret
 
@@ -78,4 +81,5 @@ async def revoke_api_key(ctx: Context, key_id: UUID) -> ApiKeyView:
             raise NotFound("API key", key_id)
         if row["revoked_at"] is None:
             await uow.update(ApiKey, {ApiKey.revoked_at: now()}).where(ApiKey.id == key_id)
+            await record(uow, "apikey.revoked", "apikey", key_id, {"name": row["name"]})
         return _view(await uow.select(ApiKey).where(ApiKey.id == key_id).first())

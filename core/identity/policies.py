@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
+from core.audit.chain import record
 from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
@@ -93,10 +94,19 @@ async def update_identity_policy(ctx: Context, *, password: Mapping[str, object]
     new_password = PasswordPolicy.from_mapping(password) if password is not None else None
     new_lockout = LockoutPolicy.from_mapping(lockout) if lockout is not None else None
     async with unit_of_work(ctx) as uow:
+        old_password, old_lockout = await password_policy(uow), await lockout_policy(uow)
+        changed: list[tuple[str, dict[str, object], dict[str, object]]] = []
         if new_password is not None:
             await write_setting(uow, PASSWORD_POLICY_KEY, new_password.to_mapping())
+            changed.append((PASSWORD_POLICY_KEY, old_password.to_mapping(), new_password.to_mapping()))
         if new_lockout is not None:
             await write_setting(uow, LOCKOUT_POLICY_KEY, new_lockout.to_mapping())
+            changed.append((LOCKOUT_POLICY_KEY, old_lockout.to_mapping(), new_lockout.to_mapping()))
+        for key, old, new in changed:
+            # One entry per setting whose effective value changed: each field as (old, new).
+            diff = {field: (old.get(field), value) for field, value in new.items() if old.get(field) != value}
+            if diff:
+                await record(uow, "setting.updated", "tenant_setting", key, diff)
         return await password_policy(uow), await lockout_policy(uow)
 
 

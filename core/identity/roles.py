@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from core.audit.chain import record
 from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
@@ -62,6 +63,11 @@ def _check_name(name: str) -> str:
     return cleaned
 
 
+def permission_list(permissions: dict[str, Scope]) -> list[str]:
+    """A role's permissions as the audit log shows them: sorted ``permission:scope`` strings."""
+    return sorted(f"{p}:{Scope(s).value}" for p, s in permissions.items())
+
+
 async def create_default_roles(uow: UnitOfWork) -> dict[str, UUID]:
     """Give a new tenant its editable default roles; returns their ids by name."""
     ids = {}
@@ -70,6 +76,9 @@ async def create_default_roles(uow: UnitOfWork) -> dict[str, UUID]:
         await uow.insert(role)
         await uow.insert(*(RolePermission(role_id=role.id, permission=p, scope=s.value) for p, s in permissions.items()))
         ids[name] = role.id
+    for name, (_, permissions) in DEFAULT_ROLES.items():
+        await record(uow, "role.created", "role", ids[name],
+                     {"name": name, "permissions": permission_list(permissions)})
     return ids
 
 
@@ -110,6 +119,7 @@ async def create_role(ctx: Context, *, name: str, description: str = "", permiss
         await uow.insert(role)
         if permissions:
             await uow.insert(*(RolePermission(role_id=role.id, permission=p, scope=s.value) for p, s in permissions.items()))
+        await record(uow, "role.created", "role", role.id, {"name": name, "permissions": permission_list(permissions)})
         return await _get_role(uow, role.id)
 
 
@@ -117,7 +127,7 @@ async def update_role(ctx: Context, role_id: UUID, *, name: str | None = None, d
                       permissions: dict[str, Scope] | None = None) -> RoleView:
     require(ctx, "role.manage")
     async with unit_of_work(ctx) as uow:
-        await _get_role(uow, role_id)
+        before = await _get_role(uow, role_id)
         changes = {}
         if name is not None:
             name = _check_name(name)
@@ -126,25 +136,38 @@ async def update_role(ctx: Context, role_id: UUID, *, name: str | None = None, d
             changes[Role.name] = name
         if description is not None:
             changes[Role.description] = description
+        if permissions is not None:
+            _check_permissions(permissions)
         if changes:
             await uow.update(Role, changes).where(Role.id == role_id)
         if permissions is not None:
-            _check_permissions(permissions)
             await uow.delete(RolePermission).where(RolePermission.role_id == role_id)
             if permissions:
                 await uow.insert(*(RolePermission(role_id=role_id, permission=p, scope=s.value)
                                    for p, s in permissions.items()))
-        return await _get_role(uow, role_id)
+        after = await _get_role(uow, role_id)
+        diff: dict[str, tuple] = {}
+        if after.name != before.name:
+            diff["name"] = (before.name, after.name)
+        if after.description != before.description:
+            diff["description"] = (before.description, after.description)
+        if after.permissions != before.permissions:
+            diff["permissions"] = (permission_list(before.permissions), permission_list(after.permissions))
+        if diff:
+            await record(uow, "role.updated", "role", role_id, diff)
+        return after
 
 
 async def delete_role(ctx: Context, role_id: UUID) -> None:
     require(ctx, "role.manage")
     async with unit_of_work(ctx) as uow:
-        await _get_role(uow, role_id)
+        role = await _get_role(uow, role_id)
         if await uow.exists(UserRole).where(UserRole.role_id == role_id):
             raise KehuError("ROLE_IN_USE", "revoke the role from its users first", "请先从用户撤销该角色")
         await uow.delete(RolePermission).where(RolePermission.role_id == role_id)
         await uow.delete(Role).where(Role.id == role_id)
+        await record(uow, "role.deleted", "role", role_id,
+                     {"name": (role.name, None), "permissions": (permission_list(role.permissions), None)})
 
 
 def _covers(held: dict[str, Scope] | None, wanted: dict[str, Scope]) -> list[str]:
@@ -174,13 +197,17 @@ async def grant_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
         check_no_escalation(ctx, role.permissions)
         if not await uow.exists(UserRole).where((UserRole.user_id == user_id) & (UserRole.role_id == role_id)):
             await uow.insert(UserRole(user_id=user_id, role_id=role_id, granted_by=ctx.actor))
+            await record(uow, "role.granted", "user", user_id, {"role_id": role_id})
 
 
 async def revoke_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
     require(ctx, "role.grant")
     async with unit_of_work(ctx) as uow:
         await _get_role(uow, role_id)
-        await uow.delete(UserRole).where((UserRole.user_id == user_id) & (UserRole.role_id == role_id))
+        held = (UserRole.user_id == user_id) & (UserRole.role_id == role_id)
+        if await uow.exists(UserRole).where(held):
+            await uow.delete(UserRole).where(held)
+            await record(uow, "role.revoked", "user", user_id, {"role_id": role_id})
 
 
 async def effective_permissions(uow: UnitOfWork, user_id: UUID) -> dict[str, Scope]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from core.audit.chain import record
 from core.context import Context, Principal
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
@@ -24,6 +25,7 @@ from core.tenancy.tables import Tenant
 REFRESH_PREFIX = "rt"
 API_KEY_PREFIX = "kk"
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)  # last-used time is written at most this often
+TARGET_ID_MAX = 64  # audit_entry.target_id
 
 
 class InvalidCredentials(KehuError):
@@ -80,12 +82,13 @@ async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], poli
                                          LoginThrottle.locked_until: locked}).where(LoginThrottle.subject == subject)
 
 
-async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID, address: str | None) -> Tokens:
+async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID,
+                        address: str | None) -> tuple[Tokens, UUID]:
     runtime = identity()
     expires = now() + timedelta(seconds=runtime.refresh_ttl_seconds)
     session = AuthSession(user_id=user_id, expires_at=expires, client_address=address)
     await uow.insert(session)
-    return await _issue(uow, session.id, user_id, tenant_id, expires)
+    return await _issue(uow, session.id, user_id, tenant_id, expires), session.id
 
 
 async def _issue(uow: UnitOfWork, session_id: UUID, user_id: UUID, tenant_id: UUID, expires: datetime,
@@ -124,11 +127,15 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
     if user is None or user["status"] != ACTIVE:
         await hashing.burn(password)
         valid = False
+        failure = "unknown_user" if user is None else "account_disabled"
     else:
         valid = await hashing.verify(user["password_hash"], password)
+        failure = "wrong_password"
     if not valid:
         async with unit_of_work(tctx) as uow:
             await _record_failure(uow, subjects, lockout, at)
+            # The username as typed (normalised; cut to the column's width), never the password.
+            await record(uow, "login.failed", "account", username[:TARGET_ID_MAX], {"reason": failure})
         raise InvalidCredentials()
     assert user is not None
     rehash = await hashing.hash(password) if hashing.needs_rehash(user["password_hash"]) else None
@@ -139,7 +146,8 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
         if rehash:
             changes[User.password_hash] = rehash
         await uow.update(User, changes).where(User.id == user["id"])
-        tokens = await _open_session(uow, user["id"], tenant_row["id"], ctx.client_address)
+        tokens, session_id = await _open_session(uow, user["id"], tenant_row["id"], ctx.client_address)
+        await record(uow, "login.succeeded", "user", user["id"], {"session_id": session_id})
     if rules.is_expired(user["password_changed_at"], at):
         tokens = replace(tokens, must_change_password=True)
     return tokens
@@ -161,8 +169,12 @@ async def refresh(ctx: Context, *, refresh_token: str) -> Tokens:
         session = await uow.select(AuthSession).where(AuthSession.id == row["session_id"]).first()
         if row["used_at"] is not None:
             reused = True
-            await uow.update(AuthSession, {AuthSession.revoked_at: at, AuthSession.revoked_reason: "refresh_reused"}
-                             ).where((AuthSession.id == row["session_id"]) & AuthSession.revoked_at.is_null())
+            if session is not None and session["revoked_at"] is None:
+                await uow.update(AuthSession, {AuthSession.revoked_at: at,
+                                               AuthSession.revoked_reason: "refresh_reused"}).where(
+                    (AuthSession.id == row["session_id"]) & AuthSession.revoked_at.is_null())
+                await record(uow, "session.revoked", "session", row["session_id"],
+                             {"user_id": session["user_id"], "reason": "refresh_reused"})
         elif session is None or session["revoked_at"] is not None or session["expires_at"] <= at or row["expires_at"] <= at:
             raise TokenInvalid()
         else:
@@ -170,7 +182,9 @@ async def refresh(ctx: Context, *, refresh_token: str) -> Tokens:
             if user is None or user["status"] != ACTIVE:
                 raise TokenInvalid()
             await uow.update(RefreshToken, {RefreshToken.used_at: at}).where(RefreshToken.id == row["id"])
-            return await _issue(uow, session["id"], session["user_id"], tenant_id, session["expires_at"])
+            tokens = await _issue(uow, session["id"], session["user_id"], tenant_id, session["expires_at"])
+            await record(uow, "token.refreshed", "session", session["id"], {"user_id": session["user_id"]})
+            return tokens
     assert reused
     raise KehuError("TOKEN_REUSED", "this refresh token was already used; the session has been ended",
                     "该刷新令牌已被使用，会话已终止")
@@ -180,9 +194,14 @@ async def logout(ctx: Context) -> None:
     """End the caller's login: its refresh tokens and access tokens stop working at once."""
     if ctx.principal is None or ctx.principal.session_id is None:
         raise KehuError("UNAUTHENTICATED", "sign in as a user first", "请先以用户身份登录")
+    session_id = ctx.principal.session_id
     async with unit_of_work(ctx) as uow:
-        await uow.update(AuthSession, {AuthSession.revoked_at: now(), AuthSession.revoked_reason: "logout"}).where(
-            (AuthSession.id == ctx.principal.session_id) & AuthSession.revoked_at.is_null())
+        open_session = (AuthSession.id == session_id) & AuthSession.revoked_at.is_null()
+        if await uow.exists(AuthSession).where(open_session):
+            await uow.update(AuthSession, {AuthSession.revoked_at: now(), AuthSession.revoked_reason: "logout"}).where(
+                open_session)
+            await record(uow, "session.revoked", "session", session_id,
+                         {"user_id": ctx.principal.user_id, "reason": "logout"})
 
 
 async def authenticate_access_token(token: str) -> Principal:
@@ -215,7 +234,13 @@ async def authenticate_api_key(key: str) -> Principal:
     if row is None or row["revoked_at"] is not None or (row["expires_at"] and row["expires_at"] <= at):
         raise TokenInvalid()
     if row["last_used_at"] is None or row["last_used_at"] + API_KEY_TOUCH_INTERVAL < at:
-        async with unit_of_work(Context.system("auth", tenant_id)) as uow:
-            await uow.update(ApiKey, {ApiKey.last_used_at: at}).where(ApiKey.id == row["id"])
+        # Written at most once per touch interval, and only by the request that moves last_used_at
+        # (a concurrent request that lost the race writes neither the time nor an entry).
+        async with unit_of_work(Context(tenant_id=tenant_id, actor=f"apikey:{row['id']}")) as uow:
+            stale = (ApiKey.id == row["id"]) & (ApiKey.last_used_at.is_null()
+                                                | (ApiKey.last_used_at < at - API_KEY_TOUCH_INTERVAL))
+            touched = await uow.update(ApiKey, {ApiKey.last_used_at: at}).where(stale).returning(ApiKey.id)
+            if touched:
+                await record(uow, "apikey.used", "apikey", row["id"])
     permissions = {name: Scope.TENANT for name in json.loads(row["permissions"])}
     return Principal(tenant_id=tenant_id, user_id=None, api_key_id=row["id"], permissions=permissions)

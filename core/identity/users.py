@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from core.audit.chain import record
 from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity import roles as role_service
 from core.identity.access import require
-from core.identity.ownership import count_owned, transfer_owned
+from core.identity.ownership import count_owned, owned_record_types, transfer_owned
 from core.identity.policies import password_policy
 from core.identity.runtime import identity
 from core.identity.tables import AuthSession, OwnershipHandover, User, UserDepartment
@@ -100,6 +101,13 @@ async def insert_user(uow: UnitOfWork, *, username: str, display_name: str, pass
     return user
 
 
+async def record_user_created(uow: UnitOfWork, user: User, department_ids: list[UUID]) -> None:
+    """The ``user.created`` entry; never the password or its hash."""
+    await record(uow, "user.created", "user", user.id,
+                 {"username": user.username, "display_name": user.display_name, "employee_no": user.employee_no,
+                  "department_ids": sorted(set(department_ids), key=str)})
+
+
 async def create_user(ctx: Context, *, username: str, display_name: str, password: str,
                       employee_no: str | None = None, department_ids: list[UUID] = (),  # type: ignore[assignment]
                       role_ids: list[UUID] = ()) -> UserView:  # type: ignore[assignment]
@@ -115,6 +123,7 @@ async def create_user(ctx: Context, *, username: str, display_name: str, passwor
         user = await insert_user(uow, username=username, display_name=display_name, password_hash=password_hash,
                                  employee_no=employee_no)
         await _set_departments(uow, user.id, list(department_ids))
+        await record_user_created(uow, user, list(department_ids))
         created = await _view(uow, user.id)
     for role_id in role_ids:
         await role_service.grant_role(ctx, user_id=created.id, role_id=role_id)
@@ -143,20 +152,45 @@ async def update_user(ctx: Context, user_id: UUID, *, display_name: str | None =
                       department_ids: list[UUID] | None = None) -> UserView:
     require(ctx, "user.manage")
     async with unit_of_work(ctx) as uow:
-        await _view(uow, user_id)
+        before = await _view(uow, user_id)
         if display_name is not None:
             await uow.update(User, {User.display_name: _check_display_name(display_name)}).where(User.id == user_id)
         if department_ids is not None:
             await _set_departments(uow, user_id, department_ids)
-        return await _view(uow, user_id)
+        after = await _view(uow, user_id)
+        changes: dict[str, tuple] = {}
+        if after.display_name != before.display_name:
+            changes["display_name"] = (before.display_name, after.display_name)
+        if after.department_ids != before.department_ids:
+            changes["department_ids"] = (list(before.department_ids), list(after.department_ids))
+        if changes:
+            await record(uow, "user.updated", "user", user_id, changes)
+        return after
 
 
-async def revoke_sessions(uow: UnitOfWork, user_id: UUID, reason: str) -> None:
-    await uow.update(AuthSession, {AuthSession.revoked_at: now(), AuthSession.revoked_reason: reason}).where(
-        (AuthSession.user_id == user_id) & AuthSession.revoked_at.is_null())
+async def revoke_sessions(uow: UnitOfWork, user_id: UUID, reason: str) -> list[UUID]:
+    """End every open login of the user; returns the ids of the sessions ended, for
+    :func:`record_sessions_revoked`."""
+    open_sessions = (AuthSession.user_id == user_id) & AuthSession.revoked_at.is_null()
+    ids = sorted((r["id"] for r in await uow.select(AuthSession.id).where(open_sessions)), key=str)
+    if ids:
+        await uow.update(AuthSession, {AuthSession.revoked_at: now(), AuthSession.revoked_reason: reason}).where(
+            AuthSession.id.is_in(ids))
+    return ids
+
+
+async def record_sessions_revoked(uow: UnitOfWork, user_id: UUID, session_ids: list[UUID], reason: str) -> None:
+    """One ``session.revoked`` entry per session ended.
+
+    Services write every row first and append their audit entries last: the chain head's row lock
+    is then the last lock a transaction takes, so two transactions never wait on each other."""
+    for session_id in session_ids:
+        await record(uow, "session.revoked", "session", session_id, {"user_id": user_id, "reason": reason})
 
 
 async def _store_new_password(ctx: Context, user_id: UUID, password: str, reason: str) -> None:
+    """``reason`` is ``password_changed`` or ``password_reset``: the session revocation reason and
+    the verb of the audit entry (``user.password_changed`` / ``user.password_reset``)."""
     async with unit_of_work(ctx, write=False) as uow:
         user = await _view(uow, user_id)
         (await password_policy(uow)).check(password, username=user.username)
@@ -164,7 +198,9 @@ async def _store_new_password(ctx: Context, user_id: UUID, password: str, reason
     async with unit_of_work(ctx) as uow:
         await uow.update(User, {User.password_hash: password_hash, User.password_changed_at: now()}).where(
             User.id == user_id)
-        await revoke_sessions(uow, user_id, reason)
+        ended = await revoke_sessions(uow, user_id, reason)
+        await record(uow, f"user.{reason}", "user", user_id, {"password": "changed"})
+        await record_sessions_revoked(uow, user_id, ended, reason)
 
 
 async def change_password(ctx: Context, *, current_password: str, new_password: str) -> None:
@@ -195,6 +231,7 @@ async def disable_user(ctx: Context, user_id: UUID, *, successor_id: UUID | None
         if user.status == DISABLED:
             raise KehuError("USER_ALREADY_DISABLED", "the account is already disabled", "账号已停用")
         owned = await count_owned(uow, user_id)
+        moving: list[tuple[str, UUID]] = []  # (record type label, record id) of what moves
         if successor_id is None:
             if owned:
                 raise KehuError("SUCCESSOR_REQUIRED",
@@ -205,22 +242,36 @@ async def disable_user(ctx: Context, user_id: UUID, *, successor_id: UUID | None
             if successor.id == user_id or successor.status != ACTIVE:
                 raise KehuError("SUCCESSOR_INVALID", "the successor must be another active user",
                                 "接替人须为其他在职用户", field="successorId")
+            # The ids of what moves, read before the move in the same transaction (the transfer
+            # itself only reports counts).
+            for kind in owned_record_types():
+                if kind.label in owned:
+                    column = getattr(kind.table, kind.owner_column)
+                    rows = await uow.select(kind.table.id).where(column == user_id)
+                    moving.extend((kind.label, r["id"]) for r in rows)
             moved = await transfer_owned(uow, user_id, successor_id)
             await uow.insert(OwnershipHandover(from_user_id=user_id, to_user_id=successor_id,
                                                moved=json.dumps(moved, sort_keys=True), reason=reason,
                                                actor=ctx.actor))
         await uow.update(User, {User.status: DISABLED, User.disabled_at: now(), User.disabled_reason: reason}).where(
             User.id == user_id)
-        await revoke_sessions(uow, user_id, "account_disabled")
+        ended = await revoke_sessions(uow, user_id, "account_disabled")
+        await record(uow, "user.disabled", "user", user_id,
+                     {"status": (user.status, DISABLED), "reason": reason, "successor_id": successor_id})
+        for label, record_id in sorted(moving, key=lambda m: (m[0], str(m[1]))):
+            await record(uow, f"{label}.owner_changed", label, record_id, {"owner_id": (user_id, successor_id)})
+        await record_sessions_revoked(uow, user_id, ended, "account_disabled")
         return await _view(uow, user_id)
 
 
 async def enable_user(ctx: Context, user_id: UUID) -> UserView:
     require(ctx, "user.disable")
     async with unit_of_work(ctx) as uow:
-        await _view(uow, user_id)
+        before = await _view(uow, user_id)
         await uow.update(User, {User.status: ACTIVE, User.disabled_at: None, User.disabled_reason: None}).where(
             User.id == user_id)
+        if before.status != ACTIVE:
+            await record(uow, "user.enabled", "user", user_id, {"status": (before.status, ACTIVE)})
         return await _view(uow, user_id)
 
 

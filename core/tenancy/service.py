@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from core.audit.chain import record
 from core.context import Context
 from core.db import unit_of_work
 from core.errors import KehuError, NotFound
@@ -78,15 +79,22 @@ async def create_tenant(ctx: Context, *, slug: str, name: str, departments: tupl
             raise KehuError("TENANT_SLUG_TAKEN", f"tenant {slug!r} already exists", f"租户 {slug!r} 已存在", field="slug")
         tenant = Tenant(slug=slug, name=name)
         await uow.insert(tenant)
-        await uow.enter_tenant(tenant.id)
+        await uow.enter_tenant(tenant.id)  # the entries below open the new tenant's own chain
+        await record(uow, "tenant.created", "tenant", tenant.id, {"slug": slug, "name": name})
         role_ids = await roles.create_default_roles(uow)
         if departments:
-            await uow.insert(*(Department(name=d) for d in departments))
+            rows = [Department(name=d) for d in departments]
+            await uow.insert(*rows)
+            for department in rows:
+                await record(uow, "department.created", "department", department.id, {"name": department.name})
         if admin is not None and admin_hash is not None:
             user = await users.insert_user(uow, username=users.normalise_username(admin.username),
                                            display_name=admin.display_name, password_hash=admin_hash)
             await uow.insert(*(UserRole(user_id=user.id, role_id=role_ids[name], granted_by=ctx.actor)
                                for name in roles.FOUNDER_ROLES))
+            await users.record_user_created(uow, user, [])
+            for role_name in roles.FOUNDER_ROLES:
+                await record(uow, "role.granted", "user", user.id, {"role_id": role_ids[role_name]})
     return await get_tenant(ctx, slug)
 
 
@@ -113,6 +121,8 @@ async def create_department(ctx: Context, *, name: str, parent_id: UUID | None =
             raise NotFound("department", parent_id)
         department = Department(name=name, parent_id=parent_id, code=code)
         await uow.insert(department)
+        await record(uow, "department.created", "department", department.id,
+                     {"name": name, "parent_id": parent_id, "code": code})
     return DepartmentView(id=department.id, tenant_id=department.tenant_id, parent_id=parent_id,
                           name=name, code=code)
 
@@ -121,9 +131,12 @@ async def rename_department(ctx: Context, department_id: UUID, *, name: str) -> 
     require(ctx, "department.manage")
     name = _clean_name(name)
     async with unit_of_work(ctx) as uow:
-        if not await uow.exists(Department).where(Department.id == department_id):
+        before = await uow.select(Department.name).where(Department.id == department_id).first()
+        if before is None:
             raise NotFound("department", department_id)
         await uow.update(Department, {Department.name: name}).where(Department.id == department_id)
+        if before["name"] != name:
+            await record(uow, "department.renamed", "department", department_id, {"name": (before["name"], name)})
         row = await uow.select(Department).where(Department.id == department_id).first()
     return DepartmentView(**{k: row[k] for k in DepartmentView.__slots__})
 

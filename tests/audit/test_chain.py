@@ -122,7 +122,7 @@ async def test_fifty_concurrent_writers_leave_one_unbroken_chain(tenant):
     assert result.ok
     async with unit_of_work(SYSTEM.for_tenant(tenant.id), write=False) as uow:
         seqs = sorted(r["seq"] for r in await uow.fetch(
-            "SELECT seq FROM audit_entry WHERE tenant_id = {} AND target_id LIKE 'c%'", tenant.id))
+            "SELECT seq FROM audit_entry WHERE tenant_id = {} AND action = 'thing.created'", tenant.id))
     assert len(seqs) == 50 and len(set(seqs)) == 50
 
 
