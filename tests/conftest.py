@@ -134,3 +134,13 @@ async def seeded(database):
     from tests.support import seed_two_tenants
 
     return await seed_two_tenants()
+
+
+@pytest.fixture
+def audit_scan(database):
+    """``await audit_scan(*values)`` fails if any value appears in any audit entry (tests/audit_scan.py).
+
+    Every suite that handles personal data runs it after its mutations."""
+    from tests.audit_scan import make_audit_scan
+
+    return make_audit_scan()

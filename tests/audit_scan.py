@@ -1,4 +1,4 @@
-"""Fixtures for checking what the audit log holds.
+"""Checking what the audit log holds (the ``audit_scan`` fixture in tests/conftest.py).
 
 ``audit_scan`` is meant for every suite that handles personal data (customers, verticals): after
 driving a service, ``await assert_not_in_audit("13812345678", …)`` proves that no audit entry of
@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-import pytest
 
 from core.context import Context
 from core.db import current_database, unit_of_work
@@ -44,8 +42,7 @@ async def read_all_audit_entries() -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.fixture
-def audit_scan(database) -> Callable[..., Awaitable[int]]:
+def make_audit_scan() -> Callable[..., Awaitable[int]]:
     """``await audit_scan(*values)`` fails, naming the entry and column, if any of ``values``
     appears anywhere in any column of any audit entry; returns how many entries it read."""
 
