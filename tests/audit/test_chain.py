@@ -146,9 +146,8 @@ async def test_pruning_old_entries_keeps_the_chain_verifiable(tenant, settings):
     assert result.ok and result.checked == 2
 
 
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # SQLite has no roles
 async def test_app_role_cannot_update_or_delete_audit_entries(tenant, settings):
-    if settings.database.is_sqlite:
-        pytest.skip("SQLite has no roles; on PostgreSQL the app role only inserts and reads")
     await _append(tenant, 2)
     async with unit_of_work(SYSTEM.for_tenant(tenant.id)) as uow:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
