@@ -39,3 +39,29 @@ async def seed_two_tenants() -> Seeded:
     globex = await tenancy.create_tenant(SYSTEM, slug="globex", name="Globex 地产", departments=("销售部",),
                                          admin=admin)
     return Seeded(acme=acme, globex=globex)
+
+
+async def create_test_table(settings, table, columns: str) -> None:
+    """Create a test-only tenant table the way a migration would: ``id, tenant_id, created_at``
+    first and, on PostgreSQL, as the owner with forced RLS and the app role's grant. Binds the
+    Piccolo ``table`` to the database in use."""
+    import asyncpg
+
+    from core.db import current_database
+    from core.db.rls import tenant_rls_statements
+
+    name = table._meta.tablename
+    ddl = (f"CREATE TABLE {name} (id UUID PRIMARY KEY, tenant_id UUID NOT NULL, "
+           f"created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, {columns})")
+    database = current_database()
+    if database.is_postgres:
+        owner = await asyncpg.connect(settings.migrate_database.raw)
+        try:
+            for statement in [ddl, *tenant_rls_statements(name),
+                              f"GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {settings.database_app_role}"]:
+                await owner.execute(statement)
+        finally:
+            await owner.close()
+    else:
+        await database.fetch(ddl)
+    table._meta.db = database.engine

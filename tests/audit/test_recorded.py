@@ -19,8 +19,7 @@ from core.audit import chain
 from core.audit.chain import declare_sensitive, record, verify_chain
 from core.audit.tables import AuditChain, AuditEntry
 from core.context import Context
-from core.db import current_database, unit_of_work
-from core.db.rls import tenant_rls_statements
+from core.db import unit_of_work
 from core.db.tables import TenantOwned
 from core.errors import KehuError
 from core.identity import api_keys, ownership, policies, roles, sessions, users
@@ -29,7 +28,7 @@ from core.identity.tables import ApiKey, AuthSession, Role, User
 from core.identity.tokens import TokenInvalid, hash_opaque_token
 from core.tenancy import service as tenancy
 from core.tenancy.tables import Tenant
-from tests.support import PASSWORD, SYSTEM, add_user, sign_in
+from tests.support import PASSWORD, SYSTEM, add_user, create_test_table, sign_in
 
 PHONE, ID_NUMBER = "13812345678", "110101199003074578"
 NEW_PHONE, NEW_ID_NUMBER = "13987654321", "11010119850101123X"
@@ -70,23 +69,8 @@ class Contact(TenantOwned, tablename="test_contact"):
 async def contacts(seeded, settings):
     """Create ``test_contact`` (as the owner on PostgreSQL, with RLS), register it as an owned
     record type and declare its sensitive fields."""
-    ddl = ["CREATE TABLE test_contact (id UUID PRIMARY KEY, tenant_id UUID NOT NULL, "
-           "created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, owner_id UUID, name VARCHAR(100), "
-           "phone VARCHAR(32), id_number VARCHAR(32))"]
-    database = current_database()
-    if database.is_postgres:
-        import asyncpg
-
-        owner = await asyncpg.connect(settings.migrate_database.raw)
-        try:
-            for statement in ddl + tenant_rls_statements("test_contact") + [
-                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON test_contact TO {settings.database_app_role}"]:
-                await owner.execute(statement)
-        finally:
-            await owner.close()
-    else:
-        await database.fetch(ddl[0])
-    Contact._meta.db = database.engine
+    await create_test_table(settings, Contact, "owner_id UUID, name VARCHAR(100), phone VARCHAR(32), "
+                                               "id_number VARCHAR(32)")
     declare_sensitive("contact", "phone", "id_number")
     ownership.register_owned("contact", Contact)
     yield Contact

@@ -5,8 +5,7 @@ import pytest
 from piccolo.columns import UUID, Varchar
 
 from core.context import Context
-from core.db import current_database, unit_of_work
-from core.db.rls import tenant_rls_statements
+from core.db import unit_of_work
 from core.db.tables import TenantOwned
 from core.errors import KehuError
 from core.identity import access, ownership, roles, sessions, users
@@ -14,7 +13,7 @@ from core.identity.runtime import identity
 from core.identity.tokens import TokenInvalid
 from core.identity.permissions import Scope
 from core.tenancy import service as tenancy
-from tests.support import PASSWORD, SYSTEM, add_user, sign_in
+from tests.support import PASSWORD, SYSTEM, add_user, create_test_table, sign_in
 
 
 def _code(caught) -> str:
@@ -162,22 +161,7 @@ class Gadget(TenantOwned, tablename="test_gadget"):
 @pytest.fixture
 async def gadgets(seeded, settings):
     """Create the test-only table (as the owner on PostgreSQL, with RLS) and register it."""
-    ddl = ["CREATE TABLE test_gadget (id UUID PRIMARY KEY, tenant_id UUID NOT NULL, "
-           "created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, owner_id UUID, label VARCHAR(50))"]
-    database = current_database()
-    if database.is_postgres:
-        import asyncpg
-
-        owner = await asyncpg.connect(settings.migrate_database.raw)
-        try:
-            for statement in ddl + tenant_rls_statements("test_gadget") + [
-                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON test_gadget TO {settings.database_app_role}"]:
-                await owner.execute(statement)
-        finally:
-            await owner.close()
-    else:
-        await database.fetch(ddl[0])
-    Gadget._meta.db = database.engine
+    await create_test_table(settings, Gadget, "owner_id UUID, label VARCHAR(50)")
     ownership.register_owned("gadget", Gadget)
     yield Gadget
     ownership.unregister_owned("gadget")

@@ -6,14 +6,36 @@ Piccolo's converters key on them) and PostgreSQL; only row-level security is Pos
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
 from core.db.engine import current_database
 from core.db.rls import tenant_rls_statements
+
+APP_NAME = "kehu_core"
 
 
 async def run_statements(*, sqlite: list[str], postgres: list[str]) -> None:
     database = current_database()
     for statement in sqlite if database.is_sqlite else postgres:
         await database.fetch(statement)
+
+
+def raw_migration(migration_id: str, description: str, *, sqlite: list[str],
+                  postgres: list[str]) -> Callable[[], Awaitable[MigrationManager]]:
+    """The ``forwards`` of a migration that runs these statements in one transaction."""
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(migration_id=migration_id, app_name=APP_NAME, description=description)
+
+        async def apply() -> None:
+            await run_statements(sqlite=sqlite, postgres=postgres)
+
+        manager.add_raw(apply)
+        return manager
+
+    return forwards
 
 
 def tenant_table(

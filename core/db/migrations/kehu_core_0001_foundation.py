@@ -1,8 +1,6 @@
 """Tenants and departments, with row-level security on departments."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-
-from core.db.migrations import run_statements
+from core.db.migrations import raw_migration
 from core.db.rls import tenant_rls_statements
 
 ID = "0001-foundation"
@@ -34,11 +32,4 @@ POSTGRES = [
 ] + tenant_rls_statements("department")
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="kehu_core", description=DESCRIPTION)
-
-    async def apply() -> None:
-        await run_statements(sqlite=SQLITE, postgres=POSTGRES)
-
-    manager.add_raw(apply)
-    return manager
+forwards = raw_migration(ID, DESCRIPTION, sqlite=SQLITE, postgres=POSTGRES)

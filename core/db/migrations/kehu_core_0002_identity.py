@@ -1,9 +1,7 @@
 """Identity: users, their departments and roles, sessions, refresh tokens, API keys, login
 throttling, tenant settings and ownership handovers."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-
-from core.db.migrations import run_statements, tenant_table
+from core.db.migrations import raw_migration, tenant_table
 
 ID = "0002-identity"
 VERSION = "1.38.0"
@@ -121,11 +119,4 @@ SQLITE = [statement for sqlite, _ in TABLES for statement in sqlite]
 POSTGRES = [statement for _, postgres in TABLES for statement in postgres]
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="kehu_core", description=DESCRIPTION)
-
-    async def apply() -> None:
-        await run_statements(sqlite=SQLITE, postgres=POSTGRES)
-
-    manager.add_raw(apply)
-    return manager
+forwards = raw_migration(ID, DESCRIPTION, sqlite=SQLITE, postgres=POSTGRES)
