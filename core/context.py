@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from uuid import UUID
 
 from core.identity.permissions import Scope
@@ -71,5 +70,3 @@ class Context:
     def user_id(self) -> UUID | None:
         return self.principal.user_id if self.principal else None
 
-
-EMPTY_PERMISSIONS: Mapping[str, Scope] = MappingProxyType({})

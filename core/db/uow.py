@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from piccolo.query import Count, Delete, Exists, Objects, Select, Update
+from piccolo.query import Count, Delete, Exists, Select, Update
 from piccolo.table import Table
 
 from core.context import Context
@@ -22,7 +22,6 @@ from core.db.engine import Database, current_database
 from core.db.tables import is_tenant_owned
 from core.errors import KehuError, TenantRequired
 
-T = TypeVar("T", bound=Table)
 
 
 class UnitOfWork:
@@ -46,9 +45,6 @@ class UnitOfWork:
         else:
             table, columns = what[0]._meta.table, what
         return self._scoped(table.select(*columns), table)
-
-    def objects(self, table: type[T]) -> Objects:
-        return self._scoped(table.objects(), table)
 
     def count(self, table: type[Table]) -> Count:
         return self._scoped(table.count(), table)
