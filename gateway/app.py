@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,8 @@ from core.logging import configure_logging
 from core.plugins.manager import VerticalRegistry, load_verticals
 from core.settings import Settings, load_settings
 from core.identity.permissions import install_catalog
+from core.jobs.broker import EMBEDDED
+from core.jobs.worker import run_embedded_worker
 from core.identity.runtime import configure_identity
 from gateway.audit_export import export_audit
 from gateway.auth import authentication_middleware
@@ -95,12 +98,19 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         use_database(database)
         await database.start()
+        stop = asyncio.Event()
+        worker = None
         try:
             await database.assert_safe_app_role()
+            if settings.broker_url == EMBEDDED:
+                worker = asyncio.create_task(run_embedded_worker(stop), name="kehu-embedded-worker")
             log.info("kehu.started", profile=settings.profile.value, database=database.url.redacted,
-                     verticals=list(registry.ids()))
+                     verticals=list(registry.ids()), jobs="in-process" if worker else "redis")
             yield
         finally:
+            stop.set()
+            if worker is not None:
+                await worker
             await database.close()
             log.info("kehu.stopped")
 

@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from core.audit import tables as audit
 from core.identity import tables as identity
+from core.jobs.tables import OutboxEvent
 from core.tenancy.tables import Department, Tenant
 
 APP_CONFIG = AppConfig(
@@ -28,6 +29,7 @@ APP_CONFIG = AppConfig(
         audit.AuditEntry,
         audit.AuditChain,
         audit.AuditAnchor,
+        OutboxEvent,
     ],
     migration_dependencies=[],
     commands=[],

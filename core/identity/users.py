@@ -18,6 +18,7 @@ from core.identity.access import require
 from core.identity.ownership import count_owned, owned_record_types, transfer_owned
 from core.identity.policies import password_policy
 from core.identity.runtime import identity
+from core.jobs import outbox
 from core.identity.tables import AuthSession, OwnershipHandover, User, UserDepartment
 from core.tenancy.tables import Department
 
@@ -106,6 +107,7 @@ async def record_user_created(uow: UnitOfWork, user: User, department_ids: list[
     await record(uow, "user.created", "user", user.id,
                  {"username": user.username, "display_name": user.display_name, "employee_no": user.employee_no,
                   "department_ids": sorted(set(department_ids), key=str)})
+    await outbox.add(uow, "user.created", "user", user.id, ("username", "display_name", "employee_no", "department_ids"))
 
 
 async def create_user(ctx: Context, *, username: str, display_name: str, password: str,
@@ -165,6 +167,7 @@ async def update_user(ctx: Context, user_id: UUID, *, display_name: str | None =
             changes["department_ids"] = (list(before.department_ids), list(after.department_ids))
         if changes:
             await record(uow, "user.updated", "user", user_id, changes)
+            await outbox.add(uow, "user.updated", "user", user_id, changes)
         return after
 
 
@@ -261,6 +264,7 @@ async def disable_user(ctx: Context, user_id: UUID, *, successor_id: UUID | None
         for label, record_id in sorted(moving, key=lambda m: (m[0], str(m[1]))):
             await record(uow, f"{label}.owner_changed", label, record_id, {"owner_id": (user_id, successor_id)})
         await record_sessions_revoked(uow, user_id, ended, "account_disabled")
+        await outbox.add(uow, "user.disabled", "user", user_id, ("status",))
         return await _view(uow, user_id)
 
 
@@ -272,6 +276,7 @@ async def enable_user(ctx: Context, user_id: UUID) -> UserView:
             User.id == user_id)
         if before.status != ACTIVE:
             await record(uow, "user.enabled", "user", user_id, {"status": (before.status, ACTIVE)})
+            await outbox.add(uow, "user.enabled", "user", user_id, ("status",))
         return await _view(uow, user_id)
 
 

@@ -16,6 +16,7 @@ from core.identity.access import require
 from core.identity.passwords import PasswordPolicy
 from core.identity.runtime import identity
 from core.identity.tables import UserRole
+from core.jobs import outbox
 from core.tenancy.tables import Department, Tenant
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
@@ -123,6 +124,7 @@ async def create_department(ctx: Context, *, name: str, parent_id: UUID | None =
         await uow.insert(department)
         await record(uow, "department.created", "department", department.id,
                      {"name": name, "parent_id": parent_id, "code": code})
+        await outbox.add(uow, "department.created", "department", department.id, ("name", "parent_id", "code"))
     return DepartmentView(id=department.id, tenant_id=department.tenant_id, parent_id=parent_id,
                           name=name, code=code)
 
@@ -137,6 +139,7 @@ async def rename_department(ctx: Context, department_id: UUID, *, name: str) -> 
         await uow.update(Department, {Department.name: name}).where(Department.id == department_id)
         if before["name"] != name:
             await record(uow, "department.renamed", "department", department_id, {"name": (before["name"], name)})
+            await outbox.add(uow, "department.renamed", "department", department_id, ("name",))
         row = await uow.select(Department).where(Department.id == department_id).first()
     return DepartmentView(**{k: row[k] for k in DepartmentView.__slots__})
 

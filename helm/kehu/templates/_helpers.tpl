@@ -1,0 +1,234 @@
+{{/*
+Names, labels and the pieces every kehu pod shares.
+*/}}
+
+{{/* The chart name, or nameOverride. */}}
+{{- define "kehu.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The base name of every resource: fullnameOverride, else "<release>-<chart>" (just the release
+name when it already contains the chart name). Kept to 39 characters: a CronJob's name
+("<fullname>-audit-anchor") may have at most 52, so that the Jobs it creates stay within 63.
+*/}}
+{{- define "kehu.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 39 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 39 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 39 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "kehu-0.1.0" for the helm.sh/chart label. */}}
+{{- define "kehu.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every resource. */}}
+{{- define "kehu.labels" -}}
+helm.sh/chart: {{ include "kehu.chart" . }}
+{{ include "kehu.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: kehu
+{{- end }}
+
+{{/* Labels that identify the release's pods (never change them: selectors are immutable). */}}
+{{- define "kehu.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kehu.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Selector of the API pods. */}}
+{{- define "kehu.apiSelectorLabels" -}}
+{{ include "kehu.selectorLabels" . }}
+app.kubernetes.io/component: api
+{{- end }}
+
+{{/* The ServiceAccount the pods run as. */}}
+{{- define "kehu.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "kehu.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* repository:tag, or repository@digest. */}}
+{{- define "kehu.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (toString (default .Chart.AppVersion .Values.image.tag)) }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding the four secret settings: secrets.existingSecret or the chart's own. */}}
+{{- define "kehu.secretName" -}}
+{{- default (include "kehu.fullname" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{/* The copy of the secrets that exists while the migration hook runs (see secret.yaml). */}}
+{{- define "kehu.migrateSecretName" -}}
+{{- if .Values.secrets.existingSecret }}
+{{- .Values.secrets.existingSecret }}
+{{- else }}
+{{- printf "%s-migrate" (include "kehu.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Settings that belong in the Secret, never in the ConfigMap. */}}
+{{- define "kehu.secretKeys" -}}
+KEHU_DATABASE_URL KEHU_MIGRATE_DATABASE_URL KEHU_BROKER_URL KEHU_JWT_SIGNING_KEYS
+{{- end }}
+
+{{/*
+The ConfigMap's data: the config map with KEHU_PROFILE=production, every value a string.
+Refuses secret settings, names that are not KEHU_*, and settings the chart fixes itself.
+*/}}
+{{- define "kehu.configData" -}}
+{{- $secretKeys := splitList " " (include "kehu.secretKeys" .) }}
+{{- range $key, $value := .Values.config }}
+{{- if not (hasPrefix "KEHU_" $key) }}
+{{- fail (printf "config.%s: only KEHU_* settings belong in config" $key) }}
+{{- end }}
+{{- if has $key $secretKeys }}
+{{- fail (printf "config.%s: this is a secret; set it under secrets (or in secrets.existingSecret)" $key) }}
+{{- end }}
+{{- if and (eq $key "KEHU_PROFILE") (ne (toString $value) "production") }}
+{{- fail "config.KEHU_PROFILE: the chart deploys the production profile only" }}
+{{- end }}
+{{- if has $key (list "KEHU_HOST" "KEHU_PORT") }}
+{{- fail (printf "config.%s: the chart fixes where kehu listens (0.0.0.0:8000)" $key) }}
+{{- end }}
+{{- end }}
+{{- $data := dict }}
+{{- range $key, $value := .Values.config }}
+{{- if not (kindIs "invalid" $value) }}
+{{- $_ := set $data $key (toString $value) }}
+{{- end }}
+{{- end }}
+{{- $_ := set $data "KEHU_PROFILE" "production" }}
+{{- toYaml $data }}
+{{- end }}
+
+{{/* KEHU_SHUTDOWN_GRACE_SECONDS as configured (kehu's default is 20). */}}
+{{- define "kehu.shutdownGraceSeconds" -}}
+{{- $grace := 20 }}
+{{- if and (hasKey .Values.config "KEHU_SHUTDOWN_GRACE_SECONDS") (not (kindIs "invalid" .Values.config.KEHU_SHUTDOWN_GRACE_SECONDS)) }}
+{{- $grace = atoi (toString .Values.config.KEHU_SHUTDOWN_GRACE_SECONDS) }}
+{{- end }}
+{{- $grace }}
+{{- end }}
+
+{{/*
+The API pods' terminationGracePeriodSeconds: the preStop pause plus kehu's own shutdown grace
+plus 10 s for closing the pool, unless set; a value that leaves kehu no time is refused.
+*/}}
+{{- define "kehu.terminationGracePeriodSeconds" -}}
+{{- $grace := int (include "kehu.shutdownGraceSeconds" .) }}
+{{- $pause := int (default 0 .Values.api.preStopSleepSeconds) }}
+{{- $needed := add $grace $pause }}
+{{- $set := .Values.api.terminationGracePeriodSeconds }}
+{{- if or (kindIs "invalid" $set) (eq (toString $set) "") }}
+{{- add $needed 10 }}
+{{- else }}
+{{- if le (int $set) $needed }}
+{{- fail (printf "api.terminationGracePeriodSeconds=%v must be larger than api.preStopSleepSeconds + KEHU_SHUTDOWN_GRACE_SECONDS (%d)" $set $needed) }}
+{{- end }}
+{{- int $set }}
+{{- end }}
+{{- end }}
+
+{{/* The writable /tmp every kehu container gets (the root filesystem is read-only). */}}
+{{- define "kehu.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end }}
+
+{{- define "kehu.tmpVolumeMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+
+{{/*
+The pod spec fields shared by the API, the migration and the CronJobs' pods.
+*/}}
+{{- define "kehu.podCommon" -}}
+serviceAccountName: {{ include "kehu.serviceAccountName" . }}
+automountServiceAccountToken: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- end }}
+
+{{/*
+A container that runs a one-off kehu command as the database owner, for the Jobs.
+Call with (dict "root" $ "name" NAME "args" LIST "configMap" NAME-or-"" "secret" NAME "resources" MAP).
+*/}}
+{{- define "kehu.ownerContainer" -}}
+{{- $root := .root }}
+- name: {{ .name }}
+  image: {{ include "kehu.image" $root | quote }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+  command: ["kehu"]
+  args:
+    {{- toYaml .args | nindent 4 }}
+  {{- if .configMap }}
+  envFrom:
+    - configMapRef:
+        name: {{ .configMap }}
+    - secretRef:
+        name: {{ .secret }}
+  {{- else }}
+  env:
+    {{- range $key, $value := (include "kehu.configData" $root | fromYaml) }}
+    - name: {{ $key }}
+      value: {{ $value | quote }}
+    {{- end }}
+  envFrom:
+    - secretRef:
+        name: {{ .secret }}
+  {{- end }}
+  resources:
+    {{- toYaml .resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $root.Values.securityContext | nindent 4 }}
+  volumeMounts:
+    {{- include "kehu.tmpVolumeMount" $root | nindent 4 }}
+{{- end }}
+
+{{/*
+The four secret settings for the chart-created Secret, checked: all are required, and the
+production profile refuses SQLite and the embedded broker (kehu would refuse to start).
+*/}}
+{{- define "kehu.secretData" -}}
+{{- $s := .Values.secrets }}
+{{- $hint := "(or set secrets.existingSecret to a Secret you manage)" }}
+{{- $db := required (printf "secrets.databaseUrl (KEHU_DATABASE_URL, the app role's postgresql:// URL) is required %s" $hint) $s.databaseUrl }}
+{{- $owner := required (printf "secrets.migrateDatabaseUrl (KEHU_MIGRATE_DATABASE_URL, the owner's postgresql:// URL) is required %s" $hint) $s.migrateDatabaseUrl }}
+{{- $broker := required (printf "secrets.brokerUrl (KEHU_BROKER_URL, redis://host:6379/0) is required %s" $hint) $s.brokerUrl }}
+{{- $keys := required (printf "secrets.jwtSigningKeys (KEHU_JWT_SIGNING_KEYS, kid:seed[,kid:seed]) is required %s" $hint) $s.jwtSigningKeys }}
+{{- range $name, $url := dict "secrets.databaseUrl" $db "secrets.migrateDatabaseUrl" $owner }}
+{{- if not (or (hasPrefix "postgresql://" $url) (hasPrefix "postgres://" $url)) }}
+{{- fail (printf "%s: the production profile needs PostgreSQL (postgresql://user:password@host:5432/db); SQLite is for the embedded profile only" $name) }}
+{{- end }}
+{{- end }}
+{{- if not (or (hasPrefix "redis://" $broker) (hasPrefix "rediss://" $broker)) }}
+{{- fail "secrets.brokerUrl: the production profile needs a Redis broker (redis://host:6379/0); the embedded broker is for the embedded profile only" }}
+{{- end }}
+KEHU_DATABASE_URL: {{ $db | b64enc | quote }}
+KEHU_MIGRATE_DATABASE_URL: {{ $owner | b64enc | quote }}
+KEHU_BROKER_URL: {{ $broker | b64enc | quote }}
+KEHU_JWT_SIGNING_KEYS: {{ $keys | b64enc | quote }}
+{{- end }}
