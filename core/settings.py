@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = None
     request_max_body_bytes: int = Field(1_048_576, ge=4096, le=104_857_600)
     page_size_max: int = Field(100, ge=1, le=1000)
+    job_max_attempts: int = Field(8, ge=1, le=100)
+    job_visibility_timeout_seconds: int = Field(300, ge=1, le=86_400)
     shutdown_grace_seconds: int = Field(20, ge=0, le=600)
     var_dir: Path = Path("./var")
 

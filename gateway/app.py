@@ -23,6 +23,7 @@ from core.plugins.manager import VerticalRegistry, load_verticals
 from core.settings import Settings, load_settings
 from core.identity.permissions import install_catalog
 from core.jobs.broker import EMBEDDED
+from core.jobs.outbox import configure_jobs
 from core.jobs.worker import run_embedded_worker
 from core.identity.runtime import configure_identity
 from gateway.audit_export import export_audit
@@ -90,6 +91,7 @@ def create_app(
     registry = registry or load_verticals(settings.disabled_plugins)
     install_catalog(registry.permissions)
     configure_identity(settings)
+    configure_jobs(settings)
     database = database or Database(
         settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )

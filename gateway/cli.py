@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import secrets
+import uuid
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -24,7 +25,10 @@ from core.context import Context
 from core.db import Database, use_database
 from core.db.migrate import migrate as run_migrations
 from core.errors import KehuError
+from core.identity.permissions import install_catalog
 from core.identity.runtime import configure_identity
+from core.jobs import outbox
+from core.logging import configure_logging
 from core.plugins.manager import load_verticals
 from core.settings import Settings, load_settings
 from core.tenancy import service as tenancy
@@ -169,6 +173,93 @@ def tenants_list(as_json: bool) -> None:
     for t in rows:
         table.add_row(t.slug, t.name, t.status, str(t.id))
     console.print(table)
+
+
+@cli.command()
+@click.option("--threads", type=int, default=4, show_default=True, help="Actor threads in this process.")
+@reports_errors
+def worker(threads: int) -> None:
+    """Run background jobs from Redis (production) and relay due outbox events to them."""
+    settings = _settings()
+    if settings.broker_url == "embedded":
+        raise KehuError("BROKER_EMBEDDED", "the embedded profile runs jobs inside `kehu serve`; set KEHU_BROKER_URL "
+                        "to redis://… to run separate workers")
+    _run_worker(settings, threads)
+
+
+def _run_worker(settings: Settings, threads: int) -> None:
+    import signal
+    import threading
+
+    from dramatiq import Worker
+    from dramatiq.asyncio import get_event_loop_thread
+
+    from core.jobs import redis_worker
+    from core.jobs.worker import run_embedded_worker as relay_loop
+
+    configure_logging(settings)
+    configure_identity(settings)
+    outbox.configure_jobs(settings)
+    install_catalog(load_verticals(settings.disabled_plugins).permissions)
+    broker = redis_worker.make_broker(settings.broker_url)
+    actor = redis_worker.declare_actor(broker)
+    dramatiq_worker = Worker(broker, worker_threads=threads)
+    dramatiq_worker.start()
+    loop = get_event_loop_thread().loop
+    database = Database(settings.database, pool_size=threads + 2, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    stop_relay = asyncio.Event()
+
+    async def serve_jobs() -> None:
+        use_database(database)
+        await database.start()
+        try:
+            await relay_loop(stop_relay, dispatch=redis_worker.dispatcher(actor))
+        finally:
+            await database.close()
+
+    running = asyncio.run_coroutine_threadsafe(serve_jobs(), loop)
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    log.info("worker.started", threads=threads, queue=redis_worker.QUEUE)
+    stopped.wait()
+    loop.call_soon_threadsafe(stop_relay.set)
+    running.result(timeout=30)
+    dramatiq_worker.stop()
+    log.info("worker.stopped")
+
+
+@cli.group()
+def jobs() -> None:
+    """Background jobs that used up their attempts: list and replay them."""
+
+
+@jobs.command("dead")
+@reports_errors
+def jobs_dead() -> None:
+    """List dead events of every tenant."""
+    settings = _settings()
+    dead = _run(_with_database(settings, lambda: outbox.dead_events(Context.system("cli:jobs"))))
+    for event in dead:
+        click.echo(f"{event.id}  tenant {event.tenant_id}  {event.event_type}  attempts {event.attempts}  "
+                   f"{event.last_error or ''}")
+    click.echo(f"{len(dead)} dead event(s)")
+
+
+@jobs.command("replay")
+@click.argument("event_ids", nargs=-1, required=True)
+@reports_errors
+def jobs_replay(event_ids: tuple[str, ...]) -> None:
+    """Give the dead events EVENT_IDS a fresh set of attempts."""
+    settings = _settings()
+    try:
+        ids = [uuid.UUID(value) for value in event_ids]
+    except ValueError:
+        raise KehuError("ID_INVALID", "event ids are UUIDs, as `kehu jobs dead` prints them") from None
+    replayed = _run(_with_database(settings, lambda: outbox.replay(Context.system("cli:jobs"), ids)))
+    click.echo(f"replayed {replayed} of {len(ids)} event(s)")
+    if replayed != len(ids):
+        raise click.exceptions.Exit(1)
 
 
 @cli.group()

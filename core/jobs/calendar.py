@@ -101,7 +101,10 @@ def _zone(name: object) -> ZoneInfo:
 def _date_set(key: str, values: object) -> frozenset[date]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise _setting_invalid(key, f"{key} must be a list of dates", f"{key} 须为日期列表")
-    days = frozenset(values)
+    try:
+        days = frozenset(values)
+    except TypeError:
+        raise _setting_invalid(key, f"{key} must be a list of dates", f"{key} 须为日期列表") from None
     for day in days:
         if not isinstance(day, date) or isinstance(day, datetime):
             raise _setting_invalid(key, f"{key} must hold dates, got {day!r}", f"{key} 须为日期，实际为 {day!r}")
@@ -252,7 +255,7 @@ class TenantCalendar:
                 return (start.astimezone(UTC) + timedelta(hours=n)).astimezone(zone)
             local = start.astimezone(zone)
             if duration.unit is DeadlineUnit.CALENDAR_DAYS:
-                return _at(local.date() + timedelta(days=n), local.timetz().replace(tzinfo=None), zone)
+                return _at(local.date() + timedelta(days=n), local.time(), zone)
             day = local.date()
             hours = self.business_hours
             if self.is_working_day(day) and start < _at(day, hours.opens, zone):

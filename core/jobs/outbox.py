@@ -26,9 +26,10 @@ from core.db.uow import UnitOfWork
 from core.jobs.tables import OutboxEvent
 from core.tenancy.tables import Tenant
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # KEHU_JOB_MAX_ATTEMPTS
 RELAY_BATCH = 100
-VISIBILITY_TIMEOUT = timedelta(minutes=5)  # a dispatched event not done by then is handed out again
+VISIBILITY_TIMEOUT = timedelta(minutes=5)  # KEHU_JOB_VISIBILITY_TIMEOUT_SECONDS: a dispatched event
+# not done by then (its message lost, its worker killed) is handed out again
 log = structlog.get_logger("kehu.jobs")
 
 
@@ -62,6 +63,12 @@ def remove_handler(handler: Handler) -> None:
     for handlers in _handlers.values():
         if handler in handlers:
             handlers.remove(handler)
+
+
+def configure_jobs(settings) -> None:
+    global MAX_ATTEMPTS, VISIBILITY_TIMEOUT
+    MAX_ATTEMPTS = settings.job_max_attempts
+    VISIBILITY_TIMEOUT = timedelta(seconds=settings.job_visibility_timeout_seconds)
 
 
 def now() -> datetime:

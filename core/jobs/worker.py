@@ -1,4 +1,4 @@
-"""The in-process worker of the embedded profile: the same relay and actors, no broker server."""
+"""The relay loop; in the embedded profile it also runs the events in-process, with no broker."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import structlog
 
-from core.jobs.outbox import relay_once, run_event
+from core.jobs.outbox import Dispatch, relay_once, run_event
 
 log = structlog.get_logger("kehu.jobs")
 
@@ -15,12 +15,14 @@ async def _run_inline(tenant_id, event_id) -> None:
     await run_event(tenant_id, event_id)
 
 
-async def run_embedded_worker(stop: asyncio.Event, interval_seconds: float = 0.5) -> None:
-    """Relay due events and run them in this process until ``stop`` is set. Nothing is lost on a
-    crash: undone events stay in the outbox and run after the restart."""
+async def run_embedded_worker(stop: asyncio.Event, interval_seconds: float = 0.5,
+                              dispatch: Dispatch = _run_inline) -> None:
+    """Relay due events until ``stop`` is set: by default running them in this process (the
+    embedded profile), or handing them to ``dispatch`` (Dramatiq, in ``kehu worker``). Nothing is
+    lost on a crash: undone events stay in the outbox and run after the restart."""
     while not stop.is_set():
         try:
-            handed = await relay_once(_run_inline)
+            handed = await relay_once(dispatch)
         except Exception as exc:  # noqa: BLE001 - keep the loop alive; the outbox keeps the work
             log.error("jobs.relay_failed", error=repr(exc), exc_info=exc)
             handed = 0

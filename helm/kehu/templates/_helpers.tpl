@@ -177,7 +177,7 @@ A container that runs a one-off kehu command as the database owner, for the Jobs
 Call with (dict "root" $ "name" NAME "args" LIST "configMap" NAME-or-"" "secret" NAME "resources" MAP).
 */}}
 {{- define "kehu.ownerContainer" -}}
-{{- $root := .root }}
+{{- $root := .root -}}
 - name: {{ .name }}
   image: {{ include "kehu.image" $root | quote }}
   imagePullPolicy: {{ $root.Values.image.pullPolicy }}
