@@ -1,0 +1,665 @@
+"""The Helm chart in helm/kehu, rendered by the real Helm engine and checked against Kubernetes.
+
+The engine is Helm's own Go SDK (v4), which the PyPI package ``helm-python-sdk`` ships compiled
+into its wheel (``helm_python/lib/libhelm_c.so``) and calls through ctypes: no ``helm`` binary,
+cluster or network is involved. Every rendered manifest is validated with ``kubernetes-validate``
+against the Kubernetes 1.30 OpenAPI schemas in strict mode (unknown fields are errors) and against
+the newest schemas that package has.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+helm = pytest.importorskip(
+    "helm_python",
+    reason="the Helm engine is absent: install the test extra (pip install -e '.[test]', which brings helm-python-sdk)",
+)
+kubernetes_validate = pytest.importorskip(
+    "kubernetes_validate", reason="kubernetes-validate is absent: install the test extra (pip install -e '.[test]')"
+)
+yaml = pytest.importorskip("yaml", reason="PyYAML is absent: install the test extra (pip install -e '.[test]')")
+
+from core.settings import Profile, load_settings, new_signing_secret  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CHART_DIR = ROOT / "helm" / "kehu"
+DOCS = ROOT / "docs" / "helm.md"
+KUBE_VERSION = "1.30.0"
+RELEASE = "kehu"
+NAMESPACE = "kehu"
+
+APP_URL = "postgresql://kehu_app:app-pw@db.example.internal:5432/kehu"
+OWNER_URL = "postgresql://kehu_owner:owner-pw@db.example.internal:5432/kehu"
+BROKER_URL = "redis://redis.example.internal:6379/0"
+SIGNING_KEYS = f"k2:{new_signing_secret()},k1:{new_signing_secret()}"
+SECRETS = {
+    "secrets": {
+        "databaseUrl": APP_URL,
+        "migrateDatabaseUrl": OWNER_URL,
+        "brokerUrl": BROKER_URL,
+        "jwtSigningKeys": SIGNING_KEYS,
+    }
+}
+EXISTING = {"secrets": {"existingSecret": "kehu-credentials"}}
+EVERYTHING_ON = {
+    "ingress": {
+        "enabled": True,
+        "className": "nginx",
+        "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "1m"},
+        "tls": [{"secretName": "kehu-tls", "hosts": ["kehu.example.com"]}],
+    },
+    "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 12, "targetMemoryUtilizationPercentage": 80},
+    "cronjobs": {"timeZone": "Asia/Shanghai"},
+    "imagePullSecrets": [{"name": "regcred"}],
+    "serviceAccount": {"annotations": {"example.com/role": "kehu"}},
+    "api": {
+        "podAnnotations": {"example.com/scrape": "true"},
+        "podLabels": {"team": "crm"},
+        "extraEnv": [{"name": "TZ", "value": "Asia/Shanghai"}],
+        "nodeSelector": {"kubernetes.io/os": "linux"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "kehu", "effect": "NoSchedule"}],
+        "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 1, "preference": {"matchExpressions": [
+                {"key": "example.com/pool", "operator": "In", "values": ["api"]}]}}]}},
+    },
+    "service": {"annotations": {"example.com/lb": "internal"}},
+    "secrets": {"annotations": {"example.com/owner": "platform"}},
+    "config": {"KEHU_CORS_ORIGINS": "https://app.example.com", "KEHU_GRAPHQL_INTROSPECTION": False},
+}
+MINIMAL = {
+    "cronjobs": {"anchor": {"enabled": False}, "prune": {"enabled": False}},
+    "podDisruptionBudget": {"enabled": False},
+    "serviceAccount": {"create": False},
+    "api": {"preStopSleepSeconds": 0, "spreadAcrossNodes": False},
+    "image": {"digest": "sha256:" + "a" * 64},
+}
+SCENARIOS = {
+    "defaults": SECRETS,
+    "existing-secret": EXISTING,
+    "everything-on": {**SECRETS, **EVERYTHING_ON, "secrets": {**SECRETS["secrets"], **EVERYTHING_ON["secrets"]}},
+    "existing-secret-everything-on": {**EVERYTHING_ON, "secrets": {**EVERYTHING_ON["secrets"], **EXISTING["secrets"]}},
+    "minimal": {**SECRETS, **MINIMAL},
+}
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chart() -> Iterator[Any]:
+    loaded = helm.Chart.load(CHART_DIR)
+    yield loaded
+    loaded.close()
+
+
+def merged(*layers: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge values layers, later ones winning (as helm does with several -f files)."""
+    result: dict[str, Any] = {}
+    for layer in layers:
+        _merge_into(result, copy.deepcopy(layer))
+    return result
+
+
+def _merge_into(target: dict[str, Any], layer: dict[str, Any]) -> None:
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge_into(target[key], value)
+        else:
+            target[key] = value
+
+
+def render_files(chart: Any, values: dict[str, Any] | None, release: str = RELEASE) -> dict[str, str]:
+    return chart.render(values, name=release, namespace=NAMESPACE, is_install=True)
+
+
+def render(chart: Any, *layers: dict[str, Any], release: str = RELEASE) -> list[dict[str, Any]]:
+    """Every Kubernetes object the chart renders (hooks included), as helm template prints them."""
+    files = render_files(chart, merged(*layers), release)
+    objects = []
+    for path, text in sorted(files.items()):
+        if not path.endswith(".yaml"):
+            continue
+        objects.extend(doc for doc in yaml.safe_load_all(text) if doc)
+    return objects
+
+
+def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def one(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [o for o in of_kind(objects, kind) if name is None or o["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {[o['metadata']['name'] for o in found]}"
+    return found[0]
+
+
+def render_error(chart: Any, *layers: dict[str, Any]) -> str:
+    with pytest.raises(helm.HelmError) as caught:
+        render(chart, *layers)
+    return str(caught.value)
+
+
+def pod_specs(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Pod specs of the Deployment, the Jobs and the CronJobs, by object name."""
+    specs = {}
+    for o in objects:
+        if o["kind"] in ("Deployment", "Job"):
+            specs[o["metadata"]["name"]] = o["spec"]["template"]["spec"]
+        elif o["kind"] == "CronJob":
+            specs[o["metadata"]["name"]] = o["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return specs
+
+
+def api_deployment(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    return one(objects, "Deployment", f"{RELEASE}-api")
+
+
+def api_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    (container,) = api_deployment(objects)["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def migrate_job(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    return one(objects, "Job", f"{RELEASE}-migrate")
+
+
+def secret_refs(container: dict[str, Any]) -> set[str]:
+    """Names of the Secrets a container reads, through envFrom or secretKeyRef."""
+    names = {e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e}
+    names |= {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", [])
+              if "secretKeyRef" in e.get("valueFrom", {})}
+    return names
+
+
+def hook_annotations(obj: dict[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in obj["metadata"].get("annotations", {}).items() if k.startswith("helm.sh/hook")}
+
+
+# --- lint and schema ----------------------------------------------------------------------------
+
+
+def test_chart_metadata(chart: Any) -> None:
+    meta = chart.metadata
+    assert meta["apiVersion"] == "v2"
+    assert meta["name"] == "kehu"
+    assert meta["appVersion"] == "0.1.0"
+    assert meta.get("type", "application") == "application"
+
+
+def lint_problems(report: dict[str, Any]) -> list[str]:
+    """Warnings and errors (severity 2 and 3); info such as 'icon is recommended' is fine."""
+    return list(report["errors"]) + [f"{m['path']}: {m['error']}" for m in report["messages"] if m["severity"] >= 2]
+
+
+def test_helm_lint_passes_on_the_default_values() -> None:
+    """What an operator runs first: `helm lint helm/kehu` (lint mode tolerates the missing secrets)."""
+    report = helm.lint(CHART_DIR)
+    assert report["total_charts_linted"] == 1
+    assert lint_problems(report) == []
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_helm_lint_strict_passes(scenario: str) -> None:
+    report = helm.lint(CHART_DIR, SCENARIOS[scenario], strict=True, kube_version=f"v{KUBE_VERSION}")
+    assert lint_problems(report) == []
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("kube_version", [KUBE_VERSION, kubernetes_validate.latest_version()])
+def test_every_manifest_validates_against_the_kubernetes_schema(chart: Any, scenario: str, kube_version: str) -> None:
+    objects = render(chart, SCENARIOS[scenario])
+    assert objects
+    for obj in objects:
+        try:
+            kubernetes_validate.validate(obj, kube_version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{obj['kind']}/{obj['metadata']['name']} is invalid for Kubernetes {kube_version} "
+                        f"at {'.'.join(map(str, exc.path))}: {exc.message}")
+
+
+def test_the_validator_is_strict_about_unknown_fields(chart: Any) -> None:
+    """Guard for the test above: a misspelt field must not pass as an unknown extra."""
+    deployment = copy.deepcopy(api_deployment(render(chart, SECRETS)))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBE_VERSION, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"worker": {"replicas": 1}}, "additional properties 'worker' not allowed"),
+        ({"api": {"replicas": "two"}}, "replicas"),
+        ({"image": {"pullPolicy": "Sometimes"}}, "pullPolicy"),
+        ({"ingress": {"hosts": [{"host": "kehu.example.com", "paths": [{"path": "no-slash"}]}]}}, "path"),
+    ],
+)
+def test_values_schema_refuses_bad_values(chart: Any, values: dict[str, Any], complaint: str) -> None:
+    with pytest.raises(helm.HelmValuesError, match=re.escape(complaint)):
+        render(chart, SECRETS, values)
+
+
+def test_worker_key_is_reserved_and_no_worker_is_deployed(chart: Any) -> None:
+    text = (CHART_DIR / "values.yaml").read_text()
+    assert re.search(r"^# worker:", text, re.MULTILINE), "values.yaml should keep the commented, reserved `worker:` key"
+    assert "worker" not in yaml.safe_load(text)
+    assert [o["metadata"]["name"] for o in render(chart, SECRETS) if "worker" in o["metadata"]["name"]] == []
+
+
+# --- what the default render contains -----------------------------------------------------------
+
+
+def test_default_render_has_the_expected_objects(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    assert Counter(o["kind"] for o in objects) == Counter({
+        "Deployment": 1, "Service": 1, "ConfigMap": 1,
+        "Secret": 2,  # the release's Secret and the migration hook's short-lived copy
+        "Job": 1, "CronJob": 2, "PodDisruptionBudget": 1, "ServiceAccount": 1,
+    })
+    assert all(o["metadata"]["namespace"] == NAMESPACE for o in objects)
+    assert not of_kind(objects, "Ingress")
+    assert not of_kind(objects, "HorizontalPodAutoscaler")
+
+
+def test_deployment_runs_kehu_serve_with_two_replicas(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    deployment = api_deployment(objects)
+    assert deployment["spec"]["replicas"] == 2
+    container = api_container(objects)
+    assert [container["command"][0], *container["args"]] == ["kehu", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+    assert api_deployment(render(chart, SECRETS, {"api": {"replicas": 5}}))["spec"]["replicas"] == 5
+
+
+def test_service_maps_port_80_to_the_api_port(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    service = one(objects, "Service")
+    assert service["spec"]["type"] == "ClusterIP"
+    assert service["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
+    selector = service["spec"]["selector"].items()
+    assert selector <= api_deployment(objects)["spec"]["template"]["metadata"]["labels"].items()
+    # Only the API pods receive traffic, not the migration's or the audit jobs'.
+    job_pods = [migrate_job(objects)["spec"]["template"]] + [
+        c["spec"]["jobTemplate"]["spec"]["template"] for c in of_kind(objects, "CronJob")]
+    assert len(job_pods) == 3
+    for pod in job_pods:
+        assert not selector <= pod["metadata"]["labels"].items()
+
+
+def test_image_tag_defaults_to_the_app_version(chart: Any) -> None:
+    images = {c["image"] for spec in pod_specs(render(chart, SECRETS)).values() for c in spec["containers"]}
+    assert images == {"kehu:0.1.0"}
+    custom = render(chart, SECRETS, {"image": {"repository": "registry.example.com/kehu", "tag": "0.2.0",
+                                               "pullPolicy": "Always"}})
+    assert {c["image"] for s in pod_specs(custom).values() for c in s["containers"]} == {"registry.example.com/kehu:0.2.0"}
+    assert {c["imagePullPolicy"] for s in pod_specs(custom).values() for c in s["containers"]} == {"Always"}
+    pinned = render(chart, SECRETS, {"image": {"digest": "sha256:" + "b" * 64}})
+    assert {c["image"] for s in pod_specs(pinned).values() for c in s["containers"]} == {"kehu@sha256:" + "b" * 64}
+
+
+def test_configmap_holds_the_production_profile_and_no_secret(chart: Any) -> None:
+    objects = render(chart, SECRETS, {"config": {"KEHU_CORS_ORIGINS": "https://a.example,https://b.example",
+                                                  "KEHU_RATE_LIMIT_PER_MINUTE": 1200,
+                                                  "KEHU_GRAPHQL_INTROSPECTION": False}})
+    data = one(objects, "ConfigMap")["data"]
+    assert data["KEHU_PROFILE"] == "production"
+    assert data["KEHU_SHUTDOWN_GRACE_SECONDS"] == "20"
+    assert data["KEHU_RATE_LIMIT_PER_MINUTE"] == "1200"
+    assert data["KEHU_GRAPHQL_INTROSPECTION"] == "false"
+    assert all(isinstance(v, str) for v in data.values())
+    rendered = yaml.safe_dump(one(objects, "ConfigMap"))
+    for secret in (APP_URL, OWNER_URL, BROKER_URL, SIGNING_KEYS):
+        assert secret not in rendered
+
+
+def test_config_null_removes_a_default(chart: Any) -> None:
+    data = one(render(chart, SECRETS, {"config": {"KEHU_LOG_FORMAT": None, "KEHU_WORKERS": None}}), "ConfigMap")["data"]
+    assert "KEHU_LOG_FORMAT" not in data and "KEHU_WORKERS" not in data
+    assert data["KEHU_PROFILE"] == "production"
+
+
+@pytest.mark.parametrize(
+    ("config", "complaint"),
+    [
+        ({"KEHU_DATABASE_URL": APP_URL}, "config.KEHU_DATABASE_URL: this is a secret"),
+        ({"KEHU_JWT_SIGNING_KEYS": SIGNING_KEYS}, "config.KEHU_JWT_SIGNING_KEYS: this is a secret"),
+        ({"KEHU_PROFILE": "embedded"}, "production profile only"),
+        ({"KEHU_PORT": "9000"}, "config.KEHU_PORT: the chart fixes where kehu listens"),
+        ({"LOG_LEVEL": "DEBUG"}, "config.LOG_LEVEL: only KEHU_* settings"),
+    ],
+)
+def test_config_refuses_what_does_not_belong_there(chart: Any, config: dict[str, str], complaint: str) -> None:
+    assert complaint in render_error(chart, SECRETS, {"config": config})
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def decoded(secret: dict[str, Any]) -> dict[str, str]:
+    return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+
+
+def test_chart_secret_holds_the_four_secret_settings(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    secret = one(objects, "Secret", RELEASE)
+    assert secret["type"] == "Opaque"
+    assert decoded(secret) == {"KEHU_DATABASE_URL": APP_URL, "KEHU_MIGRATE_DATABASE_URL": OWNER_URL,
+                               "KEHU_BROKER_URL": BROKER_URL, "KEHU_JWT_SIGNING_KEYS": SIGNING_KEYS}
+    assert not hook_annotations(secret), "the release's Secret must be a normal, helm-managed object"
+
+
+@pytest.mark.parametrize("missing", ["databaseUrl", "migrateDatabaseUrl", "brokerUrl", "jwtSigningKeys"])
+def test_a_missing_secret_stops_the_render_naming_it(chart: Any, missing: str) -> None:
+    values = merged(SECRETS, {"secrets": {missing: ""}})
+    message = render_error(chart, values)
+    assert f"secrets.{missing}" in message and "is required" in message and "existingSecret" in message
+
+
+@pytest.mark.parametrize(
+    ("secrets", "complaint"),
+    [
+        ({"databaseUrl": "sqlite:///./var/kehu.sqlite3"}, "secrets.databaseUrl: the production profile needs PostgreSQL"),
+        ({"migrateDatabaseUrl": "sqlite:////data/kehu.sqlite3"}, "secrets.migrateDatabaseUrl: the production profile needs PostgreSQL"),
+        ({"brokerUrl": "embedded"}, "secrets.brokerUrl: the production profile needs a Redis broker"),
+    ],
+)
+def test_production_profile_refuses_sqlite_and_the_embedded_broker(chart: Any, secrets: dict[str, str],
+                                                                   complaint: str) -> None:
+    assert complaint in render_error(chart, SECRETS, {"secrets": secrets})
+
+
+def test_existing_secret_replaces_the_chart_secret(chart: Any) -> None:
+    objects = render(chart, EXISTING)
+    assert not of_kind(objects, "Secret")
+    specs = pod_specs(objects)
+    assert set(specs) == {f"{RELEASE}-api", f"{RELEASE}-migrate", f"{RELEASE}-audit-anchor", f"{RELEASE}-audit-prune"}
+    for name, spec in specs.items():
+        (container,) = spec["containers"]
+        assert secret_refs(container) == {"kehu-credentials"}, name
+    for name in (f"{RELEASE}-migrate", f"{RELEASE}-audit-anchor", f"{RELEASE}-audit-prune"):
+        (container,) = specs[name]["containers"]
+        assert {"secretRef": {"name": "kehu-credentials"}} in container["envFrom"], name
+    annotations = api_deployment(objects)["spec"]["template"]["metadata"]["annotations"]
+    assert "checksum/secret" not in annotations and "checksum/config" in annotations
+
+
+def test_api_pods_never_get_the_owner_connection(chart: Any) -> None:
+    """The app role is all the API may use; only the migration and the audit jobs act as the owner."""
+    for values in (SECRETS, EXISTING):
+        container = api_container(render(chart, values))
+        assert not any("secretRef" in e for e in container["envFrom"]), "envFrom a Secret would leak the owner URL"
+        keys = {e["valueFrom"]["secretKeyRef"]["key"] for e in container["env"] if "valueFrom" in e}
+        assert keys == {"KEHU_DATABASE_URL", "KEHU_BROKER_URL", "KEHU_JWT_SIGNING_KEYS"}
+
+
+def env_of(container: dict[str, Any], objects: list[dict[str, Any]], secrets: dict[str, str]) -> dict[str, str]:
+    """The environment Kubernetes would give the container (ConfigMaps from the render, Secrets given)."""
+    configmaps = {o["metadata"]["name"]: o["data"] for o in of_kind(objects, "ConfigMap")}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(configmaps[source["configMapRef"]["name"]])
+        else:
+            env.update(secrets)
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = var["value"]
+        else:
+            env[var["name"]] = secrets[var["valueFrom"]["secretKeyRef"]["key"]]
+    return env
+
+
+def test_rendered_environment_passes_kehus_own_production_settings(chart: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What each container gets is accepted by core.settings on the production profile."""
+    objects = render(chart, SECRETS)
+    secrets = decoded(one(objects, "Secret", RELEASE))
+    for name, spec in pod_specs(objects).items():
+        (container,) = spec["containers"]
+        env = env_of(container, objects, secrets)
+        for key in [k for k in os.environ if k.startswith("KEHU_")]:
+            monkeypatch.delenv(key)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = load_settings()
+        assert settings.profile is Profile.PRODUCTION, name
+        assert settings.database_url == APP_URL, name
+        assert settings.broker_url == BROKER_URL, name
+        assert [k.kid for k in settings.jwt_signing_keys] == ["k2", "k1"], name
+        if name == f"{RELEASE}-api":
+            assert settings.migrate_database_url is None
+        else:
+            assert settings.migrate_database.raw == OWNER_URL, f"{name} must act as the database owner"
+
+
+# --- the API pods -------------------------------------------------------------------------------
+
+
+def test_probes_hit_healthz_and_readyz(chart: Any) -> None:
+    container = api_container(render(chart, SECRETS))
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    # /readyz gives the database and the broker 2 s each: the probe must wait longer than that.
+    assert container["readinessProbe"]["timeoutSeconds"] > 2
+
+
+@pytest.mark.parametrize(("config", "api", "expected"), [
+    ({}, {}, 5 + 20 + 10),
+    ({"KEHU_SHUTDOWN_GRACE_SECONDS": "45"}, {}, 5 + 45 + 10),
+    ({"KEHU_SHUTDOWN_GRACE_SECONDS": 90}, {"preStopSleepSeconds": 0}, 90 + 10),
+    ({"KEHU_SHUTDOWN_GRACE_SECONDS": "30"}, {"terminationGracePeriodSeconds": 60}, 60),
+])
+def test_termination_grace_outlasts_the_shutdown_grace(chart: Any, config: dict[str, Any], api: dict[str, Any],
+                                                       expected: int) -> None:
+    objects = render(chart, SECRETS, {"config": config, "api": api})
+    spec = api_deployment(objects)["spec"]["template"]["spec"]
+    shutdown_grace = int(one(objects, "ConfigMap")["data"]["KEHU_SHUTDOWN_GRACE_SECONDS"])
+    pause = api_container(objects).get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+    assert spec["terminationGracePeriodSeconds"] == expected
+    assert spec["terminationGracePeriodSeconds"] > shutdown_grace + pause
+
+
+def test_a_termination_grace_too_short_for_kehu_is_refused(chart: Any) -> None:
+    message = render_error(chart, SECRETS, {"config": {"KEHU_SHUTDOWN_GRACE_SECONDS": "30"},
+                                            "api": {"terminationGracePeriodSeconds": 35}})
+    assert "api.terminationGracePeriodSeconds=35 must be larger than" in message
+
+
+def test_pre_stop_pause_lets_load_balancers_let_go(chart: Any) -> None:
+    assert api_container(render(chart, SECRETS))["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert "lifecycle" not in api_container(render(chart, SECRETS, {"api": {"preStopSleepSeconds": 0}}))
+
+
+def test_resources_are_set_everywhere(chart: Any) -> None:
+    for name, spec in pod_specs(render(chart, SECRETS)).items():
+        (container,) = spec["containers"]
+        assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"], name
+    custom = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+    assert api_container(render(chart, SECRETS, {"api": {"resources": custom}}))["resources"] == custom
+
+
+@pytest.mark.parametrize("scenario", ["defaults", "existing-secret-everything-on", "minimal"])
+def test_every_pod_is_locked_down(chart: Any, scenario: str) -> None:
+    specs = pod_specs(render(chart, SCENARIOS[scenario]))
+    assert specs
+    for name, spec in specs.items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert spec["automountServiceAccountToken"] is False, name
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert "emptyDir" in volumes["tmp"], name
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["runAsNonRoot"] is True, name
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"]["drop"] == ["ALL"], name
+            assert "add" not in context["capabilities"], name
+            assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], name
+
+
+def test_changed_settings_roll_the_api_pods(chart: Any) -> None:
+    def checksums(*layers: dict[str, Any]) -> dict[str, str]:
+        annotations = api_deployment(render(chart, SECRETS, *layers))["spec"]["template"]["metadata"]["annotations"]
+        return {k: v for k, v in annotations.items() if k.startswith("checksum/")}
+
+    before = checksums()
+    assert before == checksums()
+    assert checksums({"config": {"KEHU_LOG_LEVEL": "DEBUG"}})["checksum/config"] != before["checksum/config"]
+    assert checksums({"secrets": {"jwtSigningKeys": f"k3:{new_signing_secret()}"}})["checksum/secret"] != \
+        before["checksum/secret"]
+
+
+# --- migrations hook ----------------------------------------------------------------------------
+
+
+def test_migrate_job_runs_kehu_migrate_as_a_pre_install_pre_upgrade_hook(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    job = migrate_job(objects)
+    hooks = hook_annotations(job)
+    assert set(hooks["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+    assert "before-hook-creation" in hooks["helm.sh/hook-delete-policy"]
+    spec = job["spec"]["template"]["spec"]
+    assert spec["restartPolicy"] == "Never"
+    (container,) = spec["containers"]
+    assert [*container["command"], *container["args"]] == ["kehu", "migrate"]
+    assert job["spec"]["backoffLimit"] == 2 and job["spec"]["activeDeadlineSeconds"] == 600
+
+
+def test_migrate_hook_reads_secrets_that_exist_before_it(chart: Any) -> None:
+    """Hooks run before the release's own Secret and ConfigMap exist (install) or are updated
+    (upgrade): the Job's settings come from a hook Secret created first, and inline env."""
+    objects = render(chart, SECRETS)
+    job = migrate_job(objects)
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert not any("configMapRef" in e for e in container.get("envFrom", []))
+    assert {"name": "KEHU_PROFILE", "value": "production"} in container["env"]
+    (secret_name,) = secret_refs(container)
+    hook_secret = one(objects, "Secret", secret_name)
+    secret_hooks, job_hooks = hook_annotations(hook_secret), hook_annotations(job)
+    assert set(secret_hooks["helm.sh/hook"].split(",")) == set(job_hooks["helm.sh/hook"].split(","))
+    assert int(secret_hooks["helm.sh/hook-weight"]) < int(job_hooks["helm.sh/hook-weight"])
+    assert "hook-succeeded" in secret_hooks["helm.sh/hook-delete-policy"], "the owner's copy must not linger"
+    assert decoded(hook_secret)["KEHU_MIGRATE_DATABASE_URL"] == OWNER_URL
+
+
+# --- CronJobs -----------------------------------------------------------------------------------
+
+
+def test_audit_cronjobs_anchor_hourly_and_prune_daily(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    anchor = one(objects, "CronJob", f"{RELEASE}-audit-anchor")
+    prune = one(objects, "CronJob", f"{RELEASE}-audit-prune")
+    for cronjob, command in ((anchor, ["kehu", "audit", "anchor"]), (prune, ["kehu", "audit", "prune"])):
+        assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+        pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        assert pod["restartPolicy"] == "Never"
+        (container,) = pod["containers"]
+        assert [*container["command"], *container["args"]] == command
+        assert not hook_annotations(cronjob)
+    minute, hour, *rest = anchor["spec"]["schedule"].split()
+    assert minute.isdigit() and hour == "*" and rest == ["*", "*", "*"], "anchor: once an hour"
+    minute, hour, *rest = prune["spec"]["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and rest == ["*", "*", "*"], "prune: once a day"
+
+
+@pytest.mark.parametrize(("anchor", "prune"), [(False, True), (True, False), (False, False)])
+def test_cronjobs_can_be_switched_off(chart: Any, anchor: bool, prune: bool) -> None:
+    objects = render(chart, SECRETS, {"cronjobs": {"anchor": {"enabled": anchor}, "prune": {"enabled": prune}}})
+    names = {o["metadata"]["name"] for o in of_kind(objects, "CronJob")}
+    assert names == {f"{RELEASE}-audit-{job}" for job, on in (("anchor", anchor), ("prune", prune)) if on}
+    notes = render_files(chart, merged(SECRETS, {"cronjobs": {"anchor": {"enabled": anchor},
+                                                              "prune": {"enabled": prune}}}))
+    assert ("kehu audit anchor at" in notes[f"{RELEASE}/templates/NOTES.txt"]) is anchor
+
+
+def test_cronjob_schedule_and_time_zone_come_from_values(chart: Any) -> None:
+    objects = render(chart, SECRETS, {"cronjobs": {"anchor": {"schedule": "*/15 * * * *"}, "timeZone": "Asia/Shanghai"}})
+    anchor = one(objects, "CronJob", f"{RELEASE}-audit-anchor")
+    assert anchor["spec"]["schedule"] == "*/15 * * * *"
+    assert anchor["spec"]["timeZone"] == "Asia/Shanghai"
+    assert "timeZone" not in one(render(chart, SECRETS), "CronJob", f"{RELEASE}-audit-anchor")["spec"]
+
+
+# --- optional objects ---------------------------------------------------------------------------
+
+
+def test_ingress_is_optional(chart: Any) -> None:
+    objects = render(chart, SECRETS, {"ingress": {"enabled": True, "className": "nginx",
+                                                  "tls": [{"secretName": "kehu-tls", "hosts": ["kehu.example.com"]}]}})
+    ingress = one(objects, "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    (rule,) = ingress["spec"]["rules"]
+    assert rule["host"] == "kehu.example.com"
+    (path,) = rule["http"]["paths"]
+    assert path["backend"]["service"] == {"name": one(objects, "Service")["metadata"]["name"], "port": {"name": "http"}}
+    assert ingress["spec"]["tls"] == [{"hosts": ["kehu.example.com"], "secretName": "kehu-tls"}]
+
+
+def test_hpa_replaces_the_fixed_replica_count(chart: Any) -> None:
+    objects = render(chart, SECRETS, {"autoscaling": {"enabled": True}})
+    hpa = one(objects, "HorizontalPodAutoscaler")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                             "name": api_deployment(objects)["metadata"]["name"]}
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 10)
+    assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+    assert "replicas" not in api_deployment(objects)["spec"]
+    assert "minReplicas must not be larger" in render_error(
+        chart, SECRETS, {"autoscaling": {"enabled": True, "minReplicas": 5, "maxReplicas": 3}})
+
+
+def test_pod_disruption_budget_keeps_one_api_pod(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    pdb = one(objects, "PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"] == api_deployment(objects)["spec"]["selector"]["matchLabels"]
+    assert not of_kind(render(chart, SECRETS, {"podDisruptionBudget": {"enabled": False}}), "PodDisruptionBudget")
+
+
+def test_names_stay_within_kubernetes_limits_for_the_longest_release_name(chart: Any) -> None:
+    release = "a" * 53  # the longest release name helm accepts
+    objects = render(chart, SECRETS, release=release)
+    for obj in objects:
+        name = obj["metadata"]["name"]
+        limit = 52 if obj["kind"] == "CronJob" else 63  # a CronJob's Jobs append 11 characters
+        assert len(name) <= limit and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name), name
+
+
+def test_notes_say_where_the_api_is(chart: Any) -> None:
+    notes = render_files(chart, SECRETS)[f"{RELEASE}/templates/NOTES.txt"]
+    assert "port-forward service/kehu 8080:80" in notes
+    assert "production profile" in notes and "kehu-migrate" in notes
+    with_ingress = render_files(chart, merged(SECRETS, {"ingress": {"enabled": True, "tls": [{"secretName": "t"}]}}))
+    assert "https://kehu.example.com/graphql" in with_ingress[f"{RELEASE}/templates/NOTES.txt"]
+
+
+# --- documentation ------------------------------------------------------------------------------
+
+FREE_FORM = {"config", "resources", "podSecurityContext", "securityContext", "annotations", "podAnnotations",
+             "podLabels", "nodeSelector", "affinity"}
+
+
+def value_keys(values: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        yield path
+        if isinstance(value, dict) and key not in FREE_FORM:
+            yield from value_keys(value, f"{path}.")
+
+
+def test_every_values_key_is_documented() -> None:
+    docs = DOCS.read_text(encoding="utf-8")
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text(encoding="utf-8"))
+    undocumented = [key for key in value_keys(values) if f"`{key}`" not in docs]
+    assert undocumented == [], f"docs/helm.md does not describe: {undocumented}"
