@@ -136,6 +136,7 @@ class Settings(BaseSettings):
     page_size_max: int = Field(100, ge=1, le=1000)
     job_max_attempts: int = Field(8, ge=1, le=100)
     job_visibility_timeout_seconds: int = Field(300, ge=1, le=86_400)
+    tick_interval_seconds: float = Field(5.0, ge=0.1, le=3600)
     shutdown_grace_seconds: int = Field(20, ge=0, le=600)
     var_dir: Path = Path("./var")
 

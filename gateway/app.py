@@ -24,6 +24,7 @@ from core.settings import Settings, load_settings
 from core.identity.permissions import install_catalog
 from core.jobs.broker import EMBEDDED
 from core.jobs.outbox import configure_jobs
+from core.jobs.timers import start_scheduler
 from core.jobs.worker import run_embedded_worker
 from core.identity.runtime import configure_identity
 from gateway.audit_export import export_audit
@@ -101,16 +102,19 @@ def create_app(
         use_database(database)
         await database.start()
         stop = asyncio.Event()
-        worker = None
+        worker = scheduler = None
         try:
             await database.assert_safe_app_role()
-            if settings.broker_url == EMBEDDED:
+            if settings.broker_url == EMBEDDED:  # jobs and timers in-process, nothing else to run
                 worker = asyncio.create_task(run_embedded_worker(stop), name="kehu-embedded-worker")
+                scheduler = start_scheduler(settings.tick_interval_seconds)
             log.info("kehu.started", profile=settings.profile.value, database=database.url.redacted,
                      verticals=list(registry.ids()), jobs="in-process" if worker else "redis")
             yield
         finally:
             stop.set()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             if worker is not None:
                 await worker
             await database.close()

@@ -229,6 +229,33 @@ def _run_worker(settings: Settings, threads: int) -> None:
     log.info("worker.stopped")
 
 
+@cli.command()
+@reports_errors
+def scheduler() -> None:
+    """Production: run the periodic tick that finds due work in the database (run exactly one)."""
+    settings = _settings()
+    configure_logging(settings)
+    configure_identity(settings)
+    outbox.configure_jobs(settings)
+
+    async def run() -> None:
+        import signal
+
+        from core.jobs.timers import start_scheduler
+
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopped.set)
+        ticking = start_scheduler(settings.tick_interval_seconds)
+        log.info("scheduler.started", interval_seconds=settings.tick_interval_seconds)
+        await stopped.wait()
+        ticking.shutdown(wait=True)
+        log.info("scheduler.stopped")
+
+    _run(_with_database(settings, run))
+
+
 @cli.group()
 def jobs() -> None:
     """Background jobs that used up their attempts: list and replay them."""

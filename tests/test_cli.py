@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from gateway.cli import cli
 
 COMMANDS = [["serve"], ["migrate"], ["tenants"], ["tenants", "create"], ["tenants", "list"], ["plugins"], ["demo"],
-            ["audit"], ["audit", "verify"], ["audit", "anchor"], ["audit", "prune"]]
+            ["audit"], ["audit", "verify"], ["audit", "anchor"], ["audit", "prune"], ["worker"], ["scheduler"],
+            ["jobs"], ["jobs", "dead"], ["jobs", "replay"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -1,0 +1,50 @@
+"""Timers from data: a periodic tick asks each registered sweep for what is due in the database
+(a ``due_at`` on the thing itself) and handles it, so no timer lives only in memory.
+
+APScheduler drives the tick: in-process when embedded, in one ``kehu scheduler`` process in
+production. A sweep is ``async def sweep(now) -> int`` (how many things it handled); it must be
+safe to run twice for the same moment (claim rows with a conditional update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = structlog.get_logger("kehu.timers")
+
+Sweep = Callable[[datetime], Awaitable[int]]
+_sweeps: dict[str, Sweep] = {}
+
+
+def register_sweep(name: str, sweep: Sweep) -> None:
+    _sweeps[name] = sweep
+
+
+def unregister_sweep(name: str) -> None:
+    _sweeps.pop(name, None)
+
+
+async def tick(now: datetime | None = None) -> dict[str, int]:
+    """Run every sweep once; a failing sweep is logged and does not stop the others."""
+    now = now or datetime.now(UTC)
+    handled = {}
+    for name, sweep in list(_sweeps.items()):
+        try:
+            handled[name] = await sweep(now)
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again; the data keeps the timer
+            log.error("timers.sweep_failed", sweep=name, error=repr(exc), exc_info=exc)
+            handled[name] = 0
+    return handled
+
+
+def start_scheduler(interval_seconds: float = 5.0) -> AsyncIOScheduler:
+    """Start the tick on the running event loop; the caller shuts it down."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(tick, "interval", seconds=interval_seconds, id="kehu-tick", max_instances=1,
+                      coalesce=True, misfire_grace_time=None)
+    scheduler.start()
+    return scheduler
