@@ -22,6 +22,7 @@ from core.logging import configure_logging
 from core.plugins.manager import VerticalRegistry, load_verticals
 from core.settings import Settings, load_settings
 from core.identity.permissions import install_catalog
+import core.webhooks.delivery  # noqa: F401 - registers the webhook handler and its sweep
 from core.jobs.broker import EMBEDDED
 from core.jobs.outbox import configure_jobs
 from core.jobs.timers import start_scheduler

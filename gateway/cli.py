@@ -26,6 +26,7 @@ from core.db import Database, use_database
 from core.db.migrate import migrate as run_migrations
 from core.errors import KehuError
 from core.identity.permissions import install_catalog
+import core.webhooks.delivery  # noqa: F401 - registers the webhook handler and its sweep
 from core.identity.runtime import configure_identity
 from core.jobs import outbox
 from core.logging import configure_logging

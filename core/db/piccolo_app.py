@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from core.audit import tables as audit
 from core.identity import tables as identity
 from core.jobs.tables import OutboxEvent
+from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.tenancy.tables import Department, Tenant
 
 APP_CONFIG = AppConfig(
@@ -30,6 +31,9 @@ APP_CONFIG = AppConfig(
         audit.AuditChain,
         audit.AuditAnchor,
         OutboxEvent,
+        WebhookEndpoint,
+        WebhookDelivery,
+        WebhookAttempt,
     ],
     migration_dependencies=[],
     commands=[],

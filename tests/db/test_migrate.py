@@ -47,7 +47,7 @@ async def test_migrate_twice_on_sqlite_applies_once_and_changes_nothing(sqlite_s
 
     before = schema()
     second = await migrate(sqlite_settings)
-    assert first.applied == ("0001-foundation", "0002-identity", "0003-audit", "0004-outbox")
+    assert first.applied == ("0001-foundation", "0002-identity", "0003-audit", "0004-outbox", "0005-webhooks")
     assert second.applied == ()
     assert schema() == before
     assert {"tenant", "department"} <= {row[1] for row in before}
@@ -69,7 +69,7 @@ def test_kehu_migrate_command_reports_what_it_did(sqlite_settings, monkeypatch):
     runner = CliRunner()
     first = runner.invoke(cli, ["migrate"])
     second = runner.invoke(cli, ["migrate"])
-    assert first.exit_code == 0 and "applied 4 migration(s): 0001-foundation, 0002-identity, 0003-audit, 0004-outbox" in first.output
+    assert first.exit_code == 0 and "applied 5 migration(s): 0001-foundation, 0002-identity, 0003-audit, 0004-outbox, 0005-webhooks" in first.output
     assert second.exit_code == 0 and "nothing applied" in second.output
 
 
