@@ -15,6 +15,7 @@ from core.settings import Settings
 from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
+from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
 from gateway.graphql.limits import limit_extensions
 
 
@@ -42,12 +43,12 @@ class MetaQuery:
 
 
 @strawberry.type
-class Query(IdentityQuery, AuditQuery, MetaQuery):
+class Query(IdentityQuery, AuditQuery, WebhookQuery, MetaQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, AuditMutation):
+class Mutation(IdentityMutation, AuditMutation, WebhookMutation):
     pass
 
 

@@ -43,6 +43,11 @@ PROTECTED = {
     "apiKeyRevoke": 'mutation($key: ID!) { apiKeyRevoke(id: $key) { errors { code } } }',
     "identityPolicyUpdate": 'mutation { identityPolicyUpdate(input: {passwordMinLength: 8}) { errors { code } } }',
     "auditRetentionUpdate": 'mutation { auditRetentionUpdate(days: 400) { errors { code } } }',
+    "webhookEndpointCreate": 'mutation { webhookEndpointCreate(url: "https://example.com/hook", eventTypes: ["*"]) '
+                             '{ errors { code } } }',
+    "webhookEndpointUpdate": 'mutation($hook: ID!) { webhookEndpointUpdate(id: $hook, description: "x") { errors { code } } }',
+    "webhookEndpointDelete": 'mutation($hook: ID!) { webhookEndpointDelete(id: $hook) { errors { code } } }',
+    "webhookDeliveryReplay": 'mutation($hook: ID!) { webhookDeliveryReplay(id: $hook) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -61,6 +66,8 @@ PROTECTED_QUERIES = {
     "identityPolicy": "{ identityPolicy { passwordMinLength } }",
     "auditEntries": "{ auditEntries { edges { node { seq } } } }",
     "auditVerify": "{ auditVerify { ok } }",
+    "webhookEndpoints": "{ webhookEndpoints { id } }",
+    "webhookDeliveries": "{ webhookDeliveries { id } }",
 }
 
 
@@ -136,7 +143,9 @@ async def test_each_mutation_without_its_permission_is_denied_and_changes_nothin
     department_id = (await gql(client, "{ departments { id } }", admin_token)).json()["data"]["departments"][0]["id"]
     key = (await gql(client, 'mutation { apiKeyCreate(name: "existing", permissions: []) { apiKey { id } } }',
                      admin_token)).json()["data"]["apiKeyCreate"]["apiKey"]
-    ids = {"user": target, "role": role_id, "department": department_id, "key": key["id"]}
+    hook = (await gql(client, 'mutation { webhookEndpointCreate(url: "https://example.com/h", eventTypes: ["*"]) '
+                              '{ endpoint { id } } }', admin_token)).json()["data"]["webhookEndpointCreate"]["endpoint"]
+    ids = {"user": target, "role": role_id, "department": department_id, "key": key["id"], "hook": hook["id"]}
     for name, document in PROTECTED.items():
         before = await _snapshot(api_settings)
         variables = {k: v for k, v in ids.items() if f"${k}" in document}

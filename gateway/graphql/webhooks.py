@@ -1,0 +1,125 @@
+"""GraphQL for webhooks: endpoints, their delivery log, replay. Every rule lives in core."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from core.webhooks import service as webhooks
+from gateway.graphql.common import UserError, ctx_of, mutate, page_size, parse_id
+
+
+@strawberry.type
+class WebhookEndpoint:
+    id: strawberry.ID
+    url: str
+    description: str
+    event_types: list[str]
+    status: str
+    consecutive_failures: int
+    disabled_at: datetime | None
+    disabled_reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, view: webhooks.EndpointView) -> WebhookEndpoint:
+        return cls(id=strawberry.ID(str(view.id)), url=view.url, description=view.description,
+                   event_types=list(view.event_types), status=view.status,
+                   consecutive_failures=view.consecutive_failures, disabled_at=view.disabled_at,
+                   disabled_reason=view.disabled_reason, created_at=view.created_at)
+
+
+@strawberry.type
+class WebhookDelivery:
+    id: strawberry.ID
+    endpoint_id: strawberry.ID
+    event_id: strawberry.ID
+    event_type: str
+    status: str
+    attempts: int
+    due_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, view: webhooks.DeliveryView) -> WebhookDelivery:
+        return cls(id=strawberry.ID(str(view.id)), endpoint_id=strawberry.ID(str(view.endpoint_id)),
+                   event_id=strawberry.ID(str(view.event_id)), event_type=view.event_type, status=view.status,
+                   attempts=view.attempts, due_at=view.due_at, last_status_code=view.last_status_code,
+                   last_error=view.last_error, delivered_at=view.delivered_at)
+
+
+@strawberry.type(description="The signing secret is shown here once.")
+class WebhookEndpointCreatePayload:
+    endpoint: WebhookEndpoint | None = None
+    secret: str | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class WebhookEndpointPayload:
+    endpoint: WebhookEndpoint | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class WebhookDeliveryPayload:
+    delivery: WebhookDelivery | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class WebhookDeletePayload:
+    ok: bool = False
+    errors: list[UserError]
+
+
+@strawberry.type
+class WebhookQuery:
+    @strawberry.field(description="The tenant's webhook endpoints. Needs webhook.manage.")
+    async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
+        return [WebhookEndpoint.of(v) for v in await webhooks.list_endpoints(ctx_of(info))]
+
+    @strawberry.field(description="The delivery log, newest first, optionally of one endpoint.")
+    async def webhook_deliveries(self, info: Info, endpoint_id: strawberry.ID | None = None,
+                                 first: int | None = None) -> list[WebhookDelivery]:
+        endpoint = parse_id(endpoint_id, "endpointId") if endpoint_id is not None else None
+        return [WebhookDelivery.of(v) for v in await webhooks.list_deliveries(
+            ctx_of(info), endpoint, first=page_size(info, first))]
+
+
+@strawberry.type
+class WebhookMutation:
+    @strawberry.mutation(description="Register an endpoint for event types ('*' for all).")
+    async def webhook_endpoint_create(self, info: Info, url: str, event_types: list[str],
+                                      description: str = "") -> WebhookEndpointCreatePayload:
+        async def call() -> dict:
+            view, secret = await webhooks.create_endpoint(ctx_of(info), url, event_types, description)
+            return {"endpoint": WebhookEndpoint.of(view), "secret": secret}
+        return await mutate(info, WebhookEndpointCreatePayload, call)
+
+    @strawberry.mutation(description="Change an endpoint; status \"active\" re-enables a disabled one.")
+    async def webhook_endpoint_update(self, info: Info, id: strawberry.ID, url: str | None = None,
+                                      event_types: list[str] | None = None, description: str | None = None,
+                                      status: str | None = None) -> WebhookEndpointPayload:
+        async def call() -> dict:
+            view = await webhooks.update_endpoint(ctx_of(info), parse_id(id, "id"), url=url, event_types=event_types,
+                                                  description=description, status=status)
+            return {"endpoint": WebhookEndpoint.of(view)}
+        return await mutate(info, WebhookEndpointPayload, call)
+
+    @strawberry.mutation
+    async def webhook_endpoint_delete(self, info: Info, id: strawberry.ID) -> WebhookDeletePayload:
+        async def call() -> dict:
+            await webhooks.delete_endpoint(ctx_of(info), parse_id(id, "id"))
+            return {"ok": True}
+        return await mutate(info, WebhookDeletePayload, call)
+
+    @strawberry.mutation(description="Send a delivery again.")
+    async def webhook_delivery_replay(self, info: Info, id: strawberry.ID) -> WebhookDeliveryPayload:
+        async def call() -> dict:
+            return {"delivery": WebhookDelivery.of(await webhooks.replay_delivery(ctx_of(info), parse_id(id, "id")))}
+        return await mutate(info, WebhookDeliveryPayload, call)
