@@ -41,6 +41,12 @@ def require(ctx: Context, permission: str) -> Scope:
     return scope
 
 
+def require_signed_in(ctx: Context) -> None:
+    """For what every member of a tenant may read (its calendar, its own profile)."""
+    if not ctx.is_system and ctx.principal is None:
+        raise Unauthenticated()
+
+
 def may_reach(ctx: Context, permission: str, *, owner_id: UUID | None, department_id: UUID | None) -> bool:
     """Whether ``ctx`` holds ``permission`` over a record with this owner and department."""
     try:

@@ -13,6 +13,7 @@ import core
 from core.plugins.types import VerticalInfo
 from core.settings import Settings
 from gateway.graphql.audit import AuditMutation, AuditQuery
+from gateway.graphql.calendar import CalendarMutation, CalendarQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
@@ -43,12 +44,12 @@ class MetaQuery:
 
 
 @strawberry.type
-class Query(IdentityQuery, AuditQuery, WebhookQuery, MetaQuery):
+class Query(IdentityQuery, AuditQuery, WebhookQuery, CalendarQuery, MetaQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, AuditMutation, WebhookMutation):
+class Mutation(IdentityMutation, AuditMutation, WebhookMutation, CalendarMutation):
     pass
 
 

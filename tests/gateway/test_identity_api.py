@@ -48,6 +48,7 @@ PROTECTED = {
     "webhookEndpointUpdate": 'mutation($hook: ID!) { webhookEndpointUpdate(id: $hook, description: "x") { errors { code } } }',
     "webhookEndpointDelete": 'mutation($hook: ID!) { webhookEndpointDelete(id: $hook) { errors { code } } }',
     "webhookDeliveryReplay": 'mutation($hook: ID!) { webhookDeliveryReplay(id: $hook) { errors { code } } }',
+    "workingCalendarUpdate": 'mutation { workingCalendarUpdate(input: {extraHolidays: ["2026-12-24"]}) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
