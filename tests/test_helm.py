@@ -169,6 +169,14 @@ def api_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
     return container
 
 
+BACKGROUND_PODS = (f"{RELEASE}-worker", f"{RELEASE}-scheduler")
+APP_ROLE_PODS = (f"{RELEASE}-api", *BACKGROUND_PODS)
+
+
+def background_deployment(objects: list[dict[str, Any]], component: str) -> dict[str, Any]:
+    return one(objects, "Deployment", f"{RELEASE}-{component}")
+
+
 def migrate_job(objects: list[dict[str, Any]]) -> dict[str, Any]:
     return one(objects, "Job", f"{RELEASE}-migrate")
 
@@ -238,7 +246,10 @@ def test_the_validator_is_strict_about_unknown_fields(chart: Any) -> None:
 @pytest.mark.parametrize(
     ("values", "complaint"),
     [
-        ({"worker": {"replicas": 1}}, "additional properties 'worker' not allowed"),
+        ({"workers": {"replicas": 1}}, "additional properties 'workers' not allowed"),
+        ({"worker": {"replica": 1}}, "additional properties 'replica' not allowed"),
+        ({"worker": {"threads": 0}}, "threads"),
+        ({"scheduler": {"replicas": 2}}, "additional properties 'replicas' not allowed"),
         ({"api": {"replicas": "two"}}, "replicas"),
         ({"image": {"pullPolicy": "Sometimes"}}, "pullPolicy"),
         ({"ingress": {"hosts": [{"host": "kehu.example.com", "paths": [{"path": "no-slash"}]}]}}, "path"),
@@ -249,20 +260,14 @@ def test_values_schema_refuses_bad_values(chart: Any, values: dict[str, Any], co
         render(chart, SECRETS, values)
 
 
-def test_worker_key_is_reserved_and_no_worker_is_deployed(chart: Any) -> None:
-    text = (CHART_DIR / "values.yaml").read_text()
-    assert re.search(r"^# worker:", text, re.MULTILINE), "values.yaml should keep the commented, reserved `worker:` key"
-    assert "worker" not in yaml.safe_load(text)
-    assert [o["metadata"]["name"] for o in render(chart, SECRETS) if "worker" in o["metadata"]["name"]] == []
-
-
 # --- what the default render contains -----------------------------------------------------------
 
 
 def test_default_render_has_the_expected_objects(chart: Any) -> None:
     objects = render(chart, SECRETS)
     assert Counter(o["kind"] for o in objects) == Counter({
-        "Deployment": 1, "Service": 1, "ConfigMap": 1,
+        "Deployment": 3,  # the API, the workers and the scheduler
+        "Service": 1, "ConfigMap": 1,
         "Secret": 2,  # the release's Secret and the migration hook's short-lived copy
         "Job": 1, "CronJob": 2, "PodDisruptionBudget": 1, "ServiceAccount": 1,
     })
@@ -382,7 +387,8 @@ def test_existing_secret_replaces_the_chart_secret(chart: Any) -> None:
     objects = render(chart, EXISTING)
     assert not of_kind(objects, "Secret")
     specs = pod_specs(objects)
-    assert set(specs) == {f"{RELEASE}-api", f"{RELEASE}-migrate", f"{RELEASE}-audit-anchor", f"{RELEASE}-audit-prune"}
+    assert set(specs) == {f"{RELEASE}-api", f"{RELEASE}-worker", f"{RELEASE}-scheduler", f"{RELEASE}-migrate",
+                          f"{RELEASE}-audit-anchor", f"{RELEASE}-audit-prune"}
     for name, spec in specs.items():
         (container,) = spec["containers"]
         assert secret_refs(container) == {"kehu-credentials"}, name
@@ -435,8 +441,8 @@ def test_rendered_environment_passes_kehus_own_production_settings(chart: Any, m
         assert settings.database_url == APP_URL, name
         assert settings.broker_url == BROKER_URL, name
         assert [k.kid for k in settings.jwt_signing_keys] == ["k2", "k1"], name
-        if name == f"{RELEASE}-api":
-            assert settings.migrate_database_url is None
+        if name in APP_ROLE_PODS:
+            assert settings.migrate_database_url is None, name
         else:
             assert settings.migrate_database.raw == OWNER_URL, f"{name} must act as the database owner"
 
@@ -483,9 +489,16 @@ def test_pre_stop_pause_lets_load_balancers_let_go(chart: Any) -> None:
 def test_resources_are_set_everywhere(chart: Any) -> None:
     for name, spec in pod_specs(render(chart, SECRETS)).items():
         (container,) = spec["containers"]
+        if name in BACKGROUND_PODS:  # worker.resources and scheduler.resources default to {}
+            assert container["resources"] == {}, name
+            continue
         assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"], name
     custom = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
     assert api_container(render(chart, SECRETS, {"api": {"resources": custom}}))["resources"] == custom
+    objects = render(chart, SECRETS, {"worker": {"resources": custom}, "scheduler": {"resources": custom}})
+    for name in BACKGROUND_PODS:
+        (container,) = pod_specs(objects)[name]["containers"]
+        assert container["resources"] == custom, name
 
 
 @pytest.mark.parametrize("scenario", ["defaults", "existing-secret-everything-on", "minimal"])
@@ -551,6 +564,64 @@ def test_migrate_hook_reads_secrets_that_exist_before_it(chart: Any) -> None:
     assert int(secret_hooks["helm.sh/hook-weight"]) < int(job_hooks["helm.sh/hook-weight"])
     assert "hook-succeeded" in secret_hooks["helm.sh/hook-delete-policy"], "the owner's copy must not linger"
     assert decoded(hook_secret)["KEHU_MIGRATE_DATABASE_URL"] == OWNER_URL
+
+
+# --- worker and scheduler ----------------------------------------------------------------------
+
+
+def test_worker_runs_kehu_worker_with_four_threads_on_two_replicas(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    worker = background_deployment(objects, "worker")
+    assert worker["spec"]["replicas"] == 2
+    spec = worker["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert [*container["command"], *container["args"]] == ["kehu", "worker", "--threads", "4"]
+    assert spec["terminationGracePeriodSeconds"] == 60
+    assert "ports" not in container
+    assert not {"livenessProbe", "readinessProbe", "startupProbe"} & container.keys()
+    custom = background_deployment(render(chart, SECRETS, {"worker": {"replicas": 5, "threads": 8}}), "worker")
+    assert custom["spec"]["replicas"] == 5
+    (container,) = custom["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["worker", "--threads", "8"]
+
+
+def test_scheduler_is_exactly_one_pod_never_two(chart: Any) -> None:
+    objects = render(chart, SECRETS)
+    scheduler = background_deployment(objects, "scheduler")
+    assert scheduler["spec"]["replicas"] == 1
+    assert scheduler["spec"]["strategy"] == {"type": "Recreate"}
+    (container,) = scheduler["spec"]["template"]["spec"]["containers"]
+    assert [*container["command"], *container["args"]] == ["kehu", "scheduler"]
+    assert "ports" not in container
+    assert not {"livenessProbe", "readinessProbe", "startupProbe"} & container.keys()
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_worker_and_scheduler_validate_and_get_the_apis_environment(chart: Any, scenario: str) -> None:
+    objects = render(chart, SCENARIOS[scenario])
+    api = api_container(objects)
+    for component in ("worker", "scheduler"):
+        deployment = background_deployment(objects, component)
+        kubernetes_validate.validate(deployment, KUBE_VERSION, strict=True)
+        kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["envFrom"] == [e for e in api["envFrom"]], component
+        assert [e for e in container["env"] if "valueFrom" in e] == [e for e in api["env"] if "valueFrom" in e]
+        assert container["image"] == api["image"] and container["securityContext"] == api["securityContext"]
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/component"] == component
+        # Neither the Service nor the PodDisruptionBudget pick them up.
+        assert not one(objects, "Service")["spec"]["selector"].items() <= labels.items()
+
+
+@pytest.mark.parametrize("component", ["worker", "scheduler"])
+def test_worker_and_scheduler_can_be_switched_off(chart: Any, component: str) -> None:
+    objects = render(chart, SECRETS, {component: {"enabled": False}})
+    names = {o["metadata"]["name"] for o in of_kind(objects, "Deployment")}
+    other = "scheduler" if component == "worker" else "worker"
+    assert names == {f"{RELEASE}-api", f"{RELEASE}-{other}"}
+    both_off = render(chart, SECRETS, {"worker": {"enabled": False}, "scheduler": {"enabled": False}})
+    assert [o["metadata"]["name"] for o in of_kind(both_off, "Deployment")] == [f"{RELEASE}-api"]
 
 
 # --- CronJobs -----------------------------------------------------------------------------------
