@@ -223,7 +223,3 @@ async def effective_permissions(uow: UnitOfWork, user_id: UUID) -> dict[str, Sco
         if current is None or scope.breadth > current.breadth:
             merged[grant["permission"]] = scope
     return merged
-
-
-async def user_role_ids(uow: UnitOfWork, user_id: UUID) -> list[UUID]:
-    return [r["role_id"] for r in await uow.select(UserRole.role_id).where(UserRole.user_id == user_id)]

@@ -19,7 +19,7 @@ from core.identity.ownership import count_owned, owned_record_types, transfer_ow
 from core.identity.policies import password_policy
 from core.identity.runtime import identity
 from core.jobs import outbox
-from core.identity.tables import AuthSession, OwnershipHandover, User, UserDepartment
+from core.identity.tables import AuthSession, OwnershipHandover, User, UserDepartment, UserRole
 from core.tenancy.tables import Department
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -64,16 +64,30 @@ def _check_display_name(name: str) -> str:
     return cleaned
 
 
+async def _views(uow: UnitOfWork, rows: list[dict]) -> list[UserView]:
+    """Views of these user rows in three queries, however many rows there are."""
+    ids = [row["id"] for row in rows]
+    departments: dict[UUID, list[UUID]] = {}
+    roles: dict[UUID, list[UUID]] = {}
+    if ids:
+        for d in await uow.select(UserDepartment.user_id, UserDepartment.department_id).where(
+                UserDepartment.user_id.is_in(ids)):
+            departments.setdefault(d["user_id"], []).append(d["department_id"])
+        for r in await uow.select(UserRole.user_id, UserRole.role_id).where(UserRole.user_id.is_in(ids)):
+            roles.setdefault(r["user_id"], []).append(r["role_id"])
+    return [UserView(id=row["id"], username=row["username"], display_name=row["display_name"],
+                     employee_no=row["employee_no"], status=row["status"],
+                     department_ids=tuple(sorted(departments.get(row["id"], ()))),
+                     role_ids=tuple(sorted(roles.get(row["id"], ()))),
+                     last_login_at=row["last_login_at"], password_changed_at=row["password_changed_at"])
+            for row in rows]
+
+
 async def _view(uow: UnitOfWork, user_id: UUID) -> UserView:
     row = await uow.select(User).where(User.id == user_id).first()
     if row is None:
         raise NotFound("user", user_id)
-    departments = await uow.select(UserDepartment.department_id).where(UserDepartment.user_id == user_id)
-    return UserView(id=row["id"], username=row["username"], display_name=row["display_name"],
-                    employee_no=row["employee_no"], status=row["status"],
-                    department_ids=tuple(sorted(d["department_id"] for d in departments)),
-                    role_ids=tuple(sorted(await role_service.user_role_ids(uow, user_id))),
-                    last_login_at=row["last_login_at"], password_changed_at=row["password_changed_at"])
+    return (await _views(uow, [row]))[0]
 
 
 async def _set_departments(uow: UnitOfWork, user_id: UUID, department_ids: list[UUID]) -> None:
@@ -143,11 +157,11 @@ async def list_users(ctx: Context, *, first: int, after: str | None = None) -> t
     """Users by username, a page at a time (keyset on the username)."""
     require(ctx, "user.read")
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(User.id).order_by(User.username).limit(first + 1)
+        query = uow.select(User).order_by(User.username).limit(first + 1)
         if after:
             query = query.where(User.username > after)
-        ids = [r["id"] for r in await query]
-        return [await _view(uow, i) for i in ids[:first]], len(ids) > first
+        rows = await query
+        return await _views(uow, rows[:first]), len(rows) > first
 
 
 async def update_user(ctx: Context, user_id: UUID, *, display_name: str | None = None,

@@ -5,7 +5,7 @@ import pytest
 from piccolo.columns import UUID, Varchar
 
 from core.context import Context
-from core.db import unit_of_work
+from core.db import current_database, unit_of_work
 from core.db.tables import TenantOwned
 from core.errors import KehuError
 from core.identity import access, ownership, roles, sessions, users
@@ -222,3 +222,27 @@ async def test_the_successor_must_be_another_active_user_of_the_tenant(seeded, g
     with pytest.raises(KehuError) as caught:
         await users.disable_user(admin, admin.user_id, successor_id=leaver.id, reason="oops")
     assert _code(caught) == "CANNOT_DISABLE_SELF"
+
+
+async def test_listing_users_costs_the_same_statements_for_any_page_size(seeded, monkeypatch):
+    """No N+1: a page of 10 users takes as many database statements as a page of 2."""
+    admin = SYSTEM.for_tenant(seeded.acme.id)
+    [department] = (await tenancy.list_departments(admin))[:1]
+    for i in range(9):
+        await add_user(seeded.acme, f"paged{i}", department_ids=[department.id])
+    engine_class = type(current_database().engine)
+    original = engine_class.run_querystring
+    counted = []
+
+    async def counting(self, querystring, *args, **kwargs):
+        counted.append(str(querystring))
+        return await original(self, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    small, _ = await users.list_users(admin, first=2)
+    few = len(counted)
+    counted.clear()
+    large, _ = await users.list_users(admin, first=10)
+    assert len(small) == 2 and len(large) == 10
+    assert len(counted) == few
+    assert any(department.id in u.department_ids for u in large)
