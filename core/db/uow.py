@@ -89,10 +89,17 @@ async def _set_rls_tenant(database: Database, tenant_id: UUID | None) -> None:
         await database.fetch("SELECT set_config('app.tenant_id', {}, true)", str(tenant_id) if tenant_id else "")
 
 
+async def _start_rls(database: Database, tenant_id: UUID | None) -> None:
+    # A new transaction starts with no tenant (kehu sets it only transaction-locally), and RLS
+    # reads no tenant as "no rows", so a tenantless unit of work needs no statement here.
+    if tenant_id is not None:
+        await _set_rls_tenant(database, tenant_id)
+
+
 @asynccontextmanager
 async def unit_of_work(ctx: Context, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
     """Open one transaction for ``ctx``'s tenant; commit on success, roll back on any error."""
     database = current_database()
     async with database.transaction(write=write):
-        await _set_rls_tenant(database, ctx.tenant_id)
+        await _start_rls(database, ctx.tenant_id)
         yield UnitOfWork(ctx, database)

@@ -57,15 +57,10 @@ async def _read(uow: UnitOfWork, key: str) -> dict | None:
     return json.loads(row["value"]) if row else None
 
 
-async def identity_policies(uow: UnitOfWork) -> tuple[PasswordPolicy, LockoutPolicy]:
-    """Both policies in one query (sign-in reads them on every attempt)."""
-    rows = await uow.select(TenantSetting.key, TenantSetting.value).where(
-        TenantSetting.key.is_in([PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY]))
-    stored = {row["key"]: json.loads(row["value"]) for row in rows}
-    password = stored.get(PASSWORD_POLICY_KEY)
-    lockout = stored.get(LOCKOUT_POLICY_KEY)
-    return (PasswordPolicy.from_mapping(password) if password else PasswordPolicy(),
-            LockoutPolicy.from_mapping(lockout) if lockout else LockoutPolicy())
+def policies_from_json(password: str | None, lockout: str | None) -> tuple[PasswordPolicy, LockoutPolicy]:
+    """Both policies from their stored JSON values; defaults where a tenant has set none."""
+    return (PasswordPolicy.from_mapping(json.loads(password)) if password else PasswordPolicy(),
+            LockoutPolicy.from_mapping(json.loads(lockout)) if lockout else LockoutPolicy())
 
 
 async def password_policy(uow: UnitOfWork) -> PasswordPolicy:

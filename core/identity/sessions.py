@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from core.audit.chain import record
 from core.context import Context, Principal
@@ -15,12 +15,16 @@ from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity import roles as role_service
 from core.identity.permissions import Scope
-from core.identity.policies import LockoutPolicy, identity_policies
+from core.identity.policies import (
+    LOCKOUT_POLICY_KEY,
+    PASSWORD_POLICY_KEY,
+    LockoutPolicy,
+    policies_from_json,
+)
 from core.identity.runtime import identity
 from core.identity.tables import ApiKey, AuthSession, LoginThrottle, RefreshToken, User, UserDepartment
 from core.identity.tokens import TokenInvalid, hash_opaque_token, new_opaque_token, parse_opaque_token
 from core.identity.users import ACTIVE, normalise_username, now
-from core.tenancy.tables import Tenant
 
 REFRESH_PREFIX = "rt"
 API_KEY_PREFIX = "kk"
@@ -59,11 +63,33 @@ def _subjects(username: str, address: str | None) -> list[tuple[str, str]]:
     return subjects
 
 
-async def _throttles(uow: UnitOfWork, subjects: list[tuple[str, str]]) -> dict[str, datetime | None]:
-    """The throttle rows of these subjects: subject -> locked until (None when not locked)."""
-    rows = await uow.select(LoginThrottle.subject, LoginThrottle.locked_until).where(
-        LoginThrottle.subject.is_in([s for _, s in subjects]))
-    return {r["subject"]: r["locked_until"] for r in rows}
+# Sign-in runs on every login and is paced by the password hash: each CPU millisecond spent
+# around the hash is a hash another login cannot run. So its statements are plain SQL written
+# once, not queries composed per call (which cost more than running them), and everything it
+# reads comes in one statement. Each statement names the tenant itself, as the unit of work's
+# filter would; on PostgreSQL, row-level security is set from the slug first.
+_RLS_TENANT_BY_SLUG = ("SELECT set_config('app.tenant_id', coalesce((SELECT id::text FROM tenant "
+                       "WHERE slug = {} AND status = 'active'), ''), true)")
+_SIGN_IN = (
+    "SELECT t.id AS tenant_id, u.id AS user_id, u.password_hash, u.status, u.password_changed_at,"
+    " pp.value AS password_policy, lp.value AS lockout_policy,"
+    " ta.subject AS account_throttle, ta.locked_until AS account_locked_until,"
+    " tb.subject AS address_throttle, tb.locked_until AS address_locked_until"
+    " FROM tenant t"
+    " LEFT JOIN app_user u ON u.tenant_id = t.id AND u.username = {}"
+    " LEFT JOIN tenant_setting pp ON pp.tenant_id = t.id AND pp.key = {}"
+    " LEFT JOIN tenant_setting lp ON lp.tenant_id = t.id AND lp.key = {}"
+    " LEFT JOIN login_throttle ta ON ta.tenant_id = t.id AND ta.subject = {}"
+    " LEFT JOIN login_throttle tb ON tb.tenant_id = t.id AND tb.subject = {}"
+    " WHERE t.slug = {} AND t.status = 'active'"
+)
+_FORGIVE_FAILURES = "DELETE FROM login_throttle WHERE tenant_id = {} AND subject = {}"
+_TOUCH_LOGIN = "UPDATE app_user SET last_login_at = {} WHERE tenant_id = {} AND id = {}"
+_TOUCH_LOGIN_REHASHED = "UPDATE app_user SET last_login_at = {}, password_hash = {} WHERE tenant_id = {} AND id = {}"
+_INSERT_SESSION = ("INSERT INTO auth_session (id, tenant_id, created_at, user_id, expires_at, client_address) "
+                   "VALUES ({}, {}, {}, {}, {}, {})")
+_INSERT_REFRESH_TOKEN = ("INSERT INTO refresh_token (id, tenant_id, created_at, session_id, token_hash, expires_at) "
+                         "VALUES ({}, {}, {}, {}, {}, {})")
 
 
 async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], policy: LockoutPolicy, at: datetime) -> None:
@@ -85,17 +111,18 @@ async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], poli
 async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID,
                         address: str | None) -> tuple[Tokens, UUID]:
     runtime = identity()
-    expires = now() + timedelta(seconds=runtime.refresh_ttl_seconds)
-    session = AuthSession(user_id=user_id, expires_at=expires, client_address=address)
-    await uow.insert(session)
-    return await _issue(uow, session.id, user_id, tenant_id, expires), session.id
+    created = now()
+    expires = created + timedelta(seconds=runtime.refresh_ttl_seconds)
+    session_id = uuid4()
+    await uow.fetch(_INSERT_SESSION, session_id, tenant_id, created, user_id, expires, address)
+    return await _issue(uow, session_id, user_id, tenant_id, expires), session_id
 
 
 async def _issue(uow: UnitOfWork, session_id: UUID, user_id: UUID, tenant_id: UUID, expires: datetime,
                  must_change_password: bool = False) -> Tokens:
     runtime = identity()
     refresh = new_opaque_token(tenant_id, REFRESH_PREFIX)
-    await uow.insert(RefreshToken(session_id=session_id, token_hash=hash_opaque_token(refresh), expires_at=expires))
+    await uow.fetch(_INSERT_REFRESH_TOKEN, uuid4(), tenant_id, now(), session_id, hash_opaque_token(refresh), expires)
     access, claims = runtime.tokens.issue_access(user_id=user_id, tenant_id=tenant_id, session_id=session_id)
     return Tokens(access_token=access, refresh_token=refresh, access_expires_at=claims.expires_at, user_id=user_id,
                   tenant_id=tenant_id, must_change_password=must_change_password)
@@ -108,19 +135,24 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
     username = normalise_username(username)
     subjects = _subjects(username, ctx.client_address)
     at = now()
+    slug = tenant.strip().lower()
+    account, address = subjects[0][1], subjects[1][1] if len(subjects) > 1 else None
     async with unit_of_work(ctx, write=False) as uow:
-        tenant_row = await uow.select(Tenant.id).where(
-            (Tenant.slug == tenant.strip().lower()) & (Tenant.status == "active")).first()
-        if tenant_row is not None:
-            await uow.enter_tenant(tenant_row["id"])
-            rules, lockout = await identity_policies(uow)
-            throttles = await _throttles(uow, subjects)
-            user = await uow.select(User.id, User.password_hash, User.status, User.password_changed_at).where(
-                User.username == username).first()
-    if tenant_row is None:
+        if uow.database.is_postgres:
+            await uow.fetch(_RLS_TENANT_BY_SLUG, slug)
+        found = await uow.fetch(_SIGN_IN, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY, account, address, slug)
+    if not found:  # no such active tenant
         await hashing.burn(password)
         raise InvalidCredentials()
-    tctx = ctx.for_tenant(tenant_row["id"])
+    row = found[0]
+    tenant_id: UUID = row["tenant_id"]
+    rules, lockout = policies_from_json(row["password_policy"], row["lockout_policy"])
+    throttles = {row[f"{kind}_throttle"]: row[f"{kind}_locked_until"] for kind in ("account", "address")
+                 if row[f"{kind}_throttle"] is not None}
+    user = None if row["user_id"] is None else {
+        "id": row["user_id"], "password_hash": row["password_hash"], "status": row["status"],
+        "password_changed_at": row["password_changed_at"]}
+    tctx = ctx.for_tenant(tenant_id)
     locked = [until for until in throttles.values() if until and until > at]
     if locked:
         raise AccountLocked(max(locked))
@@ -141,12 +173,12 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
     rehash = await hashing.hash(password) if hashing.needs_rehash(user["password_hash"]) else None
     async with unit_of_work(tctx) as uow:
         if subjects[0][1] in throttles:  # earlier failures of this account are forgiven
-            await uow.delete(LoginThrottle).where(LoginThrottle.subject == subjects[0][1])
-        changes = {User.last_login_at: at}
+            await uow.fetch(_FORGIVE_FAILURES, tenant_id, subjects[0][1])
         if rehash:
-            changes[User.password_hash] = rehash
-        await uow.update(User, changes).where(User.id == user["id"])
-        tokens, session_id = await _open_session(uow, user["id"], tenant_row["id"], ctx.client_address)
+            await uow.fetch(_TOUCH_LOGIN_REHASHED, at, rehash, tenant_id, user["id"])
+        else:
+            await uow.fetch(_TOUCH_LOGIN, at, tenant_id, user["id"])
+        tokens, session_id = await _open_session(uow, user["id"], tenant_id, ctx.client_address)
         await record(uow, "login.succeeded", "user", user["id"], {"session_id": session_id})
     if rules.is_expired(user["password_changed_at"], at):
         tokens = replace(tokens, must_change_password=True)
