@@ -1,15 +1,29 @@
 """The hooks a vertical plugin may implement. Each is called once, at start; none on a request.
 
-A plugin implements only the hooks it needs, with ``@hookimpl`` from ``core.plugins``.
+A plugin implements only the hooks it needs, with ``@hookimpl`` from ``core.plugins``. Every hook
+takes no arguments and returns definitions from ``core.plugins.types``; the registry validates
+them and freezes them. docs/plugins.md documents each hook with this exact signature (a test
+keeps the two in step).
 """
 
 from __future__ import annotations
 
-import pluggy
-
 from collections.abc import Iterable
 
-from core.plugins.types import Permission, VerticalInfo
+import pluggy
+
+from core.plugins.types import (
+    ArchiveStandard,
+    AttributionPolicy,
+    ComplaintFlow,
+    CustomerField,
+    GradingScheme,
+    GraphQLTypes,
+    Parameter,
+    Permission,
+    VerticalInfo,
+    VisitPlan,
+)
 
 PROJECT_NAME = "kehu"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -29,4 +43,62 @@ def kehu_permissions() -> Iterable[Permission]:  # type: ignore[empty-body]
     """Return the permissions this vertical adds; each name starts with the vertical's id.
 
     Tenants grant them through roles like core's own (``customer.read``, ``role.grant``, …).
+    """
+
+
+@hookspec
+def kehu_parameters() -> Iterable[Parameter]:  # type: ignore[empty-body]
+    """Return the parameters a tenant may tune (KPI points, caps, validity periods, deadlines).
+
+    Keys are unique within the vertical; each default lies within its bounds or choices. A
+    tenant's overrides are checked against these definitions before they are stored.
+    """
+
+
+@hookspec
+def kehu_customer_fields() -> Iterable[CustomerField]:  # type: ignore[empty-body]
+    """Return the extension fields this vertical adds to customer records, each with its
+    privacy class and validation (length, pattern, choices). Names are unique within the vertical.
+    """
+
+
+@hookspec
+def kehu_archive_standards() -> Iterable[ArchiveStandard]:  # type: ignore[empty-body]
+    """Return the archive types: required documents in order, check rules (optionally with a
+    ``check(archive, parameters)`` policy), submission schedule and retention rules.
+    """
+
+
+@hookspec
+def kehu_attribution_policy() -> Iterable[AttributionPolicy]:  # type: ignore[empty-body]
+    """Return the policies deciding who owns a customer after an event and how commission splits:
+    ``decide(event, registrations, parameters) -> AttributionDecision``, with its explanation.
+    """
+
+
+@hookspec
+def kehu_grading_schemes() -> Iterable[GradingScheme]:  # type: ignore[empty-body]
+    """Return grade scales (best first, with caps), optional scoring policies, review cycles and
+    blacklist scopes and durations.
+    """
+
+
+@hookspec
+def kehu_complaint_flows() -> Iterable[ComplaintFlow]:  # type: ignore[empty-body]
+    """Return complaint flows: categories, severities, states and transitions (every state must
+    reach a terminal state), deadlines per severity and escalation steps.
+    """
+
+
+@hookspec
+def kehu_visit_plans() -> Iterable[VisitPlan]:  # type: ignore[empty-body]
+    """Return visit frequencies by grade or segment, with the channel (on site, phone)."""
+
+
+@hookspec
+def kehu_graphql_types() -> Iterable[GraphQLTypes]:  # type: ignore[empty-body]
+    """Return the Strawberry query and mutation classes this vertical adds to the schema.
+
+    Root fields are named with the vertical's id as prefix; each answers ``VERTICAL_NOT_ENABLED``
+    to a tenant that has not enabled the vertical.
     """

@@ -1,19 +1,82 @@
-"""Loading verticals: entry points of group ``kehu.verticals``, minus the blocked ones."""
+"""Loading verticals: entry points of group ``kehu.verticals``, minus the blocked ones, each hook
+called once and its answers validated and frozen into a ``VerticalRegistry``.
+
+A plugin that breaks the contract stops the start with a message naming it and the problem, or,
+with ``KEHU_BROKEN_PLUGINS=skip``, is left out whole (logged, listed in ``registry.skipped``):
+a vertical is never half-loaded.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any, Literal
 
 import pluggy
 import structlog
 
 from core.plugins import hookspecs
-from core.plugins.types import Permission, PluginError, VerticalInfo
+from core.plugins.types import (
+    ArchiveStandard,
+    AttributionPolicy,
+    ComplaintFlow,
+    ContractError,
+    CustomerField,
+    GradingScheme,
+    GraphQLTypes,
+    Parameter,
+    ParameterValue,
+    Permission,
+    PluginError,
+    VerticalInfo,
+    VisitPlan,
+)
 
 ENTRY_POINT_GROUP = "kehu.verticals"
+BROKEN_PLUGINS_ENV = "KEHU_BROKEN_PLUGINS"
+BrokenPlugins = Literal["fail", "skip"]
 log = structlog.get_logger(__name__)
+
+# hook name -> (VerticalDefinition attribute, the type each item must have)
+DATA_HOOKS: dict[str, tuple[str, type]] = {
+    "kehu_permissions": ("permissions", Permission),
+    "kehu_parameters": ("parameters", Parameter),
+    "kehu_customer_fields": ("customer_fields", CustomerField),
+    "kehu_archive_standards": ("archive_standards", ArchiveStandard),
+    "kehu_attribution_policy": ("attribution_policies", AttributionPolicy),
+    "kehu_grading_schemes": ("grading_schemes", GradingScheme),
+    "kehu_complaint_flows": ("complaint_flows", ComplaintFlow),
+    "kehu_visit_plans": ("visit_plans", VisitPlan),
+    "kehu_graphql_types": ("graphql", GraphQLTypes),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VerticalDefinition:
+    """Everything one vertical declared, validated."""
+
+    info: VerticalInfo
+    permissions: tuple[Permission, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    customer_fields: tuple[CustomerField, ...] = ()
+    archive_standards: tuple[ArchiveStandard, ...] = ()
+    attribution_policies: tuple[AttributionPolicy, ...] = ()
+    grading_schemes: tuple[GradingScheme, ...] = ()
+    complaint_flows: tuple[ComplaintFlow, ...] = ()
+    visit_plans: tuple[VisitPlan, ...] = ()
+    graphql: tuple[GraphQLTypes, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def parameter(self, key: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.key == key), None)
+
+    def defaults(self) -> dict[str, ParameterValue]:
+        return {p.key: p.default for p in self.parameters}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +86,21 @@ class VerticalRegistry:
     verticals: tuple[VerticalInfo, ...]
     blocked: tuple[str, ...] = ()
     permissions: tuple[Permission, ...] = ()
+    definitions: tuple[VerticalDefinition, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (plugin, problem) left out under KEHU_BROKEN_PLUGINS=skip
+    _by_id: Mapping[str, VerticalDefinition] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {d.id: d for d in self.definitions})
 
     def ids(self) -> tuple[str, ...]:
         return tuple(info.id for info in self.verticals)
 
     def get(self, vertical_id: str) -> VerticalInfo | None:
         return next((info for info in self.verticals if info.id == vertical_id), None)
+
+    def definition(self, vertical_id: str) -> VerticalDefinition | None:
+        return self._by_id.get(vertical_id)
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
@@ -37,56 +109,157 @@ def new_plugin_manager() -> pluggy.PluginManager:
     return manager
 
 
-def build_registry(manager: pluggy.PluginManager, blocked: Iterable[str] = ()) -> VerticalRegistry:
-    """Call every hook once and freeze the answers; a plugin that breaks the contract stops start."""
+def _call(manager: pluggy.PluginManager, hook: str, plugin_name: str) -> list[Any]:
+    """The answers of one plugin's implementations of ``hook`` (hooks take no arguments)."""
+    return [impl.function() for impl in getattr(manager.hook, hook).get_hookimpls() if impl.plugin_name == plugin_name]
+
+
+def _items(hook: str, answer: Any, kind: type) -> tuple[Any, ...]:
+    if answer is None:
+        return ()
+    if isinstance(answer, kind):  # one definition instead of a list is accepted
+        return (answer,)
+    if isinstance(answer, (str, bytes, Mapping)) or not isinstance(answer, Iterable):
+        raise ContractError(f"{hook} must return {kind.__name__} objects, got {type(answer).__name__}")
+    items = tuple(answer)
+    for item in items:
+        if not isinstance(item, kind):
+            raise ContractError(f"{hook} must return {kind.__name__} objects, got {type(item).__name__}")
+    return items
+
+
+def collect_definition(manager: pluggy.PluginManager, name: str) -> VerticalDefinition:
+    """Call every hook of plugin ``name`` once; raise ``PluginError`` naming it on any problem."""
+    from core.plugins.validation import check_vertical
+
+    def fail(problem: str) -> PluginError:
+        return PluginError(name, problem)
+
+    try:
+        answers = _call(manager, "kehu_vertical_info", name)
+    except (ContractError, PluginError) as error:
+        raise fail(f"kehu_vertical_info: {getattr(error, 'problem', error)}") from None
+    except Exception as error:  # a plugin's own bug must still name the plugin
+        raise fail(f"kehu_vertical_info raised {type(error).__name__}: {error}") from error
+    if not answers:
+        raise fail("kehu_vertical_info is required")
+    info = answers[0]
+    if not isinstance(info, VerticalInfo):
+        raise fail("kehu_vertical_info must return a VerticalInfo")
+    if info.id != name:
+        raise fail(f"kehu_vertical_info id {info.id!r} differs from its entry-point name")
+    values: dict[str, tuple[Any, ...]] = {}
+    for hook, (attribute, kind) in DATA_HOOKS.items():
+        items: list[Any] = []
+        try:
+            for answer in _call(manager, hook, name):
+                items.extend(_items(hook, answer, kind))
+        except ContractError as error:
+            raise fail(f"{hook}: {error}" if not str(error).startswith(hook) else str(error)) from None
+        except PluginError as error:
+            raise fail(f"{hook}: {error.problem} ({error.plugin})") from None
+        except Exception as error:
+            raise fail(f"{hook} raised {type(error).__name__}: {error}") from error
+        values[attribute] = tuple(items)
+    definition = VerticalDefinition(info=info, **values)
+    problems = [f"permission {p.name!r} must start with {name!r}."
+                for p in definition.permissions if not p.name.startswith(f"{name}.")]
+    problems += check_vertical(definition)
+    if problems:
+        raise fail("; ".join(problems))
+    return definition
+
+
+def build_registry(manager: pluggy.PluginManager, blocked: Iterable[str] = (),
+                   broken: BrokenPlugins = "fail") -> VerticalRegistry:
+    """Call every hook once and freeze the answers; a plugin that breaks the contract stops start
+    (``broken="fail"``) or is left out whole (``broken="skip"``)."""
     manager.check_pending()
-    answers = {impl.plugin_name: impl.function() for impl in manager.hook.kehu_vertical_info.get_hookimpls()}
-    verticals = []
+    definitions: list[VerticalDefinition] = []
+    skipped: list[tuple[str, str]] = []
+
+    def refuse(error: PluginError) -> None:
+        if broken != "skip":
+            raise error
+        log.warning("plugins.skipped", plugin=error.plugin, problem=error.problem)
+        skipped.append((error.plugin, error.problem))
+
     for name, plugin in sorted(manager.list_name_plugin(), key=lambda pair: pair[0]):
         if plugin is None:  # blocked
             continue
-        if name not in answers:
-            raise PluginError(name, "kehu_vertical_info is required")
-        info = answers[name]
-        if not isinstance(info, VerticalInfo):
-            raise PluginError(name, "kehu_vertical_info must return a VerticalInfo")
-        if info.id != name:
-            raise PluginError(name, f"kehu_vertical_info id {info.id!r} differs from its entry-point name")
-        verticals.append(info)
-    permissions = []
-    for impl in manager.hook.kehu_permissions.get_hookimpls():
-        for permission in impl.function() or ():
-            if not isinstance(permission, Permission):
-                raise PluginError(impl.plugin_name, "kehu_permissions must return Permission objects")
-            if not permission.name.startswith(f"{impl.plugin_name}."):
-                raise PluginError(impl.plugin_name, f"permission {permission.name!r} must start with {impl.plugin_name!r}.")
-            permissions.append(permission)
-    if len({p.name for p in permissions}) != len(permissions):
-        raise PluginError("kehu", "two plugins declare the same permission")
-    return VerticalRegistry(verticals=tuple(verticals), blocked=tuple(sorted(blocked)), permissions=tuple(permissions))
+        try:
+            definition = collect_definition(manager, name)
+        except PluginError as error:
+            refuse(error)
+            continue
+        definitions.append(definition)
+    return VerticalRegistry(
+        verticals=tuple(d.info for d in definitions),
+        blocked=tuple(sorted(blocked)),
+        permissions=tuple(p for d in definitions for p in d.permissions),
+        definitions=tuple(definitions),
+        skipped=tuple(skipped),
+    )
+
+
+def broken_plugins_policy() -> BrokenPlugins:
+    """``KEHU_BROKEN_PLUGINS``: ``fail`` (the default) or ``skip``."""
+    value = os.environ.get(BROKEN_PLUGINS_ENV, "fail").strip().lower() or "fail"
+    if value not in ("fail", "skip"):
+        from core.errors import ConfigurationError
+
+        raise ConfigurationError(f"{BROKEN_PLUGINS_ENV}={value!r}: expected fail or skip")
+    return value  # type: ignore[return-value]
+
+
+def register(manager: pluggy.PluginManager, name: str, plugin: ModuleType | object) -> None:
+    """Register ``plugin`` under ``name``; a second vertical with the same id is refused."""
+    if manager.get_plugin(name) is not None:
+        raise PluginError(name, f"vertical id {name!r} is declared twice")
+    manager.register(plugin, name=name)
 
 
 def load_verticals(
-    disabled: Iterable[str] = (), extra_plugins: Iterable[tuple[str, ModuleType | object]] = ()
+    disabled: Iterable[str] = (), extra_plugins: Iterable[tuple[str, ModuleType | object]] = (),
+    *, broken: BrokenPlugins | None = None,
 ) -> VerticalRegistry:
-    """Load the installed verticals except those named in ``disabled`` (``KEHU_DISABLED_PLUGINS``)."""
+    """Load the installed verticals except those named in ``disabled`` (``KEHU_DISABLED_PLUGINS``).
+
+    A plugin that cannot even be imported is a broken plugin like any other."""
+    broken = broken or broken_plugins_policy()
     manager = new_plugin_manager()
     disabled = tuple(disabled)
     for name in disabled:
         manager.set_blocked(name)
-    manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    import_failures: list[tuple[str, str]] = []
+    for entry_point in _entry_points():
+        if manager.is_blocked(entry_point.name) or manager.has_plugin(entry_point.name):
+            continue
+        try:
+            plugin = entry_point.load()
+        except Exception as error:  # noqa: BLE001 - any import failure is the plugin's problem
+            problem = f"cannot be imported: {type(error).__name__}: {error}"
+            if broken != "skip":
+                raise PluginError(entry_point.name, problem) from error
+            log.warning("plugins.skipped", plugin=entry_point.name, problem=problem)
+            import_failures.append((entry_point.name, problem))
+            continue
+        manager.register(plugin, name=entry_point.name)
     for name, plugin in extra_plugins:
-        manager.register(plugin, name=name)
-    known = {name for name, _ in manager.list_name_plugin()} | {
-        ep.name for ep in _entry_points()
-    }
+        register(manager, name, plugin)
+    known = {name for name, _ in manager.list_name_plugin()} | {ep.name for ep in _entry_points()}
     for name in disabled:
         if name not in known:
             log.warning("plugins.unknown_disabled", plugin=name, hint="KEHU_DISABLED_PLUGINS names no installed plugin")
-    return build_registry(manager, blocked=disabled)
+    registry = build_registry(manager, blocked=disabled, broken=broken)
+    if import_failures:
+        registry = VerticalRegistry(verticals=registry.verticals, blocked=registry.blocked,
+                                    permissions=registry.permissions, definitions=registry.definitions,
+                                    skipped=(*registry.skipped, *import_failures))
+    return registry
 
 
 def _entry_points() -> list:
     from importlib.metadata import entry_points
 
-    return list(entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)

@@ -1,22 +1,52 @@
-"""Typed, frozen definitions that hooks return. Validated when built, so a bad plugin fails at start."""
+"""Typed, frozen definitions that hooks return.
+
+Each definition checks its own shape when built (a wrong enum value, a malformed time) and raises
+``ContractError``; everything that needs the whole picture (unique ids, reachable states, defaults
+within bounds, ordered scales) is checked by the registry (``core.plugins.validation``), which
+names the plugin in its message. Lists given by a plugin are stored as tuples, so nothing a
+registry holds can change after start.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 from core.errors import KehuError
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?([a-z0-9.+-]*)$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+ParameterValue = int | float | bool | str
 
 
 class PluginError(KehuError):
-    """A plugin broke the contract; kehu refuses to start with it."""
+    """A plugin broke the contract; kehu refuses to start with it (or skips it, if so configured)."""
 
     def __init__(self, plugin: str, problem: str) -> None:
         super().__init__("PLUGIN_INVALID", f"plugin {plugin!r}: {problem}", f"插件 {plugin!r}：{problem}")
         self.plugin = plugin
+        self.problem = problem
+
+
+class ContractError(ValueError):
+    """A definition is malformed. Raised while a hook builds it; the registry adds the plugin's name."""
+
+
+def _frozen(instance: object, **values: object) -> None:
+    for name, value in values.items():
+        object.__setattr__(instance, name, value)
+
+
+def _enum(enum: type[StrEnum], value: object, what: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise ContractError(f"{what} {value!r} is not one of {', '.join(e.value for e in enum)}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +83,407 @@ class Permission:
             raise PluginError(self.name, "a permission is dotted lowercase words, e.g. automotive.archive.check")
         if not self.description_en.strip() or not self.description_zh.strip():
             raise PluginError(self.name, "a permission needs descriptions in zh-CN and en")
+
+
+# --- Parameters -------------------------------------------------------------------------------
+
+
+class ParameterKind(StrEnum):
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    TEXT = "text"
+    CHOICE = "choice"
+
+
+class ParameterInvalid(KehuError):
+    """A value for a vertical's parameter breaks its schema (type, bounds, choices)."""
+
+    def __init__(self, key: str, message_en: str, message_zh: str) -> None:
+        super().__init__("PARAMETER_INVALID", message_en, message_zh, field=key)
+
+
+TEXT_PARAMETER_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A tenant-tunable value of a vertical (KPI points, caps, validity periods, deadlines).
+
+    ``minimum``/``maximum`` bound integer and decimal parameters (inclusive); ``choices`` lists
+    the allowed values of a choice parameter; ``unit`` is shown beside the value (``days``, ``%``).
+    """
+
+    key: str
+    kind: ParameterKind
+    default: ParameterValue
+    help_en: str
+    help_zh: str
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    unit: str = ""
+    choices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _frozen(self, kind=_enum(ParameterKind, self.kind, f"parameter {self.key!r}: kind"),
+                choices=tuple(self.choices))
+
+    def check(self, value: object) -> ParameterValue:
+        """The value, normalised, if this parameter accepts it; else ``ParameterInvalid``."""
+        key, kind = self.key, self.kind
+        if kind is ParameterKind.BOOLEAN:
+            if not isinstance(value, bool):
+                raise ParameterInvalid(key, f"{key} must be true or false", f"{key} 须为 true 或 false")
+            return value
+        if kind in (ParameterKind.TEXT, ParameterKind.CHOICE):
+            if not isinstance(value, str):
+                raise ParameterInvalid(key, f"{key} must be text", f"{key} 须为文本")
+            if kind is ParameterKind.CHOICE and value not in self.choices:
+                allowed = ", ".join(self.choices)
+                raise ParameterInvalid(key, f"{key} must be one of {allowed}", f"{key} 须为以下之一：{allowed}")
+            if len(value) > TEXT_PARAMETER_MAX:
+                raise ParameterInvalid(key, f"{key} is longer than {TEXT_PARAMETER_MAX} characters",
+                                       f"{key} 超过 {TEXT_PARAMETER_MAX} 个字符")
+            return value
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if kind is ParameterKind.INTEGER and not whole:
+            raise ParameterInvalid(key, f"{key} must be a whole number", f"{key} 须为整数")
+        if kind is ParameterKind.DECIMAL:
+            if not whole and not isinstance(value, float) or value != value:  # NaN is no number
+                raise ParameterInvalid(key, f"{key} must be a number", f"{key} 须为数字")
+            value = float(value)  # type: ignore[arg-type]
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):  # type: ignore[operator]
+            unit = f" {self.unit}" if self.unit else ""
+            bounds = (f"between {low} and {high}" if low is not None and high is not None
+                      else f"at least {low}" if low is not None else f"at most {high}")
+            bounds_zh = (f"在 {low} 至 {high} 之间" if low is not None and high is not None
+                         else f"不小于 {low}" if low is not None else f"不大于 {high}")
+            raise ParameterInvalid(key, f"{key} must be {bounds}{unit}, not {value}",
+                                   f"{key} 须{bounds_zh}{unit}，而不是 {value}")
+        return value  # type: ignore[return-value]
+
+
+# --- Customer extension fields ----------------------------------------------------------------
+
+
+class PrivacyClass(StrEnum):
+    """How PIPL treats a field: not personal (a dealer's business data), personal information,
+    or sensitive personal information (PIPL art. 28: stricter consent, masked by default)."""
+
+    NOT_PERSONAL = "not_personal"
+    PERSONAL = "personal"
+    SENSITIVE = "sensitive"
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerField:
+    """An extension field a vertical adds to customer records, with its privacy class and
+    validation: ``max_length`` and ``pattern`` (a full-match regular expression) for text,
+    ``choices`` for a choice field."""
+
+    name: str
+    kind: FieldKind
+    privacy: PrivacyClass
+    label_en: str
+    label_zh: str
+    required: bool = False
+    max_length: int | None = None
+    pattern: str | None = None
+    choices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _frozen(self, kind=_enum(FieldKind, self.kind, f"customer field {self.name!r}: kind"),
+                privacy=_enum(PrivacyClass, self.privacy, f"customer field {self.name!r}: privacy class"),
+                choices=tuple(self.choices))
+
+
+# --- Archive standards ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveDocument:
+    """One document of an archive, in the order it is filed."""
+
+    code: str
+    name_en: str
+    name_zh: str
+    required: bool = True
+
+
+ArchiveCheckPolicy = Callable[[Mapping[str, Any], Mapping[str, ParameterValue]], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveCheck:
+    """A rule an archive is checked against. ``check(archive, parameters)`` returns ``None`` when
+    the archive passes, else the problem; without ``check`` the rule is a manual checklist item."""
+
+    code: str
+    description_en: str
+    description_zh: str
+    check: ArchiveCheckPolicy | None = None
+
+
+class Frequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionSchedule:
+    """When archives are handed in: daily, weekly on ``weekday`` (1 = Monday) or monthly on
+    ``day_of_month``, by ``at`` (HH:MM, tenant's time zone)."""
+
+    frequency: Frequency
+    weekday: int | None = None
+    day_of_month: int | None = None
+    at: str | None = None
+
+    def __post_init__(self) -> None:
+        _frozen(self, frequency=_enum(Frequency, self.frequency, "submission frequency"))
+        if self.at is not None and not _TIME.match(self.at):
+            raise ContractError(f"submission time {self.at!r} is not HH:MM")
+
+
+class RetentionEnd(StrEnum):
+    SEAL = "seal"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRule:
+    """Keep an archive ``years`` after ``counted_from`` (an event name such as ``created`` or
+    ``last_service``), then seal or delete it. ``parameter`` names the vertical's integer parameter
+    a tenant tunes ``years`` with, if any."""
+
+    code: str
+    years: int
+    counted_from: str
+    then: RetentionEnd
+    description_en: str
+    description_zh: str
+    parameter: str | None = None
+
+    def __post_init__(self) -> None:
+        _frozen(self, then=_enum(RetentionEnd, self.then, f"retention rule {self.code!r}: end"))
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveStandard:
+    """An archive type: its documents in order, check rules, submission schedule, retention."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    documents: tuple[ArchiveDocument, ...]
+    checks: tuple[ArchiveCheck, ...] = ()
+    submission: SubmissionSchedule | None = None
+    retention: tuple[RetentionRule, ...] = ()
+
+    def __post_init__(self) -> None:
+        _frozen(self, documents=tuple(self.documents), checks=tuple(self.checks), retention=tuple(self.retention))
+
+
+# --- Attribution ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionDecision:
+    """Who owns a customer after an event, how commission splits (party -> percent, summing to
+    100 when there is a split) and why, in words a consultant and an auditor can read."""
+
+    owner: str | None
+    shares: Mapping[str, int]
+    rule: str
+    explanation_en: str
+    explanation_zh: str
+
+    def __post_init__(self) -> None:
+        _frozen(self, shares=dict(self.shares))
+        if any(not 0 <= share <= 100 for share in self.shares.values()):
+            raise ContractError(f"attribution rule {self.rule!r}: a share is outside 0..100")
+        if self.shares and sum(self.shares.values()) != 100:
+            raise ContractError(f"attribution rule {self.rule!r}: shares add up to {sum(self.shares.values())}, not 100")
+
+
+AttributionPolicyFunction = Callable[
+    [Mapping[str, Any], Sequence[Mapping[str, Any]], Mapping[str, ParameterValue]], AttributionDecision]
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionPolicy:
+    """``decide(event, registrations, parameters) -> AttributionDecision``: a plain synchronous
+    function of the data core hands it (the visit or deal, the customer's earlier registrations,
+    the tenant's effective parameters). Core does the I/O, persistence and audit."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    decide: AttributionPolicyFunction
+
+
+# --- Grading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """One grade of a scale. ``rank`` 1 is the best; ``cap_percent`` caps the share of customers
+    holding it (e.g. VIP at most 15%)."""
+
+    code: str
+    name_en: str
+    name_zh: str
+    rank: int
+    cap_percent: float | None = None
+
+
+class BlacklistScope(StrEnum):
+    DEPARTMENT = "department"
+    TENANT = "tenant"
+
+
+GradingPolicy = Callable[[Mapping[str, Any], Mapping[str, ParameterValue]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class GradingScheme:
+    """A grade scale listed best first, an optional ``score(facts, parameters) -> grade code``
+    policy, the review cycle, and where a blacklist applies and for how long."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    grades: tuple[Grade, ...]
+    review_cycle_days: int | None = None
+    blacklist_scopes: tuple[BlacklistScope, ...] = ()
+    blacklist_days: int | None = None
+    score: GradingPolicy | None = None
+
+    def __post_init__(self) -> None:
+        _frozen(self, grades=tuple(self.grades),
+                blacklist_scopes=tuple(_enum(BlacklistScope, s, f"grading scheme {self.id!r}: blacklist scope")
+                                       for s in self.blacklist_scopes))
+
+
+# --- Complaints -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintState:
+    code: str
+    name_en: str
+    name_zh: str
+    terminal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintTransition:
+    """``action`` moves a complaint from ``source`` to ``target``."""
+
+    source: str
+    target: str
+    action: str
+
+
+class DeadlineUnit(StrEnum):
+    WORKING_DAYS = "working_days"
+    HOURS = "hours"
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintDeadline:
+    """A complaint of ``severity`` must reach a terminal state within ``amount`` ``unit``."""
+
+    severity: str
+    amount: int
+    unit: DeadlineUnit
+
+    def __post_init__(self) -> None:
+        _frozen(self, unit=_enum(DeadlineUnit, self.unit, f"deadline for {self.severity!r}: unit"))
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStep:
+    """When ``after_percent`` of a ``severity`` complaint's deadline has passed, escalate to the
+    holders of ``notify`` (a permission name)."""
+
+    severity: str
+    after_percent: int
+    notify: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintFlow:
+    """Categories, severities, a state graph from ``initial`` to terminal states, deadlines per
+    severity and escalation steps."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    categories: tuple[str, ...]
+    severities: tuple[str, ...]
+    states: tuple[ComplaintState, ...]
+    initial: str
+    transitions: tuple[ComplaintTransition, ...]
+    deadlines: tuple[ComplaintDeadline, ...] = ()
+    escalations: tuple[EscalationStep, ...] = ()
+
+    def __post_init__(self) -> None:
+        _frozen(self, categories=tuple(self.categories), severities=tuple(self.severities), states=tuple(self.states),
+                transitions=tuple(self.transitions), deadlines=tuple(self.deadlines),
+                escalations=tuple(self.escalations))
+
+
+# --- Visits -----------------------------------------------------------------------------------
+
+
+class VisitChannel(StrEnum):
+    ON_SITE = "on_site"
+    PHONE = "phone"
+    ANY = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class VisitPlan:
+    """Visit customers of ``segment`` every ``every_days`` days through ``channel``. When
+    ``grading_scheme`` is given, ``segment`` is one of that scheme's grade codes."""
+
+    id: str
+    segment: str
+    every_days: int
+    channel: VisitChannel
+    description_en: str
+    description_zh: str
+    grading_scheme: str | None = None
+
+    def __post_init__(self) -> None:
+        _frozen(self, channel=_enum(VisitChannel, self.channel, f"visit plan {self.id!r}: channel"))
+
+
+# --- GraphQL ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLTypes:
+    """Strawberry ``query`` and ``mutation`` classes merged into kehu's root types, and extra
+    ``types`` to register. Every root field's name starts with the vertical's id
+    (``automotive_archives`` -> ``automotiveArchives``); each is guarded so a tenant that has not
+    enabled the vertical gets ``VERTICAL_NOT_ENABLED``."""
+
+    query: type | None = None
+    mutation: type | None = None
+    types: tuple[type, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        _frozen(self, types=tuple(self.types))

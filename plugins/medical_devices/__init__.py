@@ -1,10 +1,34 @@
-"""The medical-device distributors vertical. For now it only names itself; its rules arrive with their issues."""
+"""The medical-device distributors vertical (seed 000 part 3: admission, grading, blacklist, visits).
+
+The grading engine that consumes ``rules.GRADING`` arrives with its own issue.
+"""
 
 from core.plugins import VerticalInfo, hookimpl
+from plugins.medical_devices import rules
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
 @hookimpl
 def kehu_vertical_info() -> VerticalInfo:
     return VerticalInfo(id="medical_devices", name_zh="医疗器械经销", name_en="Medical-device distributors", version=VERSION)
+
+
+@hookimpl
+def kehu_permissions():
+    return rules.PERMISSIONS
+
+
+@hookimpl
+def kehu_parameters():
+    return rules.PARAMETERS
+
+
+@hookimpl
+def kehu_grading_schemes():
+    return rules.GRADING
+
+
+@hookimpl
+def kehu_visit_plans():
+    return rules.VISITS
