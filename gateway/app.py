@@ -23,12 +23,15 @@ from core.plugins.manager import VerticalRegistry, load_verticals
 from core.settings import Settings, load_settings
 from core.identity.permissions import install_catalog
 import core.webhooks.delivery  # noqa: F401 - registers the webhook handler and its sweep
+import core.audit.service  # noqa: F401 - registers the audit.export job kind
+from core.jobs.long_jobs import configure_long_jobs, run_job_loop
 from core.jobs.broker import EMBEDDED
 from core.jobs.outbox import configure_jobs
 from core.jobs.timers import start_scheduler
 from core.jobs.worker import run_embedded_worker
 from core.identity.runtime import configure_identity
 from gateway.audit_export import export_audit
+from gateway.job_output import download_job_output
 from gateway.auth import authentication_middleware
 from gateway.graphql.context import get_context
 from gateway.graphql.errors import shape_error
@@ -94,6 +97,7 @@ def create_app(
     install_catalog(registry.permissions)
     configure_identity(settings)
     configure_jobs(settings)
+    configure_long_jobs(settings)
     database = database or Database(
         settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
@@ -103,11 +107,13 @@ def create_app(
         use_database(database)
         await database.start()
         stop = asyncio.Event()
-        worker = scheduler = None
+        worker = scheduler = long_jobs = None
         try:
             await database.assert_safe_app_role()
             if settings.broker_url == EMBEDDED:  # jobs and timers in-process, nothing else to run
                 worker = asyncio.create_task(run_embedded_worker(stop), name="kehu-embedded-worker")
+                long_jobs = asyncio.create_task(run_job_loop(stop, concurrency=settings.job_concurrency),
+                                                name="kehu-long-jobs")
                 scheduler = start_scheduler(settings.tick_interval_seconds)
             log.info("kehu.started", profile=settings.profile.value, database=database.url.redacted,
                      verticals=list(registry.ids()), jobs="in-process" if worker else "redis")
@@ -118,11 +124,13 @@ def create_app(
                 scheduler.shutdown(wait=False)
             if worker is not None:
                 await worker
+            if long_jobs is not None:
+                await long_jobs
             await database.close()
             log.info("kehu.stopped")
 
     return Litestar(
-        route_handlers=[healthz, readyz, export_audit, _graphql_controller(settings)],
+        route_handlers=[healthz, readyz, export_audit, download_job_output, _graphql_controller(settings)],
         middleware=[request_id_middleware, authentication_middleware,
                     *(config.middleware for config in rate_limit_configs(settings))],
         stores={STORE_NAME: rate_limit_store(settings)},

@@ -11,10 +11,9 @@ from litestar.params import FromQuery
 from litestar.response import Response, Stream
 
 from core.audit import service as audit
-from core.context import Context
 from core.errors import KehuError
 from core.identity.access import require
-from gateway.auth import AUTH_SCOPE_KEY
+from gateway.auth import error_response, request_context
 
 
 def _moment(value: str | None, name: str) -> datetime | None:
@@ -30,17 +29,13 @@ def _moment(value: str | None, name: str) -> datetime | None:
 @get("/audit/export", include_in_schema=False)
 async def export_audit(request: Request, since: FromQuery[str | None] = None, until: FromQuery[str | None] = None,
                        action: FromQuery[str | None] = None, actor: FromQuery[str | None] = None) -> Response:
-    principal = request.scope.get(AUTH_SCOPE_KEY)
-    ctx = Context.for_principal(principal, request_id=request.scope.get("state", {}).get("request_id")) \
-        if principal else Context.anonymous()
+    ctx = request_context(request)
     try:
         require(ctx, "audit.read")
         where = audit.AuditFilter(actor=actor, action=action, since=_moment(since, "since"),
                                   until=_moment(until, "until"))
     except KehuError as error:
-        status = 401 if error.code == "UNAUTHENTICATED" else 403 if error.code == "PERMISSION_DENIED" else 400
-        return Response({"errors": [{"message": error.message_en, "extensions": {"code": error.code}}]},
-                        status_code=status)
+        return error_response(error)
 
     async def lines() -> AsyncIterator[bytes]:
         async for entry in audit.export_entries(ctx, where):

@@ -4,12 +4,17 @@ becomes the request's Principal; a presented but bad credential is refused with 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from litestar.datastructures import Headers
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from core.context import Context
 from core.errors import KehuError
 from core.identity.sessions import authenticate_access_token, authenticate_api_key
+
+if TYPE_CHECKING:
+    from litestar import Request, Response
 
 AUTH_SCOPE_KEY = "auth"
 
@@ -47,3 +52,22 @@ def authentication_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return middleware
+
+
+def request_context(request: Request) -> Context:
+    """The service context of a plain HTTP route (downloads): the caller, or anonymous."""
+    principal = request.scope.get(AUTH_SCOPE_KEY)
+    request_id = request.scope.get("state", {}).get("request_id")
+    client = request.client.host if request.client else None
+    if principal is None:
+        return Context.anonymous(request_id=request_id, client_address=client)
+    return Context.for_principal(principal, request_id=request_id, client_address=client)
+
+
+def error_response(error: KehuError) -> Response:
+    """A coded error of a plain HTTP route, with the status HTTP clients expect."""
+    from litestar.response import Response
+
+    status = {"UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "NOT_FOUND": 404}.get(error.code, 400)
+    return Response({"errors": [{"message": error.message_en, "extensions": {"code": error.code}}]},
+                    status_code=status)

@@ -180,7 +180,8 @@ def tenants_list(as_json: bool) -> None:
 @click.option("--threads", type=int, default=4, show_default=True, help="Actor threads in this process.")
 @reports_errors
 def worker(threads: int) -> None:
-    """Run background jobs from Redis (production) and relay due outbox events to them."""
+    """Run background jobs: outbox events from Redis (production), relaying due events to them,
+    and long jobs (exports, imports) claimed from the database."""
     settings = _settings()
     if settings.broker_url == "embedded":
         raise KehuError("BROKER_EMBEDDED", "the embedded profile runs jobs inside `kehu serve`; set KEHU_BROKER_URL "
@@ -195,26 +196,29 @@ def _run_worker(settings: Settings, threads: int) -> None:
     from dramatiq import Worker
     from dramatiq.asyncio import get_event_loop_thread
 
-    from core.jobs import redis_worker
+    import core.audit.service  # noqa: F401 - registers the audit.export job kind
+    from core.jobs import long_jobs, redis_worker
     from core.jobs.worker import run_embedded_worker as relay_loop
 
     configure_logging(settings)
     configure_identity(settings)
     outbox.configure_jobs(settings)
+    long_jobs.configure_long_jobs(settings)
     install_catalog(load_verticals(settings.disabled_plugins).permissions)
     broker = redis_worker.make_broker(settings.broker_url)
     actor = redis_worker.declare_actor(broker)
     dramatiq_worker = Worker(broker, worker_threads=threads)
     dramatiq_worker.start()
     loop = get_event_loop_thread().loop
-    database = Database(settings.database, pool_size=threads + 2, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    database = Database(settings.database, pool_size=threads + settings.job_concurrency + 2, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     stop_relay = asyncio.Event()
 
     async def serve_jobs() -> None:
         use_database(database)
         await database.start()
         try:
-            await relay_loop(stop_relay, dispatch=redis_worker.dispatcher(actor))
+            await asyncio.gather(relay_loop(stop_relay, dispatch=redis_worker.dispatcher(actor)),
+                                 long_jobs.run_job_loop(stop_relay, concurrency=settings.job_concurrency))
         finally:
             await database.close()
 

@@ -17,6 +17,7 @@ from core.errors import KehuError
 from core.identity.access import require
 from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
+from core.jobs import long_jobs
 from core.tenancy.tables import Tenant
 
 RETENTION_KEY = "audit.retention_days"
@@ -97,6 +98,39 @@ async def export_entries(ctx: Context, where: AuditFilter) -> AsyncIterator[Audi
         if len(rows) < EXPORT_BATCH:
             return
         after = int(rows[-1]["seq"])
+
+
+EXPORT_JOB = "audit.export"
+
+
+async def start_export(ctx: Context, where: AuditFilter) -> UUID:
+    """Queue an export of the matching entries as JSON Lines; returns the job to watch."""
+    require(ctx, "audit.read")
+    params = {"actor": where.actor, "action": where.action, "target_type": where.target_type,
+              "target_id": where.target_id, "since": where.since.isoformat() if where.since else None,
+              "until": where.until.isoformat() if where.until else None}
+    async with unit_of_work(ctx) as uow:
+        return await long_jobs.submit(uow, EXPORT_JOB, params)
+
+
+@long_jobs.job_kind(EXPORT_JOB, read_permission="audit.read")
+async def _run_export(job: long_jobs.RunningJob) -> dict[str, Any]:
+    p = job.params
+    where = AuditFilter(actor=p["actor"], action=p["action"], target_type=p["target_type"], target_id=p["target_id"],
+                        since=datetime.fromisoformat(p["since"]) if p["since"] else None,
+                        until=datetime.fromisoformat(p["until"]) if p["until"] else None)
+    async with unit_of_work(job.ctx, write=False) as uow:
+        total = await _filtered(uow.count(AuditEntry), where)
+    job.output("audit.jsonl", "application/x-ndjson")
+    await job.progress(0, total, "exporting audit entries")
+    done = 0
+    async for entry in export_entries(job.ctx, where):
+        await job.write(json.dumps(entry.as_json(), ensure_ascii=False) + "\n")
+        done += 1
+        if done % EXPORT_BATCH == 0:
+            await job.progress(done, total)
+    await job.progress(done, total, "done")
+    return {"entries": done}
 
 
 async def verify(ctx: Context) -> Verification:

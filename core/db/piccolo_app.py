@@ -6,7 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from core.audit import tables as audit
 from core.identity import tables as identity
-from core.jobs.tables import OutboxEvent
+from core.jobs.tables import JobOutputChunk, LongJob, OutboxEvent
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.tenancy.tables import Department, Tenant
 
@@ -34,6 +34,8 @@ APP_CONFIG = AppConfig(
         WebhookEndpoint,
         WebhookDelivery,
         WebhookAttempt,
+        LongJob,
+        JobOutputChunk,
     ],
     migration_dependencies=[],
     commands=[],

@@ -210,13 +210,25 @@ async def list_deliveries(ctx: Context, endpoint_id: UUID | None = None, first: 
     return [_delivery_view(r) for r in rows]
 
 
-async def list_attempts(ctx: Context, delivery_id: UUID) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    id: UUID
+    delivery_id: UUID
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+async def list_attempts(ctx: Context, delivery_id: UUID) -> list[AttemptView]:
     """The attempt log of one delivery, oldest first."""
     require(ctx, PERMISSION)
     async with unit_of_work(ctx, write=False) as uow:
         rows = await uow.select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(
             WebhookAttempt.attempted_at)
-    return [dict(r) for r in rows]
+    return [AttemptView(id=r["id"], delivery_id=r["delivery_id"], attempted_at=r["attempted_at"],
+                        status_code=r["status_code"], error=r["error"], duration_ms=int(r["duration_ms"]))
+            for r in rows]
 
 
 async def replay_delivery(ctx: Context, delivery_id: UUID) -> DeliveryView:

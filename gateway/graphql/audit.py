@@ -10,6 +10,8 @@ from strawberry.types import Info
 
 from core.audit import service as audit
 from core.errors import KehuError
+from core.jobs import long_jobs
+from gateway.graphql.jobs import Job, JobPayload
 from gateway.graphql.common import PageInfo, UserError, ctx_of, decode_cursor, encode_cursor, mutate, page_size
 
 
@@ -102,6 +104,15 @@ class AuditQuery:
 
 @strawberry.type
 class AuditMutation:
+    @strawberry.mutation(description="Export matching entries as JSON Lines in a background job; watch it with "
+                                     "`job(id)` and download from its downloadUrl. Needs audit.read.")
+    async def audit_export_start(self, info: Info, filter: AuditFilterInput | None = None) -> JobPayload:
+        async def call() -> dict:
+            ctx = ctx_of(info)
+            job_id = await audit.start_export(ctx, (filter or AuditFilterInput()).to_filter())
+            return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
+        return await mutate(info, JobPayload, call)
+
     @strawberry.mutation(description="How long audit entries are kept (days, 365 to 36500; default 1095).")
     async def audit_retention_update(self, info: Info, days: int) -> AuditRetentionPayload:
         async def call() -> dict:

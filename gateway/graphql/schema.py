@@ -16,6 +16,7 @@ from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
+from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
 from gateway.graphql.limits import limit_extensions
 
@@ -44,12 +45,12 @@ class MetaQuery:
 
 
 @strawberry.type
-class Query(IdentityQuery, AuditQuery, WebhookQuery, CalendarQuery, MetaQuery):
+class Query(IdentityQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery, MetaQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, AuditMutation, WebhookMutation, CalendarMutation):
+class Mutation(IdentityMutation, AuditMutation, WebhookMutation, JobMutation, CalendarMutation):
     pass
 
 

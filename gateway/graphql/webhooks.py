@@ -52,6 +52,20 @@ class WebhookDelivery:
                    last_error=view.last_error, delivered_at=view.delivered_at)
 
 
+@strawberry.type(description="One try at sending a delivery: the receiver's status code or the transport error.")
+class WebhookAttempt:
+    id: strawberry.ID
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @classmethod
+    def of(cls, view: webhooks.AttemptView) -> WebhookAttempt:
+        return cls(id=strawberry.ID(str(view.id)), attempted_at=view.attempted_at, status_code=view.status_code,
+                   error=view.error, duration_ms=view.duration_ms)
+
+
 @strawberry.type(description="The signing secret is shown here once.")
 class WebhookEndpointCreatePayload:
     endpoint: WebhookEndpoint | None = None
@@ -89,6 +103,11 @@ class WebhookQuery:
         endpoint = parse_id(endpoint_id, "endpointId") if endpoint_id is not None else None
         return [WebhookDelivery.of(v) for v in await webhooks.list_deliveries(
             ctx_of(info), endpoint, first=page_size(info, first))]
+
+    @strawberry.field(description="Every attempt of one delivery, oldest first. Needs webhook.manage.")
+    async def webhook_attempts(self, info: Info, delivery_id: strawberry.ID) -> list[WebhookAttempt]:
+        return [WebhookAttempt.of(v) for v in await webhooks.list_attempts(ctx_of(info),
+                                                                           parse_id(delivery_id, "deliveryId"))]
 
 
 @strawberry.type

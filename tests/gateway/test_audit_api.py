@@ -1,5 +1,6 @@
 """The audit log over HTTP: filtered, paged reading for auditors, verification, JSON Lines export."""
 
+import asyncio
 import json
 
 import pytest
@@ -86,3 +87,39 @@ async def test_each_tenant_reads_only_its_own_audit(client):
     await new_user(client, acme, "acme-only")
     hits = (await gql(client, ENTRIES, globex, filter={"action": "user.created"}, first=100)).json()
     assert all("acme-only" not in e["node"]["diff"] for e in hits["data"]["auditEntries"]["edges"])
+
+
+JOB = "query($id: ID!) { job(id: $id) { status progressDone progressTotal progressPercent result downloadUrl errorCode } }"
+
+
+async def test_an_audit_export_runs_as_a_job_with_progress_and_downloads_once_done(client):
+    admin = await login(client)
+    for i in range(3):
+        await new_user(client, admin, f"exported{i}")
+    started = (await gql(client, 'mutation { auditExportStart(filter: {action: "user.created"}) '
+                                 '{ job { id status kind } errors { code } } }', admin)).json()["data"]["auditExportStart"]
+    assert started["errors"] == [] and started["job"]["kind"] == "audit.export"
+    job_id = started["job"]["id"]
+    job = started["job"]
+    for _ in range(200):  # the embedded worker runs it in the background
+        job = (await gql(client, JOB, admin, id=job_id)).json()["data"]["job"]
+        if job["status"] in ("succeeded", "failed"):
+            break
+        await asyncio.sleep(0.05)
+    assert job["status"] == "succeeded", job
+    # the founding administrator and the three above
+    assert (job["progressDone"], job["progressTotal"], job["progressPercent"]) == (4, 4, 100.0)
+    assert json.loads(job["result"]) == {"entries": 4}
+    response = await client.get(job["downloadUrl"], headers={"authorization": f"Bearer {admin}"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert [line["action"] for line in lines] == ["user.created"] * 4
+    assert {line["targetType"] for line in lines} == {"user"}
+
+    # Another tenant's administrator neither sees the job nor downloads its output.
+    other = await login(client, tenant="globex")
+    assert (await gql(client, JOB, other, id=job_id)).json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    refused = await client.get(job["downloadUrl"], headers={"authorization": f"Bearer {other}"})
+    assert refused.status_code == 404 and refused.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    anonymous = await client.get(job["downloadUrl"])
+    assert anonymous.status_code == 401

@@ -43,6 +43,7 @@ PROTECTED = {
     "apiKeyRevoke": 'mutation($key: ID!) { apiKeyRevoke(id: $key) { errors { code } } }',
     "identityPolicyUpdate": 'mutation { identityPolicyUpdate(input: {passwordMinLength: 8}) { errors { code } } }',
     "auditRetentionUpdate": 'mutation { auditRetentionUpdate(days: 400) { errors { code } } }',
+    "auditExportStart": 'mutation { auditExportStart { job { id } errors { code } } }',
     "webhookEndpointCreate": 'mutation { webhookEndpointCreate(url: "https://example.com/hook", eventTypes: ["*"]) '
                              '{ errors { code } } }',
     "webhookEndpointUpdate": 'mutation($hook: ID!) { webhookEndpointUpdate(id: $hook, description: "x") { errors { code } } }',
@@ -56,6 +57,7 @@ OPEN = {
     "tokenRefresh": "holding the refresh token is the credential",
     "logout": "ends the caller's own login",
     "passwordChange": "changes the caller's own password, proven by the current one",
+    "jobCancel": "cancels the caller's own job or one of a kind it may read; any other job is NOT_FOUND",
 }
 PROTECTED_QUERIES = {
     "users": "{ users { edges { node { id } } } }",
@@ -69,6 +71,7 @@ PROTECTED_QUERIES = {
     "auditVerify": "{ auditVerify { ok } }",
     "webhookEndpoints": "{ webhookEndpoints { id } }",
     "webhookDeliveries": "{ webhookDeliveries { id } }",
+    "webhookAttempts": "query($user: ID!) { webhookAttempts(deliveryId: $user) { id } }",
 }
 
 
