@@ -18,6 +18,7 @@ from core.identity.access import require
 from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
 from core.jobs import long_jobs
+from core.jobs import outbox
 from core.tenancy.tables import Tenant
 
 RETENTION_KEY = "audit.retention_days"
@@ -155,6 +156,7 @@ async def set_audit_retention_days(ctx: Context, days: int) -> int:
         await write_setting(uow, RETENTION_KEY, {"days": days})
         await record(uow, "setting.updated", "tenant_setting", RETENTION_KEY,
                      {"days": (json.loads(old["value"])["days"] if old else DEFAULT_RETENTION_DAYS, days)})
+        await outbox.add(uow, "setting.updated", "tenant_setting", RETENTION_KEY, ("days",))
     return days
 
 

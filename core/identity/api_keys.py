@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from core.audit.chain import record
+from core.jobs import outbox
 from core.context import Context
 from core.db import unit_of_work
 from core.errors import KehuError, NotFound
@@ -63,6 +64,7 @@ async def create_api_key(ctx: Context, *, name: str, permissions: list[str],
         await uow.insert(key)
         await record(uow, "apikey.created", "apikey", key.id,  # never the secret, nor its hash
                      {"name": name, "permissions": sorted(set(permissions)), "expires_at": expires_at})
+        await outbox.add(uow, "apikey.created", "apikey", key.id, ("name", "permissions", "expires_at"))
         row = await uow.select(ApiKey).where(ApiKey.id == key.id).first()
     return _view(row), secret
 
@@ -82,4 +84,5 @@ async def revoke_api_key(ctx: Context, key_id: UUID) -> ApiKeyView:
         if row["revoked_at"] is None:
             await uow.update(ApiKey, {ApiKey.revoked_at: now()}).where(ApiKey.id == key_id)
             await record(uow, "apikey.revoked", "apikey", key_id, {"name": row["name"]})
+            await outbox.add(uow, "apikey.revoked", "apikey", key_id, ("revoked_at",))
         return _view(await uow.select(ApiKey).where(ApiKey.id == key_id).first())

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
 from core.audit.chain import record
+from core.jobs import outbox
 from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
@@ -102,6 +103,7 @@ async def update_identity_policy(ctx: Context, *, password: Mapping[str, object]
             diff = {field: (old.get(field), value) for field, value in new.items() if old.get(field) != value}
             if diff:
                 await record(uow, "setting.updated", "tenant_setting", key, diff)
+                await outbox.add(uow, "setting.updated", "tenant_setting", key, diff)
         return await password_policy(uow), await lockout_policy(uow)
 
 

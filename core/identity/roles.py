@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from core.audit.chain import record
+from core.jobs import outbox
 from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
@@ -120,6 +121,7 @@ async def create_role(ctx: Context, *, name: str, description: str = "", permiss
         if permissions:
             await uow.insert(*(RolePermission(role_id=role.id, permission=p, scope=s.value) for p, s in permissions.items()))
         await record(uow, "role.created", "role", role.id, {"name": name, "permissions": permission_list(permissions)})
+        await outbox.add(uow, "role.created", "role", role.id, ("name", "description", "permissions"))
         return await _get_role(uow, role.id)
 
 
@@ -155,6 +157,7 @@ async def update_role(ctx: Context, role_id: UUID, *, name: str | None = None, d
             diff["permissions"] = (permission_list(before.permissions), permission_list(after.permissions))
         if diff:
             await record(uow, "role.updated", "role", role_id, diff)
+            await outbox.add(uow, "role.updated", "role", role_id, diff)
         return after
 
 
@@ -168,6 +171,7 @@ async def delete_role(ctx: Context, role_id: UUID) -> None:
         await uow.delete(Role).where(Role.id == role_id)
         await record(uow, "role.deleted", "role", role_id,
                      {"name": (role.name, None), "permissions": (permission_list(role.permissions), None)})
+        await outbox.add(uow, "role.deleted", "role", role_id)
 
 
 def _covers(held: dict[str, Scope] | None, wanted: dict[str, Scope]) -> list[str]:
@@ -198,6 +202,7 @@ async def grant_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
         if not await uow.exists(UserRole).where((UserRole.user_id == user_id) & (UserRole.role_id == role_id)):
             await uow.insert(UserRole(user_id=user_id, role_id=role_id, granted_by=ctx.actor))
             await record(uow, "role.granted", "user", user_id, {"role_id": role_id})
+            await outbox.add(uow, "user.role_granted", "user", user_id, ("roles",))
 
 
 async def revoke_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
@@ -208,6 +213,7 @@ async def revoke_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
         if await uow.exists(UserRole).where(held):
             await uow.delete(UserRole).where(held)
             await record(uow, "role.revoked", "user", user_id, {"role_id": role_id})
+            await outbox.add(uow, "user.role_revoked", "user", user_id, ("roles",))
 
 
 async def effective_permissions(uow: UnitOfWork, user_id: UUID) -> dict[str, Scope]:

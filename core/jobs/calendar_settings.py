@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 
 from core.audit.chain import record
+from core.jobs import outbox
 from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
@@ -37,6 +38,7 @@ async def update_calendar(ctx: Context, changes: Mapping[str, object]) -> Tenant
         after = TenantCalendar.from_mapping({**before, **changes}).to_mapping()
         if after != before:
             await write_setting(uow, CALENDAR_KEY, after)
-            await record(uow, "setting.updated", "tenant_setting", CALENDAR_KEY,
-                         {key: (before[key], after[key]) for key in after if before.get(key) != after[key]})
+            changed = {key: (before[key], after[key]) for key in after if before.get(key) != after[key]}
+            await record(uow, "setting.updated", "tenant_setting", CALENDAR_KEY, changed)
+            await outbox.add(uow, "setting.updated", "tenant_setting", CALENDAR_KEY, changed)
         return TenantCalendar.from_mapping(after)
