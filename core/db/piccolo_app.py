@@ -9,6 +9,7 @@ from core.identity import tables as identity
 from core.jobs.tables import JobOutputChunk, LongJob, OutboxEvent
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.tenancy.tables import Department, Tenant
+from core.verticals.tables import VerticalEnablement
 
 APP_CONFIG = AppConfig(
     app_name="kehu_core",
@@ -34,6 +35,7 @@ APP_CONFIG = AppConfig(
         WebhookEndpoint,
         WebhookDelivery,
         WebhookAttempt,
+        VerticalEnablement,
         LongJob,
         JobOutputChunk,
     ],

@@ -42,6 +42,7 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     _p("customer.pii.unmask", "see masked personal information in clear", "查看脱敏个人信息明文"),
     _p("audit.read", "read the audit log", "查看审计日志"),
     _p("webhook.manage", "manage webhook endpoints and deliveries", "管理 Webhook 端点与投递"),
+    _p("vertical.manage", "enable and disable verticals, tune their parameters", "启用、停用行业插件并调整其参数"),
 )
 
 

@@ -45,6 +45,11 @@ from core.plugins.manager import (
 )
 from core.plugins.types import ParameterInvalid, ParameterKind
 
+try:  # async fixtures work whether or not the vertical's tests run pytest-asyncio in auto mode
+    from pytest_asyncio import fixture as async_fixture
+except ImportError:  # pragma: no cover - pytest-asyncio is part of kehu's test extra
+    async_fixture = pytest.fixture
+
 PluginSpec = tuple[str, object]
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "vertical-harness-passphrase-1"
@@ -129,13 +134,11 @@ def assert_vertical_contract(item: object, name: str) -> VerticalDefinition:
         from gateway.graphql.schema import build_schema
 
         schema = build_schema(load_settings(), registry)  # the vertical's types merge into kehu's schema
-        sdl = schema.as_str()
         for contribution in definition.graphql:
-            for root in (contribution.query, contribution.mutation):
+            for root, root_name in ((contribution.query, "Query"), (contribution.mutation, "Mutation")):
                 for field in root.__strawberry_definition__.fields if root else ():
-                    assert schema.get_field_for_type(
-                        field.name, "Query" if root is contribution.query else "Mutation") is not None, field.name
-        assert sdl
+                    graphql_name = schema.config.name_converter.get_graphql_name(field)
+                    assert schema.get_field_for_type(graphql_name, root_name) is not None, graphql_name
     return definition
 
 
@@ -207,7 +210,7 @@ def kehu_settings(tmp_path: Any) -> Any:
                          rate_limit_anonymous_per_minute=1000)
 
 
-@pytest.fixture
+@async_fixture
 async def kehu_tenant(kehu_settings: Any, kehu_registry: VerticalRegistry) -> AsyncIterator[VerticalTenant]:
     """A migrated database with one tenant, its administrator, and the vertical enabled."""
     from core.context import Context
@@ -235,7 +238,7 @@ async def kehu_tenant(kehu_settings: Any, kehu_registry: VerticalRegistry) -> As
         await database.close()
 
 
-@pytest.fixture
+@async_fixture
 async def kehu_client(kehu_settings: Any, kehu_registry: VerticalRegistry, kehu_tenant: VerticalTenant,
                       monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GraphQLClient]:
     """A GraphQL client for the app with the vertical's types, signed in as the tenant's admin."""

@@ -1,4 +1,4 @@
-"""Assembly of the GraphQL schema from core's types (and, later, the verticals' types)."""
+"""Assembly of the GraphQL schema from core's types and the verticals' types."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.types import Info
 
 import core
+from core.plugins.manager import VerticalRegistry, load_verticals
 from core.plugins.types import VerticalInfo
 from core.settings import Settings
 from gateway.graphql.audit import AuditMutation, AuditQuery
@@ -19,6 +20,7 @@ from gateway.graphql.identity import IdentityMutation, IdentityQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
 from gateway.graphql.limits import limit_extensions
+from gateway.graphql.verticals import root_types
 
 
 @strawberry.type(description="An installed vertical plugin (行业插件).")
@@ -59,6 +61,10 @@ class KehuSchema(strawberry.Schema):
         log_errors(errors)
 
 
-def build_schema(settings: Settings) -> KehuSchema:
+def build_schema(settings: Settings, registry: VerticalRegistry | None = None) -> KehuSchema:
+    """Core's types plus the verticals' (``registry``, by default the installed verticals)."""
+    if registry is None:
+        registry = load_verticals(settings.disabled_plugins)
     extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
-    return KehuSchema(query=Query, mutation=Mutation, extensions=limit_extensions(settings, extra_rules))
+    query, mutation, types = root_types(registry, Query, Mutation)
+    return KehuSchema(query=query, mutation=mutation, types=types, extensions=limit_extensions(settings, extra_rules))

@@ -50,6 +50,10 @@ PROTECTED = {
     "webhookEndpointDelete": 'mutation($hook: ID!) { webhookEndpointDelete(id: $hook) { errors { code } } }',
     "webhookDeliveryReplay": 'mutation($hook: ID!) { webhookDeliveryReplay(id: $hook) { errors { code } } }',
     "workingCalendarUpdate": 'mutation { workingCalendarUpdate(input: {extraHolidays: ["2026-12-24"]}) { errors { code } } }',
+    "verticalEnable": 'mutation { verticalEnable(verticalId: "automotive") { errors { code } } }',
+    "verticalDisable": 'mutation { verticalDisable(verticalId: "automotive") { errors { code } } }',
+    "verticalParametersUpdate": 'mutation { verticalParametersUpdate(verticalId: "automotive", parameters: '
+                                '[{key: "rectification_hours", value: 48}]) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -151,6 +155,9 @@ async def test_each_mutation_without_its_permission_is_denied_and_changes_nothin
     hook = (await gql(client, 'mutation { webhookEndpointCreate(url: "https://example.com/h", '
                               'eventTypes: ["role.unused"]) { endpoint { id } } }',
                       admin_token)).json()["data"]["webhookEndpointCreate"]["endpoint"]
+    # Enabled, so a denied verticalDisable or verticalParametersUpdate would have something to change.
+    enabled = (await gql(client, PROTECTED["verticalEnable"], admin_token)).json()
+    assert enabled["data"]["verticalEnable"]["errors"] == [], enabled
     ids = {"user": target, "role": role_id, "department": department_id, "key": key["id"], "hook": hook["id"]}
     for name, document in PROTECTED.items():
         before = await _snapshot(api_settings)
