@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=256)
     disabled_plugins: Annotated[tuple[str, ...], NoDecode] = ()
+    broken_plugins: Literal["fail", "skip"] = "fail"  # a contract-breaking plugin stops start, or is left out whole
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] | None = None
     graphql_max_depth: int = Field(12, ge=2, le=100)

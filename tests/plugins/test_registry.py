@@ -235,3 +235,14 @@ def test_definitions_are_frozen_once_loaded():
     with pytest.raises(FrozenInstanceError):
         definition.parameters[0].default = 99
     assert isinstance(definition.grading_schemes[0].grades, tuple)
+
+
+def test_a_bad_kehu_broken_plugins_stops_the_start_with_one_line(monkeypatch):
+    from core.errors import ConfigurationError
+    from core.settings import load_settings
+
+    monkeypatch.setenv("KEHU_BROKEN_PLUGINS", "ignore")
+    with pytest.raises(ConfigurationError, match="KEHU_BROKEN_PLUGINS='ignore'"):
+        load_settings()
+    monkeypatch.setenv("KEHU_BROKEN_PLUGINS", "skip")
+    assert load_settings().broken_plugins == "skip"
