@@ -5,6 +5,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from core.audit import tables as audit
+from core.customers.tables import CUSTOMER_TABLES
 from core.identity import tables as identity
 from core.jobs.tables import JobOutputChunk, LongJob, OutboxEvent
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -38,6 +39,7 @@ APP_CONFIG = AppConfig(
         VerticalEnablement,
         LongJob,
         JobOutputChunk,
+        *CUSTOMER_TABLES,
     ],
     migration_dependencies=[],
     commands=[],

@@ -28,9 +28,11 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
              "customer.write": T, "customer.pii.unmask": T, "audit.read": T}),
     "客户总监": ("Customer director: all customer records of the tenant",
              {"customer.read": T, "customer.write": T, "customer.pii.unmask": T, "user.read": T,
-              "department.read": T}),
+              "department.read": T, "customer.transfer": T, "customer.merge": T, "customer.review": T,
+              "customer.duplicate.force": T, "customer.import": T, "customer.export": T}),
     "客服部档案管理员": ("Archive administrator of the customer-service department",
-                 {"customer.read": D, "customer.write": D, "department.read": T}),
+                 {"customer.read": D, "customer.write": D, "department.read": T, "customer.review": D,
+                  "customer.merge": D}),
     "销售顾问": ("Sales consultant: own customers only", {"customer.read": O, "customer.write": O}),
 }
 ADMIN_ROLE = "系统管理员"

@@ -1,0 +1,1 @@
+"""Customer records: the tenant-aware core every vertical builds on."""

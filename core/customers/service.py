@@ -1,0 +1,605 @@
+"""Use cases on customer records: create (with duplicate checks), update (optimistic, with field
+history and reasons for key fields), read now or as of any past moment, list, transfer, review,
+soft-delete, contacts. Merges are in ``core.customers.merging``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from core.audit.chain import declare_sensitive, record as audit
+from core.context import Context
+from core.customers import records as r
+from core.customers import validation as v
+from core.customers.tables import Customer, CustomerContact, CustomerHistory, CustomerKey
+from core.db import unit_of_work
+from core.db.uow import UnitOfWork
+from core.errors import KehuError, NotFound
+from core.identity.access import may_reach, require
+from core.identity.ownership import register_owned
+from core.identity.permissions import Scope
+from core.identity.policies import write_setting
+from core.identity.tables import TenantSetting, User
+from core.jobs import outbox
+from core.plugins.manager import VerticalRegistry
+from core.plugins.types import CustomerField
+from core.tenancy.tables import Department
+from core.verticals.tables import VerticalEnablement
+
+TARGET = "customer"
+SETTINGS_KEY = "customers.rules"
+DEFAULT_RULES = {"key_customer_min_contacts": 2, "review_months": 3, "merge_undo_days": 30}
+# Personal values never enter the audit log in clear; the field history (access-controlled) keeps them.
+declare_sensitive(TARGET, "phones", "emails", "identifier.number", "address.street", "address.house_number",
+                  "address.village", "surname", "given_name", "legal_representative")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    id: UUID
+    version: int
+    record: dict[str, Any]
+    display_name: str
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    review_due_at: datetime | None
+    last_reviewed_at: datetime | None
+    last_reviewed_by: str | None
+    merged_into: UUID | None
+    deleted_at: datetime | None
+
+    @property
+    def kind(self) -> str:
+        return self.record["kind"]
+
+    @property
+    def status(self) -> str:
+        return self.record["status"]
+
+    @property
+    def owner_id(self) -> UUID | None:
+        return UUID(self.record["owner_id"]) if self.record.get("owner_id") else None
+
+    @property
+    def department_id(self) -> UUID | None:
+        return UUID(self.record["department_id"]) if self.record.get("department_id") else None
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMatch:
+    customer_id: UUID
+    display_name: str
+    matched_on: tuple[str, ...]  # phone | identifier | name_address
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    customer: CustomerView
+    duplicates: tuple[DuplicateMatch, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    version: int
+    changed_at: datetime
+    actor: str
+    reason: str
+    changes: dict[str, list[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactInput:
+    surname: str
+    given_name: str
+    position: str = ""
+    phones: Sequence[str] = ()
+    email: str | None = None
+    is_primary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    id: UUID
+    customer_id: UUID
+    surname: str
+    given_name: str
+    position: str
+    phones: tuple[str, ...]
+    email: str | None
+    is_primary: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    status: str | None = None
+    kind: str | None = None
+    owner_id: UUID | None = None
+    department_id: UUID | None = None
+    tag: str | None = None
+    text: str | None = None
+    review_due: bool | None = None
+    extension: tuple[str, str, Any] | None = None  # (vertical, field, value): exact match
+    include_deleted: bool = False
+
+
+SORTS = {"name": Customer.display_name, "created": Customer.created_at, "updated": Customer.updated_at}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def extension_schema(registry: VerticalRegistry) -> dict[str, dict[str, CustomerField]]:
+    return {d.id: {f.name: f for f in d.customer_fields} for d in registry.definitions if d.customer_fields}
+
+
+async def _enabled(uow: UnitOfWork) -> frozenset[str]:
+    rows = await uow.select(VerticalEnablement.vertical_id).where(VerticalEnablement.status == "enabled")
+    return frozenset(row["vertical_id"] for row in rows)
+
+
+async def customer_rules(uow: UnitOfWork) -> dict[str, int]:
+    row = await uow.select(TenantSetting.value).where(TenantSetting.key == SETTINGS_KEY).first()
+    return {**DEFAULT_RULES, **(json.loads(row["value"]) if row else {})}
+
+
+def _view(row: Mapping[str, Any]) -> CustomerView:
+    record = json.loads(row["data"])
+    for name in ("owner_id", "department_id"):
+        if row[name] is not None:
+            record[name] = str(row[name])
+    return CustomerView(id=row["id"], version=int(row["version"]), record=record, display_name=row["display_name"],
+                        created_at=row["created_at"], updated_at=row["updated_at"], created_by=row["created_by"],
+                        review_due_at=row["review_due_at"], last_reviewed_at=row["last_reviewed_at"],
+                        last_reviewed_by=row["last_reviewed_by"], merged_into=row["merged_into"],
+                        deleted_at=row["deleted_at"])
+
+
+def _columns(record: Mapping[str, Any]) -> dict[Any, Any]:
+    """The customer row's columns for a record (data without owner and department, kept as columns)."""
+    data = {k: val for k, val in record.items() if k not in ("owner_id", "department_id")}
+    return {Customer.kind: record["kind"], Customer.status: record["status"],
+            Customer.display_name: r.display_name(record),
+            Customer.owner_id: UUID(record["owner_id"]) if record.get("owner_id") else None,
+            Customer.department_id: UUID(record["department_id"]) if record.get("department_id") else None,
+            Customer.is_key: bool(record.get("is_key")), Customer.source_channel: record.get("source_channel"),
+            Customer.tags: r.dumps(record.get("tags", [])), Customer.search: r.search_text(record),
+            Customer.data: r.dumps(data)}
+
+
+def _keys(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    keys = [("phone", p) for p in record.get("phones", ())]
+    if "identifier" in record:
+        keys.append(("identifier", f"{record['identifier']['type']}:{record['identifier']['number']}"))
+    if "address" in record:
+        parts = [record["address"].get(p, "") for p in v.ADDRESS_PARTS]
+        keys.append(("name_address", f"{r.display_name(record)}|{'|'.join(parts)}"[:300]))
+    return keys
+
+
+async def _write_keys(uow: UnitOfWork, customer_id: UUID, record: Mapping[str, Any]) -> None:
+    await uow.delete(CustomerKey).where(CustomerKey.customer_id == customer_id)
+    keys = _keys(record)
+    if keys:
+        await uow.insert(*(CustomerKey(customer_id=customer_id, kind=kind, value=value) for kind, value in keys))
+
+
+async def find_duplicates(uow: UnitOfWork, record: Mapping[str, Any],
+                          exclude: UUID | None = None) -> tuple[DuplicateMatch, ...]:
+    """Live customers sharing a normalised phone, the identifier, or name and address."""
+    keys = _keys(record)
+    if not keys:
+        return ()
+    matches: dict[UUID, set[str]] = {}
+    for kind in {k for k, _ in keys}:
+        values = [value for k, value in keys if k == kind]
+        rows = await uow.select(CustomerKey.customer_id).where(
+            (CustomerKey.kind == kind) & CustomerKey.value.is_in(values))
+        for row in rows:
+            if row["customer_id"] != exclude:
+                matches.setdefault(row["customer_id"], set()).add(kind)
+    if not matches:
+        return ()
+    live = await uow.select(Customer.id, Customer.display_name).where(
+        Customer.id.is_in(list(matches)) & Customer.deleted_at.is_null() & Customer.merged_into.is_null())
+    return tuple(DuplicateMatch(customer_id=row["id"], display_name=row["display_name"],
+                                matched_on=tuple(sorted(matches[row["id"]])))
+                 for row in sorted(live, key=lambda x: x["display_name"]))
+
+
+async def _check_refs(uow: UnitOfWork, record: Mapping[str, Any]) -> None:
+    if record.get("owner_id") and not await uow.exists(User).where(User.id == UUID(record["owner_id"])):
+        raise v.invalid("OWNER_UNKNOWN", "owner_id", "no such user in this tenant", "本租户没有该用户")
+    if record.get("department_id") and not await uow.exists(Department).where(
+            Department.id == UUID(record["department_id"])):
+        raise v.invalid("DEPARTMENT_UNKNOWN", "department_id", "no such department in this tenant", "本租户没有该部门")
+
+
+def _may(ctx: Context, permission: str, record: Mapping[str, Any]) -> bool:
+    return may_reach(ctx, permission, owner_id=UUID(record["owner_id"]) if record.get("owner_id") else None,
+                     department_id=UUID(record["department_id"]) if record.get("department_id") else None)
+
+
+def _require_reach(ctx: Context, permission: str, record: Mapping[str, Any], customer_id: UUID) -> None:
+    if not _may(ctx, permission, record):
+        require(ctx, permission)  # a caller without the permission at all hears PERMISSION_DENIED
+        raise NotFound("customer", customer_id)  # one with too narrow a scope does not learn it exists
+
+
+async def _load(uow: UnitOfWork, customer_id: UUID, *, live: bool = True) -> dict[str, Any]:
+    row = await uow.select(Customer).where(Customer.id == customer_id).first()
+    if row is None or (live and (row["deleted_at"] is not None or row["merged_into"] is not None)):
+        raise NotFound("customer", customer_id)
+    return row
+
+
+async def _contact_count(uow: UnitOfWork, customer_id: UUID) -> int:
+    return await uow.count(CustomerContact).where(CustomerContact.customer_id == customer_id)
+
+
+def _contact_row(customer_id: UUID, contact: ContactInput, index: int) -> CustomerContact:
+    surname, given = v.person_name(contact.surname, contact.given_name)
+    position = v._text(contact.position, f"contacts.{index}.position", max_length=100) or ""
+    email = v.emails([contact.email])[0] if contact.email else None
+    return CustomerContact(customer_id=customer_id, surname=surname, given_name=given, position=position,
+                           phones=r.dumps(v.phones(contact.phones, f"contacts.{index}.phones")), email=email,
+                           is_primary=bool(contact.is_primary))
+
+
+async def _check_key_contacts(uow: UnitOfWork, record: Mapping[str, Any], contacts: int) -> None:
+    if record.get("is_key") and record["kind"] == v.ORGANISATION:
+        needed = (await customer_rules(uow))["key_customer_min_contacts"]
+        if contacts < needed:
+            raise v.invalid("KEY_CUSTOMER_CONTACTS", "contacts",
+                            f"a key customer needs at least {needed} contacts (has {contacts})",
+                            f"重点客户至少需要 {needed} 名联系人（现有 {contacts} 名）")
+
+
+async def _history(uow: UnitOfWork, customer_id: UUID, version: int, changes: Mapping[str, list[Any]],
+                   reason: str, at: datetime) -> None:
+    await uow.insert(CustomerHistory(customer_id=customer_id, version=version, changed_at=at, actor=uow.ctx.actor,
+                                     reason=reason, changes=r.dumps(changes)))
+
+
+def _audit_diff(changes: Mapping[str, list[Any]]) -> dict[str, tuple[Any, Any]]:
+    return {name: (old, new) for name, (old, new) in changes.items()}
+
+
+def _review_due(at: datetime, months: int) -> datetime:
+    return at + timedelta(days=round(months * 30.44))
+
+
+# --- use cases -------------------------------------------------------------------------------
+
+async def create_customer(ctx: Context, registry: VerticalRegistry, fields: Mapping[str, Any], *,
+                          contacts: Sequence[ContactInput] = (), force: bool = False) -> Created:
+    """Create a customer. Likely duplicates come back with it; an exact identifier match is
+    refused unless ``force`` is given by a holder of ``customer.duplicate.force``."""
+    require(ctx, "customer.write")
+    fields = dict(fields)
+    if ctx.principal is not None and ctx.user_id is not None:
+        fields.setdefault("owner_id", str(ctx.user_id))  # the collector owns what they record
+    async with unit_of_work(ctx) as uow:
+        record = r.build_record(fields, schema=extension_schema(registry), enabled=await _enabled(uow))
+        if not _may(ctx, "customer.write", record):
+            raise v.invalid("PERMISSION_DENIED", "owner_id", "you may not create a customer for that owner or "
+                            "department", "您无权为该负责人或部门创建客户")
+        await _check_refs(uow, record)
+        duplicates = await find_duplicates(uow, record)
+        if any("identifier" in d.matched_on for d in duplicates):
+            if not force:
+                raise v.invalid("DUPLICATE_IDENTIFIER", "identifier.number",
+                                "another customer has this identifier; merge them, or force with customer.duplicate.force",
+                                "已有客户使用该证件号；请合并，或以强制权限创建")
+            require(ctx, "customer.duplicate.force")
+        customer_id = uuid4()
+        rows = [_contact_row(customer_id, c, i) for i, c in enumerate(contacts)]
+        await _check_key_contacts(uow, record, len(rows))
+        at = now()
+        rules = await customer_rules(uow)
+        await uow.insert(Customer(id=customer_id, version=1, updated_at=at, created_by=ctx.actor,
+                                  review_due_at=_review_due(at, rules["review_months"]),
+                                  **{column._meta.name: value for column, value in _columns(record).items()}))
+        if rows:
+            await uow.insert(*rows)
+        await _write_keys(uow, customer_id, record)
+        changes = r.diff({}, record)
+        await _history(uow, customer_id, 1, changes, "created", at)
+        await audit(uow, "customer.created", TARGET, customer_id, _audit_diff(changes))
+        await outbox.add(uow, "customer.created", TARGET, customer_id, changes)
+        view = _view(await _load(uow, customer_id))
+    return Created(customer=view, duplicates=duplicates)
+
+
+async def update_customer(ctx: Context, registry: VerticalRegistry, customer_id: UUID, *, version: int,
+                          changes: Mapping[str, Any], reason: str = "") -> CustomerView:
+    """Change some fields (a field set to None is cleared). ``version`` is the one the caller read;
+    a change of a key field needs a reason."""
+    require(ctx, "customer.write")
+    reason = (reason or "").strip()
+    async with unit_of_work(ctx) as uow:
+        row = await _load(uow, customer_id)
+        before = _view(row).record
+        _require_reach(ctx, "customer.write", before, customer_id)
+        if int(row["version"]) != version:
+            raise r.refuse_stale(version, int(row["version"]))
+        if "kind" in changes and changes["kind"] != before["kind"]:
+            raise v.invalid("CUSTOMER_KIND_FIXED", "kind", "a customer's kind cannot change", "客户类型不可更改")
+        merged = {**before, **changes}
+        after = r.build_record({k: val for k, val in merged.items() if val is not None},
+                               schema=extension_schema(registry), enabled=await _enabled(uow))
+        if after.get("owner_id") != before.get("owner_id"):
+            raise v.invalid("USE_TRANSFER", "owner_id", "hand a customer over with customerTransfer",
+                            "请通过客户移交变更负责人")
+        if not _may(ctx, "customer.write", after):
+            raise v.invalid("PERMISSION_DENIED", "department_id", "you may not move the customer there",
+                            "您无权将客户移至该部门")
+        diff = r.diff(before, after)
+        if not diff:
+            return _view(row)
+        keyed = r.key_changes(diff)
+        if keyed and not reason:
+            raise v.invalid("REASON_REQUIRED", "reason", f"changing {', '.join(keyed)} needs a reason",
+                            f"修改关键信息（{'、'.join(keyed)}）须填写原因")
+        await _check_refs(uow, after)
+        await _check_key_contacts(uow, after, await _contact_count(uow, customer_id))
+        at = now()
+        new_version = version + 1
+        updated = await uow.update(Customer, {**_columns(after), Customer.version: new_version,
+                                              Customer.updated_at: at}).where(
+            (Customer.id == customer_id) & (Customer.version == version)).returning(Customer.id)
+        if not updated:  # a concurrent writer got there between our read and write
+            raise r.refuse_stale(version, version + 1)
+        await _write_keys(uow, customer_id, after)
+        await _history(uow, customer_id, new_version, diff, reason, at)
+        await audit(uow, "customer.updated", TARGET, customer_id, {**_audit_diff(diff), "reason": reason} if reason
+                    else _audit_diff(diff))
+        await outbox.add(uow, "customer.updated", TARGET, customer_id, diff)
+        return _view(await _load(uow, customer_id))
+
+
+async def get_customer(ctx: Context, customer_id: UUID) -> CustomerView:
+    require(ctx, "customer.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        view = _view(await _load(uow, customer_id))
+    _require_reach(ctx, "customer.read", view.record, customer_id)
+    return view
+
+
+def _scoped(query: Any, ctx: Context, permission: str) -> Any:
+    """Only the customers the caller's scope of ``permission`` reaches."""
+    scope = require(ctx, permission)
+    if scope is Scope.TENANT:
+        return query
+    assert ctx.principal is not None
+    mine = Customer.owner_id == ctx.user_id
+    if scope is Scope.DEPARTMENT and ctx.principal.department_ids:
+        return query.where(mine | Customer.department_id.is_in(list(ctx.principal.department_ids)))
+    return query.where(mine)
+
+
+def _filtered(query: Any, where: CustomerFilter) -> Any:
+    if not where.include_deleted:
+        query = query.where(Customer.deleted_at.is_null() & Customer.merged_into.is_null())
+    for column, value in ((Customer.status, where.status), (Customer.kind, where.kind),
+                          (Customer.owner_id, where.owner_id), (Customer.department_id, where.department_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if where.tag is not None:
+        query = query.where(Customer.tags.like(f"%{json.dumps(where.tag, ensure_ascii=False)}%"))
+    if where.text:
+        needle = where.text.strip().lower().lstrip("+")
+        query = query.where(Customer.search.like(f"%{needle}%"))
+    if where.review_due is not None:
+        due = Customer.review_due_at <= now()
+        query = query.where(due if where.review_due else (Customer.review_due_at > now()))
+    if where.extension is not None:
+        vertical, name, value = where.extension
+        # Extension values sit in the record's JSON; matching its serialised form keeps this portable.
+        fragment = json.dumps({name: value}, ensure_ascii=False, sort_keys=True)[1:-1]
+        query = query.where(Customer.data.like(f"%\"{vertical}\": {{%{fragment}%"))
+    return query
+
+
+async def list_customers(ctx: Context, where: CustomerFilter, *, first: int, after: tuple[str, str] | None = None,
+                         sort: str = "name") -> tuple[list[CustomerView], bool]:
+    """A page of customers the caller may read, keyset-paginated on (sort column, id)."""
+    column = SORTS.get(sort)
+    if column is None:
+        raise v.invalid("SORT_INVALID", "sort", f"sort must be one of {', '.join(SORTS)}", "排序字段无效")
+    async with unit_of_work(ctx, write=False) as uow:
+        query = _filtered(_scoped(uow.select(Customer), ctx, "customer.read"), where)
+        if after is not None:
+            key, last_id = after
+            value: Any = key if sort == "name" else datetime.fromisoformat(key)
+            query = query.where((column > value) | ((column == value) & (Customer.id > UUID(last_id))))
+        rows = await query.order_by(column, Customer.id).limit(first + 1)
+    return [_view(row) for row in rows[:first]], len(rows) > first
+
+
+def cursor_of(view: CustomerView, sort: str) -> tuple[str, str]:
+    key = {"name": view.display_name, "created": view.created_at.isoformat(),
+           "updated": view.updated_at.isoformat()}[sort]
+    return key, str(view.id)
+
+
+async def customer_history(ctx: Context, customer_id: UUID) -> list[HistoryEntry]:
+    """Every change of the customer, oldest first."""
+    async with unit_of_work(ctx, write=False) as uow:
+        view = _view(await _load(uow, customer_id, live=False))
+        _require_reach(ctx, "customer.read", view.record, customer_id)
+        rows = await uow.select(CustomerHistory).where(CustomerHistory.customer_id == customer_id).order_by(
+            CustomerHistory.version)
+    return [HistoryEntry(version=int(h["version"]), changed_at=h["changed_at"], actor=h["actor"], reason=h["reason"],
+                         changes=json.loads(h["changes"])) for h in rows]
+
+
+async def customer_as_of(ctx: Context, customer_id: UUID, at: datetime) -> tuple[int, dict[str, Any]]:
+    """(version, record) as it was at ``at``, rebuilt from the field history."""
+    entries = [h for h in await customer_history(ctx, customer_id) if h.changed_at <= at]
+    if not entries:
+        raise KehuError("CUSTOMER_NOT_YET_CREATED", "the customer did not exist at that time", "该时间客户尚未创建",
+                        field="at")
+    return entries[-1].version, r.replay(h.changes for h in entries)
+
+
+async def transfer_customer(ctx: Context, customer_id: UUID, *, to_user_id: UUID, reason: str) -> CustomerView:
+    """Hand a customer over to another user; recorded in its history with the reason."""
+    require(ctx, "customer.transfer")
+    reason = (reason or "").strip()
+    if not reason:
+        raise v.invalid("REASON_REQUIRED", "reason", "a handover needs a reason", "移交客户须填写原因")
+    async with unit_of_work(ctx) as uow:
+        row = await _load(uow, customer_id)
+        view = _view(row)
+        _require_reach(ctx, "customer.transfer", view.record, customer_id)
+        target = await uow.select(User.status).where(User.id == to_user_id).first()
+        if target is None or target["status"] != "active":
+            raise v.invalid("OWNER_UNKNOWN", "to_user_id", "no such active user in this tenant", "本租户没有该在职用户")
+        if view.owner_id == to_user_id:
+            return view
+        await _move_owner(uow, [customer_id], view.owner_id, to_user_id, reason)
+        return _view(await _load(uow, customer_id))
+
+
+async def _move_owner(uow: UnitOfWork, customer_ids: list[UUID], from_user: UUID | None, to_user: UUID,
+                      reason: str) -> None:
+    at = now()
+    for customer_id in customer_ids:
+        row = await uow.select(Customer.version).where(Customer.id == customer_id).first()
+        version = int(row["version"]) + 1
+        change = {"owner_id": [str(from_user) if from_user else None, str(to_user)]}
+        await uow.update(Customer, {Customer.owner_id: to_user, Customer.version: version,
+                                    Customer.updated_at: at}).where(Customer.id == customer_id)
+        await _history(uow, customer_id, version, change, reason, at)
+        await audit(uow, "customer.transferred", TARGET, customer_id, {"owner_id": (from_user, to_user),
+                                                                      "reason": reason})
+        await outbox.add(uow, "customer.transferred", TARGET, customer_id, ("owner_id",))
+
+
+async def _after_handover(uow: UnitOfWork, customer_ids: list[UUID], from_user: UUID, to_user: UUID) -> None:
+    """A departing user's customers moved with the account handover: keep each one's history."""
+    at = now()
+    for customer_id in customer_ids:
+        row = await uow.select(Customer.version).where(Customer.id == customer_id).first()
+        version = int(row["version"]) + 1
+        await uow.update(Customer, {Customer.version: version, Customer.updated_at: at}).where(
+            Customer.id == customer_id)
+        await _history(uow, customer_id, version, {"owner_id": [str(from_user), str(to_user)]},
+                       "account handover", at)
+
+
+register_owned(TARGET, Customer, after_transfer=_after_handover)
+
+
+async def review_customer(ctx: Context, customer_id: UUID, *, note: str = "") -> CustomerView:
+    """Record that someone checked the whole record (the periodic review); sets the next due date."""
+    require(ctx, "customer.review")
+    async with unit_of_work(ctx) as uow:
+        view = _view(await _load(uow, customer_id))
+        _require_reach(ctx, "customer.review", view.record, customer_id)
+        at = now()
+        months = (await customer_rules(uow))["review_months"]
+        await uow.update(Customer, {Customer.last_reviewed_at: at, Customer.last_reviewed_by: ctx.actor,
+                                    Customer.review_due_at: _review_due(at, months),
+                                    Customer.review_notified_at: None}).where(Customer.id == customer_id)
+        await audit(uow, "customer.reviewed", TARGET, customer_id, {"note": note.strip()[:500]} if note else {})
+        await outbox.add(uow, "customer.reviewed", TARGET, customer_id, ("last_reviewed_at",))
+        return _view(await _load(uow, customer_id))
+
+
+async def delete_customer(ctx: Context, customer_id: UUID, *, reason: str) -> CustomerView:
+    """Hide a customer from normal queries (soft delete); erasure is the privacy workflow's."""
+    require(ctx, "customer.write")
+    reason = (reason or "").strip()
+    if not reason:
+        raise v.invalid("REASON_REQUIRED", "reason", "deleting a customer needs a reason", "删除客户须填写原因")
+    async with unit_of_work(ctx) as uow:
+        view = _view(await _load(uow, customer_id))
+        _require_reach(ctx, "customer.write", view.record, customer_id)
+        at = now()
+        await uow.update(Customer, {Customer.deleted_at: at, Customer.updated_at: at}).where(Customer.id == customer_id)
+        await audit(uow, "customer.deleted", TARGET, customer_id, {"reason": reason})
+        await outbox.add(uow, "customer.deleted", TARGET, customer_id, ("deleted_at",))
+        return _view(await _load(uow, customer_id, live=False))
+
+
+async def update_customer_rules(ctx: Context, changes: Mapping[str, int]) -> dict[str, int]:
+    """Tenant rules: contacts a key customer needs, the review cycle in months, the merge-undo window."""
+    require(ctx, "tenant.settings.manage")
+    bounds = {"key_customer_min_contacts": (0, 20), "review_months": (1, 24), "merge_undo_days": (0, 365)}
+    for key, value in changes.items():
+        if key not in bounds:
+            raise v.invalid("SETTING_UNKNOWN", key, f"no customer rule {key!r}", f"没有客户规则 {key!r}")
+        low, high = bounds[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise v.invalid("SETTING_INVALID", key, f"{key} must be a whole number from {low} to {high}",
+                            f"{key} 须为 {low} 至 {high} 的整数")
+    async with unit_of_work(ctx) as uow:
+        before = await customer_rules(uow)
+        after = {**before, **changes}
+        if after != before:
+            await write_setting(uow, SETTINGS_KEY, after)
+            changed = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
+            await audit(uow, "setting.updated", "tenant_setting", SETTINGS_KEY, changed)
+            await outbox.add(uow, "setting.updated", "tenant_setting", SETTINGS_KEY, changed)
+        return after
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+def contact_view(row: Mapping[str, Any]) -> ContactView:
+    return ContactView(id=row["id"], customer_id=row["customer_id"], surname=row["surname"],
+                       given_name=row["given_name"], position=row["position"], phones=tuple(json.loads(row["phones"])),
+                       email=row["email"], is_primary=bool(row["is_primary"]))
+
+
+async def contacts_of(ctx: Context, customer_ids: Sequence[UUID]) -> dict[UUID, list[ContactView]]:
+    """The contacts of many customers in one query (for pages); callers have checked access."""
+    require(ctx, "customer.read")
+    found: dict[UUID, list[ContactView]] = {cid: [] for cid in customer_ids}
+    if not customer_ids:
+        return found
+    async with unit_of_work(ctx, write=False) as uow:
+        rows = await uow.select(CustomerContact).where(CustomerContact.customer_id.is_in(list(customer_ids))).order_by(
+            CustomerContact.created_at, CustomerContact.id)
+    for row in rows:
+        found[row["customer_id"]].append(contact_view(row))
+    return found
+
+
+async def add_contact(ctx: Context, customer_id: UUID, contact: ContactInput) -> ContactView:
+    require(ctx, "customer.write")
+    async with unit_of_work(ctx) as uow:
+        view = _view(await _load(uow, customer_id))
+        _require_reach(ctx, "customer.write", view.record, customer_id)
+        row = _contact_row(customer_id, contact, 0)
+        if row.is_primary:
+            await uow.update(CustomerContact, {CustomerContact.is_primary: False}).where(
+                CustomerContact.customer_id == customer_id)
+        await uow.insert(row)
+        await audit(uow, "customer.contact_added", TARGET, customer_id, {"contact_id": row.id})
+        await outbox.add(uow, "customer.contact_added", TARGET, customer_id, ("contacts",))
+        return contact_view(await uow.select(CustomerContact).where(CustomerContact.id == row.id).first())
+
+
+async def remove_contact(ctx: Context, contact_id: UUID) -> None:
+    require(ctx, "customer.write")
+    async with unit_of_work(ctx) as uow:
+        contact = await uow.select(CustomerContact).where(CustomerContact.id == contact_id).first()
+        if contact is None:
+            raise NotFound("contact", contact_id)
+        view = _view(await _load(uow, contact["customer_id"]))
+        _require_reach(ctx, "customer.write", view.record, contact["customer_id"])
+        count = await _contact_count(uow, contact["customer_id"])
+        await _check_key_contacts(uow, view.record, count - 1)
+        await uow.delete(CustomerContact).where(CustomerContact.id == contact_id)
+        await audit(uow, "customer.contact_removed", TARGET, contact["customer_id"], {"contact_id": contact_id})
+        await outbox.add(uow, "customer.contact_removed", TARGET, contact["customer_id"], ("contacts",))

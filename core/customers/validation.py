@@ -1,0 +1,271 @@
+"""Checking and normalising what a customer record holds, each failure with its own code.
+
+Names are surname + given name, never a placeholder like 王女士; resident IDs and unified social
+credit codes are checked with their checksums (python-stdnum); phones are parsed and stored in
+E.164 (phonenumbers); an address goes down to the house number, or to the village for rural ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import phonenumbers
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+from core.errors import KehuError
+from core.plugins.types import CustomerField, FieldKind
+
+PERSON, ORGANISATION = "person", "organisation"
+KINDS = (PERSON, ORGANISATION)
+STATUSES = ("potential", "active", "dormant", "lost", "terminated")
+SOURCE_CHANNELS = ("sales", "customer_service", "market_research", "partner", "online", "exhibition", "other")
+IDENTIFIER_TYPES = ("resident_id", "credit_code", "passport", "hk_macau_permit", "taiwan_permit", "other")
+SECTIONS = ("business", "needs", "credit", "other")  # free sections of text and numbers
+ADDRESS_PARTS = ("province", "city", "county", "street", "house_number", "village")
+# Key information (seed-004 §2.3.1): a change needs a reason.
+KEY_FIELDS = frozenset({"surname", "given_name", "org_name", "legal_representative", "phones", "emails",
+                        "identifier.number", "identifier.type", "business.scope"})
+
+# 王女士, 李先生, 某女士, 张总, 刘老板: a title in place of a given name.
+_PLACEHOLDER_GIVEN = re.compile(r"^(某|x+|X+|\*+)?(女士|先生|小姐|太太|夫人|老板|总|经理|师傅|阿姨|老师|同志|某)?$")
+_PLACEHOLDER_SURNAME = re.compile(r"^(某|x+|X+|\*+|未知|不详)$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MAX_TEXT = 500
+
+
+def invalid(code: str, field: str, en: str, zh: str) -> KehuError:
+    return KehuError(code, en, zh, field=field)
+
+
+def _text(value: Any, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise invalid("FIELD_REQUIRED", field, f"{field} is required", f"{field} 为必填项")
+        return None
+    if not isinstance(value, str):
+        raise invalid("FIELD_INVALID", field, f"{field} must be text", f"{field} 须为文本")
+    value = " ".join(value.split())
+    if len(value) > max_length:
+        raise invalid("FIELD_TOO_LONG", field, f"{field} is longer than {max_length} characters",
+                      f"{field} 超过 {max_length} 个字符")
+    return value
+
+
+def person_name(surname: Any, given_name: Any) -> tuple[str, str]:
+    surname = _text(surname, "surname", required=True, max_length=20)
+    given = _text(given_name, "given_name", required=True, max_length=30)
+    assert surname is not None and given is not None
+    if _PLACEHOLDER_SURNAME.match(surname) or _PLACEHOLDER_GIVEN.match(given):
+        raise invalid("NAME_PLACEHOLDER", "given_name",
+                      f"'{surname}{given}' is a form of address, not a name: record the surname and given name",
+                      f"“{surname}{given}”是称呼而非姓名，请填写姓和名")
+    return surname, given
+
+
+def identifier(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise invalid("FIELD_INVALID", "identifier", "identifier must be {type, number}", "证件须包含类型和号码")
+    kind = value.get("type")
+    if kind not in IDENTIFIER_TYPES:
+        raise invalid("IDENTIFIER_TYPE_INVALID", "identifier.type",
+                      f"identifier type must be one of {', '.join(IDENTIFIER_TYPES)}", "证件类型无效")
+    number = _text(value.get("number"), "identifier.number", required=True, max_length=64)
+    assert number is not None
+    if kind == "resident_id":
+        try:
+            number = ric.validate(number)
+        except ValidationError:
+            raise invalid("RESIDENT_ID_INVALID", "identifier.number",
+                          "the resident ID number is not valid (length, birth date or check digit)",
+                          "居民身份证号码无效（位数、出生日期或校验码不符）") from None
+    elif kind == "credit_code":
+        try:
+            number = uscc.validate(number)
+        except ValidationError:
+            raise invalid("CREDIT_CODE_INVALID", "identifier.number",
+                          "the unified social credit code is not valid (check digit)",
+                          "统一社会信用代码无效（校验码不符）") from None
+    else:
+        number = number.upper().replace(" ", "")
+    return {"type": kind, "number": number}
+
+
+def phone(value: Any, field: str = "phones") -> str:
+    """A phone in E.164; numbers without a country code are read as Chinese."""
+    if not isinstance(value, str) or not value.strip():
+        raise invalid("PHONE_INVALID", field, "a phone number is empty or not text", "电话号码为空或格式错误")
+    try:
+        parsed = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise invalid("PHONE_INVALID", field, f"{value!r} is not a valid phone number", f"“{value}”不是有效的电话号码")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phones(values: Any, field: str = "phones") -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise invalid("PHONE_INVALID", field, "phones must be a list", "电话须为列表")
+    normalised: list[str] = []
+    for value in values:
+        number = phone(value, field)
+        if number not in normalised:
+            normalised.append(number)
+    return normalised
+
+
+def emails(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise invalid("EMAIL_INVALID", "emails", "emails must be a list", "邮箱须为列表")
+    normalised: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or not _EMAIL.match(value.strip()):
+            raise invalid("EMAIL_INVALID", "emails", f"{value!r} is not an email address", f"“{value}”不是有效的邮箱")
+        address = value.strip().lower()
+        if address not in normalised:
+            normalised.append(address)
+    return normalised
+
+
+def address(value: Any) -> dict[str, str] | None:
+    """Province, city and county always; then street and house number, or village (rural)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise invalid("FIELD_INVALID", "address", "address must be structured", "地址须为结构化字段")
+    parts = {part: _text(value.get(part), f"address.{part}", max_length=100) for part in ADDRESS_PARTS}
+    unknown = set(value) - set(ADDRESS_PARTS)
+    if unknown:
+        raise invalid("FIELD_UNKNOWN", f"address.{sorted(unknown)[0]}", f"address has no part {sorted(unknown)[0]!r}",
+                      "地址字段未知")
+    for part, zh in (("province", "省"), ("city", "市"), ("county", "区/县")):
+        if not parts[part]:
+            raise invalid("ADDRESS_INCOMPLETE", f"address.{part}", f"the address is missing its {part}",
+                          f"地址缺少{zh}")
+    if not parts["village"] and not (parts["street"] and parts["house_number"]):
+        missing = "street" if not parts["street"] else "house_number"
+        raise invalid("ADDRESS_INCOMPLETE", f"address.{missing}",
+                      "the address needs the street and house number, or the village for a rural address",
+                      "地址须写明街道和门牌号，农村地址须写明村")
+    return {k: v for k, v in parts.items() if v}
+
+
+def section(name: str, value: Any) -> dict[str, Any]:
+    """A free section (business, needs, credit, other): short text, numbers or true/false."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise invalid("FIELD_INVALID", name, f"{name} must be an object of fields", f"{name} 须为字段集合")
+    cleaned: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not re.match(r"^[a-z][a-z0-9_]{0,39}$", key):
+            raise invalid("FIELD_INVALID", f"{name}.{key}", f"{name}.{key} is not a field name", "字段名无效")
+        if item is None:
+            continue
+        if isinstance(item, bool) or isinstance(item, int | float):
+            cleaned[key] = item
+        else:
+            cleaned[key] = _text(item, f"{name}.{key}")
+    return cleaned
+
+
+def tags(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise invalid("FIELD_INVALID", "tags", "tags must be a list", "标签须为列表")
+    return sorted({t for t in (_text(v, "tags", max_length=40) for v in values) if t})
+
+
+def choice(value: Any, field: str, allowed: tuple[str, ...], code: str) -> str:
+    if value not in allowed:
+        raise invalid(code, field, f"{field} must be one of {', '.join(allowed)}", f"{field} 须为 {'、'.join(allowed)} 之一")
+    return value
+
+
+def extension_value(vertical_id: str, spec: CustomerField, value: Any) -> Any:
+    """A value of a vertical's extension field, checked against the field's declared type."""
+    field = f"extensions.{vertical_id}.{spec.name}"
+
+    def wrong(what: str, what_zh: str) -> KehuError:
+        return invalid("EXTENSION_FIELD_INVALID", field, f"{field} must be {what}", f"{field} 须为{what_zh}")
+
+    if spec.kind is FieldKind.TEXT:
+        if not isinstance(value, str):
+            raise wrong("text", "文本")
+        if spec.max_length is not None and len(value) > spec.max_length:
+            raise wrong(f"at most {spec.max_length} characters", f"不超过 {spec.max_length} 个字符")
+        if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
+            raise wrong("in the expected format", "规定格式")
+        return value
+    if spec.kind is FieldKind.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong("a whole number", "整数")
+        return value
+    if spec.kind is FieldKind.DECIMAL:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise wrong("a number", "数字")
+        return float(value)
+    if spec.kind is FieldKind.BOOLEAN:
+        if not isinstance(value, bool):
+            raise wrong("true or false", "是或否")
+        return value
+    if spec.kind is FieldKind.DATE:
+        try:
+            return date.fromisoformat(value).isoformat() if isinstance(value, str) else _raise()
+        except (ValueError, TypeError):
+            raise wrong("a date (YYYY-MM-DD)", "日期（YYYY-MM-DD）") from None
+    if spec.kind is FieldKind.CHOICE:
+        if value not in spec.choices:
+            raise wrong(f"one of {', '.join(spec.choices)}", f"{'、'.join(spec.choices)} 之一")
+        return value
+    raise wrong("a supported value", "支持的值")  # pragma: no cover - every kind is handled above
+
+
+def _raise() -> Any:
+    raise ValueError
+
+
+def extensions(value: Any, schema: Mapping[str, Mapping[str, CustomerField]],
+               enabled: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """Extension fields by vertical: only enabled verticals, only declared fields, right types;
+    a vertical's required fields must be present."""
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise invalid("FIELD_INVALID", "extensions", "extensions must be {vertical: {field: value}}", "扩展字段格式错误")
+    cleaned: dict[str, dict[str, Any]] = {}
+    for vertical_id, fields in value.items():
+        if vertical_id not in schema:
+            raise invalid("EXTENSION_FIELD_UNKNOWN", f"extensions.{vertical_id}",
+                          f"no vertical {vertical_id!r} declares customer fields", f"没有行业插件 {vertical_id!r} 的扩展字段")
+        if vertical_id not in enabled:
+            raise invalid("VERTICAL_NOT_ENABLED", f"extensions.{vertical_id}",
+                          f"the vertical {vertical_id!r} is not enabled for this tenant", f"本租户未启用行业插件 {vertical_id!r}")
+        if not isinstance(fields, Mapping):
+            raise invalid("FIELD_INVALID", f"extensions.{vertical_id}", "extension fields must be an object",
+                          "扩展字段须为字段集合")
+        declared = schema[vertical_id]
+        cleaned[vertical_id] = {}
+        for name, item in fields.items():
+            if name not in declared:
+                raise invalid("EXTENSION_FIELD_UNKNOWN", f"extensions.{vertical_id}.{name}",
+                              f"{vertical_id} declares no customer field {name!r}", f"{vertical_id} 没有扩展字段 {name!r}")
+            if item is not None:
+                cleaned[vertical_id][name] = extension_value(vertical_id, declared[name], item)
+    for vertical_id in enabled & set(schema):
+        for name, spec in schema[vertical_id].items():
+            if spec.required and cleaned.get(vertical_id, {}).get(name) is None:
+                raise invalid("FIELD_REQUIRED", f"extensions.{vertical_id}.{name}",
+                              f"{vertical_id} requires {name} on every customer", f"{vertical_id} 要求填写 {name}")
+    return {v: f for v, f in cleaned.items() if f}
