@@ -89,6 +89,7 @@ class Created:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
+    customer_id: UUID
     version: int
     changed_at: datetime
     actor: str
@@ -430,15 +431,19 @@ def cursor_of(view: CustomerView, sort: str) -> tuple[str, str]:
     return key, str(view.id)
 
 
-async def customer_history(ctx: Context, customer_id: UUID) -> list[HistoryEntry]:
-    """Every change of the customer, oldest first."""
+async def customer_history(ctx: Context, customer_id: UUID, *, include_merged: bool = False) -> list[HistoryEntry]:
+    """Every change of the customer, oldest first; with ``include_merged``, also the history of
+    the customers merged into it (a merge carries their history along)."""
     async with unit_of_work(ctx, write=False) as uow:
         view = _view(await _load(uow, customer_id, live=False))
         _require_reach(ctx, "customer.read", view.record, customer_id)
-        rows = await uow.select(CustomerHistory).where(CustomerHistory.customer_id == customer_id).order_by(
-            CustomerHistory.version)
-    return [HistoryEntry(version=int(h["version"]), changed_at=h["changed_at"], actor=h["actor"], reason=h["reason"],
-                         changes=json.loads(h["changes"])) for h in rows]
+        ids = [customer_id]
+        if include_merged:
+            ids += [row["id"] for row in await uow.select(Customer.id).where(Customer.merged_into == customer_id)]
+        rows = await uow.select(CustomerHistory).where(CustomerHistory.customer_id.is_in(ids)).order_by(
+            CustomerHistory.changed_at, CustomerHistory.version)
+    return [HistoryEntry(customer_id=h["customer_id"], version=int(h["version"]), changed_at=h["changed_at"],
+                         actor=h["actor"], reason=h["reason"], changes=json.loads(h["changes"])) for h in rows]
 
 
 async def customer_as_of(ctx: Context, customer_id: UUID, at: datetime) -> tuple[int, dict[str, Any]]:
@@ -603,3 +608,21 @@ async def remove_contact(ctx: Context, contact_id: UUID) -> None:
         await uow.delete(CustomerContact).where(CustomerContact.id == contact_id)
         await audit(uow, "customer.contact_removed", TARGET, contact["customer_id"], {"contact_id": contact_id})
         await outbox.add(uow, "customer.contact_removed", TARGET, contact["customer_id"], ("contacts",))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerView:
+    id: UUID
+    username: str
+    display_name: str
+
+
+async def owners_of(ctx: Context, user_ids: Sequence[UUID]) -> dict[UUID, OwnerView]:
+    """Who owns these customers, in one query (for pages); anyone reading customers may see it."""
+    require(ctx, "customer.read")
+    if not user_ids:
+        return {}
+    async with unit_of_work(ctx, write=False) as uow:
+        rows = await uow.select(User.id, User.username, User.display_name).where(User.id.is_in(list(user_ids)))
+    return {row["id"]: OwnerView(id=row["id"], username=row["username"], display_name=row["display_name"])
+            for row in rows}

@@ -260,3 +260,66 @@ async def test_any_past_state_is_rebuilt_exactly_from_the_history(acme, registry
         await customers.customer_as_of(admin, view.id, history[0].changed_at - timedelta(seconds=1))
     assert before_creation.value.code == "CUSTOMER_NOT_YET_CREATED"
     assert records.replay(h.changes for h in history) == view.record
+
+
+# --- merge and unmerge ----------------------------------------------------------------------------
+
+async def _snapshot(ctx, customer_ids) -> list:
+    found = []
+    for customer_id in customer_ids:
+        view = await customers.get_customer(ctx, customer_id)
+        contacts = (await customers.contacts_of(ctx, [customer_id]))[customer_id]
+        history = await customers.customer_history(ctx, customer_id)
+        found.append((view, sorted(contacts, key=lambda c: str(c.id)), history))
+    return found
+
+
+async def test_merge_then_unmerge_returns_both_customers_to_what_they_were(acme, registry):
+    from core.customers import merging
+
+    admin = await sign_in("acme", "admin")
+    contact = lambda n: customers.ContactInput(surname="刘", given_name=n, phones=["13700000001"])  # noqa: E731
+    survivor = (await customers.create_customer(admin, registry, ORGANISATION, contacts=[contact("洋")])).customer
+    duplicate = (await customers.create_customer(admin, registry, {**ORGANISATION, "org_name": "北京星辰汽车"},
+                                                 contacts=[contact("静"), contact("伟")], force=True)).customer
+    await customers.update_customer(admin, registry, duplicate.id, version=1, changes={"status": "active"})
+    before = await _snapshot(admin, [survivor.id, duplicate.id])
+
+    merge = await merging.merge_customers(admin, survivor_id=survivor.id, merged_id=duplicate.id, reason="same company")
+    assert len(merge.moved["contact"]) == 2
+    assert len((await customers.contacts_of(admin, [survivor.id]))[survivor.id]) == 3  # contacts carried
+    with pytest.raises(KehuError):
+        await customers.get_customer(admin, duplicate.id)  # the merged one is hidden
+    page, _ = await customers.list_customers(admin, customers.CustomerFilter(), first=10)
+    assert [c.id for c in page] == [survivor.id]
+    carried = await customers.customer_history(admin, survivor.id, include_merged=True)
+    assert {h.customer_id for h in carried} == {survivor.id, duplicate.id}  # history carried with it
+    assert [m.id for m in await merging.merges_of(admin, survivor.id)] == [merge.id]
+
+    undone = await merging.unmerge_customers(admin, merge.id)
+    assert undone.undone_at is not None
+    assert await _snapshot(admin, [survivor.id, duplicate.id]) == before
+    with pytest.raises(KehuError) as again:
+        await merging.unmerge_customers(admin, merge.id)
+    assert again.value.code == "MERGE_ALREADY_UNDONE"
+
+
+async def test_a_merge_is_refused_across_tenants_and_after_its_undo_window(acme, registry):
+    from core.customers import merging
+
+    admin, other = await sign_in("acme", "admin"), await sign_in("globex", "admin")
+    ours = (await customers.create_customer(admin, registry, PERSON)).customer
+    theirs = (await customers.create_customer(other, registry, {**PERSON, "given_name": "大明"})).customer
+    before = await _counts(acme.id)
+    for survivor, merged in ((ours.id, theirs.id), (theirs.id, ours.id)):
+        with pytest.raises(KehuError) as refused:
+            await merging.merge_customers(admin, survivor_id=survivor, merged_id=merged, reason="x")
+        assert refused.value.code == "NOT_FOUND"
+    assert await _counts(acme.id) == before
+
+    await customers.update_customer_rules(admin, {"merge_undo_days": 0})
+    second = (await customers.create_customer(admin, registry, {**PERSON, "given_name": "晓明"}, force=True)).customer
+    merge = await merging.merge_customers(admin, survivor_id=ours.id, merged_id=second.id, reason="same person")
+    with pytest.raises(KehuError) as expired:
+        await merging.unmerge_customers(admin, merge.id)
+    assert expired.value.code == "MERGE_UNDO_EXPIRED"
