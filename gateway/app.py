@@ -51,8 +51,8 @@ async def _no_root_value(response: Response) -> None:
     return None
 
 
-def _graphql_controller(settings: Settings) -> type:
-    schema = build_schema(settings)
+def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
+    schema = build_schema(settings, registry)
     base = make_graphql_controller(
         schema,
         path="/graphql",
@@ -93,7 +93,7 @@ def create_app(
     """Build the app. Settings come from the environment unless given; all checks run here."""
     settings = settings or load_settings()
     configure_logging(settings)
-    registry = registry or load_verticals(settings.disabled_plugins)
+    registry = registry or load_verticals(settings.disabled_plugins, broken=settings.broken_plugins)
     install_catalog(registry.permissions)
     configure_identity(settings)
     configure_jobs(settings)
@@ -130,7 +130,7 @@ def create_app(
             log.info("kehu.stopped")
 
     return Litestar(
-        route_handlers=[healthz, readyz, export_audit, download_job_output, _graphql_controller(settings)],
+        route_handlers=[healthz, readyz, export_audit, download_job_output, _graphql_controller(settings, registry)],
         middleware=[request_id_middleware, authentication_middleware,
                     *(config.middleware for config in rate_limit_configs(settings))],
         stores={STORE_NAME: rate_limit_store(settings)},

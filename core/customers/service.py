@@ -412,6 +412,7 @@ def _filtered(query: Any, where: CustomerFilter) -> Any:
 async def list_customers(ctx: Context, where: CustomerFilter, *, first: int, after: tuple[str, str] | None = None,
                          sort: str = "name") -> tuple[list[CustomerView], bool]:
     """A page of customers the caller may read, keyset-paginated on (sort column, id)."""
+    require(ctx, "customer.read")
     column = SORTS.get(sort)
     if column is None:
         raise v.invalid("SORT_INVALID", "sort", f"sort must be one of {', '.join(SORTS)}", "排序字段无效")
@@ -434,6 +435,7 @@ def cursor_of(view: CustomerView, sort: str) -> tuple[str, str]:
 async def customer_history(ctx: Context, customer_id: UUID, *, include_merged: bool = False) -> list[HistoryEntry]:
     """Every change of the customer, oldest first; with ``include_merged``, also the history of
     the customers merged into it (a merge carries their history along)."""
+    require(ctx, "customer.read")
     async with unit_of_work(ctx, write=False) as uow:
         view = _view(await _load(uow, customer_id, live=False))
         _require_reach(ctx, "customer.read", view.record, customer_id)

@@ -22,7 +22,6 @@ gets a fresh plugin manager (the tox model), so a throwaway plugin never leaks i
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -239,17 +238,15 @@ async def kehu_tenant(kehu_settings: Any, kehu_registry: VerticalRegistry) -> As
 
 
 @async_fixture
-async def kehu_client(kehu_settings: Any, kehu_registry: VerticalRegistry, kehu_tenant: VerticalTenant,
-                      monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GraphQLClient]:
+async def kehu_client(kehu_settings: Any, kehu_registry: VerticalRegistry,
+                      kehu_tenant: VerticalTenant) -> AsyncIterator[GraphQLClient]:
     """A GraphQL client for the app with the vertical's types, signed in as the tenant's admin."""
     from litestar.testing import AsyncTestClient
 
     import gateway.app
-    from gateway.graphql.schema import build_schema
 
-    # create_app builds its schema from the installed verticals; point it at this registry so a
-    # vertical that is not installed (one defined in a test) contributes its GraphQL types too.
-    monkeypatch.setattr(gateway.app, "build_schema", functools.partial(build_schema, registry=kehu_registry))
+    # The app's schema takes the verticals' types from this registry, so a vertical defined in a
+    # test (not installed) contributes its GraphQL types too.
     app = gateway.app.create_app(kehu_settings, registry=kehu_registry)
     async with AsyncTestClient(app) as http:
         login = await http.post("/graphql", json={

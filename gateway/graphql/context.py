@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from strawberry.litestar import BaseContext
 
@@ -17,6 +18,8 @@ class GraphQLContext(BaseContext, kw_only=True):
     ctx: Context
     settings: Settings
     registry: VerticalRegistry
+    # DataLoaders of this request, made on first use (gateway.graphql.loaders)
+    loaders: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def _language(request: Request) -> str:

@@ -15,6 +15,7 @@ from core.plugins.types import VerticalInfo
 from core.settings import Settings
 from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
+from gateway.graphql.customers import CustomerMutation, CustomerQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
@@ -47,12 +48,12 @@ class MetaQuery:
 
 
 @strawberry.type
-class Query(IdentityQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery, MetaQuery):
+class Query(IdentityQuery, CustomerQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery, MetaQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, AuditMutation, WebhookMutation, JobMutation, CalendarMutation):
+class Mutation(IdentityMutation, CustomerMutation, AuditMutation, WebhookMutation, JobMutation, CalendarMutation):
     pass
 
 

@@ -49,6 +49,21 @@ PROTECTED = {
     "webhookEndpointUpdate": 'mutation($hook: ID!) { webhookEndpointUpdate(id: $hook, description: "x") { errors { code } } }',
     "webhookEndpointDelete": 'mutation($hook: ID!) { webhookEndpointDelete(id: $hook) { errors { code } } }',
     "webhookDeliveryReplay": 'mutation($hook: ID!) { webhookDeliveryReplay(id: $hook) { errors { code } } }',
+    "customerCreate": 'mutation { customerCreate(input: {kind: "person", surname: "王", givenName: "小明"}) '
+                      '{ errors { code } } }',
+    "customerUpdate": 'mutation($user: ID!) { customerUpdate(id: $user, version: 1, input: {status: "active"}) '
+                      '{ errors { code } } }',
+    "customerTransfer": 'mutation($user: ID!) { customerTransfer(id: $user, toUserId: $user, reason: "r") '
+                        '{ errors { code } } }',
+    "customerReview": 'mutation($user: ID!) { customerReview(id: $user) { errors { code } } }',
+    "customerDelete": 'mutation($user: ID!) { customerDelete(id: $user, reason: "r") { errors { code } } }',
+    "customerMerge": 'mutation($user: ID!) { customerMerge(survivorId: $user, mergedId: $user, reason: "r") '
+                     '{ errors { code } } }',
+    "customerUnmerge": 'mutation($user: ID!) { customerUnmerge(mergeId: $user) { errors { code } } }',
+    "customerContactAdd": 'mutation($user: ID!) { customerContactAdd(customerId: $user, '
+                          'input: {surname: "刘", givenName: "洋"}) { errors { code } } }',
+    "customerContactRemove": 'mutation($user: ID!) { customerContactRemove(id: $user) { errors { code } } }',
+    "customerRulesUpdate": 'mutation { customerRulesUpdate(input: {reviewMonths: 6}) { errors { code } } }',
     "workingCalendarUpdate": 'mutation { workingCalendarUpdate(input: {extraHolidays: ["2026-12-24"]}) { errors { code } } }',
     "verticalEnable": 'mutation { verticalEnable(verticalId: "automotive") { errors { code } } }',
     "verticalDisable": 'mutation { verticalDisable(verticalId: "automotive") { errors { code } } }',
@@ -75,6 +90,11 @@ PROTECTED_QUERIES = {
     "auditVerify": "{ auditVerify { ok } }",
     "webhookEndpoints": "{ webhookEndpoints { id } }",
     "webhookDeliveries": "{ webhookDeliveries { id } }",
+    "customers": "{ customers { edges { node { id } } } }",
+    "customer": "query($user: ID!) { customer(id: $user) { id } }",
+    "customerHistory": "query($user: ID!) { customerHistory(id: $user) { version } }",
+    "customerAsOf": 'query($user: ID!) { customerAsOf(id: $user, at: "2026-01-01T00:00:00Z") { version } }',
+    "customerMerges": "query($user: ID!) { customerMerges(id: $user) { id } }",
     "webhookAttempts": "query($user: ID!) { webhookAttempts(deliveryId: $user) { id } }",
 }
 

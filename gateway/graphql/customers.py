@@ -1,0 +1,464 @@
+"""GraphQL for customer records. Resolvers are thin: every rule lives in core.customers; related
+records (owner, contacts) come through DataLoaders, so a page costs the same few queries at any size."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from core.customers import merging
+from core.customers import service as customers
+from gateway.graphql.common import PageInfo, UserError, ctx_of, decode_cursor, encode_cursor, mutate, page_size, parse_id
+from gateway.graphql.loaders import loader
+
+
+@strawberry.type
+class Identifier:
+    type: str
+    number: str
+
+
+@strawberry.type
+class Address:
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    village: str | None = None
+
+
+@strawberry.type(description="Who owns a customer.")
+class CustomerOwner:
+    id: strawberry.ID
+    username: str
+    display_name: str
+
+
+@strawberry.type
+class Contact:
+    id: strawberry.ID
+    surname: str
+    given_name: str
+    position: str
+    phones: list[str]
+    email: str | None
+    is_primary: bool
+
+    @classmethod
+    def of(cls, view: customers.ContactView) -> Contact:
+        return cls(id=strawberry.ID(str(view.id)), surname=view.surname, given_name=view.given_name,
+                   position=view.position, phones=list(view.phones), email=view.email, is_primary=view.is_primary)
+
+
+async def _contacts(info: Info, ids: list[UUID]) -> dict[UUID, list[customers.ContactView]]:
+    return await customers.contacts_of(ctx_of(info), ids)
+
+
+async def _owners(info: Info, ids: list[UUID]) -> dict[UUID, customers.OwnerView]:
+    return await customers.owners_of(ctx_of(info), ids)
+
+
+@strawberry.type(description="A customer (person or organisation) of the caller's tenant.")
+class Customer:
+    id: strawberry.ID
+    version: int = strawberry.field(description="Send it back with customerUpdate; a stale one is refused.")
+    kind: str = strawberry.field(description="person | organisation")
+    status: str = strawberry.field(description="potential | active | dormant | lost | terminated")
+    display_name: str
+    surname: str | None
+    given_name: str | None
+    org_name: str | None
+    legal_representative: str | None
+    identifier: Identifier | None
+    phones: list[str]
+    emails: list[str]
+    address: Address | None
+    tags: list[str]
+    source_channel: str | None
+    is_key: bool
+    business: JSON
+    needs: JSON
+    credit: JSON
+    other: JSON
+    extensions: JSON = strawberry.field(description="{vertical: {field: value}} of the verticals' extension fields")
+    department_id: strawberry.ID | None
+    created_at: datetime
+    updated_at: datetime
+    review_due_at: datetime | None
+    last_reviewed_at: datetime | None
+    last_reviewed_by: str | None
+    owner_id: strawberry.Private[UUID | None]
+    customer_id: strawberry.Private[UUID]
+
+    @classmethod
+    def of(cls, view: customers.CustomerView) -> Customer:
+        record = view.record
+        ident = record.get("identifier")
+        return cls(id=strawberry.ID(str(view.id)), version=view.version, kind=view.kind, status=view.status,
+                   display_name=view.display_name, surname=record.get("surname"), given_name=record.get("given_name"),
+                   org_name=record.get("org_name"), legal_representative=record.get("legal_representative"),
+                   identifier=Identifier(type=ident["type"], number=ident["number"]) if ident else None,
+                   phones=record.get("phones", []), emails=record.get("emails", []),
+                   address=Address(**record["address"]) if record.get("address") else None,
+                   tags=record.get("tags", []), source_channel=record.get("source_channel"),
+                   is_key=bool(record.get("is_key")), business=record.get("business", {}),
+                   needs=record.get("needs", {}), credit=record.get("credit", {}), other=record.get("other", {}),
+                   extensions=record.get("extensions", {}),
+                   department_id=strawberry.ID(record["department_id"]) if record.get("department_id") else None,
+                   created_at=view.created_at, updated_at=view.updated_at, review_due_at=view.review_due_at,
+                   last_reviewed_at=view.last_reviewed_at, last_reviewed_by=view.last_reviewed_by,
+                   owner_id=view.owner_id, customer_id=view.id)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> CustomerOwner | None:
+        if self.owner_id is None:
+            return None
+        view = await loader(info, "customer.owner", lambda ids: _owners(info, ids)).load(self.owner_id)
+        return None if view is None else CustomerOwner(id=strawberry.ID(str(view.id)), username=view.username,
+                                                       display_name=view.display_name)
+
+    @strawberry.field
+    async def contacts(self, info: Info) -> list[Contact]:
+        views = await loader(info, "customer.contacts", lambda ids: _contacts(info, ids), default=[]).load(
+            self.customer_id)
+        return [Contact.of(v) for v in views]
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class HistoryEntry:
+    customer_id: strawberry.ID
+    version: int
+    changed_at: datetime
+    actor: str
+    reason: str
+    changes: JSON = strawberry.field(description="{field: [old, new]}; dotted names for nested fields")
+
+
+@strawberry.type
+class CustomerSnapshot:
+    version: int
+    record: JSON
+
+
+@strawberry.type
+class DuplicateMatch:
+    customer_id: strawberry.ID
+    display_name: str
+    matched_on: list[str]
+
+
+@strawberry.type
+class Merge:
+    id: strawberry.ID
+    survivor_id: strawberry.ID
+    merged_id: strawberry.ID
+    moved: JSON
+    reason: str
+    actor: str
+    created_at: datetime
+    undo_until: datetime
+    undone_at: datetime | None
+
+    @classmethod
+    def of(cls, view: merging.MergeView) -> Merge:
+        return cls(id=strawberry.ID(str(view.id)), survivor_id=strawberry.ID(str(view.survivor_id)),
+                   merged_id=strawberry.ID(str(view.merged_id)), moved=view.moved, reason=view.reason,
+                   actor=view.actor, created_at=view.created_at, undo_until=view.undo_until,
+                   undone_at=view.undone_at)
+
+
+@strawberry.input
+class AddressInput:
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    village: str | None = None
+
+
+@strawberry.input
+class IdentifierInput:
+    type: str
+    number: str
+
+
+@strawberry.input(description="Fields of a customer. On update, fields left out keep their value and null clears one.")
+class CustomerInput:
+    kind: str | None = strawberry.UNSET
+    status: str | None = strawberry.UNSET
+    surname: str | None = strawberry.UNSET
+    given_name: str | None = strawberry.UNSET
+    org_name: str | None = strawberry.UNSET
+    legal_representative: str | None = strawberry.UNSET
+    identifier: IdentifierInput | None = strawberry.UNSET
+    phones: list[str] | None = strawberry.UNSET
+    emails: list[str] | None = strawberry.UNSET
+    address: AddressInput | None = strawberry.UNSET
+    owner_id: strawberry.ID | None = strawberry.UNSET
+    department_id: strawberry.ID | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    source_channel: str | None = strawberry.UNSET
+    is_key: bool | None = strawberry.UNSET
+    business: JSON | None = strawberry.UNSET
+    needs: JSON | None = strawberry.UNSET
+    credit: JSON | None = strawberry.UNSET
+    other: JSON | None = strawberry.UNSET
+    extensions: JSON | None = strawberry.UNSET
+
+    def fields(self) -> dict[str, Any]:
+        given: dict[str, Any] = {}
+        for name in ("kind", "status", "surname", "given_name", "org_name", "legal_representative", "phones",
+                     "emails", "owner_id", "department_id", "tags", "source_channel", "is_key", "business", "needs",
+                     "credit", "other", "extensions"):
+            value = getattr(self, name)
+            if value is not strawberry.UNSET:
+                given[name] = str(value) if name.endswith("_id") and value is not None else value
+        if self.identifier is not strawberry.UNSET:
+            given["identifier"] = None if self.identifier is None else {"type": self.identifier.type,
+                                                                        "number": self.identifier.number}
+        if self.address is not strawberry.UNSET:
+            given["address"] = None if self.address is None else {
+                k: v for k, v in vars(self.address).items() if v is not None}
+        return given
+
+
+@strawberry.input
+class ContactInput:
+    surname: str
+    given_name: str
+    position: str = ""
+    phones: list[str] = strawberry.field(default_factory=list)
+    email: str | None = None
+    is_primary: bool = False
+
+    def to_core(self) -> customers.ContactInput:
+        return customers.ContactInput(surname=self.surname, given_name=self.given_name, position=self.position,
+                                      phones=tuple(self.phones), email=self.email, is_primary=self.is_primary)
+
+
+@strawberry.input
+class ExtensionFilterInput:
+    vertical: str
+    field: str
+    value: JSON
+
+
+@strawberry.input
+class CustomerFilterInput:
+    status: str | None = None
+    kind: str | None = None
+    owner_id: strawberry.ID | None = None
+    department_id: strawberry.ID | None = None
+    tag: str | None = None
+    text: str | None = strawberry.field(default=None, description="part of the name or phone number")
+    review_due: bool | None = None
+    extension: ExtensionFilterInput | None = None
+
+    def to_core(self) -> customers.CustomerFilter:
+        return customers.CustomerFilter(
+            status=self.status, kind=self.kind, tag=self.tag, text=self.text, review_due=self.review_due,
+            owner_id=parse_id(self.owner_id, "ownerId") if self.owner_id else None,
+            department_id=parse_id(self.department_id, "departmentId") if self.department_id else None,
+            extension=(self.extension.vertical, self.extension.field, self.extension.value) if self.extension else None)
+
+
+@strawberry.input
+class CustomerRulesInput:
+    key_customer_min_contacts: int | None = None
+    review_months: int | None = None
+    merge_undo_days: int | None = None
+
+
+@strawberry.type
+class CustomerRules:
+    key_customer_min_contacts: int
+    review_months: int
+    merge_undo_days: int
+
+
+@strawberry.type
+class CustomerCreatePayload:
+    customer: Customer | None = None
+    duplicates: list[DuplicateMatch] = strawberry.field(default_factory=list,
+                                                        description="Likely duplicates (same phone, identifier, or name and address).")
+    errors: list[UserError]
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: Customer | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ContactPayload:
+    contact: Contact | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class MergePayload:
+    merge: Merge | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class CustomerRulesPayload:
+    rules: CustomerRules | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ContactRemovePayload:
+    ok: bool = False
+    errors: list[UserError]
+
+
+def _after(cursor: str | None) -> tuple[str, str] | None:
+    raw = decode_cursor(cursor)
+    if raw is None:
+        return None
+    try:
+        key, last_id = json.loads(raw)
+        UUID(last_id)
+    except (ValueError, TypeError):
+        from core.errors import KehuError
+
+        raise KehuError("CURSOR_INVALID", "the cursor is not one this API gave out", "游标无效", field="after") from None
+    return key, last_id
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(description="Customers the caller may read (its scope of customer.read), a page at a time.")
+    async def customers(self, info: Info, filter: CustomerFilterInput | None = None, sort: str = "name",
+                        first: int | None = None, after: str | None = None) -> CustomerConnection:
+        views, has_next = await customers.list_customers(ctx_of(info), (filter or CustomerFilterInput()).to_core(),
+                                                         first=page_size(info, first), after=_after(after), sort=sort)
+        edges = [CustomerEdge(cursor=encode_cursor(json.dumps(customers.cursor_of(v, sort))), node=Customer.of(v))
+                 for v in views]
+        return CustomerConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
+                                                                  end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer:
+        return Customer.of(await customers.get_customer(ctx_of(info), parse_id(id, "id")))
+
+    @strawberry.field(description="Every change of a customer, oldest first; with includeMerged also the "
+                                  "history of customers merged into it.")
+    async def customer_history(self, info: Info, id: strawberry.ID, include_merged: bool = False) -> list[HistoryEntry]:
+        entries = await customers.customer_history(ctx_of(info), parse_id(id, "id"), include_merged=include_merged)
+        return [HistoryEntry(customer_id=strawberry.ID(str(e.customer_id)), version=e.version, changed_at=e.changed_at,
+                             actor=e.actor, reason=e.reason, changes=e.changes) for e in entries]
+
+    @strawberry.field(description="A customer as it was at a past moment, rebuilt from its history.")
+    async def customer_as_of(self, info: Info, id: strawberry.ID, at: datetime) -> CustomerSnapshot:
+        version, record = await customers.customer_as_of(ctx_of(info), parse_id(id, "id"), at)
+        return CustomerSnapshot(version=version, record=record)
+
+    @strawberry.field(description="Merges into and out of a customer, newest first.")
+    async def customer_merges(self, info: Info, id: strawberry.ID) -> list[Merge]:
+        return [Merge.of(m) for m in await merging.merges_of(ctx_of(info), parse_id(id, "id"))]
+
+
+@strawberry.type
+class CustomerMutation:
+    @strawberry.mutation(description="Create a customer. An exact identifier match is refused unless force is "
+                                     "given with customer.duplicate.force.")
+    async def customer_create(self, info: Info, input: CustomerInput, contacts: list[ContactInput] | None = None,
+                              force: bool = False) -> CustomerCreatePayload:
+        async def call() -> dict:
+            created = await customers.create_customer(ctx_of(info), info.context.registry, input.fields(),
+                                                      contacts=[c.to_core() for c in contacts or ()], force=force)
+            return {"customer": Customer.of(created.customer),
+                    "duplicates": [DuplicateMatch(customer_id=strawberry.ID(str(d.customer_id)),
+                                                  display_name=d.display_name, matched_on=list(d.matched_on))
+                                   for d in created.duplicates]}
+        return await mutate(info, CustomerCreatePayload, call)
+
+    @strawberry.mutation(description="Change fields; version is the one you read; key fields need a reason.")
+    async def customer_update(self, info: Info, id: strawberry.ID, version: int, input: CustomerInput,
+                              reason: str = "") -> CustomerPayload:
+        async def call() -> dict:
+            return {"customer": Customer.of(await customers.update_customer(
+                ctx_of(info), info.context.registry, parse_id(id, "id"), version=version, changes=input.fields(),
+                reason=reason))}
+        return await mutate(info, CustomerPayload, call)
+
+    @strawberry.mutation(description="Hand a customer over to another user (needs customer.transfer).")
+    async def customer_transfer(self, info: Info, id: strawberry.ID, to_user_id: strawberry.ID,
+                                reason: str) -> CustomerPayload:
+        async def call() -> dict:
+            return {"customer": Customer.of(await customers.transfer_customer(
+                ctx_of(info), parse_id(id, "id"), to_user_id=parse_id(to_user_id, "toUserId"), reason=reason))}
+        return await mutate(info, CustomerPayload, call)
+
+    @strawberry.mutation(description="Record the periodic review of a customer (needs customer.review).")
+    async def customer_review(self, info: Info, id: strawberry.ID, note: str = "") -> CustomerPayload:
+        async def call() -> dict:
+            return {"customer": Customer.of(await customers.review_customer(ctx_of(info), parse_id(id, "id"),
+                                                                            note=note))}
+        return await mutate(info, CustomerPayload, call)
+
+    @strawberry.mutation(description="Hide a customer from normal queries (erasure is a privacy request).")
+    async def customer_delete(self, info: Info, id: strawberry.ID, reason: str) -> CustomerPayload:
+        async def call() -> dict:
+            return {"customer": Customer.of(await customers.delete_customer(ctx_of(info), parse_id(id, "id"),
+                                                                            reason=reason))}
+        return await mutate(info, CustomerPayload, call)
+
+    @strawberry.mutation(description="Merge a duplicate into a survivor (needs customer.merge).")
+    async def customer_merge(self, info: Info, survivor_id: strawberry.ID, merged_id: strawberry.ID,
+                             reason: str) -> MergePayload:
+        async def call() -> dict:
+            return {"merge": Merge.of(await merging.merge_customers(
+                ctx_of(info), survivor_id=parse_id(survivor_id, "survivorId"),
+                merged_id=parse_id(merged_id, "mergedId"), reason=reason))}
+        return await mutate(info, MergePayload, call)
+
+    @strawberry.mutation(description="Undo a merge within the tenant's window.")
+    async def customer_unmerge(self, info: Info, merge_id: strawberry.ID) -> MergePayload:
+        async def call() -> dict:
+            return {"merge": Merge.of(await merging.unmerge_customers(ctx_of(info), parse_id(merge_id, "mergeId")))}
+        return await mutate(info, MergePayload, call)
+
+    @strawberry.mutation
+    async def customer_contact_add(self, info: Info, customer_id: strawberry.ID, input: ContactInput) -> ContactPayload:
+        async def call() -> dict:
+            return {"contact": Contact.of(await customers.add_contact(ctx_of(info), parse_id(customer_id, "customerId"),
+                                                                      input.to_core()))}
+        return await mutate(info, ContactPayload, call)
+
+    @strawberry.mutation
+    async def customer_contact_remove(self, info: Info, id: strawberry.ID) -> ContactRemovePayload:
+        async def call() -> dict:
+            await customers.remove_contact(ctx_of(info), parse_id(id, "id"))
+            return {"ok": True}
+        return await mutate(info, ContactRemovePayload, call)
+
+    @strawberry.mutation(description="Tenant rules for customers (needs tenant.settings.manage).")
+    async def customer_rules_update(self, info: Info, input: CustomerRulesInput) -> CustomerRulesPayload:
+        async def call() -> dict:
+            changes = {k: v for k, v in vars(input).items() if v is not None}
+            return {"rules": CustomerRules(**await customers.update_customer_rules(ctx_of(info), changes))}
+        return await mutate(info, CustomerRulesPayload, call)
