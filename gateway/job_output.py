@@ -23,7 +23,7 @@ async def download_job_output(request: Request, job_id: FromPath[UUID]) -> Respo
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in output.chunks:
-            yield chunk.encode()
+            yield chunk if isinstance(chunk, bytes) else chunk.encode()
 
     return Stream(body(), media_type=output.media_type,
                   headers={"content-disposition": f'attachment; filename="{output.name}"',

@@ -5,6 +5,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from core.audit import tables as audit
+from core.customers.import_tables import CustomerImportUpload
 from core.customers.tables import CUSTOMER_TABLES
 from core.identity import tables as identity
 from core.jobs.tables import JobOutputChunk, LongJob, OutboxEvent
@@ -40,6 +41,7 @@ APP_CONFIG = AppConfig(
         LongJob,
         JobOutputChunk,
         *CUSTOMER_TABLES,
+        CustomerImportUpload,
     ],
     migration_dependencies=[],
     commands=[],

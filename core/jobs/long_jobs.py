@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ class RunningJob:
         self.output_bytes = 0
         self.output_name: str | None = None
         self.output_media_type: str | None = None
+        self.output_encoding: str | None = None  # base64 once the job writes bytes
+        self._bytes = bytearray()
 
     async def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
         """Record progress (and renew the lease); raises ``JobCancelled`` if cancelling was asked."""
@@ -96,7 +99,19 @@ class RunningJob:
         if self._buffered >= CHUNK_CHARS:
             await self._flush()
 
+    async def write_bytes(self, data: bytes) -> None:
+        """Append binary output (an XLSX file); stored as base64 chunks, downloaded as the bytes
+        written. A job writes either text or bytes."""
+        self.output_encoding = "base64"
+        self._bytes += data
+        self.output_bytes += len(data)
+        if len(self._bytes) >= CHUNK_CHARS // 4 * 3:
+            await self._flush()
+
     async def _flush(self) -> None:
+        if self._bytes:  # each chunk is a whole base64 text of its own bytes
+            self._buffer, self._buffered = [base64.b64encode(bytes(self._bytes)).decode()], 0
+            self._bytes.clear()
         if not self._buffer:
             return
         data, self._buffer, self._buffered = "".join(self._buffer), [], 0
@@ -256,7 +271,7 @@ class JobOutput:
     name: str
     media_type: str
     size: int
-    chunks: AsyncIterator[str]
+    chunks: AsyncIterator[str | bytes]  # bytes for binary output
 
 
 async def open_output(ctx: Context, job_id: UUID) -> JobOutput:
@@ -270,7 +285,9 @@ async def open_output(ctx: Context, job_id: UUID) -> JobOutput:
                             "该任务没有可下载的结果（未完成或已过期）", field="id")
         await record(uow, "job.output_downloaded", "job", job_id, {"kind": row["kind"]})
 
-    async def chunks() -> AsyncIterator[str]:
+    binary = row.get("output_encoding") == "base64"
+
+    async def chunks() -> AsyncIterator[str | bytes]:
         seq = 0
         while True:
             async with unit_of_work(ctx, write=False) as uow:
@@ -278,7 +295,7 @@ async def open_output(ctx: Context, job_id: UUID) -> JobOutput:
                     (JobOutputChunk.job_id == job_id) & (JobOutputChunk.seq == seq)).first()
             if chunk is None:
                 return
-            yield chunk["data"]
+            yield base64.b64decode(chunk["data"]) if binary else chunk["data"]
             seq += 1
 
     assert view.output_name is not None and view.output_media_type is not None
@@ -355,7 +372,7 @@ async def _finish(job: RunningJob, status: str, *, result: Mapping[str, Any] | N
     if status == SUCCEEDED:
         values.update({LongJob.result: json.dumps(dict(result or {}), sort_keys=True, default=str),
                        LongJob.output_bytes: job.output_bytes, LongJob.output_name: job.output_name,
-                       LongJob.output_media_type: job.output_media_type,
+                       LongJob.output_media_type: job.output_media_type, LongJob.output_encoding: job.output_encoding,
                        LongJob.output_expires_at: at + timedelta(days=OUTPUT_DAYS) if job.output_name else None})
     if error is not None:
         values.update({LongJob.error_code: error.code, LongJob.error_message: error.message_en})

@@ -48,6 +48,7 @@ class LongJob(TenantOwned, tablename="long_job"):
     output_name = Varchar(length=200, null=True, default=None)
     output_expires_at = Timestamptz(null=True, default=None)
     output_deleted_at = Timestamptz(null=True, default=None)
+    output_encoding = Varchar(length=16, null=True, default=None)  # null: text chunks; base64: binary output
 
 
 class JobOutputChunk(TenantOwned, tablename="job_output_chunk"):

@@ -1,0 +1,631 @@
+"""Importing customers from CSV and XLSX files.
+
+The file's first row names the columns (any order; unknown names refuse the whole file):
+
+- ``kind`` (person | organisation, required), ``status``, ``surname``, ``given_name``, ``org_name``,
+  ``legal_representative``, ``source_channel``, ``is_key`` (true/false, 是/否)
+- ``identifier_type`` (defaults to resident_id for a person, credit_code for an organisation when
+  a number is given) and ``identifier_number``
+- ``phones``, ``emails``, ``tags``: several values separated by ``;``
+- ``province``, ``city``, ``county``, ``street``, ``house_number``, ``village``: the address
+- ``owner`` (a username of the tenant) and ``department`` (a department's name)
+- ``business.<name>``, ``needs.<name>``, ``credit.<name>``, ``other.<name>``: section fields
+- ``ext.<vertical>.<field>``: a vertical's extension field (the vertical enabled for the tenant)
+
+Every row is checked like a customer created by hand (``records.build_record``); an identifier
+that a live customer of the tenant already has, or that an earlier row of the file has, is a bad
+row with ``DUPLICATE_IDENTIFIER``. A bad row is reported with its line as a spreadsheet shows it
+(the header is line 1), the column and the coded error.
+
+Modes: ``all-or-nothing`` writes nothing if any row is bad (and then writes everything in one
+transaction); ``skip-bad-rows`` writes the good rows in batches of ``BATCH`` rows, one
+transaction each. A dry run checks everything and writes nothing. Each imported customer gets
+its field history version 1, its match keys, one audit entry (``customer.imported``) and an
+outbox event (``customer.created``), written with multi-row inserts in the batch's transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from core.audit.chain import record_many
+from core.context import Context, Principal
+from core.customers import records as r
+from core.customers import service
+from core.customers import validation as v
+from core.customers.import_tables import CustomerImportUpload
+from core.db import unit_of_work
+from core.db.uow import UnitOfWork
+from core.errors import KehuError
+from core.identity.access import may_reach, require
+from core.identity.permissions import Scope
+from core.identity.tables import User
+from core.jobs import long_jobs
+from core.jobs.timers import register_sweep
+from core.plugins.manager import VerticalRegistry
+from core.plugins.types import CustomerField, FieldKind
+from core.tenancy.tables import Department
+
+IMPORT_JOB = "customer.import"
+ALL_OR_NOTHING, SKIP_BAD_ROWS = "all-or-nothing", "skip-bad-rows"
+MODES = (ALL_OR_NOTHING, SKIP_BAD_ROWS)
+BATCH = 500  # rows per write transaction (skip-bad-rows) and per multi-row insert
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 100_000
+SEPARATOR = re.compile(r"[;；]")
+
+TEXT_COLUMNS = ("kind", "status", "surname", "given_name", "org_name", "legal_representative", "source_channel")
+ADDRESS_COLUMNS = v.ADDRESS_PARTS
+LIST_COLUMNS = ("phones", "emails", "tags")
+# The columns an export writes, in its order (then section and extension columns).
+STANDARD_COLUMNS = (*TEXT_COLUMNS[:6], "identifier_type", "identifier_number", *LIST_COLUMNS, *ADDRESS_COLUMNS,
+                    "source_channel", "is_key", "owner", "department")
+_SECTION_COLUMN = re.compile(rf"^({'|'.join(v.SECTIONS)})\.([a-z][a-z0-9_]{{0,39}})$")
+_EXT_COLUMN = re.compile(r"^ext\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
+TRUE, FALSE = ("true", "1", "yes", "y", "是"), ("false", "0", "no", "n", "否")
+
+
+def _file_error(code: str, en: str, zh: str) -> KehuError:
+    return KehuError(code, en, zh, field="file")
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+def file_format(data: bytes, filename: str) -> str:
+    """csv or xlsx, from the name, else from the content (an XLSX file is a zip archive)."""
+    name = filename.lower()
+    if name.endswith(".xlsx") or data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if name.endswith((".csv", ".txt")):
+        return "csv"
+    if name.endswith((".xls", ".xlsm", ".ods", ".numbers")):
+        raise _file_error("IMPORT_FORMAT_UNSUPPORTED", "import a .csv or .xlsx file", "请导入 .csv 或 .xlsx 文件")
+    return "csv"
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise _file_error("IMPORT_FILE_UNREADABLE", "the CSV file is neither UTF-8 nor GB18030 text",
+                      "CSV 文件既不是 UTF-8 也不是 GB18030 编码")
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """The header and the non-empty data rows with their line numbers (header = line 1)."""
+    if not data:
+        raise _file_error("IMPORT_FILE_EMPTY", "the file is empty", "文件为空")
+    if len(data) > MAX_FILE_BYTES:
+        raise _file_error("IMPORT_FILE_TOO_LARGE", f"the file is larger than {MAX_FILE_BYTES} bytes",
+                          f"文件超过 {MAX_FILE_BYTES} 字节")
+    rows: Iterator[Sequence[Any]]
+    if file_format(data, filename) == "xlsx":
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+            raise _file_error("IMPORT_FILE_UNREADABLE", "the file is not a readable XLSX workbook",
+                              "文件不是可读取的 XLSX 工作簿") from None
+        try:
+            rows = iter(list(book.worksheets[0].iter_rows(values_only=True)))
+        finally:
+            book.close()
+    else:
+        rows = csv.reader(io.StringIO(_decode(data), newline=""))
+    try:
+        header = [str(c).strip().lower() if c is not None else "" for c in next(rows)]
+    except StopIteration:
+        raise _file_error("IMPORT_FILE_EMPTY", "the file has no header row", "文件没有表头行") from None
+    except csv.Error as exc:
+        raise _file_error("IMPORT_FILE_UNREADABLE", f"the CSV file cannot be read: {exc}", "CSV 文件无法读取") from None
+    body: list[tuple[int, list[Any]]] = []
+    try:
+        for line, row in enumerate(rows, start=2):
+            values = [None if (c is None or (isinstance(c, str) and not c.strip())) else c for c in row]
+            if any(c is not None for c in values):
+                body.append((line, values))
+                if len(body) > MAX_ROWS:
+                    raise _file_error("IMPORT_TOO_MANY_ROWS", f"a file may hold at most {MAX_ROWS} customers",
+                                      f"单个文件最多 {MAX_ROWS} 个客户")
+    except csv.Error as exc:
+        raise _file_error("IMPORT_FILE_UNREADABLE", f"the CSV file cannot be read: {exc}", "CSV 文件无法读取") from None
+    return header, body
+
+
+def check_header(header: list[str], schema: Mapping[str, Mapping[str, CustomerField]]) -> None:
+    """Unknown, repeated or missing columns refuse the file before any row is read."""
+    seen: set[str] = set()
+    for name in header:
+        if not name:
+            continue
+        if name in seen:
+            raise _file_error("IMPORT_COLUMN_DUPLICATE", f"the column {name!r} appears twice", f"列 {name!r} 重复")
+        seen.add(name)
+        ext = _EXT_COLUMN.match(name)
+        if name in STANDARD_COLUMNS or _SECTION_COLUMN.match(name) or (
+                ext and ext.group(1) in schema and ext.group(2) in schema[ext.group(1)]):
+            continue
+        raise _file_error("IMPORT_COLUMN_UNKNOWN", f"the column {name!r} is not one kehu imports "
+                          "(see the import format)", f"无法识别的列 {name!r}（见导入格式说明）")
+    if "kind" not in seen:
+        raise _file_error("IMPORT_COLUMN_MISSING", "the file needs a 'kind' column (person or organisation)",
+                          "文件须有 kind 列（person 或 organisation）")
+
+
+# --- rows to fields -------------------------------------------------------------------------------
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if (value.hour, value.minute, value.second) == (0, 0, 0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _flag(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    text = (_text(value) or "").lower()
+    return True if text in TRUE else False if text in FALSE else text
+
+
+def _extension_value(spec: CustomerField, value: Any) -> Any:
+    """A cell as the extension field's type; left as it is when it does not convert, so the
+    record's validation reports it with its code."""
+    if spec.kind is FieldKind.INTEGER:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        text = _text(value)
+        return int(text) if text and re.fullmatch(r"-?\d+", text) else value
+    if spec.kind is FieldKind.DECIMAL:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        try:
+            return float(_text(value) or "")
+        except ValueError:
+            return value
+    if spec.kind is FieldKind.BOOLEAN:
+        return _flag(value)
+    return _text(value)
+
+
+def _section_value(value: Any) -> Any:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else _text(value)
+
+
+def row_fields(header: Sequence[str], values: Sequence[Any], schema: Mapping[str, Mapping[str, CustomerField]],
+               users: Mapping[str, UUID], departments: Mapping[str, list[UUID]]) -> dict[str, Any]:
+    """The fields of ``records.build_record`` for one row; owner and department names looked up."""
+    cells = {name: values[i] if i < len(values) else None for i, name in enumerate(header) if name}
+    fields: dict[str, Any] = {}
+    for name in TEXT_COLUMNS:
+        if cells.get(name) is not None:
+            fields[name] = _text(cells[name])
+    for name in LIST_COLUMNS:
+        if cells.get(name) is not None:
+            fields[name] = [part.strip() for part in SEPARATOR.split(_text(cells[name]) or "") if part.strip()]
+    number = _text(cells.get("identifier_number"))
+    kind = _text(cells.get("identifier_type"))
+    if number is not None or kind is not None:
+        default = "credit_code" if fields.get("kind") == v.ORGANISATION else "resident_id"
+        fields["identifier"] = {"type": kind or default, "number": number}
+    address = {part: _text(cells.get(part)) for part in ADDRESS_COLUMNS if cells.get(part) is not None}
+    if address:
+        fields["address"] = address
+    if cells.get("is_key") is not None:
+        fields["is_key"] = _flag(cells["is_key"])
+    owner = _text(cells.get("owner"))
+    if owner is not None:
+        if owner.lower() not in users:
+            raise v.invalid("OWNER_UNKNOWN", "owner", f"no active user {owner!r} in this tenant",
+                            f"本租户没有在职用户 {owner!r}")
+        fields["owner_id"] = str(users[owner.lower()])
+    department = _text(cells.get("department"))
+    if department is not None:
+        found = departments.get(department, [])
+        if len(found) != 1:
+            raise v.invalid("DEPARTMENT_UNKNOWN" if not found else "DEPARTMENT_AMBIGUOUS", "department",
+                            f"no department named {department!r}" if not found
+                            else f"several departments are named {department!r}",
+                            f"没有名为 {department!r} 的部门" if not found else f"有多个名为 {department!r} 的部门")
+        fields["department_id"] = str(found[0])
+    for name, value in cells.items():
+        if value is None:
+            continue
+        if section := _SECTION_COLUMN.match(name):
+            fields.setdefault(section.group(1), {})[section.group(2)] = _section_value(value)
+        elif ext := _EXT_COLUMN.match(name):
+            spec = schema[ext.group(1)][ext.group(2)]
+            fields.setdefault("extensions", {}).setdefault(ext.group(1), {})[ext.group(2)] = \
+                _extension_value(spec, value)
+    return fields
+
+
+def column_of(field_name: str | None) -> str:
+    """The file's column for a record field named in an error."""
+    if not field_name:
+        return ""
+    head, _, rest = field_name.partition(".")
+    if head == "identifier":
+        return "identifier_type" if rest == "type" else "identifier_number"
+    if head == "address":
+        return rest or "province"
+    if head == "extensions":
+        return f"ext.{rest}"
+    return {"owner_id": "owner", "department_id": "department", "contacts": "is_key"}.get(field_name, field_name)
+
+
+# --- the report -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    field: str
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    mode: str
+    dry_run: bool
+    rows: int = 0
+    valid: int = 0  # rows that passed every check
+    imported: int = 0  # customers written (0 in a dry run, or when all-or-nothing found a bad row)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def bad_rows(self) -> int:
+        return len({e.line for e in self.errors})
+
+    def summary(self) -> dict[str, Any]:
+        return {"mode": self.mode, "dry_run": self.dry_run, "rows": self.rows, "valid": self.valid,
+                "imported": self.imported, "bad_rows": self.bad_rows}
+
+    def as_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["line", "field", "code", "message"])
+        for e in sorted(self.errors, key=lambda e: e.line):
+            writer.writerow([e.line, e.field, e.code, e.message])
+        return out.getvalue()
+
+
+# --- importing --------------------------------------------------------------------------------
+
+Progress = Callable[[int, int, str], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Good:
+    line: int
+    record: dict[str, Any]
+    id: UUID = field(default_factory=uuid4)
+
+    @property
+    def identifier_key(self) -> str | None:
+        ident = self.record.get("identifier")
+        return f"{ident['type']}:{ident['number']}" if ident else None
+
+
+class _Refused(Exception):
+    """All-or-nothing found a bad row while writing: roll the whole import back."""
+
+
+def _duplicate(line: int) -> RowError:
+    return RowError(line, "identifier_number", "DUPLICATE_IDENTIFIER",
+                    "another customer has this identifier (merge, or create it with customer.duplicate.force)")
+
+
+async def _taken(uow: UnitOfWork, keys: Sequence[str]) -> set[str]:
+    """Which identifier keys live customers of the tenant already have."""
+    if not keys:
+        return set()
+    placeholders = ", ".join(["{}"] * len(keys))
+    rows = await uow.fetch(
+        "SELECT k.value FROM customer_key k JOIN customer c ON c.tenant_id = k.tenant_id AND c.id = k.customer_id "
+        f"WHERE k.tenant_id = {{}} AND k.kind = 'identifier' AND k.value IN ({placeholders}) "
+        "AND c.deleted_at IS NULL AND c.merged_into IS NULL", uow.ctx.tenant_id, *keys)
+    return {row["value"] for row in rows}
+
+
+def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+async def _insert(uow: UnitOfWork, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """One multi-row INSERT (plain SQL: building thousands of ORM objects cost more than the writes)."""
+    if not rows:
+        return
+    values = "(" + ", ".join(["{}"] * len(columns)) + ")"
+    per_statement = max(1, 30_000 // len(columns))  # under SQLite's and asyncpg's bound-parameter limits
+    for chunk in _batches(rows, per_statement):
+        await uow.fetch(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([values] * len(chunk))}",
+                        *(value for row in chunk for value in row))
+
+
+_CUSTOMER_COLUMNS = ("id", "tenant_id", "created_at", "kind", "status", "display_name", "owner_id", "department_id",
+                     "is_key", "source_channel", "tags", "search", "data", "version", "review_due_at", "updated_at",
+                     "created_by")
+
+
+async def write_customers(uow: UnitOfWork, good: Sequence[_Good], *, reason: str, review_months: int) -> None:
+    """Write imported customers with everything a created customer has: the row, match keys,
+    field history version 1, one audit entry each and an outbox event each."""
+    tenant_id, actor = uow.ctx.tenant_id, uow.ctx.actor
+    at = service.now()
+    due = service._review_due(at, review_months)
+    customers, keys, history, events, audit_items = [], [], [], [], []
+    for item in good:
+        columns = {column._meta.db_column_name: value for column, value in service._columns(item.record).items()}
+        customers.append((item.id, tenant_id, at, columns["kind"], columns["status"], columns["display_name"],
+                          columns["owner_id"], columns["department_id"], columns["is_key"], columns["source_channel"],
+                          columns["tags"], columns["search"], columns["data"], 1, due, at, actor))
+        keys.extend((uuid4(), tenant_id, at, item.id, kind, value) for kind, value in service._keys(item.record))
+        changes = r.diff({}, item.record)
+        history.append((uuid4(), tenant_id, at, item.id, 1, at, actor, f"{reason}, line {item.line}",
+                        r.dumps(changes)))
+        events.append((uuid4(), tenant_id, at, "customer.created", service.TARGET, str(item.id),
+                       r.dumps({"changed": sorted(changes)}), "pending", 0, at))
+        audit_items.append((item.id, {**{k: (old, new) for k, (old, new) in changes.items()}, "import_line": item.line}))
+    await _insert(uow, "customer", _CUSTOMER_COLUMNS, customers)
+    await _insert(uow, "customer_key", ("id", "tenant_id", "created_at", "customer_id", "kind", "value"), keys)
+    await _insert(uow, "customer_history", ("id", "tenant_id", "created_at", "customer_id", "version", "changed_at",
+                                            "actor", "reason", "changes"), history)
+    await record_many(uow, "customer.imported", service.TARGET, audit_items)
+    await _insert(uow, "outbox_event", ("id", "tenant_id", "created_at", "event_type", "aggregate_type",
+                                        "aggregate_id", "payload", "status", "attempts", "available_at"), events)
+
+
+async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes, filename: str, *,
+                           mode: str = SKIP_BAD_ROWS, dry_run: bool = False, progress: Progress | None = None,
+                           default_owner: UUID | None = None, resume_after: int = 0,
+                           on_batch: Callable[[UnitOfWork, int], Awaitable[None]] | None = None) -> ImportReport:
+    """Check every row, then (unless a dry run) write the good ones as ``mode`` says.
+
+    The caller needs ``customer.import``; with a narrower scope than the tenant, rows must belong
+    to the caller (or their departments). Rows without an owner belong to ``default_owner`` (the
+    signed-in user when there is one). Rows up to ``resume_after`` were written by an earlier run
+    of the same job and are only checked again; ``on_batch`` runs in each write transaction with
+    the batch's last line."""
+    require(ctx, "customer.import")
+    if mode not in MODES:
+        raise KehuError("IMPORT_MODE_INVALID", f"mode must be one of {', '.join(MODES)}",
+                        f"导入模式须为 {'、'.join(MODES)} 之一", field="mode")
+    default_owner = default_owner or ctx.user_id
+    schema = service.extension_schema(registry)
+    header, rows = read_table(data, filename)
+    check_header(header, schema)
+    report = ImportReport(mode=mode, dry_run=dry_run, rows=len(rows))
+    total = len(rows) * (1 if dry_run else 2)
+    async with unit_of_work(ctx, write=False) as uow:
+        enabled = await service._enabled(uow)
+        rules = await service.customer_rules(uow)
+        users = {u["username"].lower(): u["id"] for u in await uow.select(User.id, User.username).where(
+            User.status == "active")}
+        departments: dict[str, list[UUID]] = {}
+        for d in await uow.select(Department.id, Department.name):
+            departments.setdefault(d["name"], []).append(d["id"])
+
+    def refuse(line: int, error: KehuError) -> None:
+        report.errors.append(RowError(line, column_of(error.field), error.code, error.message(ctx.language)))
+
+    good: list[_Good] = []
+    seen: set[str] = set()
+    checked = 0
+    for batch in _batches(rows):
+        candidates: list[_Good] = []
+        for line, values in batch:
+            try:
+                fields = row_fields(header, values, schema, users, departments)
+                if default_owner is not None and "owner_id" not in fields:
+                    fields["owner_id"] = str(default_owner)
+                record = r.build_record(fields, schema=schema, enabled=enabled)
+                owner = UUID(record["owner_id"]) if record.get("owner_id") else None
+                dept = UUID(record["department_id"]) if record.get("department_id") else None
+                if not may_reach(ctx, "customer.import", owner_id=owner, department_id=dept):
+                    raise v.invalid("PERMISSION_DENIED", "owner_id", "you may not import customers for that owner "
+                                    "or department", "您无权为该负责人或部门导入客户")
+                if record.get("is_key") and record["kind"] == v.ORGANISATION and rules["key_customer_min_contacts"]:
+                    raise v.invalid("KEY_CUSTOMER_CONTACTS", "contacts", "a key customer needs contacts, which an "
+                                    "import cannot bring: import it as not key, add its contacts, then mark it key",
+                                    "重点客户需要联系人，导入无法提供：请先以非重点客户导入，补充联系人后再标记")
+            except KehuError as error:
+                refuse(line, error)
+                continue
+            candidates.append(_Good(line, record))
+        fresh = [c.identifier_key for c in candidates if c.identifier_key and c.line > resume_after]
+        async with unit_of_work(ctx, write=False) as uow:
+            taken = await _taken(uow, fresh)
+        for candidate in candidates:
+            key = candidate.identifier_key
+            if key is not None and (key in seen or (key in taken and candidate.line > resume_after)):
+                report.errors.append(_duplicate(candidate.line))
+                continue
+            if key is not None:
+                seen.add(key)
+            good.append(candidate)
+        checked += len(batch)
+        if progress is not None:
+            await progress(checked, total, "checking rows")
+    report.valid = len(good)
+    if dry_run or (mode == ALL_OR_NOTHING and report.errors):
+        report.errors.sort(key=lambda e: e.line)
+        return report
+
+    reason = f"imported from {filename[:100]}"
+    pending = [g for g in good if g.line > resume_after]
+    written = len(good) - len(pending)
+
+    async def write_batch(uow: UnitOfWork, batch: Sequence[_Good]) -> list[_Good]:
+        keys = [g.identifier_key for g in batch if g.identifier_key]
+        taken = await _taken(uow, keys)  # again, under the write: someone may have added one since
+        if taken:
+            late = [g for g in batch if g.identifier_key in taken]
+            report.errors.extend(_duplicate(g.line) for g in late)
+            if mode == ALL_OR_NOTHING:
+                raise _Refused()
+            batch = [g for g in batch if g.identifier_key not in taken]
+        await write_customers(uow, batch, reason=reason, review_months=rules["review_months"])
+        if on_batch is not None and batch:
+            await on_batch(uow, batch[-1].line)
+        return list(batch)
+
+    if mode == ALL_OR_NOTHING:
+        try:
+            async with unit_of_work(ctx) as uow:
+                for batch in _batches(pending):
+                    written += len(await write_batch(uow, batch))
+                    if progress is not None:
+                        await progress(len(rows) + written, total, "importing")
+        except _Refused:
+            written = 0
+            report.valid -= report.bad_rows
+    else:
+        for batch in _batches(pending):
+            async with unit_of_work(ctx) as uow:
+                written += len(await write_batch(uow, batch))
+            if progress is not None:
+                await progress(min(total, len(rows) + written + report.bad_rows), total, "importing")
+    if progress is not None:
+        await progress(total, total, "done")
+    report.imported = written
+    report.errors.sort(key=lambda e: e.line)
+    return report
+
+
+# --- as a long job --------------------------------------------------------------------------------
+
+def _acting(tenant_id: UUID, params: Mapping[str, Any]) -> Context:
+    """The requester's context inside the job: only ``customer.import``, with the scope it had."""
+    who = params.get("as")
+    if not who:
+        return Context.system(params.get("actor") or "job:customer.import", tenant_id)
+    principal = Principal(tenant_id=tenant_id, user_id=UUID(who["user_id"]) if who.get("user_id") else None,
+                          api_key_id=UUID(who["api_key_id"]) if who.get("api_key_id") else None,
+                          permissions={"customer.import": Scope(who["scope"])},
+                          department_ids=frozenset(UUID(d) for d in who.get("department_ids", ())))
+    return Context.for_principal(principal, language=who.get("language", "en"))
+
+
+_registry: VerticalRegistry | None = None
+
+
+def configure_importing(registry: VerticalRegistry) -> None:
+    """The verticals whose extension fields imports accept (set once at start)."""
+    global _registry
+    _registry = registry
+
+
+def _current_registry() -> VerticalRegistry:
+    if _registry is None:
+        from core.plugins.manager import load_verticals
+
+        return load_verticals(())
+    return _registry
+
+
+async def start_import(ctx: Context, data: bytes, filename: str, *, mode: str = SKIP_BAD_ROWS,
+                       dry_run: bool = False) -> UUID:
+    """Queue an import of this file; returns the job to watch. The file is kept with the job
+    until the import has run."""
+    scope = require(ctx, "customer.import")
+    if mode not in MODES:
+        raise KehuError("IMPORT_MODE_INVALID", f"mode must be one of {', '.join(MODES)}",
+                        f"导入模式须为 {'、'.join(MODES)} 之一", field="mode")
+    if not data:
+        raise _file_error("IMPORT_FILE_EMPTY", "the file is empty", "文件为空")
+    if len(data) > MAX_FILE_BYTES:
+        raise _file_error("IMPORT_FILE_TOO_LARGE", f"the file is larger than {MAX_FILE_BYTES} bytes",
+                          f"文件超过 {MAX_FILE_BYTES} 字节")
+    filename = (filename or "import.csv").strip()[:200] or "import.csv"
+    file_format(data, filename)
+    who = None
+    if ctx.principal is not None:
+        p = ctx.principal
+        who = {"user_id": str(p.user_id) if p.user_id else None,
+               "api_key_id": str(p.api_key_id) if p.api_key_id else None, "scope": scope.value,
+               "department_ids": sorted(str(d) for d in p.department_ids), "language": ctx.language}
+    params = {"filename": filename, "mode": mode, "dry_run": dry_run, "as": who, "actor": ctx.actor}
+    async with unit_of_work(ctx) as uow:
+        job_id = await long_jobs.submit(uow, IMPORT_JOB, params)
+        await uow.insert(CustomerImportUpload(job_id=job_id, filename=filename, size=len(data),
+                                              data=base64.b64encode(data).decode(), lines_done=0))
+    return job_id
+
+
+async def _drop_upload(job: long_jobs.RunningJob) -> None:
+    async with unit_of_work(job.ctx) as uow:
+        await uow.delete(CustomerImportUpload).where(CustomerImportUpload.job_id == job.id)
+
+
+@long_jobs.job_kind(IMPORT_JOB, read_permission="customer.import")
+async def _run_import(job: long_jobs.RunningJob) -> dict[str, Any]:
+    p = job.params
+    async with unit_of_work(job.ctx, write=False) as uow:
+        upload = await uow.select(CustomerImportUpload).where(CustomerImportUpload.job_id == job.id).first()
+    if upload is None:
+        raise KehuError("IMPORT_FILE_GONE", "the uploaded file is no longer kept; upload it again",
+                        "上传的文件已不再保留，请重新上传")
+
+    async def progress(done: int, total: int, message: str) -> None:
+        await job.progress(done, total, message)
+
+    async def on_batch(uow: UnitOfWork, last_line: int) -> None:
+        await uow.update(CustomerImportUpload, {CustomerImportUpload.lines_done: last_line}).where(
+            CustomerImportUpload.job_id == job.id)
+
+    try:
+        report = await import_customers(_acting(job.tenant_id, p), _current_registry(),
+                                         base64.b64decode(upload["data"]), p["filename"], mode=p["mode"],
+                                         dry_run=p["dry_run"], progress=progress,
+                                         resume_after=int(upload["lines_done"]), on_batch=on_batch)
+    except (KehuError, long_jobs.JobCancelled):
+        await _drop_upload(job)  # a coded failure or a cancel is final: the file is not kept
+        raise
+    job.output("customer-import-report.csv", "text/csv")
+    await job.write(report.as_csv())
+    await _drop_upload(job)
+    return report.summary()
+
+
+async def delete_stale_uploads(at: datetime) -> int:
+    """Sweep: drop uploaded files whose job has finished (any way) — they are personal data."""
+    from core.jobs.tables import LongJob
+    from core.tenancy.tables import Tenant
+
+    async with unit_of_work(Context.system("job:import-uploads"), write=False) as uow:
+        tenants = [row["id"] for row in await uow.select(Tenant.id)]
+    deleted = 0
+    for tenant_id in tenants:
+        async with unit_of_work(Context.system("job:import-uploads", tenant_id)) as uow:
+            finished = [row["id"] for row in await uow.select(LongJob.id).where(
+                (LongJob.kind == IMPORT_JOB) & LongJob.status.is_in(list(long_jobs.FINISHED)))]
+            if finished:
+                gone = await uow.delete(CustomerImportUpload).where(
+                    CustomerImportUpload.job_id.is_in(finished)).returning(CustomerImportUpload.id)
+                deleted += len(gone)
+    return deleted
+
+
+register_sweep("customer_import_uploads", delete_stale_uploads)

@@ -1,0 +1,239 @@
+"""Importing customers from CSV and XLSX (dry run, all-or-nothing, skip-bad-rows, per-row coded
+errors with their line) and exporting them back in the same format."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+from stdnum.cn import ric, uscc
+
+from core.audit.chain import verify_chain
+from core.audit.tables import AuditEntry
+from core.customers import importing
+from core.customers import service as customers
+from core.customers.importing import ALL_OR_NOTHING, SKIP_BAD_ROWS, import_customers
+from core.customers.tables import Customer, CustomerHistory, CustomerKey
+from core.db import unit_of_work
+from core.errors import KehuError
+from core.jobs.tables import OutboxEvent
+from tests.customers.conftest import PERSON
+from tests.support import SYSTEM, add_user, sign_in
+
+ROWS = 10_000
+HEADER = ["kind", "surname", "given_name", "org_name", "identifier_type", "identifier_number", "phones", "emails",
+          "province", "city", "county", "street", "house_number", "status", "tags", "owner", "business.scope",
+          "ext.dealer.vin", "ext.dealer.purchases"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+# Which rows are bad, and how: every 33rd row (3%), cycling through these.
+BAD_KINDS = [
+    ("identifier_number", "RESIDENT_ID_INVALID"),
+    ("phones", "PHONE_INVALID"),
+    ("given_name", "NAME_PLACEHOLDER"),
+    ("county", "ADDRESS_INCOMPLETE"),
+    ("ext.dealer.purchases", "EXTENSION_FIELD_INVALID"),
+    ("kind", "CUSTOMER_KIND_INVALID"),
+    ("owner", "OWNER_UNKNOWN"),
+    ("identifier_number", "DUPLICATE_IDENTIFIER"),  # the identifier of the row before
+]
+
+
+def resident_id(i: int) -> str:
+    born = date(1950, 1, 1) + timedelta(days=i // 900)
+    body = f"110105{born:%Y%m%d}{i % 900 + 100:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def credit_code(i: int) -> str:
+    body = f"91110000{i:09d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def good_row(i: int) -> dict:
+    if i % 10 == 9:
+        row = {"kind": "organisation", "org_name": f"北京测试{i}号贸易有限公司", "identifier_type": "credit_code",
+               "identifier_number": credit_code(i), "business.scope": "汽车销售"}
+    else:
+        row = {"kind": "person", "surname": SURNAMES[i % 20], "given_name": GIVEN[(i // 20) % 20] + GIVEN[i % 7],
+               "identifier_number": resident_id(i), "ext.dealer.vin": "LSVAB4182E2" + f"{i:06d}",
+               "ext.dealer.purchases": str(i % 3)}
+    return {**row, "phones": f"139{i:08d}", "emails": f"c{i}@example.cn", "province": "北京市", "city": "北京市",
+            "county": "朝阳区", "street": "建国路", "house_number": f"{i}号", "status": "active", "tags": "import;vip"}
+
+
+def make_rows(n: int, *, bad_every: int = 33) -> tuple[list[dict], dict[int, tuple[str, str]]]:
+    """Rows and the bad ones' expected (column, code) by line (header = line 1)."""
+    rows, bad = [], {}
+    for i in range(n):
+        row = good_row(i)
+        if bad_every and i % bad_every == bad_every - 1:
+            column, code = BAD_KINDS[(i // bad_every) % len(BAD_KINDS)]
+            if i % 10 == 9 and column in ("given_name", "ext.dealer.purchases", "identifier_number"):
+                column, code = ("phones", "PHONE_INVALID")  # organisations: keep it simple
+            row[column] = {"RESIDENT_ID_INVALID": resident_id(i)[:-1] + ("0" if resident_id(i)[-1] != "0" else "1"),
+                           "PHONE_INVALID": "12345", "NAME_PLACEHOLDER": "女士", "ADDRESS_INCOMPLETE": "",
+                           "EXTENSION_FIELD_INVALID": "many", "CUSTOMER_KIND_INVALID": "alien",
+                           "OWNER_UNKNOWN": "nobody",
+                           "DUPLICATE_IDENTIFIER": resident_id(i - 1 if (i - 1) % 10 != 9 else i - 2)}[code]
+            bad[i + 2] = (column, code)
+        rows.append(row)
+    return rows, bad
+
+
+def to_csv(rows: list[dict], header=HEADER) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def to_xlsx(rows: list[dict], header=HEADER) -> bytes:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("客户")
+    sheet.append(header)
+    for row in rows:
+        sheet.append([row.get(name) for name in header])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def big_file() -> tuple[bytes, dict[int, tuple[str, str]]]:
+    """10,000 customers as XLSX, 3% of them bad in their own ways (made once per module)."""
+    rows, bad = make_rows(ROWS)
+    return to_xlsx(rows), bad
+
+
+async def _counts(tenant_id) -> dict[str, int]:
+    async with unit_of_work(SYSTEM.for_tenant(tenant_id), write=False) as uow:
+        return {"customers": await uow.count(Customer),
+                "history": await uow.count(CustomerHistory),
+                "keys": await uow.count(CustomerKey),
+                "imported_entries": await uow.count(AuditEntry).where(AuditEntry.action == "customer.imported"),
+                "created_events": await uow.count(OutboxEvent).where(OutboxEvent.event_type == "customer.created")}
+
+
+# --- acceptance 4: 10,000 rows, 3% bad ------------------------------------------------------------
+
+async def test_skip_mode_imports_the_good_rows_and_reports_each_bad_row_with_line_and_code(acme, registry, big_file):
+    data, bad = big_file
+    admin = await sign_in("acme", "admin")
+    await add_user(acme, "sales1")
+    # A customer already in the tenant with the identifier of line 50 makes that row a duplicate.
+    existing = {**PERSON, "identifier": {"type": "resident_id", "number": resident_id(48)}, "phones": ["13700000001"]}
+    await customers.create_customer(admin, registry, existing)
+    bad = {**bad, 50: ("identifier_number", "DUPLICATE_IDENTIFIER")}
+    before = await _counts(acme.id)
+
+    seen = []
+
+    async def progress(done, total, message):
+        seen.append((done, total, message))
+
+    report = await import_customers(admin, registry, data, "客户.xlsx", mode=SKIP_BAD_ROWS, progress=progress)
+
+    assert report.rows == ROWS and report.bad_rows == len(bad) and 250 <= len(bad) <= 320
+    assert {e.line: (e.field, e.code) for e in report.errors} == bad
+    assert report.imported == ROWS - len(bad)
+    after = await _counts(acme.id)
+    assert after["customers"] - before["customers"] == report.imported
+    assert after["history"] - before["history"] == report.imported  # version 1 of each
+    assert after["imported_entries"] == report.imported  # one audit entry per imported customer
+    assert after["created_events"] - before["created_events"] == report.imported
+    assert after["keys"] - before["keys"] >= 3 * report.imported  # phone, identifier, name+address
+    assert seen[-1][0] == seen[-1][1] and [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
+
+    # The report downloads as CSV: line, field, code, message.
+    lines = list(csv.reader(io.StringIO(report.as_csv())))
+    assert lines[0] == ["line", "field", "code", "message"] and len(lines) == len(bad) + 1
+    assert (lines[1][0], lines[1][2]) == ("34", "RESIDENT_ID_INVALID")
+
+    async with unit_of_work(SYSTEM.for_tenant(acme.id), write=False) as uow:
+        assert (await verify_chain(uow)).ok
+        history = await uow.select(CustomerHistory.version, CustomerHistory.actor, CustomerHistory.reason).where(
+            CustomerHistory.reason.like("imported%")).limit(3)
+        entry = await uow.select(AuditEntry.actor, AuditEntry.diff).where(
+            AuditEntry.action == "customer.imported").first()
+        row = await uow.select(Customer.owner_id, Customer.data).where(
+            Customer.display_name == SURNAMES[0] + GIVEN[0] + GIVEN[0]).first()
+    assert {h["version"] for h in history} == {1} and history[0]["reason"].startswith("imported from 客户.xlsx, line")
+    assert entry["actor"] == admin.actor and resident_id(0) not in entry["diff"]  # personal values masked
+    assert row["owner_id"] == admin.user_id  # rows without an owner belong to the importer
+    assert '"vin": "LSVAB4182E2000000"' in row["data"] and '"purchases": 0' in row["data"]
+
+
+async def test_all_or_nothing_imports_none_when_a_row_is_bad(acme, registry, big_file):
+    data, bad = big_file
+    before = await _counts(acme.id)
+    report = await import_customers(SYSTEM.for_tenant(acme.id), registry, data, "customers.xlsx",
+                                    mode=ALL_OR_NOTHING)
+    assert report.imported == 0 and report.bad_rows == len(bad)
+    assert {e.line for e in report.errors} == set(bad)
+    assert await _counts(acme.id) == before
+
+
+async def test_a_dry_run_checks_everything_and_writes_nothing(acme, registry):
+    rows, bad = make_rows(200)
+    before = await _counts(acme.id)
+    for mode in (SKIP_BAD_ROWS, ALL_OR_NOTHING):
+        report = await import_customers(SYSTEM.for_tenant(acme.id), registry, to_csv(rows), "c.csv", mode=mode,
+                                        dry_run=True)
+        assert (report.imported, report.valid, report.bad_rows) == (0, 200 - len(bad), len(bad))
+        assert {e.line: (e.field, e.code) for e in report.errors} == bad
+    assert await _counts(acme.id) == before
+
+
+async def test_all_or_nothing_imports_everything_when_every_row_is_good(acme, registry):
+    rows, _ = make_rows(1200, bad_every=0)  # three write batches, one transaction
+    report = await import_customers(SYSTEM.for_tenant(acme.id), registry, to_csv(rows), "c.csv",
+                                    mode=ALL_OR_NOTHING)
+    assert (report.imported, report.errors) == (1200, [])
+    assert (await _counts(acme.id))["imported_entries"] == 1200
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+async def test_csv_and_xlsx_import_alike(acme, registry, fmt):
+    rows, bad = make_rows(100)
+    data = to_csv(rows) if fmt == "csv" else to_xlsx(rows)
+    report = await import_customers(SYSTEM.for_tenant(acme.id), registry, data, f"c.{fmt}")
+    assert report.imported == 100 - len(bad) and {e.line: e.code for e in report.errors} == {
+        line: code for line, (_, code) in bad.items()}
+
+
+async def test_gbk_csv_from_excel_and_numbers_typed_in_xlsx_cells(acme, registry):
+    header = ["kind", "surname", "given_name", "phones", "ext.dealer.purchases", "is_key"]
+    gbk = "\n".join([",".join(header), "person,李,四,13912345678,2,否"]).encode("gb18030")
+    assert (await import_customers(SYSTEM.for_tenant(acme.id), registry, gbk, "gbk.csv")).imported == 1
+    typed = to_xlsx([{"kind": "person", "surname": "赵", "given_name": "六", "phones": 13912345679,
+                      "ext.dealer.purchases": 3, "is_key": False}], header)
+    report = await import_customers(SYSTEM.for_tenant(acme.id), registry, typed, "typed.xlsx")
+    assert report.imported == 1, report.errors
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"", "IMPORT_FILE_EMPTY"),
+    ("kind,surname,shoe_size\nperson,王,42\n".encode(), "IMPORT_COLUMN_UNKNOWN"),
+    (b"surname,given_name\n\xe7\x8e\x8b,\xe4\xba\x8c\n", "IMPORT_COLUMN_MISSING"),
+    (b"kind,kind\nperson,person\n", "IMPORT_COLUMN_DUPLICATE"),
+    (b"PK\x03\x04 not really a workbook", "IMPORT_FILE_UNREADABLE"),
+])
+async def test_a_file_kehu_cannot_read_is_refused_whole_and_writes_nothing(acme, registry, content, code):
+    before = await _counts(acme.id)
+    with pytest.raises(KehuError) as refused:
+        await import_customers(SYSTEM.for_tenant(acme.id), registry, content, "file.csv")
+    assert refused.value.code == code and refused.value.field == "file"
+    assert await _counts(acme.id) == before
+
+
+async def test_importing_needs_the_permission_and_a_scoped_importer_imports_only_their_own(acme, registry):
+    await add_user(acme, "plain")
+    plain = await sign_in("acme", "plain")
+    with pytest.raises(KehuError) as denied:
+        await import_customers(plain, registry, to_csv(make_rows(3)[0]), "c.csv")
+    assert denied.value.code == "PERMISSION_DENIED"
