@@ -25,9 +25,10 @@ from core.identity.permissions import Scope
 from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting, User
 from core.jobs import outbox
+from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry
 from core.plugins.types import CustomerField
-from core.tenancy.tables import Department
+from core.tenancy.tables import Department, Tenant
 from core.verticals.tables import VerticalEnablement
 
 TARGET = "customer"
@@ -117,6 +118,13 @@ class ContactView:
     phones: tuple[str, ...]
     email: str | None
     is_primary: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerView:
+    id: UUID
+    username: str
+    display_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,9 +417,24 @@ def _filtered(query: Any, where: CustomerFilter) -> Any:
     return query
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    customers: list[CustomerView]
+    has_next: bool
+    contacts: dict[UUID, list[ContactView]] = field(default_factory=dict)  # when asked for
+    owners: dict[UUID, OwnerView] = field(default_factory=dict)  # when asked for
+
+
 async def list_customers(ctx: Context, where: CustomerFilter, *, first: int, after: tuple[str, str] | None = None,
                          sort: str = "name") -> tuple[list[CustomerView], bool]:
-    """A page of customers the caller may read, keyset-paginated on (sort column, id)."""
+    page = await customer_page(ctx, where, first=first, after=after, sort=sort)
+    return page.customers, page.has_next
+
+
+async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, after: tuple[str, str] | None = None,
+                        sort: str = "name", with_contacts: bool = False, with_owners: bool = False) -> CustomerPage:
+    """A page of customers the caller may read, keyset-paginated on (sort column, id), with their
+    contacts and owners if asked: one transaction, one statement each, whatever the page size."""
     require(ctx, "customer.read")
     column = SORTS.get(sort)
     if column is None:
@@ -423,7 +446,11 @@ async def list_customers(ctx: Context, where: CustomerFilter, *, first: int, aft
             value: Any = key if sort == "name" else datetime.fromisoformat(key)
             query = query.where((column > value) | ((column == value) & (Customer.id > UUID(last_id))))
         rows = await query.order_by(column, Customer.id).limit(first + 1)
-    return [_view(row) for row in rows[:first]], len(rows) > first
+        views = [_view(row) for row in rows[:first]]
+        contacts = await _contacts_of(uow, [view.id for view in views]) if with_contacts and views else {}
+        owner_ids = list({view.owner_id for view in views if view.owner_id})
+        owners = await _owners_of(uow, owner_ids) if with_owners and owner_ids else {}
+    return CustomerPage(customers=views, has_next=len(rows) > first, contacts=contacts, owners=owners)
 
 
 def cursor_of(view: CustomerView, sort: str) -> tuple[str, str]:
@@ -571,12 +598,16 @@ def contact_view(row: Mapping[str, Any]) -> ContactView:
 async def contacts_of(ctx: Context, customer_ids: Sequence[UUID]) -> dict[UUID, list[ContactView]]:
     """The contacts of many customers in one query (for pages); callers have checked access."""
     require(ctx, "customer.read")
-    found: dict[UUID, list[ContactView]] = {cid: [] for cid in customer_ids}
     if not customer_ids:
-        return found
+        return {}
     async with unit_of_work(ctx, write=False) as uow:
-        rows = await uow.select(CustomerContact).where(CustomerContact.customer_id.is_in(list(customer_ids))).order_by(
-            CustomerContact.created_at, CustomerContact.id)
+        return await _contacts_of(uow, customer_ids)
+
+
+async def _contacts_of(uow: UnitOfWork, customer_ids: Sequence[UUID]) -> dict[UUID, list[ContactView]]:
+    found: dict[UUID, list[ContactView]] = {cid: [] for cid in customer_ids}
+    rows = await uow.select(CustomerContact).where(CustomerContact.customer_id.is_in(list(customer_ids))).order_by(
+        CustomerContact.created_at, CustomerContact.id)
     for row in rows:
         found[row["customer_id"]].append(contact_view(row))
     return found
@@ -612,19 +643,36 @@ async def remove_contact(ctx: Context, contact_id: UUID) -> None:
         await outbox.add(uow, "customer.contact_removed", TARGET, contact["customer_id"], ("contacts",))
 
 
-@dataclass(frozen=True, slots=True)
-class OwnerView:
-    id: UUID
-    username: str
-    display_name: str
-
-
 async def owners_of(ctx: Context, user_ids: Sequence[UUID]) -> dict[UUID, OwnerView]:
     """Who owns these customers, in one query (for pages); anyone reading customers may see it."""
     require(ctx, "customer.read")
     if not user_ids:
         return {}
     async with unit_of_work(ctx, write=False) as uow:
-        rows = await uow.select(User.id, User.username, User.display_name).where(User.id.is_in(list(user_ids)))
+        return await _owners_of(uow, user_ids)
+
+
+async def _owners_of(uow: UnitOfWork, user_ids: Sequence[UUID]) -> dict[UUID, OwnerView]:
+    rows = await uow.select(User.id, User.username, User.display_name).where(User.id.is_in(list(user_ids)))
     return {row["id"]: OwnerView(id=row["id"], username=row["username"], display_name=row["display_name"])
             for row in rows}
+
+
+async def announce_due_reviews(at: datetime) -> int:
+    """Sweep: each customer whose periodic review has come due is announced once
+    (``customer.review_due``), so a reminder or a task can follow; reviewing it re-arms this."""
+    async with unit_of_work(Context.system("job:customer-reviews"), write=False) as uow:
+        tenants = [row["id"] for row in await uow.select(Tenant.id)]
+    announced = 0
+    for tenant_id in tenants:
+        async with unit_of_work(Context.system("job:customer-reviews", tenant_id)) as uow:
+            due = await uow.update(Customer, {Customer.review_notified_at: at}).where(
+                (Customer.review_due_at <= at) & Customer.review_notified_at.is_null()
+                & Customer.deleted_at.is_null() & Customer.merged_into.is_null()).returning(Customer.id)
+            for row in due:
+                await outbox.add(uow, "customer.review_due", TARGET, row["id"], ("review_due_at",))
+        announced += len(due)
+    return announced
+
+
+register_sweep("customer_reviews", announce_due_reviews)

@@ -4,6 +4,7 @@ records (owner, contacts) come through DataLoaders, so a page costs the same few
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -116,19 +117,43 @@ class Customer:
                    last_reviewed_at=view.last_reviewed_at, last_reviewed_by=view.last_reviewed_by,
                    owner_id=view.owner_id, customer_id=view.id)
 
-    @strawberry.field
-    async def owner(self, info: Info) -> CustomerOwner | None:
-        if self.owner_id is None:
-            return None
-        view = await loader(info, "customer.owner", lambda ids: _owners(info, ids)).load(self.owner_id)
-        return None if view is None else CustomerOwner(id=strawberry.ID(str(view.id)), username=view.username,
-                                                       display_name=view.display_name)
+    # Set by the page resolver, which loads a whole page's owners and contacts in one query each;
+    # the fields then resolve without awaiting, so a page executes without a task per row.
+    prefetched_owner: strawberry.Private[Any] = None
+    prefetched_contacts: strawberry.Private[list[customers.ContactView] | None] = None
 
     @strawberry.field
-    async def contacts(self, info: Info) -> list[Contact]:
-        views = await loader(info, "customer.contacts", lambda ids: _contacts(info, ids), default=[]).load(
-            self.customer_id)
-        return [Contact.of(v) for v in views]
+    def owner(self, info: Info) -> CustomerOwner | None:
+        if self.owner_id is None:
+            return None
+        if self.prefetched_owner is not None:
+            return _owner(self.prefetched_owner)
+        return _later(loader(info, "customer.owner", lambda ids: _owners(info, ids)).load(self.owner_id), _owner)
+
+    @strawberry.field
+    def contacts(self, info: Info) -> list[Contact]:
+        if self.prefetched_contacts is not None:
+            return [Contact.of(v) for v in self.prefetched_contacts]
+        views = loader(info, "customer.contacts", lambda ids: _contacts(info, ids), default=[]).load(self.customer_id)
+        return _later(views, lambda found: [Contact.of(v) for v in found])
+
+
+def _owner(view: customers.OwnerView | None) -> CustomerOwner | None:
+    return None if view is None else CustomerOwner(id=strawberry.ID(str(view.id)), username=view.username,
+                                                   display_name=view.display_name)
+
+
+async def _later(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Any:
+    return convert(await pending)
+
+
+def _selects(info: Info, name: str) -> bool:
+    """Whether the query asks for field ``name`` anywhere below this one."""
+    def walk(selections: list[Any]) -> bool:
+        return any(getattr(s, "name", None) == name or walk(getattr(s, "selections", []) or [])
+                   for s in selections)
+
+    return walk(info.selected_fields)
 
 
 @strawberry.type
@@ -353,10 +378,16 @@ class CustomerQuery:
     @strawberry.field(description="Customers the caller may read (its scope of customer.read), a page at a time.")
     async def customers(self, info: Info, filter: CustomerFilterInput | None = None, sort: str = "name",
                         first: int | None = None, after: str | None = None) -> CustomerConnection:
-        views, has_next = await customers.list_customers(ctx_of(info), (filter or CustomerFilterInput()).to_core(),
-                                                         first=page_size(info, first), after=_after(after), sort=sort)
-        edges = [CustomerEdge(cursor=encode_cursor(json.dumps(customers.cursor_of(v, sort))), node=Customer.of(v))
-                 for v in views]
+        page = await customers.customer_page(
+            ctx_of(info), (filter or CustomerFilterInput()).to_core(), first=page_size(info, first),
+            after=_after(after), sort=sort, with_contacts=_selects(info, "contacts"), with_owners=_selects(info, "owner"))
+        edges = []
+        for view in page.customers:
+            node = Customer.of(view)
+            node.prefetched_contacts = page.contacts.get(view.id)
+            node.prefetched_owner = page.owners.get(view.owner_id) if view.owner_id else None
+            edges.append(CustomerEdge(cursor=encode_cursor(json.dumps(customers.cursor_of(view, sort))), node=node))
+        has_next = page.has_next
         return CustomerConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
                                                                   end_cursor=edges[-1].cursor if edges else None))
 

@@ -323,3 +323,21 @@ async def test_a_merge_is_refused_across_tenants_and_after_its_undo_window(acme,
     with pytest.raises(KehuError) as expired:
         await merging.unmerge_customers(admin, merge.id)
     assert expired.value.code == "MERGE_UNDO_EXPIRED"
+
+
+async def test_a_due_review_is_announced_once_and_a_review_sets_the_next_due_date(acme, registry):
+    admin = await sign_in("acme", "admin")
+    customer = (await customers.create_customer(admin, registry, PERSON)).customer
+    months = customers.DEFAULT_RULES["review_months"]
+    assert customer.review_due_at - customer.created_at > timedelta(days=months * 30 - 2)
+    assert await customers.announce_due_reviews(customer.review_due_at - timedelta(minutes=1)) == 0
+    assert await customers.announce_due_reviews(customer.review_due_at) == 1
+    assert await customers.announce_due_reviews(customer.review_due_at + timedelta(days=1)) == 0  # once
+    async with unit_of_work(SYSTEM.for_tenant(acme.id), write=False) as uow:
+        events = await uow.count(OutboxEvent).where(OutboxEvent.event_type == "customer.review_due")
+    assert events == 1
+    reviewed = await customers.review_customer(admin, customer.id, note="checked with the customer by phone")
+    assert reviewed.last_reviewed_by == admin.actor and reviewed.review_due_at > customer.review_due_at
+    due, _ = await customers.list_customers(admin, customers.CustomerFilter(review_due=True), first=10)
+    assert due == []
+    assert await customers.announce_due_reviews(reviewed.review_due_at) == 1  # the next cycle announces again
