@@ -8,10 +8,11 @@ import json
 import platform
 import sys
 
-from bench import audit_overhead, customer_page, graphql_overhead, login_throughput, outbox_overhead
+from bench import audit_overhead, customer_import, customer_page, graphql_overhead, login_throughput, outbox_overhead
 
 BENCHMARKS = {
     "audit_overhead": audit_overhead.run,
+    "customer_import": customer_import.run,
     "customer_page": customer_page.run,
     "graphql_overhead": graphql_overhead.run,
     "login_throughput": login_throughput.run,

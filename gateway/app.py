@@ -24,6 +24,8 @@ from core.settings import Settings, load_settings
 from core.identity.permissions import install_catalog
 import core.webhooks.delivery  # noqa: F401 - registers the webhook handler and its sweep
 import core.audit.service  # noqa: F401 - registers the audit.export job kind
+from core.customers.importing import configure_importing  # registers customer.import
+import core.customers.exporting  # noqa: F401 - registers customer.export
 from core.jobs.long_jobs import configure_long_jobs, run_job_loop
 from core.jobs.broker import EMBEDDED
 from core.jobs.outbox import configure_jobs
@@ -95,6 +97,7 @@ def create_app(
     configure_logging(settings)
     registry = registry or load_verticals(settings.disabled_plugins, broken=settings.broken_plugins)
     install_catalog(registry.permissions)
+    configure_importing(registry)
     configure_identity(settings)
     configure_jobs(settings)
     configure_long_jobs(settings)

@@ -197,6 +197,8 @@ def _run_worker(settings: Settings, threads: int) -> None:
     from dramatiq.asyncio import get_event_loop_thread
 
     import core.audit.service  # noqa: F401 - registers the audit.export job kind
+    import core.customers.exporting  # noqa: F401 - registers customer.export
+    from core.customers.importing import configure_importing  # registers customer.import
     from core.jobs import long_jobs, redis_worker
     from core.jobs.worker import run_embedded_worker as relay_loop
 
@@ -204,7 +206,9 @@ def _run_worker(settings: Settings, threads: int) -> None:
     configure_identity(settings)
     outbox.configure_jobs(settings)
     long_jobs.configure_long_jobs(settings)
-    install_catalog(load_verticals(settings.disabled_plugins).permissions)
+    registry = load_verticals(settings.disabled_plugins)
+    install_catalog(registry.permissions)
+    configure_importing(registry)
     broker = redis_worker.make_broker(settings.broker_url)
     actor = redis_worker.declare_actor(broker)
     dramatiq_worker = Worker(broker, worker_threads=threads)

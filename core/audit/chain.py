@@ -81,6 +81,10 @@ _INSERT_ENTRY = (
 )
 
 
+_ENTRY_COLUMNS = ("id", "tenant_id", "seq", "occurred_at", "actor", "client_address", "request_id", "action",
+                  "target_type", "target_id", "diff", "prev_hash", "hash")
+
+
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -134,9 +138,9 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
 
 
 async def record_many(uow: UnitOfWork, action: str, target_type: str,
-                      items: list[tuple[object, Mapping[str, Any]]], *, batch: int = 500) -> int:
+                      items: list[tuple[object, Mapping[str, Any]]]) -> int:
     """Append one entry per ``(target_id, changes)`` in order, for bulk work (imports): the head
-    moves once and the entries go in with multi-row inserts. Same chain, same hashes as ``record``
+    moves once and the entries go in with one bulk insert. Same chain, same hashes as ``record``
     one at a time; returns the last position."""
     ctx = uow.ctx
     if ctx.tenant_id is None:
@@ -159,10 +163,7 @@ async def record_many(uow: UnitOfWork, action: str, target_type: str,
                      action, target_type, target, diff, prev_hash, digest))
         prev_hash = digest
     await uow.fetch("UPDATE audit_chain SET last_hash = {} WHERE tenant_id = {}", prev_hash, tenant_id)
-    head, values = _INSERT_ENTRY.split(" VALUES ")
-    for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
-        await uow.fetch(f"{head} VALUES {', '.join([values] * len(chunk))}", *(v for row in chunk for v in row))
+    await uow.insert_many("audit_entry", _ENTRY_COLUMNS, rows)
     _heads[tenant_id] = (last, prev_hash)
     return last
 

@@ -353,48 +353,56 @@ def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]
         yield items[start:start + size]
 
 
-async def _insert(uow: UnitOfWork, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """One multi-row INSERT (plain SQL: building thousands of ORM objects cost more than the writes)."""
-    if not rows:
-        return
-    values = "(" + ", ".join(["{}"] * len(columns)) + ")"
-    per_statement = max(1, 30_000 // len(columns))  # under SQLite's and asyncpg's bound-parameter limits
-    for chunk in _batches(rows, per_statement):
-        await uow.fetch(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([values] * len(chunk))}",
-                        *(value for row in chunk for value in row))
+# The tables an import writes and their columns, in the order of the value tuples.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer": ("id", "tenant_id", "created_at", "kind", "status", "display_name", "owner_id", "department_id",
+                 "is_key", "source_channel", "tags", "search", "data", "version", "review_due_at", "updated_at",
+                 "created_by"),
+    "customer_key": ("id", "tenant_id", "created_at", "customer_id", "kind", "value"),
+    "customer_history": ("id", "tenant_id", "created_at", "customer_id", "version", "changed_at", "actor", "reason",
+                         "changes"),
+    "outbox_event": ("id", "tenant_id", "created_at", "event_type", "aggregate_type", "aggregate_id", "payload",
+                     "status", "attempts", "available_at"),
+}
 
 
-_CUSTOMER_COLUMNS = ("id", "tenant_id", "created_at", "kind", "status", "display_name", "owner_id", "department_id",
-                     "is_key", "source_channel", "tags", "search", "data", "version", "review_due_at", "updated_at",
-                     "created_by")
+def build_rows(good: Sequence[_Good], *, tenant_id: UUID, actor: str, reason: str, review_months: int
+               ) -> tuple[dict[str, list[tuple[Any, ...]]], list[tuple[UUID, dict[str, Any]]]]:
+    """The value tuples of each table for these customers, and their audit items."""
+    at = service.now()
+    due = service._review_due(at, review_months)
+    rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
+    audit_items: list[tuple[UUID, dict[str, Any]]] = []
+    for item in good:
+        columns = {column._meta.db_column_name: value for column, value in service._columns(item.record).items()}
+        rows["customer"].append((item.id, tenant_id, at, columns["kind"], columns["status"], columns["display_name"],
+                                 columns["owner_id"], columns["department_id"], columns["is_key"],
+                                 columns["source_channel"], columns["tags"], columns["search"], columns["data"], 1,
+                                 due, at, actor))
+        rows["customer_key"].extend((uuid4(), tenant_id, at, item.id, kind, value)
+                                    for kind, value in service._keys(item.record))
+        changes = r.diff({}, item.record)
+        rows["customer_history"].append((uuid4(), tenant_id, at, item.id, 1, at, actor, f"{reason}, line {item.line}",
+                                         r.dumps(changes)))
+        rows["outbox_event"].append((uuid4(), tenant_id, at, "customer.created", service.TARGET, str(item.id),
+                                     r.dumps({"changed": sorted(changes)}), "pending", 0, at))
+        audit_items.append((item.id, {**{k: (old, new) for k, (old, new) in changes.items()},
+                                      "import_line": item.line}))
+    return rows, audit_items
 
 
 async def write_customers(uow: UnitOfWork, good: Sequence[_Good], *, reason: str, review_months: int) -> None:
     """Write imported customers with everything a created customer has: the row, match keys,
-    field history version 1, one audit entry each and an outbox event each."""
-    tenant_id, actor = uow.ctx.tenant_id, uow.ctx.actor
-    at = service.now()
-    due = service._review_due(at, review_months)
-    customers, keys, history, events, audit_items = [], [], [], [], []
-    for item in good:
-        columns = {column._meta.db_column_name: value for column, value in service._columns(item.record).items()}
-        customers.append((item.id, tenant_id, at, columns["kind"], columns["status"], columns["display_name"],
-                          columns["owner_id"], columns["department_id"], columns["is_key"], columns["source_channel"],
-                          columns["tags"], columns["search"], columns["data"], 1, due, at, actor))
-        keys.extend((uuid4(), tenant_id, at, item.id, kind, value) for kind, value in service._keys(item.record))
-        changes = r.diff({}, item.record)
-        history.append((uuid4(), tenant_id, at, item.id, 1, at, actor, f"{reason}, line {item.line}",
-                        r.dumps(changes)))
-        events.append((uuid4(), tenant_id, at, "customer.created", service.TARGET, str(item.id),
-                       r.dumps({"changed": sorted(changes)}), "pending", 0, at))
-        audit_items.append((item.id, {**{k: (old, new) for k, (old, new) in changes.items()}, "import_line": item.line}))
-    await _insert(uow, "customer", _CUSTOMER_COLUMNS, customers)
-    await _insert(uow, "customer_key", ("id", "tenant_id", "created_at", "customer_id", "kind", "value"), keys)
-    await _insert(uow, "customer_history", ("id", "tenant_id", "created_at", "customer_id", "version", "changed_at",
-                                            "actor", "reason", "changes"), history)
+    field history version 1, one audit entry each and an outbox event each. Plain value tuples
+    through ``executemany``: building thousands of ORM objects, or statements with thousands of
+    parameters, cost more than the writes themselves."""
+    assert uow.ctx.tenant_id is not None
+    rows, audit_items = build_rows(good, tenant_id=uow.ctx.tenant_id, actor=uow.ctx.actor, reason=reason,
+                                   review_months=review_months)
+    for table in ("customer", "customer_key", "customer_history"):
+        await uow.insert_many(table, COLUMNS[table], rows[table])
     await record_many(uow, "customer.imported", service.TARGET, audit_items)
-    await _insert(uow, "outbox_event", ("id", "tenant_id", "created_at", "event_type", "aggregate_type",
-                                        "aggregate_id", "payload", "status", "attempts", "available_at"), events)
+    await uow.insert_many("outbox_event", COLUMNS["outbox_event"], rows["outbox_event"])
 
 
 async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes, filename: str, *,
@@ -516,14 +524,15 @@ async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes
 
 # --- as a long job --------------------------------------------------------------------------------
 
-def _acting(tenant_id: UUID, params: Mapping[str, Any]) -> Context:
-    """The requester's context inside the job: only ``customer.import``, with the scope it had."""
+def _acting(tenant_id: UUID, params: Mapping[str, Any], permissions: tuple[str, ...] = ("customer.import",)
+            ) -> Context:
+    """The requester's context inside a job: only these permissions, with the scope it had."""
     who = params.get("as")
     if not who:
-        return Context.system(params.get("actor") or "job:customer.import", tenant_id)
+        return Context.system(params.get("actor") or "job:customer", tenant_id)
     principal = Principal(tenant_id=tenant_id, user_id=UUID(who["user_id"]) if who.get("user_id") else None,
                           api_key_id=UUID(who["api_key_id"]) if who.get("api_key_id") else None,
-                          permissions={"customer.import": Scope(who["scope"])},
+                          permissions={name: Scope(who["scope"]) for name in permissions},
                           department_ids=frozenset(UUID(d) for d in who.get("department_ids", ())))
     return Context.for_principal(principal, language=who.get("language", "en"))
 

@@ -73,6 +73,31 @@ class UnitOfWork:
                     raise KehuError("TENANT_MISMATCH", "row belongs to another tenant", "记录属于其他租户")
         await table.insert(*rows)
 
+    async def insert_many(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Bulk work (imports): insert plain value tuples with the driver's ``executemany`` in this
+        transaction, skipping the query builder. A tenant table's rows must carry this tenant's id
+        in their ``tenant_id`` column."""
+        if not rows:
+            return
+        if "tenant_id" in columns:
+            at = columns.index("tenant_id")
+            if self.ctx.tenant_id is None:
+                raise TenantRequired()
+            if any(row[at] != self.ctx.tenant_id for row in rows):
+                raise KehuError("TENANT_MISMATCH", "row belongs to another tenant", "记录属于其他租户")
+        connection = self.database.engine.current_transaction.get().connection
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        if self.database.is_sqlite:
+            await connection.executemany(head + f"({', '.join('?' * len(columns))})", rows)
+            return
+        per_statement = max(1, 30_000 // len(columns))  # asyncpg binds at most 32767 parameters
+        for start in range(0, len(rows), per_statement):  # multi-row VALUES: one round trip per chunk
+            chunk = rows[start:start + per_statement]
+            width = len(columns)
+            values = ", ".join("(" + ", ".join(f"${i * width + n}" for n in range(1, width + 1)) + ")"
+                               for i in range(len(chunk)))
+            await connection.execute(head + values, *(value for row in chunk for value in row))
+
     async def enter_tenant(self, tenant_id: UUID) -> None:
         """Scope the rest of this transaction to ``tenant_id`` (tenant provisioning only)."""
         self.ctx = replace(self.ctx, tenant_id=tenant_id)

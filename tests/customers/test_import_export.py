@@ -13,13 +13,17 @@ from stdnum.cn import ric, uscc
 
 from core.audit.chain import verify_chain
 from core.audit.tables import AuditEntry
-from core.customers import importing
+from core.customers import exporting, importing
+from core.customers.import_tables import CustomerImportUpload
+from core.customers.service import CustomerFilter
 from core.customers import service as customers
 from core.customers.importing import ALL_OR_NOTHING, SKIP_BAD_ROWS, import_customers
 from core.customers.tables import Customer, CustomerHistory, CustomerKey
 from core.db import unit_of_work
 from core.errors import KehuError
+from core.jobs import long_jobs
 from core.jobs.tables import OutboxEvent
+from core.verticals import service as verticals
 from tests.customers.conftest import PERSON
 from tests.support import SYSTEM, add_user, sign_in
 
@@ -237,3 +241,80 @@ async def test_importing_needs_the_permission_and_a_scoped_importer_imports_only
     with pytest.raises(KehuError) as denied:
         await import_customers(plain, registry, to_csv(make_rows(3)[0]), "c.csv")
     assert denied.value.code == "PERMISSION_DENIED"
+
+
+# --- as jobs: the import report and the export file download ---------------------------------------
+
+async def _run(tenant_id, job_id):
+    assert await long_jobs.run_job(tenant_id, job_id)
+    return await long_jobs.get_job(SYSTEM.for_tenant(tenant_id), job_id)
+
+
+async def _download(ctx, job_id) -> bytes:
+    output = await long_jobs.open_output(ctx, job_id)
+    return b"".join([c if isinstance(c, bytes) else c.encode() async for c in output.chunks])
+
+
+async def test_an_import_job_reports_progress_and_its_report_downloads(acme, registry):
+    importing.configure_importing(registry)
+    admin = await sign_in("acme", "admin")
+    rows, bad = make_rows(120)
+    job_id = await importing.start_import(admin, to_xlsx(rows), "客户.xlsx", mode=SKIP_BAD_ROWS)
+    job = await _run(acme.id, job_id)
+    assert job.status == "succeeded", (job.error_code, job.error_message)
+    assert job.result == {"mode": SKIP_BAD_ROWS, "dry_run": False, "rows": 120, "valid": 120 - len(bad),
+                          "imported": 120 - len(bad), "bad_rows": len(bad)}
+    assert job.progress_done == job.progress_total == 240 and job.percent == 100.0
+    report = list(csv.reader(io.StringIO((await _download(admin, job_id)).decode())))
+    assert [(int(line), code) for line, _, code, _ in report[1:]] == [(k, c) for k, (_, c) in sorted(bad.items())]
+    async with unit_of_work(SYSTEM.for_tenant(acme.id), write=False) as uow:  # the file is not kept
+        assert await uow.count(CustomerImportUpload) == 0
+
+
+async def test_an_unreadable_upload_fails_its_job_with_the_code_and_imports_nothing(acme, registry):
+    importing.configure_importing(registry)
+    job_id = await importing.start_import(SYSTEM.for_tenant(acme.id), b"kind,shoe_size\nperson,42\n", "x.csv")
+    job = await _run(acme.id, job_id)
+    assert (job.status, job.error_code) == ("failed", "IMPORT_COLUMN_UNKNOWN")
+    assert (await _counts(acme.id))["customers"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+async def test_an_export_re_imports_to_the_same_records(seeded, acme, registry, fmt):
+    admin = await sign_in("acme", "admin")
+    rows, _ = make_rows(40, bad_every=0)
+    rows[0]["business.scope"] = "整车销售"
+    assert (await import_customers(admin, registry, to_csv(rows), "c.csv")).imported == 40
+    await customers.create_customer(admin, registry, {**PERSON, "tags": ["other"]})  # filtered out
+    job_id = await exporting.start_export(admin, CustomerFilter(tag="vip"), fmt=fmt)
+    job = await _run(acme.id, job_id)
+    assert job.status == "succeeded" and job.result == {"customers": 40, "format": fmt}
+    data = await _download(admin, job_id)
+    if fmt == "xlsx":
+        assert data[:4] == b"PK\x03\x04"
+
+    await verticals.enable_vertical(SYSTEM.for_tenant(seeded.globex.id), registry, "dealer")
+    report = await import_customers(SYSTEM.for_tenant(seeded.globex.id), registry, data, f"customers.{fmt}")
+    assert (report.imported, report.errors) == (40, [])
+
+    async def records(tenant_id):
+        found, _ = await customers.list_customers(SYSTEM.for_tenant(tenant_id), CustomerFilter(tag="vip"), first=100)
+        return sorted(({k: v for k, v in c.record.items() if k != "owner_id"} for c in found),
+                      key=lambda rec: rec["phones"])
+
+    assert await records(seeded.globex.id) == await records(acme.id)
+    async with unit_of_work(SYSTEM.for_tenant(acme.id), write=False) as uow:
+        requested = await uow.select(AuditEntry.actor, AuditEntry.diff).where(
+            AuditEntry.action == "customer.export_requested").first()
+    assert requested["actor"] == admin.actor and '"vip"' in requested["diff"]
+
+
+async def test_an_export_holds_only_what_the_requester_may_read(acme, registry):
+    admin = await sign_in("acme", "admin")
+    await import_customers(admin, registry, to_csv(make_rows(5, bad_every=0)[0]), "c.csv")
+    job_id = await exporting.start_export(admin, CustomerFilter(), fmt="csv")
+    job = await _run(acme.id, job_id)
+    assert job.result["customers"] == 5
+    with pytest.raises(KehuError) as refused:
+        await exporting.start_export(admin, CustomerFilter(), fmt="pdf")
+    assert refused.value.code == "EXPORT_FORMAT_INVALID"
