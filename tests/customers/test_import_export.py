@@ -318,3 +318,38 @@ async def test_an_export_holds_only_what_the_requester_may_read(acme, registry):
     with pytest.raises(KehuError) as refused:
         await exporting.start_export(admin, CustomerFilter(), fmt="pdf")
     assert refused.value.code == "EXPORT_FORMAT_INVALID"
+
+
+# --- the command line -------------------------------------------------------------------------------
+
+def test_kehu_customers_import_shows_a_progress_bar_and_the_bad_rows(sqlite_settings, tmp_path):
+    from click.testing import CliRunner
+
+    from gateway.cli import cli
+
+    env = {"KEHU_DATABASE_URL": sqlite_settings.database_url, "COLUMNS": "120"}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"], env=env).exit_code == 0
+    assert runner.invoke(cli, ["tenants", "create", "acme", "Acme", "--admin", "boss"], env=env).exit_code == 0
+    header = [c for c in HEADER if not c.startswith("ext.")]
+    rows, bad = make_rows(60)
+    rows = [{k: v for k, v in row.items() if not k.startswith("ext.")} for row in rows]
+    bad = {line: fc for line, fc in bad.items() if not fc[0].startswith("ext.")}
+    for row in rows:
+        row["owner"] = "boss" if row.get("owner") is None else row["owner"]
+    path = tmp_path / "customers.xlsx"
+    path.write_bytes(to_xlsx(rows, header))
+
+    dry = runner.invoke(cli, ["customers", "import", str(path), "--tenant", "acme", "--dry-run"], env=env)
+    assert dry.exit_code == 1 and f"would import {60 - len(bad)} of 60 rows; {len(bad)} bad" in dry.output
+    report = tmp_path / "report.csv"
+    done = runner.invoke(cli, ["customers", "import", str(path), "--tenant", "acme", "--as", "boss",
+                               "--report", str(report)], env=env)
+    assert done.exit_code == 0, done.output
+    assert "━" in done.output and "done" in done.output  # rich's bar, at its end
+    assert f"imported {60 - len(bad)} of 60 rows; {len(bad)} bad" in done.output
+    first = min(bad)
+    assert f"line {first}: {bad[first][0]} {bad[first][1]}" in done.output
+    assert len(report.read_text().splitlines()) == len(bad) + 1
+    unknown = runner.invoke(cli, ["customers", "import", str(path), "--tenant", "nope"], env=env)
+    assert unknown.exit_code == 1 and "NOT_FOUND" in unknown.output
