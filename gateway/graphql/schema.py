@@ -15,6 +15,7 @@ from core.plugins.types import VerticalInfo
 from core.settings import Settings
 from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
+from gateway.graphql.customer_jobs import CustomerJobMutation
 from gateway.graphql.customers import CustomerMutation, CustomerQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
@@ -53,7 +54,8 @@ class Query(IdentityQuery, CustomerQuery, AuditQuery, WebhookQuery, JobQuery, Ca
 
 
 @strawberry.type
-class Mutation(IdentityMutation, CustomerMutation, AuditMutation, WebhookMutation, JobMutation, CalendarMutation):
+class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, AuditMutation, WebhookMutation, JobMutation,
+               CalendarMutation):
     pass
 
 

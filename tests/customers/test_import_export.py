@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date, timedelta
 
 import openpyxl
@@ -353,3 +354,65 @@ def test_kehu_customers_import_shows_a_progress_bar_and_the_bad_rows(sqlite_sett
     assert len(report.read_text().splitlines()) == len(bad) + 1
     unknown = runner.invoke(cli, ["customers", "import", str(path), "--tenant", "nope"], env=env)
     assert unknown.exit_code == 1 and "NOT_FOUND" in unknown.output
+
+
+# --- over HTTP: upload, progress over GraphQL, download -------------------------------------------
+
+async def test_import_and_export_over_graphql_with_progress_and_downloads(settings, acme, registry):
+    import asyncio
+    import base64
+
+    from litestar.testing import AsyncTestClient
+
+    from gateway.app import create_app
+    from tests.gateway.test_identity_api import gql, login
+
+    relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000, "rate_limit_per_minute": 10_000})
+    rows, bad = make_rows(150)
+    job_query = ("query($id: ID!) { job(id: $id) { status kind progressDone progressTotal progressPercent message "
+                 "result errorCode downloadUrl } }")
+    start = ('mutation($file: String!, $name: String!, $mode: String!) { customerImportStart(file: $file, '
+             'filename: $name, mode: $mode) { job { id kind status } errors { field code } } }')
+    async with AsyncTestClient(create_app(relaxed, registry=registry)) as client:
+        token = (await login(client))["accessToken"]
+        auth = {"authorization": f"Bearer {token}"}
+
+        async def finished(job_id: str) -> dict:
+            seen = []
+            for _ in range(400):
+                job = (await gql(client, job_query, token, id=job_id)).json()["data"]["job"]
+                seen.append(job["progressDone"])
+                if job["status"] in ("succeeded", "failed"):
+                    assert seen == sorted(seen)  # progress only moves forward
+                    return job
+                await asyncio.sleep(0.05)
+            raise AssertionError(job)
+
+        upload = base64.b64encode(to_xlsx(rows)).decode()
+        body = (await gql(client, start, token, file=upload, name="客户.xlsx", mode="skip-bad-rows")).json()
+        started = body["data"]["customerImportStart"]
+        assert started["errors"] == [] and started["job"]["kind"] == "customer.import", body
+        job = await finished(started["job"]["id"])
+        assert job["status"] == "succeeded", job
+        assert (job["progressDone"], job["progressTotal"], job["progressPercent"]) == (300, 300, 100.0)
+        assert json.loads(job["result"])["imported"] == 150 - len(bad)
+        report = await client.get(job["downloadUrl"], headers=auth)
+        assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+        assert len(report.text.splitlines()) == len(bad) + 1
+
+        refused = (await gql(client, start, token, file="not base64!", name="x.csv", mode="skip-bad-rows")).json()
+        assert refused["data"]["customerImportStart"] == {"job": None, "errors": [
+            {"field": "file", "code": "FILE_ENCODING_INVALID"}]}
+        wrong_mode = (await gql(client, start, token, file=upload, name="x.xlsx", mode="some")).json()
+        assert wrong_mode["data"]["customerImportStart"]["errors"][0]["code"] == "IMPORT_MODE_INVALID"
+
+        export = ('mutation { customerExportStart(filter: {tag: "vip"}, format: "xlsx") '
+                  '{ job { id } errors { code } } }')
+        started = (await gql(client, export, token)).json()["data"]["customerExportStart"]
+        job = await finished(started["job"]["id"])
+        assert job["status"] == "succeeded" and json.loads(job["result"])["customers"] == 150 - len(bad)
+        download = await client.get(job["downloadUrl"], headers=auth)
+        assert download.status_code == 200 and download.content[:4] == b"PK\x03\x04"
+        assert int(download.headers["content-length"]) == len(download.content)
+        book = openpyxl.load_workbook(io.BytesIO(download.content), read_only=True)
+        assert sum(1 for _ in book.worksheets[0].iter_rows()) == 150 - len(bad) + 1

@@ -64,6 +64,9 @@ PROTECTED = {
                           'input: {surname: "刘", givenName: "洋"}) { errors { code } } }',
     "customerContactRemove": 'mutation($user: ID!) { customerContactRemove(id: $user) { errors { code } } }',
     "customerRulesUpdate": 'mutation { customerRulesUpdate(input: {reviewMonths: 6}) { errors { code } } }',
+    "customerImportStart": 'mutation { customerImportStart(file: "a2luZApwZXJzb24K", filename: "c.csv") '
+                           '{ errors { code } } }',
+    "customerExportStart": 'mutation { customerExportStart(format: "csv") { errors { code } } }',
     "workingCalendarUpdate": 'mutation { workingCalendarUpdate(input: {extraHolidays: ["2026-12-24"]}) { errors { code } } }',
     "verticalEnable": 'mutation { verticalEnable(verticalId: "automotive") { errors { code } } }',
     "verticalDisable": 'mutation { verticalDisable(verticalId: "automotive") { errors { code } } }',

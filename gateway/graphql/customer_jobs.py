@@ -1,0 +1,53 @@
+"""GraphQL for customer imports and exports: each starts a job to watch with ``job(id)``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+from strawberry.types import Info
+
+from core.customers import exporting, importing
+from core.errors import KehuError
+from core.jobs import long_jobs
+from gateway.graphql.common import ctx_of, mutate
+from gateway.graphql.customers import CustomerFilterInput
+from gateway.graphql.jobs import Job, JobPayload
+
+
+def _decode(file: str) -> bytes:
+    if len(file) > importing.MAX_FILE_BYTES * 4 // 3 + 4:
+        raise KehuError("IMPORT_FILE_TOO_LARGE", f"the file is larger than {importing.MAX_FILE_BYTES} bytes",
+                        f"文件超过 {importing.MAX_FILE_BYTES} 字节", field="file")
+    try:
+        return base64.b64decode(file, validate=True)
+    except (binascii.Error, ValueError):
+        raise KehuError("FILE_ENCODING_INVALID", "file must be the file's bytes in base64", "file 须为文件内容的 base64",
+                        field="file") from None
+
+
+@strawberry.type
+class CustomerJobMutation:
+    @strawberry.mutation(description="Import customers from a CSV or XLSX file (base64, at most 10 MiB) in a "
+                                     "background job; mode all-or-nothing or skip-bad-rows; dryRun checks and writes "
+                                     "nothing. The job's output is the report of bad rows (CSV: line, field, code, "
+                                     "message). Needs customer.import.")
+    async def customer_import_start(self, info: Info, file: str, filename: str = "import.csv",
+                                    mode: str = importing.SKIP_BAD_ROWS, dry_run: bool = False) -> JobPayload:
+        async def call() -> dict:
+            ctx = ctx_of(info)
+            job_id = await importing.start_import(ctx, _decode(file), filename, mode=mode, dry_run=dry_run)
+            return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
+        return await mutate(info, JobPayload, call)
+
+    @strawberry.mutation(description="Export the customers matching the filter that you may read, as csv or xlsx, "
+                                     "in the import's columns, in a background job. Needs customer.export.")
+    async def customer_export_start(self, info: Info, filter: CustomerFilterInput | None = None,
+                                    format: str = "csv") -> JobPayload:
+        async def call() -> dict:
+            ctx = ctx_of(info)
+            where = (filter or CustomerFilterInput()).to_core()
+            job_id = await exporting.start_export(ctx, where, fmt=format)
+            return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
+        return await mutate(info, JobPayload, call)
