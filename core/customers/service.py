@@ -171,6 +171,12 @@ def _view(row: Mapping[str, Any]) -> CustomerView:
                         deleted_at=row["deleted_at"])
 
 
+_VIEW_COLUMNS = (Customer.id, Customer.version, Customer.data, Customer.display_name, Customer.owner_id,
+                 Customer.department_id, Customer.created_at, Customer.updated_at, Customer.created_by,
+                 Customer.review_due_at, Customer.last_reviewed_at, Customer.last_reviewed_by, Customer.merged_into,
+                 Customer.deleted_at)
+
+
 def _columns(record: Mapping[str, Any]) -> dict[Any, Any]:
     """The customer row's columns for a record (data without owner and department, kept as columns)."""
     data = {k: val for k, val in record.items() if k not in ("owner_id", "department_id")}
@@ -440,7 +446,7 @@ async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, afte
     if column is None:
         raise v.invalid("SORT_INVALID", "sort", f"sort must be one of {', '.join(SORTS)}", "排序字段无效")
     async with unit_of_work(ctx, write=False) as uow:
-        query = _filtered(_scoped(uow.select(Customer), ctx, "customer.read"), where)
+        query = _filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where)
         if after is not None:
             key, last_id = after
             value: Any = key if sort == "name" else datetime.fromisoformat(key)
@@ -606,11 +612,17 @@ async def contacts_of(ctx: Context, customer_ids: Sequence[UUID]) -> dict[UUID, 
 
 async def _contacts_of(uow: UnitOfWork, customer_ids: Sequence[UUID]) -> dict[UUID, list[ContactView]]:
     found: dict[UUID, list[ContactView]] = {cid: [] for cid in customer_ids}
-    rows = await uow.select(CustomerContact).where(CustomerContact.customer_id.is_in(list(customer_ids))).order_by(
+    rows = await uow.select(*_CONTACT_COLUMNS).where(CustomerContact.customer_id.is_in(list(customer_ids))).order_by(
         CustomerContact.created_at, CustomerContact.id)
     for row in rows:
         found[row["customer_id"]].append(contact_view(row))
     return found
+
+
+# Only what a view shows: on SQLite every id and time column read costs a conversion per row.
+_CONTACT_COLUMNS = (CustomerContact.id, CustomerContact.customer_id, CustomerContact.surname,
+                    CustomerContact.given_name, CustomerContact.position, CustomerContact.phones,
+                    CustomerContact.email, CustomerContact.is_primary)
 
 
 async def add_contact(ctx: Context, customer_id: UUID, contact: ContactInput) -> ContactView:

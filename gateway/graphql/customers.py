@@ -4,7 +4,6 @@ records (owner, contacts) come through DataLoaders, so a page costs the same few
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -117,25 +116,10 @@ class Customer:
                    last_reviewed_at=view.last_reviewed_at, last_reviewed_by=view.last_reviewed_by,
                    owner_id=view.owner_id, customer_id=view.id)
 
-    # Set by the page resolver, which loads a whole page's owners and contacts in one query each;
-    # the fields then resolve without awaiting, so a page executes without a task per row.
-    prefetched_owner: strawberry.Private[Any] = None
-    prefetched_contacts: strawberry.Private[list[customers.ContactView] | None] = None
-
-    @strawberry.field
-    def owner(self, info: Info) -> CustomerOwner | None:
-        if self.owner_id is None:
-            return None
-        if self.prefetched_owner is not None:
-            return _owner(self.prefetched_owner)
-        return _later(loader(info, "customer.owner", lambda ids: _owners(info, ids)).load(self.owner_id), _owner)
-
-    @strawberry.field
-    def contacts(self, info: Info) -> list[Contact]:
-        if self.prefetched_contacts is not None:
-            return [Contact.of(v) for v in self.prefetched_contacts]
-        views = loader(info, "customer.contacts", lambda ids: _contacts(info, ids), default=[]).load(self.customer_id)
-        return _later(views, lambda found: [Contact.of(v) for v in found])
+    # Filled by the resolver that returns the customer, for a whole page at once (one query each)
+    # or through the request's DataLoaders; as plain fields they resolve without a call per row.
+    owner: CustomerOwner | None = None
+    contacts: list[Contact] = strawberry.field(default_factory=list)
 
 
 def _owner(view: customers.OwnerView | None) -> CustomerOwner | None:
@@ -143,8 +127,16 @@ def _owner(view: customers.OwnerView | None) -> CustomerOwner | None:
                                                    display_name=view.display_name)
 
 
-async def _later(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Any:
-    return convert(await pending)
+async def customer_node(info: Info, view: customers.CustomerView) -> Customer:
+    """A customer with its owner and contacts if the query asks for them, through the request's
+    DataLoaders (two customers in one document share one query for each)."""
+    node = Customer.of(view)
+    if _selects(info, "contacts"):
+        found = await loader(info, "customer.contacts", lambda ids: _contacts(info, ids), default=[]).load(view.id)
+        node.contacts = [Contact.of(c) for c in found]
+    if view.owner_id is not None and _selects(info, "owner"):
+        node.owner = _owner(await loader(info, "customer.owner", lambda ids: _owners(info, ids)).load(view.owner_id))
+    return node
 
 
 def _selects(info: Info, name: str) -> bool:
@@ -384,8 +376,9 @@ class CustomerQuery:
         edges = []
         for view in page.customers:
             node = Customer.of(view)
-            node.prefetched_contacts = page.contacts.get(view.id)
-            node.prefetched_owner = page.owners.get(view.owner_id) if view.owner_id else None
+            # Contact's fields are attributes of the core view, so the views are served as they are.
+            node.contacts = page.contacts.get(view.id, [])
+            node.owner = _owner(page.owners.get(view.owner_id)) if view.owner_id else None
             edges.append(CustomerEdge(cursor=encode_cursor(json.dumps(customers.cursor_of(view, sort))), node=node))
         has_next = page.has_next
         return CustomerConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
@@ -393,7 +386,7 @@ class CustomerQuery:
 
     @strawberry.field
     async def customer(self, info: Info, id: strawberry.ID) -> Customer:
-        return Customer.of(await customers.get_customer(ctx_of(info), parse_id(id, "id")))
+        return await customer_node(info, await customers.get_customer(ctx_of(info), parse_id(id, "id")))
 
     @strawberry.field(description="Every change of a customer, oldest first; with includeMerged also the "
                                   "history of customers merged into it.")
@@ -421,7 +414,7 @@ class CustomerMutation:
         async def call() -> dict:
             created = await customers.create_customer(ctx_of(info), info.context.registry, input.fields(),
                                                       contacts=[c.to_core() for c in contacts or ()], force=force)
-            return {"customer": Customer.of(created.customer),
+            return {"customer": await customer_node(info, created.customer),
                     "duplicates": [DuplicateMatch(customer_id=strawberry.ID(str(d.customer_id)),
                                                   display_name=d.display_name, matched_on=list(d.matched_on))
                                    for d in created.duplicates]}
@@ -431,7 +424,7 @@ class CustomerMutation:
     async def customer_update(self, info: Info, id: strawberry.ID, version: int, input: CustomerInput,
                               reason: str = "") -> CustomerPayload:
         async def call() -> dict:
-            return {"customer": Customer.of(await customers.update_customer(
+            return {"customer": await customer_node(info, await customers.update_customer(
                 ctx_of(info), info.context.registry, parse_id(id, "id"), version=version, changes=input.fields(),
                 reason=reason))}
         return await mutate(info, CustomerPayload, call)
@@ -440,22 +433,22 @@ class CustomerMutation:
     async def customer_transfer(self, info: Info, id: strawberry.ID, to_user_id: strawberry.ID,
                                 reason: str) -> CustomerPayload:
         async def call() -> dict:
-            return {"customer": Customer.of(await customers.transfer_customer(
+            return {"customer": await customer_node(info, await customers.transfer_customer(
                 ctx_of(info), parse_id(id, "id"), to_user_id=parse_id(to_user_id, "toUserId"), reason=reason))}
         return await mutate(info, CustomerPayload, call)
 
     @strawberry.mutation(description="Record the periodic review of a customer (needs customer.review).")
     async def customer_review(self, info: Info, id: strawberry.ID, note: str = "") -> CustomerPayload:
         async def call() -> dict:
-            return {"customer": Customer.of(await customers.review_customer(ctx_of(info), parse_id(id, "id"),
-                                                                            note=note))}
+            view = await customers.review_customer(ctx_of(info), parse_id(id, "id"), note=note)
+            return {"customer": await customer_node(info, view)}
         return await mutate(info, CustomerPayload, call)
 
     @strawberry.mutation(description="Hide a customer from normal queries (erasure is a privacy request).")
     async def customer_delete(self, info: Info, id: strawberry.ID, reason: str) -> CustomerPayload:
         async def call() -> dict:
-            return {"customer": Customer.of(await customers.delete_customer(ctx_of(info), parse_id(id, "id"),
-                                                                            reason=reason))}
+            view = await customers.delete_customer(ctx_of(info), parse_id(id, "id"), reason=reason)
+            return {"customer": await customer_node(info, view)}
         return await mutate(info, CustomerPayload, call)
 
     @strawberry.mutation(description="Merge a duplicate into a survivor (needs customer.merge).")

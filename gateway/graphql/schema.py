@@ -18,6 +18,7 @@ from gateway.graphql.calendar import CalendarMutation, CalendarQuery
 from gateway.graphql.customer_jobs import CustomerJobMutation
 from gateway.graphql.customers import CustomerMutation, CustomerQuery
 from gateway.graphql.errors import log_errors
+from gateway.graphql.execution import PageExecutionContext
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
@@ -70,4 +71,5 @@ def build_schema(settings: Settings, registry: VerticalRegistry | None = None) -
         registry = load_verticals(settings.disabled_plugins)
     extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
     query, mutation, types = root_types(registry, Query, Mutation)
-    return KehuSchema(query=query, mutation=mutation, types=types, extensions=limit_extensions(settings, extra_rules))
+    return KehuSchema(query=query, mutation=mutation, types=types, extensions=limit_extensions(settings, extra_rules),
+                      execution_context_class=PageExecutionContext)

@@ -123,3 +123,13 @@ async def test_another_tenant_neither_sees_nor_changes_acme_customers(client):
     assert read["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     changed = (await gql(client, UPDATE, globex_token, id=some_id, version=1, input={"status": "lost"})).json()
     assert changed["data"]["customerUpdate"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_single_customers_load_owner_and_contacts_through_the_request_loaders(client):
+    token = await _token(client)
+    ids = [e["node"]["id"] for e in (await gql(client, PAGE, token, first=2)).json()["data"]["customers"]["edges"]]
+    both = """query($a: ID!, $b: ID!) { a: customer(id: $a) { owner { username } contacts { surname } }
+                                   b: customer(id: $b) { owner { username } contacts { surname } } }"""
+    body = (await gql(client, both, token, a=ids[0], b=ids[1])).json()["data"]
+    assert [len(body[k]["contacts"]) for k in ("a", "b")] == [2, 2]
+    assert {body[k]["owner"]["username"] for k in ("a", "b")} == {"seller1", "seller2"}
