@@ -117,7 +117,7 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
     use_database(database)
     await database.start()
     registry = make_registry()
-    rows_per_round = 1000 if quick else 5000
+    rows_per_round = 300 if quick else 5000
     rounds = 2 if quick else 5
     try:
         admin = TenantAdmin("bench-admin", "bench-password-2026!")

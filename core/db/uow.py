@@ -74,8 +74,8 @@ class UnitOfWork:
         await table.insert(*rows)
 
     async def insert_many(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        """Bulk work (imports): insert plain value tuples with the driver's ``executemany`` in this
-        transaction, skipping the query builder. A tenant table's rows must carry this tenant's id
+        """Bulk work (imports): insert plain value tuples in this transaction, skipping the query
+        builder (SQLite: ``executemany``; PostgreSQL: one ``INSERT … SELECT FROM unnest`` of arrays). A tenant table's rows must carry this tenant's id
         in their ``tenant_id`` column."""
         if not rows:
             return
@@ -90,13 +90,12 @@ class UnitOfWork:
         if self.database.is_sqlite:
             await connection.executemany(head + f"({', '.join('?' * len(columns))})", rows)
             return
-        per_statement = max(1, 30_000 // len(columns))  # asyncpg binds at most 32767 parameters
-        for start in range(0, len(rows), per_statement):  # multi-row VALUES: one round trip per chunk
-            chunk = rows[start:start + per_statement]
-            width = len(columns)
-            values = ", ".join("(" + ", ".join(f"${i * width + n}" for n in range(1, width + 1)) + ")"
-                               for i in range(len(chunk)))
-            await connection.execute(head + values, *(value for row in chunk for value in row))
+        # One statement binding a typed array per column: parsed once, whatever the number of rows
+        # (a multi-row VALUES with thousands of parameters costs PostgreSQL more to parse than to run).
+        types = await _column_types(connection, table)
+        arrays = ", ".join(f"${n}::{types[c]}[]" for n, c in enumerate(columns, start=1))
+        await connection.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})",
+                                 *([row[i] for row in rows] for i in range(len(columns))))
 
     async def enter_tenant(self, tenant_id: UUID) -> None:
         """Scope the rest of this transaction to ``tenant_id`` (tenant provisioning only)."""
@@ -106,6 +105,19 @@ class UnitOfWork:
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Raw SQL for what the query builder cannot say; callers filter on tenant_id themselves."""
         return await self.database.fetch(sql, *args)
+
+
+_column_types_cache: dict[str, dict[str, str]] = {}
+
+
+async def _column_types(connection: Any, table: str) -> dict[str, str]:
+    """PostgreSQL's type name of each column of ``table`` (cached; migrations do not run under a
+    live process)."""
+    if table not in _column_types_cache:
+        rows = await connection.fetch("SELECT column_name, udt_name FROM information_schema.columns "
+                                      "WHERE table_schema = current_schema() AND table_name = $1", table)
+        _column_types_cache[table] = {row["column_name"]: row["udt_name"] for row in rows}
+    return _column_types_cache[table]
 
 
 async def _set_rls_tenant(database: Database, tenant_id: UUID | None) -> None:
