@@ -16,7 +16,7 @@ from gateway.cli import cli
 
 COMMANDS = [["serve"], ["migrate"], ["tenants"], ["tenants", "create"], ["tenants", "list"], ["plugins"], ["demo"],
             ["audit"], ["audit", "verify"], ["audit", "anchor"], ["audit", "prune"], ["worker"], ["scheduler"],
-            ["jobs"], ["jobs", "dead"], ["jobs", "replay"]]
+            ["jobs"], ["jobs", "dead"], ["jobs", "replay"], ["customers"], ["customers", "import"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
