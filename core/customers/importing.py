@@ -621,10 +621,9 @@ async def _run_import(job: long_jobs.RunningJob) -> dict[str, Any]:
 async def delete_stale_uploads(at: datetime) -> int:
     """Sweep: drop uploaded files whose job has finished (any way) — they are personal data."""
     from core.jobs.tables import LongJob
-    from core.tenancy.tables import Tenant
+    from core.tenancy.every_tenant import tenant_ids
 
-    async with unit_of_work(Context.system("job:import-uploads"), write=False) as uow:
-        tenants = [row["id"] for row in await uow.select(Tenant.id)]
+    tenants = await tenant_ids("job:import-uploads")
     deleted = 0
     for tenant_id in tenants:
         async with unit_of_work(Context.system("job:import-uploads", tenant_id)) as uow:

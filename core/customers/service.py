@@ -28,7 +28,8 @@ from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry
 from core.plugins.types import CustomerField
-from core.tenancy.tables import Department, Tenant
+from core.tenancy.every_tenant import tenant_ids
+from core.tenancy.tables import Department
 from core.verticals.tables import VerticalEnablement
 
 TARGET = "customer"
@@ -673,8 +674,7 @@ async def _owners_of(uow: UnitOfWork, user_ids: Sequence[UUID]) -> dict[UUID, Ow
 async def announce_due_reviews(at: datetime) -> int:
     """Sweep: each customer whose periodic review has come due is announced once
     (``customer.review_due``), so a reminder or a task can follow; reviewing it re-arms this."""
-    async with unit_of_work(Context.system("job:customer-reviews"), write=False) as uow:
-        tenants = [row["id"] for row in await uow.select(Tenant.id)]
+    tenants = await tenant_ids("job:customer-reviews")
     announced = 0
     for tenant_id in tenants:
         async with unit_of_work(Context.system("job:customer-reviews", tenant_id)) as uow:

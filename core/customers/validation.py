@@ -248,18 +248,16 @@ def extension_value(vertical_id: str, spec: CustomerField, value: Any) -> Any:
         return value
     if spec.kind is FieldKind.DATE:
         try:
-            return date.fromisoformat(value).isoformat() if isinstance(value, str) else _raise()
-        except (ValueError, TypeError):
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
             raise wrong("a date (YYYY-MM-DD)", "日期（YYYY-MM-DD）") from None
     if spec.kind is FieldKind.CHOICE:
         if value not in spec.choices:
             raise wrong(f"one of {', '.join(spec.choices)}", f"{'、'.join(spec.choices)} 之一")
         return value
     raise wrong("a supported value", "支持的值")  # pragma: no cover - every kind is handled above
-
-
-def _raise() -> Any:
-    raise ValueError
 
 
 def extensions(value: Any, schema: Mapping[str, Mapping[str, CustomerField]],

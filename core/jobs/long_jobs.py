@@ -34,7 +34,7 @@ from core.identity.access import require_signed_in
 from core.jobs import outbox
 from core.jobs.tables import JobOutputChunk, LongJob
 from core.jobs.timers import register_sweep
-from core.tenancy.tables import Tenant
+from core.tenancy.every_tenant import tenant_ids
 
 log = structlog.get_logger("kehu.jobs")
 
@@ -394,8 +394,7 @@ async def _retry_later(job: RunningJob, error: Exception) -> None:
 async def due_jobs(limit: int) -> list[tuple[UUID, UUID]]:
     """(tenant, job) pairs ready to run, oldest first within a tenant."""
     at = now()
-    async with unit_of_work(Context.system("job:worker"), write=False) as uow:
-        tenants = [r["id"] for r in await uow.select(Tenant.id)]
+    tenants = await tenant_ids("job:worker")
     due: list[tuple[UUID, UUID]] = []
     for tenant_id in tenants:
         async with unit_of_work(Context.system("job:worker", tenant_id), write=False) as uow:
@@ -434,8 +433,7 @@ async def run_job_loop(stop: asyncio.Event, *, concurrency: int = 2, interval_se
 
 async def delete_expired_output(at: datetime) -> int:
     """Sweep: delete the output of jobs whose download period has ended."""
-    async with unit_of_work(Context.system("job:output-expiry"), write=False) as uow:
-        tenants = [r["id"] for r in await uow.select(Tenant.id)]
+    tenants = await tenant_ids("job:output-expiry")
     deleted = 0
     for tenant_id in tenants:
         async with unit_of_work(Context.system("job:output-expiry", tenant_id)) as uow:

@@ -24,7 +24,7 @@ from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.jobs.tables import OutboxEvent
-from core.tenancy.tables import Tenant
+from core.tenancy.every_tenant import tenant_ids
 
 MAX_ATTEMPTS = 8  # KEHU_JOB_MAX_ATTEMPTS
 RELAY_BATCH = 100
@@ -141,8 +141,7 @@ async def relay_once(dispatch: Dispatch, *, inline: bool = False) -> int:
     write transaction per event."""
     handed = 0
     at = now()
-    async with unit_of_work(Context.system("job:relay"), write=False) as uow:
-        tenants = [r["id"] for r in await uow.select(Tenant.id)]
+    tenants = await tenant_ids("job:relay")
     for tenant_id in tenants:
         async with unit_of_work(Context.system("job:relay", tenant_id), write=not inline) as uow:
             due = await uow.select(OutboxEvent.id).where(
@@ -177,12 +176,9 @@ class DeadEvent:
 
 async def dead_events(ctx: Context) -> list[DeadEvent]:
     """Events that used up their attempts, across tenants (operators) or of one tenant."""
-    tenant_ids = [ctx.tenant_id] if ctx.tenant_id else None
-    if tenant_ids is None:
-        async with unit_of_work(ctx, write=False) as uow:
-            tenant_ids = [r["id"] for r in await uow.select(Tenant.id)]
+    tenants = [ctx.tenant_id] if ctx.tenant_id else await tenant_ids(ctx.actor)
     found = []
-    for tenant_id in tenant_ids:
+    for tenant_id in tenants:
         async with unit_of_work(ctx.for_tenant(tenant_id), write=False) as uow:
             for r in await uow.select(OutboxEvent).where(OutboxEvent.status == "dead").order_by(OutboxEvent.created_at):
                 found.append(DeadEvent(id=r["id"], tenant_id=tenant_id, event_type=r["event_type"],

@@ -29,7 +29,7 @@ from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.jobs.outbox import Event, on_event
 from core.jobs.timers import register_sweep
-from core.tenancy.tables import Tenant
+from core.tenancy.every_tenant import tenant_ids
 from core.webhooks.service import SECRET_PREFIX
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -131,8 +131,7 @@ async def enqueue(uow: UnitOfWork, event: Event) -> None:
 
 async def deliver_due(at: datetime) -> int:
     """The ``webhooks`` sweep: send every due delivery of every tenant; returns how many were tried."""
-    async with unit_of_work(Context.system("job:webhooks"), write=False) as uow:
-        tenants = [r["id"] for r in await uow.select(Tenant.id)]
+    tenants = await tenant_ids("job:webhooks")
     tried = 0
     for tenant_id in tenants:
         tried += await _deliver_tenant(tenant_id, at)

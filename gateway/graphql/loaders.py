@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from uuid import UUID
-
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
@@ -24,7 +22,3 @@ def loader(info: Info, name: str, fetch: Callable[[Sequence[K]], Awaitable[Mappi
 
         loaders[name] = DataLoader(load_fn=batch)
     return loaders[name]
-
-
-def uuid_or_none(value: str | None) -> UUID | None:
-    return UUID(value) if value else None
