@@ -46,7 +46,12 @@ def genesis_hash(tenant_id: UUID) -> str:
     return hashlib.sha256(f"kehu-audit-genesis:{tenant_id}".encode()).hexdigest()
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _JSON_SCALARS:  # most values of a diff; checked first because diffs are built per row of an import
+        return value
     if isinstance(value, (UUID, Decimal)):
         return str(value)
     if isinstance(value, (datetime, date)):

@@ -167,6 +167,8 @@ def check_header(header: list[str], schema: Mapping[str, Mapping[str, CustomerFi
 # --- rows to fields -------------------------------------------------------------------------------
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:  # nearly every cell of a CSV, and most of a workbook
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -374,7 +376,7 @@ def build_rows(good: Sequence[_Good], *, tenant_id: UUID, actor: str, reason: st
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
     audit_items: list[tuple[UUID, dict[str, Any]]] = []
     for item in good:
-        columns = {column._meta.db_column_name: value for column, value in service._columns(item.record).items()}
+        columns = service.column_values(item.record)
         rows["customer"].append((item.id, tenant_id, at, columns["kind"], columns["status"], columns["display_name"],
                                  columns["owner_id"], columns["department_id"], columns["is_key"],
                                  columns["source_channel"], columns["tags"], columns["search"], columns["data"], 1,
@@ -462,9 +464,11 @@ async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes
                 refuse(line, error)
                 continue
             candidates.append(_Good(line, record))
-        fresh = [c.identifier_key for c in candidates if c.identifier_key and c.line > resume_after]
-        async with unit_of_work(ctx, write=False) as uow:
-            taken = await _taken(uow, fresh)
+        taken: set[str] = set()
+        if dry_run:  # a real import looks these up under its writes (below), where the answer holds
+            fresh = [c.identifier_key for c in candidates if c.identifier_key and c.line > resume_after]
+            async with unit_of_work(ctx, write=False) as uow:
+                taken = await _taken(uow, fresh)
         for candidate in candidates:
             key = candidate.identifier_key
             if key is not None and (key in seen or (key in taken and candidate.line > resume_after)):
@@ -491,6 +495,7 @@ async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes
         if taken:
             late = [g for g in batch if g.identifier_key in taken]
             report.errors.extend(_duplicate(g.line) for g in late)
+            report.valid -= len(late)
             if mode == ALL_OR_NOTHING:
                 raise _Refused()
             batch = [g for g in batch if g.identifier_key not in taken]
@@ -508,7 +513,6 @@ async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes
                         await progress(len(rows) + written, total, "importing")
         except _Refused:
             written = 0
-            report.valid -= report.bad_rows
     else:
         for batch in _batches(pending):
             async with unit_of_work(ctx) as uow:

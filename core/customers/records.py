@@ -8,11 +8,11 @@ department, …). History works on its flattened form, where nested objects beco
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+import msgspec
 
 from core.customers import validation as v
 from core.errors import KehuError
@@ -142,14 +142,13 @@ def search_text(record: Mapping[str, Any]) -> str:
     return f"{display_name(record).lower()} {digits}"
 
 
+_ENCODER = msgspec.json.Encoder(order="sorted")  # keys sorted at every level, so equal records store equal text
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_plain)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID | datetime):
-        return str(value)
-    raise TypeError(f"cannot store {type(value).__name__}")
+    """Compact JSON with sorted keys, as records, contacts' phones and history are stored
+    (msgspec: an import writes four of these a row, several times faster than the json module)."""
+    return _ENCODER.encode(value).decode()
 
 
 def refuse_stale(expected: int, actual: int) -> KehuError:

@@ -178,16 +178,19 @@ _VIEW_COLUMNS = (Customer.id, Customer.version, Customer.data, Customer.display_
                  Customer.deleted_at)
 
 
-def _columns(record: Mapping[str, Any]) -> dict[Any, Any]:
-    """The customer row's columns for a record (data without owner and department, kept as columns)."""
+def column_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The customer row's columns by name for a record (data without owner and department, kept
+    as columns)."""
     data = {k: val for k, val in record.items() if k not in ("owner_id", "department_id")}
-    return {Customer.kind: record["kind"], Customer.status: record["status"],
-            Customer.display_name: r.display_name(record),
-            Customer.owner_id: UUID(record["owner_id"]) if record.get("owner_id") else None,
-            Customer.department_id: UUID(record["department_id"]) if record.get("department_id") else None,
-            Customer.is_key: bool(record.get("is_key")), Customer.source_channel: record.get("source_channel"),
-            Customer.tags: r.dumps(record.get("tags", [])), Customer.search: r.search_text(record),
-            Customer.data: r.dumps(data)}
+    owner, department = record.get("owner_id"), record.get("department_id")
+    return {"kind": record["kind"], "status": record["status"], "display_name": r.display_name(record),
+            "owner_id": UUID(owner) if owner else None, "department_id": UUID(department) if department else None,
+            "is_key": bool(record.get("is_key")), "source_channel": record.get("source_channel"),
+            "tags": r.dumps(record.get("tags", [])), "search": r.search_text(record), "data": r.dumps(data)}
+
+
+def _columns(record: Mapping[str, Any]) -> dict[Any, Any]:
+    return {getattr(Customer, name): value for name, value in column_values(record).items()}
 
 
 def _keys(record: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -322,7 +325,7 @@ async def create_customer(ctx: Context, registry: VerticalRegistry, fields: Mapp
         rules = await customer_rules(uow)
         await uow.insert(Customer(id=customer_id, version=1, updated_at=at, created_by=ctx.actor,
                                   review_due_at=_review_due(at, rules["review_months"]),
-                                  **{column._meta.name: value for column, value in _columns(record).items()}))
+                                  **column_values(record)))
         if rows:
             await uow.insert(*rows)
         await _write_keys(uow, customer_id, record)
@@ -419,8 +422,8 @@ def _filtered(query: Any, where: CustomerFilter) -> Any:
     if where.extension is not None:
         vertical, name, value = where.extension
         # Extension values sit in the record's JSON; matching its serialised form keeps this portable.
-        fragment = json.dumps({name: value}, ensure_ascii=False, sort_keys=True)[1:-1]
-        query = query.where(Customer.data.like(f"%\"{vertical}\": {{%{fragment}%"))
+        fragment = r.dumps({name: value})[1:-1]
+        query = query.where(Customer.data.like(f"%\"{vertical}\":{{%{fragment}%"))
     return query
 
 

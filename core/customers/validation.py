@@ -99,11 +99,15 @@ def identifier(value: Any) -> dict[str, str] | None:
 _birth_places: dict[tuple[str, int], bool] = {}  # (region code, birth year) -> the region existed then
 
 
+_COMPACT_ID = re.compile(r"[0-9]{17}[0-9X]")  # already what ric.compact returns
+
+
 def _resident_id(number: str) -> str:
     """python-stdnum's check (length, digits, check digit, birth date, birth place), with the
     birth-place lookup remembered per region and year: an import checks thousands of IDs from a
     few hundred regions, and the lookup is most of the cost."""
-    number = ric.compact(number)
+    if not _COMPACT_ID.fullmatch(number):
+        number = ric.compact(number)
     if len(number) != 18:
         raise InvalidLength()
     if not number[:-1].isdigit():
@@ -122,10 +126,20 @@ def _resident_id(number: str) -> str:
     return number
 
 
+# A bare or +86 eleven-digit number checked against phonenumbers' own pattern for Chinese mobiles:
+# the same verdict as parse + is_valid_number (a test compares them) at a tenth of the cost,
+# for the most common number an import or a form carries.
+_CN_MOBILE_SHAPE = re.compile(r"(?:\+86)?(1[0-9]{10})")
+_CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+
+
 def phone(value: Any, field: str = "phones") -> str:
     """A phone in E.164; numbers without a country code are read as Chinese."""
     if not isinstance(value, str) or not value.strip():
         raise invalid("PHONE_INVALID", field, "a phone number is empty or not text", "电话号码为空或格式错误")
+    shape = _CN_MOBILE_SHAPE.fullmatch(value)
+    if shape and _CN_MOBILE.fullmatch(shape[1]):
+        return "+86" + shape[1]
     try:
         parsed = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:

@@ -170,7 +170,7 @@ async def test_skip_mode_imports_the_good_rows_and_reports_each_bad_row_with_lin
     assert {h["version"] for h in history} == {1} and history[0]["reason"].startswith("imported from 客户.xlsx, line")
     assert entry["actor"] == admin.actor and resident_id(0) not in entry["diff"]  # personal values masked
     assert row["owner_id"] == admin.user_id  # rows without an owner belong to the importer
-    assert '"vin": "LSVAB4182E2000000"' in row["data"] and '"purchases": 0' in row["data"]
+    assert json.loads(row["data"])["extensions"]["dealer"] == {"vin": "LSVAB4182E2000000", "purchases": 0}
 
 
 async def test_all_or_nothing_imports_none_when_a_row_is_bad(acme, registry, big_file):
@@ -180,6 +180,19 @@ async def test_all_or_nothing_imports_none_when_a_row_is_bad(acme, registry, big
                                     mode=ALL_OR_NOTHING)
     assert report.imported == 0 and report.bad_rows == len(bad)
     assert {e.line for e in report.errors} == set(bad)
+    assert await _counts(acme.id) == before
+
+
+async def test_all_or_nothing_imports_none_when_a_row_repeats_an_identifier_already_in_the_tenant(acme, registry):
+    rows, _ = make_rows(1200, bad_every=0)  # the repeat is in the third write batch
+    admin = await sign_in("acme", "admin")
+    existing = {**PERSON, "identifier": {"type": "resident_id", "number": rows[1100]["identifier_number"]}, "phones": ["13700000002"]}
+    await customers.create_customer(admin, registry, existing)
+    before = await _counts(acme.id)
+    report = await import_customers(SYSTEM.for_tenant(acme.id), registry, to_csv(rows), "c.csv",
+                                    mode=ALL_OR_NOTHING)
+    assert (report.imported, report.valid) == (0, 1199)
+    assert [(e.line, e.code) for e in report.errors] == [(1102, "DUPLICATE_IDENTIFIER")]
     assert await _counts(acme.id) == before
 
 
