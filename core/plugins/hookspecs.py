@@ -21,6 +21,7 @@ from core.plugins.types import (
     GraphQLTypes,
     Parameter,
     Permission,
+    PersonalDataTable,
     VerticalInfo,
     VisitPlan,
 )
@@ -101,4 +102,14 @@ def kehu_graphql_types() -> Iterable[GraphQLTypes]:  # type: ignore[empty-body]
 
     Root fields are named with the vertical's id as prefix; each answers ``VERTICAL_NOT_ENABLED``
     to a tenant that has not enabled the vertical.
+    """
+
+
+@hookspec
+def kehu_personal_data() -> Iterable[PersonalDataTable]:  # type: ignore[empty-body]
+    """Return the vertical's tables holding customers' personal data: table, customer id column,
+    personal columns, and whether erasure deletes the rows or anonymises those columns.
+
+    Core erases them with the customer (PIPL art. 47) and puts them in subject-access exports.
+    Table names start with the vertical's id.
     """

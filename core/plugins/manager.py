@@ -29,6 +29,7 @@ from core.plugins.types import (
     Parameter,
     ParameterValue,
     Permission,
+    PersonalDataTable,
     PluginError,
     VerticalInfo,
     VisitPlan,
@@ -50,6 +51,7 @@ DATA_HOOKS: dict[str, tuple[str, type]] = {
     "kehu_complaint_flows": ("complaint_flows", ComplaintFlow),
     "kehu_visit_plans": ("visit_plans", VisitPlan),
     "kehu_graphql_types": ("graphql", GraphQLTypes),
+    "kehu_personal_data": ("personal_data", PersonalDataTable),
 }
 
 
@@ -67,6 +69,7 @@ class VerticalDefinition:
     complaint_flows: tuple[ComplaintFlow, ...] = ()
     visit_plans: tuple[VisitPlan, ...] = ()
     graphql: tuple[GraphQLTypes, ...] = ()
+    personal_data: tuple[PersonalDataTable, ...] = ()
 
     @property
     def id(self) -> str:
@@ -77,6 +80,11 @@ class VerticalDefinition:
 
     def defaults(self) -> dict[str, ParameterValue]:
         return {p.key: p.default for p in self.parameters}
+
+
+def personal_data_tables(registry: VerticalRegistry) -> tuple[PersonalDataTable, ...]:
+    """Every loaded vertical's tables of personal data (erasure and subject-access exports)."""
+    return tuple(t for d in registry.definitions for t in d.personal_data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,6 +295,37 @@ class ArchiveStandard:
         _frozen(self, documents=tuple(self.documents), checks=tuple(self.checks), retention=tuple(self.retention))
 
 
+# --- Personal data in plugin tables -----------------------------------------------------------
+
+
+class ErasureMode(StrEnum):
+    DELETE = "delete"  # the subject's rows go
+    ANONYMISE = "anonymise"  # the rows stay (counts, links) with the listed columns emptied
+
+
+_SQL_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalDataTable:
+    """A plugin table holding customers' personal data: ``customer_column`` holds the customer's
+    id, ``columns`` the personal values. Core erases the subject's rows (``erase``: delete or
+    anonymise the columns) and copies them into subject-access exports, by these names; the
+    names are checked against the live schema when kehu starts erasing."""
+
+    table: str
+    customer_column: str
+    columns: tuple[str, ...]
+    erase: ErasureMode = ErasureMode.DELETE
+
+    def __post_init__(self) -> None:
+        _frozen(self, columns=tuple(self.columns),
+                erase=_enum(ErasureMode, self.erase, f"personal data table {self.table!r}: erase"))
+        for name in (self.table, self.customer_column, *self.columns):
+            if not isinstance(name, str) or not _SQL_NAME.match(name):
+                raise ContractError(f"personal data table {self.table!r}: {name!r} is not a plain SQL name")
+
+
 # --- Attribution ------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from core.plugins.types import (
     Parameter,
     ParameterInvalid,
     ParameterKind,
+    PersonalDataTable,
     VisitPlan,
 )
 
@@ -258,6 +259,20 @@ def check_graphql(vertical_id: str, contributions: Sequence[GraphQLTypes]) -> li
     return problems
 
 
+def check_personal_data(vertical_id: str, tables: Sequence[PersonalDataTable]) -> list[str]:
+    problems = _duplicates("personal data table", (t.table for t in tables))
+    for t in tables:
+        where = f"personal data table {t.table!r}"
+        if not t.table.startswith(f"{vertical_id}_"):  # a plugin may not have core erase core's tables
+            problems.append(f"{where} must start with {vertical_id + '_'!r}")
+        if not t.columns:
+            problems.append(f"{where} lists no personal columns")
+        if t.customer_column in t.columns:
+            problems.append(f"{where}: the customer column {t.customer_column!r} cannot be a personal column")
+        problems += _duplicates(f"{where}: column", t.columns)
+    return problems
+
+
 def check_vertical(definition: VerticalDefinition) -> list[str]:
     """Every problem in what one vertical declared."""
     d = definition
@@ -270,4 +285,5 @@ def check_vertical(definition: VerticalDefinition) -> list[str]:
         *check_complaint_flows(d.complaint_flows),
         *check_visit_plans(d.visit_plans, d.grading_schemes),
         *check_graphql(d.info.id, d.graphql),
+        *check_personal_data(d.info.id, d.personal_data),
     ]
