@@ -10,7 +10,7 @@ registry holds can change after start.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -220,7 +220,22 @@ class ArchiveDocument:
     required: bool = True
 
 
-ArchiveCheckPolicy = Callable[[Mapping[str, Any], Mapping[str, ParameterValue]], str | None]
+@dataclass(frozen=True, slots=True)
+class CheckFinding:
+    """One problem a check found: the document and field concerned (``None`` for the archive as a
+    whole) and the message in both languages."""
+
+    message_en: str
+    message_zh: str
+    document: str | None = None
+    field: str | None = None
+
+
+# ``check(archive, parameters)``: ``None`` when the archive passes (or the rule does not apply to
+# it), else a message, a ``CheckFinding`` or several. The archive is a plain mapping — see
+# docs/plugins.md, "Archive checks", for its shape.
+ArchiveCheckPolicy = Callable[[Mapping[str, Any], Mapping[str, ParameterValue]],
+                              "str | CheckFinding | Iterable[CheckFinding] | None"]
 
 
 @dataclass(frozen=True, slots=True)
