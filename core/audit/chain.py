@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -26,6 +26,8 @@ from core.errors import TenantRequired
 # Fields never written in clear, whatever record type they belong to.
 ALWAYS_SECRET = frozenset({"password", "password_hash", "secret", "token_hash", "refresh_token", "access_token"})
 _sensitive_fields: dict[str, frozenset[str]] = {}
+# Per record type, a test on field names (extension fields are named at run time, so no list holds them).
+_classifiers: dict[str, Callable[[str], bool]] = {}
 VERIFY_BATCH = 1000
 # The last head this process wrote per tenant: a hint for the fast path, checked by the database.
 _heads: dict[UUID, tuple[int, str]] = {}
@@ -34,6 +36,11 @@ _heads: dict[UUID, tuple[int, str]] = {}
 def declare_sensitive(target_type: str, *fields: str) -> None:
     """Declare fields of a record type whose values the audit log records only as "changed"."""
     _sensitive_fields[target_type] = _sensitive_fields.get(target_type, frozenset()) | frozenset(fields)
+
+
+def declare_classifier(target_type: str, is_sensitive: Callable[[str], bool]) -> None:
+    """Declare a test telling which fields of a record type the audit log records only as "changed"."""
+    _classifiers[target_type] = is_sensitive
 
 
 def sensitive_fields(target_type: str) -> frozenset[str]:
@@ -69,9 +76,10 @@ def build_diff(target_type: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     """``changes`` maps a field to its new value or to ``(old, new)``; sensitive fields keep only
     the fact that they changed, so erasing a person never requires editing the log."""
     secret = sensitive_fields(target_type)
+    classify = _classifiers.get(target_type)
     diff: dict[str, Any] = {}
     for field, change in sorted(changes.items()):
-        if field in secret:
+        if field in secret or (classify is not None and classify(field)):
             diff[field] = {"changed": True}
         elif isinstance(change, tuple) and len(change) == 2:
             diff[field] = {"from": _plain(change[0]), "to": _plain(change[1])}

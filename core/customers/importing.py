@@ -53,6 +53,7 @@ from core.jobs import long_jobs
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry
 from core.plugins.types import CustomerField, FieldKind
+from core.privacy import crypto
 from core.tenancy.tables import Department
 
 IMPORT_JOB = "customer.import"
@@ -339,15 +340,18 @@ def _duplicate(line: int) -> RowError:
 
 
 async def _taken(uow: UnitOfWork, keys: Sequence[str]) -> set[str]:
-    """Which identifier keys live customers of the tenant already have."""
+    """Which identifier keys live customers of the tenant already have (matched through their
+    blind-index values under every configured data key)."""
     if not keys:
         return set()
-    placeholders = ", ".join(["{}"] * len(keys))
+    assert uow.ctx.tenant_id is not None
+    clear = {b: key for key in keys for b in crypto.blinds(uow.ctx.tenant_id, "identifier", key)}
+    placeholders = ", ".join(["{}"] * len(clear))
     rows = await uow.fetch(
         "SELECT k.value FROM customer_key k JOIN customer c ON c.tenant_id = k.tenant_id AND c.id = k.customer_id "
         f"WHERE k.tenant_id = {{}} AND k.kind = 'identifier' AND k.value IN ({placeholders}) "
-        "AND c.deleted_at IS NULL AND c.merged_into IS NULL", uow.ctx.tenant_id, *keys)
-    return {row["value"] for row in rows}
+        "AND c.deleted_at IS NULL AND c.merged_into IS NULL", uow.ctx.tenant_id, *clear)
+    return {clear[row["value"]] for row in rows}
 
 
 def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -358,8 +362,8 @@ def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]
 # The tables an import writes and their columns, in the order of the value tuples.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "customer": ("id", "tenant_id", "created_at", "kind", "status", "display_name", "owner_id", "department_id",
-                 "is_key", "source_channel", "tags", "search", "data", "version", "review_due_at", "updated_at",
-                 "created_by"),
+                 "is_key", "source_channel", "tags", "search", "data", "sealed", "version", "review_due_at",
+                 "updated_at", "created_by"),
     "customer_key": ("id", "tenant_id", "created_at", "customer_id", "kind", "value"),
     "customer_history": ("id", "tenant_id", "created_at", "customer_id", "version", "changed_at", "actor", "reason",
                          "changes"),
@@ -368,24 +372,26 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_rows(good: Sequence[_Good], *, tenant_id: UUID, actor: str, reason: str, review_months: int
+def build_rows(good: Sequence[_Good], *, tenant_id: UUID, actor: str, reason: str, review_months: int,
+               schema: Mapping[str, Mapping[str, CustomerField]] | None = None
                ) -> tuple[dict[str, list[tuple[Any, ...]]], list[tuple[UUID, dict[str, Any]]]]:
-    """The value tuples of each table for these customers, and their audit items."""
+    """The value tuples of each table for these customers, and their audit items (personal
+    fields sealed, match keys as blind-index values, as ``service`` writes them)."""
     at = service.now()
     due = service._review_due(at, review_months)
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
     audit_items: list[tuple[UUID, dict[str, Any]]] = []
     for item in good:
-        columns = service.column_values(item.record)
+        columns = service.column_values(item.record, tenant_id=tenant_id, schema=schema)
         rows["customer"].append((item.id, tenant_id, at, columns["kind"], columns["status"], columns["display_name"],
                                  columns["owner_id"], columns["department_id"], columns["is_key"],
-                                 columns["source_channel"], columns["tags"], columns["search"], columns["data"], 1,
-                                 due, at, actor))
+                                 columns["source_channel"], columns["tags"], columns["search"], columns["data"],
+                                 columns["sealed"], 1, due, at, actor))
         rows["customer_key"].extend((uuid4(), tenant_id, at, item.id, kind, value)
-                                    for kind, value in service._keys(item.record))
+                                    for kind, value in service.key_values(tenant_id, item.record))
         changes = r.diff({}, item.record)
         rows["customer_history"].append((uuid4(), tenant_id, at, item.id, 1, at, actor, f"{reason}, line {item.line}",
-                                         r.dumps(changes)))
+                                         service.history_text(tenant_id, changes)))
         rows["outbox_event"].append((uuid4(), tenant_id, at, "customer.created", service.TARGET, str(item.id),
                                      r.dumps({"changed": sorted(changes)}), "pending", 0, at))
         audit_items.append((item.id, {**{k: (old, new) for k, (old, new) in changes.items()},
@@ -393,14 +399,15 @@ def build_rows(good: Sequence[_Good], *, tenant_id: UUID, actor: str, reason: st
     return rows, audit_items
 
 
-async def write_customers(uow: UnitOfWork, good: Sequence[_Good], *, reason: str, review_months: int) -> None:
+async def write_customers(uow: UnitOfWork, good: Sequence[_Good], *, reason: str, review_months: int,
+                          schema: Mapping[str, Mapping[str, CustomerField]] | None = None) -> None:
     """Write imported customers with everything a created customer has: the row, match keys,
     field history version 1, one audit entry each and an outbox event each. Plain value tuples
     through ``executemany``: building thousands of ORM objects, or statements with thousands of
     parameters, cost more than the writes themselves."""
     assert uow.ctx.tenant_id is not None
     rows, audit_items = build_rows(good, tenant_id=uow.ctx.tenant_id, actor=uow.ctx.actor, reason=reason,
-                                   review_months=review_months)
+                                   review_months=review_months, schema=schema)
     for table in ("customer", "customer_key", "customer_history"):
         await uow.insert_many(table, COLUMNS[table], rows[table])
     await record_many(uow, "customer.imported", service.TARGET, audit_items)
@@ -499,7 +506,7 @@ async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes
             if mode == ALL_OR_NOTHING:
                 raise _Refused()
             batch = [g for g in batch if g.identifier_key not in taken]
-        await write_customers(uow, batch, reason=reason, review_months=rules["review_months"])
+        await write_customers(uow, batch, reason=reason, review_months=rules["review_months"], schema=schema)
         if on_batch is not None and batch:
             await on_batch(uow, batch[-1].line)
         return list(batch)
@@ -582,9 +589,19 @@ async def start_import(ctx: Context, data: bytes, filename: str, *, mode: str = 
     params = {"filename": filename, "mode": mode, "dry_run": dry_run, "as": who, "actor": ctx.actor}
     async with unit_of_work(ctx) as uow:
         job_id = await long_jobs.submit(uow, IMPORT_JOB, params)
-        await uow.insert(CustomerImportUpload(job_id=job_id, filename=filename, size=len(data),
-                                              data=base64.b64encode(data).decode(), lines_done=0))
+        assert uow.ctx.tenant_id is not None
+        sealed = crypto.seal_text(uow.ctx.tenant_id, UPLOAD_COLUMN, base64.b64encode(data).decode())
+        await uow.insert(CustomerImportUpload(job_id=job_id, filename=filename, size=len(data), data=sealed,
+                                              lines_done=0))
     return job_id
+
+
+UPLOAD_COLUMN = "customer_import_upload.data"  # the file is personal data: sealed like a record
+
+
+def open_upload(tenant_id: UUID, data: str) -> str:
+    """The base64 file of an upload (older uploads were stored unsealed)."""
+    return crypto.open_text(tenant_id, UPLOAD_COLUMN, data) if crypto.is_sealed(data) else data
 
 
 async def _drop_upload(job: long_jobs.RunningJob) -> None:
@@ -610,7 +627,8 @@ async def _run_import(job: long_jobs.RunningJob) -> dict[str, Any]:
 
     try:
         report = await import_customers(_acting(job.tenant_id, p), _current_registry(),
-                                         base64.b64decode(upload["data"]), p["filename"], mode=p["mode"],
+                                         base64.b64decode(open_upload(job.tenant_id, upload["data"])),
+                                         p["filename"], mode=p["mode"],
                                          dry_run=p["dry_run"], progress=progress,
                                          resume_after=int(upload["lines_done"]), on_batch=on_batch)
     except (KehuError, long_jobs.JobCancelled):

@@ -138,8 +138,8 @@ def key_changes(changes: Mapping[str, Any]) -> list[str]:
 
 
 def search_text(record: Mapping[str, Any]) -> str:
-    digits = " ".join(p.lstrip("+") for p in record.get("phones", ()))
-    return f"{display_name(record).lower()} {digits}"
+    """Names only: phones and identifiers are encrypted and found by exact match (customer_key)."""
+    return display_name(record).lower()
 
 
 _ENCODER = msgspec.json.Encoder(order="sorted")  # keys sorted at every level, so equal records store equal text

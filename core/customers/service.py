@@ -1,17 +1,27 @@
 """Use cases on customer records: create (with duplicate checks), update (optimistic, with field
 history and reasons for key fields), read now or as of any past moment, list, transfer, review,
-soft-delete, contacts. Merges are in ``core.customers.merging``."""
+soft-delete, contacts. Merges are in ``core.customers.merging``.
+
+Personal data at rest (what erasure must overwrite), all encrypted with core.privacy.crypto except
+names: ``customer.sealed`` (phones, emails, identifier number, street, house number, village,
+credit, personal extension fields), ``customer.data`` (names), ``customer.display_name`` and
+``customer.search`` (names), ``customer_contact.sealed`` (phones, email; older rows: ``phones``
+and ``email``), ``customer_contact.surname``/``given_name``, ``customer_history.changes``
+(sealed whole when it holds a personal field), ``customer_key.value`` (blind-index values only)
+and ``customer_import_upload.data`` (sealed file). The record is opened in one place, ``_view``.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from core.audit.chain import declare_sensitive, record as audit
+from core.audit.chain import declare_classifier, declare_sensitive, record as audit
 from core.context import Context
 from core.customers import records as r
 from core.customers import validation as v
@@ -28,6 +38,9 @@ from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry
 from core.plugins.types import CustomerField
+from core.privacy import crypto
+from core.privacy.classification import is_personal, merge_parts, split_personal
+from core.privacy.masking import UNMASK_PERMISSION
 from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Department
 from core.verticals.tables import VerticalEnablement
@@ -38,6 +51,10 @@ DEFAULT_RULES = {"key_customer_min_contacts": 2, "review_months": 3, "merge_undo
 # Personal values never enter the audit log in clear; the field history (access-controlled) keeps them.
 declare_sensitive(TARGET, "phones", "emails", "identifier.number", "address.street", "address.house_number",
                   "address.village", "surname", "given_name", "legal_representative")
+# ...nor does any other personal field (credit, extension fields of any vertical): classification decides.
+declare_classifier(TARGET, lambda name: _personal(name))
+# Columns a sealed value is bound to (the associated data of its encryption).
+SEALED_RECORD, SEALED_CONTACT, SEALED_HISTORY = "customer.sealed", "customer_contact.sealed", "customer_history.changes"
 
 
 def now() -> datetime:
@@ -160,8 +177,14 @@ async def customer_rules(uow: UnitOfWork) -> dict[str, int]:
     return {**DEFAULT_RULES, **(json.loads(row["value"]) if row else {})}
 
 
-def _view(row: Mapping[str, Any]) -> CustomerView:
-    record = json.loads(row["data"])
+def open_record(tenant_id: UUID, data: str, sealed: str | None) -> dict[str, Any]:
+    """The stored record: its clear JSON with the sealed personal part merged back."""
+    record = json.loads(data)
+    return merge_parts(record, crypto.open_json(tenant_id, SEALED_RECORD, sealed)) if sealed else record
+
+
+def _view(row: Mapping[str, Any], tenant_id: UUID | None = None) -> CustomerView:
+    record = open_record(tenant_id or row["tenant_id"], row["data"], row["sealed"])
     for name in ("owner_id", "department_id"):
         if row[name] is not None:
             record[name] = str(row[name])
@@ -172,25 +195,35 @@ def _view(row: Mapping[str, Any]) -> CustomerView:
                         deleted_at=row["deleted_at"])
 
 
-_VIEW_COLUMNS = (Customer.id, Customer.version, Customer.data, Customer.display_name, Customer.owner_id,
+_VIEW_COLUMNS = (Customer.id, Customer.version, Customer.data, Customer.sealed, Customer.display_name, Customer.owner_id,
                  Customer.department_id, Customer.created_at, Customer.updated_at, Customer.created_by,
                  Customer.review_due_at, Customer.last_reviewed_at, Customer.last_reviewed_by, Customer.merged_into,
                  Customer.deleted_at)
 
 
-def column_values(record: Mapping[str, Any]) -> dict[str, Any]:
+def column_values(record: Mapping[str, Any], *, tenant_id: UUID,
+                  schema: Mapping[str, Mapping[str, CustomerField]] | None = None) -> dict[str, Any]:
     """The customer row's columns by name for a record (data without owner and department, kept
-    as columns)."""
-    data = {k: val for k, val in record.items() if k not in ("owner_id", "department_id")}
+    as columns; the personal fields sealed apart)."""
+    data, personal = split_personal({k: val for k, val in record.items() if k not in ("owner_id", "department_id")},
+                                    schema)
     owner, department = record.get("owner_id"), record.get("department_id")
     return {"kind": record["kind"], "status": record["status"], "display_name": r.display_name(record),
             "owner_id": UUID(owner) if owner else None, "department_id": UUID(department) if department else None,
             "is_key": bool(record.get("is_key")), "source_channel": record.get("source_channel"),
-            "tags": r.dumps(record.get("tags", [])), "search": r.search_text(record), "data": r.dumps(data)}
+            "tags": r.dumps(record.get("tags", [])), "search": r.search_text(record), "data": r.dumps(data),
+            "sealed": crypto.seal_json(tenant_id, SEALED_RECORD, personal) if personal else None}
 
 
-def _columns(record: Mapping[str, Any]) -> dict[Any, Any]:
-    return {getattr(Customer, name): value for name, value in column_values(record).items()}
+def _columns(record: Mapping[str, Any], tenant_id: UUID,
+             schema: Mapping[str, Mapping[str, CustomerField]]) -> dict[Any, Any]:
+    return {getattr(Customer, name): value
+            for name, value in column_values(record, tenant_id=tenant_id, schema=schema).items()}
+
+
+def key_values(tenant_id: UUID, record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(kind, blind-index value) of each match key of a record, under the active data key."""
+    return [(kind, crypto.blind(tenant_id, kind, value)) for kind, value in _keys(record)]
 
 
 def _keys(record: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -205,7 +238,8 @@ def _keys(record: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 async def _write_keys(uow: UnitOfWork, customer_id: UUID, record: Mapping[str, Any]) -> None:
     await uow.delete(CustomerKey).where(CustomerKey.customer_id == customer_id)
-    keys = _keys(record)
+    assert uow.ctx.tenant_id is not None
+    keys = key_values(uow.ctx.tenant_id, record)
     if keys:
         await uow.insert(*(CustomerKey(customer_id=customer_id, kind=kind, value=value) for kind, value in keys))
 
@@ -216,9 +250,10 @@ async def find_duplicates(uow: UnitOfWork, record: Mapping[str, Any],
     keys = _keys(record)
     if not keys:
         return ()
+    assert uow.ctx.tenant_id is not None
     matches: dict[UUID, set[str]] = {}
     for kind in {k for k, _ in keys}:
-        values = [value for k, value in keys if k == kind]
+        values = [b for k, value in keys if k == kind for b in crypto.blinds(uow.ctx.tenant_id, kind, value)]
         rows = await uow.select(CustomerKey.customer_id).where(
             (CustomerKey.kind == kind) & CustomerKey.value.is_in(values))
         for row in rows:
@@ -263,12 +298,13 @@ async def _contact_count(uow: UnitOfWork, customer_id: UUID) -> int:
     return await uow.count(CustomerContact).where(CustomerContact.customer_id == customer_id)
 
 
-def _contact_row(customer_id: UUID, contact: ContactInput, index: int) -> CustomerContact:
+def _contact_row(tenant_id: UUID, customer_id: UUID, contact: ContactInput, index: int) -> CustomerContact:
     surname, given = v.person_name(contact.surname, contact.given_name)
     position = v._text(contact.position, f"contacts.{index}.position", max_length=100) or ""
     email = v.emails([contact.email])[0] if contact.email else None
+    personal = {"phones": v.phones(contact.phones, f"contacts.{index}.phones"), "email": email}
     return CustomerContact(customer_id=customer_id, surname=surname, given_name=given, position=position,
-                           phones=r.dumps(v.phones(contact.phones, f"contacts.{index}.phones")), email=email,
+                           phones="[]", email=None, sealed=crypto.seal_json(tenant_id, SEALED_CONTACT, personal),
                            is_primary=bool(contact.is_primary))
 
 
@@ -281,10 +317,25 @@ async def _check_key_contacts(uow: UnitOfWork, record: Mapping[str, Any], contac
                             f"重点客户至少需要 {needed} 名联系人（现有 {contacts} 名）")
 
 
+def history_text(tenant_id: UUID, changes: Mapping[str, list[Any]]) -> str:
+    """How a history entry's changes are stored: sealed whole when any field is personal."""
+    if any(_personal(name) for name in changes):
+        return crypto.seal_json(tenant_id, SEALED_HISTORY, changes)
+    return r.dumps(changes)
+
+
+def open_history(tenant_id: UUID, text: str) -> dict[str, list[Any]]:
+    return crypto.open_json(tenant_id, SEALED_HISTORY, text) if crypto.is_sealed(text) else json.loads(text)
+
+
+_personal = lru_cache(maxsize=4096)(is_personal)
+
+
 async def _history(uow: UnitOfWork, customer_id: UUID, version: int, changes: Mapping[str, list[Any]],
                    reason: str, at: datetime) -> None:
+    assert uow.ctx.tenant_id is not None
     await uow.insert(CustomerHistory(customer_id=customer_id, version=version, changed_at=at, actor=uow.ctx.actor,
-                                     reason=reason, changes=r.dumps(changes)))
+                                     reason=reason, changes=history_text(uow.ctx.tenant_id, changes)))
 
 
 def _audit_diff(changes: Mapping[str, list[Any]]) -> dict[str, tuple[Any, Any]]:
@@ -305,8 +356,10 @@ async def create_customer(ctx: Context, registry: VerticalRegistry, fields: Mapp
     fields = dict(fields)
     if ctx.principal is not None and ctx.user_id is not None:
         fields.setdefault("owner_id", str(ctx.user_id))  # the collector owns what they record
+    schema = extension_schema(registry)
     async with unit_of_work(ctx) as uow:
-        record = r.build_record(fields, schema=extension_schema(registry), enabled=await _enabled(uow))
+        assert uow.ctx.tenant_id is not None
+        record = r.build_record(fields, schema=schema, enabled=await _enabled(uow))
         if not _may(ctx, "customer.write", record):
             raise v.invalid("PERMISSION_DENIED", "owner_id", "you may not create a customer for that owner or "
                             "department", "您无权为该负责人或部门创建客户")
@@ -319,13 +372,13 @@ async def create_customer(ctx: Context, registry: VerticalRegistry, fields: Mapp
                                 "已有客户使用该证件号；请合并，或以强制权限创建")
             require(ctx, "customer.duplicate.force")
         customer_id = uuid4()
-        rows = [_contact_row(customer_id, c, i) for i, c in enumerate(contacts)]
+        rows = [_contact_row(uow.ctx.tenant_id, customer_id, c, i) for i, c in enumerate(contacts)]
         await _check_key_contacts(uow, record, len(rows))
         at = now()
         rules = await customer_rules(uow)
         await uow.insert(Customer(id=customer_id, version=1, updated_at=at, created_by=ctx.actor,
                                   review_due_at=_review_due(at, rules["review_months"]),
-                                  **column_values(record)))
+                                  **column_values(record, tenant_id=uow.ctx.tenant_id, schema=schema)))
         if rows:
             await uow.insert(*rows)
         await _write_keys(uow, customer_id, record)
@@ -352,8 +405,9 @@ async def update_customer(ctx: Context, registry: VerticalRegistry, customer_id:
         if "kind" in changes and changes["kind"] != before["kind"]:
             raise v.invalid("CUSTOMER_KIND_FIXED", "kind", "a customer's kind cannot change", "客户类型不可更改")
         merged = {**before, **changes}
+        schema = extension_schema(registry)
         after = r.build_record({k: val for k, val in merged.items() if val is not None},
-                               schema=extension_schema(registry), enabled=await _enabled(uow))
+                               schema=schema, enabled=await _enabled(uow))
         if after.get("owner_id") != before.get("owner_id"):
             raise v.invalid("USE_TRANSFER", "owner_id", "hand a customer over with customerTransfer",
                             "请通过客户移交变更负责人")
@@ -371,7 +425,8 @@ async def update_customer(ctx: Context, registry: VerticalRegistry, customer_id:
         await _check_key_contacts(uow, after, await _contact_count(uow, customer_id))
         at = now()
         new_version = version + 1
-        updated = await uow.update(Customer, {**_columns(after), Customer.version: new_version,
+        assert uow.ctx.tenant_id is not None
+        updated = await uow.update(Customer, {**_columns(after, uow.ctx.tenant_id, schema), Customer.version: new_version,
                                               Customer.updated_at: at}).where(
             (Customer.id == customer_id) & (Customer.version == version)).returning(Customer.id)
         if not updated:  # a concurrent writer got there between our read and write
@@ -392,6 +447,47 @@ async def get_customer(ctx: Context, customer_id: UUID) -> CustomerView:
     return view
 
 
+CONTACT_FIELDS = ("contacts.phones", "contacts.email")
+
+
+async def unmask_customer(ctx: Context, registry: VerticalRegistry, customer_id: UUID, fields: Sequence[str],
+                          reason: str) -> dict[str, Any]:
+    """The clear values of some personal fields of a customer (dotted names: ``phones``,
+    ``identifier.number``, ``credit``, ``extensions.<vertical>.<field>``, ``contacts.phones`` …;
+    contacts' fields come as {contact id: value}). Needs customer.pii.unmask and a reason; audited
+    as ``customer.unmasked`` with the field names and the reason, never the values."""
+    require(ctx, UNMASK_PERMISSION)
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise v.invalid("REASON_REQUIRED", "reason", "say why you need the values in clear (at least 5 characters)",
+                        "请说明查看明文的原因（至少 5 个字）")
+    names = sorted({name.strip() for name in fields if name and name.strip()})
+    if not names:
+        raise v.invalid("FIELD_REQUIRED", "fields", "name at least one field to unmask", "请至少指定一个字段")
+    schema = extension_schema(registry)
+    for name in names:
+        if name not in CONTACT_FIELDS and not is_personal(name, schema):
+            raise v.invalid("FIELD_NOT_PERSONAL", "fields", f"{name!r} is not a personal field of a customer",
+                            f"{name!r} 不是客户的个人信息字段")
+    async with unit_of_work(ctx) as uow:
+        view = _view(await _load(uow, customer_id))
+        _require_reach(ctx, "customer.read", view.record, customer_id)
+        flat = r.flatten(view.record)
+        values: dict[str, Any] = {}
+        for name in names:
+            if name in CONTACT_FIELDS:
+                contacts = (await _contacts_of(uow, [customer_id]))[customer_id]
+                attribute = name.split(".")[1]
+                values[name] = {str(c.id): list(c.phones) if attribute == "phones" else c.email for c in contacts}
+            elif name in flat:
+                values[name] = flat[name]
+            else:
+                inner = {k[len(name) + 1:]: val for k, val in flat.items() if k.startswith(f"{name}.")}
+                values[name] = r.unflatten(inner) if inner else None
+        await audit(uow, "customer.unmasked", TARGET, customer_id, {"fields": names, "reason": reason})
+    return values
+
+
 def _scoped(query: Any, ctx: Context, permission: str) -> Any:
     """Only the customers the caller's scope of ``permission`` reaches."""
     scope = require(ctx, permission)
@@ -404,7 +500,37 @@ def _scoped(query: Any, ctx: Context, permission: str) -> Any:
     return query.where(mine)
 
 
-def _filtered(query: Any, where: CustomerFilter) -> Any:
+def _exact_keys(text: str) -> list[tuple[str, str]]:
+    """The match keys a search text can be: a phone number, a resident ID or a credit code."""
+    keys: list[tuple[str, str]] = []
+    try:
+        keys += [("phone", p) for p in v.phones([text])]
+    except KehuError:
+        pass
+    for kind in ("resident_id", "credit_code", "passport"):
+        try:
+            ident = v.identifier({"type": kind, "number": text})
+        except KehuError:
+            continue
+        assert ident is not None
+        keys.append(("identifier", f"{ident['type']}:{ident['number']}"))
+    return keys
+
+
+async def _text_matches(uow: UnitOfWork, text: str | None) -> list[UUID]:
+    """Customers whose phone or identifier is exactly ``text``: they are encrypted, so only an
+    exact match through the blind index finds them (no partial numbers)."""
+    keys = _exact_keys(text.strip()) if text and text.strip() else []
+    if not keys:
+        return []
+    assert uow.ctx.tenant_id is not None
+    values = [b for kind, value in keys for b in crypto.blinds(uow.ctx.tenant_id, kind, value)]
+    rows = await uow.select(CustomerKey.customer_id).where(
+        CustomerKey.kind.is_in(["phone", "identifier"]) & CustomerKey.value.is_in(values))
+    return list({row["customer_id"] for row in rows})
+
+
+def _filtered(query: Any, where: CustomerFilter, matched: Sequence[UUID] = ()) -> Any:
     if not where.include_deleted:
         query = query.where(Customer.deleted_at.is_null() & Customer.merged_into.is_null())
     for column, value in ((Customer.status, where.status), (Customer.kind, where.kind),
@@ -414,8 +540,9 @@ def _filtered(query: Any, where: CustomerFilter) -> Any:
     if where.tag is not None:
         query = query.where(Customer.tags.like(f"%{json.dumps(where.tag, ensure_ascii=False)}%"))
     if where.text:
-        needle = where.text.strip().lower().lstrip("+")
-        query = query.where(Customer.search.like(f"%{needle}%"))
+        needle = where.text.strip().lower()
+        by_name = Customer.search.like(f"%{needle}%")
+        query = query.where((by_name | Customer.id.is_in(list(matched))) if matched else by_name)
     if where.review_due is not None:
         due = Customer.review_due_at <= now()
         query = query.where(due if where.review_due else (Customer.review_due_at > now()))
@@ -450,13 +577,14 @@ async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, afte
     if column is None:
         raise v.invalid("SORT_INVALID", "sort", f"sort must be one of {', '.join(SORTS)}", "排序字段无效")
     async with unit_of_work(ctx, write=False) as uow:
-        query = _filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where)
+        matched = await _text_matches(uow, where.text)
+        query = _filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where, matched)
         if after is not None:
             key, last_id = after
             value: Any = key if sort == "name" else datetime.fromisoformat(key)
             query = query.where((column > value) | ((column == value) & (Customer.id > UUID(last_id))))
         rows = await query.order_by(column, Customer.id).limit(first + 1)
-        views = [_view(row) for row in rows[:first]]
+        views = [_view(row, ctx.tenant_id) for row in rows[:first]]
         contacts = await _contacts_of(uow, [view.id for view in views]) if with_contacts and views else {}
         owner_ids = list({view.owner_id for view in views if view.owner_id})
         owners = await _owners_of(uow, owner_ids) if with_owners and owner_ids else {}
@@ -481,8 +609,10 @@ async def customer_history(ctx: Context, customer_id: UUID, *, include_merged: b
             ids += [row["id"] for row in await uow.select(Customer.id).where(Customer.merged_into == customer_id)]
         rows = await uow.select(CustomerHistory).where(CustomerHistory.customer_id.is_in(ids)).order_by(
             CustomerHistory.changed_at, CustomerHistory.version)
+    assert ctx.tenant_id is not None
     return [HistoryEntry(customer_id=h["customer_id"], version=int(h["version"]), changed_at=h["changed_at"],
-                         actor=h["actor"], reason=h["reason"], changes=json.loads(h["changes"])) for h in rows]
+                         actor=h["actor"], reason=h["reason"], changes=open_history(ctx.tenant_id, h["changes"]))
+            for h in rows]
 
 
 async def customer_as_of(ctx: Context, customer_id: UUID, at: datetime) -> tuple[int, dict[str, Any]]:
@@ -599,10 +729,12 @@ async def update_customer_rules(ctx: Context, changes: Mapping[str, int]) -> dic
 
 # --- contacts ----------------------------------------------------------------------------------
 
-def contact_view(row: Mapping[str, Any]) -> ContactView:
+def contact_view(row: Mapping[str, Any], tenant_id: UUID) -> ContactView:
+    personal = crypto.open_json(tenant_id, SEALED_CONTACT, row["sealed"]) if row["sealed"] else {
+        "phones": json.loads(row["phones"]), "email": row["email"]}  # a row from before encryption
     return ContactView(id=row["id"], customer_id=row["customer_id"], surname=row["surname"],
-                       given_name=row["given_name"], position=row["position"], phones=tuple(json.loads(row["phones"])),
-                       email=row["email"], is_primary=bool(row["is_primary"]))
+                       given_name=row["given_name"], position=row["position"], phones=tuple(personal["phones"]),
+                       email=personal["email"], is_primary=bool(row["is_primary"]))
 
 
 async def contacts_of(ctx: Context, customer_ids: Sequence[UUID]) -> dict[UUID, list[ContactView]]:
@@ -618,15 +750,16 @@ async def _contacts_of(uow: UnitOfWork, customer_ids: Sequence[UUID]) -> dict[UU
     found: dict[UUID, list[ContactView]] = {cid: [] for cid in customer_ids}
     rows = await uow.select(*_CONTACT_COLUMNS).where(CustomerContact.customer_id.is_in(list(customer_ids))).order_by(
         CustomerContact.created_at, CustomerContact.id)
+    assert uow.ctx.tenant_id is not None
     for row in rows:
-        found[row["customer_id"]].append(contact_view(row))
+        found[row["customer_id"]].append(contact_view(row, uow.ctx.tenant_id))
     return found
 
 
 # Only what a view shows: on SQLite every id and time column read costs a conversion per row.
 _CONTACT_COLUMNS = (CustomerContact.id, CustomerContact.customer_id, CustomerContact.surname,
                     CustomerContact.given_name, CustomerContact.position, CustomerContact.phones,
-                    CustomerContact.email, CustomerContact.is_primary)
+                    CustomerContact.email, CustomerContact.is_primary, CustomerContact.sealed)
 
 
 async def add_contact(ctx: Context, customer_id: UUID, contact: ContactInput) -> ContactView:
@@ -634,14 +767,16 @@ async def add_contact(ctx: Context, customer_id: UUID, contact: ContactInput) ->
     async with unit_of_work(ctx) as uow:
         view = _view(await _load(uow, customer_id))
         _require_reach(ctx, "customer.write", view.record, customer_id)
-        row = _contact_row(customer_id, contact, 0)
+        assert uow.ctx.tenant_id is not None
+        row = _contact_row(uow.ctx.tenant_id, customer_id, contact, 0)
         if row.is_primary:
             await uow.update(CustomerContact, {CustomerContact.is_primary: False}).where(
                 CustomerContact.customer_id == customer_id)
         await uow.insert(row)
         await audit(uow, "customer.contact_added", TARGET, customer_id, {"contact_id": row.id})
         await outbox.add(uow, "customer.contact_added", TARGET, customer_id, ("contacts",))
-        return contact_view(await uow.select(CustomerContact).where(CustomerContact.id == row.id).first())
+        return contact_view(await uow.select(CustomerContact).where(CustomerContact.id == row.id).first(),
+                            uow.ctx.tenant_id)
 
 
 async def remove_contact(ctx: Context, contact_id: UUID) -> None:

@@ -6,9 +6,9 @@ from core.db.tables import TenantOwned
 
 
 class Customer(TenantOwned, tablename="customer"):
-    """The current state of a customer. ``data`` holds the record's fields as JSON (names,
-    identifiers, phones, address, sections, extension fields); the columns beside it are what
-    lists filter and sort on."""
+    """The current state of a customer. ``data`` holds the record's fields as JSON except the
+    personal ones, which ``sealed`` holds encrypted (core.privacy.crypto; names stay in ``data``);
+    the columns beside it are what lists filter and sort on."""
 
     kind = Varchar(length=16)  # person | organisation
     status = Varchar(length=16)  # potential | active | dormant | lost | terminated
@@ -18,8 +18,9 @@ class Customer(TenantOwned, tablename="customer"):
     is_key = Boolean(default=False)
     source_channel = Varchar(length=32, null=True, default=None)
     tags = Text(default="[]")  # JSON list, also in data
-    search = Text(default="")  # lower-cased name and phone digits for text search
+    search = Text(default="")  # lower-cased name for text search (phones are found through customer_key)
     data = Text()
+    sealed = Text(null=True, default=None)  # encrypted JSON of the personal fields; null: none
     version = Integer(default=1)
     review_due_at = Timestamptz(null=True, default=None)
     last_reviewed_at = Timestamptz(null=True, default=None)
@@ -36,9 +37,10 @@ class CustomerContact(TenantOwned, tablename="customer_contact"):
     surname = Varchar(length=50)
     given_name = Varchar(length=50)
     position = Varchar(length=100, default="")
-    phones = Text(default="[]")  # JSON list of E.164 numbers
-    email = Varchar(length=254, null=True, default=None)
+    phones = Text(default="[]")  # empty: the numbers are in ``sealed`` (older rows: JSON list of E.164 numbers)
+    email = Varchar(length=254, null=True, default=None)  # null: in ``sealed``
     is_primary = Boolean(default=False)
+    sealed = Text(null=True, default=None)  # encrypted JSON {"phones": [...], "email": ...}
 
 
 class CustomerHistory(TenantOwned, tablename="customer_history"):
@@ -50,11 +52,12 @@ class CustomerHistory(TenantOwned, tablename="customer_history"):
     changed_at = Timestamptz()
     actor = Varchar(length=100)
     reason = Text(default="")
-    changes = Text()  # JSON {dotted field: [old, new]}
+    changes = Text()  # JSON {dotted field: [old, new]}, encrypted whole when it holds a personal field
 
 
 class CustomerKey(TenantOwned, tablename="customer_key"):
-    """Normalised values duplicates are matched on: phone, identifier, name + address."""
+    """Blind-index values (core.privacy.crypto.blind) of what duplicates and lookups match on:
+    phone, identifier, name + address."""
 
     customer_id = UUID()
     kind = Varchar(length=16)  # phone | identifier | name_address

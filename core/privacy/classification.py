@@ -45,3 +45,39 @@ def field_class(name: str, schema: Mapping[str, Mapping[str, CustomerField]] | N
 
 def is_personal(name: str, schema: Mapping[str, Mapping[str, CustomerField]] | None = None) -> bool:
     return field_class(name, schema) is not PrivacyClass.NOT_PERSONAL
+
+
+# Personal fields stored in clear so people can be found and greeted by name (seed-004 §3.4);
+# every other personal field is encrypted at rest and masked on the way out.
+CLEAR_NAMES = frozenset({"surname", "given_name", "legal_representative", "contacts.surname", "contacts.given_name"})
+
+
+def split_personal(record: Mapping[str, object], schema: Mapping[str, Mapping[str, CustomerField]] | None = None,
+                   prefix: str = "") -> tuple[dict[str, object], dict[str, object]]:
+    """(clear part, personal part) of a record: nested objects are split field by field, names
+    stay in the clear part. Merging the two back (``merge_parts``) gives the record."""
+    clear: dict[str, object] = {}
+    personal: dict[str, object] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            inner_clear, inner_personal = split_personal(value, schema, f"{name}.")
+            if inner_clear:
+                clear[key] = inner_clear
+            if inner_personal:
+                personal[key] = inner_personal
+        elif name in CLEAR_NAMES or field_class(name, schema) is PrivacyClass.NOT_PERSONAL:
+            clear[key] = value
+        else:
+            personal[key] = value
+    return clear, personal
+
+
+def merge_parts(clear: dict[str, object], personal: Mapping[str, object]) -> dict[str, object]:
+    """``clear`` with the personal part merged back in (changes ``clear``)."""
+    for key, value in personal.items():
+        if isinstance(value, Mapping) and isinstance(clear.get(key), dict):
+            merge_parts(clear[key], value)  # type: ignore[arg-type]
+        else:
+            clear[key] = value
+    return clear

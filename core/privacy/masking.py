@@ -90,3 +90,15 @@ def for_reader(ctx: Context, record: Mapping[str, Any],
                schema: Mapping[str, Mapping[str, CustomerField]] | None = None, prefix: str = "") -> Mapping[str, Any]:
     """The record as this reader may see it."""
     return record if may_see_clear(ctx) else mask_record(record, schema, prefix)
+
+
+def mask_changes(changes: Mapping[str, Any], schema: Mapping[str, Mapping[str, CustomerField]] | None = None
+                 ) -> dict[str, Any]:
+    """A field history entry ({dotted field: [old, new]}) with personal values masked."""
+    return {name: pair if name in READABLE or field_class(name, schema) is PrivacyClass.NOT_PERSONAL
+            else [mask_value(name, value) for value in pair] for name, pair in changes.items()}
+
+
+def mask_contact(phones: Any, email: str | None) -> tuple[list[str], str | None]:
+    """A contact's phones and email as every reader sees them."""
+    return [mask_phone(p) for p in phones], mask_email(email) if email else email

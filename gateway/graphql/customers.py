@@ -1,9 +1,16 @@
 """GraphQL for customer records. Resolvers are thin: every rule lives in core.customers; related
-records (owner, contacts) come through DataLoaders, so a page costs the same few queries at any size."""
+records (owner, contacts) come through DataLoaders, so a page costs the same few queries at any size.
+
+Personal fields (phones, emails, identifier number, street, credit, personal extension fields,
+contacts' phones and email) are always masked here through core.privacy.masking, whoever asks;
+a holder of customer.pii.unmask reads values in clear with customerUnmask, which is audited.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +21,8 @@ from strawberry.types import Info
 
 from core.customers import merging
 from core.customers import service as customers
+from core.plugins.types import CustomerField
+from core.privacy import masking
 from gateway.graphql.common import PageInfo, UserError, ctx_of, decode_cursor, encode_cursor, mutate, page_size, parse_id
 from gateway.graphql.loaders import loader
 
@@ -53,8 +62,26 @@ class Contact:
 
     @classmethod
     def of(cls, view: customers.ContactView) -> Contact:
+        phones, email = masking.mask_contact(view.phones, view.email)
         return cls(id=strawberry.ID(str(view.id)), surname=view.surname, given_name=view.given_name,
-                   position=view.position, phones=list(view.phones), email=view.email, is_primary=view.is_primary)
+                   position=view.position, phones=phones, email=email, is_primary=view.is_primary)
+
+
+def _masked_contact(view: customers.ContactView) -> customers.ContactView:
+    """The core view with its phones and email masked (pages serve core views as Contact)."""
+    phones, email = masking.mask_contact(view.phones, view.email)
+    return dataclasses.replace(view, phones=tuple(phones), email=email)
+
+
+Schema = Mapping[str, Mapping[str, CustomerField]]
+
+
+def schema_of(info: Info) -> Schema:
+    """The extension fields' declarations (their privacy classes), once per request."""
+    loaders = info.context.loaders
+    if "customer.schema" not in loaders:
+        loaders["customer.schema"] = customers.extension_schema(info.context.registry)
+    return loaders["customer.schema"]
 
 
 async def _contacts(info: Info, ids: list[UUID]) -> dict[UUID, list[customers.ContactView]]:
@@ -98,8 +125,8 @@ class Customer:
     customer_id: strawberry.Private[UUID]
 
     @classmethod
-    def of(cls, view: customers.CustomerView) -> Customer:
-        record = view.record
+    def of(cls, view: customers.CustomerView, schema: Schema) -> Customer:
+        record = masking.mask_record(view.record, schema)
         ident = record.get("identifier")
         return cls(id=strawberry.ID(str(view.id)), version=view.version, kind=view.kind, status=view.status,
                    display_name=view.display_name, surname=record.get("surname"), given_name=record.get("given_name"),
@@ -130,7 +157,7 @@ def _owner(view: customers.OwnerView | None) -> CustomerOwner | None:
 async def customer_node(info: Info, view: customers.CustomerView) -> Customer:
     """A customer with its owner and contacts if the query asks for them, through the request's
     DataLoaders (two customers in one document share one query for each)."""
-    node = Customer.of(view)
+    node = Customer.of(view, schema_of(info))
     if _selects(info, "contacts"):
         found = await loader(info, "customer.contacts", lambda ids: _contacts(info, ids), default=[]).load(view.id)
         node.contacts = [Contact.of(c) for c in found]
@@ -346,6 +373,13 @@ class CustomerRulesPayload:
 
 
 @strawberry.type
+class CustomerUnmaskPayload:
+    values: JSON | None = strawberry.field(default=None, description="{field: clear value}; contacts' fields "
+                                           "as {contact id: value}")
+    errors: list[UserError]
+
+
+@strawberry.type
 class ContactRemovePayload:
     ok: bool = False
     errors: list[UserError]
@@ -374,10 +408,11 @@ class CustomerQuery:
             ctx_of(info), (filter or CustomerFilterInput()).to_core(), first=page_size(info, first),
             after=_after(after), sort=sort, with_contacts=_selects(info, "contacts"), with_owners=_selects(info, "owner"))
         edges = []
+        schema = schema_of(info)
         for view in page.customers:
-            node = Customer.of(view)
-            # Contact's fields are attributes of the core view, so the views are served as they are.
-            node.contacts = page.contacts.get(view.id, [])
+            node = Customer.of(view, schema)
+            # Contact's fields are attributes of the core view, so the (masked) views are served as they are.
+            node.contacts = [_masked_contact(c) for c in page.contacts.get(view.id, ())]
             node.owner = _owner(page.owners.get(view.owner_id)) if view.owner_id else None
             edges.append(CustomerEdge(cursor=encode_cursor(json.dumps(customers.cursor_of(view, sort))), node=node))
         has_next = page.has_next
@@ -392,13 +427,15 @@ class CustomerQuery:
                                   "history of customers merged into it.")
     async def customer_history(self, info: Info, id: strawberry.ID, include_merged: bool = False) -> list[HistoryEntry]:
         entries = await customers.customer_history(ctx_of(info), parse_id(id, "id"), include_merged=include_merged)
+        schema = schema_of(info)
         return [HistoryEntry(customer_id=strawberry.ID(str(e.customer_id)), version=e.version, changed_at=e.changed_at,
-                             actor=e.actor, reason=e.reason, changes=e.changes) for e in entries]
+                             actor=e.actor, reason=e.reason, changes=masking.mask_changes(e.changes, schema))
+                for e in entries]
 
     @strawberry.field(description="A customer as it was at a past moment, rebuilt from its history.")
     async def customer_as_of(self, info: Info, id: strawberry.ID, at: datetime) -> CustomerSnapshot:
         version, record = await customers.customer_as_of(ctx_of(info), parse_id(id, "id"), at)
-        return CustomerSnapshot(version=version, record=record)
+        return CustomerSnapshot(version=version, record=masking.mask_record(record, schema_of(info)))
 
     @strawberry.field(description="Merges into and out of a customer, newest first.")
     async def customer_merges(self, info: Info, id: strawberry.ID) -> list[Merge]:
@@ -479,6 +516,17 @@ class CustomerMutation:
             await customers.remove_contact(ctx_of(info), parse_id(id, "id"))
             return {"ok": True}
         return await mutate(info, ContactRemovePayload, call)
+
+    @strawberry.mutation(description="Read personal fields of a customer in clear (needs customer.pii.unmask and "
+                                     "a reason of at least 5 characters; audited with the field names, never "
+                                     "the values). Fields: phones, emails, identifier.number, address.street, "
+                                     "credit, extensions.<vertical>.<field>, contacts.phones, contacts.email …")
+    async def customer_unmask(self, info: Info, id: strawberry.ID, fields: list[str],
+                              reason: str) -> CustomerUnmaskPayload:
+        async def call() -> dict:
+            return {"values": await customers.unmask_customer(ctx_of(info), info.context.registry,
+                                                              parse_id(id, "id"), fields, reason)}
+        return await mutate(info, CustomerUnmaskPayload, call)
 
     @strawberry.mutation(description="Tenant rules for customers (needs tenant.settings.manage).")
     async def customer_rules_update(self, info: Info, input: CustomerRulesInput) -> CustomerRulesPayload:
