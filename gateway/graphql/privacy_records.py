@@ -1,0 +1,277 @@
+"""GraphQL for the privacy registers: the consent ledger and the processing check, impact
+assessments, incidents and the archive lending register. Thin resolvers over core.privacy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from core.privacy import assessments, borrowing, consent
+from gateway.graphql.common import UserError, ctx_of, mutate, parse_id
+
+
+def _id(value: Any) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+@strawberry.type(description="One grant or withdrawal of a customer's consent for one purpose.")
+class ConsentEntry:
+    id: strawberry.ID
+    customer_id: strawberry.ID
+    seq: int = strawberry.field(description="Order in the customer's ledger; the highest per purpose decides.")
+    purpose: str
+    action: str = strawberry.field(description="grant | withdraw")
+    notice_version: str | None
+    channel: str = strawberry.field(description="paper | web | app | phone | sms | in_store")
+    recorded_at: datetime
+    recorded_by: str
+    evidence: str
+
+    @classmethod
+    def of(cls, entry: consent.ConsentEntry) -> ConsentEntry:
+        return cls(id=_id(entry.id), customer_id=_id(entry.customer_id), seq=entry.seq, purpose=entry.purpose,
+                   action=entry.action, notice_version=entry.notice_version, channel=entry.channel,
+                   recorded_at=entry.recorded_at, recorded_by=entry.recorded_by, evidence=entry.evidence)
+
+
+@strawberry.type(description="Where one purpose stands for a customer.")
+class ConsentStatus:
+    purpose: str
+    granted: bool = strawberry.field(description="True only if the latest entry for the purpose is a grant.")
+    latest: ConsentEntry | None = strawberry.field(description="null: never asked")
+
+
+@strawberry.type
+class ConsentPayload:
+    entries: list[ConsentEntry] = strawberry.field(default_factory=list)
+    errors: list[UserError]
+
+
+@strawberry.type(description="A personal-information protection impact assessment (kept at least three years).")
+class Assessment:
+    id: strawberry.ID
+    version: int
+    subject: str
+    processing: str
+    risks: str
+    measures: str
+    conclusion: str
+    assessor: str
+    assessed_at: datetime
+    keep_until: datetime
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, view: assessments.AssessmentView) -> Assessment:
+        return cls(id=_id(view.id), version=view.version, subject=view.subject, processing=view.processing,
+                   risks=view.risks, measures=view.measures, conclusion=view.conclusion, assessor=view.assessor,
+                   assessed_at=view.assessed_at, keep_until=view.keep_until, updated_at=view.updated_at,
+                   updated_by=view.updated_by)
+
+
+@strawberry.input(description="Fields of an assessment; on update, fields left out keep their value.")
+class AssessmentInput:
+    subject: str | None = strawberry.UNSET
+    processing: str | None = strawberry.UNSET
+    risks: str | None = strawberry.UNSET
+    measures: str | None = strawberry.UNSET
+    conclusion: str | None = strawberry.UNSET
+    assessor: str | None = strawberry.UNSET
+    assessed_at: datetime | None = strawberry.UNSET
+
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v is not strawberry.UNSET}
+
+
+@strawberry.type
+class AssessmentPayload:
+    assessment: Assessment | None = None
+    errors: list[UserError]
+
+
+@strawberry.type(description="A personal-information security incident with its report deadline.")
+class Incident:
+    id: strawberry.ID
+    version: int
+    summary: str
+    discovered_at: datetime
+    report_due_at: datetime = strawberry.field(description="discoveredAt + the tenant's incident report hours")
+    affected_count: int
+    categories: list[str]
+    measures: str
+    reported_at: datetime | None
+    subjects_notified_at: datetime | None
+    updated_at: datetime
+    updated_by: str
+    overdue: bool = strawberry.field(description="Not reported to the authority and past its deadline.")
+    reported_late: bool
+
+    @classmethod
+    def of(cls, view: assessments.IncidentView) -> Incident:
+        return cls(id=_id(view.id), version=view.version, summary=view.summary, discovered_at=view.discovered_at,
+                   report_due_at=view.report_due_at, affected_count=view.affected_count,
+                   categories=list(view.categories), measures=view.measures, reported_at=view.reported_at,
+                   subjects_notified_at=view.subjects_notified_at, updated_at=view.updated_at,
+                   updated_by=view.updated_by, overdue=view.overdue, reported_late=view.reported_late)
+
+
+@strawberry.input(description="Fields of an incident; on update, fields left out keep their value and null clears one.")
+class IncidentInput:
+    summary: str | None = strawberry.UNSET
+    discovered_at: datetime | None = strawberry.UNSET
+    affected_count: int | None = strawberry.UNSET
+    categories: list[str] | None = strawberry.UNSET
+    measures: str | None = strawberry.UNSET
+    reported_at: datetime | None = strawberry.UNSET
+    subjects_notified_at: datetime | None = strawberry.UNSET
+
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v is not strawberry.UNSET}
+
+
+@strawberry.type
+class IncidentPayload:
+    incident: Incident | None = None
+    errors: list[UserError]
+
+
+@strawberry.type(description="One lending of a customer's archive (档案借阅登记).")
+class ArchiveLoan:
+    id: strawberry.ID
+    customer_id: strawberry.ID
+    borrower_id: strawberry.ID
+    borrower_name: str
+    content: str
+    lent_at: datetime
+    lent_by: str
+    due_at: datetime
+    returned_at: datetime | None
+    returned_by: str | None
+    overdue: bool = strawberry.field(description="Still out after its due date.")
+
+    @classmethod
+    def of(cls, view: borrowing.LoanView) -> ArchiveLoan:
+        return cls(id=_id(view.id), customer_id=_id(view.customer_id), borrower_id=_id(view.borrower_id),
+                   borrower_name=view.borrower_name, content=view.content, lent_at=view.lent_at, lent_by=view.lent_by,
+                   due_at=view.due_at, returned_at=view.returned_at, returned_by=view.returned_by,
+                   overdue=view.overdue)
+
+
+@strawberry.type
+class ArchiveLoanPayload:
+    loan: ArchiveLoan | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class PrivacyRecordQuery:
+    @strawberry.field(description="Every consent purpose of a customer, granted or not (needs privacy.consent.read).")
+    async def customer_consents(self, info: Info, customer_id: strawberry.ID) -> list[ConsentStatus]:
+        states = await consent.consent_state(ctx_of(info), parse_id(customer_id, "customerId"))
+        return [ConsentStatus(purpose=s.purpose, granted=s.granted,
+                              latest=ConsentEntry.of(s.latest) if s.latest else None) for s in states]
+
+    @strawberry.field(description="A customer's consent ledger, oldest first; one purpose's if given.")
+    async def consent_history(self, info: Info, customer_id: strawberry.ID,
+                              purpose: str | None = None) -> list[ConsentEntry]:
+        entries = await consent.consent_history(ctx_of(info), parse_id(customer_id, "customerId"), purpose)
+        return [ConsentEntry.of(e) for e in entries]
+
+    @strawberry.field(description="Whether the customer's information may be processed for the purpose now "
+                                  "(latest consent is a grant; sensitive: the separate sensitive-data consent too).")
+    async def may_process(self, info: Info, customer_id: strawberry.ID, purpose: str,
+                          sensitive: bool = False) -> bool:
+        return await consent.check_consent(ctx_of(info), parse_id(customer_id, "customerId"), purpose,
+                                           sensitive=sensitive)
+
+    @strawberry.field(description="Impact assessments, newest first (needs privacy.assessment.manage).")
+    async def assessments(self, info: Info) -> list[Assessment]:
+        return [Assessment.of(a) for a in await assessments.list_assessments(ctx_of(info))]
+
+    @strawberry.field(description="Incidents, newest first; overdue filters on the report deadline "
+                                  "(needs privacy.incident.manage).")
+    async def incidents(self, info: Info, overdue: bool | None = None) -> list[Incident]:
+        return [Incident.of(i) for i in await assessments.list_incidents(ctx_of(info), overdue=overdue)]
+
+    @strawberry.field(description="The archive lending register, newest first; overdue: only loans out past their "
+                                  "due date (true) or the others (false). Needs privacy.archive.lend.")
+    async def archive_loans(self, info: Info, overdue: bool | None = None, open_only: bool = False,
+                            customer_id: strawberry.ID | None = None) -> list[ArchiveLoan]:
+        loans = await borrowing.list_loans(ctx_of(info), overdue=overdue, open_only=open_only,
+                                           customer_id=parse_id(customer_id, "customerId") if customer_id else None)
+        return [ArchiveLoan.of(loan) for loan in loans]
+
+
+@strawberry.type
+class PrivacyRecordMutation:
+    @strawberry.mutation(description="Record a customer's consent to purposes under a privacy notice version. "
+                                     "sensitive_processing is granted on its own. Needs privacy.consent.manage.")
+    async def consent_grant(self, info: Info, customer_id: strawberry.ID, purposes: list[str], notice_version: str,
+                            channel: str, evidence: str = "") -> ConsentPayload:
+        async def call() -> dict:
+            entries = await consent.grant_consent(ctx_of(info), parse_id(customer_id, "customerId"), purposes,
+                                                  notice_version=notice_version, channel=channel, evidence=evidence)
+            return {"entries": [ConsentEntry.of(e) for e in entries]}
+        return await mutate(info, ConsentPayload, call)
+
+    @strawberry.mutation(description="Record a customer's withdrawal of consent for purposes; every later check "
+                                     "refuses them. Needs privacy.consent.manage.")
+    async def consent_withdraw(self, info: Info, customer_id: strawberry.ID, purposes: list[str], channel: str,
+                               evidence: str = "") -> ConsentPayload:
+        async def call() -> dict:
+            entries = await consent.withdraw_consent(ctx_of(info), parse_id(customer_id, "customerId"), purposes,
+                                                     channel=channel, evidence=evidence)
+            return {"entries": [ConsentEntry.of(e) for e in entries]}
+        return await mutate(info, ConsentPayload, call)
+
+    @strawberry.mutation(description="Record an impact assessment (needs privacy.assessment.manage).")
+    async def assessment_create(self, info: Info, input: AssessmentInput) -> AssessmentPayload:
+        async def call() -> dict:
+            return {"assessment": Assessment.of(await assessments.create_assessment(ctx_of(info), input.fields()))}
+        return await mutate(info, AssessmentPayload, call)
+
+    @strawberry.mutation(description="Change an assessment; version is the one you read.")
+    async def assessment_update(self, info: Info, id: strawberry.ID, version: int,
+                                input: AssessmentInput) -> AssessmentPayload:
+        async def call() -> dict:
+            view = await assessments.update_assessment(ctx_of(info), parse_id(id, "id"), version=version,
+                                                       changes=input.fields())
+            return {"assessment": Assessment.of(view)}
+        return await mutate(info, AssessmentPayload, call)
+
+    @strawberry.mutation(description="Record an incident; its report falls due the tenant's incident report hours "
+                                     "after discovery (needs privacy.incident.manage).")
+    async def incident_create(self, info: Info, input: IncidentInput) -> IncidentPayload:
+        async def call() -> dict:
+            return {"incident": Incident.of(await assessments.create_incident(ctx_of(info), input.fields()))}
+        return await mutate(info, IncidentPayload, call)
+
+    @strawberry.mutation(description="Change an incident (measures, reportedAt, subjectsNotifiedAt, …); version is "
+                                     "the one you read.")
+    async def incident_update(self, info: Info, id: strawberry.ID, version: int, input: IncidentInput) -> IncidentPayload:
+        async def call() -> dict:
+            view = await assessments.update_incident(ctx_of(info), parse_id(id, "id"), version=version,
+                                                     changes=input.fields())
+            return {"incident": Incident.of(view)}
+        return await mutate(info, IncidentPayload, call)
+
+    @strawberry.mutation(description="Lend a customer's archive to a user; due back by dueAt or after the tenant's "
+                                     "loan days. Needs privacy.archive.lend.")
+    async def archive_lend(self, info: Info, customer_id: strawberry.ID, borrower_id: strawberry.ID, content: str,
+                           due_at: datetime | None = None) -> ArchiveLoanPayload:
+        async def call() -> dict:
+            view = await borrowing.lend_archive(ctx_of(info), parse_id(customer_id, "customerId"),
+                                                borrower_id=parse_id(borrower_id, "borrowerId"), content=content,
+                                                due_at=due_at)
+            return {"loan": ArchiveLoan.of(view)}
+        return await mutate(info, ArchiveLoanPayload, call)
+
+    @strawberry.mutation(description="Record that a lent archive came back (you are recorded as who took it back).")
+    async def archive_return(self, info: Info, loan_id: strawberry.ID) -> ArchiveLoanPayload:
+        async def call() -> dict:
+            return {"loan": ArchiveLoan.of(await borrowing.return_archive(ctx_of(info), parse_id(loan_id, "loanId")))}
+        return await mutate(info, ArchiveLoanPayload, call)
