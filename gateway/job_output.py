@@ -1,4 +1,6 @@
-"""``GET /jobs/{id}/output``: download what a job produced (an export), streamed chunk by chunk."""
+"""Downloads: ``GET /jobs/{id}/output`` streams what a job produced (audit exports, import
+reports) to its requester; ``GET /exports/{token}`` streams a customer export, decrypted with the
+key its signed, expiring link carries."""
 
 from __future__ import annotations
 
@@ -9,17 +11,33 @@ from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Response, Stream
 
+from core.customers import exporting
 from core.errors import KehuError
 from core.jobs import long_jobs
 from gateway.auth import error_response, request_context
 
+# A customer export's stored file is ciphertext: only its link opens it.
+LINK_STATUS = {"EXPORT_LINK_EXPIRED": 410, "EXPORT_LINK_GONE": 410, "EXPORT_LINK_INVALID": 403,
+               "EXPORT_LINK_REQUIRED": 403}
+
+
+def _refusal(error: KehuError) -> Response:
+    if error.code not in LINK_STATUS:
+        return error_response(error)
+    return Response({"errors": [{"message": error.message_en, "extensions": {"code": error.code}}]},
+                    status_code=LINK_STATUS[error.code])
+
 
 @get("/jobs/{job_id:uuid}/output", include_in_schema=False)
 async def download_job_output(request: Request, job_id: FromPath[UUID]) -> Response:
+    ctx = request_context(request)
     try:
-        output = await long_jobs.open_output(request_context(request), job_id)
+        if (await long_jobs.get_job(ctx, job_id)).kind == exporting.EXPORT_JOB:
+            raise KehuError("EXPORT_LINK_REQUIRED", "download customer exports through customerExportLink",
+                            "客户导出文件须通过 customerExportLink 获取的链接下载")
+        output = await long_jobs.open_output(ctx, job_id)
     except KehuError as error:
-        return error_response(error)
+        return _refusal(error)
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in output.chunks:
@@ -28,3 +46,14 @@ async def download_job_output(request: Request, job_id: FromPath[UUID]) -> Respo
     return Stream(body(), media_type=output.media_type,
                   headers={"content-disposition": f'attachment; filename="{output.name}"',
                            "content-length": str(output.size)})
+
+
+@get("/exports/{token:str}", include_in_schema=False)
+async def download_export(request: Request, token: FromPath[str]) -> Response:
+    try:
+        download = await exporting.open_link(request_context(request), token)
+    except KehuError as error:
+        return _refusal(error)
+    return Stream(download.chunks, media_type=download.media_type,
+                  headers={"content-disposition": f'attachment; filename="{download.name}"',
+                           "content-length": str(download.size), "cache-control": "no-store"})

@@ -11,8 +11,7 @@ from strawberry.types import Info
 from core.customers import exporting, importing
 from core.errors import KehuError
 from core.jobs import long_jobs
-from gateway.graphql.common import ctx_of, mutate
-from gateway.graphql.customers import CustomerFilterInput
+from gateway.graphql.common import ctx_of, mutate, parse_id
 from gateway.graphql.jobs import Job, JobPayload
 
 
@@ -41,13 +40,15 @@ class CustomerJobMutation:
             return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
         return await mutate(info, JobPayload, call)
 
-    @strawberry.mutation(description="Export the customers matching the filter that you may read, as csv or xlsx, "
-                                     "in the import's columns, in a background job. Needs customer.export.")
-    async def customer_export_start(self, info: Info, filter: CustomerFilterInput | None = None,
+    @strawberry.mutation(description="Export, as csv or xlsx in the import's columns, the customers your approved "
+                                     "access request covers (its filter and columns, within what you may read) in a "
+                                     "background job; the request is used by it. Personal values are masked unless "
+                                     "you hold customer.pii.unmask. Get the file with customerExportLink. Needs "
+                                     "customer.export.")
+    async def customer_export_start(self, info: Info, access_request_id: strawberry.ID,
                                     format: str = "csv") -> JobPayload:
         async def call() -> dict:
             ctx = ctx_of(info)
-            where = (filter or CustomerFilterInput()).to_core()
-            job_id = await exporting.start_export(ctx, where, fmt=format)
+            job_id = await exporting.start_export(ctx, parse_id(access_request_id, "accessRequestId"), fmt=format)
             return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
         return await mutate(info, JobPayload, call)
