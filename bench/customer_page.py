@@ -3,7 +3,8 @@ raw-SQL handler in the same app that returns the same JSON.
 
 Both go through the same app and middleware (request id, authentication, rate limits) with the
 same signed-in user; the baseline runs three hand-written statements (customers, their contacts,
-their owners) in one tenant-scoped transaction and builds the response by hand. The two bodies
+their owners) in one tenant-scoped transaction and builds the response by hand, opening each
+row's sealed personal part and masking phones as the API does. The two bodies
 are checked to be equal before timing. Goal: at most 3x. SQLite by default; PostgreSQL with
 ``KEHU_BENCH_POSTGRES_URL`` (a scratch database, used as the app role).
 """
@@ -27,6 +28,8 @@ from core.db.migrate import migrate
 from core.identity.runtime import configure_identity
 from core.identity.users import create_user
 from core.plugins.manager import load_verticals
+from core.privacy.crypto import open_json
+from core.privacy.masking import mask_phone
 from core.settings import load_settings
 from core.tenancy.service import TenantAdmin, create_tenant
 from gateway.app import create_app
@@ -48,12 +51,12 @@ async def raw_page(request: Request) -> bytes:
     async with unit_of_work(Context.for_principal(principal), write=False):
         database = current_database()
         rows = await database.fetch(
-            "SELECT id, display_name, status, data, owner_id FROM customer WHERE tenant_id = {} "
+            "SELECT id, display_name, status, sealed, owner_id FROM customer WHERE tenant_id = {} "
             "AND deleted_at IS NULL AND merged_into IS NULL ORDER BY display_name, id LIMIT 100", tenant)
         ids = [row["id"] for row in rows]
         placeholders = ", ".join("{}" for _ in ids)
         contacts = await database.fetch(
-            f"SELECT customer_id, surname, given_name, phones, is_primary FROM customer_contact WHERE tenant_id = {{}} "
+            f"SELECT customer_id, surname, given_name, sealed, is_primary FROM customer_contact WHERE tenant_id = {{}} "
             f"AND customer_id IN ({placeholders}) ORDER BY created_at, id", tenant, *ids)
         owner_ids = sorted({row["owner_id"] for row in rows if row["owner_id"]}, key=str)
         owners = await database.fetch(
@@ -61,11 +64,15 @@ async def raw_page(request: Request) -> bytes:
             f"({', '.join('{}' for _ in owner_ids)})", tenant, *owner_ids)
     by_customer: dict[Any, list[dict[str, Any]]] = {i: [] for i in ids}
     for c in contacts:
+        phones = open_json(tenant, "customer_contact.sealed", c["sealed"])["phones"]
         by_customer[c["customer_id"]].append({"surname": c["surname"], "givenName": c["given_name"],
-                                              "phones": json.loads(c["phones"]), "isPrimary": bool(c["is_primary"])})
+                                              "phones": [mask_phone(p) for p in phones],
+                                              "isPrimary": bool(c["is_primary"])})
     owner_of = {o["id"]: {"username": o["username"], "displayName": o["display_name"]} for o in owners}
     edges = [{"node": {"id": str(row["id"]), "displayName": row["display_name"], "status": row["status"],
-                       "phones": json.loads(row["data"]).get("phones", []), "owner": owner_of.get(row["owner_id"]),
+                       "phones": [mask_phone(p) for p in (open_json(tenant, "customer.sealed", row["sealed"])
+                                                          if row["sealed"] else {}).get("phones", [])],
+                       "owner": owner_of.get(row["owner_id"]),
                        "contacts": by_customer[row["id"]]}} for row in rows]
     return json.dumps({"data": {"customers": {"edges": edges}}}, ensure_ascii=False).encode()
 

@@ -22,8 +22,10 @@ from strawberry.types import Info
 from core.customers import merging
 from core.customers import service as customers
 from core.plugins.types import CustomerField
-from core.privacy import masking
+from core.jobs import long_jobs
+from core.privacy import masking, rekey
 from gateway.graphql.common import PageInfo, UserError, ctx_of, decode_cursor, encode_cursor, mutate, page_size, parse_id
+from gateway.graphql.jobs import Job, JobPayload
 from gateway.graphql.loaders import loader
 
 
@@ -527,6 +529,15 @@ class CustomerMutation:
             return {"values": await customers.unmask_customer(ctx_of(info), info.context.registry,
                                                               parse_id(id, "id"), fields, reason)}
         return await mutate(info, CustomerUnmaskPayload, call)
+
+    @strawberry.mutation(description="Re-encrypt the tenant's personal data under the active data key, in a "
+                                     "background job (after a key rotation; needs privacy.keys.manage).")
+    async def privacy_rekey_start(self, info: Info) -> JobPayload:
+        async def call() -> dict:
+            ctx = ctx_of(info)
+            job_id = await rekey.start_rekey(ctx)
+            return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
+        return await mutate(info, JobPayload, call)
 
     @strawberry.mutation(description="Tenant rules for customers (needs tenant.settings.manage).")
     async def customer_rules_update(self, info: Info, input: CustomerRulesInput) -> CustomerRulesPayload:
