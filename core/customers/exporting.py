@@ -160,7 +160,7 @@ async def start_export(ctx: Context, access_request_id: UUID, *, fmt: str = "csv
         await access_requests.use_request(uow, access_request_id, job_id)  # refuses unless approved and unused
         await record(uow, "customer.export_requested", "job", job_id,
                      {"format": fmt, "access_request_id": str(access_request_id),
-                      "filter": {k: v for k, v in stored["filter"].items() if v is not None},
+                      "filter": access_requests.shown_filter(stored["filter"]),
                       "fields": stored["fields"]})
     return job_id
 

@@ -146,9 +146,14 @@ async def create_request(ctx: Context, *, purpose: str, where: CustomerFilter,
         return _view(await _load(uow, request_id))
 
 
+def shown_filter(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A filter as the audit log shows it: its set fields; a text search (a name or phone number)
+    only as given, since the log keeps no personal values."""
+    return {k: "(given)" if k == "text" else v for k, v in params.items() if v is not None}
+
+
 def _shown(scope: Mapping[str, Any]) -> dict[str, Any]:
-    """The scope as the audit log shows it: only the filter's set fields."""
-    return {"filter": {k: v for k, v in scope["filter"].items() if v is not None}, "fields": scope["fields"]}
+    return {"filter": shown_filter(scope["filter"]), "fields": scope["fields"]}
 
 
 async def _load(uow: UnitOfWork, request_id: UUID) -> dict[str, Any]:
