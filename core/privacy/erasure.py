@@ -227,11 +227,13 @@ async def erase_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUI
     marks = _in(ids)
     at = now()
 
+    from core.customers import service  # the records in clear (sealed columns opened)
+
     values: set[str] = set()
-    for customer in await uow.select(Customer.data).where(Customer.id.is_in(ids)):
-        contacts = await uow.fetch(f"SELECT * FROM customer_contact WHERE tenant_id = {{}} AND customer_id IN ({marks})",
-                                   tenant, *ids) if "customer_contact" in schema else []
-        values |= _values(json.loads(customer["data"]), contacts)
+    contacts = [{"surname": c.surname, "given_name": c.given_name, "email": c.email, "phones": json.dumps(c.phones)}
+                for found in (await service._contacts_of(uow, ids)).values() for c in found]
+    for customer in await uow.select(Customer).where(Customer.id.is_in(ids)):
+        values |= _values(service._view(customer).record, contacts)
 
     deleted: dict[str, int] = {}
     anonymised: dict[str, int] = {}
