@@ -22,8 +22,10 @@ from core.customers.importing import ALL_OR_NOTHING, SKIP_BAD_ROWS, import_custo
 from core.customers.tables import Customer, CustomerHistory, CustomerKey
 from core.db import unit_of_work
 from core.errors import KehuError
+from core.identity import roles
 from core.jobs import long_jobs
 from core.jobs.tables import OutboxEvent
+from core.privacy import access_requests
 from core.verticals import service as verticals
 from tests.customers.conftest import PERSON
 from tests.support import SYSTEM, add_user, sign_in
@@ -269,6 +271,26 @@ async def _download(ctx, job_id) -> bytes:
     return b"".join([c if isinstance(c, bytes) else c.encode() async for c in output.chunks])
 
 
+async def _director(tenant):
+    """A 客户总监 (may ask for exports and see personal values in clear, so the file re-imports)."""
+    role_id = next(r.id for r in await roles.list_roles(SYSTEM.for_tenant(tenant.id)) if r.name == "客户总监")
+    await add_user(tenant, "director", role_ids=[role_id])
+    return await sign_in(tenant.slug, "director")
+
+
+async def _approved_export(requester, approver, where: CustomerFilter, fmt: str):
+    """Start an export the way it must go: an access request, approved by someone else."""
+    request = await access_requests.create_request(requester, purpose="导出后重新导入", where=where)
+    await access_requests.approve_request(approver, request.id)
+    return await exporting.start_export(requester, request.id, fmt=fmt)
+
+
+async def _download_export(ctx, job_id) -> bytes:
+    link = await exporting.export_link(ctx, job_id)
+    opened = await exporting.open_link(ctx, link.url.removeprefix("/exports/"))
+    return b"".join([chunk async for chunk in opened.chunks])
+
+
 async def test_an_import_job_reports_progress_and_its_report_downloads(acme, registry):
     importing.configure_importing(registry)
     admin = await sign_in("acme", "admin")
@@ -296,14 +318,15 @@ async def test_an_unreadable_upload_fails_its_job_with_the_code_and_imports_noth
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 async def test_an_export_re_imports_to_the_same_records(seeded, acme, registry, fmt):
     admin = await sign_in("acme", "admin")
+    director = await _director(acme)
     rows, _ = make_rows(40, bad_every=0)
     rows[0]["business.scope"] = "整车销售"
     assert (await import_customers(admin, registry, to_csv(rows), "c.csv")).imported == 40
     await customers.create_customer(admin, registry, {**PERSON, "tags": ["other"]})  # filtered out
-    job_id = await exporting.start_export(admin, CustomerFilter(tag="vip"), fmt=fmt)
+    job_id = await _approved_export(director, admin, CustomerFilter(tag="vip"), fmt)
     job = await _run(acme.id, job_id)
     assert job.status == "succeeded" and job.result == {"customers": 40, "format": fmt}
-    data = await _download(admin, job_id)
+    data = await _download_export(director, job_id)
     if fmt == "xlsx":
         assert data[:4] == b"PK\x03\x04"
 
@@ -320,17 +343,18 @@ async def test_an_export_re_imports_to_the_same_records(seeded, acme, registry, 
     async with unit_of_work(SYSTEM.for_tenant(acme.id), write=False) as uow:
         requested = await uow.select(AuditEntry.actor, AuditEntry.diff).where(
             AuditEntry.action == "customer.export_requested").first()
-    assert requested["actor"] == admin.actor and '"vip"' in requested["diff"]
+    assert requested["actor"] == director.actor and '"vip"' in requested["diff"]
 
 
 async def test_an_export_without_a_filter_holds_every_customer_and_a_wrong_format_is_refused(acme, registry):
     admin = await sign_in("acme", "admin")
+    director = await _director(acme)
     await import_customers(admin, registry, to_csv(make_rows(5, bad_every=0)[0]), "c.csv")
-    job_id = await exporting.start_export(admin, CustomerFilter(), fmt="csv")
+    job_id = await _approved_export(director, admin, CustomerFilter(), "csv")
     job = await _run(acme.id, job_id)
     assert job.result["customers"] == 5
     with pytest.raises(KehuError) as refused:
-        await exporting.start_export(admin, CustomerFilter(), fmt="pdf")
+        await _approved_export(director, admin, CustomerFilter(), "pdf")
     assert refused.value.code == "EXPORT_FORMAT_INVALID"
 
 
@@ -382,6 +406,7 @@ async def test_import_and_export_over_graphql_with_progress_and_downloads(settin
 
     relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000, "rate_limit_per_minute": 10_000})
     rows, bad = make_rows(150)
+    await _director(acme)
     job_query = ("query($id: ID!) { job(id: $id) { status kind progressDone progressTotal progressPercent message "
                  "result errorCode downloadUrl } }")
     start = ('mutation($file: String!, $name: String!, $mode: String!) { customerImportStart(file: $file, '
@@ -390,10 +415,10 @@ async def test_import_and_export_over_graphql_with_progress_and_downloads(settin
         token = (await login(client))["accessToken"]
         auth = {"authorization": f"Bearer {token}"}
 
-        async def finished(job_id: str) -> dict:
+        async def finished(job_id: str, who: str = token) -> dict:
             seen = []
             for _ in range(400):
-                job = (await gql(client, job_query, token, id=job_id)).json()["data"]["job"]
+                job = (await gql(client, job_query, who, id=job_id)).json()["data"]["job"]
                 seen.append(job["progressDone"])
                 if job["status"] in ("succeeded", "failed"):
                     assert seen == sorted(seen)  # progress only moves forward
@@ -419,12 +444,20 @@ async def test_import_and_export_over_graphql_with_progress_and_downloads(settin
         wrong_mode = (await gql(client, start, token, file=upload, name="x.xlsx", mode="some")).json()
         assert wrong_mode["data"]["customerImportStart"]["errors"][0]["code"] == "IMPORT_MODE_INVALID"
 
-        export = ('mutation { customerExportStart(filter: {tag: "vip"}, format: "xlsx") '
+        director = (await login(client, username="director"))["accessToken"]
+        asked = (await gql(client, 'mutation { accessRequestCreate(purpose: "回访", scope: {filter: {tag: "vip"}}) '
+                                   '{ request { id } } }', director)).json()["data"]["accessRequestCreate"]["request"]
+        approved = (await gql(client, 'mutation($id: ID!) { accessRequestApprove(id: $id) { errors { code } } }',
+                              token, id=asked["id"])).json()
+        assert approved["data"]["accessRequestApprove"]["errors"] == []
+        export = ('mutation($id: ID!) { customerExportStart(accessRequestId: $id, format: "xlsx") '
                   '{ job { id } errors { code } } }')
-        started = (await gql(client, export, token)).json()["data"]["customerExportStart"]
-        job = await finished(started["job"]["id"])
+        started = (await gql(client, export, director, id=asked["id"])).json()["data"]["customerExportStart"]
+        job = await finished(started["job"]["id"], director)
         assert job["status"] == "succeeded" and json.loads(job["result"])["customers"] == 150 - len(bad)
-        download = await client.get(job["downloadUrl"], headers=auth)
+        link = (await gql(client, 'mutation($id: ID!) { customerExportLink(jobId: $id) { url } }', director,
+                          id=started["job"]["id"])).json()["data"]["customerExportLink"]
+        download = await client.get(link["url"])
         assert download.status_code == 200 and download.content[:4] == b"PK\x03\x04"
         assert int(download.headers["content-length"]) == len(download.content)
         book = openpyxl.load_workbook(io.BytesIO(download.content), read_only=True)
