@@ -115,3 +115,17 @@ async def test_holds_and_purges_need_the_permission(database, seeded, reg):
         with pytest.raises(Exception) as denied:
             await call
         assert getattr(denied.value, "code", None) == "PERMISSION_DENIED"
+
+
+async def test_a_frozen_customer_is_hidden_refused_and_read_only_by_auditors(database, seeded, reg):
+    acme = SYSTEM.for_tenant(seeded.acme.id)
+    customer = await _customer(acme, reg, "冻结", "active", 0)
+    await freeze.freeze_customer(acme, customer, "archive rule", "PIPL art. 47")
+    admin = acme  # the system holds no auditor permission (the tenant administrator does, and would see it)
+    page, _ = await service.list_customers(admin, service.CustomerFilter(), first=50)
+    assert customer not in [v.id for v in page]
+    for call in (service.get_customer(admin, customer),
+                 service.update_customer(admin, reg, customer, version=1, changes={"given_name": "变"})):
+        with pytest.raises(Exception) as refused:
+            await call
+        assert getattr(refused.value, "code", None) == "CUSTOMER_FROZEN"
