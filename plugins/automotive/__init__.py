@@ -1,13 +1,14 @@
 """The automotive dealers vertical (seed 000 part 1: 客户档案管理制度 of a 4S dealer).
 
 The entry point ``plugins.automotive`` is this module; its hooks return the plain data of
-``plugins.automotive.rules``. The archive engine that consumes them arrives with its own issue.
+``plugins.automotive.rules``; the archive-check policies are in ``checks``, VIN and plate
+validation in ``vehicles``, and the lead-card rules of seed-003 R6 in ``leads``.
 """
 
 from core.plugins import VerticalInfo, hookimpl
 from plugins.automotive import rules
 
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 
 
 @hookimpl
@@ -28,3 +29,8 @@ def kehu_parameters():
 @hookimpl
 def kehu_archive_standards():
     return rules.ARCHIVE_STANDARDS
+
+
+@hookimpl
+def kehu_customer_fields():
+    return rules.CUSTOMER_FIELDS

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from core.plugins import (
     ArchiveCheck,
     ArchiveDocument,
     ArchiveStandard,
+    CustomerField,
+    DocumentField,
+    FieldKind,
     Parameter,
     ParameterKind,
     Permission,
+    PrivacyClass,
     RetentionRule,
     SubmissionSchedule,
 )
+from plugins.automotive import checks as c
 
 I, D = ParameterKind.INTEGER, ParameterKind.DECIMAL
 
@@ -67,81 +69,346 @@ PARAMETERS = (
               minimum=0, maximum=100, unit="%"),
     Parameter("authenticity_target_percent", D, 95.0, "Archive authenticity target (Q2)", "档案真实性目标（Q2）",
               minimum=0, maximum=100, unit="%"),
+    Parameter("lead_first_follow_up_days", I, 3, "Days to the first follow-up of a new lead card (R6-2)",
+              "新信息卡首次回访期限（R6-2）", minimum=1, maximum=30, unit="days"),
+    Parameter("lead_follow_up_interval_days", I, 7, "Days each later follow-up keeps a lead card valid (R6-4)",
+              "此后每次回访的有效期（R6-4）", minimum=1, maximum=90, unit="days"),
+    Parameter("lead_sms_only_limit", I, 3, "Consecutive SMS-only follow-ups that void a lead card (R6-6)",
+              "连续几次仅短信回访即视为无效、该卡作废（R6-6）", minimum=2, maximum=10),
 )
 
 
-def _invoice_matches_pdi(archive: Mapping[str, Any], parameters: Mapping[str, Any]) -> str | None:
-    """S3: the invoice and the PDI certificate are at most ``invoice_pdi_max_hours`` apart."""
-    invoice, pdi = archive.get("invoice_at"), archive.get("pdi_certificate_at")
-    if invoice is None or pdi is None:
-        return "the invoice date or the PDI certificate date is missing"
-    hours = abs((invoice - pdi).total_seconds()) / 3600
-    limit = parameters["invoice_pdi_max_hours"]
-    return None if hours <= limit else f"invoice and PDI certificate are {hours:.0f} hours apart (at most {limit})"
+
+# --- documents ----------------------------------------------------------------------------------
+# Field names are the plugin's (docs/plugins.md, "Archive checks"). A field a rule exempts on some
+# orders (5- orders, V3) or that applies only sometimes is declared not required, and its policy
+# in checks.py enforces it, so the engine's data-driven check never contradicts an exemption.
 
 
-def _doc(code: str, en: str, zh: str, required: bool = True) -> ArchiveDocument:
-    return ArchiveDocument(code=code, name_en=en, name_zh=zh, required=required)
+def _f(name: str, kind: str, en: str, zh: str, required: bool = True, unit: str | None = None) -> DocumentField:
+    return DocumentField(name=name, kind=kind, label_en=en, label_zh=zh, required=required, unit=unit)
 
+
+def _doc(code: str, en: str, zh: str, required: bool = True, fields: tuple[DocumentField, ...] = (),
+         signatures: tuple[str, ...] = (), seals: tuple[str, ...] = ()) -> ArchiveDocument:
+    return ArchiveDocument(code=code, name_en=en, name_zh=zh, required=required, fields=fields, signatures=signatures,
+                           seals=seals)
+
+
+def _wheels(prefix: str, what_en: str, what_zh: str, unit: str) -> tuple[DocumentField, ...]:
+    return tuple(_f(f"{prefix}_{w}", "measure", f"{what_en}, {en}", f"{zh}{what_zh}", unit=unit)
+                 for w, en, zh in (("fl", "front left", "左前"), ("fr", "front right", "右前"),
+                                   ("rl", "rear left", "左后"), ("rr", "rear right", "右后")))
+
+
+def _packet(prefix: str, label: str) -> tuple[DocumentField, ...]:
+    name = "pre-PDI" if prefix == "pre" else "outbound PDI"
+    return (
+        _f(f"{prefix}_order_no", "text", f"{label} order number", f"{label}单号"),
+        _f(f"{prefix}_date", "date", f"{name} date", f"{'预' if prefix == 'pre' else '出库'}PDI日期"),
+        _f(f"{prefix}_work_order", "tick", f"{label} packet: work order", f"{label}单：任务委托书"),
+        _f(f"{prefix}_settlement", "tick", f"{label} packet: settlement", f"{label}单：结算单"),
+        _f(f"{prefix}_check_form", "tick", f"{label} packet: hand-over check form", f"{label}单：交/接车检查表"),
+        _f(f"{prefix}_maintenance_form", "tick", f"{label} packet: maintenance form", f"{label}单：保养表"),
+        *_wheels(f"{prefix}_tyre_pressure", f"{name} tyre pressure", "胎压", "Bar"),
+    )
+
+
+_STORAGE = tuple(_f(name, "tick", f"Storage period: {en}", f"库存期限：{zh}", required=False)
+                 for name, (en, zh) in c.STORAGE_TICKS.items())
+
+SALES_DOCUMENTS = (
+    _doc("delivery_form", "Customer vehicle-delivery form", "客户交车表", fields=(
+        _f("delivered_on", "date", "Delivery date", "交车日期"),
+        _f("customer_name", "text", "Customer name", "客户姓名"),
+        _f("phone", "text", "Customer phone", "客户电话"),
+        _f("vin", "text", "VIN", "车架号"),
+        _f("model", "text", "Model", "车型"),
+        _f("colour", "text", "Colour", "颜色"),
+        _f("consultant", "text", "Sales consultant", "销售顾问"),
+        _f("tools_handed_over", "tick", "Tools handed over", "随车工具交接"),
+        _f("manual_handed_over", "tick", "Owner's manual and warranty book handed over", "使用手册及保修手册交接"),
+        _f("functions_explained", "tick", "Functions explained", "功能讲解"),
+    ), signatures=("customer", "sales_consultant")),
+    _doc("invoice", "Purchase invoice", "购车发票", fields=(
+        _f("date", "date", "Invoice date (a time may be added)", "发票日期"),
+        _f("buyer", "text", "Buyer (购车单位)", "购车单位"),
+        _f("vin", "text", "VIN", "车架号"),
+        _f("amount", "amount", "Amount", "金额"),
+    ), seals=("invoice",)),
+    _doc("pdi_certificate", "Copy of the stamped PDI certificate", "交车检查PDI盖章证明复印件", fields=(
+        _f("stamp_date", "date", "Stamp date", "盖章日期"),
+        _f("vin", "text", "VIN", "车架号"),
+    ), seals=("pdi",)),
+    _doc("owner_id", "Owner ID card or organisation-code certificate", "身份证/组织机构代码证", fields=(
+        _f("name", "text", "Name on the certificate", "证件名称"),
+        _f("number", "text", "Certificate number", "证件号码"),
+    )),
+    _doc("conformity_certificate", "Copy of the certificate of conformity", "合格证复印件", fields=(
+        _f("vin", "text", "VIN", "车架号"),
+        _f("model", "text", "Model", "车型"),
+        _f("production_date", "date", "Production date", "生产日期"),
+    )),
+    _doc("purchase_agreement", "Purchase agreement", "购车协议书", fields=(
+        _f("signed_on", "date", "Date", "签订日期"),
+        _f("buyer", "text", "Buyer", "购车人"),
+        _f("vin", "text", "VIN", "车架号"),
+        _f("model", "text", "Model", "车型"),
+        _f("vehicle_price", "amount", "Vehicle price", "车价"),
+        _f("accessories_amount", "amount", "Accessories (无 if none)", "精品附件（无则填“无”）"),
+        _f("insurance_amount", "amount", "Insurance (无 if none)", "保险（无则填“无”）"),
+        _f("service_fee_amount", "amount", "Service fees (无 if none)", "服务费（无则填“无”）"),
+        _f("total", "amount", "Total", "合计金额"),
+        _f("payment_method", "choice", "Payment", "付款方式"),
+    ), signatures=("customer",), seals=("sales_contract", "cross_page")),
+    _doc("pdi_maintenance_form", "PDI maintenance form (P- and 8- packets)", "PDI保养表", fields=(
+        _f("key_handover_on", "date", "Keys handed to the service front desk on", "钥匙交服务前台日期"),
+        _f("key_handover_to", "text", "Keys received by", "钥匙接收人"),
+        *_packet("pre", "P-"),
+        *_packet("out", "8-"),
+        _f("out_form_date", "date", "Date of the final delivery PDI maintenance form", "最后交车PDI保养表日期"),
+        _f("out_pdi_by", "choice", "Outbound PDI by (service_advisor / service_supervisor)", "出库PDI负责人"),
+        *_STORAGE,
+    ), signatures=(*c.PRE_SIGNERS, *c.OUT_SIGNERS)),
+)
+
+SERVICE_DOCUMENTS = (
+    _doc("first_maintenance_voucher", "First-maintenance voucher", "首保凭证", required=False, fields=(
+        _f("date", "date", "Date", "日期"),
+        _f("vin", "text", "VIN", "车架号"),
+        _f("mileage_km", "text", "Mileage (km)", "行驶里程（公里）"),
+        _f("dealer", "text", "Dealer", "经销商"),
+    ), seals=("official",)),
+    _doc("work_order", "Work order", "任务委托书", fields=(
+        _f("order_no", "text", "Order number (2-, 5-, 8-, P-)", "委托书号"),
+        *(_f(name, kind, en, zh, required=False) for name, kind, en, zh in (
+            ("customer_name", "text", "Customer name", "客户姓名"),
+            ("phone", "text", "Customer contact number", "客户联系方式"),
+            ("printed_phone", "text", "Printed phone number", "打印电话号码"),
+            ("plate", "text", "Plate", "车牌号码"),
+            ("vin", "text", "VIN", "车架号"),
+            ("production_date", "date", "Production date (= registration date)", "生产日期（行车证登记日期）"),
+            ("mileage_km", "text", "Mileage (km)", "行驶里程（公里）"),
+            ("opened_at", "datetime", "Opened at", "开单时间"),
+            ("completed_at", "datetime", "Completed at (date and 24-hour time)", "完工时间（24小时制）"),
+            ("repair_items", "text", "Repair items", "维修项目"),
+            ("parts", "text", "Parts", "备件"),
+            ("estimate", "amount", "Estimate", "预估价格"),
+            ("labour_hours", "text", "Labour hours", "工时"),
+            ("parts_cost", "amount", "Parts cost", "备件费用"),
+            ("total", "amount", "Total", "合计"),
+            ("changed_items", "text", "Changed repair items", "更改的维修项目"),
+            ("added_items", "text", "Add-on items", "增项"),
+            ("add_on_quotation_signed", "tick", "Add-on quotation signed by the customer", "增项报价单客户已签字"),
+            ("repairer_marking", "text", "Marking of items one repairer signed once for", "主修人多项一次签名的标识"),
+            ("plate_exception_reason", "text", "Special circumstance for an incomplete plate", "车牌不完整的特殊情况"),
+            ("estimate_override_reason", "text", "Reason the charge differs from the estimate", "实收与预估偏差原因"),
+        )),
+    ), signatures=("customer",)),
+    _doc("settlement", "Settlement statement", "结算单", fields=(
+        _f("order_no", "text", "Order number", "委托书号"),
+        _f("repair_items", "text", "Repair items", "修理项目", required=False),
+        _f("parts", "text", "Parts used", "使用备件", required=False),
+        _f("amount_received", "amount", "Amount charged", "实收价格"),
+        _f("mileage_km", "text", "Mileage (km)", "行驶里程（公里）"),
+        _f("gearbox", "choice", "Gearbox (manual / automatic)", "变速箱（手动/自动）"),
+        _f("suggestions", "text", "Suggested repair items", "建议修理项目"),
+        *(_f(name, "tick", f"Replaced: {en}", f"已更换：{c.ITEM_ZH[name]}", required=False)
+          for name, (en, _) in c.SERVICE_ITEMS.items()),
+    ), signatures=("customer",)),
+    _doc("maintenance_form", "Maintenance form", "保养表", fields=(
+        *_wheels("tyre_pressure", "Tyre pressure", "胎压", "Bar"),
+        _f("spare_type", "choice", "Spare tyre (emergency / normal)", "备胎类型（应急备胎/普通胎）"),
+        _f("tyre_pressure_spare", "measure", "Spare-tyre pressure", "备胎胎压", unit="Bar"),
+        *_wheels("tread_depth", "Tread depth", "胎纹深度", "MM"),
+        *(_f(name, "tick", f"Checked: {name[5:].replace('_', ' ')}", f"检查项目：{zh}") for name, zh in zip(
+            c.MAINTENANCE_ITEMS, ("机油", "制动系统", "灯光", "蓄电池", "雨刮"))),
+    ), signatures=("executor", "final_inspector", "customer")),
+    _doc("reception_check", "Vehicle reception / hand-back check form", "一汽大众接/交车检查表", fields=(
+        _f("customer_name", "text", "Customer name", "用户名"),
+        _f("plate", "text", "Plate", "车牌号码"),
+        _f("mileage_wan_km", "text", "Mileage in 10,000 km, with a decimal point", "行驶里程（万公里，带小数点）"),
+        _f("repair_suggestions", "text", "Repair suggestions", "维修建议"),
+        _f("usage_suggestions", "text", "Usage suggestions", "使用建议"),
+    ), signatures=("customer",)),
+    _doc("road_test", "Road-test record", "试车记录", required=False, fields=(
+        _f("test_items", "text", "Test items", "试车项目"),
+        _f("vin", "text", "VIN", "车架号"),
+        _f("plate", "text", "Plate", "车牌号码"),
+        _f("tested_at", "datetime", "Tested at", "试车时间"),
+    ), signatures=("approver", "test_driver", "customer")),
+    _doc("rescue_form", "Roadside-rescue form", "救援单", required=False, fields=(
+        _f("rescue_at", "datetime", "Rescue time", "救援时间"),
+        _f("location", "text", "Location", "救援地点"),
+        _f("fault", "text", "Fault", "故障描述"),
+        _f("measures", "text", "Measures taken", "处理措施"),
+        _f("rescuer", "text", "Rescuer", "救援人员"),
+    )),
+    _doc("free_inspection", "Free-inspection form", "免费检查表", required=False, fields=(
+        _f("inspected_on", "date", "Date", "检查日期"),
+        _f("items", "text", "Items inspected", "检查项目"),
+    )),
+    _doc("warranty_certificate", "Warranty certificate", "保修证明", required=False, fields=(
+        _f("vin", "text", "VIN", "车架号"),
+        _f("date", "date", "Date", "日期"),
+    )),
+    _doc("maintenance_certificate", "Copy of the maintenance certificate", "保养证明复印件", required=False, fields=(
+        _f("vin", "text", "VIN", "车架号"),
+        _f("date", "date", "Date", "日期"),
+    )),
+)
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+def _check(code: str, en: str, zh: str, policy=None) -> ArchiveCheck:
+    return ArchiveCheck(code=code, description_en=en, description_zh=zh, check=policy)
+
+
+_VEHICLE = _check("E1", "The vehicle: a VIN with a valid ISO 3779 check digit, a complete plate once registered",
+                  "车辆：车架号校验位正确，上牌后车牌号码完整", c.vehicle_identity)
+
+SALES_CHECKS = (
+    _VEHICLE,
+    _check("S1", "The 7 documents are present, in order", "7份资料齐全且顺序正确", c.s1_documents_in_order),
+    _check("S2", "The delivery form has no blanks ('无' or ✓ where not applicable)", "客户交车表填写完整，不适用处填“无”或打✓",
+           c.s2_delivery_form_complete),
+    _check("S3", "Invoice date and PDI certificate date at most invoice_pdi_max_hours apart (dates only: 1 day)",
+           "发票日期与PDI盖章证明日期完全相符（最多相差24小时；仅有日期时最多相差1天）", c.s3_invoice_matches_pdi),
+    _check("S4", "Invoice buyer equals the name on the owner's certificate", "发票购车单位与证件名称一致",
+           c.s4_invoice_buyer_is_owner),
+    _check("S5", "PDI stamp date equals the date of the final delivery PDI maintenance form",
+           "PDI盖章证明日期与最后交车PDI保养表日期相同", c.s5_stamp_is_final_pdi_form_date),
+    _check("S6", "The certificate name matches the invoice name", "证件名称与购车发票名称相符", c.s6_owner_matches_invoice),
+    _check("S7", "Manual: the copy of the certificate of conformity is legible (a person judges this)",
+           "人工检查：合格证复印件清晰（须人工判断）"),
+    _check("S8", "Purchase agreement complete, total = sum of lines, sales-contract and cross-page seals, signed by the "
+           "sales manager or director", "购车协议书填写完整、合计金额核对、有销售合同章和骑缝章并由销售经理或总监签字",
+           c.s8_purchase_agreement),
+    _check("S9", "P- packet: 4 documents and 3 signatures (warehouse keeper, executor, final inspector)",
+           "P-单：4份资料及库管员、执行人、终检3个签字", c.s9_pre_pdi_packet),
+    _check("S10", "8- packet: 4 documents and 5 signatures (warehouse keeper, consultant, customer, executor, final "
+           "inspector)", "8-单：4份资料及库管员、销售顾问、客户、执行人、终检5个签字", c.s10_outbound_pdi_packet),
+    _check("S11", "PDI stamp date equals the outbound PDI date", "PDI盖章证明日期与出库PDI日期相同",
+           c.s11_stamp_is_outbound_pdi_date),
+    _check("S12", "Outbound PDI: executor and final inspector sign with dates, all signature dates the same",
+           "出库PDI保养表执行人和终检人签字有日期，签字日期一致", c.s12_outbound_signature_dates),
+    _check("S13", "Tyre pressure: pre-PDI the ELSA value, outbound the half-load label value, a manufacturer notice "
+           "overrides both (reference values are facts of the vehicle)",
+           "胎压：预PDI以ELSA设定值、出库以车型标签半载为准，厂家通知优先", c.s13_pdi_tyre_pressure),
+    _check("S14", "Storage-period boxes ticked according to the days in stock", "库存期限按实际库存期限勾选",
+           c.s14_storage_ticks),
+    _check("S15", "Outbound PDI by the service supervisor when the on-duty advisor is absent",
+           "当班服务顾问不在时出库PDI由服务主管负责", c.s15_outbound_pdi_by),
+    _check("S16", "Key hand-over to the service front desk recorded at stock-in", "入库时库管员向服务前台交接钥匙并记录",
+           c.s16_key_handover),
+)
+
+SERVICE_CHECKS = (
+    _VEHICLE,
+    _check("V1", "Documents in order; first-maintenance and claim customers have both certificates",
+           "资料顺序正确；首保及索赔用户须有保修证明和保养证明复印件", c.v1_documents_in_order),
+    _check("V2", "First-maintenance voucher complete and officially sealed", "首保凭证填写完整并加盖公章",
+           c.v2_first_maintenance_voucher),
+    _check("V3", "Work order complete, no omitted items (5- orders exempt)", "任务委托书填写齐全、不漏项（5-单子除外）",
+           c.v3_work_order_complete),
+    _check("V4", "Plate complete; the bare prefix (吉A) only with a recorded special circumstance",
+           "车牌号码完整，无特殊情况不允许只写“吉A”", c.v4_plate_complete),
+    _check("V5", "Production date equals the registration date; no 1900 dates", "生产日期按行车证登记日期填写，不得出现1900/00/00",
+           c.v5_production_date),
+    _check("V5b", "Manual: the production date is not handwritten or altered (a person judges this)",
+           "人工检查：生产日期无手写涂改（须人工判断）"),
+    _check("V6", "Contact number equals the number printed on the work order", "客户联系方式与委托书打印电话号码相符",
+           c.v6_phone_matches_printed),
+    _check("V6b", "Manual: the number is reachable, confirmed with the customer (a person calls)",
+           "人工检查：电话可联络，必须和客户确认（须人工致电）"),
+    _check("V7", "Main repairer signs after the repair; one signature over several items is marked",
+           "主修人维修结束后签字，多项一次签名须明确标识", c.v7_main_repairer),
+    _check("V7b", "Manual: signatures only in the designated boxes (a person looks)", "人工检查：不允许签在非指定位置"),
+    _check("V8", "Team leader and QC inspector sign with times, in order (team leader, then QC)",
+           "组长、质检员签字有时间且顺序正确", c.v8_qc_and_team_leader_times),
+    _check("V9", "Times on the 24-hour clock, with the date when finished the next day", "时间按24小时制，第二天修完须填日期",
+           c.v9_clock),
+    _check("V10", "Changed items confirmed by the customer; add-ons with a signed quotation; customer signed",
+           "维修项目更改有客户确认签字，增项有增项报价单，客户签名处有签字", c.v10_changes_confirmed),
+    _check("V11", "Estimate and amount charged within estimate_tolerance_percent or a recorded reason; labour, parts, "
+           "total present (5- orders exempt)", "预估与实收价格偏差不超过规定比例（特殊情况注明原因），有工时、备件费用及合计（5-单子除外）",
+           c.v11_estimate_within_tolerance),
+    _check("V12", "Settlement items and parts match the work order (5- orders exempt)", "结算单修理项目及备件与委托书相符（5-单子除外）",
+           c.v12_settlement_matches_order),
+    _check("V13", "Settlement has the finance seal unless nothing was charged", "结算单加盖财务章（无消费除外）",
+           c.v13_finance_seal),
+    _check("V14", "The settlement carries 2 customer signatures", "结算单有2处客户签字", c.v14_settlement_customer_signatures),
+    _check("V15", "Suggested repair items present and identical to the check form's", "有建议修理项目且与交车检查表维修建议一致",
+           c.v15_suggestions_match_check_form),
+    _check("V16", "29,000–31,000 km: spark plugs and oil with four filters replaced or suggested",
+           "29000–31000km未更换火花塞或机油四滤须在建议项目中体现", c.v16_30000_km_service),
+    _check("V17", "59,000–61,000 km: manual items replaced or suggested (gearbox oil: manual gearboxes exempt)",
+           "59000–61000km未按保养手册更换的项目须在建议项目中体现（手动变速箱除外变速箱油）", c.v17_60000_km_service),
+    _check("V18", "Every maintenance-form value has its unit (2.5Bar, 6.5MM)", "保养表所有数值填写单位", c.v18_units),
+    _check("V19", "Tyre pressure: road wheels the half-load label value, emergency spare the sidewall maximum, normal "
+           "spare the rear full-load value", "正确胎压：四轮按半载、应急备胎按胎壁最高压力、普通胎按后轮满载", c.v19_tyre_pressure),
+    _check("V20", "Tread depth below tread_depth_min_mm comes with a tyre-change recommendation", "胎纹深度低于下限须报建议更换",
+           c.v20_tread_depth),
+    _check("V21", "Maintenance form: every item ticked or struck out, dated executor and inspector signatures, customer "
+           "signature, spare pressure stated", "保养表无空白项，执行人和终检人签字有日期，有用户签字，标明备胎胎压",
+           c.v21_maintenance_form_complete),
+    _check("V22", "Check form: 2 customer signatures, repair and usage suggestions, no partial fields",
+           "接/交车检查表有2次用户签字、维修建议及使用建议，无漏填", c.v22_check_form),
+    _check("V23", "Check-form mileage in 10,000 km with a decimal point", "行驶里程以万公里为单位并使用小数点",
+           c.v23_mileage_in_wan_km),
+    _check("V24", "Road-test record for every order except 2- orders, consistent, signed by approver, driver, customer",
+           "除2-保养工单外须有试车记录，与车辆相符，有试车批准人、试车人和用户签字", c.v24_road_test),
+    _check("V25", "Rescue form without blanks; leaders sign during working hours only", "救援单无空白项，上班期间须有领导签字",
+           c.v25_rescue_form),
+)
 
 _RETENTION = (
     RetentionRule("A6", 5, "last_service", "seal", "Kept 5 years after the last service here, then sealed",
                   "按末次维修期延长5年保管，期满封存", parameter="retention_years_after_last_service"),
-    RetentionRule("A7", 5, "created", "seal", "Not serviced here for 3 years: kept 5 years from creation, then sealed",
-                  "3年内无维修记录：自建档起保管5年，期满转入档案库封存", parameter="retention_years_from_creation"),
+    RetentionRule("A7", 5, "created", "seal", "Kept 5 years from the archive's creation, then sealed (3 years without "
+                  "service here: this period alone applies)", "自建档起保管5年，期满转入档案库封存（3年内无维修记录时仅按此计算）",
+                  parameter="retention_years_from_creation"),
 )
 
 ARCHIVE_STANDARDS = (
     ArchiveStandard(
         id="sales_archive", name_en="Sales archive (one per vehicle)", name_zh="销售档案（一车一档）",
-        documents=(
-            _doc("delivery_form", "Customer vehicle-delivery form", "客户交车表"),
-            _doc("invoice", "Purchase invoice", "购车发票"),
-            _doc("pdi_certificate", "Copy of the stamped PDI certificate", "交车检查PDI盖章证明复印件"),
-            _doc("owner_id", "Owner ID card or organisation-code certificate", "身份证/组织机构代码证"),
-            _doc("conformity_certificate", "Copy of the certificate of conformity", "合格证复印件"),
-            _doc("purchase_agreement", "Purchase agreement", "购车协议书"),
-            _doc("pdi_maintenance_form", "PDI maintenance form (P- and 8- packets)", "PDI保养表"),
-        ),
-        checks=(
-            ArchiveCheck("S1", "The 7 documents are present, in order", "7份资料齐全且顺序正确"),
-            ArchiveCheck("S2", "The delivery form has no blanks ('无' or ✓ where not applicable)",
-                         "客户交车表填写完整，不适用处填“无”或打✓"),
-            ArchiveCheck("S3", "Invoice date and PDI certificate date at most 24 hours apart",
-                         "发票日期与PDI盖章证明日期完全相符（最多相差24小时）", check=_invoice_matches_pdi),
-            ArchiveCheck("S4", "Invoice buyer equals the name on the owner's certificate", "发票购车单位与证件名称一致"),
-            ArchiveCheck("S8", "Purchase agreement complete, totals verified, sealed and signed",
-                         "购车协议书填写完整、合计金额核对、盖章并由销售经理或总监签字"),
-            ArchiveCheck("S9", "P- packet: 4 documents and 3 signatures", "P-单：4份资料及3个签字"),
-            ArchiveCheck("S10", "8- packet: 4 documents and 5 signatures", "8-单：4份资料及5个签字"),
-        ),
-        submission=SubmissionSchedule(frequency="weekly", weekday=1),
-        retention=_RETENTION,
+        documents=SALES_DOCUMENTS, checks=SALES_CHECKS,
+        submission=SubmissionSchedule(frequency="weekly", weekday=1),  # S17: every Monday
+        retention=_RETENTION, rectification_hours_parameter="rectification_hours", subject="vehicle",
     ),
     ArchiveStandard(
         id="service_archive", name_en="Service archive (one per service visit)", name_zh="服务档案（每次维修一档）",
-        documents=(
-            _doc("first_maintenance_voucher", "First-maintenance voucher", "首保凭证", required=False),
-            _doc("work_order", "Work order", "任务委托书"),
-            _doc("settlement", "Settlement statement", "结算单"),
-            _doc("maintenance_form", "Maintenance form", "保养表"),
-            _doc("reception_check", "Vehicle reception / hand-back check form", "接/交车检查表"),
-            _doc("road_test", "Road-test record", "试车记录", required=False),
-            _doc("rescue_form", "Roadside-rescue form", "救援单", required=False),
-            _doc("free_inspection", "Free-inspection form", "免费检查表", required=False),
-            _doc("warranty_certificate", "Warranty certificate", "保修证明", required=False),
-            _doc("maintenance_certificate", "Copy of the maintenance certificate", "保养证明复印件", required=False),
-        ),
-        checks=(
-            ArchiveCheck("V1", "Documents in order; first-maintenance and claim customers have both certificates",
-                         "资料顺序正确；首保及索赔用户须有保修证明和保养证明复印件"),
-            ArchiveCheck("V11", "Estimate and amount charged within the tolerance, or a recorded reason",
-                         "预估价格与实收价格偏差不超过规定比例，特殊情况须注明原因"),
-            ArchiveCheck("V14", "The settlement carries 2 customer signatures", "结算单有2处客户签字"),
-            ArchiveCheck("V20", "Tread depth below the minimum comes with a tyre-change recommendation",
-                         "胎纹深度低于下限时须建议更换"),
-        ),
-        submission=SubmissionSchedule(frequency="daily", at="10:00"),
-        retention=_RETENTION,
+        documents=SERVICE_DOCUMENTS, checks=SERVICE_CHECKS,
+        submission=SubmissionSchedule(frequency="daily", at="10:00"),  # T1: before 10:00 every day
+        retention=_RETENTION, rectification_hours_parameter="rectification_hours", subject="vehicle",
     ),
+)
+
+
+def document_fields(standard: str, code: str) -> tuple[DocumentField, ...]:
+    doc = next(d for s in ARCHIVE_STANDARDS if s.id == standard for d in s.documents if d.code == code)
+    return doc.fields
+
+
+# --- customer master (dserp, D1) ------------------------------------------------------------------
+# Core keeps names, phones, address (province, city, county, …) and contacts; these are the E12
+# fields it lacks. D1 makes all of them mandatory; core applies `required` to every customer of a
+# tenant with the vertical enabled (it has no per-customer-type rule).
+
+_VIN_PATTERN = r"[0-9A-HJ-NPR-Z]{17}"
+_PLATE_PATTERN = rf"[{'京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼'}][A-Z][A-HJ-NP-Z0-9]{{4,5}}[A-HJ-NP-Z0-9挂学警港澳]"
+
+_NP, _P = PrivacyClass.NOT_PERSONAL, PrivacyClass.PERSONAL
+CUSTOMER_FIELDS = (
+    CustomerField("customer_category", FieldKind.TEXT, _NP, "Customer category", "客户类别", required=True, max_length=40),
+    CustomerField("evaluation_category", FieldKind.TEXT, _NP, "Customer evaluation category", "客户评价类别",
+                  required=True, max_length=40),
+    CustomerField("postcode", FieldKind.TEXT, _NP, "Postcode", "邮编", required=True, pattern=r"\d{6}"),
+    CustomerField("vin", FieldKind.TEXT, _P, "VIN (chassis number)", "底盘号", required=True, pattern=_VIN_PATTERN),
+    CustomerField("plate", FieldKind.TEXT, _P, "Plate number", "车牌号码", required=True, pattern=_PLATE_PATTERN),
+    CustomerField("product_code", FieldKind.TEXT, _NP, "Product code / model", "产品代码车型", required=True, max_length=60),
+    CustomerField("series", FieldKind.TEXT, _NP, "Series", "车系", required=True, max_length=60),
+    CustomerField("colour", FieldKind.TEXT, _NP, "Colour", "颜色", required=True, max_length=30),
 )
