@@ -313,7 +313,7 @@ async def _archive_view(uow: UnitOfWork, row: Mapping[str, Any], *, full: bool =
         ).order_by(ArchiveCheckResult.created_at).order_by(ArchiveCheckResult.rule_code))
         transitions = tuple(TransitionView(t["from_state"], t["to_state"], t["actor"], t["at"], t["note"]) for t in
                             await uow.select(ArchiveTransition).where(ArchiveTransition.archive_id == row["id"])
-                            .order_by(ArchiveTransition.at))
+                            .order_by(ArchiveTransition.at).order_by(ArchiveTransition.created_at))
     return ArchiveView(id=row["id"], folder_id=row["folder_id"], vertical=row["vertical"], standard=row["standard"],
                        state=row["state"], facts=json.loads(row["facts"]), submitted_by=row["submitted_by"],
                        submitted_at=row["submitted_at"], checked_by=row["checked_by"], deadline_at=row["deadline_at"],
