@@ -78,7 +78,8 @@ def filter_of(params: Mapping[str, Any]) -> CustomerFilter:
                           owner_id=UUID(params["owner_id"]) if params.get("owner_id") else None,
                           department_id=UUID(params["department_id"]) if params.get("department_id") else None,
                           tag=params.get("tag"), text=params.get("text"), review_due=params.get("review_due"),
-                          extension=tuple(params["extension"]) if params.get("extension") else None)  # type: ignore[arg-type]
+                          extension=tuple(params["extension"])  # type: ignore[arg-type]
+                          if params.get("extension") else None)
 
 
 def _effective_state(row: Mapping[str, Any], at: datetime) -> str:

@@ -115,7 +115,8 @@ class AccessRequestMutation:
                                      "hours. Needs privacy.export.approve and the tenant's approver role.")
     async def access_request_approve(self, info: Info, id: strawberry.ID) -> AccessRequestPayload:
         async def call() -> dict:
-            return {"request": AccessRequest.of(await access_requests.approve_request(ctx_of(info), parse_id(id, "id")))}
+            view = await access_requests.approve_request(ctx_of(info), parse_id(id, "id"))
+            return {"request": AccessRequest.of(view)}
         return await mutate(info, AccessRequestPayload, call)
 
     @strawberry.mutation(description="Reject an export request with a reason. Needs privacy.export.approve and the "

@@ -137,7 +137,8 @@ async def test_approvals_last_the_tenants_hours_and_the_sweep_marks_them_expired
 
 
 async def test_a_request_needs_a_purpose_and_known_columns(acme, people):
-    for purpose, fields, code in (("  ", None, "PURPOSE_REQUIRED"), ("回访", ["shoe_size"], "ACCESS_REQUEST_FIELD_UNKNOWN"),
+    for purpose, fields, code in (("  ", None, "PURPOSE_REQUIRED"),
+                                  ("回访", ["shoe_size"], "ACCESS_REQUEST_FIELD_UNKNOWN"),
                                   ("回访", [], "ACCESS_REQUEST_FIELDS_EMPTY")):
         with pytest.raises(KehuError) as refused:
             await access_requests.create_request(people["director"], purpose=purpose, where=CustomerFilter(),
@@ -299,11 +300,12 @@ async def test_links_expire_and_tampered_or_other_tenant_links_are_refused_over_
         expired = await client.get(f"/exports/{_resign(token, exp=int(link.expires_at.timestamp()) - 3 * 3600)}")
         assert (expired.status_code, code(expired)) == (410, "EXPORT_LINK_EXPIRED")
         head, body, signature = token.split(".")
+        kid = jwt.get_unverified_header(token)["kid"]
         claims = jwt.decode(token, options={"verify_signature": False})
         forged_body = jwt.utils.base64url_encode(json.dumps({**claims, "exp": claims["exp"] + 86400}).encode()).decode()
         for tampered in (f"{head}.{forged_body}.{signature}", f"{head}.{body}.{signature[:-2]}AA", "not-a-link",
                          jwt.encode(claims, "a guessed secret of thirty-two bytes or more", algorithm="HS256",
-                                    headers={"kid": jwt.get_unverified_header(token)["kid"], "typ": "kehu-export+jwt"})):
+                                    headers={"kid": kid, "typ": "kehu-export+jwt"})):
             refused = await client.get(f"/exports/{tampered}")
             assert (refused.status_code, code(refused)) == (403, "EXPORT_LINK_INVALID"), tampered
 
