@@ -48,7 +48,8 @@ from core.customers.tables import Customer
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
-from core.identity.access import PermissionDenied, Unauthenticated, require, require_different_actor
+from core.identity.access import (PermissionDenied, Unauthenticated, require, require_different_actor,
+                                  require_signed_in)
 from core.identity.tables import User
 from core.jobs import outbox
 from core.jobs.calendar import DeadlineUnit, Duration, TenantCalendar
@@ -240,6 +241,14 @@ def _holds(ctx: Context, name: str) -> bool:
 
 def _may_read(ctx: Context, vertical: str) -> bool:
     return any(_holds(ctx, permission(vertical, w)) for w in ("submit", "check", "seal"))
+
+
+def _require_somewhere(ctx: Context, registry: VerticalRegistry, what: str) -> None:
+    """Before loading by id: the caller holds this archive permission in some vertical, else
+    PERMISSION_DENIED (an unknown id must not answer differently from a forbidden one)."""
+    names = [permission(d.id, what) for d in registry.definitions if d.archive_standards]
+    if not any(_holds(ctx, name) for name in names):
+        require(ctx, names[0] if names else permission("archive", what))
 
 
 def _user_of(actor: str | None) -> UUID | None:
@@ -528,6 +537,7 @@ async def create_folder(ctx: Context, registry: VerticalRegistry, vertical: str,
 async def update_folder_facts(ctx: Context, registry: VerticalRegistry, folder_id: UUID,
                               facts: Mapping[str, Any]) -> FolderView:
     """Change some facts of the subject (a key set to None is removed); retention is recomputed."""
+    _require_somewhere(ctx, registry, "submit")
     async with unit_of_work(ctx) as uow:
         folder = await _folder(uow, folder_id)
         _require(ctx, folder["vertical"], "submit")
@@ -545,6 +555,7 @@ async def update_folder_facts(ctx: Context, registry: VerticalRegistry, folder_i
 
 
 async def recompute_retention(ctx: Context, registry: VerticalRegistry, folder_id: UUID) -> FolderView:
+    _require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
         folder = await _folder(uow, folder_id)
         _require(ctx, folder["vertical"], "check")
@@ -553,6 +564,7 @@ async def recompute_retention(ctx: Context, registry: VerticalRegistry, folder_i
 
 
 async def list_folders(ctx: Context, registry: VerticalRegistry, vertical: str | None = None) -> list[FolderView]:
+    require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
         verticals = await _readable(ctx, uow, registry, vertical)
         rows = await uow.select(ArchiveFolder).where(ArchiveFolder.vertical.is_in(verticals)).order_by(
@@ -561,6 +573,7 @@ async def list_folders(ctx: Context, registry: VerticalRegistry, vertical: str |
 
 
 async def get_folder(ctx: Context, registry: VerticalRegistry, folder_id: UUID) -> tuple[FolderView, list[ArchiveView]]:
+    require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
         folder = await uow.select(ArchiveFolder).where(ArchiveFolder.id == folder_id).first()
         if folder is None or not _may_read(ctx, folder["vertical"]):
@@ -591,6 +604,7 @@ async def _readable(ctx: Context, uow: UnitOfWork, registry: VerticalRegistry, v
 
 async def create_archive(ctx: Context, registry: VerticalRegistry, folder_id: UUID, standard: str, *,
                          facts: Mapping[str, Any] | None = None) -> ArchiveView:
+    _require_somewhere(ctx, registry, "submit")
     async with unit_of_work(ctx) as uow:
         folder = await _folder(uow, folder_id)
         _require(ctx, folder["vertical"], "submit")
@@ -611,6 +625,7 @@ async def create_archive(ctx: Context, registry: VerticalRegistry, folder_id: UU
 async def put_document(ctx: Context, registry: VerticalRegistry, archive_id: UUID, code: str,
                        fields: Mapping[str, Any], *, position: int | None = None) -> ArchiveView:
     """File or replace one document (while assembling, or when rejected for rectification)."""
+    _require_somewhere(ctx, registry, "submit")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "submit", archive_id)
@@ -649,6 +664,7 @@ async def put_document(ctx: Context, registry: VerticalRegistry, archive_id: UUI
 async def submit_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID, note: str = "") -> ArchiveView:
     """Hand the archive to the archive department: an entry of the handover register (档案交接表);
     an open missing-archive report for the subject is resolved."""
+    _require_somewhere(ctx, registry, "submit")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "submit", archive_id)
@@ -667,6 +683,7 @@ async def submit_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
 async def check_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID) -> ArchiveView:
     """Start the check: run every rule (data-driven, then the vertical's policies) and keep each
     outcome. The checker is never the submitter."""
+    _require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "check", archive_id)
@@ -693,6 +710,7 @@ async def check_archive(ctx: Context, registry: VerticalRegistry, archive_id: UU
 async def override_rule(ctx: Context, registry: VerticalRegistry, result_id: UUID, reason: str) -> ArchiveView:
     """Let a failed rule pass for a stated reason (特殊情况除外); needs ``<vertical>.exception.approve``
     and is never done by the submitter."""
+    _require_somewhere(ctx, registry, "exception")
     async with unit_of_work(ctx) as uow:
         result = await uow.select(ArchiveCheckResult).where(ArchiveCheckResult.id == result_id).first()
         if result is None:
@@ -721,6 +739,7 @@ async def override_rule(ctx: Context, registry: VerticalRegistry, result_id: UUI
 async def accept_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID) -> ArchiveView:
     """Accept when every rule passed or was overridden; manual checklist items are confirmed by
     the accepting checker. Retention of the folder is recomputed."""
+    _require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "check", archive_id)
@@ -751,6 +770,7 @@ async def reject_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
     """Send back for rectification (不合格档案记录): the defects are the failed rules plus any the
     checker lists; the deadline is the vertical's rectification hours on working days; the
     submitter gets the non-conforming-archive KPI entry."""
+    _require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "check", archive_id)
@@ -781,6 +801,7 @@ async def reject_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
 async def resubmit_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID, note: str = "") -> ArchiveView:
     """Return a rectified archive. After the deadline, the submitter gets the late-rectification
     KPI entry (T6); unchanged since the rejection (原封返回), the unchanged-resubmission one (T7)."""
+    _require_somewhere(ctx, registry, "submit")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "submit", archive_id)
@@ -803,6 +824,7 @@ async def resubmit_archive(ctx: Context, registry: VerticalRegistry, archive_id:
 
 async def file_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID) -> ArchiveView:
     """Move an accepted archive into the archive store (归档)."""
+    _require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "check", archive_id)
@@ -814,6 +836,7 @@ async def file_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUI
 
 async def seal_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID, note: str = "") -> ArchiveView:
     """Seal (封存): read-only from now on."""
+    _require_somewhere(ctx, registry, "seal")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "seal", archive_id)
@@ -825,6 +848,7 @@ async def seal_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUI
 
 async def list_archives(ctx: Context, registry: VerticalRegistry, *, state: str | None = None,
                         standard: str | None = None, vertical: str | None = None) -> list[ArchiveView]:
+    require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
         verticals = await _readable(ctx, uow, registry, vertical)
         if not verticals:
@@ -839,6 +863,7 @@ async def list_archives(ctx: Context, registry: VerticalRegistry, *, state: str 
 
 
 async def get_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID) -> ArchiveView:
+    require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
         archive = await uow.select(Archive).where(Archive.id == archive_id).first()
         if archive is None or not _may_read(ctx, archive["vertical"]):
@@ -850,6 +875,7 @@ async def get_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID
 async def handover_register(ctx: Context, registry: VerticalRegistry, vertical: str, start: datetime,
                             end: datetime) -> list[tuple[UUID, TransitionView]]:
     """档案交接表: the submissions and resubmissions between ``start`` and ``end``."""
+    require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
         await _readable(ctx, uow, registry, vertical)
         archives = {r["id"] for r in await uow.select(Archive.id).where(Archive.vertical == vertical)}
@@ -865,6 +891,7 @@ async def handover_register(ctx: Context, registry: VerticalRegistry, vertical: 
 async def record_fine(ctx: Context, registry: VerticalRegistry, archive_id: UUID, user_ids: Sequence[UUID],
                       reason: str) -> list[KpiView]:
     """Fine each named person the tenant's amount per archive (徇私舞弊, T8)."""
+    _require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
         archive = await _archive(uow, archive_id)
         _require(ctx, archive["vertical"], "check", archive_id)
@@ -895,6 +922,7 @@ def _kpi_view(row: Mapping[str, Any]) -> KpiView:
 async def kpi_ledger(ctx: Context, registry: VerticalRegistry, *, user_id: UUID | None = None,
                      start: datetime | None = None, end: datetime | None = None) -> list[KpiView]:
     """Entries of the verticals whose archives the caller checks; anyone sees their own."""
+    require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
         enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
             VerticalEnablement.status == "enabled")}
@@ -1004,6 +1032,7 @@ async def import_expected(ctx: Context, registry: VerticalRegistry, vertical: st
 
 
 async def missing_reports(ctx: Context, registry: VerticalRegistry, *, open_only: bool = True) -> list[MissingView]:
+    require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
         verticals = await _readable(ctx, uow, registry, None)
         if not verticals:
