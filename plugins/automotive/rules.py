@@ -398,7 +398,9 @@ def document_fields(standard: str, code: str) -> tuple[DocumentField, ...]:
 # tenant with the vertical enabled (it has no per-customer-type rule).
 
 _VIN_PATTERN = r"[0-9A-HJ-NPR-Z]{17}"
-_PLATE_PATTERN = rf"[{'京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼'}][A-Z][A-HJ-NP-Z0-9]{{4,5}}[A-HJ-NP-Z0-9挂学警港澳]"
+_PROVINCE = "[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]"
+_PLATE_PATTERN = (rf"{_PROVINCE}[A-HJ-NP-Z0-9]{{4}}[A-HJ-NP-Z0-9挂学警港澳]"  # regular
+                  rf"|{_PROVINCE}(?:[DF][A-HJ-NP-Z0-9]\d{{4}}|\d{{5}}[DF])")  # new energy (vehicles.py)
 
 _NP, _P = PrivacyClass.NOT_PERSONAL, PrivacyClass.PERSONAL
 CUSTOMER_FIELDS = (
