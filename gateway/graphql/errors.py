@@ -6,14 +6,21 @@ extension skips the other extensions' exit hooks, but every response passes thro
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
 from graphql import GraphQLError, GraphQLSyntaxError
+from litestar import Request, Response
+from cross_web import HTTPException  # what Strawberry raises for a bad request body
 
 from core.errors import KehuError
 
 MASKED_MESSAGE = "Internal error; quote the request id when reporting it"
+# graphql-core ends a message with its guesses: "… Did you mean 'customer'?"
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# Strawberry refuses malformed HTTP bodies with plain text; the codes clients get instead.
+_HTTP_CODES = {"Batching is not enabled": "BATCHING_DISABLED", "Unsupported content type": "UNSUPPORTED_CONTENT_TYPE"}
 log = structlog.get_logger("kehu.graphql")
 
 
@@ -38,9 +45,13 @@ def error_code(error: GraphQLError) -> str:
     return "BAD_REQUEST"
 
 
-def shape_error(error: GraphQLError, request_id: str | None, language: str = "en") -> dict[str, Any]:
-    """The error as the client sees it: a code always, never an internal message."""
+def shape_error(error: GraphQLError, request_id: str | None, language: str = "en", *,
+                suggestions: bool = True) -> dict[str, Any]:
+    """The error as the client sees it: a code always, never an internal message; no guessed field
+    names unless ``suggestions`` (callers who may not introspect must not learn the schema so)."""
     formatted = error.formatted
+    if not suggestions and "Did you mean" in formatted["message"]:
+        formatted["message"] = _SUGGESTION.sub("", formatted["message"])
     extensions = dict(formatted.get("extensions") or {})
     extensions["code"] = error_code(error)
     if request_id:
@@ -66,3 +77,24 @@ def log_errors(errors: list[GraphQLError]) -> None:
             )
         else:
             log.info("graphql.request_error", code=error_code(error), message=error.message)
+
+
+def http_error(error: HTTPException, request_id: str | None) -> Response:
+    """Strawberry's plain-text refusal of a request body, as a coded GraphQL error."""
+    code = _HTTP_CODES.get(error.reason, "BAD_REQUEST" if error.status_code == 400 else "HTTP_ERROR")
+    extensions: dict[str, Any] = {"code": code}
+    if request_id:
+        extensions["requestId"] = request_id
+    return Response({"data": None, "errors": [{"message": error.reason, "extensions": extensions}]},
+                    status_code=error.status_code)
+
+
+class CodedHTTPErrors:
+    """Mixed into the GraphQL controller: a batch (a JSON list) or a malformed body is refused
+    with a code like any other error. Batching stays off: one request, one operation."""
+
+    async def execute_request(self, request: Request, context: Any, root_value: Any) -> Response:
+        try:
+            return await self.run(request, context=context, root_value=root_value)  # type: ignore[attr-defined]
+        except HTTPException as error:
+            return http_error(error, request.scope.get("state", {}).get("request_id"))

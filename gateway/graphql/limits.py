@@ -1,16 +1,36 @@
 """Abuse limits on every GraphQL document, checked before execution, and the parse/validation caches.
 
-The depth and alias rules are built once per schema: Strawberry's validation cache is keyed on
-the rule classes, so building a limiter per request would silently defeat the cache.
+The depth, alias and credential rules are built once per schema: Strawberry's validation cache is
+keyed on the rule classes, so building a limiter per request would silently defeat the cache.
+Page sizes, cost and introspection depend on the variables and the caller, so they are checked
+per request after validation, from a plan of the document that is computed once per document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
 from strawberry.extensions import (
     MaxAliasesLimiter,
     ParserCache,
@@ -21,8 +41,15 @@ from strawberry.extensions import (
 
 from core.errors import KehuError
 from core.settings import Settings
+from gateway.rate_limits import CostLimiter, cost_limiter
 
 CACHE_SIZE = 1024
+PAGE_ARGUMENTS = ("first", "last", "limit", "pageSize")
+DEFAULT_PAGE_SIZE = 50  # what gateway.graphql.common.page_size gives when `first` is left out
+UNPAGED_LIST_SIZE = 10  # what a list without a page argument is assumed to hold
+# Mutations that try a credential: one per request, so a request is one guess.
+CREDENTIAL_MUTATIONS = frozenset({"login", "tokenRefresh", "passwordChange"})
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
 class _CodingContext:
@@ -47,6 +74,207 @@ def coded_rule(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRu
 
     CodedRule.__name__ = f"Coded{rule.__name__}"
     return CodedRule
+
+
+def _root_fields(selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode],
+                 seen: frozenset[str] = frozenset()) -> Iterator[FieldNode]:
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name not in seen and name in fragments:
+                yield from _root_fields(fragments[name].selection_set, fragments, seen | {name})
+
+
+class OneCredentialAttempt(ASTValidationRule):
+    """A credential mutation (login, tokenRefresh, passwordChange) is the only field of its
+    operation: aliases would otherwise turn one request into many password guesses."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        if node.operation is not OperationType.MUTATION:
+            return
+        fragments = {d.name.value: d for d in self.context.document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}
+        fields = list(_root_fields(node.selection_set, fragments))
+        credential = [f for f in fields if f.name.value in CREDENTIAL_MUTATIONS]
+        if credential and len(fields) > 1:
+            self.report_error(GraphQLError(
+                f"{credential[0].name.value} must be the only field of its request (no aliases, no batching)",
+                credential, extensions={"code": "LOGIN_NOT_BATCHABLE"}))
+
+
+# --- Per-request checks: page sizes, cost, introspection --------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """A page-size argument as written: a literal or a variable (with the variable's default)."""
+
+    argument: str
+    literal: int | None
+    variable: str | None
+    default: int | None
+
+    def value(self, variables: Mapping[str, Any]) -> int | None:
+        if self.variable is not None:
+            value = variables.get(self.variable, self.default)
+            return value if type(value) is int else None  # a bad value is the resolver's to refuse
+        return self.literal
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """One field of the plan: ``own + multiplier * sum(children)``, the multiplier being the page
+    size when one is given."""
+
+    own: int
+    page: _Page | None  # checked against the cap wherever it is
+    multiplier: int  # when no page size is given
+    children: tuple[_Node, ...]
+    node: FieldNode
+    paged: bool = True  # False on a connection: its page size multiplies the lists inside it
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    fields: tuple[_Node, ...]
+    introspects: bool
+
+
+def _is_list(type_: Any) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList)
+
+
+def _page_of(field: FieldNode, variable_defaults: Mapping[str, Any]) -> _Page | None:
+    for argument in field.arguments or ():
+        if argument.name.value in PAGE_ARGUMENTS:
+            value = argument.value
+            if isinstance(value, VariableNode):
+                name = value.name.value
+                return _Page(argument.name.value, None, name, variable_defaults.get(name))
+            if isinstance(value, IntValueNode):
+                return _Page(argument.name.value, int(value.value), None, None)
+    return None
+
+
+class _Planner:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        self.schema = schema
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.defaults = {d.variable.name.value: int(d.default_value.value) for d in operation.variable_definitions or ()
+                         if isinstance(d.default_value, IntValueNode)}
+        self.introspects = False
+
+    def selections(self, selection_set: SelectionSetNode | None, parent: Any, paging: tuple[_Page | None, int] | None,
+                   seen: frozenset[str] = frozenset()) -> Iterator[_Node]:
+        """``paging``: the page size of the connection around these fields, for its lists."""
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield self.field(selection, parent, paging)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else None
+                yield from self.selections(selection.selection_set, target or parent, paging, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is not None and name not in seen:  # fragment cycles are a validation error
+                    target = self.schema.get_type(fragment.type_condition.name.value) or parent
+                    yield from self.selections(fragment.selection_set, target, paging, seen | {name})
+
+    def field(self, node: FieldNode, parent: Any, paging: tuple[_Page | None, int] | None) -> _Node:
+        name = node.name.value
+        if name in INTROSPECTION_FIELDS:
+            self.introspects = True
+        definition = getattr(parent, "fields", {}).get(name)
+        if name.startswith("__") or definition is None:
+            # __typename is answered without a resolver; the schema's meta fields are cheap lists.
+            children = tuple(self.selections(node.selection_set, None, None))
+            return _Node(0 if name == "__typename" else 1, None, 1, children, node)
+        page = _page_of(node, self.defaults)
+        pageable = any(argument in definition.args for argument in PAGE_ARGUMENTS)
+        named = get_named_type(definition.type)
+        if not _is_list(definition.type):
+            # A connection: its page size multiplies the lists directly inside it (edges, nodes).
+            inner = (page, DEFAULT_PAGE_SIZE) if pageable or page else None
+            return _Node(1, page, 1, tuple(self.selections(node.selection_set, named, inner)), node, paged=False)
+        if page is None and not pageable and paging is not None:
+            page, default = paging
+        else:
+            default = DEFAULT_PAGE_SIZE if pageable else UNPAGED_LIST_SIZE
+        return _Node(1, page, default, tuple(self.selections(node.selection_set, named, None)), node)
+
+
+def plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan | None:
+    """The cost plan of the operation that will run; None when there is no such single operation
+    (execution reports that)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [d for d in operations if d.name and d.name.value == operation_name]
+    if len(operations) != 1:
+        return None
+    operation = operations[0]
+    planner = _Planner(schema, document, operation)
+    fields = tuple(planner.selections(operation.selection_set, schema.get_root_type(operation.operation), None))
+    return Plan(fields, planner.introspects)
+
+
+class Refusal(KehuError):
+    """A document refused before execution, with extra ``extensions`` for the client."""
+
+    def __init__(self, code: str, message_en: str, message_zh: str, node: FieldNode | None = None,
+                 extensions: dict[str, Any] | None = None) -> None:
+        super().__init__(code, message_en, message_zh)
+        self.node = node
+        self.extensions = extensions or {}
+
+    def error(self) -> GraphQLError:
+        return GraphQLError(self.message_en, self.node, original_error=self,
+                            extensions={"code": self.code, **self.extensions})
+
+
+def cost_of(fields: tuple[_Node, ...], variables: Mapping[str, Any], max_page: int) -> int:
+    """The operation's cost; raises Refusal for a page size over ``max_page``."""
+    total = 0
+    for field in fields:
+        multiplier = field.multiplier
+        if field.page is not None:
+            size = field.page.value(variables)
+            if size is not None:
+                if size > max_page:
+                    raise Refusal("PAGE_SIZE_TOO_LARGE",
+                                  f"{field.page.argument} of {field.node.name.value} is {size}; at most {max_page}",
+                                  f"{field.node.name.value} 的 {field.page.argument} 为 {size}，最多 {max_page}",
+                                  field.node, {"maxPageSize": max_page})
+                if field.paged:
+                    multiplier = max(size, 0)
+        total += field.own + (multiplier * cost_of(field.children, variables, max_page) if field.children else 0)
+    return total
+
+
+class PlanCache:
+    """Plans by (document text, operation name), for one schema; bounded like the other caches."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.plans: dict[tuple[str, str | None], Plan | None] = {}
+
+    def get(self, schema: GraphQLSchema, query: str, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        key = (query, operation_name)
+        try:
+            return self.plans[key]
+        except KeyError:
+            pass
+        if len(self.plans) >= self.maxsize:
+            self.plans.pop(next(iter(self.plans)))
+        found = self.plans[key] = plan(schema, document, operation_name)
+        return found
 
 
 class DocumentLimits(ParserCache):
@@ -74,30 +302,82 @@ class DocumentLimits(ParserCache):
 
 
 class LimitedValidation(ValidationCache):
-    """Strawberry's validation cache, validating with kehu's limit rules added.
+    """Strawberry's validation cache, validating with kehu's limit rules added, then checking
+    page sizes, cost and introspection, and charging the cost to the caller's rate limits.
 
-    One extension instead of AddValidationRules + ValidationCache: each extension costs a few
-    microseconds of hook dispatch per request, on every request.
+    One extension instead of several: each extension costs a few microseconds of hook dispatch
+    per request, on every request.
     """
 
-    def __init__(self, rules: tuple[type[ASTValidationRule], ...], maxsize: int) -> None:
+    def __init__(self, rules: tuple[type[ASTValidationRule], ...], maxsize: int, plans: PlanCache, max_cost: int,
+                 max_page: int, limiter: CostLimiter | None) -> None:
         super().__init__(maxsize=maxsize)
         self.rules = rules
+        self.plans = plans
+        self.max_cost = max_cost
+        self.max_page = max_page
+        self.limiter = limiter
+        self.cost: int | None = None
 
     def on_operation(self) -> Iterator[None]:
         self.execution_context.validation_rules = (*self.execution_context.validation_rules, *self.rules)
         yield
 
+    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
+        execution = self.execution_context
+        errors = self.cached_validate_document(execution.schema._schema, execution.graphql_document,
+                                               execution.validation_rules)
+        if not errors:
+            try:
+                await self._check()
+            except Refusal as refusal:
+                errors = [refusal.error()]
+        execution.pre_execution_errors = errors
+        yield
+
+    async def _check(self) -> None:
+        execution = self.execution_context
+        operation = self.plans.get(execution.schema._schema, execution.query or "", execution.graphql_document,
+                                   execution.operation_name)
+        if operation is None:
+            return
+        ctx = getattr(execution.context, "ctx", None)
+        signed_in = ctx is not None and ctx.principal is not None
+        if operation.introspects and not signed_in:
+            raise Refusal("UNAUTHENTICATED", "sign in to introspect the schema", "请先登录再查询架构")
+        cost = cost_of(operation.fields, execution.variables or {}, self.max_page)
+        if cost > self.max_cost:
+            raise Refusal("QUERY_TOO_COSTLY", f"the query costs {cost}; at most {self.max_cost} is allowed",
+                          f"查询成本为 {cost}，上限为 {self.max_cost}", None,
+                          {"cost": cost, "maxCost": self.max_cost})
+        if self.limiter is not None and ctx is not None and cost > 0:
+            retry_after = await self.limiter.charge(ctx, cost)
+            if retry_after is not None:
+                response = getattr(execution.context, "response", None)
+                if response is not None:
+                    response.status_code = 429
+                    response.headers["Retry-After"] = str(retry_after)
+                raise Refusal("RATE_LIMITED", f"rate limit reached; retry in {retry_after} s",
+                              f"请求过于频繁，请 {retry_after} 秒后重试", None,
+                              {"cost": cost, "retryAfter": retry_after})
+        self.cost = cost
+
+    def get_results(self) -> dict[str, Any]:
+        # Reported once charged; `{ __typename }` costs nothing and reports nothing.
+        return {"cost": self.cost} if self.cost else {}
+
 
 def limit_extensions(settings: Settings, extra_rules: tuple[type[ASTValidationRule], ...] = ()
                      ) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories for the schema; the rule classes inside are made here, once."""
+    """Extension factories for the schema; the rule classes and the rate limiter are made here, once."""
     rules = (
         *(coded_rule(r, "QUERY_TOO_DEEP") for r in QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules),
         *(coded_rule(r, "TOO_MANY_ALIASES") for r in MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules),
+        OneCredentialAttempt,
         *extra_rules,
     )
     return [
         partial(DocumentLimits, settings.graphql_max_tokens, settings.graphql_max_document_bytes, CACHE_SIZE),
-        partial(LimitedValidation, rules, CACHE_SIZE),
+        partial(LimitedValidation, rules, CACHE_SIZE, PlanCache(CACHE_SIZE), settings.graphql_max_cost, settings.page_size_max,
+                cost_limiter(settings)),
     ]
