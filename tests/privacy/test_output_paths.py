@@ -83,7 +83,7 @@ async def test_no_graphql_payload_carries_a_full_phone_or_resident_id(client, us
         _assert_masked(label, text)
 
 
-async def test_no_outbox_event_or_webhook_delivery_carries_a_personal_value(client, seeded):
+async def test_no_outbox_event_or_webhook_delivery_carries_a_personal_value(seeded):
     system = SYSTEM.for_tenant(seeded.acme.id)
     created = await customers.create_customer(system, make_registry(), {
         "kind": "person", "surname": "王", "given_name": "小明", "phones": [PHONE],
