@@ -251,6 +251,16 @@ def _require_somewhere(ctx: Context, registry: VerticalRegistry, what: str) -> N
         require(ctx, names[0] if names else permission("archive", what))
 
 
+def _require_reader(ctx: Context, registry: VerticalRegistry) -> None:
+    """Reads need a signed-in caller holding some archive permission (submit, check or seal)."""
+    require_signed_in(ctx)
+    if ctx.is_system:
+        return
+    verticals = [d.id for d in registry.definitions if d.archive_standards]
+    if not any(_may_read(ctx, v) for v in verticals):
+        require(ctx, permission(verticals[0] if verticals else "archive", "check"))
+
+
 def _user_of(actor: str | None) -> UUID | None:
     if actor and actor.startswith("user:"):
         try:
@@ -564,7 +574,7 @@ async def recompute_retention(ctx: Context, registry: VerticalRegistry, folder_i
 
 
 async def list_folders(ctx: Context, registry: VerticalRegistry, vertical: str | None = None) -> list[FolderView]:
-    require_signed_in(ctx)
+    _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:
         verticals = await _readable(ctx, uow, registry, vertical)
         rows = await uow.select(ArchiveFolder).where(ArchiveFolder.vertical.is_in(verticals)).order_by(
@@ -573,7 +583,7 @@ async def list_folders(ctx: Context, registry: VerticalRegistry, vertical: str |
 
 
 async def get_folder(ctx: Context, registry: VerticalRegistry, folder_id: UUID) -> tuple[FolderView, list[ArchiveView]]:
-    require_signed_in(ctx)
+    _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:
         folder = await uow.select(ArchiveFolder).where(ArchiveFolder.id == folder_id).first()
         if folder is None or not _may_read(ctx, folder["vertical"]):
@@ -848,7 +858,7 @@ async def seal_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUI
 
 async def list_archives(ctx: Context, registry: VerticalRegistry, *, state: str | None = None,
                         standard: str | None = None, vertical: str | None = None) -> list[ArchiveView]:
-    require_signed_in(ctx)
+    _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:
         verticals = await _readable(ctx, uow, registry, vertical)
         if not verticals:
@@ -863,7 +873,7 @@ async def list_archives(ctx: Context, registry: VerticalRegistry, *, state: str 
 
 
 async def get_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID) -> ArchiveView:
-    require_signed_in(ctx)
+    _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:
         archive = await uow.select(Archive).where(Archive.id == archive_id).first()
         if archive is None or not _may_read(ctx, archive["vertical"]):
@@ -875,7 +885,7 @@ async def get_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID
 async def handover_register(ctx: Context, registry: VerticalRegistry, vertical: str, start: datetime,
                             end: datetime) -> list[tuple[UUID, TransitionView]]:
     """档案交接表: the submissions and resubmissions between ``start`` and ``end``."""
-    require_signed_in(ctx)
+    _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:
         await _readable(ctx, uow, registry, vertical)
         archives = {r["id"] for r in await uow.select(Archive.id).where(Archive.vertical == vertical)}
@@ -922,7 +932,7 @@ def _kpi_view(row: Mapping[str, Any]) -> KpiView:
 async def kpi_ledger(ctx: Context, registry: VerticalRegistry, *, user_id: UUID | None = None,
                      start: datetime | None = None, end: datetime | None = None) -> list[KpiView]:
     """Entries of the verticals whose archives the caller checks; anyone sees their own."""
-    require_signed_in(ctx)
+    _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:
         enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
             VerticalEnablement.status == "enabled")}
@@ -1032,7 +1042,7 @@ async def import_expected(ctx: Context, registry: VerticalRegistry, vertical: st
 
 
 async def missing_reports(ctx: Context, registry: VerticalRegistry, *, open_only: bool = True) -> list[MissingView]:
-    require_signed_in(ctx)
+    _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:
         verticals = await _readable(ctx, uow, registry, None)
         if not verticals:

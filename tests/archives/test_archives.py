@@ -320,7 +320,7 @@ async def test_permissions_and_enablement_are_enforced(people, registry, seeded)
     folder, archive = await _submitted(people, registry)
     with pytest.raises(KehuError) as refused:
         await archives.get_archive(people.outsider, registry, archive.id)
-    assert refused.value.code == "NOT_FOUND"
+    assert refused.value.code == "PERMISSION_DENIED"
     from core.verticals import service as verticals
     await verticals.disable_vertical(SYSTEM.for_tenant(seeded.acme.id), registry, "dealer")
     with pytest.raises(KehuError) as refused:

@@ -1,0 +1,362 @@
+"""GraphQL for archives (档案): thin resolvers over core.archives.service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from core.archives import service as archives
+from gateway.graphql.common import UserError, ctx_of, mutate, parse_id
+
+
+def _id(value: Any) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+@strawberry.type(description="One folder per subject (一车一档: one per vehicle), linked to its customers.")
+class ArchiveFolder:
+    id: strawberry.ID
+    vertical: str
+    subject_kind: str
+    subject_key: str
+    facts: JSON
+    owner_customer_id: strawberry.ID | None
+    contact_customer_id: strawberry.ID | None
+    retention_until: datetime | None
+    retention_rule: str | None
+    sealed_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, f: archives.FolderView) -> ArchiveFolder:
+        return cls(id=_id(f.id), vertical=f.vertical, subject_kind=f.subject_kind, subject_key=f.subject_key,
+                   facts=f.facts, owner_customer_id=_id(f.owner_customer_id),
+                   contact_customer_id=_id(f.contact_customer_id), retention_until=f.retention_until,
+                   retention_rule=f.retention_rule, sealed_at=f.sealed_at, created_at=f.created_at)
+
+
+@strawberry.type
+class ArchiveDocument:
+    code: str
+    position: int
+    fields: JSON
+
+
+@strawberry.type(description="One rule's outcome: pass, fail (one row per finding), overridden or manual.")
+class ArchiveCheckResult:
+    id: strawberry.ID
+    round: int
+    rule_code: str
+    kind: str = strawberry.field(description="data | policy | manual")
+    status: str
+    document: str | None
+    field: str | None
+    message_en: str
+    message_zh: str
+    override_reason: str | None
+    overridden_by: str | None
+
+
+@strawberry.type(description="A state change; the submitted and resubmitted ones are the handover register.")
+class ArchiveTransition:
+    from_state: str | None
+    to_state: str
+    actor: str
+    at: datetime
+    note: str
+
+
+@strawberry.type
+class Archive:
+    id: strawberry.ID
+    folder_id: strawberry.ID
+    vertical: str
+    standard: str
+    state: str
+    facts: JSON
+    submitted_by: str | None
+    submitted_at: datetime | None
+    checked_by: str | None
+    deadline_at: datetime | None = strawberry.field(description="When a rejected archive must be back.")
+    rejections: int
+    check_round: int
+    documents: list[ArchiveDocument]
+    check_results: list[ArchiveCheckResult] = strawberry.field(description="Of the latest check.")
+    transitions: list[ArchiveTransition]
+
+    @classmethod
+    def of(cls, a: archives.ArchiveView) -> Archive:
+        return cls(id=_id(a.id), folder_id=_id(a.folder_id), vertical=a.vertical, standard=a.standard, state=a.state,
+                   facts=a.facts, submitted_by=a.submitted_by, submitted_at=a.submitted_at, checked_by=a.checked_by,
+                   deadline_at=a.deadline_at, rejections=a.rejections, check_round=a.check_round,
+                   documents=[ArchiveDocument(code=d.code, position=d.position, fields=d.fields) for d in a.documents],
+                   check_results=[ArchiveCheckResult(
+                       id=_id(r.id), round=r.round, rule_code=r.rule_code, kind=r.kind, status=r.status,
+                       document=r.document, field=r.field, message_en=r.message_en, message_zh=r.message_zh,
+                       override_reason=r.override_reason, overridden_by=r.overridden_by) for r in a.results],
+                   transitions=[ArchiveTransition(from_state=t.from_state, to_state=t.to_state, actor=t.actor, at=t.at,
+                                                  note=t.note) for t in a.transitions])
+
+
+@strawberry.type(description="A KPI deduction or fine for one person.")
+class KpiEntry:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    vertical: str
+    points: int
+    fine_cny: int
+    rule_code: str
+    archive_id: strawberry.ID | None
+    subject_key: str | None
+    reason: str
+    at: datetime
+
+    @classmethod
+    def of(cls, e: archives.KpiView) -> KpiEntry:
+        return cls(id=_id(e.id), user_id=_id(e.user_id), vertical=e.vertical, points=e.points, fine_cny=e.fine_cny,
+                   rule_code=e.rule_code, archive_id=_id(e.archive_id), subject_key=e.subject_key, reason=e.reason,
+                   at=e.at)
+
+
+@strawberry.type(description="档案缺失报告: an expected archive not received, with its deadline.")
+class MissingArchiveReport:
+    id: strawberry.ID
+    vertical: str
+    standard: str
+    subject_key: str
+    responsible_user_id: strawberry.ID | None
+    due_at: datetime
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, m: archives.MissingView) -> MissingArchiveReport:
+        return cls(id=_id(m.id), vertical=m.vertical, standard=m.standard, subject_key=m.subject_key,
+                   responsible_user_id=_id(m.responsible_user_id), due_at=m.due_at, resolved_at=m.resolved_at)
+
+
+@strawberry.type
+class ArchiveExclusion:
+    key: str
+    reason: str
+
+
+@strawberry.type
+class ArchiveReconciliation:
+    id: strawberry.ID
+    source: str
+    period: str
+    standard: str
+    expected_count: int
+    received_count: int
+    excluded: list[ArchiveExclusion] = strawberry.field(description="未上报记录, with reasons.")
+    missing: list[MissingArchiveReport]
+
+
+@strawberry.type
+class ArchiveQualityReport:
+    vertical: str
+    period: str
+    expected: int
+    complete: int
+    checked: int
+    authentic: int
+    completeness_percent: float | None
+    authenticity_percent: float | None
+    completeness_target_percent: float
+    authenticity_target_percent: float
+    completeness_met: bool | None
+    authenticity_met: bool | None
+
+
+@strawberry.input
+class ExpectedArchiveInput:
+    key: str
+    responsible: str | None = strawberry.field(default=None, description="username")
+    excluded_reason: str | None = strawberry.field(default=None, description="puts the subject in 未上报记录")
+
+
+@strawberry.type
+class ArchiveFolderPayload:
+    folder: ArchiveFolder | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ArchivePayload:
+    archive: Archive | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class KpiPayload:
+    entries: list[KpiEntry] = strawberry.field(default_factory=list)
+    errors: list[UserError]
+
+
+@strawberry.type
+class ArchiveReconciliationPayload:
+    reconciliation: ArchiveReconciliation | None = None
+    errors: list[UserError]
+
+
+def _registry(info: Info) -> Any:
+    return info.context.registry
+
+
+@strawberry.type
+class ArchiveQuery:
+    @strawberry.field(description="Folders of the verticals whose archives you handle.")
+    async def archive_folders(self, info: Info, vertical: str | None = None) -> list[ArchiveFolder]:
+        return [ArchiveFolder.of(f) for f in await archives.list_folders(ctx_of(info), _registry(info), vertical)]
+
+    @strawberry.field
+    async def archive_folder(self, info: Info, id: strawberry.ID) -> ArchiveFolder:
+        folder, _ = await archives.get_folder(ctx_of(info), _registry(info), parse_id(id, "id"))
+        return ArchiveFolder.of(folder)
+
+    @strawberry.field
+    async def archives(self, info: Info, state: str | None = None, standard: str | None = None) -> list[Archive]:
+        return [Archive.of(a) for a in await archives.list_archives(ctx_of(info), _registry(info), state=state,
+                                                                    standard=standard)]
+
+    @strawberry.field(description="An archive with its documents, latest check results and transitions.")
+    async def archive(self, info: Info, id: strawberry.ID) -> Archive:
+        return Archive.of(await archives.get_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
+
+    @strawberry.field(description="KPI deductions and fines: your own, and all of verticals whose archives you check.")
+    async def kpi_ledger(self, info: Info, user_id: strawberry.ID | None = None, from_: Annotated[
+                         datetime | None, strawberry.argument(name="from")] = None, to: datetime | None = None) -> list[KpiEntry]:
+        user = parse_id(user_id, "userId") if user_id is not None else None
+        return [KpiEntry.of(e) for e in await archives.kpi_ledger(ctx_of(info), _registry(info), user_id=user,
+                                                                  start=from_, end=to)]
+
+    @strawberry.field(description="Completeness and authenticity for a period (YYYY-MM or YYYY) against targets.")
+    async def archive_quality_report(self, info: Info, vertical: str, period: str) -> ArchiveQualityReport:
+        r = await archives.quality_report(ctx_of(info), _registry(info), vertical, period)
+        return ArchiveQualityReport(vertical=r.vertical, period=r.period, expected=r.expected, complete=r.complete,
+                                    checked=r.checked, authentic=r.authentic,
+                                    completeness_percent=r.completeness_percent,
+                                    authenticity_percent=r.authenticity_percent,
+                                    completeness_target_percent=r.completeness_target_percent,
+                                    authenticity_target_percent=r.authenticity_target_percent,
+                                    completeness_met=r.completeness_met, authenticity_met=r.authenticity_met)
+
+    @strawberry.field
+    async def missing_archive_reports(self, info: Info, open_only: bool = True) -> list[MissingArchiveReport]:
+        return [MissingArchiveReport.of(m) for m in
+                await archives.missing_reports(ctx_of(info), _registry(info), open_only=open_only)]
+
+
+def _archive(view: archives.ArchiveView) -> dict:
+    return {"archive": Archive.of(view)}
+
+
+@strawberry.type
+class ArchiveMutation:
+    @strawberry.mutation(description="Open the folder of a subject (one per subject key).")
+    async def archive_folder_create(self, info: Info, vertical: str, subject_key: str, facts: JSON | None = None,
+                                    owner_customer_id: strawberry.ID | None = None,
+                                    contact_customer_id: strawberry.ID | None = None) -> ArchiveFolderPayload:
+        async def call() -> dict:
+            folder = await archives.create_folder(
+                ctx_of(info), _registry(info), vertical, subject_key, facts=facts,
+                owner_customer_id=parse_id(owner_customer_id, "ownerCustomerId") if owner_customer_id else None,
+                contact_customer_id=parse_id(contact_customer_id, "contactCustomerId") if contact_customer_id else None)
+            return {"folder": ArchiveFolder.of(folder)}
+        return await mutate(info, ArchiveFolderPayload, call)
+
+    @strawberry.mutation
+    async def archive_create(self, info: Info, folder_id: strawberry.ID, standard: str,
+                             facts: JSON | None = None) -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.create_archive(ctx_of(info), _registry(info), parse_id(folder_id, "folderId"),
+                                                          standard, facts=facts))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation(description="File or replace a document while assembling or rejected.")
+    async def archive_document_put(self, info: Info, archive_id: strawberry.ID, code: str, fields: JSON,
+                                   position: int | None = None) -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.put_document(ctx_of(info), _registry(info), parse_id(archive_id, "archiveId"),
+                                                        code, fields, position=position))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation(description="Hand the archive over (档案交接表).")
+    async def archive_submit(self, info: Info, id: strawberry.ID, note: str = "") -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.submit_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation(description="Start the check: every rule runs. Not by the submitter.")
+    async def archive_check(self, info: Info, id: strawberry.ID) -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.check_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation(description="Let a failed rule pass for a reason (特殊情况除外); needs <vertical>.exception.approve.")
+    async def archive_rule_override(self, info: Info, result_id: strawberry.ID, reason: str) -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.override_rule(ctx_of(info), _registry(info), parse_id(result_id, "resultId"),
+                                                         reason))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation
+    async def archive_accept(self, info: Info, id: strawberry.ID) -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.accept_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation(description="Send back for rectification with the defects; sets the deadline.")
+    async def archive_reject(self, info: Info, id: strawberry.ID, defects: list[str] | None = None) -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.reject_archive(ctx_of(info), _registry(info), parse_id(id, "id"),
+                                                          defects or []))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation
+    async def archive_resubmit(self, info: Info, id: strawberry.ID, note: str = "") -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.resubmit_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation
+    async def archive_archive(self, info: Info, id: strawberry.ID) -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.file_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation(description="Seal (封存): read-only afterwards.")
+    async def archive_seal(self, info: Info, id: strawberry.ID, note: str = "") -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archives.seal_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
+        return await mutate(info, ArchivePayload, call)
+
+    @strawberry.mutation(description="Fine each named person the tenant's amount for this archive.")
+    async def archive_fine_record(self, info: Info, archive_id: strawberry.ID, user_ids: list[strawberry.ID],
+                                  reason: str) -> KpiPayload:
+        async def call() -> dict:
+            entries = await archives.record_fine(ctx_of(info), _registry(info), parse_id(archive_id, "archiveId"),
+                                                 [parse_id(u, "userIds") for u in user_ids], reason)
+            return {"entries": [KpiEntry.of(e) for e in entries]}
+        return await mutate(info, KpiPayload, call)
+
+    @strawberry.mutation(description="Import the archives an external system expects (CSV text with a header "
+                                     "key,responsible,excluded_reason, or a list) and reconcile them.")
+    async def archive_expected_import(self, info: Info, vertical: str, standard: str, source: str, period: str,
+                                      csv: str | None = None,
+                                      rows: list[ExpectedArchiveInput] | None = None) -> ArchiveReconciliationPayload:
+        async def call() -> dict:
+            expected = archives.parse_expected_csv(csv) if csv else [
+                archives.ExpectedRow(r.key, r.responsible, r.excluded_reason) for r in rows or []]
+            r = await archives.import_expected(ctx_of(info), _registry(info), vertical, standard, source=source,
+                                               period=period, rows=expected)
+            return {"reconciliation": ArchiveReconciliation(
+                id=_id(r.id), source=r.source, period=r.period, standard=r.standard, expected_count=r.expected_count,
+                received_count=r.received_count,
+                excluded=[ArchiveExclusion(key=k, reason=v) for k, v in sorted(r.excluded.items())],
+                missing=[MissingArchiveReport.of(m) for m in r.missing])}
+        return await mutate(info, ArchiveReconciliationPayload, call)
