@@ -217,10 +217,10 @@ class IsolationMachine(RuleBasedStateMachine):
 assert set(PARENT.values()) <= set(SNAPSHOT_LISTS)
 
 
-def run_machine(client: Any, *, examples: int, steps: int, shrink: bool = True) -> Run:
-    """Run the machine against the app behind ``client``; returns the counters."""
+def run_machine(run: Run, *, examples: int, steps: int, shrink: bool = True) -> Run:
+    """Run the machine against the app behind ``run.client``; ``run`` keeps the counters."""
     global RUN
-    RUN = Run(client)
+    RUN = run
     phases = [Phase.explicit, Phase.reuse, Phase.generate, *([Phase.shrink] if shrink else [])]
     try:
         run_state_machine_as_test(IsolationMachine, settings=hsettings(
