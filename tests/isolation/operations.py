@@ -285,6 +285,14 @@ OPS: tuple[Op, ...] = (
     Op('mutation($id: ID!, $to: ID!, $mark: String!) { archiveLend(customerId: $id, borrowerId: $to, content: $mark) '
        '{ loan { id } errors { code } } }', ids={"id": "customer", "to": "user"}, makes=("loan", "loan.id")),
     Op("mutation($id: ID!) { archiveReturn(loanId: $id) { loan { id } errors { code } } }", ids={"id": "loan"}),
+    # Operations added while this suite was written: reads only so far (leak scan and probes).
+    Op("{ retentionPolicies { __typename } }"),
+    Op("mutation { privacyPurgeStart { %s } }" % JOB, makes=("job", "job.id")),
+    Op("{ subjectRequests { id } }"),
+    Op("{ archiveFolders { id } }"),
+    Op("{ archives { id } }"),
+    Op("{ missingArchiveReports(openOnly: false) { __typename } }"),
+    Op("query($id: ID!) { kpiLedger(userId: $id) { __typename } }", ids={"id": "user"}),
     Op("{ accessRequests(first: 100) { id state purpose } }"),
     Op("query($id: ID!) { accessRequest(id: $id) { id state purpose } }", ids={"id": "request"}),
     Op('mutation($mark: String!) { accessRequestCreate(purpose: $mark) { request { id } errors { code } } }',
