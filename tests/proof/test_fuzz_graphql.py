@@ -56,8 +56,11 @@ def problems_of(response) -> list[str]:
     except json.JSONDecodeError:
         return [*found, f"not JSON: {response.text[:200]!r}"]
     for error in (body.get("errors") or []) if isinstance(body, dict) else []:
-        if not (error.get("extensions") or {}).get("code"):
+        code = (error.get("extensions") or {}).get("code")
+        if not code:
             found.append(f"an error without a code: {error}")
+        elif code == "INTERNAL_ERROR":  # masked, but an unexpected exception all the same
+            found.append(f"an unexpected exception at {error.get('path')}")
     return found
 
 
