@@ -196,10 +196,9 @@ def _run_worker(settings: Settings, threads: int) -> None:
     from dramatiq import Worker
     from dramatiq.asyncio import get_event_loop_thread
 
-    import core.audit.service  # noqa: F401 - registers the audit.export job kind
-    import core.customers.exporting  # noqa: F401 - registers customer.export
-    from core.customers.importing import configure_importing  # registers customer.import
+    from core.background import configure_background_work
     from core.jobs import long_jobs, redis_worker
+    from core.privacy.crypto import configure_data_keys
     from core.jobs.worker import run_embedded_worker as relay_loop
 
     configure_logging(settings)
@@ -208,7 +207,8 @@ def _run_worker(settings: Settings, threads: int) -> None:
     long_jobs.configure_long_jobs(settings)
     registry = load_verticals(settings.disabled_plugins)
     install_catalog(registry.permissions)
-    configure_importing(registry)
+    configure_background_work(registry)
+    configure_data_keys(settings)
     broker = redis_worker.make_broker(settings.broker_url)
     actor = redis_worker.declare_actor(broker)
     dramatiq_worker = Worker(broker, worker_threads=threads)
@@ -250,7 +250,14 @@ def scheduler() -> None:
     async def run() -> None:
         import signal
 
+        from core.background import configure_background_work
         from core.jobs.timers import start_scheduler
+        from core.privacy.crypto import configure_data_keys
+
+        registry = load_verticals(settings.disabled_plugins)
+        install_catalog(registry.permissions)
+        configure_background_work(registry)  # every sweep, in one place
+        configure_data_keys(settings)
 
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -408,6 +415,35 @@ def customers_import(file: str, slug: str, dry_run: bool, mode: str, as_user: st
         " (all-or-nothing: nothing imported)" if mode == "all-or-nothing" and report.errors and not dry_run else ""))
     if report.errors and (mode == "all-or-nothing" or dry_run):
         raise click.exceptions.Exit(1)
+
+
+@cli.group()
+def privacy() -> None:
+    """Personal data at rest."""
+
+
+@privacy.command("rekey")
+@click.option("--tenant", "slug", help="One tenant's slug (default: every tenant).")
+@reports_errors
+def privacy_rekey(slug: str | None) -> None:
+    """Re-encrypt personal data under the first key of KEHU_DATA_KEYS (after a rotation, or to seal
+    rows written before encryption); rows already on it are skipped, so it can be run again."""
+    from core.privacy import rekey
+    from core.tenancy.every_tenant import tenant_ids
+
+    settings = _settings()
+
+    async def work() -> list[tuple[str, dict[str, int]]]:
+        registry = load_verticals(settings.disabled_plugins)
+        from core.customers.importing import configure_importing
+
+        configure_importing(registry)  # extension fields' privacy classes
+        ids = [(await tenancy.get_tenant(Context.system(), slug)).id] if slug else await tenant_ids("cli:privacy")
+        return [(str(tenant_id), await rekey.rekey_tenant(Context.system("cli:privacy", tenant_id)))
+                for tenant_id in ids]
+
+    for tenant, changed in _run(_with_database(settings, work)):
+        click.echo(f"{tenant}: " + ", ".join(f"{label} {n}" for label, n in changed.items()))
 
 
 @cli.command()

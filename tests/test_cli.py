@@ -16,7 +16,8 @@ from gateway.cli import cli
 
 COMMANDS = [["serve"], ["migrate"], ["tenants"], ["tenants", "create"], ["tenants", "list"], ["plugins"], ["demo"],
             ["audit"], ["audit", "verify"], ["audit", "anchor"], ["audit", "prune"], ["worker"], ["scheduler"],
-            ["jobs"], ["jobs", "dead"], ["jobs", "replay"], ["customers"], ["customers", "import"]]
+            ["jobs"], ["jobs", "dead"], ["jobs", "replay"], ["customers"], ["customers", "import"],
+            ["privacy"], ["privacy", "rekey"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -80,7 +80,7 @@ def build_record(fields: Mapping[str, Any], *, schema: Mapping[str, Mapping[str,
         value = v.section(name, fields.get(name))
         if value:
             record[name] = value
-    ext = v.extensions(fields.get("extensions"), schema, enabled)
+    ext = v.extensions(fields.get("extensions"), schema, enabled, kind=kind, status=record["status"])
     if ext:
         record["extensions"] = ext
     return record

@@ -38,6 +38,7 @@ from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry
 from core.plugins.types import CustomerField
+from core.privacy import freeze
 from core.privacy import crypto
 from core.privacy.classification import is_personal, merge_parts, split_personal
 from core.privacy.masking import UNMASK_PERMISSION
@@ -287,10 +288,11 @@ def _require_reach(ctx: Context, permission: str, record: Mapping[str, Any], cus
         raise NotFound("customer", customer_id)  # one with too narrow a scope does not learn it exists
 
 
-async def _load(uow: UnitOfWork, customer_id: UUID, *, live: bool = True) -> dict[str, Any]:
+async def _load(uow: UnitOfWork, customer_id: UUID, *, live: bool = True, reading: bool = False) -> dict[str, Any]:
     row = await uow.select(Customer).where(Customer.id == customer_id).first()
     if row is None or (live and (row["deleted_at"] is not None or row["merged_into"] is not None)):
         raise NotFound("customer", customer_id)
+    await freeze.refuse_if_frozen(uow, customer_id, reading=reading)  # PIPL art. 47: auditors may only read
     return row
 
 
@@ -442,7 +444,7 @@ async def update_customer(ctx: Context, registry: VerticalRegistry, customer_id:
 async def get_customer(ctx: Context, customer_id: UUID) -> CustomerView:
     require(ctx, "customer.read")
     async with unit_of_work(ctx, write=False) as uow:
-        view = _view(await _load(uow, customer_id))
+        view = _view(await _load(uow, customer_id, reading=True))
     _require_reach(ctx, "customer.read", view.record, customer_id)
     return view
 
@@ -578,7 +580,7 @@ async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, afte
         raise v.invalid("SORT_INVALID", "sort", f"sort must be one of {', '.join(SORTS)}", "排序字段无效")
     async with unit_of_work(ctx, write=False) as uow:
         matched = await _text_matches(uow, where.text)
-        query = _filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where, matched)
+        query = freeze.hide_frozen(_filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where, matched), ctx)
         if after is not None:
             key, last_id = after
             value: Any = key if sort == "name" else datetime.fromisoformat(key)
@@ -602,7 +604,7 @@ async def customer_history(ctx: Context, customer_id: UUID, *, include_merged: b
     the customers merged into it (a merge carries their history along)."""
     require(ctx, "customer.read")
     async with unit_of_work(ctx, write=False) as uow:
-        view = _view(await _load(uow, customer_id, live=False))
+        view = _view(await _load(uow, customer_id, live=False, reading=True))
         _require_reach(ctx, "customer.read", view.record, customer_id)
         ids = [customer_id]
         if include_merged:

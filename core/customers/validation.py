@@ -275,9 +275,10 @@ def extension_value(vertical_id: str, spec: CustomerField, value: Any) -> Any:
 
 
 def extensions(value: Any, schema: Mapping[str, Mapping[str, CustomerField]],
-               enabled: frozenset[str]) -> dict[str, dict[str, Any]]:
+               enabled: frozenset[str], *, kind: str | None = None, status: str | None = None
+               ) -> dict[str, dict[str, Any]]:
     """Extension fields by vertical: only enabled verticals, only declared fields, right types;
-    a vertical's required fields must be present."""
+    a vertical's required fields must be present (of the kinds and statuses it names)."""
     if value is None:
         value = {}
     if not isinstance(value, Mapping):
@@ -303,7 +304,7 @@ def extensions(value: Any, schema: Mapping[str, Mapping[str, CustomerField]],
                 cleaned[vertical_id][name] = extension_value(vertical_id, declared[name], item)
     for vertical_id in enabled & set(schema):
         for name, spec in schema[vertical_id].items():
-            if spec.required and cleaned.get(vertical_id, {}).get(name) is None:
+            if spec.required_of(kind, status) and cleaned.get(vertical_id, {}).get(name) is None:
                 raise invalid("FIELD_REQUIRED", f"extensions.{vertical_id}.{name}",
-                              f"{vertical_id} requires {name} on every customer", f"{vertical_id} 要求填写 {name}")
+                              f"{vertical_id} requires {name} of this customer", f"{vertical_id} 要求填写 {name}")
     return {v: f for v, f in cleaned.items() if f}

@@ -4,11 +4,15 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from core.archives.tables import ARCHIVE_TABLES
 from core.audit import tables as audit
 from core.customers.import_tables import CustomerImportUpload
 from core.customers.tables import CUSTOMER_TABLES
 from core.identity import tables as identity
 from core.jobs.tables import JobOutputChunk, LongJob, OutboxEvent
+from core.privacy.access_tables import ACCESS_TABLES
+from core.privacy.subject_tables import SUBJECT_TABLES
+from core.privacy.consent_tables import PRIVACY_RECORD_TABLES
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.tenancy.tables import Department, Tenant
 from core.verticals.tables import VerticalEnablement
@@ -42,6 +46,10 @@ APP_CONFIG = AppConfig(
         JobOutputChunk,
         *CUSTOMER_TABLES,
         CustomerImportUpload,
+        *ACCESS_TABLES,
+        *SUBJECT_TABLES,
+        *PRIVACY_RECORD_TABLES,
+        *ARCHIVE_TABLES,
     ],
     migration_dependencies=[],
     commands=[],

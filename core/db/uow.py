@@ -22,6 +22,10 @@ from core.db.engine import Database, current_database
 from core.db.tables import is_tenant_owned
 from core.errors import KehuError, TenantRequired
 
+# TEST-ONLY: table names whose wall-1 tenant filter ``_scoped`` skips ("*" for every table), so
+# tests/isolation can prove RLS alone holds and that its suite catches a missing filter. Nothing
+# reads it from settings or the environment, and it is honoured only while pytest is loaded.
+_test_unfiltered_tables: frozenset[str] = frozenset()
 
 
 class UnitOfWork:
@@ -36,6 +40,8 @@ class UnitOfWork:
             return query
         if self.ctx.tenant_id is None:
             raise TenantRequired()
+        if _test_unfiltered_tables and _test_skips_filter(table):
+            return query
         return query.where(table.tenant_id == self.ctx.tenant_id)  # type: ignore[attr-defined]
 
     def select(self, *what: Any) -> Select:
@@ -105,6 +111,13 @@ class UnitOfWork:
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Raw SQL for what the query builder cannot say; callers filter on tenant_id themselves."""
         return await self.database.fetch(sql, *args)
+
+
+def _test_skips_filter(table: type[Table]) -> bool:
+    import sys
+
+    return "pytest" in sys.modules and ("*" in _test_unfiltered_tables
+                                        or table._meta.tablename in _test_unfiltered_tables)
 
 
 _column_types_cache: dict[str, dict[str, str]] = {}

@@ -9,6 +9,7 @@ from typing import Any
 from core.plugins.hookspecs import PROJECT_NAME, hookimpl, hookspec
 from core.plugins.types import (
     ArchiveCheck,
+    CheckFinding,
     ArchiveDocument,
     ArchiveStandard,
     AttributionDecision,
@@ -21,6 +22,9 @@ from core.plugins.types import (
     ContractError,
     CustomerField,
     DeadlineUnit,
+    DocumentField,
+    DocumentFieldKind,
+    ErasureMode,
     EscalationStep,
     FieldKind,
     Frequency,
@@ -31,6 +35,7 @@ from core.plugins.types import (
     ParameterKind,
     ParameterValue,
     Permission,
+    PersonalDataTable,
     PluginError,
     PrivacyClass,
     RetentionEnd,
@@ -51,10 +56,10 @@ async def tenant_parameters(info: Any, vertical_id: str) -> Mapping[str, Paramet
 
 
 __all__ = [
-    "PROJECT_NAME", "ArchiveCheck", "ArchiveDocument", "ArchiveStandard", "AttributionDecision",
+    "PROJECT_NAME", "ArchiveCheck", "CheckFinding", "ArchiveDocument", "ArchiveStandard", "AttributionDecision",
     "AttributionPolicy", "BlacklistScope", "ComplaintDeadline", "ComplaintFlow", "ComplaintState",
-    "ComplaintTransition", "ContractError", "CustomerField", "DeadlineUnit", "EscalationStep", "FieldKind",
+    "ComplaintTransition", "ContractError", "CustomerField", "DeadlineUnit", "DocumentField", "DocumentFieldKind", "ErasureMode", "EscalationStep", "FieldKind",
     "Frequency", "Grade", "GradingScheme", "GraphQLTypes", "Parameter", "ParameterKind", "ParameterValue",
-    "Permission", "PluginError", "PrivacyClass", "RetentionEnd", "RetentionRule", "SubmissionSchedule",
+    "Permission", "PersonalDataTable", "PluginError", "PrivacyClass", "RetentionEnd", "RetentionRule", "SubmissionSchedule",
     "VerticalInfo", "VisitChannel", "VisitPlan", "hookimpl", "hookspec", "tenant_parameters",
 ]

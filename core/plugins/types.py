@@ -200,24 +200,67 @@ class CustomerField:
     max_length: int | None = None
     pattern: str | None = None
     choices: tuple[str, ...] = ()
+    # A required field is required of these customer kinds (person, organisation) and statuses
+    # (potential, active, …) only; empty means all. E.g. a dealer's vehicle fields are required
+    # of active customers (owners), not of prospects.
+    required_kinds: tuple[str, ...] = ()
+    required_statuses: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _frozen(self, kind=_enum(FieldKind, self.kind, f"customer field {self.name!r}: kind"),
                 privacy=_enum(PrivacyClass, self.privacy, f"customer field {self.name!r}: privacy class"),
-                choices=tuple(self.choices))
+                choices=tuple(self.choices), required_kinds=tuple(self.required_kinds),
+                required_statuses=tuple(self.required_statuses))
+
+    def required_of(self, kind: str | None, status: str | None) -> bool:
+        return (self.required and (not self.required_kinds or kind in self.required_kinds)
+                and (not self.required_statuses or status in self.required_statuses))
 
 
 # --- Archive standards ------------------------------------------------------------------------
 
 
+class DocumentFieldKind(StrEnum):
+    TEXT = "text"
+    DATE = "date"  # YYYY-MM-DD
+    DATETIME = "datetime"  # YYYY-MM-DDTHH:MM, 24-hour clock
+    AMOUNT = "amount"  # CNY as a decimal string
+    MEASURE = "measure"  # a number with its unit, "2.5Bar"
+    TICK = "tick"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentField:
+    """A field of an archive document, so core can show the form and check it is filled (a
+    ``measure`` carries ``unit``; "无" and "✓" count as filled)."""
+
+    name: str
+    kind: DocumentFieldKind
+    label_en: str
+    label_zh: str
+    required: bool = True
+    unit: str | None = None
+
+    def __post_init__(self) -> None:
+        _frozen(self, kind=_enum(DocumentFieldKind, self.kind, f"document field {self.name!r}: kind"))
+
+
 @dataclass(frozen=True, slots=True)
 class ArchiveDocument:
-    """One document of an archive, in the order it is filed."""
+    """One document of an archive, in the order it is filed: its fields, the roles that must sign
+    it and the seals it must bear."""
 
     code: str
     name_en: str
     name_zh: str
     required: bool = True
+    fields: tuple[DocumentField, ...] = ()
+    signatures: tuple[str, ...] = ()
+    seals: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _frozen(self, fields=tuple(self.fields), signatures=tuple(self.signatures), seals=tuple(self.seals))
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +339,9 @@ class RetentionRule:
 
 @dataclass(frozen=True, slots=True)
 class ArchiveStandard:
-    """An archive type: its documents in order, check rules, submission schedule, retention."""
+    """An archive type: its documents in order, check rules, submission schedule, retention.
+    ``rectification_hours_parameter`` names the vertical's parameter giving a rejected archive's
+    hours to be resubmitted; ``subject`` is what one folder holds (automotive: a vehicle)."""
 
     id: str
     name_en: str
@@ -305,6 +350,8 @@ class ArchiveStandard:
     checks: tuple[ArchiveCheck, ...] = ()
     submission: SubmissionSchedule | None = None
     retention: tuple[RetentionRule, ...] = ()
+    rectification_hours_parameter: str | None = None
+    subject: str = "subject"
 
     def __post_init__(self) -> None:
         _frozen(self, documents=tuple(self.documents), checks=tuple(self.checks), retention=tuple(self.retention))

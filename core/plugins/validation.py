@@ -9,10 +9,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from core.plugins.types import (
+    ArchiveDocument,
     ArchiveStandard,
     AttributionPolicy,
     ComplaintFlow,
     CustomerField,
+    DocumentFieldKind,
     FieldKind,
     Frequency,
     GradingScheme,
@@ -65,6 +67,12 @@ def check_parameters(parameters: Sequence[Parameter]) -> list[str]:
     return problems
 
 
+# Core's customer kinds and statuses (core/customers/validation.py), repeated here because the
+# contract module must not import core's services; a test keeps them equal.
+CUSTOMER_KINDS = ("person", "organisation")
+CUSTOMER_STATUSES = ("potential", "active", "dormant", "lost", "terminated")
+
+
 def check_customer_fields(fields: Sequence[CustomerField]) -> list[str]:
     problems = _duplicates("customer field", (f.name for f in fields))
     for f in fields:
@@ -85,6 +93,25 @@ def check_customer_fields(fields: Sequence[CustomerField]) -> list[str]:
                 re.compile(f.pattern)
             except re.error as error:
                 problems.append(f"{where}: pattern does not compile ({error})")
+        if (f.required_kinds or f.required_statuses) and not f.required:
+            problems.append(f"{where}: required_kinds and required_statuses narrow a required field; set required")
+        problems += [f"{where}: unknown customer kind {k!r}" for k in f.required_kinds if k not in CUSTOMER_KINDS]
+        problems += [f"{where}: unknown customer status {s!r}" for s in f.required_statuses
+                     if s not in CUSTOMER_STATUSES]
+    return problems
+
+
+def _document_fields(where: str, document: ArchiveDocument) -> list[str]:
+    problems = _duplicates(f"{where}: field", (f.name for f in document.fields))
+    for f in document.fields:
+        problems += _named(f"{where}: field", f.name)
+        if not f.label_en.strip() or not f.label_zh.strip():
+            problems.append(f"{where}: field {f.name!r} needs labels in zh-CN and en")
+        if (f.kind is DocumentFieldKind.MEASURE) != bool(f.unit):
+            problems.append(f"{where}: field {f.name!r}: a measure field, and only one, names its unit")
+    for what, names in (("signature role", document.signatures), ("seal", document.seals)):
+        problems += _duplicates(f"{where}: {what}", names)
+        problems += [f"{where}: {what} {n!r} is blank" for n in names if not isinstance(n, str) or not n.strip()]
     return problems
 
 
@@ -98,6 +125,14 @@ def check_archive_standards(standards: Sequence[ArchiveStandard], parameters: Se
             problems.append(f"{where} lists no documents")
         problems += _duplicates(f"{where}: document", (d.code for d in s.documents))
         problems += _duplicates(f"{where}: check", (c.code for c in s.checks))
+        for d in s.documents:
+            problems += _document_fields(f"{where}: document {d.code!r}", d)
+        hours = s.rectification_hours_parameter
+        if hours is not None and hours not in {p.key for p in parameters
+                                               if p.kind in (ParameterKind.INTEGER, ParameterKind.DECIMAL)}:
+            problems.append(f"{where}: rectification_hours_parameter {hours!r} is not a numeric parameter "
+                            "of this vertical")
+        problems += _named(f"{where}: subject", s.subject)
         problems += [f"{where}: check {c.code!r} has a policy that is not callable"
                      for c in s.checks if c.check is not None and not callable(c.check)]
         schedule = s.submission

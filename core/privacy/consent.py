@@ -20,6 +20,7 @@ from core.errors import KehuError
 from core.identity.access import may_reach, require, require_signed_in
 from core.jobs import outbox
 from core.plugins.privacy import PURPOSES  # the one list of purposes, shared with plugins
+from core.privacy import freeze
 from core.privacy.consent_tables import ConsentRecord
 
 SENSITIVE = "sensitive_processing"
@@ -201,6 +202,8 @@ async def consent_history(ctx: Context, customer_id: UUID, purpose: str | None =
 
 async def _allowed(uow: UnitOfWork, customer_id: UUID, purpose: str, sensitive: bool) -> bool:
     needed = [_purpose(purpose)] + ([SENSITIVE] if sensitive and purpose != SENSITIVE else [])
+    if not await freeze.consent_allowed(uow, customer_id):  # PIPL art. 47: frozen means no processing at all
+        return False
     latest = await _latest(uow, customer_id, needed)
     return all(p in latest and latest[p].action == GRANT for p in needed)
 

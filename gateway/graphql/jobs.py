@@ -8,8 +8,13 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from core.customers import exporting
 from core.jobs import long_jobs
 from gateway.graphql.common import UserError, ctx_of, mutate, page_size, parse_id
+
+# Job kinds whose output is encrypted under a key only their signed link carries.
+LINK_ONLY = frozenset({exporting.EXPORT_JOB})
+
 
 @strawberry.type(description="A long operation (an export, an import) and how far it has got.")
 class Job:
@@ -32,7 +37,8 @@ class Job:
     output_bytes: int
     output_expires_at: datetime | None
     download_url: str | None = strawberry.field(
-        description="GET it with the same credentials to download the output (while it has not expired).")
+        description="GET it with the same credentials to download the output (while it has not expired). "
+                    "Null for customer exports: their encrypted file downloads only through customerExportLink.")
 
     @classmethod
     def of(cls, view: long_jobs.JobView) -> Job:
@@ -45,7 +51,8 @@ class Job:
                    output_name=view.output_name if view.output_available else None,
                    output_bytes=view.output_bytes if view.output_available else 0,
                    output_expires_at=view.output_expires_at if view.output_available else None,
-                   download_url=f"/jobs/{view.id}/output" if view.output_available else None)
+                   download_url=f"/jobs/{view.id}/output" if view.output_available and view.kind not in LINK_ONLY
+                   else None)
 
 
 @strawberry.type

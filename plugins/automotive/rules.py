@@ -403,14 +403,17 @@ _PLATE_PATTERN = (rf"{_PROVINCE}[A-HJ-NP-Z0-9]{{4}}[A-HJ-NP-Z0-9挂学警港澳]
                   rf"|{_PROVINCE}(?:[DF][A-HJ-NP-Z0-9]\d{{4}}|\d{{5}}[DF])")  # new energy (vehicles.py)
 
 _NP, _P = PrivacyClass.NOT_PERSONAL, PrivacyClass.PERSONAL
+# D1: the dserp master of a vehicle owner needs all of these; a prospect (potential) or a
+# lapsed customer need not have them yet.
+_OWNER = {"required": True, "required_statuses": ("active",)}
 CUSTOMER_FIELDS = (
-    CustomerField("customer_category", FieldKind.TEXT, _NP, "Customer category", "客户类别", required=True, max_length=40),
+    CustomerField("customer_category", FieldKind.TEXT, _NP, "Customer category", "客户类别", **_OWNER, max_length=40),
     CustomerField("evaluation_category", FieldKind.TEXT, _NP, "Customer evaluation category", "客户评价类别",
-                  required=True, max_length=40),
-    CustomerField("postcode", FieldKind.TEXT, _NP, "Postcode", "邮编", required=True, pattern=r"\d{6}"),
-    CustomerField("vin", FieldKind.TEXT, _P, "VIN (chassis number)", "底盘号", required=True, pattern=_VIN_PATTERN),
-    CustomerField("plate", FieldKind.TEXT, _P, "Plate number", "车牌号码", required=True, pattern=_PLATE_PATTERN),
-    CustomerField("product_code", FieldKind.TEXT, _NP, "Product code / model", "产品代码车型", required=True, max_length=60),
-    CustomerField("series", FieldKind.TEXT, _NP, "Series", "车系", required=True, max_length=60),
-    CustomerField("colour", FieldKind.TEXT, _NP, "Colour", "颜色", required=True, max_length=30),
+                  **_OWNER, max_length=40),
+    CustomerField("postcode", FieldKind.TEXT, _NP, "Postcode", "邮编", **_OWNER, pattern=r"\d{6}"),
+    CustomerField("vin", FieldKind.TEXT, _P, "VIN (chassis number)", "底盘号", **_OWNER, pattern=_VIN_PATTERN),
+    CustomerField("plate", FieldKind.TEXT, _P, "Plate number", "车牌号码", **_OWNER, pattern=_PLATE_PATTERN),
+    CustomerField("product_code", FieldKind.TEXT, _NP, "Product code / model", "产品代码车型", **_OWNER, max_length=60),
+    CustomerField("series", FieldKind.TEXT, _NP, "Series", "车系", **_OWNER, max_length=60),
+    CustomerField("colour", FieldKind.TEXT, _NP, "Colour", "颜色", **_OWNER, max_length=30),
 )

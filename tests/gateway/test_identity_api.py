@@ -66,12 +66,59 @@ PROTECTED = {
     "customerRulesUpdate": 'mutation { customerRulesUpdate(input: {reviewMonths: 6}) { errors { code } } }',
     "customerImportStart": 'mutation { customerImportStart(file: "a2luZApwZXJzb24K", filename: "c.csv") '
                            '{ errors { code } } }',
-    "customerExportStart": 'mutation { customerExportStart(format: "csv") { errors { code } } }',
+    "customerExportStart": 'mutation($user: ID!) { customerExportStart(accessRequestId: $user, format: "csv") '
+                           '{ errors { code } } }',
+    "accessRequestCreate": 'mutation { accessRequestCreate(purpose: "回访") { errors { code } } }',
+    "accessRequestApprove": 'mutation($user: ID!) { accessRequestApprove(id: $user) { errors { code } } }',
+    "accessRequestReject": 'mutation($user: ID!) { accessRequestReject(id: $user, reason: "r") { errors { code } } }',
+    "customerExportLink": 'mutation($user: ID!) { customerExportLink(jobId: $user) { errors { code } } }',
+    "exportRulesUpdate": 'mutation { exportRulesUpdate(linkHours: 2) { errors { code } } }',
+    "customerUnmask": 'mutation($user: ID!) { customerUnmask(id: $user, fields: ["phones"], reason: "check it") '
+                      '{ errors { code } } }',
+    "privacyRekeyStart": 'mutation { privacyRekeyStart { errors { code } } }',
     "workingCalendarUpdate": 'mutation { workingCalendarUpdate(input: {extraHolidays: ["2026-12-24"]}) { errors { code } } }',
     "verticalEnable": 'mutation { verticalEnable(verticalId: "automotive") { errors { code } } }',
     "verticalDisable": 'mutation { verticalDisable(verticalId: "automotive") { errors { code } } }',
     "verticalParametersUpdate": 'mutation { verticalParametersUpdate(verticalId: "automotive", parameters: '
                                 '[{key: "rectification_hours", value: 48}]) { errors { code } } }',
+    "consentGrant": 'mutation($user: ID!) { consentGrant(customerId: $user, purposes: ["marketing_sms"], '
+                    'noticeVersion: "v1", channel: "web") { errors { code } } }',
+    "consentWithdraw": 'mutation($user: ID!) { consentWithdraw(customerId: $user, purposes: ["marketing_sms"], '
+                       'channel: "web") { errors { code } } }',
+    "assessmentCreate": 'mutation { assessmentCreate(input: {subject: "s", processing: "p", risks: "r", measures: "m", '
+                        'conclusion: "c", assessor: "a", assessedAt: "2026-01-01T00:00:00Z"}) { errors { code } } }',
+    "assessmentUpdate": 'mutation($user: ID!) { assessmentUpdate(id: $user, version: 1, input: {risks: "r"}) '
+                        '{ errors { code } } }',
+    "incidentCreate": 'mutation { incidentCreate(input: {summary: "s", discoveredAt: "2026-01-01T00:00:00Z"}) '
+                      '{ errors { code } } }',
+    "incidentUpdate": 'mutation($user: ID!) { incidentUpdate(id: $user, version: 1, input: {measures: "m"}) '
+                      '{ errors { code } } }',
+    "archiveLend": 'mutation($user: ID!) { archiveLend(customerId: $user, borrowerId: $user, content: "c") '
+                   '{ errors { code } } }',
+    "archiveReturn": 'mutation($user: ID!) { archiveReturn(loanId: $user) { errors { code } } }',
+    "subjectRequestCreate": 'mutation { subjectRequestCreate(customerId: "00000000-0000-0000-0000-000000000001", kind: "access") { errors { code } } }',
+    "subjectRequestVerifyIdentity": 'mutation { subjectRequestVerifyIdentity(id: "00000000-0000-0000-0000-000000000001", method: "card") '
+                                    '{ errors { code } } }',
+    "subjectRequestFulfil": 'mutation { subjectRequestFulfil(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "subjectRequestReject": 'mutation { subjectRequestReject(id: "00000000-0000-0000-0000-000000000001", reason: "x") { errors { code } } }',
+    "customerErase": 'mutation { customerErase(id: "00000000-0000-0000-0000-000000000001", reason: "x") { errors { code } } }',
+    "customerFreeze": 'mutation { customerFreeze(id: "00000000-0000-0000-0000-000000000001", reason: "x", basis: "y") { errors { code } } }',
+    "legalHoldPlace": 'mutation { legalHoldPlace(customerId: "00000000-0000-0000-0000-000000000001", reason: "x") { errors { code } } }',
+    "legalHoldRelease": 'mutation { legalHoldRelease(customerId: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "privacyPurgeStart": "mutation { privacyPurgeStart { errors { code } } }",
+    "archiveFolderCreate": 'mutation { archiveFolderCreate(vertical: "automotive", subjectKey: "VIN1") { errors { code } } }',
+    "archiveCreate": 'mutation { archiveCreate(folderId: "00000000-0000-0000-0000-000000000001", standard: "sales_archive") { errors { code } } }',
+    "archiveDocumentPut": 'mutation { archiveDocumentPut(archiveId: "00000000-0000-0000-0000-000000000001", code: "invoice", fields: {}) { errors { code } } }',
+    "archiveSubmit": 'mutation { archiveSubmit(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "archiveCheck": 'mutation { archiveCheck(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "archiveRuleOverride": 'mutation { archiveRuleOverride(resultId: "00000000-0000-0000-0000-000000000001", reason: "x") { errors { code } } }',
+    "archiveAccept": 'mutation { archiveAccept(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "archiveReject": 'mutation { archiveReject(id: "00000000-0000-0000-0000-000000000001", defects: ["x"]) { errors { code } } }',
+    "archiveResubmit": 'mutation { archiveResubmit(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "archiveArchive": 'mutation { archiveArchive(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "archiveSeal": 'mutation { archiveSeal(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "archiveFineRecord": 'mutation { archiveFineRecord(archiveId: "00000000-0000-0000-0000-000000000001", userIds: ["00000000-0000-0000-0000-000000000001"], reason: "x") { errors { code } } }',
+    "archiveExpectedImport": 'mutation { archiveExpectedImport(vertical: "automotive", standard: "sales_archive", source: "AAK", period: "W1", rows: [{key: "VIN1"}]) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -99,6 +146,24 @@ PROTECTED_QUERIES = {
     "customerAsOf": 'query($user: ID!) { customerAsOf(id: $user, at: "2026-01-01T00:00:00Z") { version } }',
     "customerMerges": "query($user: ID!) { customerMerges(id: $user) { id } }",
     "webhookAttempts": "query($user: ID!) { webhookAttempts(deliveryId: $user) { id } }",
+    "accessRequests": "{ accessRequests { id } }",
+    "accessRequest": "query($user: ID!) { accessRequest(id: $user) { id } }",
+    "customerConsents": "query($user: ID!) { customerConsents(customerId: $user) { purpose } }",
+    "consentHistory": "query($user: ID!) { consentHistory(customerId: $user) { seq } }",
+    "mayProcess": 'query($user: ID!) { mayProcess(customerId: $user, purpose: "marketing_sms") }',
+    "assessments": "{ assessments { id } }",
+    "incidents": "{ incidents { id } }",
+    "archiveLoans": "{ archiveLoans { id } }",
+    "subjectRequests": "{ subjectRequests { id } }",
+    "subjectRequest": "query($user: ID!) { subjectRequest(id: $user) { id } }",
+    "retentionPolicies": "{ retentionPolicies { code } }",
+    "archiveFolders": '{ archiveFolders { id } }',
+    "archiveFolder": 'query($user: ID!) { archiveFolder(id: $user) { id } }',
+    "archives": '{ archives { id } }',
+    "archive": 'query($user: ID!) { archive(id: $user) { id } }',
+    "kpiLedger": '{ kpiLedger { id } }',
+    "archiveQualityReport": '{ archiveQualityReport(vertical: "automotive", period: "2026-03") { expected } }',
+    "missingArchiveReports": '{ missingArchiveReports { id } }',
 }
 
 

@@ -264,3 +264,17 @@ async def test_consent_round_trip_over_graphql(client):
     assert foreign["errors"] == [{"code": "CUSTOMER_NOT_FOUND", "field": "customerId"}]
     answer = (await gql(client, MAY, globex, c=cid, p="cross_border", s=False)).json()
     assert answer["data"] is None and answer["errors"][0]["extensions"]["code"] == "CUSTOMER_NOT_FOUND"
+
+
+async def test_a_frozen_customer_may_not_be_processed_whatever_its_consents_say(seeded):
+    from core.privacy import freeze
+
+    admin = await sign_in("acme", "admin")
+    customer = await new_customer(seeded.acme)
+    await consent.grant_consent(admin, customer.id, ["marketing_sms"], notice_version="2026-01", channel="paper")
+    assert await consent.may_process(admin, customer.id, "marketing_sms")
+    await freeze.freeze_customer(admin, customer.id, "kept for a tax audit", "PIPL art. 47")
+    assert not await consent.may_process(admin, customer.id, "marketing_sms")
+    with pytest.raises(KehuError) as refused:
+        await consent.require_consent(admin, customer.id, "marketing_sms")
+    assert refused.value.code == "CONSENT_REQUIRED"

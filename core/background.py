@@ -1,0 +1,24 @@
+"""Every kind of background work kehu has, in one place: importing this module registers the
+long-job kinds and periodic sweeps, and ``configure_background_work`` gives those that need them
+the deployment's verticals. The embedded app, ``kehu worker`` and ``kehu scheduler`` all call it,
+so a new sweep or job kind is added here once and runs in every profile."""
+
+from __future__ import annotations
+
+import core.archives.service  # noqa: F401 - archive_retention sweep
+import core.audit.service  # noqa: F401 - audit.export job
+import core.customers.exporting  # noqa: F401 - customer.export job
+import core.customers.service  # noqa: F401 - customer_reviews sweep
+import core.privacy.access_requests  # noqa: F401 - access_requests sweep (expiry)
+import core.privacy.borrowing  # noqa: F401 - archive_loans sweep
+import core.privacy.rekey  # noqa: F401 - privacy.rekey job
+import core.privacy.subject_requests  # noqa: F401 - privacy.subject_export job, subject_requests sweep
+import core.webhooks.delivery  # noqa: F401 - webhook handler and its sweep
+from core.customers.importing import configure_importing  # customer.import job, customer_import_uploads sweep
+from core.plugins.manager import VerticalRegistry
+from core.privacy.retention import configure_retention  # privacy.purge job, privacy_purge sweep
+
+
+def configure_background_work(registry: VerticalRegistry) -> None:
+    configure_importing(registry)
+    configure_retention(registry)
