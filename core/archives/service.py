@@ -466,15 +466,22 @@ def _date_fact(value: Any) -> datetime | None:
     return None
 
 
+def event_standards(event: str) -> tuple[str, str]:
+    """The archive types whose acceptance is the event ``last_<name>``: ``<name>`` and ``<name>_archive``
+    (``last_service``: a ``service`` or ``service_archive`` archive), by exact id."""
+    name = event.removeprefix("last_")
+    return name, f"{name}_archive"
+
+
 def retention_end(definition: VerticalDefinition, parameters: Mapping[str, ParameterValue],
                   folder: Mapping[str, Any], archives: Sequence[Mapping[str, Any]]) -> tuple[datetime | None, str | None]:
     """The latest end over the retention rules of the folder's archive types (seed-000 §1.10:
     max(last service + 5y, created + 5y)). ``counted_from``: ``created`` is the folder's creation;
-    ``last_service`` the latest acceptance of an archive of a type whose id names a service; any
-    other name a date fact of the folder."""
+    ``last_<name>`` the latest acceptance in the folder of an archive of type ``<name>`` or
+    ``<name>_archive`` (event_standards), else the folder's date fact of that name (a service
+    before kehu); any other name a date fact of the folder."""
     facts = json.loads(folder["facts"])
     done = [a for a in archives if a["accepted_at"] is not None]
-    services = [a["accepted_at"] for a in done if "service" in a["standard"]]
     used = {a["standard"] for a in archives}
     best: tuple[datetime | None, str | None] = (None, None)
     for standard in definition.archive_standards:
@@ -484,8 +491,10 @@ def retention_end(definition: VerticalDefinition, parameters: Mapping[str, Param
             years = _int(parameters, rule.parameter, rule.years) if rule.parameter else rule.years
             if rule.counted_from == "created":
                 start = folder["created_at"]
-            elif rule.counted_from == "last_service":
-                start = max(services, default=None) or _date_fact(facts.get("last_service"))
+            elif rule.counted_from.startswith("last_"):
+                events = event_standards(rule.counted_from)
+                start = (max((a["accepted_at"] for a in done if a["standard"] in events), default=None)
+                         or _date_fact(facts.get(rule.counted_from)))
             else:
                 start = _date_fact(facts.get(rule.counted_from))
             if start is not None:
@@ -618,7 +627,7 @@ async def create_archive(ctx: Context, registry: VerticalRegistry, folder_id: UU
     async with unit_of_work(ctx) as uow:
         folder = await _folder(uow, folder_id)
         _require(ctx, folder["vertical"], "submit")
-        definition, _ = await _vertical(uow, registry, folder["vertical"])
+        definition, parameters = await _vertical(uow, registry, folder["vertical"])
         _standard(definition, standard)
         await _refuse_read_only(uow, folder)
         facts = _json_object(facts, "facts")
@@ -629,6 +638,7 @@ async def create_archive(ctx: Context, registry: VerticalRegistry, folder_id: UU
                                            actor=ctx.actor, at=archive.created_at, note=""))
         await audit(uow, "archive.created", TARGET, archive.id, {"folder_id": str(folder_id), "standard": standard})
         await outbox.add(uow, "archive.created", TARGET, archive.id, ("standard", "facts"))
+        await _recompute(uow, definition, parameters, folder)  # kept from its creation on (A7)
         return await _archive_view(uow, await _archive(uow, archive.id))
 
 

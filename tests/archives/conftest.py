@@ -124,3 +124,29 @@ GOOD = {
     "id_card": {"name": "王小明"},
     "pdi": {"tyre_pressure": "2.5Bar"},
 }
+
+
+# --- the automotive plugin through the engine ---------------------------------------------------
+
+@pytest.fixture
+def automotive():
+    import plugins.automotive
+
+    return make_registry(("automotive", plugins.automotive))
+
+
+@pytest.fixture
+async def crew(seeded, automotive):
+    """The automotive vertical enabled for acme (globex too); people with its archive roles."""
+    await verticals.enable_vertical(SYSTEM.for_tenant(seeded.acme.id), automotive, "automotive")
+    await verticals.enable_vertical(SYSTEM.for_tenant(seeded.globex.id), automotive, "automotive")
+    acme = seeded.acme.id
+    made = {name: (await add_user(seeded.acme, name)).id for name in ("advisor", "clerk", "manager", "keeper", "outsider")}
+    other = (await add_user(seeded.globex, "boss")).id
+    every = [p.name for p in automotive.permissions]
+    return People(advisor=_as(acme, made["advisor"], "automotive.archive.submit"),
+                  clerk=_as(acme, made["clerk"], "automotive.archive.check"),
+                  manager=_as(acme, made["manager"], "automotive.archive.check", "automotive.exception.approve"),
+                  keeper=_as(acme, made["keeper"], "automotive.archive.seal"),
+                  outsider=_as(acme, made["outsider"]),
+                  globex=_as(seeded.globex.id, other, *every))

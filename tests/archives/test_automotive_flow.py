@@ -1,0 +1,84 @@
+"""A real automotive sales archive (tests/automotive/fixtures.py) through the archive engine with the
+automotive plugin enabled for the tenant: assembling → submitted → checked → accepted → archived,
+once through core.archives.service and once over GraphQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.archives import service as archives
+from tests.automotive.fixtures import sales_archive, service_archive
+
+
+async def file_fixture(people, registry, mapping: dict[str, Any], folder_id=None):
+    """Folder (the vehicle) and archive with the fixture's facts and documents, as an advisor files them."""
+    if folder_id is None:
+        subject = mapping["subject"]
+        folder_id = (await archives.create_folder(people.advisor, registry, "automotive", subject["key"],
+                                                  facts=subject["facts"])).id
+    archive = await archives.create_archive(people.advisor, registry, folder_id, mapping["standard"],
+                                            facts=mapping["facts"])
+    for document in mapping["documents"]:
+        archive = await archives.put_document(people.advisor, registry, archive.id, document["code"],
+                                              document["fields"], position=document["position"])
+    return folder_id, archive
+
+
+async def submitted(people, registry, mapping, folder_id=None):
+    folder_id, archive = await file_fixture(people, registry, mapping, folder_id)
+    return folder_id, await archives.submit_archive(people.advisor, registry, archive.id)
+
+
+async def test_a_complete_sales_archive_is_checked_accepted_and_archived_through_the_engine(crew, automotive):
+    _, archive = await submitted(crew, automotive, sales_archive())
+    checked = await archives.check_archive(crew.clerk, automotive, archive.id)
+    failed = [(r.rule_code, r.document, r.field, r.message_en) for r in checked.results if r.status == "fail"]
+    assert failed == []
+    ran = {r.rule_code for r in checked.results}
+    assert {f"S{n}" for n in range(1, 17)} <= ran  # every sales rule ran, S7 as a manual item
+    assert [r.rule_code for r in checked.results if r.status == "manual"] == ["S7"]
+    accepted = await archives.accept_archive(crew.clerk, automotive, archive.id)
+    filed = await archives.file_archive(crew.clerk, automotive, archive.id)
+    assert (accepted.state, filed.state) == ("accepted", "archived")
+    assert [t.to_state for t in filed.transitions] == ["assembling", "submitted", "under_check", "accepted", "archived"]
+
+
+async def test_a_complete_service_archive_passes_every_automatic_rule_through_the_engine(crew, automotive):
+    _, archive = await submitted(crew, automotive, service_archive())
+    checked = await archives.check_archive(crew.clerk, automotive, archive.id)
+    assert [(r.rule_code, r.document, r.field) for r in checked.results if r.status == "fail"] == []
+    assert {f"V{n}" for n in range(1, 26)} <= {r.rule_code for r in checked.results}
+
+
+def _without(mapping: dict[str, Any], code: str) -> None:
+    mapping["documents"] = [d for d in mapping["documents"] if d["code"] != code]
+
+
+def _blank(mapping: dict[str, Any], code: str, field: str) -> None:
+    next(d for d in mapping["documents"] if d["code"] == code)["fields"][field] = ""
+
+
+async def test_the_engine_passes_the_facts_the_automotive_checks_read(crew, automotive):
+    """Each archive fact flips the outcome of the rule reading it, so the engine must hand it over."""
+    cases = [  # (archive, change of the documents, fact, a value passing, a value failing the rule)
+        (sales_archive, None, "stock_in_date", "2026-01-05", "2025-01-01", "S14"),  # a year in stock: ticks due
+        (sales_archive, None, "on_duty_advisor_present", True, False, "S15"),
+        (sales_archive, None, "elsa_tyre_pressure_bar", 2.3, 3.3, "S13"),
+        (service_archive, None, "half_load_tyre_pressure_bar", 2.5, 3.1, "V19"),
+        (service_archive, lambda m: _without(m, "road_test"), "order_type", "2-", "1-", "V24"),
+        (service_archive, lambda m: _without(m, "first_maintenance_voucher"), "customer_kind", "repair",
+         "first_maintenance", "V2"),
+        (service_archive, lambda m: _blank(m, "settlement", "mileage_km"), "mileage_km", 30200, 60200, "V17"),
+    ]
+    folder_id = None
+    for make, change, fact, good, bad, rule in cases:
+        outcomes = []
+        for value in (good, bad):
+            mapping = make()
+            if change:
+                change(mapping)
+            mapping["facts"][fact] = value
+            folder_id, archive = await submitted(crew, automotive, mapping, folder_id)  # one vehicle, one folder
+            checked = await archives.check_archive(crew.clerk, automotive, archive.id)
+            outcomes.append(rule in {r.rule_code for r in checked.results if r.status == "fail"})
+        assert outcomes == [False, True], (fact, rule)
