@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(2000, ge=50, le=100_000)
     graphql_max_document_bytes: int = Field(32_768, ge=1024, le=1_048_576)
     graphql_introspection: bool | None = None
+    graphql_max_cost: int = Field(10_000, ge=10, le=10_000_000)  # static cost of one operation
+    rate_limit_cost_per_minute: int = Field(300_000, ge=10, le=1_000_000_000)  # GraphQL cost per tenant
+    rate_limit_caller_cost_per_minute: int = Field(100_000, ge=10, le=1_000_000_000)  # per user, API key, address
     request_max_body_bytes: int = Field(1_048_576, ge=4096, le=104_857_600)
     page_size_max: int = Field(100, ge=1, le=1000)
     job_max_attempts: int = Field(8, ge=1, le=100)
@@ -142,6 +145,8 @@ class Settings(BaseSettings):
     tick_interval_seconds: float = Field(5.0, ge=0.1, le=3600)
     shutdown_grace_seconds: int = Field(20, ge=0, le=600)
     var_dir: Path = Path("./var")
+    # Master keys for personal data at rest, "id:base64 32 bytes", comma-separated; the first encrypts.
+    data_keys: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
 
     @field_validator("database_url", "migrate_database_url")
     @classmethod
@@ -182,6 +187,27 @@ class Settings(BaseSettings):
                 )
             keys.append(key)
         if len({key.kid for key in keys}) != len(keys):
+            raise ValueError("key ids must be unique")
+        return tuple(keys)
+
+    @field_validator("data_keys", mode="before")
+    @classmethod
+    def _parse_data_keys(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        keys = []
+        for item in _split_list(value):  # type: ignore[union-attr]
+            kid, sep, secret = item.partition(":")
+            try:
+                valid = bool(sep) and kid.replace("-", "").replace("_", "").isalnum() and len(kid) <= 32 and len(
+                    base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))) == 32
+            except ValueError:
+                valid = False
+            if not valid:
+                raise ValueError("expected a comma-separated list of id:key, each key 32 bytes in base64url "
+                                 "(make one with: python -c 'from core.settings import new_signing_secret as n; print(n())')")
+            keys.append((kid, secret))
+        if len({kid for kid, _ in keys}) != len(keys):
             raise ValueError("key ids must be unique")
         return tuple(keys)
 

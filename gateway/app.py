@@ -22,10 +22,8 @@ from core.logging import configure_logging
 from core.plugins.manager import VerticalRegistry, load_verticals
 from core.settings import Settings, load_settings
 from core.identity.permissions import install_catalog
-import core.webhooks.delivery  # noqa: F401 - registers the webhook handler and its sweep
-import core.audit.service  # noqa: F401 - registers the audit.export job kind
-from core.customers.importing import configure_importing  # registers customer.import
-import core.customers.exporting  # noqa: F401 - registers customer.export
+from core.background import configure_background_work
+from core.privacy.crypto import configure_data_keys
 from core.jobs.long_jobs import configure_long_jobs, run_job_loop
 from core.jobs.broker import EMBEDDED
 from core.jobs.outbox import configure_jobs
@@ -33,10 +31,10 @@ from core.jobs.timers import start_scheduler
 from core.jobs.worker import run_embedded_worker
 from core.identity.runtime import configure_identity
 from gateway.audit_export import export_audit
-from gateway.job_output import download_job_output
+from gateway.job_output import download_export, download_job_output
 from gateway.auth import authentication_middleware
 from gateway.graphql.context import get_context
-from gateway.graphql.errors import shape_error
+from gateway.graphql.errors import CodedHTTPErrors, shape_error
 from gateway.graphql.schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
@@ -62,7 +60,7 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
         allow_queries_via_get=False,  # no state-changing or costly work through cacheable GETs
     )
 
-    class GraphQLController(base):  # type: ignore[misc, valid-type]
+    class GraphQLController(CodedHTTPErrors, base):  # type: ignore[misc, valid-type]
         # Per request, Strawberry builds the response object in a worker thread and resolves its
         # independent dependencies in an anyio task group; both cost more than the work itself.
         # Chaining them (response -> root value -> context) resolves each inline on the loop.
@@ -78,7 +76,10 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
             if result.errors:
                 language = "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
                 request_id = current_request_id()
-                response["errors"] = [shape_error(e, request_id, language) for e in result.errors]
+                # Field suggestions only for callers who may introspect the schema anyway.
+                suggestions = settings.introspection_enabled and request.scope.get("auth") is not None
+                response["errors"] = [shape_error(e, request_id, language, suggestions=suggestions)
+                                      for e in result.errors]
             if result.extensions:
                 response["extensions"] = result.extensions
             return response  # type: ignore[return-value]
@@ -97,8 +98,9 @@ def create_app(
     configure_logging(settings)
     registry = registry or load_verticals(settings.disabled_plugins, broken=settings.broken_plugins)
     install_catalog(registry.permissions)
-    configure_importing(registry)
+    configure_background_work(registry)
     configure_identity(settings)
+    configure_data_keys(settings)
     configure_jobs(settings)
     configure_long_jobs(settings)
     database = database or Database(
@@ -133,7 +135,7 @@ def create_app(
             log.info("kehu.stopped")
 
     return Litestar(
-        route_handlers=[healthz, readyz, export_audit, download_job_output, _graphql_controller(settings, registry)],
+        route_handlers=[healthz, readyz, export_audit, download_job_output, download_export, _graphql_controller(settings, registry)],
         middleware=[request_id_middleware, authentication_middleware,
                     *(config.middleware for config in rate_limit_configs(settings))],
         stores={STORE_NAME: rate_limit_store(settings)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -10,9 +11,11 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.types import Info
 
 import core
+from core.errors import KehuError
 from core.plugins.manager import VerticalRegistry, load_verticals
 from core.plugins.types import VerticalInfo
 from core.settings import Settings
+from gateway.graphql.archives import ArchiveMutation, ArchiveQuery
 from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
 from gateway.graphql.customer_jobs import CustomerJobMutation
@@ -21,6 +24,9 @@ from gateway.graphql.errors import log_errors
 from gateway.graphql.execution import PageExecutionContext
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
+from gateway.graphql.privacy_access import AccessRequestMutation, AccessRequestQuery
+from gateway.graphql.privacy_records import PrivacyRecordMutation, PrivacyRecordQuery
+from gateway.graphql.privacy_requests import PrivacyRequestMutation, PrivacyRequestQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
 from gateway.graphql.limits import limit_extensions
 from gateway.graphql.verticals import root_types
@@ -50,14 +56,35 @@ class MetaQuery:
 
 
 @strawberry.type
-class Query(IdentityQuery, CustomerQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery, MetaQuery):
+class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
+            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, MetaQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, AuditMutation, WebhookMutation, JobMutation,
-               CalendarMutation):
+class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
+               WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
+               PrivacyRequestMutation):
     pass
+
+
+def _aware_datetime(value: str) -> datetime:
+    """A moment must say its offset (2026-11-22T09:30:00+08:00): a bare local time is ambiguous
+    across the tenants' time zones, and compared with stored UTC times it would fail."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise KehuError("DATETIME_INVALID", f"{value!r} is not an ISO 8601 date and time",
+                        f"“{value}”不是 ISO 8601 日期时间") from None
+    if parsed.tzinfo is None:
+        raise KehuError("DATETIME_OFFSET_REQUIRED", f"{value!r} has no time zone offset; send e.g. {value}+08:00",
+                        f"“{value}”缺少时区偏移，请如 {value}+08:00 发送")
+    return parsed
+
+
+AwareDateTime = strawberry.scalar(datetime, name="DateTime", serialize=lambda value: value.isoformat(),
+                                  parse_value=_aware_datetime,
+                                  description="An ISO 8601 date and time with its offset, e.g. 2026-11-22T09:30:00+08:00.")
 
 
 class KehuSchema(strawberry.Schema):
@@ -72,4 +99,4 @@ def build_schema(settings: Settings, registry: VerticalRegistry | None = None) -
     extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
     query, mutation, types = root_types(registry, Query, Mutation)
     return KehuSchema(query=query, mutation=mutation, types=types, extensions=limit_extensions(settings, extra_rules),
-                      execution_context_class=PageExecutionContext)
+                      execution_context_class=PageExecutionContext, scalar_overrides={datetime: AwareDateTime})

@@ -357,7 +357,9 @@ async def test_users_page_through_with_cursors(client, seeded):
         after = page["pageInfo"]["endCursor"]
     assert seen == ["admin", "user0", "user1", "user2", "user3", "user4"]
     too_big = (await gql(client, "{ users(first: 1000) { edges { cursor } } }", token)).json()
-    assert too_big["errors"][0]["extensions"]["code"] == "PAGE_SIZE_INVALID"
+    assert too_big["errors"][0]["extensions"]["code"] == "PAGE_SIZE_TOO_LARGE"  # refused before it runs
+    too_small = (await gql(client, "{ users(first: 0) { edges { cursor } } }", token)).json()
+    assert too_small["errors"][0]["extensions"]["code"] == "PAGE_SIZE_INVALID"
 
 
 async def test_rate_limit_headers_and_429(settings, seeded):
@@ -379,3 +381,16 @@ async def test_each_tenant_has_its_own_rate_budget(settings, seeded):
         globex_code = (await gql(client, "{ version }", globex)).status_code
     assert acme_codes == [200, 200, 200, 200, 429]
     assert globex_code == 200
+
+
+async def test_a_date_time_without_its_offset_is_refused_with_a_code_not_a_crash(client):
+    token = (await login(client))["accessToken"]
+    create = 'mutation($at: DateTime!) { apiKeyCreate(name: "k", permissions: [], expiresAt: $at) { secret errors { code } } }'
+    naive = (await gql(client, create, token, at="2030-01-01T00:00:00")).json()
+    assert naive.get("data") is None and naive["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "offset" in naive["errors"][0]["message"]
+    literal = (await gql(client, 'mutation { apiKeyCreate(name: "k", permissions: [], '
+                                 'expiresAt: "2030-01-01T00:00:00") { secret } }', token)).json()
+    assert literal["errors"][0]["extensions"]["code"] != "INTERNAL_ERROR"
+    aware = (await gql(client, create, token, at="2030-01-01T08:00:00+08:00")).json()
+    assert aware["data"]["apiKeyCreate"]["secret"] and aware["data"]["apiKeyCreate"]["errors"] == []
