@@ -579,6 +579,7 @@ async def recompute_retention(ctx: Context, registry: VerticalRegistry, folder_i
         folder = await _folder(uow, folder_id)
         _require(ctx, folder["vertical"], "check")
         definition, parameters = await _vertical(uow, registry, folder["vertical"])
+        await _refuse_read_only(uow, folder)
         return await _recompute(uow, definition, parameters, folder)
 
 
