@@ -1,6 +1,9 @@
 """Acceptance: a reader without customer.pii.unmask never receives a full phone number or resident
 ID through any GraphQL field, webhook or outbox payload, or export. GraphQL masks for every reader
-(unmasking is its own audited mutation), so the walk runs as a holder of the permission too."""
+(unmasking is its own audited mutation), so the walk runs as a holder of the permission too. The
+export path is walked in tests/privacy/test_access_requests.py
+(``test_a_reader_without_unmask_never_gets_a_full_phone_or_resident_id``), where exports go
+through their approved access request."""
 
 from __future__ import annotations
 
@@ -97,10 +100,3 @@ async def test_no_outbox_event_or_webhook_delivery_carries_a_personal_value(seed
     assert events, "customer changes announce outbox events"
     for row in [*events, *deliveries]:
         _assert_masked("outbox/webhook payload", row["payload"])
-
-
-async def test_exports_mask_for_a_reader_without_unmask(client, seeded):
-    """The export path: core.customers.exporting masks each record through masking.for_reader.
-    Exports now need an approved access request; the export engineer extends this test to run
-    one as a reader without customer.pii.unmask and pass its output through ``_assert_masked``."""
-    pytest.skip("export path: to be walked by the exports' owner (exports need an approved access request)")
