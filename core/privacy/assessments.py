@@ -26,8 +26,13 @@ from core.privacy.consent_tables import PrivacyAssessment, PrivacyIncident
 ASSESSMENT, INCIDENT = "privacy_assessment", "privacy_incident"
 KEEP_YEARS = 3
 # Tenant settings of the privacy registers: key -> (default, lowest, highest).
+# The tenant's privacy settings: key -> (default, lowest, highest). The subject-request due days
+# and the retention years are read where they are used (subject_requests, retention) with the
+# same defaults; a test keeps them equal.
 SETTINGS: dict[str, tuple[int, int, int]] = {"privacy.incident_report_hours": (72, 1, 720),
-                                             "privacy.loan_days": (7, 1, 365)}
+                                             "privacy.loan_days": (7, 1, 365),
+                                             "privacy.request_days": (15, 1, 90),
+                                             "privacy.retention_years": (5, 1, 50)}
 MAX_TEXT = 20_000
 
 
@@ -49,7 +54,8 @@ async def privacy_settings(ctx: Context) -> dict[str, int]:
 
 
 async def update_privacy_settings(ctx: Context, changes: Mapping[str, int]) -> dict[str, int]:
-    """The incident report window in hours and the archive loan period in days."""
+    """The incident report window (hours), the archive loan period (days), the due time of
+    data-subject requests (days) and the retention of inactive customers (years)."""
     require(ctx, "tenant.settings.manage")
     for key, value in changes.items():
         if key not in SETTINGS:

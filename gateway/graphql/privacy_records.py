@@ -168,7 +168,37 @@ class ArchiveLoanPayload:
 
 
 @strawberry.type
+class PrivacySettings:
+    incident_report_hours: int = strawberry.field(description="Hours to report an incident (default 72).")
+    loan_days: int = strawberry.field(description="Default archive loan period in days (default 7).")
+    request_days: int = strawberry.field(description="Days to answer a data-subject request (default 15).")
+    retention_years: int = strawberry.field(description="Years inactive customers are kept (default 5).")
+
+    @classmethod
+    def of(cls, values: dict[str, int]) -> PrivacySettings:
+        return cls(**{key.removeprefix("privacy."): value for key, value in values.items()})
+
+
+@strawberry.input
+class PrivacySettingsInput:
+    incident_report_hours: int | None = None
+    loan_days: int | None = None
+    request_days: int | None = None
+    retention_years: int | None = None
+
+
+@strawberry.type
+class PrivacySettingsPayload:
+    settings: PrivacySettings | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
 class PrivacyRecordQuery:
+    @strawberry.field(description="The tenant's privacy settings (needs tenant.settings.manage).")
+    async def privacy_settings(self, info: Info) -> PrivacySettings:
+        return PrivacySettings.of(await assessments.privacy_settings(ctx_of(info)))
+
     @strawberry.field(description="Every consent purpose of a customer, granted or not (needs privacy.consent.read).")
     async def customer_consents(self, info: Info, customer_id: strawberry.ID) -> list[ConsentStatus]:
         states = await consent.consent_state(ctx_of(info), parse_id(customer_id, "customerId"))
@@ -208,6 +238,14 @@ class PrivacyRecordQuery:
 
 @strawberry.type
 class PrivacyRecordMutation:
+    @strawberry.mutation(description="Change the tenant's privacy settings (needs tenant.settings.manage); "
+                                     "each change is audited.")
+    async def privacy_settings_update(self, info: Info, input: PrivacySettingsInput) -> PrivacySettingsPayload:
+        async def call() -> dict:
+            changes = {f"privacy.{k}": v for k, v in vars(input).items() if v is not None}
+            return {"settings": PrivacySettings.of(await assessments.update_privacy_settings(ctx_of(info), changes))}
+        return await mutate(info, PrivacySettingsPayload, call)
+
     @strawberry.mutation(description="Record a customer's consent to purposes under a privacy notice version. "
                                      "sensitive_processing is granted on its own. Needs privacy.consent.manage.")
     async def consent_grant(self, info: Info, customer_id: strawberry.ID, purposes: list[str], notice_version: str,

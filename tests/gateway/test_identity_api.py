@@ -81,6 +81,7 @@ PROTECTED = {
     "verticalDisable": 'mutation { verticalDisable(verticalId: "automotive") { errors { code } } }',
     "verticalParametersUpdate": 'mutation { verticalParametersUpdate(verticalId: "automotive", parameters: '
                                 '[{key: "rectification_hours", value: 48}]) { errors { code } } }',
+    "privacySettingsUpdate": 'mutation { privacySettingsUpdate(input: {requestDays: 20}) { errors { code } } }',
     "consentGrant": 'mutation($user: ID!) { consentGrant(customerId: $user, purposes: ["marketing_sms"], '
                     'noticeVersion: "v1", channel: "web") { errors { code } } }',
     "consentWithdraw": 'mutation($user: ID!) { consentWithdraw(customerId: $user, purposes: ["marketing_sms"], '
@@ -154,6 +155,7 @@ PROTECTED_QUERIES = {
     "assessments": "{ assessments { id } }",
     "incidents": "{ incidents { id } }",
     "archiveLoans": "{ archiveLoans { id } }",
+    "privacySettings": "{ privacySettings { requestDays } }",
     "subjectRequests": "{ subjectRequests { id } }",
     "subjectRequest": "query($user: ID!) { subjectRequest(id: $user) { id } }",
     "retentionPolicies": "{ retentionPolicies { code } }",
