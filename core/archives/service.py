@@ -547,8 +547,9 @@ async def create_folder(ctx: Context, registry: VerticalRegistry, vertical: str,
                                facts=json.dumps(facts, ensure_ascii=False), owner_customer_id=owner_customer_id,
                                contact_customer_id=contact_customer_id, created_by=ctx.actor, created_at=now())
         await uow.insert(folder)
+        # no key: a VIN is personal data and the audit chain is never edited (erasure)
         await audit(uow, "archive_folder.created", FOLDER_TARGET, folder.id,
-                    {"vertical": vertical, "subject_key": key, "facts": sorted(facts)})
+                    {"vertical": vertical, "facts": sorted(facts)})
         await outbox.add(uow, "archive_folder.created", FOLDER_TARGET, folder.id, ("subject_key", "facts"))
         return _folder_view(await _folder(uow, folder.id))
 

@@ -8,6 +8,9 @@ kehu keeps it, in one transaction.
   consents, loans, ...), except those with a rule here: field history becomes one row saying the
   customer was erased; subject requests, freezes and legal holds stay (they hold no values).
 - Plugin tables declared with ``kehu_personal_data`` are deleted from or anonymised.
+- Archive folders naming the subject (core.archives.privacy): while one is under retention (A6/A7)
+  erasure is refused with ``ARCHIVE_RETENTION`` (freeze instead); folders past retention are
+  anonymised with their archives.
 - Customers merged into the subject are erased with it (they describe the same person).
 - Outputs of customer exports and subject-access exports made before now are deleted (they may
   hold the subject); uploads of finished imports are deleted; the subject's values are replaced
@@ -25,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from core.archives import privacy as archive_privacy
 from core.audit.chain import record as audit
 from core.context import Context
 from core.customers.tables import Customer, CustomerHistory
@@ -199,7 +203,8 @@ def _empty(column: Column) -> str:
 
 async def erase_subject(ctx: Context, registry: VerticalRegistry, customer_id: UUID, reason: str) -> ErasureResult:
     """Erase a customer's personal data everywhere, in one transaction; refused while the
-    customer is frozen (``CUSTOMER_FROZEN``) or under legal hold (``LEGAL_HOLD``)."""
+    customer is frozen (``CUSTOMER_FROZEN``), under legal hold (``LEGAL_HOLD``) or named by an
+    archive folder under retention (``ARCHIVE_RETENTION``)."""
     require(ctx, "privacy.erase")
     reason = (reason or "").strip()
     if not reason:
@@ -220,12 +225,13 @@ async def erase_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUI
         raise freeze.CustomerFrozen(customer_id)
     if await _active_hold(uow, customer_id):
         raise KehuError("LEGAL_HOLD", "the customer is under legal hold", "该客户处于法律保全中", field="id")
+    ids = await _merged_into(uow, customer_id)
+    at = now()
+    await archive_privacy.refuse_if_retained(uow, ids, at)  # A6/A7: the archive outlives the request
     schema = await live_schema(uow)
     plugin_tables = personal_data_tables(registry)
     check_plugin_tables(plugin_tables, schema)
-    ids = await _merged_into(uow, customer_id)
     marks = _in(ids)
-    at = now()
 
     from core.customers import service  # the records in clear (sealed columns opened)
 
@@ -280,6 +286,7 @@ async def erase_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUI
         await uow.fetch(f"UPDATE customer SET {assignments} WHERE tenant_id = {{}} AND id = {{}}", *args, tenant, cid)
     anonymised["customer"] = len(ids)
     anonymised["customer_history"] = len(ids)
+    anonymised.update(await archive_privacy.erase_folders(uow, ids))  # folders past retention
 
     # Merge lineage keeps ids only; its free-text reason may name the person.
     if "customer_merge" in schema:

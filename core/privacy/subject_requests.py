@@ -8,8 +8,8 @@ two days before and ``privacy.request_overdue`` after, once each.
 Fulfilment: access and portability start a ``privacy.subject_export`` job writing everything kehu
 holds about the subject as JSON and CSV (the subject's own copy, in clear); correction applies the
 given field changes through the customer service with the request as reason; deletion erases the
-subject, or freezes it when a retention rule says the record must be kept; withdrawal withdraws
-every granted consent."""
+subject, or freezes it while an archive folder naming it is under retention (A6/A7, where erasure
+says ``ARCHIVE_RETENTION``); withdrawal withdraws every granted consent."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from core.archives import privacy as archive_privacy
 from core.audit.chain import record as audit
 from core.context import Context
 from core.customers.tables import Customer
@@ -32,7 +33,6 @@ from core.identity.access import require
 from core.jobs import long_jobs, outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry, personal_data_tables
-from core.plugins.types import RetentionEnd
 from core.privacy import erasure, freeze, retention
 from core.privacy.subject_tables import SubjectRequest
 from core.tenancy.every_tenant import tenant_ids
@@ -186,10 +186,13 @@ async def fulfil_request(ctx: Context, registry: VerticalRegistry, request_id: U
     elif kind == "deletion":
         require(ctx, "privacy.erase")
         async with unit_of_work(ctx) as uow:
-            keep = next((p for p in await retention._policies(uow, registry) if p.then == RetentionEnd.SEAL.value), None)
-            if keep is not None:  # a rule forbids deletion: keep it, out of processing (PIPL art. 47)
-                await freeze.freeze_in(uow, customer_id, reason=f"deletion requested ({request_id})", basis=keep.code)
-                await _finish(uow, request_id, {"frozen": True, "basis": keep.code})
+            kept = await archive_privacy.retained(uow, await erasure._merged_into(uow, customer_id), now())
+            if kept:  # an archive rule keeps the data: out of processing instead (PIPL art. 47)
+                until = archive_privacy.longest(kept)
+                basis = archive_privacy.ArchiveRetention(until).message_en[:200]
+                await freeze.freeze_in(uow, customer_id, reason=f"deletion requested ({request_id})", basis=basis)
+                await _finish(uow, request_id, {"frozen": True, "basis": basis, "code": archive_privacy.RETENTION_CODE,
+                                                "until": until.until.isoformat() if until.until else None})
             else:
                 result = await erasure.erase_in(uow, registry, customer_id, f"subject request {request_id}")
                 await _finish(uow, request_id, {"erased": True, "exports_deleted": result.exports_deleted})
