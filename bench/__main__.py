@@ -8,9 +8,10 @@ import json
 import platform
 import sys
 
-from bench import audit_overhead, customer_import, customer_page, graphql_overhead, login_throughput, outbox_overhead
+from bench import archive_checks, audit_overhead, customer_import, customer_page, graphql_overhead, login_throughput, outbox_overhead
 
 BENCHMARKS = {
+    "archive_checks": archive_checks.run,
     "audit_overhead": audit_overhead.run,
     "customer_import": customer_import.run,
     "customer_page": customer_page.run,

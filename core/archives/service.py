@@ -72,6 +72,8 @@ MISSING_DAYS_PARAMETER = "missing_archive_deadline_days"
 KPI_LATE, KPI_UNCHANGED = "kpi_points_late_rectification", "kpi_points_unchanged_resubmission"
 KPI_MISSING, KPI_NONCONFORMING, FINE = "kpi_points_missing_archive", "kpi_points_nonconforming_archive", "fraud_fine_cny"
 MAX_JSON = 200_000
+RESULT_COLUMNS = ("id", "tenant_id", "created_at", "archive_id", "round", "rule_code", "kind", "status", "document",
+                  "field", "message_en", "message_zh")
 
 
 def now() -> datetime:
@@ -720,10 +722,10 @@ async def check_archive(ctx: Context, registry: VerticalRegistry, archive_id: UU
         await _move(uow, archive, (SUBMITTED, RESUBMITTED), UNDER_CHECK,
                     {Archive.checked_by: ctx.actor, Archive.check_round: round_})
         at = now()
-        await uow.insert(*(ArchiveCheckResult(archive_id=archive_id, round=round_, rule_code=o.rule_code, kind=o.kind,
-                                              status=o.status, document=o.document, field=o.field,
-                                              message_en=o.message_en, message_zh=o.message_zh, created_at=at)
-                           for o in outcomes))
+        # plain value tuples: ~50 rows a check, the query builder's objects cost more than the rules
+        await uow.insert_many("archive_check_result", RESULT_COLUMNS, [
+            (uuid4(), ctx.tenant_id, at, archive_id, round_, o.rule_code, o.kind, o.status, o.document, o.field,
+             o.message_en, o.message_zh) for o in outcomes])
         failed = sorted({o.rule_code for o in outcomes if o.status == checks.FAIL})
         await audit(uow, "archive.checked", TARGET, archive_id, {"round": round_, "failed": failed})
         return await _archive_view(uow, await _archive(uow, archive_id))
