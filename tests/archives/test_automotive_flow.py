@@ -82,3 +82,60 @@ async def test_the_engine_passes_the_facts_the_automotive_checks_read(crew, auto
             checked = await archives.check_archive(crew.clerk, automotive, archive.id)
             outcomes.append(rule in {r.rule_code for r in checked.results if r.status == "fail"})
         assert outcomes == [False, True], (fact, rule)
+
+
+# --- over GraphQL ------------------------------------------------------------------------------
+
+FOLDER = """mutation($key: String!, $facts: JSON) { archiveFolderCreate(vertical: "automotive", subjectKey: $key,
+  facts: $facts) { folder { id subjectKey retentionRule } errors { code field } } }"""
+CREATE = """mutation($f: ID!, $facts: JSON) { archiveCreate(folderId: $f, standard: "sales_archive", facts: $facts) {
+  archive { id state } errors { code field } } }"""
+PUT = """mutation($a: ID!, $code: String!, $fields: JSON!, $p: Int) { archiveDocumentPut(archiveId: $a, code: $code,
+  fields: $fields, position: $p) { archive { id } errors { code field } } }"""
+STEP = """mutation($id: ID!) { %s(id: $id) { archive { state checkResults { ruleCode status }
+  transitions { toState actor } } errors { code field } } }"""
+
+
+async def test_the_sales_archive_over_graphql(settings, seeded, automotive):
+    from litestar.testing import AsyncTestClient
+
+    from core.identity import roles
+    from core.identity.permissions import Scope
+    from core.verticals import service as verticals
+    from gateway.app import create_app
+    from tests.gateway.test_identity_api import gql, login
+    from tests.support import SYSTEM, add_user
+
+    acme = SYSTEM.for_tenant(seeded.acme.id)
+    relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000})
+    async with AsyncTestClient(create_app(relaxed)) as client:  # the app's own registry, from the entry point
+        await verticals.enable_vertical(acme, automotive, "automotive")
+        for username, permission in (("advisor", "automotive.archive.submit"), ("clerk", "automotive.archive.check")):
+            role = await roles.create_role(acme, name=username, permissions={permission: Scope.TENANT})
+            await roles.grant_role(acme, user_id=(await add_user(seeded.acme, username)).id, role_id=role.id)
+        advisor = (await login(client, username="advisor"))["accessToken"]
+        clerk = (await login(client, username="clerk"))["accessToken"]
+        mapping = sales_archive()
+
+        async def call(query, token, name, **variables):
+            body = (await gql(client, query, token, **variables)).json()
+            payload = body["data"][name]
+            assert payload["errors"] == [], payload
+            return payload
+
+        folder = (await call(FOLDER, advisor, "archiveFolderCreate", key=mapping["subject"]["key"],
+                             facts=mapping["subject"]["facts"]))["folder"]
+        archive = (await call(CREATE, advisor, "archiveCreate", f=folder["id"], facts=mapping["facts"]))["archive"]
+        for document in mapping["documents"]:
+            await call(PUT, advisor, "archiveDocumentPut", a=archive["id"], code=document["code"],
+                       fields=document["fields"], p=document["position"])
+        await call(STEP % "archiveSubmit", advisor, "archiveSubmit", id=archive["id"])
+        refused = (await gql(client, STEP % "archiveCheck", advisor, id=archive["id"])).json()["data"]["archiveCheck"]
+        assert refused["archive"] is None and refused["errors"][0]["code"] == "PERMISSION_DENIED"
+        checked = (await call(STEP % "archiveCheck", clerk, "archiveCheck", id=archive["id"]))["archive"]
+        assert [r["ruleCode"] for r in checked["checkResults"] if r["status"] == "fail"] == []
+        await call(STEP % "archiveAccept", clerk, "archiveAccept", id=archive["id"])
+        filed = (await call(STEP % "archiveArchive", clerk, "archiveArchive", id=archive["id"]))["archive"]
+        assert filed["state"] == "archived"
+        assert [t["toState"] for t in filed["transitions"]] == [
+            "assembling", "submitted", "under_check", "accepted", "archived"]
