@@ -100,19 +100,20 @@ async def test_the_sales_archive_over_graphql(settings, seeded, automotive):
     from litestar.testing import AsyncTestClient
 
     from core.identity import roles
-    from core.identity.permissions import Scope
+    from core.identity.permissions import Scope, install_catalog
     from core.verticals import service as verticals
     from gateway.app import create_app
     from tests.gateway.test_identity_api import gql, login
     from tests.support import SYSTEM, add_user
 
     acme = SYSTEM.for_tenant(seeded.acme.id)
+    install_catalog(automotive.permissions)  # as the app does at start
+    await verticals.enable_vertical(acme, automotive, "automotive")
+    for username, permission in (("advisor", "automotive.archive.submit"), ("clerk", "automotive.archive.check")):
+        role = await roles.create_role(acme, name=username, permissions={permission: Scope.TENANT})
+        await roles.grant_role(acme, user_id=(await add_user(seeded.acme, username)).id, role_id=role.id)
     relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000})
     async with AsyncTestClient(create_app(relaxed)) as client:  # the app's own registry, from the entry point
-        await verticals.enable_vertical(acme, automotive, "automotive")
-        for username, permission in (("advisor", "automotive.archive.submit"), ("clerk", "automotive.archive.check")):
-            role = await roles.create_role(acme, name=username, permissions={permission: Scope.TENANT})
-            await roles.grant_role(acme, user_id=(await add_user(seeded.acme, username)).id, role_id=role.id)
         advisor = (await login(client, username="advisor"))["accessToken"]
         clerk = (await login(client, username="clerk"))["accessToken"]
         mapping = sales_archive()
