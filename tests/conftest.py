@@ -19,6 +19,7 @@ import pytest
 from core.db import Database, use_database
 from core.db.migrate import migrate
 from core.identity.runtime import configure_identity
+from core.privacy.crypto import configure_data_keys
 from core.settings import Settings, load_settings
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -111,6 +112,7 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     """A migrated database of each kind, opened as the application would open it."""
     await migrate(settings)
     configure_identity(settings)
+    configure_data_keys(settings)  # the keys the app built on these settings will use
     db = Database(settings.database, pool_size=4)
     use_database(db)
     await db.start()
