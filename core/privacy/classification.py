@@ -8,6 +8,7 @@ rest, erasure) asks this module, so one table decides.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from core.plugins.types import CustomerField, PrivacyClass
 
@@ -36,6 +37,12 @@ def field_class(name: str, schema: Mapping[str, Mapping[str, CustomerField]] | N
         _, vertical, field = (name.split(".", 2) + ["", ""])[:3]
         declared = (schema or {}).get(vertical, {}).get(field)
         return declared.privacy if declared is not None else PrivacyClass.PERSONAL  # unknown: treat as personal
+    return _core_class(name)
+
+
+@lru_cache(maxsize=1024)
+def _core_class(name: str) -> PrivacyClass:
+    # Field names are few and asked for per row of every import and page: remember the answer.
     while name:
         if name in CORE_FIELDS:
             return CORE_FIELDS[name]
