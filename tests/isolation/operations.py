@@ -39,9 +39,18 @@ class Tenant:
     told: set[str] = field(default_factory=set)  # foreign ids this tenant itself sent (it may see them echoed)
     versions: dict[str, int] = field(default_factory=dict)  # id -> version, refreshed from every read
     merges: dict[str, str] = field(default_factory=dict)  # merge id -> merged customer id
+    merged_into: dict[str, str] = field(default_factory=dict)  # merged customer id -> survivor id
+    links: dict[str, str] = field(default_factory=dict)  # loan -> customer, archive -> standard, request -> customer
+    vertical_on: bool = True  # automotive enabled: its archives, folders, reports and KPI are listed
 
     def ids(self, kind: str) -> list[str]:
         return sorted(self.owned.get(kind, ()))
+
+    def expected(self, kind: str) -> set[str]:
+        """What the tenant's list of ``kind`` must show now."""
+        if kind in VERTICAL_KINDS and not self.vertical_on:
+            return set()
+        return set(self.owned.get(kind, ()))
 
     def add(self, kind: str, id_: str) -> None:
         self.owned.setdefault(kind, set()).add(id_)
@@ -68,6 +77,7 @@ class Op:
     after: After | None = None
     as_: str = "admin"  # admin | approver | anonymous | session (a fresh login of the spare user)
     cross: bool = False  # probe with the other tenant even without ids (credentials)
+    adopts: tuple[str, ...] = ()  # kinds a success adds without naming the ids: read back, then owned
 
     @property
     def name(self) -> str:
@@ -110,12 +120,131 @@ def _version(kind_var: str) -> Vars:
 def _merge(actor: Tenant, variables: dict, root: Any) -> None:
     actor.drop("customer", variables["merged"])
     actor.merges[root["merge"]["id"]] = variables["merged"]
+    actor.merged_into[variables["merged"]] = variables["survivor"]
 
 
 def _unmerge(actor: Tenant, variables: dict, root: Any) -> None:
     merged = actor.merges.pop(variables["id"], None)
     if merged:
         actor.add("customer", merged)
+        actor.merged_into.pop(merged, None)
+
+
+def _lent(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.links[root["loan"]["id"]] = variables["id"]
+
+
+def erased(actor: Tenant, subject: str, customers: list[str] | None = None) -> None:
+    """The model of an erasure: the subject and the customers merged into it leave the lists,
+    with their loans; their merges can no longer be undone into a live customer."""
+    if customers is None:  # a subject request does not say which customers went with it
+        customers, grown = [subject], True
+        while grown:
+            more = [m for m, s in actor.merged_into.items() if s in customers and m not in customers]
+            customers += more
+            grown = bool(more)
+    gone = set(customers)
+    for customer in gone:
+        actor.drop("customer", customer)
+        actor.merged_into.pop(customer, None)
+    for loan, customer in list(actor.links.items()):
+        if customer in gone:
+            actor.drop("loan", loan)
+    for merge, merged in list(actor.merges.items()):
+        if merged in gone:
+            del actor.merges[merge]
+            actor.drop("merge", merge)
+    actor.add("erased", subject)
+
+
+def _erased(actor: Tenant, variables: dict, root: Any) -> None:
+    erased(actor, variables["id"], list(root["customerIds"]))
+
+
+def _held(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.add("held", variables["id"])
+
+
+def _frozen(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.add("frozen", variables["id"])
+
+
+# Subject requests: received (sreq_new) -> identity verified (sreq_ok) -> fulfilled | rejected.
+REQUEST_KINDS = ("access", "correction", "deletion", "portability", "withdrawal")
+REQUEST = "request { id state customerId kind outcome jobId } errors { code }"
+
+
+def _request_vars(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, Any]:
+    kind = REQUEST_KINDS[len(actor.seen) % len(REQUEST_KINDS)]
+    return {"kind": kind, "changes": {"tags": [f"{actor.mark}更正"]} if kind == "correction" else None}
+
+
+def _request_made(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.links[root["request"]["id"]] = variables["id"]
+
+
+def _verified(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.add("sreq_ok", variables["id"])
+
+
+def _fulfilled(actor: Tenant, variables: dict, root: Any) -> None:
+    request = root["request"]
+    outcome = request["outcome"] or {}
+    if request["jobId"]:  # access and portability: the subject's copy is a job of the tenant's
+        actor.add("job", request["jobId"])
+    if outcome.get("frozen"):  # deletion while a retention rule keeps the record
+        actor.add("frozen", request["customerId"])
+    if outcome.get("erased"):
+        erased(actor, request["customerId"])
+
+
+def _request_rejected(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.drop("sreq_new", variables["id"])
+    actor.drop("sreq_ok", variables["id"])
+
+
+# Archives: each state has a kind, so every transition is driven (and probed) with an archive in
+# the state it moves from; all are listed as "archive".
+ARCHIVE_STATES = {"assembling": "arch_assembling", "submitted": "arch_submitted", "resubmitted": "arch_submitted",
+                  "under_check": "arch_under_check", "rejected": "arch_rejected", "accepted": "arch_accepted",
+                  "archived": "arch_archived", "sealed": "arch_sealed"}
+STANDARDS = ("service_archive", "sales_archive")
+FIRST_DOCUMENT = {"service_archive": "work_order", "sales_archive": "delivery_form"}
+ARCHIVE = "archive { id state standard checkResults { id status } } errors { code }"
+
+
+def archive_seen(tenant: Tenant, archive: dict) -> None:
+    """Put an archive the tenant was shown under the kind of its state; failed rules of its latest
+    check are the ones an override can take."""
+    for kind in set(ARCHIVE_STATES.values()):
+        tenant.drop(kind, archive["id"])
+    tenant.add(ARCHIVE_STATES[archive["state"]], archive["id"])
+    tenant.links[archive["id"]] = archive["standard"]
+    for result in archive["checkResults"]:
+        if result["status"] == "fail":
+            tenant.add("result", result["id"])
+        else:
+            tenant.drop("result", result["id"])
+
+
+def _archive(actor: Tenant, variables: dict, root: Any) -> None:
+    archive_seen(actor, root["archive"])
+
+
+def _vertical(on: bool) -> After:
+    def after(actor: Tenant, variables: dict, root: Any) -> None:
+        actor.vertical_on = on
+    return after
+
+
+def _fined(actor: Tenant, variables: dict, root: Any) -> None:
+    for entry in root["entries"]:
+        actor.add("kpi", entry["id"])
+
+
+def _reconciled(actor: Tenant, variables: dict, root: Any) -> None:
+    for report in root["reconciliation"]["missing"]:
+        actor.add("missing", report["id"])
 
 
 def _approved(actor: Tenant, variables: dict, root: Any) -> None:
@@ -254,8 +383,10 @@ OPS: tuple[Op, ...] = (
     Op("{ version }"),
     Op("{ verticals { id } }"),
     Op("{ tenantVerticals { id enabled version } }"),
-    Op('mutation { verticalEnable(verticalId: "automotive") { vertical { id enabled } errors { code } } }'),
-    Op('mutation { verticalDisable(verticalId: "automotive") { vertical { id enabled } errors { code } } }'),
+    Op('mutation { verticalEnable(verticalId: "automotive") { vertical { id enabled } errors { code } } }',
+       after=_vertical(True)),
+    Op('mutation { verticalDisable(verticalId: "automotive") { vertical { id enabled } errors { code } } }',
+       after=_vertical(False)),
     Op('mutation($n: JSON!) { verticalParametersUpdate(verticalId: "automotive", parameters: '
        '[{key: "rectification_hours", value: $n}]) { errors { code } } }',
        vars=lambda actor, owner, ids: {"n": 24 + len(actor.seen) % 48}),
@@ -283,16 +414,79 @@ OPS: tuple[Op, ...] = (
     Op("{ archiveLoans { id customerId content } }", lists=("loan", "*.id")),
     Op("query($id: ID!) { archiveLoans(customerId: $id) { id customerId } }", ids={"id": "customer"}),
     Op('mutation($id: ID!, $to: ID!, $mark: String!) { archiveLend(customerId: $id, borrowerId: $to, content: $mark) '
-       '{ loan { id } errors { code } } }', ids={"id": "customer", "to": "user"}, makes=("loan", "loan.id")),
+       '{ loan { id } errors { code } } }', ids={"id": "customer", "to": "user"}, makes=("loan", "loan.id"),
+       after=_lent),
     Op("mutation($id: ID!) { archiveReturn(loanId: $id) { loan { id } errors { code } } }", ids={"id": "loan"}),
-    # Operations added while this suite was written: reads only so far (leak scan and probes).
-    Op("{ retentionPolicies { __typename } }"),
+    # Retention, subject requests, erasure, freezes and legal holds
+    Op("{ privacySettings { incidentReportHours loanDays requestDays retentionYears } }"),
+    Op("mutation($n: Int!) { privacySettingsUpdate(input: {requestDays: $n, loanDays: $n}) { errors { code } } }",
+       vars=lambda actor, owner, ids: {"n": 7 + len(actor.seen) % 8}),
+    Op("{ retentionPolicies { code source years } }"),
     Op("mutation { privacyPurgeStart { %s } }" % JOB, makes=("job", "job.id")),
-    Op("{ subjectRequests { id } }"),
-    Op("{ archiveFolders { id } }"),
-    Op("{ archives { id } }"),
-    Op("{ missingArchiveReports(openOnly: false) { __typename } }"),
-    Op("query($id: ID!) { kpiLedger(userId: $id) { __typename } }", ids={"id": "user"}),
+    Op("{ subjectRequests { id state customerId } }", lists=("sreq", "*.id")),
+    Op("query($id: ID!) { subjectRequest(id: $id) { id state customerId kind } }", ids={"id": "sreq"}),
+    Op('mutation($id: ID!, $kind: String!, $changes: JSON) { subjectRequestCreate(customerId: $id, kind: $kind, '
+       'channel: "web", changes: $changes) { %s } }' % REQUEST, ids={"id": "customer"}, vars=_request_vars,
+       makes=("sreq_new", "request.id"), after=_request_made),
+    Op('mutation($id: ID!) { subjectRequestVerifyIdentity(id: $id, method: "身份证") { %s } }' % REQUEST,
+       ids={"id": "sreq_new"}, drops=("id", "sreq_new"), after=_verified),
+    Op("mutation($id: ID!) { subjectRequestFulfil(id: $id) { %s } }" % REQUEST, ids={"id": "sreq_ok"},
+       drops=("id", "sreq_ok"), after=_fulfilled),
+    Op('mutation($id: ID!, $mark: String!) { subjectRequestReject(id: $id, reason: $mark) { %s } }' % REQUEST,
+       ids={"id": "sreq"}, after=_request_rejected),
+    Op('mutation($id: ID!, $mark: String!) { customerErase(id: $id, reason: $mark) { customerIds errors { code } } }',
+       ids={"id": "customer"}, after=_erased),
+    Op('mutation($id: ID!, $mark: String!) { customerFreeze(id: $id, reason: $mark, basis: "PIPL 47") '
+       '{ customerId basis errors { code } } }', ids={"id": "customer"}, after=_frozen),
+    Op('mutation($id: ID!, $mark: String!) { legalHoldPlace(customerId: $id, reason: $mark) { customerId held '
+       'errors { code } } }', ids={"id": "customer"}, after=_held),
+    Op('mutation($id: ID!, $mark: String!) { legalHoldRelease(customerId: $id, reason: $mark) { customerId held '
+       'errors { code } } }', ids={"id": "held"}, drops=("id", "held")),
+    # Archives of the automotive vertical (enabled for both tenants at the start; admin submits,
+    # the approver checks: never the submitter)
+    Op("{ archiveFolders { id subjectKey ownerCustomerId } }", lists=("folder", "*.id")),
+    Op("query($id: ID!) { archiveFolder(id: $id) { id subjectKey retentionUntil } }", ids={"id": "folder"}),
+    Op('mutation($mark: String!, $c: ID!) { archiveFolderCreate(vertical: "automotive", subjectKey: $mark, '
+       'ownerCustomerId: $c, facts: {}) { folder { id } errors { code } } }', ids={"c": "customer"},
+       makes=("folder", "folder.id"), vars=lambda actor, owner, ids: {"mark": f"{actor.mark}-{len(actor.seen)}"}),
+    Op("{ archives { id state standard folderId } }", lists=("archive", "*.id")),
+    Op("query($id: ID!) { archive(id: $id) { id state documents { code } transitions { toState } } }",
+       ids={"id": "archive"}),
+    Op('mutation($f: ID!, $s: String!) { archiveCreate(folderId: $f, standard: $s, facts: {}) { %s } }' % ARCHIVE,
+       ids={"f": "folder"}, makes=("arch_assembling", "archive.id"), after=_archive,
+       vars=lambda actor, owner, ids: {"s": STANDARDS[len(actor.seen) % 2]}),
+    Op('mutation($id: ID!, $code: String!, $fields: JSON!) { archiveDocumentPut(archiveId: $id, code: $code, '
+       'fields: $fields) { %s } }' % ARCHIVE, ids={"id": "arch_assembling"}, after=_archive,
+       vars=lambda actor, owner, ids: {"code": FIRST_DOCUMENT[owner.links.get(ids["id"], "service_archive")],
+                                       "fields": {"consultant": actor.mark}}),
+    Op('mutation($id: ID!, $mark: String!) { archiveSubmit(id: $id, note: $mark) { %s } }' % ARCHIVE,
+       ids={"id": "arch_assembling"}, after=_archive),
+    Op("mutation($id: ID!) { archiveCheck(id: $id) { %s } }" % ARCHIVE, ids={"id": "arch_submitted"},
+       as_="approver", after=_archive),
+    Op('mutation($id: ID!, $mark: String!) { archiveRuleOverride(resultId: $id, reason: $mark) { %s } }' % ARCHIVE,
+       ids={"id": "result"}, as_="approver", after=_archive),
+    Op("mutation($id: ID!) { archiveAccept(id: $id) { %s } }" % ARCHIVE, ids={"id": "arch_under_check"},
+       as_="approver", after=_archive),
+    Op('mutation($id: ID!, $mark: String!) { archiveReject(id: $id, defects: [$mark]) { %s } }' % ARCHIVE,
+       ids={"id": "arch_under_check"}, as_="approver", after=_archive, adopts=("kpi",)),
+    Op('mutation($id: ID!, $mark: String!) { archiveResubmit(id: $id, note: $mark) { %s } }' % ARCHIVE,
+       ids={"id": "arch_rejected"}, after=_archive, adopts=("kpi",)),
+    Op("mutation($id: ID!) { archiveArchive(id: $id) { %s } }" % ARCHIVE, ids={"id": "arch_accepted"},
+       as_="approver", after=_archive),
+    Op('mutation($id: ID!, $mark: String!) { archiveSeal(id: $id, note: $mark) { %s } }' % ARCHIVE,
+       ids={"id": "arch_archived"}, as_="approver", after=_archive),
+    Op('mutation($id: ID!, $u: ID!, $mark: String!) { archiveFineRecord(archiveId: $id, userIds: [$u], '
+       'reason: $mark) { entries { id userId } errors { code } } }', ids={"id": "archive", "u": "user"},
+       as_="approver", after=_fined),
+    # Cross: the other tenant names this tenant's administrator as responsible, and must hear USER_UNKNOWN.
+    Op('mutation($mark: String!, $who: String!) { archiveExpectedImport(vertical: "automotive", '
+       'standard: "service_archive", source: "DMS", period: "2026-11", rows: [{key: $mark, responsible: $who}]) '
+       '{ reconciliation { id missing { id responsibleUserId } } errors { code } } }', cross=True,
+       vars=lambda actor, owner, ids: {"mark": f"{actor.mark}-缺{len(actor.seen)}", "who": owner.admin_name},
+       makes=("reconciliation", "reconciliation.id"), after=_reconciled, adopts=("kpi",)),
+    Op('{ archiveQualityReport(vertical: "automotive", period: "2026") { expected complete checked authentic } }'),
+    Op("{ missingArchiveReports(openOnly: false) { id subjectKey resolvedAt } }", lists=("missing", "*.id")),
+    Op("query($id: ID!) { kpiLedger(userId: $id) { id userId points fineCny } }", ids={"id": "user"}),
     Op("{ accessRequests(first: 100) { id state purpose } }"),
     Op("query($id: ID!) { accessRequest(id: $id) { id state purpose } }", ids={"id": "request"}),
     Op('mutation($mark: String!) { accessRequestCreate(purpose: $mark) { request { id } errors { code } } }',
@@ -306,7 +500,9 @@ OPS: tuple[Op, ...] = (
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
-# values a probe from the other tenant must leave unchanged.
+# values a probe from the other tenant must leave unchanged. Legal holds, freezes and erasures
+# have no list of their own: the tenant's audit log says which customers they touched.
+_AUDIT = 'auditEntries(filter: {action: "%s"}, first: 100) { edges { node { seq targetId } } }'
 SNAPSHOT = """{
   customers(first: 100) { edges { node { id version displayName tags } } }
   users(first: 100) { edges { node { id displayName status } } }
@@ -315,11 +511,47 @@ SNAPSHOT = """{
   assessments { id version } incidents { id version } archiveLoans { id returnedAt }
   accessRequests(first: 100) { id state } tenantVerticals { id enabled version }
   identityPolicy { passwordMinLength } workingCalendar { extraHolidays }
-}"""
-# kind -> where its ids are in SNAPSHOT; "user", "role", "request" also hold the kinds beneath them.
-SNAPSHOT_LISTS = {"customer": "customers.edges.*.node.id", "user": "users.edges.*.node.id", "role": "roles.*.id",
-                  "department": "departments.*.id", "apiKey": "apiKeys.*.id", "webhook": "webhookEndpoints.*.id",
-                  "job": "jobs.*.id", "assessment": "assessments.*.id", "incident": "incidents.*.id",
-                  "loan": "archiveLoans.*.id", "request": "accessRequests.*.id"}
+  privacySettings { incidentReportHours loanDays requestDays retentionYears }
+  retentionPolicies { code years } subjectRequests { id state customerId outcome }
+  archiveFolders { id subjectKey retentionUntil sealedAt }
+  archives { id state rejections checkRound submittedBy checkedBy }
+  missingArchiveReports(openOnly: false) { id resolvedAt } kpiLedger { id userId points fineCny }
+  holdsPlaced: %s
+  holdsReleased: %s
+  frozen: %s
+  erased: %s
+}""" % (_AUDIT % "customer.legal_hold_placed", _AUDIT % "customer.legal_hold_released", _AUDIT % "customer.frozen",
+        _AUDIT % "customer.erased")
+
+
+def _held_now(data: dict) -> list[str]:
+    """Customers under a legal hold now: placed, and not released since (a release ends them all)."""
+    events = sorted([(e["seq"], True, e["targetId"]) for e in pluck(data, "holdsPlaced.edges.*.node")]
+                    + [(e["seq"], False, e["targetId"]) for e in pluck(data, "holdsReleased.edges.*.node")])
+    held: set[str] = set()
+    for _, placed, customer in events:
+        (held.add if placed else held.discard)(customer)
+    return sorted(held)
+
+
+# kind -> where its ids are in SNAPSHOT (a path, or a function of the data); "user", "role",
+# "request", "archive" and "sreq" also hold the kinds beneath them.
+SNAPSHOT_LISTS: dict[str, str | Callable[[dict], list[str]]] = {
+    "customer": "customers.edges.*.node.id", "user": "users.edges.*.node.id", "role": "roles.*.id",
+    "department": "departments.*.id", "apiKey": "apiKeys.*.id", "webhook": "webhookEndpoints.*.id",
+    "job": "jobs.*.id", "assessment": "assessments.*.id", "incident": "incidents.*.id",
+    "loan": "archiveLoans.*.id", "request": "accessRequests.*.id", "sreq": "subjectRequests.*.id",
+    "folder": "archiveFolders.*.id", "archive": "archives.*.id", "missing": "missingArchiveReports.*.id",
+    "kpi": "kpiLedger.*.id", "held": _held_now, "frozen": "frozen.edges.*.node.targetId",
+    "erased": "erased.edges.*.node.targetId"}
+# Lists only an enabled vertical shows.
+VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi"})
 # Creating one of these kinds also lists the id under its parent kind.
-PARENT = {"staff": "user", "newrole": "role", "pending": "request", "approved": "request"}
+PARENT = {"staff": "user", "newrole": "role", "pending": "request", "approved": "request",
+          "sreq_new": "sreq", "sreq_ok": "sreq", **{kind: "archive" for kind in ARCHIVE_STATES.values()}}
+
+
+def listed(data: dict, kind: str) -> list[str]:
+    """The ids of ``kind`` a snapshot shows."""
+    where = SNAPSHOT_LISTS[kind]
+    return list(where(data)) if callable(where) else pluck(data, where)

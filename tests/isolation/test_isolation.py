@@ -17,6 +17,9 @@ from litestar.testing import TestClient
 from core.db import uow
 from gateway.app import create_app
 from tests.isolation.machine import Run, run_machine
+from tests.isolation.operations import OPS
+
+NAMES = {op.name for op in OPS}
 
 LONG = os.environ.get("KEHU_ISOLATION") == "long"
 EXAMPLES, STEPS = (40, 60) if LONG else (10, 25)
@@ -30,7 +33,8 @@ def settings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(uow, "_test_unfiltered_tables", frozenset({"*"}))
     kind = request.param.split("-")[0]
     return request.getfixturevalue(f"{kind}_settings").model_copy(update={
-        "rate_limit_anonymous_per_minute": 1_000_000, "rate_limit_per_minute": 1_000_000})
+        "rate_limit_anonymous_per_minute": 1_000_000, "rate_limit_per_minute": 1_000_000,
+        "rate_limit_cost_per_minute": 1_000_000_000, "rate_limit_caller_cost_per_minute": 1_000_000_000})
 
 
 async def _run(settings, **kwargs) -> Run:
@@ -45,7 +49,8 @@ async def _run(settings, **kwargs) -> Run:
 
 async def test_every_read_by_a_tenant_returns_exactly_its_own_data(database, settings):
     run = await _run(settings, examples=EXAMPLES, steps=STEPS)
-    print(f"{run.steps} steps, {run.probes} cross-tenant probes, {len(run.called)} operations called")
+    print(f"{run.steps} steps, {run.probes} cross-tenant probes, {len(run.called)} of {len(NAMES)} operations called; "
+          f"not called: {sorted(NAMES - run.called)}")
     assert run.steps >= MIN_STEPS, f"only {run.steps} steps ran"
     assert run.probes > run.steps // 5, "too few cross-tenant probes to mean anything"
 
