@@ -100,7 +100,8 @@ async def _seed(registry: Any) -> None:
 
 async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) -> dict[str, object]:
     config = load_settings(**database_settings, var_dir=tmp, log_level="WARNING", password_hashing="fast",
-                           rate_limit_per_minute=1_000_000, rate_limit_anonymous_per_minute=1_000_000)
+                           rate_limit_per_minute=1_000_000, rate_limit_anonymous_per_minute=1_000_000,
+                           rate_limit_cost_per_minute=10**9, rate_limit_caller_cost_per_minute=10**9)
     await migrate(config)
     configure_identity(config)
     configure_data_keys(config)  # the keys create_app will use, before seeding sealed values
@@ -132,6 +133,8 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
         assert "errors" not in subject_body and subject_body["data"] == baseline_body["data"], \
             "the two handlers must return the same data"  # the API adds extensions.cost beside it
         subject, baseline = await compare(graphql_page, raw, iterations=5 if quick else 40, rounds=2 if quick else 7)
+        after = await graphql_page()  # still answering pages, not refusals (rate limits, errors)
+        assert "errors" not in after and after["data"] == baseline_body["data"], after.get("errors")
     ratio = subject / baseline
     return {
         "name": "customer_page",

@@ -28,7 +28,8 @@ def plain_json(data: dict[str, str]) -> dict[str, dict[str, str]]:
 async def run(*, quick: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as var:
         settings = load_settings(database_url=f"sqlite:///{Path(var)}/bench.sqlite3", var_dir=Path(var),
-                                 log_level="WARNING", rate_limit_anonymous_per_minute=1_000_000)
+                                 log_level="WARNING", rate_limit_anonymous_per_minute=1_000_000,
+                           rate_limit_cost_per_minute=10**9, rate_limit_caller_cost_per_minute=10**9)
         app = create_app(settings)
         app.register(plain_json)
         body = {"query": "{ __typename }"}

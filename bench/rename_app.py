@@ -38,7 +38,8 @@ async def rename_app(**settings: object) -> AsyncIterator[RenameApp]:
         tmp = Path(var)
         config = load_settings(database_url=f"sqlite:///{tmp}/bench.sqlite3", var_dir=tmp, log_level="WARNING",
                                password_hashing="fast", rate_limit_per_minute=1_000_000,
-                               rate_limit_anonymous_per_minute=1_000_000, **settings)
+                               rate_limit_anonymous_per_minute=1_000_000,
+                           rate_limit_cost_per_minute=10**9, rate_limit_caller_cost_per_minute=10**9, **settings)
         await migrate(config)
         configure_identity(config)
         setup = Database(config.database)
