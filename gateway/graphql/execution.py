@@ -13,11 +13,13 @@ exactly as graphql-core reports them.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from graphql import GraphQLField, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 _UNUSED_INFO = None
 _SLOW = object()  # the field needs graphql-core's full execution
@@ -35,6 +37,16 @@ def _is_basic(field_def: GraphQLField) -> bool:
     return getattr(field_def.resolve, "__name__", "") == "_get_basic_result"
 
 
+def _reader(field_def: GraphQLField) -> Any:
+    """The field's value from its source: Strawberry's basic resolver calls the field's default
+    resolver (getattr) with its Python name; reading the attribute directly skips two calls."""
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (field is not None and getattr(field, "base_resolver", True) is None
+            and getattr(field, "default_resolver", None) is getattr):
+        return operator.attrgetter(field.python_name)
+    return lambda source: field_def.resolve(source, _UNUSED_INFO)
+
+
 class _Plain:
     """How to read and coerce one plain leaf field without graphql-core's machinery."""
 
@@ -42,7 +54,7 @@ class _Plain:
 
     def __init__(self, field_def: GraphQLField) -> None:
         type_ = field_def.type
-        self.resolve = field_def.resolve
+        self.resolve = _reader(field_def)
         self.non_null = isinstance(type_, GraphQLNonNull)
         type_ = type_.of_type if self.non_null else type_
         self.is_list = isinstance(type_, GraphQLList)
@@ -57,7 +69,7 @@ class _Plain:
     def value(self, source: Any) -> Any:
         """The completed value, or _SLOW when graphql-core must handle it (errors included)."""
         try:
-            result = self.resolve(source, _UNUSED_INFO)
+            result = self.resolve(source)
         except Exception:  # noqa: BLE001 - graphql-core reports it with the field's path
             return _SLOW
         if result is None:
