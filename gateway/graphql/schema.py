@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 import core
@@ -82,9 +83,9 @@ def _aware_datetime(value: str) -> datetime:
     return parsed
 
 
-AwareDateTime = strawberry.scalar(datetime, name="DateTime", serialize=lambda value: value.isoformat(),
-                                  parse_value=_aware_datetime,
-                                  description="An ISO 8601 date and time with its offset, e.g. 2026-11-22T09:30:00+08:00.")
+AWARE_DATETIME = strawberry.scalar(name="DateTime", serialize=lambda value: value.isoformat(),
+                                   parse_value=_aware_datetime,
+                                   description="An ISO 8601 date and time with its offset, e.g. 2026-11-22T09:30:00+08:00.")
 
 
 class KehuSchema(strawberry.Schema):
@@ -99,4 +100,4 @@ def build_schema(settings: Settings, registry: VerticalRegistry | None = None) -
     extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
     query, mutation, types = root_types(registry, Query, Mutation)
     return KehuSchema(query=query, mutation=mutation, types=types, extensions=limit_extensions(settings, extra_rules),
-                      execution_context_class=PageExecutionContext, scalar_overrides={datetime: AwareDateTime})
+                      execution_context_class=PageExecutionContext, config=StrawberryConfig(scalar_map={datetime: AWARE_DATETIME}))
