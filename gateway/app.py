@@ -87,6 +87,20 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
     return GraphQLController
 
 
+async def _stop_within(grace_seconds: float, *tasks: asyncio.Task[Any] | None) -> None:
+    """Let the background loops finish their current work, but no longer than the grace period:
+    a job still running then is cancelled (its transaction rolls back, its lease runs out and
+    another process runs it again), so a stuck job can never hold shutdown forever."""
+    running = [task for task in tasks if task is not None]
+    if not running:
+        return
+    _, pending = await asyncio.wait(running, timeout=grace_seconds)
+    for task in pending:
+        log.warning("kehu.shutdown_forced", task=task.get_name(), grace_seconds=grace_seconds)
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -127,10 +141,7 @@ def create_app(
             stop.set()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
-            if worker is not None:
-                await worker
-            if long_jobs is not None:
-                await long_jobs
+            await _stop_within(settings.shutdown_grace_seconds, worker, long_jobs)
             await database.close()
             log.info("kehu.stopped")
 

@@ -86,3 +86,16 @@ def test_disabled_plugin_is_not_served(var_dir):
 def test_coded_errors_speak_the_callers_language(client, language, expected):
     body = graphql(client, "{ __typename }" + " " * 40_000, **{"accept-language": language})
     assert expected in body["errors"][0]["message"]
+
+
+async def test_shutdown_waits_for_background_work_only_up_to_the_grace_period():
+    import asyncio
+
+    from gateway.app import _stop_within
+
+    finished = asyncio.create_task(asyncio.sleep(0), name="quick")
+    stuck = asyncio.create_task(asyncio.Event().wait(), name="stuck-job")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await _stop_within(0.2, finished, None, stuck)
+    assert loop.time() - started < 2 and finished.done() and not finished.cancelled() and stuck.cancelled()
