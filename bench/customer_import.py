@@ -6,9 +6,12 @@ phone numbers, addresses), looking up duplicate identifiers, then writing each c
 match keys, field history version 1, audit entry (hash-chained) and outbox event, 500 rows per
 transaction. Baseline: the very value tuples the import writes for the same customers (built
 before timing, audit entries with their hashes precomputed), inserted 500 rows per transaction
-with the driver's executemany / multi-row VALUES — the cost of the writes alone. Each round
-imports fresh customers (new identifiers and phones) into a tenant of its own side. Goal: at
-least 0.5x. The XLSX figure (the same rows as a workbook) is reported beside it, not judged.
+with multi-row VALUES (SQLite) / arrays through unnest (PostgreSQL) — the cost of the writes alone. Each round
+imports fresh customers (new identifiers and phones) into a tenant of its own side; the two
+sides take turns going first. Goal: the median of the rounds' ratios at least 0.5x (each round's
+import against that round's inserts, at the same table sizes: writes slow as the shared tables
+grow, so the best round of each side would compare different sizes; that figure is reported
+too). The XLSX figure (the same rows as a workbook) is reported beside it, not judged.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
-import json
+import statistics
 import tempfile
 import time
 import uuid
@@ -28,7 +31,7 @@ import openpyxl
 from stdnum.cn import ric
 
 from bench.login_throughput import _bench_database
-from core.audit.chain import build_diff, entry_hash, genesis_hash
+from core.audit.chain import entry_hash, genesis_hash
 from core.context import Context
 from core.customers import importing
 from core.customers import records as r
@@ -85,12 +88,11 @@ def _prepared(data: bytes, tenant_id: uuid.UUID, actor: str, first_seq: int) -> 
     # positions far past the tenant's own entries (its creation wrote a few)
     batches, seq, prev = [], first_seq - 1, genesis_hash(tenant_id)
     for start in range(0, len(good), importing.BATCH):
-        rows, items = importing.build_rows(good[start:start + importing.BATCH], tenant_id=tenant_id, actor=actor,
-                                           reason="imported from bench.csv", review_months=3)
-        entries = []
-        for target_id, changes in items:
+        batch = importing.build_rows(good[start:start + importing.BATCH], tenant_id=tenant_id, actor=actor,
+                                     reason="imported from bench.csv", review_months=3)
+        rows, entries = batch.rows, []
+        for target_id, diff in batch.audit:
             seq += 1
-            diff = json.dumps(build_diff("customer", changes), ensure_ascii=False, sort_keys=True)
             at = rows["customer"][0][2]
             digest = entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=at, actor=actor, client_address=None,
                                 request_id="bench", action="customer.imported", target_type="customer",
@@ -159,9 +161,13 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
 
         await subject(files[-1])  # warm-up: connections, caches, phone metadata
         subject_rates, baseline_rates = [], []
-        for n in range(rounds):
-            subject_rates.append(await timed(subject(files[n])))
-            baseline_rates.append(await timed(baseline(prepared[n])))
+        for n in range(rounds):  # a pair a round, which goes first alternating: both write into the same tables
+            if n % 2 == 0:
+                subject_rates.append(await timed(subject(files[n])))
+                baseline_rates.append(await timed(baseline(prepared[n])))
+            else:
+                baseline_rates.append(await timed(baseline(prepared[n])))
+                subject_rates.append(await timed(subject(files[n])))
         xlsx = _xlsx(_rows(11 * rows_per_round, rows_per_round))
         start = time.perf_counter()
         report = await importing.import_customers(subject_ctx, registry, xlsx, "bench.xlsx")
@@ -169,7 +175,10 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
     finally:
         await database.close()
     subject_per_s, baseline_per_s = max(subject_rates), max(baseline_rates)
-    ratio = subject_per_s / baseline_per_s
+    # Judged on the median of the rounds' ratios: the tables grow by two rounds' rows a round and
+    # writes slow as they grow (SQLite most), so a round is compared with its own pair only.
+    pair_ratios = [s / b for s, b in zip(subject_rates, baseline_rates, strict=True)]
+    ratio = statistics.median(pair_ratios)
     return {
         "name": "customer_import",
         "subject": f"customers imported/s from CSV, skip-bad-rows, {rows_per_round} rows a round "
@@ -182,6 +191,8 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
         "xlsx_per_s": round(xlsx_rate, 1),
         "subject_rounds_per_s": [round(x, 1) for x in subject_rates],
         "baseline_rounds_per_s": [round(x, 1) for x in baseline_rates],
+        "round_ratios": [round(x, 2) for x in pair_ratios],
+        "best_over_best": round(subject_per_s / baseline_per_s, 2),
         "ratio": round(ratio, 2),
         "goal": f"ratio >= {GOAL_RATIO}",
         "met": ratio >= GOAL_RATIO,

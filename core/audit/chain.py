@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -120,7 +120,7 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
         raise TenantRequired()
     tenant_id = ctx.tenant_id
     occurred_at = datetime.now(UTC)
-    diff = json.dumps(build_diff(target_type, changes or {}), ensure_ascii=False, sort_keys=True)
+    diff = diff_text(target_type, changes or {})
     target = None if target_id is None else str(target_id)
 
     def digest_after(seq: int, prev_hash: str) -> str:
@@ -150,11 +150,17 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
     return seq
 
 
+def diff_text(target_type: str, changes: Mapping[str, Any]) -> str:
+    """An entry's diff as stored and hashed (``build_diff`` as sorted JSON)."""
+    return json.dumps(build_diff(target_type, changes), ensure_ascii=False, sort_keys=True)
+
+
 async def record_many(uow: UnitOfWork, action: str, target_type: str,
-                      items: list[tuple[object, Mapping[str, Any]]]) -> int:
+                      items: Sequence[tuple[object, Mapping[str, Any] | str]]) -> int:
     """Append one entry per ``(target_id, changes)`` in order, for bulk work (imports): the head
     moves once and the entries go in with one bulk insert. Same chain, same hashes as ``record``
-    one at a time; returns the last position."""
+    one at a time; returns the last position. ``changes`` may come as ``diff_text`` already, so
+    bulk work can build it before its transaction opens."""
     ctx = uow.ctx
     if ctx.tenant_id is None:
         raise TenantRequired()
@@ -167,7 +173,7 @@ async def record_many(uow: UnitOfWork, action: str, target_type: str,
     rows: list[tuple[Any, ...]] = []
     for target_id, changes in items:
         seq += 1
-        diff = json.dumps(build_diff(target_type, changes), ensure_ascii=False, sort_keys=True)
+        diff = changes if isinstance(changes, str) else diff_text(target_type, changes)
         target = None if target_id is None else str(target_id)
         digest = entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
                             client_address=ctx.client_address, request_id=ctx.request_id, action=action,

@@ -26,18 +26,20 @@ outbox event (``customer.created``), written with multi-row inserts in the batch
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import aclosing
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from core.audit.chain import record_many
+from core.audit.chain import diff_text, record_many
 from core.context import Context, Principal
 from core.customers import records as r
 from core.customers import service
@@ -316,6 +318,8 @@ class ImportReport:
 # --- importing --------------------------------------------------------------------------------
 
 Progress = Callable[[int, int, str], Awaitable[None]]
+Item = TypeVar("Item")
+Made = TypeVar("Made")
 
 
 @dataclass(slots=True)
@@ -372,15 +376,39 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(slots=True)
+class _Prepared:
+    """One batch's value tuples for each table and its audit items (diffs as stored), built
+    before the batch's transaction opens."""
+
+    good: list[_Good]
+    rows: dict[str, list[tuple[Any, ...]]]
+    audit: list[tuple[UUID, str]]
+
+    def without(self, ids: set[UUID]) -> _Prepared:
+        """The batch less these customers (found taken under the write)."""
+        dropped = ids | {str(i) for i in ids}  # the outbox names its customer as text
+        kept = {table: [row for row in rows if row[_CUSTOMER_COLUMN[table]] not in dropped]
+                for table, rows in self.rows.items()}
+        return _Prepared([g for g in self.good if g.id not in ids], kept,
+                         [item for item in self.audit if item[0] not in ids])
+
+
+# Where each table's tuple holds the customer it belongs to.
+_CUSTOMER_COLUMN = {table: COLUMNS[table].index(name) for table, name in (
+    ("customer", "id"), ("customer_key", "customer_id"), ("customer_history", "customer_id"),
+    ("outbox_event", "aggregate_id"))}
+
+
 def build_rows(good: Sequence[_Good], *, tenant_id: UUID, actor: str, reason: str, review_months: int,
-               schema: Mapping[str, Mapping[str, CustomerField]] | None = None
-               ) -> tuple[dict[str, list[tuple[Any, ...]]], list[tuple[UUID, dict[str, Any]]]]:
+               schema: Mapping[str, Mapping[str, CustomerField]] | None = None, at: datetime | None = None
+               ) -> _Prepared:
     """The value tuples of each table for these customers, and their audit items (personal
     fields sealed, match keys as blind-index values, as ``service`` writes them)."""
-    at = service.now()
+    at = at or service.now()
     due = service._review_due(at, review_months)
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
-    audit_items: list[tuple[UUID, dict[str, Any]]] = []
+    audit_items: list[tuple[UUID, str]] = []
     for item in good:
         columns = service.column_values(item.record, tenant_id=tenant_id, schema=schema)
         rows["customer"].append((item.id, tenant_id, at, columns["kind"], columns["status"], columns["display_name"],
@@ -394,31 +422,76 @@ def build_rows(good: Sequence[_Good], *, tenant_id: UUID, actor: str, reason: st
                                          service.history_text(tenant_id, changes)))
         rows["outbox_event"].append((uuid4(), tenant_id, at, "customer.created", service.TARGET, str(item.id),
                                      r.dumps({"changed": sorted(changes)}), "pending", 0, at))
-        audit_items.append((item.id, {**{k: (old, new) for k, (old, new) in changes.items()},
-                                      "import_line": item.line}))
-    return rows, audit_items
+        audit_items.append((item.id, diff_text(service.TARGET, {
+            **{k: (old, new) for k, (old, new) in changes.items()}, "import_line": item.line})))
+    return _Prepared(list(good), rows, audit_items)
 
 
-async def write_customers(uow: UnitOfWork, good: Sequence[_Good], *, reason: str, review_months: int,
-                          schema: Mapping[str, Mapping[str, CustomerField]] | None = None) -> None:
+BUILD_SLICE = 25  # rows built between two turns of the event loop while a batch is being written
+
+
+async def _build_yielding(good: Sequence[_Good], **options: Any) -> _Prepared:
+    """``build_rows`` a slice at a time, giving the event loop a turn between slices: the batch
+    before this one is meanwhile waiting on the database, and its replies are read in those
+    turns, so building (CPU) and writing (mostly waiting) overlap."""
+    at = service.now()
+    whole = _Prepared([], {name: [] for name in COLUMNS}, [])
+    for start in range(0, len(good), BUILD_SLICE):
+        part = build_rows(good[start:start + BUILD_SLICE], at=at, **options)
+        whole.good.extend(part.good)
+        for table, rows in part.rows.items():
+            whole.rows[table].extend(rows)
+        whole.audit.extend(part.audit)
+        await asyncio.sleep(0)
+    return whole
+
+
+MADE_AHEAD = 3  # batches checked and built ahead of the one being written
+
+
+async def made_ahead(items: Sequence[Item], make: Callable[[Item], Awaitable[Made]], depth: int = MADE_AHEAD
+                     ) -> AsyncIterator[Made]:
+    """``make(item)`` for each item, in order, by one producer running ahead of the caller: while
+    the caller writes one result (mostly waiting on the database), the next ones are made (CPU).
+    ``make`` must give the loop turns (see ``_build_yielding``); at most ``depth`` results wait,
+    so memory stays bounded. The producer's error is raised here, in order."""
+    queue: asyncio.Queue[tuple[Made | None, BaseException | None]] = asyncio.Queue(maxsize=depth)
+
+    async def produce() -> None:
+        try:
+            for item in items:
+                await queue.put((await make(item), None))
+        except Exception as error:  # handed to the caller, who stops there
+            await queue.put((None, error))
+
+    producer = asyncio.create_task(produce())
+    try:
+        for _ in items:
+            made, error = await queue.get()
+            if error is not None:
+                raise error
+            yield made  # type: ignore[misc]
+    finally:
+        producer.cancel()
+
+
+async def write_customers(uow: UnitOfWork, batch: _Prepared) -> None:
     """Write imported customers with everything a created customer has: the row, match keys,
     field history version 1, one audit entry each and an outbox event each. Plain value tuples
     through ``executemany``: building thousands of ORM objects, or statements with thousands of
     parameters, cost more than the writes themselves."""
-    assert uow.ctx.tenant_id is not None
-    rows, audit_items = build_rows(good, tenant_id=uow.ctx.tenant_id, actor=uow.ctx.actor, reason=reason,
-                                   review_months=review_months, schema=schema)
     for table in ("customer", "customer_key", "customer_history"):
-        await uow.insert_many(table, COLUMNS[table], rows[table])
-    await record_many(uow, "customer.imported", service.TARGET, audit_items)
-    await uow.insert_many("outbox_event", COLUMNS["outbox_event"], rows["outbox_event"])
+        await uow.insert_many(table, COLUMNS[table], batch.rows[table])
+    await record_many(uow, "customer.imported", service.TARGET, batch.audit)
+    await uow.insert_many("outbox_event", COLUMNS["outbox_event"], batch.rows["outbox_event"])
 
 
 async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes, filename: str, *,
                            mode: str = SKIP_BAD_ROWS, dry_run: bool = False, progress: Progress | None = None,
                            default_owner: UUID | None = None, resume_after: int = 0,
                            on_batch: Callable[[UnitOfWork, int], Awaitable[None]] | None = None) -> ImportReport:
-    """Check every row, then (unless a dry run) write the good ones as ``mode`` says.
+    """Check every row and (unless a dry run) write the good ones as ``mode`` says: skipping bad
+    rows, a batch at a time as soon as it is checked; all or nothing, once every row has passed.
 
     The caller needs ``customer.import``; with a narrower scope than the tenant, rows must belong
     to the caller (or their departments). Rows without an owner belong to ``default_owner`` (the
@@ -447,90 +520,127 @@ async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes
     def refuse(line: int, error: KehuError) -> None:
         report.errors.append(RowError(line, column_of(error.field), error.code, error.message(ctx.language)))
 
-    good: list[_Good] = []
+    def check(line: int, values: list[Any]) -> _Good | None:
+        try:
+            fields = row_fields(header, values, schema, users, departments)
+            if default_owner is not None and "owner_id" not in fields:
+                fields["owner_id"] = str(default_owner)
+            record = r.build_record(fields, schema=schema, enabled=enabled)
+            owner = UUID(record["owner_id"]) if record.get("owner_id") else None
+            dept = UUID(record["department_id"]) if record.get("department_id") else None
+            if not may_reach(ctx, "customer.import", owner_id=owner, department_id=dept):
+                raise v.invalid("PERMISSION_DENIED", "owner_id", "you may not import customers for that owner "
+                                "or department", "您无权为该负责人或部门导入客户")
+            if record.get("is_key") and record["kind"] == v.ORGANISATION and rules["key_customer_min_contacts"]:
+                raise v.invalid("KEY_CUSTOMER_CONTACTS", "contacts", "a key customer needs contacts, which an "
+                                "import cannot bring: import it as not key, add its contacts, then mark it key",
+                                "重点客户需要联系人，导入无法提供：请先以非重点客户导入，补充联系人后再标记")
+        except KehuError as error:
+            refuse(line, error)
+            return None
+        return _Good(line, record)
+
     seen: set[str] = set()
-    checked = 0
-    for batch in _batches(rows):
+
+    async def check_batch(batch: Sequence[tuple[int, list[Any]]], taken: Callable[[list[str]], Awaitable[set[str]]]
+                          | None = None) -> list[_Good]:
+        """The batch's good rows: each checked, then the file's first row of each identifier
+        (``taken``: identifiers live customers already have, for a dry run)."""
         candidates: list[_Good] = []
-        for line, values in batch:
-            try:
-                fields = row_fields(header, values, schema, users, departments)
-                if default_owner is not None and "owner_id" not in fields:
-                    fields["owner_id"] = str(default_owner)
-                record = r.build_record(fields, schema=schema, enabled=enabled)
-                owner = UUID(record["owner_id"]) if record.get("owner_id") else None
-                dept = UUID(record["department_id"]) if record.get("department_id") else None
-                if not may_reach(ctx, "customer.import", owner_id=owner, department_id=dept):
-                    raise v.invalid("PERMISSION_DENIED", "owner_id", "you may not import customers for that owner "
-                                    "or department", "您无权为该负责人或部门导入客户")
-                if record.get("is_key") and record["kind"] == v.ORGANISATION and rules["key_customer_min_contacts"]:
-                    raise v.invalid("KEY_CUSTOMER_CONTACTS", "contacts", "a key customer needs contacts, which an "
-                                    "import cannot bring: import it as not key, add its contacts, then mark it key",
-                                    "重点客户需要联系人，导入无法提供：请先以非重点客户导入，补充联系人后再标记")
-            except KehuError as error:
-                refuse(line, error)
-                continue
-            candidates.append(_Good(line, record))
-        taken: set[str] = set()
-        if dry_run:  # a real import looks these up under its writes (below), where the answer holds
-            fresh = [c.identifier_key for c in candidates if c.identifier_key and c.line > resume_after]
-            async with unit_of_work(ctx, write=False) as uow:
-                taken = await _taken(uow, fresh)
+        for start in range(0, len(batch), BUILD_SLICE):
+            candidates.extend(g for line, values in batch[start:start + BUILD_SLICE]
+                              if (g := check(line, values)) is not None)
+            await asyncio.sleep(0)  # a turn for a batch being written meanwhile
+        known = await taken([c.identifier_key for c in candidates if c.identifier_key and c.line > resume_after]
+                            ) if taken is not None else set()
+        good: list[_Good] = []
         for candidate in candidates:
             key = candidate.identifier_key
-            if key is not None and (key in seen or (key in taken and candidate.line > resume_after)):
+            if key is not None and (key in seen or (key in known and candidate.line > resume_after)):
                 report.errors.append(_duplicate(candidate.line))
                 continue
             if key is not None:
                 seen.add(key)
             good.append(candidate)
-        checked += len(batch)
-        if progress is not None:
-            await progress(checked, total, "checking rows")
-    report.valid = len(good)
-    if dry_run or (mode == ALL_OR_NOTHING and report.errors):
-        report.errors.sort(key=lambda e: e.line)
-        return report
+        report.valid += len(good)
+        return good
 
     reason = f"imported from {filename[:100]}"
-    pending = [g for g in good if g.line > resume_after]
-    written = len(good) - len(pending)
+    assert ctx.tenant_id is not None
+    build = {"tenant_id": ctx.tenant_id, "actor": ctx.actor, "reason": reason,
+             "review_months": rules["review_months"], "schema": schema}
 
-    async def write_batch(uow: UnitOfWork, batch: Sequence[_Good]) -> list[_Good]:
-        keys = [g.identifier_key for g in batch if g.identifier_key]
-        taken = await _taken(uow, keys)  # again, under the write: someone may have added one since
+    async def write_batch(uow: UnitOfWork, batch: _Prepared) -> int:
+        keys = [g.identifier_key for g in batch.good if g.identifier_key]
+        taken = await _taken(uow, keys)  # under the write, where the answer holds until commit
         if taken:
-            late = [g for g in batch if g.identifier_key in taken]
+            late = [g for g in batch.good if g.identifier_key in taken]
             report.errors.extend(_duplicate(g.line) for g in late)
             report.valid -= len(late)
             if mode == ALL_OR_NOTHING:
                 raise _Refused()
-            batch = [g for g in batch if g.identifier_key not in taken]
-        await write_customers(uow, batch, reason=reason, review_months=rules["review_months"], schema=schema)
-        if on_batch is not None and batch:
-            await on_batch(uow, batch[-1].line)
-        return list(batch)
+            batch = batch.without({g.id for g in late})
+        await write_customers(uow, batch)
+        if on_batch is not None and batch.good:
+            await on_batch(uow, batch.good[-1].line)
+        return len(batch.good)
 
-    if mode == ALL_OR_NOTHING:
-        try:
-            async with unit_of_work(ctx) as uow:
-                for batch in _batches(pending):
-                    written += len(await write_batch(uow, batch))
-                    if progress is not None:
-                        await progress(len(rows) + written, total, "importing")
-        except _Refused:
-            written = 0
-    else:
-        for batch in _batches(pending):
-            async with unit_of_work(ctx) as uow:
-                written += len(await write_batch(uow, batch))
-            if progress is not None:
-                await progress(min(total, len(rows) + written + report.bad_rows), total, "importing")
-    if progress is not None:
-        await progress(total, total, "done")
+    async def finish() -> ImportReport:
+        if progress is not None:
+            await progress(total, total, "done")
+        report.errors.sort(key=lambda e: e.line)
+        return report
+
+    if mode == SKIP_BAD_ROWS and not dry_run:
+        # Checked, built and written a batch at a time, the next batches checked and built while
+        # this one is written; a bad row costs only itself.
+        async def checked_and_built(batch: Sequence[tuple[int, list[Any]]]) -> tuple[int, int, _Prepared]:
+            good = await check_batch(batch)
+            pending = [g for g in good if g.line > resume_after]
+            return len(batch), len(good) - len(pending), await _build_yielding(pending, **build)
+
+        done = 0
+        async with aclosing(made_ahead(list(_batches(rows)), checked_and_built)) as batches:
+            async for size, already, prepared in batches:
+                report.imported += already
+                if prepared.good:
+                    async with unit_of_work(ctx) as uow:
+                        report.imported += await write_batch(uow, prepared)
+                done += size
+                if progress is not None:
+                    await progress(2 * done, total, "importing")
+        return await finish()
+
+    async def taken_now(keys: list[str]) -> set[str]:
+        async with unit_of_work(ctx, write=False) as uow:
+            return await _taken(uow, keys)
+
+    good: list[_Good] = []
+    checked = 0
+    for batch in _batches(rows):  # every row checked before anything is written
+        good.extend(await check_batch(batch, taken_now if dry_run else None))
+        checked += len(batch)
+        if progress is not None:
+            await progress(checked, total, "checking rows")
+    if dry_run or report.errors:
+        return await finish()
+
+    pending = [g for g in good if g.line > resume_after]
+    written = len(good) - len(pending)
+
+    async def built(batch: Sequence[_Good]) -> _Prepared:
+        return await _build_yielding(batch, **build)
+
+    try:
+        async with unit_of_work(ctx) as uow, aclosing(made_ahead(list(_batches(pending)), built)) as batches:
+            async for prepared in batches:
+                written += await write_batch(uow, prepared)
+                if progress is not None:
+                    await progress(len(rows) + written, total, "importing")
+    except _Refused:
+        written = 0
     report.imported = written
-    report.errors.sort(key=lambda e: e.line)
-    return report
+    return await finish()
 
 
 # --- as a long job --------------------------------------------------------------------------------

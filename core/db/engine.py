@@ -7,12 +7,15 @@ the application role, which owns nothing and cannot bypass row-level security.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
+import structlog
+
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
@@ -22,6 +25,53 @@ from core.errors import ConfigurationError
 from core.settings import DatabaseURL
 
 PICCOLO_CONF_MODULE = "core.db.piccolo_conf"
+log = structlog.get_logger("kehu.db")
+
+
+class ReleasingPostgresTransaction(PostgresTransaction):
+    """Piccolo's transaction, giving its connection back to the pool however it ends. Piccolo's
+    own keeps the connection when the task is cancelled during BEGIN or COMMIT (a shutdown, a
+    timeout): the pool then never gets it back, and closing the pool waits for it forever."""
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._give_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._give_back()
+        return exception is None
+
+    async def _give_back(self) -> None:
+        # asyncpg's release is shielded from a second cancel, and rolls back (or drops) a
+        # connection left inside a transaction or mid-statement.
+        if self.engine.pool:
+            await self.engine.pool.release(self.connection)
+        else:
+            await self.connection.close()
+
+
+class KehuPostgresEngine(PostgresEngine):
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return ReleasingPostgresTransaction(engine=self, allow_nested=allow_nested)
 
 
 class Database:
@@ -37,7 +87,7 @@ class Database:
             self.engine = PooledSQLiteEngine(path=str(url.sqlite_path), timeout=busy_timeout_ms / 1000)
         else:
             # No extensions: the app role may not create them, and UUIDs are made in Python.
-            self.engine = PostgresEngine(config={"dsn": url.raw}, extensions=())
+            self.engine = KehuPostgresEngine(config={"dsn": url.raw}, extensions=())
 
     @property
     def is_sqlite(self) -> bool:
@@ -53,11 +103,22 @@ class Database:
         else:
             await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size)
 
-    async def close(self) -> None:
+    async def close(self, *, grace_seconds: float = 10.0) -> None:
+        """Close the connections. A PostgreSQL pool waits for connections still out; after
+        ``grace_seconds`` it closes them anyway (and says so) rather than wait forever."""
         if isinstance(self.engine, PooledSQLiteEngine):
             await self.engine.close_idle()
-        else:
-            await self.engine.close_connection_pool()
+            return
+        pool = self.engine.pool
+        if pool is None:
+            return
+        try:
+            await asyncio.wait_for(pool.close(), grace_seconds)
+        except TimeoutError:
+            log.warning("db.pool_close_forced", grace_seconds=grace_seconds)
+            pool.terminate()
+        finally:
+            self.engine.pool = None
 
     def transaction(self, *, write: bool = True) -> Any:
         if isinstance(self.engine, PooledSQLiteEngine):

@@ -26,6 +26,18 @@ class PooledSQLiteTransaction(SQLiteTransaction):
     async def get_connection(self) -> aiosqlite.Connection:
         return await self.engine.acquire()  # type: ignore[attr-defined]
 
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:  # cancelled or failed during BEGIN: the connection goes back, unused
+            await self.engine.release(self.connection, healthy=False)  # type: ignore[attr-defined]
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
     async def __aexit__(self, exception_type, exception, traceback) -> bool:  # type: ignore[override]
         if self._parent:
             return exception is None
@@ -40,8 +52,8 @@ class PooledSQLiteTransaction(SQLiteTransaction):
             healthy = False
             raise
         finally:
-            await self.engine.release(self.connection, healthy=healthy)  # type: ignore[attr-defined]
             self.engine.current_transaction.reset(self.context)
+            await self.engine.release(self.connection, healthy=healthy)  # type: ignore[attr-defined]
         return exception is None
 
 

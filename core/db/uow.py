@@ -94,7 +94,13 @@ class UnitOfWork:
         connection = self.database.engine.current_transaction.get().connection
         head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
         if self.database.is_sqlite:
-            await connection.executemany(head + f"({', '.join('?' * len(columns))})", rows)
+            # Multi-row VALUES: one step per statement, so the driver's thread takes the GIL back
+            # once per chunk rather than once per row (it contends with the event loop for it).
+            per_chunk = max(1, SQLITE_MAX_PARAMETERS // len(columns))
+            one = f"({', '.join('?' * len(columns))})"
+            for start in range(0, len(rows), per_chunk):
+                chunk = rows[start:start + per_chunk]
+                await connection.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
             return
         # One statement binding a typed array per column: parsed once, whatever the number of rows
         # (a multi-row VALUES with thousands of parameters costs PostgreSQL more to parse than to run).
@@ -119,6 +125,8 @@ def _test_skips_filter(table: type[Table]) -> bool:
     return "pytest" in sys.modules and ("*" in _test_unfiltered_tables
                                         or table._meta.tablename in _test_unfiltered_tables)
 
+
+SQLITE_MAX_PARAMETERS = 32766  # SQLite's default limit since 3.32
 
 _column_types_cache: dict[str, dict[str, str]] = {}
 

@@ -3,7 +3,9 @@
 import asyncio
 import uuid
 
+import asyncpg
 import pytest
+from structlog.testing import capture_logs
 
 from core.context import Context
 from core.db import unit_of_work
@@ -102,3 +104,67 @@ async def test_sqlite_runs_in_wal_mode(sqlite_settings):
         assert uuid.UUID(str((await tenancy.create_tenant(SYSTEM, slug="walmode", name="W")).id))
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("step", ["begin", "commit"])
+async def test_a_transaction_cancelled_during_begin_or_commit_gives_its_connection_back(database, monkeypatch, step):
+    """A shutdown or a timeout can cancel a task in the middle of BEGIN or COMMIT: its connection
+    must go back to the pool, or closing the pool waits for it forever (seen as a hung shutdown)."""
+    transaction_type = type(database.transaction())
+    original = getattr(transaction_type, step)
+    reached = asyncio.Event()
+
+    async def stalled(self):
+        await original(self)
+        reached.set()
+        await asyncio.Event().wait()  # the statement is done; the task waits until cancelled
+
+    monkeypatch.setattr(transaction_type, step, stalled)
+
+    async def work():
+        async with unit_of_work(SYSTEM, write=True) as uow:
+            await uow.fetch("SELECT 1 AS one")
+
+    task = asyncio.create_task(work())
+    await asyncio.wait_for(reached.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    monkeypatch.setattr(transaction_type, step, original)
+
+    async def write_again():  # SQLite: a connection kept inside BEGIN IMMEDIATE would hold the write lock
+        async with unit_of_work(SYSTEM, write=True) as uow:
+            await uow.fetch("SELECT 1 AS one")
+
+    await asyncio.wait_for(write_again(), 10)
+    if database.is_postgres:  # every connection of the pool can be had at once again
+        gate, opened = asyncio.Event(), []
+
+        async def hold():
+            async with unit_of_work(SYSTEM, write=False):
+                opened.append(True)
+                await gate.wait()
+
+        async def all_open():
+            while len(opened) < database.pool_size:
+                await asyncio.sleep(0.01)
+
+        holders = [asyncio.create_task(hold()) for _ in range(database.pool_size)]
+        try:
+            await asyncio.wait_for(all_open(), 10)
+        finally:
+            gate.set()
+            for holder in holders:
+                holder.cancel()
+            await asyncio.gather(*holders, return_exceptions=True)
+    await asyncio.wait_for(database.close(), 10)  # the pool closes: nothing is still out
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # SQLite has no pool to wait on
+async def test_closing_the_pool_with_a_connection_still_out_ends_after_the_grace(database):
+    kept = await database.engine.pool.acquire()  # taken and never given back, as a leak would
+    with capture_logs() as logs:
+        await asyncio.wait_for(database.close(grace_seconds=0.5), 10)
+    with pytest.raises(asyncpg.InterfaceError):  # the kept connection was closed under it
+        await kept.fetchval("SELECT 1")
+    assert [entry["event"] for entry in logs if entry["log_level"] == "warning"] == ["db.pool_close_forced"]

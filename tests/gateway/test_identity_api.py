@@ -171,7 +171,9 @@ PROTECTED_QUERIES = {
 
 @pytest.fixture
 def api_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000})
+    # No timer sweeps while a test runs: their work (a tenant's daily purge job, say) would land
+    # in the middle of a before/after snapshot that proves a refused mutation changed nothing.
+    return settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000, "tick_interval_seconds": 3600})
 
 
 @pytest.fixture
