@@ -427,7 +427,7 @@ def build_rows(good: Sequence[_Good], *, tenant_id: UUID, actor: str, reason: st
     return _Prepared(list(good), rows, audit_items)
 
 
-BUILD_SLICE = 25  # rows built between two turns of the event loop while a batch is being written
+BUILD_SLICE = 10  # rows built between two turns of the event loop while a batch is being written
 
 
 async def _build_yielding(good: Sequence[_Good], **options: Any) -> _Prepared:
