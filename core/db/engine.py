@@ -20,7 +20,7 @@ from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
-from core.db.sqlite_pool import PooledSQLiteEngine
+from core.db.sqlite_pool import PooledSQLiteEngine, settle
 from core.errors import ConfigurationError
 from core.settings import DatabaseURL
 
@@ -50,11 +50,7 @@ class ReleasingPostgresTransaction(PostgresTransaction):
         if self._parent:
             return exception is None
         try:
-            if exception:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
-                await self.commit()
+            await settle(self, exception)
         finally:
             self.engine.current_transaction.reset(self.context)
             await self._give_back()

@@ -20,6 +20,16 @@ MAX_IDLE_CONNECTIONS = 8
 MIN_SQLITE = (3, 35, 0)
 
 
+async def settle(transaction: Any, exception: BaseException | None) -> None:
+    """End a piccolo transaction as its block ended: roll back after an error, else commit,
+    unless the block already did either."""
+    if exception:
+        if not transaction._rolled_back:
+            await transaction.rollback()
+    elif not transaction._committed and not transaction._rolled_back:
+        await transaction.commit()
+
+
 class PooledSQLiteTransaction(SQLiteTransaction):
     __slots__ = ()
 
@@ -43,11 +53,7 @@ class PooledSQLiteTransaction(SQLiteTransaction):
             return exception is None
         healthy = True
         try:
-            if exception:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
-                await self.commit()
+            await settle(self, exception)
         except BaseException:
             healthy = False
             raise
