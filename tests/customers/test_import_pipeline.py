@@ -130,3 +130,33 @@ async def test_sqlite_bulk_inserts_split_under_the_parameter_limit(acme, registr
     assert report.imported == 37
     after = await _counts(acme.id)
     assert after["customers"] - before["customers"] == 37 and after["keys"] - before["keys"] >= 3 * 37
+
+
+async def test_skip_mode_stopped_midway_resumes_after_its_last_written_batch(acme, registry, monkeypatch):
+    rows, _ = make_rows(1200, bad_every=0)
+    data = to_csv(rows)
+    before = await _counts(acme.id)
+    build_rows = importing.build_rows
+    written_up_to = []
+
+    async def on_batch(uow, last_line):  # what the job keeps with its upload, in the batch's transaction
+        written_up_to.append(last_line)
+
+    def failing(good, **options):
+        if any(g.line == 1102 for g in good):
+            raise RuntimeError("the worker was stopped")
+        return build_rows(good, **options)
+
+    monkeypatch.setattr(importing, "build_rows", failing)
+    with pytest.raises(RuntimeError):
+        await import_customers(SYSTEM.for_tenant(acme.id), registry, data, "c.csv", on_batch=on_batch)
+    monkeypatch.setattr(importing, "build_rows", build_rows)
+    assert written_up_to == [501, 1001]  # two batches were written before the stop
+    assert (await _counts(acme.id))["customers"] - before["customers"] == 1000
+
+    report = await import_customers(SYSTEM.for_tenant(acme.id), registry, data, "c.csv",
+                                    resume_after=written_up_to[-1])
+    assert (report.imported, report.errors) == (1200, [])  # the first 1000 are not duplicates of themselves
+    after = await _counts(acme.id)
+    assert after["customers"] - before["customers"] == 1200
+    assert after["imported_entries"] - before["imported_entries"] == 1200
