@@ -22,14 +22,11 @@ from pathlib import Path
 import asyncpg
 
 import plugins.automotive
-from bench.login_throughput import _bench_database
+from bench.support import bench_database, start_database
 from core.archives import checks
 from core.archives import service as archives
 from core.context import Context, Principal
-from core.db import Database, use_database
-from core.db.migrate import migrate
 from core.identity.permissions import Scope
-from core.identity.runtime import configure_identity
 from core.plugins.testing import make_registry
 from core.settings import load_settings
 from core.tenancy.service import TenantAdmin, create_tenant
@@ -47,17 +44,13 @@ def _as(tenant_id: uuid.UUID, *permissions: str) -> Context:
 
 async def run(*, quick: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as var:
-        async with _bench_database(Path(var)) as database_settings:
+        async with bench_database(Path(var)) as database_settings:
             return await _run(Path(var), database_settings, quick=quick)
 
 
 async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) -> dict[str, object]:
     settings = load_settings(**database_settings, var_dir=tmp, password_hashing="fast", log_level="WARNING")
-    await migrate(settings)
-    configure_identity(settings)
-    database = Database(settings.database)
-    use_database(database)
-    await database.start()
+    database = await start_database(settings)
     registry = make_registry(("automotive", plugins.automotive))
     per_round = 20 if quick else 200  # archives a round, half of each type
     rounds = 2 if quick else 5

@@ -30,14 +30,12 @@ import asyncpg
 import openpyxl
 from stdnum.cn import ric
 
-from bench.login_throughput import _bench_database
+from bench.support import bench_database, start_database
 from core.audit.chain import entry_hash, genesis_hash
 from core.context import Context
 from core.customers import importing
 from core.customers import records as r
-from core.db import Database, unit_of_work, use_database
-from core.db.migrate import migrate
-from core.identity.runtime import configure_identity
+from core.db import unit_of_work
 from core.plugins.testing import make_registry
 from core.settings import load_settings
 from core.tenancy.service import TenantAdmin, create_tenant
@@ -106,7 +104,7 @@ def _prepared(data: bytes, tenant_id: uuid.UUID, actor: str, first_seq: int) -> 
 
 async def run(*, quick: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as var:
-        async with _bench_database(Path(var)) as database_settings:
+        async with bench_database(Path(var)) as database_settings:
             return await _run(Path(var), database_settings, quick=quick)
 
 
@@ -114,11 +112,7 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
     from core.audit.chain import _ENTRY_COLUMNS
 
     settings = load_settings(**database_settings, var_dir=tmp, password_hashing="fast", log_level="WARNING")
-    await migrate(settings)
-    configure_identity(settings)
-    database = Database(settings.database)
-    use_database(database)
-    await database.start()
+    database = await start_database(settings)
     registry = make_registry()
     rows_per_round = 300 if quick else 5000
     rounds = 2 if quick else 5

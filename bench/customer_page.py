@@ -19,14 +19,11 @@ from typing import Any
 import httpx
 from litestar import Request, post
 
-from bench.login_throughput import _bench_database
+from bench.support import bench_database, start_database
 from bench.timing import compare
 from core.context import Context
 from core.customers import service as customers
-from core.db import Database, current_database, unit_of_work, use_database
-from core.db.migrate import migrate
-from core.identity.runtime import configure_identity
-from core.privacy.crypto import configure_data_keys
+from core.db import current_database, unit_of_work
 from core.identity.users import create_user
 from core.plugins.manager import load_verticals
 from core.privacy.crypto import open_json
@@ -80,7 +77,7 @@ async def raw_page(request: Request) -> bytes:
 
 async def run(*, quick: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as var:
-        async with _bench_database(Path(var)) as database_settings:
+        async with bench_database(Path(var)) as database_settings:
             return await _run(Path(var), database_settings, quick=quick)
 
 
@@ -102,13 +99,8 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
     config = load_settings(**database_settings, var_dir=tmp, log_level="WARNING", password_hashing="fast",
                            rate_limit_per_minute=1_000_000, rate_limit_anonymous_per_minute=1_000_000,
                            rate_limit_cost_per_minute=10**9, rate_limit_caller_cost_per_minute=10**9)
-    await migrate(config)
-    configure_identity(config)
-    configure_data_keys(config)  # the keys create_app will use, before seeding sealed values
+    setup = await start_database(config)  # the keys create_app will use, before seeding sealed values
     registry = load_verticals(())
-    setup = Database(config.database)
-    use_database(setup)
-    await setup.start()
     try:
         await _seed(registry)
     finally:

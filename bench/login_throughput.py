@@ -18,25 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import argon2
-import asyncpg
 
+from bench.support import bench_database, start_database
 from core.context import Context
-from core.db import Database, unit_of_work, use_database
-from core.db.migrate import migrate
+from core.db import unit_of_work
 from core.identity import sessions
-from core.identity.runtime import configure_identity
+from core.identity.runtime import identity
 from core.identity.tables import User
 from core.settings import load_settings
 from core.tenancy.service import TenantAdmin, create_tenant
@@ -59,43 +54,17 @@ async def _round(side: Callable[[int], Awaitable[None]], operations: int) -> tup
     return operations / wall, cpu / operations
 
 
-@asynccontextmanager
-async def _bench_database(tmp: Path) -> AsyncIterator[dict[str, object]]:
-    """SQLite under ``tmp``, or with KEHU_BENCH_POSTGRES_URL (an admin connection) a scratch
-    PostgreSQL database migrated as the owner and used as the app role."""
-    admin = os.environ.get("KEHU_BENCH_POSTGRES_URL")
-    if not admin:
-        yield {"database_url": f"sqlite:///{tmp}/bench.sqlite3"}
-        return
-    name = f"kehu_bench_{uuid.uuid4().hex[:8]}"
-    parts = urlsplit(admin)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    connection = await asyncpg.connect(admin)
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-    try:
-        yield {"database_url": urlunsplit((parts.scheme, f"kehu_app@{host}", f"/{name}", "", "")),
-               "migrate_database_url": urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))}
-    finally:
-        connection = await asyncpg.connect(admin)
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.close()
-
-
 async def run(*, quick: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as var:
-        async with _bench_database(Path(var)) as database_settings:
+        async with bench_database(Path(var)) as database_settings:
             return await _run(Path(var), database_settings, quick=quick)
 
 
 async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) -> dict[str, object]:
     settings = load_settings(**database_settings, var_dir=tmp,
                              password_hashing="owasp", log_level="WARNING")
-    await migrate(settings)
-    runtime = configure_identity(settings)
-    database = Database(settings.database)
-    use_database(database)
-    await database.start()
+    database = await start_database(settings)
+    runtime = identity()
     try:
         tenant = await create_tenant(Context.system(), slug=TENANT, name="Bench",
                                      admin=TenantAdmin(USERNAME, PASSWORD))
