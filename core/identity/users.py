@@ -14,12 +14,13 @@ from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity import roles as role_service
-from core.identity.access import require
+from core.identity.access import require, require_different_actor
 from core.identity.ownership import count_owned, owned_record_types, transfer_owned
 from core.identity.policies import password_policy
 from core.identity.runtime import identity
 from core.jobs import outbox
-from core.identity.tables import AuthSession, OwnershipHandover, User, UserDepartment, UserRole
+from core.identity.permissions import Scope
+from core.identity.tables import AuthSession, OwnershipHandover, Role, RolePermission, User, UserDepartment, UserRole
 from core.tenancy.tables import Department
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -124,9 +125,32 @@ async def record_user_created(uow: UnitOfWork, user: User, department_ids: list[
     await outbox.add(uow, "user.created", "user", user.id, ("username", "display_name", "employee_no", "department_ids"))
 
 
+async def _grant_roles_at_creation(ctx: Context, uow: UnitOfWork, user_id: UUID, role_ids: list[UUID]) -> None:
+    """The roles of a new user, under the rules of :func:`core.identity.roles.grant_role` (the
+    approver is not the grantee; nobody hands out more than they hold), in the creating unit of
+    work: an unknown or refused role leaves no user behind (issue 16 point 5)."""
+    wanted = sorted(set(role_ids), key=str)
+    if not wanted:
+        return
+    found = {r["id"] for r in await uow.select(Role.id).where(Role.id.is_in(wanted))}
+    if missing := [r for r in wanted if r not in found]:
+        raise KehuError("NOT_FOUND", f"role {missing[0]} not found", f"未找到角色 {missing[0]}", field="roleIds")
+    granted: dict[str, Scope] = {}
+    for grant in await uow.select(RolePermission.permission, RolePermission.scope).where(
+            RolePermission.role_id.is_in(wanted)):
+        scope = Scope(grant["scope"])
+        if grant["permission"] not in granted or scope.breadth > granted[grant["permission"]].breadth:
+            granted[grant["permission"]] = scope
+    require_different_actor(ctx, f"user:{user_id}", "granting a role")
+    role_service.check_no_escalation(ctx, granted)
+    await uow.insert(*(UserRole(user_id=user_id, role_id=role_id, granted_by=ctx.actor) for role_id in wanted))
+
+
 async def create_user(ctx: Context, *, username: str, display_name: str, password: str,
                       employee_no: str | None = None, department_ids: list[UUID] = (),  # type: ignore[assignment]
                       role_ids: list[UUID] = ()) -> UserView:  # type: ignore[assignment]
+    """One unit of work: the user, their departments and roles, the audit entries and events, or
+    nothing at all."""
     require(ctx, "user.manage")
     if role_ids:
         require(ctx, "role.grant")
@@ -139,11 +163,13 @@ async def create_user(ctx: Context, *, username: str, display_name: str, passwor
         user = await insert_user(uow, username=username, display_name=display_name, password_hash=password_hash,
                                  employee_no=employee_no)
         await _set_departments(uow, user.id, list(department_ids))
+        await _grant_roles_at_creation(ctx, uow, user.id, list(role_ids))
+        # entries last (see record_sessions_revoked): user.created, then one role.granted per role
         await record_user_created(uow, user, list(department_ids))
-        created = await _view(uow, user.id)
-    for role_id in role_ids:
-        await role_service.grant_role(ctx, user_id=created.id, role_id=role_id)
-    return await get_user(ctx, created.id) if role_ids else created
+        for role_id in sorted(set(role_ids), key=str):
+            await record(uow, "role.granted", "user", user.id, {"role_id": role_id})
+            await outbox.add(uow, "user.role_granted", "user", user.id, ("roles",))
+        return await _view(uow, user.id)
 
 
 async def get_user(ctx: Context, user_id: UUID) -> UserView:

@@ -246,3 +246,55 @@ async def test_listing_users_costs_the_same_statements_for_any_page_size(seeded,
     assert len(small) == 2 and len(large) == 10
     assert len(counted) == few
     assert any(department.id in u.department_ids for u in large)
+
+
+async def _written_about(tenant_id, username: str) -> dict[str, int]:
+    """What the tenant's database holds about a username: users, audit entries, outbox events."""
+    from core.audit.tables import AuditEntry
+    from core.identity.tables import User
+    from core.jobs.tables import OutboxEvent
+
+    async with unit_of_work(SYSTEM.for_tenant(tenant_id), write=False) as uow:
+        user = await uow.select(User.id).where(User.username == username).first()
+        if user is None:
+            return {"users": 0, "audit": 0, "outbox": 0}
+        return {"users": 1,
+                "audit": await uow.count(AuditEntry).where(AuditEntry.target_id == str(user["id"])),
+                "outbox": await uow.count(OutboxEvent).where(OutboxEvent.aggregate_id == str(user["id"]))}
+
+
+async def test_creating_a_user_with_a_refused_or_unknown_role_writes_nothing(seeded):
+    """Issue 16 point 5: userCreate committed the user before its roles, so a refused or unknown
+    role left an account that could sign in. Now the user, roles, entries and events are one unit
+    of work, and the roles pass the same least-privilege check as roleGrant."""
+    import uuid
+
+    founder = await sign_in("acme", "admin")
+    everything = {r.name: r for r in await roles.list_roles(founder)}
+    it = await add_user(seeded.acme, "it.admin")
+    await roles.grant_role(founder, user_id=it.id, role_id=everything["系统管理员"].id)
+    admin = await sign_in("acme", "it.admin")
+    nothing = {"users": 0, "audit": 0, "outbox": 0}
+    # 系统管理员 holds no customer.pii.unmask: handing out 客户总监 would be escalation.
+    with pytest.raises(KehuError) as caught:
+        await users.create_user(admin, username="escalated", display_name="E", password=PASSWORD,
+                                role_ids=[everything["销售顾问"].id, everything["客户总监"].id])
+    assert _code(caught) == "PERMISSION_ESCALATION"
+    assert await _written_about(seeded.acme.id, "escalated") == nothing
+    with pytest.raises(KehuError) as caught:
+        await users.create_user(admin, username="ghost", display_name="G", password=PASSWORD,
+                                role_ids=[everything["销售顾问"].id, uuid.uuid4()])
+    assert (_code(caught), caught.value.field) == ("NOT_FOUND", "roleIds")
+    assert await _written_about(seeded.acme.id, "ghost") == nothing
+    [globex_role] = [r for r in await roles.list_roles(SYSTEM.for_tenant(seeded.globex.id)) if r.name == "销售顾问"]
+    with pytest.raises(KehuError):  # another tenant's role is unknown here
+        await users.create_user(admin, username="foreign", display_name="F", password=PASSWORD,
+                                role_ids=[globex_role.id])
+    assert await _written_about(seeded.acme.id, "foreign") == nothing
+    with pytest.raises(sessions.InvalidCredentials):
+        await sign_in("acme", "escalated")
+    # Allowed roles: the user, the roles, user.created and one role.granted per role, together.
+    made = await users.create_user(admin, username="hired", display_name="H", password=PASSWORD,
+                                   role_ids=[everything["销售顾问"].id])
+    assert made.role_ids == (everything["销售顾问"].id,)
+    assert await _written_about(seeded.acme.id, "hired") == {"users": 1, "audit": 2, "outbox": 2}
