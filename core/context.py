@@ -24,6 +24,9 @@ class Principal:
     permissions: Mapping[str, Scope]
     department_ids: frozenset[UUID] = frozenset()
     session_id: UUID | None = None
+    # A login with a password someone else chose (or an expired one): it may change the password
+    # and nothing else (core.identity.access.require refuses the rest with PASSWORD_CHANGE_REQUIRED).
+    password_change_required: bool = False
 
     @property
     def actor(self) -> str:

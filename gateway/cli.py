@@ -152,11 +152,12 @@ def tenants_create(slug: str, name: str, admin_username: str) -> None:
     """Create tenant SLUG (lowercase, e.g. acme-motors) named NAME, with its default roles and a
     first administrator whose one-time password is printed."""
     settings = _settings()
-    admin = tenancy.TenantAdmin(username=admin_username, password=secrets.token_urlsafe(12))
+    # Printed, so known to whoever saw the terminal: it must be changed at first sign-in.
+    admin = tenancy.TenantAdmin(username=admin_username, password=secrets.token_urlsafe(12), must_change_password=True)
     tenant = _run(_with_database(settings, lambda: tenancy.create_tenant(Context.system(), slug=slug, name=name,
                                                                          admin=admin)))
     click.echo(f"created tenant {tenant.slug} ({tenant.id})")
-    click.echo(f"administrator: {admin.username} / {admin.password}  (shown once; change it after signing in)")
+    click.echo(f"administrator: {admin.username} / {admin.password}  (shown once; the first sign-in must change it)")
 
 
 @tenants.command("list")

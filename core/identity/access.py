@@ -29,12 +29,21 @@ class SeparationOfDuties(KehuError):
         )
 
 
+class PasswordChangeRequired(KehuError):
+    def __init__(self) -> None:
+        super().__init__("PASSWORD_CHANGE_REQUIRED",
+                         "change your password first (passwordChange), then sign in again",
+                         "请先修改密码（passwordChange），然后重新登录")
+
+
 def require(ctx: Context, permission: str) -> Scope:
     """Refuse unless ``ctx`` holds ``permission``; return the scope it holds it with."""
     if ctx.is_system:
         return Scope.TENANT
     if ctx.principal is None:
         raise Unauthenticated()
+    if ctx.principal.password_change_required:
+        raise PasswordChangeRequired()
     scope = ctx.principal.permissions.get(permission)
     if scope is None:
         raise PermissionDenied(permission)
@@ -45,6 +54,8 @@ def require_signed_in(ctx: Context) -> None:
     """For what every member of a tenant may read (its calendar, its own profile)."""
     if not ctx.is_system and ctx.principal is None:
         raise Unauthenticated()
+    if ctx.principal is not None and ctx.principal.password_change_required:
+        raise PasswordChangeRequired()
 
 
 def may_reach(ctx: Context, permission: str, *, owner_id: UUID | None, department_id: UUID | None) -> bool:

@@ -4,7 +4,7 @@ logout, and turning an access token or API key into a Principal on every request
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -72,6 +72,7 @@ _RLS_TENANT_BY_SLUG = ("SELECT set_config('app.tenant_id', coalesce((SELECT id::
                        "WHERE slug = {} AND status = 'active'), ''), true)")
 _SIGN_IN = (
     "SELECT t.id AS tenant_id, u.id AS user_id, u.password_hash, u.status, u.password_changed_at,"
+    " u.must_change_password,"
     " pp.value AS password_policy, lp.value AS lockout_policy,"
     " ta.subject AS account_throttle, ta.locked_until AS account_locked_until,"
     " tb.subject AS address_throttle, tb.locked_until AS address_locked_until"
@@ -86,8 +87,8 @@ _SIGN_IN = (
 _FORGIVE_FAILURES = "DELETE FROM login_throttle WHERE tenant_id = {} AND subject = {}"
 _TOUCH_LOGIN = "UPDATE app_user SET last_login_at = {} WHERE tenant_id = {} AND id = {}"
 _TOUCH_LOGIN_REHASHED = "UPDATE app_user SET last_login_at = {}, password_hash = {} WHERE tenant_id = {} AND id = {}"
-_INSERT_SESSION = ("INSERT INTO auth_session (id, tenant_id, created_at, user_id, expires_at, client_address) "
-                   "VALUES ({}, {}, {}, {}, {}, {})")
+_INSERT_SESSION = ("INSERT INTO auth_session (id, tenant_id, created_at, user_id, expires_at, client_address,"
+                   " password_change_required) VALUES ({}, {}, {}, {}, {}, {}, {})")
 _INSERT_REFRESH_TOKEN = ("INSERT INTO refresh_token (id, tenant_id, created_at, session_id, token_hash, expires_at) "
                          "VALUES ({}, {}, {}, {}, {}, {})")
 
@@ -108,14 +109,15 @@ async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], poli
                                          LoginThrottle.locked_until: locked}).where(LoginThrottle.subject == subject)
 
 
-async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID,
-                        address: str | None) -> tuple[Tokens, UUID]:
+async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID, address: str | None,
+                        password_change_required: bool = False) -> tuple[Tokens, UUID]:
     runtime = identity()
     created = now()
     expires = created + timedelta(seconds=runtime.refresh_ttl_seconds)
     session_id = uuid4()
-    await uow.fetch(_INSERT_SESSION, session_id, tenant_id, created, user_id, expires, address)
-    return await _issue(uow, session_id, user_id, tenant_id, expires), session_id
+    await uow.fetch(_INSERT_SESSION, session_id, tenant_id, created, user_id, expires, address,
+                    int(password_change_required))
+    return await _issue(uow, session_id, user_id, tenant_id, expires, password_change_required), session_id
 
 
 async def _issue(uow: UnitOfWork, session_id: UUID, user_id: UUID, tenant_id: UUID, expires: datetime,
@@ -151,7 +153,7 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
                  if row[f"{kind}_throttle"] is not None}
     user = None if row["user_id"] is None else {
         "id": row["user_id"], "password_hash": row["password_hash"], "status": row["status"],
-        "password_changed_at": row["password_changed_at"]}
+        "password_changed_at": row["password_changed_at"], "must_change_password": row["must_change_password"]}
     tctx = ctx.for_tenant(tenant_id)
     locked = [until for until in throttles.values() if until and until > at]
     if locked:
@@ -171,6 +173,9 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
         raise InvalidCredentials()
     assert user is not None
     rehash = await hashing.hash(password) if hashing.needs_rehash(user["password_hash"]) else None
+    # A password someone else chose (printed, or set by an administrator) or an expired one opens
+    # a login that can only change it: whoever else knows it cannot use the account.
+    restricted = bool(user["must_change_password"]) or rules.is_expired(user["password_changed_at"], at)
     async with unit_of_work(tctx) as uow:
         if subjects[0][1] in throttles:  # earlier failures of this account are forgiven
             await uow.fetch(_FORGIVE_FAILURES, tenant_id, subjects[0][1])
@@ -178,10 +183,9 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
             await uow.fetch(_TOUCH_LOGIN_REHASHED, at, rehash, tenant_id, user["id"])
         else:
             await uow.fetch(_TOUCH_LOGIN, at, tenant_id, user["id"])
-        tokens, session_id = await _open_session(uow, user["id"], tenant_id, ctx.client_address)
-        await record(uow, "login.succeeded", "user", user["id"], {"session_id": session_id})
-    if rules.is_expired(user["password_changed_at"], at):
-        tokens = replace(tokens, must_change_password=True)
+        tokens, session_id = await _open_session(uow, user["id"], tenant_id, ctx.client_address, restricted)
+        await record(uow, "login.succeeded", "user", user["id"],
+                     {"session_id": session_id, **({"password_change_required": True} if restricted else {})})
     return tokens
 
 
@@ -214,7 +218,8 @@ async def refresh(ctx: Context, *, refresh_token: str) -> Tokens:
             if user is None or user["status"] != ACTIVE:
                 raise TokenInvalid()
             await uow.update(RefreshToken, {RefreshToken.used_at: at}).where(RefreshToken.id == row["id"])
-            tokens = await _issue(uow, session["id"], session["user_id"], tenant_id, session["expires_at"])
+            tokens = await _issue(uow, session["id"], session["user_id"], tenant_id, session["expires_at"],
+                                  bool(session["password_change_required"]))
             await record(uow, "token.refreshed", "session", session["id"], {"user_id": session["user_id"]})
             return tokens
     assert reused
@@ -240,7 +245,8 @@ async def authenticate_access_token(token: str) -> Principal:
     """Verify an access token and that its login is still open; build the caller's Principal."""
     claims = identity().tokens.verify_access(token)
     async with unit_of_work(Context.system("auth", claims.tenant_id), write=False) as uow:
-        session = await uow.select(AuthSession.user_id, AuthSession.revoked_at, AuthSession.expires_at).where(
+        session = await uow.select(AuthSession.user_id, AuthSession.revoked_at, AuthSession.expires_at,
+                                   AuthSession.password_change_required).where(
             AuthSession.id == claims.session_id).first()
         if (session is None or session["user_id"] != claims.user_id or session["revoked_at"] is not None
                 or session["expires_at"] <= now()):
@@ -248,6 +254,9 @@ async def authenticate_access_token(token: str) -> Principal:
         user = await uow.select(User.status).where(User.id == claims.user_id).first()
         if user is None or user["status"] != ACTIVE:
             raise TokenInvalid("TOKEN_REVOKED", "the account is disabled")
+        if session["password_change_required"]:  # holds nothing until the password is changed
+            return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, api_key_id=None, permissions={},
+                             session_id=claims.session_id, password_change_required=True)
         permissions = await role_service.effective_permissions(uow, claims.user_id)
         departments = await uow.select(UserDepartment.department_id).where(UserDepartment.user_id == claims.user_id)
     return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, api_key_id=None, permissions=permissions,

@@ -17,6 +17,7 @@ class User(TenantOwned, tablename="app_user"):
     disabled_at = Timestamptz(null=True, default=None)
     disabled_reason = Text(null=True, default=None)
     last_login_at = Timestamptz(null=True, default=None)
+    must_change_password = Integer(default=0)  # 1: chosen by someone else, changed at first sign-in
 
 
 class UserDepartment(TenantOwned, tablename="user_department"):
@@ -51,6 +52,7 @@ class AuthSession(TenantOwned, tablename="auth_session"):
     revoked_at = Timestamptz(null=True, default=None)
     revoked_reason = Varchar(length=64, null=True, default=None)
     client_address = Varchar(length=64, null=True, default=None)
+    password_change_required = Integer(default=0)  # 1: this login may only change the password
 
 
 class RefreshToken(TenantOwned, tablename="refresh_token"):

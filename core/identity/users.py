@@ -103,8 +103,9 @@ async def _set_departments(uow: UnitOfWork, user_id: UUID, department_ids: list[
 
 
 async def insert_user(uow: UnitOfWork, *, username: str, display_name: str, password_hash: str,
-                      employee_no: str | None = None) -> User:
-    """Insert a user after the uniqueness rules; the caller has checked permissions and policy."""
+                      employee_no: str | None = None, must_change_password: bool = False) -> User:
+    """Insert a user after the uniqueness rules; the caller has checked permissions and policy.
+    ``must_change_password``: the password was chosen by someone else (e.g. printed by the CLI)."""
     if await uow.exists(User).where(User.username == username):
         raise KehuError("USERNAME_TAKEN", f"username {username!r} is taken", f"用户名 {username!r} 已被使用",
                         field="username")
@@ -112,7 +113,8 @@ async def insert_user(uow: UnitOfWork, *, username: str, display_name: str, pass
         raise KehuError("PERSON_HAS_ACCOUNT", "this person already has an account; re-enable it instead",
                         "此人已有账号，请重新启用原账号", field="employeeNo")
     user = User(username=username, display_name=display_name, employee_no=employee_no or None,
-                password_hash=password_hash, password_changed_at=now(), status=ACTIVE)
+                password_hash=password_hash, password_changed_at=now(), status=ACTIVE,
+                must_change_password=int(must_change_password))
     await uow.insert(user)
     return user
 
@@ -233,16 +235,21 @@ async def record_sessions_revoked(uow: UnitOfWork, user_id: UUID, session_ids: l
 
 async def _store_new_password(ctx: Context, user_id: UUID, password: str, reason: str) -> None:
     """``reason`` is ``password_changed`` or ``password_reset``: the session revocation reason and
-    the verb of the audit entry (``user.password_changed`` / ``user.password_reset``)."""
+    the verb of the audit entry (``user.password_changed`` / ``user.password_reset``).
+
+    A password set by anyone but its user must be changed at the user's next sign-in (issue 16
+    point 11): until then their login can do nothing else, so whoever set it cannot use it."""
+    must_change = ctx.user_id != user_id
     async with unit_of_work(ctx, write=False) as uow:
         user = await _view(uow, user_id)
         (await password_policy(uow)).check(password, username=user.username)
     password_hash = await identity().hashing.hash(password)
     async with unit_of_work(ctx) as uow:
-        await uow.update(User, {User.password_hash: password_hash, User.password_changed_at: now()}).where(
-            User.id == user_id)
+        await uow.update(User, {User.password_hash: password_hash, User.password_changed_at: now(),
+                                User.must_change_password: int(must_change)}).where(User.id == user_id)
         ended = await revoke_sessions(uow, user_id, reason)
-        await record(uow, f"user.{reason}", "user", user_id, {"password": "changed"})
+        await record(uow, f"user.{reason}", "user", user_id,
+                     {"password": "changed", **({"must_change_password": True} if must_change else {})})
         await record_sessions_revoked(uow, user_id, ended, reason)
 
 
@@ -254,6 +261,9 @@ async def change_password(ctx: Context, *, current_password: str, new_password: 
         row = await uow.select(User.password_hash).where(User.id == ctx.user_id).first()
     if row is None or not await identity().hashing.verify(row["password_hash"], current_password):
         raise KehuError("INVALID_CREDENTIALS", "the current password is wrong", "当前密码错误", field="currentPassword")
+    if new_password == current_password:  # "changing" a printed password to itself keeps it known
+        raise KehuError("PASSWORD_UNCHANGED", "the new password must differ from the current one",
+                        "新密码不能与当前密码相同", field="newPassword")
     await _store_new_password(ctx, ctx.user_id, new_password, "password_changed")
 
 

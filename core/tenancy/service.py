@@ -57,6 +57,9 @@ class TenantAdmin:
     username: str
     password: str
     display_name: str = "管理员"
+    # True when the password is shown to someone else (``kehu tenants create`` prints it): the
+    # first sign-in can then only change it (issue 16 point 11).
+    must_change_password: bool = False
 
 
 async def create_tenant(ctx: Context, *, slug: str, name: str, departments: tuple[str, ...] = (),
@@ -90,7 +93,8 @@ async def create_tenant(ctx: Context, *, slug: str, name: str, departments: tupl
                 await record(uow, "department.created", "department", department.id, {"name": department.name})
         if admin is not None and admin_hash is not None:
             user = await users.insert_user(uow, username=users.normalise_username(admin.username),
-                                           display_name=admin.display_name, password_hash=admin_hash)
+                                           display_name=admin.display_name, password_hash=admin_hash,
+                                           must_change_password=admin.must_change_password)
             await uow.insert(*(UserRole(user_id=user.id, role_id=role_ids[name], granted_by=ctx.actor)
                                for name in roles.FOUNDER_ROLES))
             await users.record_user_created(uow, user, [])
