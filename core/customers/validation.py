@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import phonenumbers
@@ -35,10 +35,73 @@ _PLACEHOLDER_GIVEN = re.compile(r"^(某|x+|X+|\*+)?(女士|先生|小姐|太太|
 _PLACEHOLDER_SURNAME = re.compile(r"^(某|x+|X+|\*+|未知|不详)$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_TEXT = 500
+# Lists a record may hold: bounded so one request cannot store (and every later read carry) thousands.
+MAX_TAGS = 50
+MAX_PHONES = 20
+MAX_EMAILS = 20
+SEARCH_TEXT_MAX = 100
+
+# Characters no text may hold (issue 16 point 9): C0/C1 controls (NUL also breaks PostgreSQL), bidi
+# marks, overrides and isolates (U+202E shows "gpj.exe" as "exe.jpg"), zero-width and other
+# invisible characters (two names that look the same but differ), and lone surrogates (not
+# encodable as UTF-8). Tab, line feed and carriage return are refused too, except in multi-line text.
+_UNSAFE = ("\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+           "\u2066-\u2069\ufeff\ud800-\udfff")
+_UNSAFE_IN_MULTILINE = re.compile(f"[{_UNSAFE}]")
+_UNSAFE_IN_LINE = re.compile(f"[{_UNSAFE}\t\n\r\u2028\u2029]")
 
 
 def invalid(code: str, field: str, en: str, zh: str) -> KehuError:
     return KehuError(code, en, zh, field=field)
+
+
+def unsafe_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first character of ``value`` that no text may hold, as ``U+XXXX``; None if there is none."""
+    found = (_UNSAFE_IN_MULTILINE if multiline else _UNSAFE_IN_LINE).search(value)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def check_characters(value: str, field: str, *, multiline: bool = False) -> None:
+    """Refuse control, bidirectional and invisible characters; the message names the character,
+    never the value (it may be a password)."""
+    char = unsafe_character(value, multiline=multiline)
+    if char is not None:
+        raise invalid("TEXT_INVALID_CHARACTERS", field,
+                      f"{field} holds the character {char} (a control, bidirectional or invisible character); "
+                      "remove it",
+                      f"{field} 含有不允许的字符 {char}（控制字符、双向控制字符或不可见字符），请删除")
+
+
+def check_list_size(values: Any, field: str, limit: int) -> None:
+    if len(values) > limit:
+        raise invalid("LIST_TOO_LONG", field, f"{field} holds {len(values)} items; at most {limit}",
+                      f"{field} 含 {len(values)} 项，最多 {limit} 项")
+
+
+def latest_today() -> date:
+    """Today's date where it is latest (UTC+14): a date after it is in the future everywhere, so
+    a baby born today in Shanghai is never refused by a server whose clock is on UTC."""
+    return datetime.now(timezone(timedelta(hours=14))).date()
+
+
+def birth_date(value: date, field: str) -> date:
+    if value > latest_today():
+        raise invalid("BIRTH_DATE_IN_FUTURE", field, f"{field}: a birth date of {value.isoformat()} is in the future",
+                      f"{field}：出生日期 {value.isoformat()} 晚于今天")
+    return value
+
+
+def search_text(value: str | None) -> str | None:
+    """A customer search text: trimmed, 1 to SEARCH_TEXT_MAX characters, no unsafe characters."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(text) <= SEARCH_TEXT_MAX:
+        raise invalid("SEARCH_TEXT_INVALID", "filter.text",
+                      f"the search text must be 1 to {SEARCH_TEXT_MAX} characters long",
+                      f"搜索文本须为 1 至 {SEARCH_TEXT_MAX} 个字符")
+    check_characters(text, "filter.text")
+    return text
 
 
 def _text(value: Any, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str | None:
@@ -48,6 +111,8 @@ def _text(value: Any, field: str, *, required: bool = False, max_length: int = M
         return None
     if not isinstance(value, str):
         raise invalid("FIELD_INVALID", field, f"{field} must be text", f"{field} 须为文本")
+    # Line breaks and tabs are folded into spaces below; everything else unsafe is refused.
+    check_characters(value, field, multiline=True)
     value = " ".join(value.split())
     if len(value) > max_length:
         raise invalid("FIELD_TOO_LONG", field, f"{field} is longer than {max_length} characters",
@@ -84,6 +149,8 @@ def identifier(value: Any) -> dict[str, str] | None:
             raise invalid("RESIDENT_ID_INVALID", "identifier.number",
                           "the resident ID number is not valid (length, birth date or check digit)",
                           "居民身份证号码无效（位数、出生日期或校验码不符）") from None
+        # python-stdnum checks that the birth date exists, not that it has passed (2099 passes).
+        birth_date(ric.get_birth_date(number), "identifier.number")
     elif kind == "credit_code":
         try:
             number = uscc.validate(number)
@@ -140,6 +207,7 @@ def phone(value: Any, field: str = "phones") -> str:
     shape = _CN_MOBILE_SHAPE.fullmatch(value)
     if shape and _CN_MOBILE.fullmatch(shape[1]):
         return "+86" + shape[1]
+    check_characters(value, field)  # phonenumbers would skip them; say so instead
     try:
         parsed = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:
@@ -154,6 +222,8 @@ def phones(values: Any, field: str = "phones") -> list[str]:
         return []
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise invalid("PHONE_INVALID", field, "phones must be a list", "电话须为列表")
+    values = list(values)
+    check_list_size(values, field, MAX_PHONES)
     normalised: list[str] = []
     for value in values:
         number = phone(value, field)
@@ -167,8 +237,12 @@ def emails(values: Any) -> list[str]:
         return []
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise invalid("EMAIL_INVALID", "emails", "emails must be a list", "邮箱须为列表")
+    values = list(values)
+    check_list_size(values, "emails", MAX_EMAILS)
     normalised: list[str] = []
     for value in values:
+        if isinstance(value, str):
+            check_characters(value, "emails")
         if not isinstance(value, str) or not _EMAIL.match(value.strip()):
             raise invalid("EMAIL_INVALID", "emails", f"{value!r} is not an email address", f"“{value}”不是有效的邮箱")
         address = value.strip().lower()
@@ -214,9 +288,25 @@ def section(name: str, value: Any) -> dict[str, Any]:
             continue
         if isinstance(item, bool) or isinstance(item, int | float):
             cleaned[key] = item
+        elif key in BIRTH_DATE_KEYS:
+            cleaned[key] = _birth_date_text(item, f"{name}.{key}")
         else:
             cleaned[key] = _text(item, f"{name}.{key}")
     return cleaned
+
+
+# A free section's field of one of these names is a birth date: a date, and not a future one.
+BIRTH_DATE_KEYS = frozenset({"birth_date", "date_of_birth", "birthday"})
+
+
+def _birth_date_text(value: Any, field: str) -> str:
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        born = date.fromisoformat(value.strip())
+    except ValueError:
+        raise invalid("DATE_INVALID", field, f"{field} must be a date (YYYY-MM-DD)", f"{field} 须为日期（YYYY-MM-DD）") from None
+    return birth_date(born, field).isoformat()
 
 
 def tags(values: Any) -> list[str]:
@@ -224,6 +314,8 @@ def tags(values: Any) -> list[str]:
         return []
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise invalid("FIELD_INVALID", "tags", "tags must be a list", "标签须为列表")
+    values = list(values)
+    check_list_size(values, "tags", MAX_TAGS)
     return sorted({t for t in (_text(v, "tags", max_length=40) for v in values) if t})
 
 
@@ -243,6 +335,7 @@ def extension_value(vertical_id: str, spec: CustomerField, value: Any) -> Any:
     if spec.kind is FieldKind.TEXT:
         if not isinstance(value, str):
             raise wrong("text", "文本")
+        check_characters(value, field)
         if spec.max_length is not None and len(value) > spec.max_length:
             raise wrong(f"at most {spec.max_length} characters", f"不超过 {spec.max_length} 个字符")
         if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
@@ -264,9 +357,12 @@ def extension_value(vertical_id: str, spec: CustomerField, value: Any) -> Any:
         try:
             if not isinstance(value, str):
                 raise ValueError(value)
-            return date.fromisoformat(value).isoformat()
+            parsed = date.fromisoformat(value)
         except ValueError:
             raise wrong("a date (YYYY-MM-DD)", "日期（YYYY-MM-DD）") from None
+        if "birth" in spec.name:  # a vertical's birth date field: not in the future
+            birth_date(parsed, field)
+        return parsed.isoformat()
     if spec.kind is FieldKind.CHOICE:
         if value not in spec.choices:
             raise wrong(f"one of {', '.join(spec.choices)}", f"{'、'.join(spec.choices)} 之一")

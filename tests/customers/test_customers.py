@@ -44,6 +44,23 @@ INVALID = [
      "EXTENSION_FIELD_INVALID", "extensions.dealer.vin"),
     ("extension choice not offered", {"extensions": {"dealer": {"segment": "rental"}}},
      "EXTENSION_FIELD_INVALID", "extensions.dealer.segment"),
+    # Issue 16 point 9: control, bidi and invisible characters; future birth dates; unbounded lists.
+    ("NUL in a name", {"given_name": "小\x00明"}, "TEXT_INVALID_CHARACTERS", "given_name"),
+    ("bidi override in a name", {"surname": "\u202e王"}, "TEXT_INVALID_CHARACTERS", "surname"),
+    ("zero-width space in a name", {"given_name": "小\u200b明"}, "TEXT_INVALID_CHARACTERS", "given_name"),
+    ("bidi isolate in an address", {"address": {**ADDRESS, "street": "建国\u2067路"}}, "TEXT_INVALID_CHARACTERS",
+     "address.street"),
+    ("C1 control in a section", {"needs": {"budget": "十万\x85元"}}, "TEXT_INVALID_CHARACTERS", "needs.budget"),
+    ("byte order mark in a tag", {"tags": ["\ufeffvip"]}, "TEXT_INVALID_CHARACTERS", "tags"),
+    ("right-to-left mark in an email", {"emails": ["wang\u200f@example.com"]}, "TEXT_INVALID_CHARACTERS", "emails"),
+    ("bidi override in a phone", {"phones": ["\u202e13812345678"]}, "TEXT_INVALID_CHARACTERS", "phones"),
+    ("resident ID born in 2099", {"identifier": {"type": "resident_id", "number": "110105209901010020"}},
+     "BIRTH_DATE_IN_FUTURE", "identifier.number"),
+    ("explicit birth date in the future", {"other": {"birth_date": "2099-01-01"}}, "BIRTH_DATE_IN_FUTURE",
+     "other.birth_date"),
+    ("1,000 tags", {"tags": [f"t{i}" for i in range(1000)]}, "LIST_TOO_LONG", "tags"),
+    ("51 tags", {"tags": [f"t{i}" for i in range(51)]}, "LIST_TOO_LONG", "tags"),
+    ("21 phones", {"phones": [f"1381234{i:04d}" for i in range(21)]}, "LIST_TOO_LONG", "phones"),
 ]
 INVALID_ORGANISATION = [
     ("credit code checksum", {"identifier": {"type": "credit_code", "number": "91110000600037341A"}},
@@ -341,3 +358,73 @@ async def test_a_due_review_is_announced_once_and_a_review_sets_the_next_due_dat
     due, _ = await customers.list_customers(admin, customers.CustomerFilter(review_due=True), first=10)
     assert due == []
     assert await customers.announce_due_reviews(reviewed.review_due_at) == 1  # the next cycle announces again
+
+
+async def test_a_birth_date_of_today_and_fifty_tags_are_still_accepted(acme, registry):
+    """Issue 16 point 9: the new bounds refuse the future and the excessive, not today or a full list."""
+    from stdnum.cn import ric
+
+    from core.customers import validation
+
+    born = validation.latest_today() - timedelta(days=1)
+    body = f"110105{born:%Y%m%d}002"
+    number = body + ric.calc_check_digit(body + "0")
+    admin = await sign_in("acme", "admin")
+    created = await customers.create_customer(admin, registry, {
+        **PERSON, "identifier": {"type": "resident_id", "number": number}, "other": {"birth_date": born.isoformat()},
+        "tags": [f"t{i:02d}" for i in range(50)]}, force=True)
+    assert len(created.customer.record["tags"]) == 50
+    assert created.customer.record["other"] == {"birth_date": born.isoformat()}
+
+
+def _named(base: dict, name: str) -> dict:
+    return {**base, "org_name": name}
+
+
+async def test_search_text_is_bounded_and_refused_with_its_code(acme, registry):
+    """Issue 16 point 8: a search text is 1-100 characters after trimming; a 50,000-character one
+    answered INTERNAL_ERROR and a blank one matched everything."""
+    admin = await sign_in("acme", "admin")
+    await customers.create_customer(admin, registry, ORGANISATION)
+    for text in ("x" * 50_000, "x" * 101, "   ", "", "王\u202e"):
+        with pytest.raises(KehuError) as refused:
+            await customers.list_customers(admin, customers.CustomerFilter(text=text), first=10)
+        assert (refused.value.code, refused.value.field) == (
+            "TEXT_INVALID_CHARACTERS" if "\u202e" in text else "SEARCH_TEXT_INVALID", "filter.text"), text[:5]
+    found, _ = await customers.list_customers(admin, customers.CustomerFilter(text="  星辰" + " " * 200), first=10)
+    assert [c.display_name for c in found] == [ORGANISATION["org_name"]]
+    assert (await customers.list_customers(admin, customers.CustomerFilter(text="星" * 100), first=10))[0] == []
+
+
+async def test_like_wildcards_in_search_text_match_only_themselves(acme, registry):
+    """Issue 16 point 8: "%" matched every name, "_" any character; they (and the escape
+    character) now match only names that hold them, on SQLite and PostgreSQL alike."""
+    admin = await sign_in("acme", "admin")
+    names = ["百分%汽车商行", "下划_线汽车商行", "反斜\\杠汽车商行", "普通汽车商行", "abc汽车商行"]
+    for name in names:
+        await customers.create_customer(admin, registry, _named(ORGANISATION, name), force=True)
+
+    async def search(text: str, **more) -> list[str]:
+        found, _ = await customers.list_customers(admin, customers.CustomerFilter(text=text, **more), first=50)
+        return sorted(c.display_name for c in found)
+
+    assert await search("%") == ["百分%汽车商行"]
+    assert await search("_") == ["下划_线汽车商行"]
+    assert await search("\\") == ["反斜\\杠汽车商行"]
+    assert await search("a_c") == []
+    assert await search("%汽车%") == []
+    assert await search("汽车商行") == sorted(names)
+    assert await search("ABC") == ["abc汽车商行"]  # still case-insensitive
+
+
+async def test_like_wildcards_in_a_tag_or_extension_filter_match_only_themselves(acme, registry):
+    """Issue 16 point 8: the tag and extension filters are LIKE patterns too; their wildcards are escaped."""
+    admin = await sign_in("acme", "admin")
+    tagged = (await customers.create_customer(admin, registry, {**PERSON, "tags": ["50%"]})).customer
+    await customers.create_customer(admin, registry, {**ORGANISATION, "tags": ["500"],
+                                                      "extensions": {"dealer": {"segment": "fleet"}}})
+    found, _ = await customers.list_customers(admin, customers.CustomerFilter(tag="50%"), first=10)
+    assert [c.id for c in found] == [tagged.id]
+    assert (await customers.list_customers(admin, customers.CustomerFilter(tag="5_%"), first=10))[0] == []
+    assert (await customers.list_customers(admin, customers.CustomerFilter(extension=("dealer", "segment", "f%")),
+                                           first=10))[0] == []
