@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import os
 import secrets
 import uuid
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from core.audit import service as audit_service
-from core.context import Context
+from core.context import Context, new_request_id
 from core.db import Database, use_database
 from core.db.migrate import migrate as run_migrations
 from core.errors import KehuError
@@ -29,7 +30,7 @@ from core.identity.permissions import install_catalog
 import core.webhooks.delivery  # noqa: F401 - registers the webhook handler and its sweep
 from core.identity.runtime import configure_identity
 from core.jobs import outbox
-from core.logging import configure_logging
+from core.logging import configure_logging, configure_logging_as, redact_text
 from core.plugins.manager import load_verticals
 from core.settings import Settings, load_settings
 from core.tenancy import service as tenancy
@@ -48,22 +49,59 @@ DEMO_DEPARTMENTS = ("客服部", "销售部")
 DEMO_ADMIN = tenancy.TenantAdmin(username="admin", password="kehu-demo-2026!", display_name="演示管理员")
 
 
+def _one_line(text: str, limit: int = 500) -> str:
+    """A message fit for one line of output: credentials redacted, whitespace folded, bounded."""
+    text = " ".join(redact_text(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _configure_cli_logging() -> str:
+    """Log as configured (level, format) before the command runs; the log format in effect.
+
+    Unconfigured, structlog prints every level with rich tracebacks and their local variables."""
+    try:
+        settings = load_settings()
+        level, log_format = settings.log_level, settings.effective_log_format
+    except KehuError:  # the command reports the bad setting itself, in one line
+        level = "INFO"
+        log_format = "json" if os.environ.get("KEHU_LOG_FORMAT") == "json" else "console"
+    configure_logging_as(level, log_format)
+    # Piccolo announces the server version at INFO on every start: noise on a command's stderr.
+    logging.getLogger("piccolo.engine.base").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    return log_format
+
+
+def _report_unexpected(exc: Exception, request_id: str, log_format: str) -> None:
+    """One coded line (JSON when logs are JSON); the traceback, without locals, only at DEBUG."""
+    message = _one_line(str(exc))
+    if log_format == "json":
+        log.error("cli.error", code="INTERNAL_ERROR", error=type(exc).__name__, message=message)
+    else:
+        click.echo(f"kehu: error INTERNAL_ERROR (request id {request_id}): {type(exc).__name__} — {message}",
+                   err=True)
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        log.debug("cli.error.traceback", exc_info=exc)
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn any failure into one line on stderr and exit status 1."""
+    """Turn any failure into one line on stderr and exit status 1; never a credential in it."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except KehuError as exc:
-            raise click.ClickException(f"{exc.code}: {exc.message_en}") from None
-        except OSError as exc:
-            raise click.ClickException(f"cannot reach a service: {exc}") from None
-        except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            log.debug("cli.unexpected_error", exc_info=exc)
-            raise click.ClickException(f"unexpected error: {exc!r} (KEHU_LOG_LEVEL=DEBUG shows the trace)") from None
+        request_id = new_request_id()
+        log_format = _configure_cli_logging()
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                return command(*args, **kwargs)
+            except KehuError as exc:
+                raise click.ClickException(_one_line(f"{exc.code}: {exc.message_en}")) from None
+            except OSError as exc:
+                raise click.ClickException(_one_line(f"cannot reach a service: {exc}")) from None
+            except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                _report_unexpected(exc, request_id, log_format)
+                raise click.exceptions.Exit(1) from None
 
     return wrapper
 

@@ -113,3 +113,123 @@ def test_kehu_audit_verify_reports_intact_and_broken_chains(sqlite_settings):
     assert broken.exit_code == 1 and "BROKEN at position 2 (modified)" in broken.output
     unknown = runner.invoke(cli, ["audit", "verify", "--tenant", "nope"], env=env)
     assert unknown.exit_code == 1 and "NOT_FOUND" in unknown.output
+
+
+# --- unexpected errors: one coded line, never a credential (issue 16 point 4) ---------------------
+
+APP_PASSWORD = "app-Pw-7f3e9c1d"
+OWNER_PASSWORD = "owner-Pw-2b8a6e4f"
+SIGNING_SEED = "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1zZWVkLTE"  # 32 bytes, base64url
+
+
+def _credential_env(log_format: str, level: str = "INFO") -> dict[str, str]:
+    return {"KEHU_DATABASE_URL": f"postgresql://kehu_app:{APP_PASSWORD}@127.0.0.1:1/kehu",
+            "KEHU_MIGRATE_DATABASE_URL": f"postgresql://owner:{OWNER_PASSWORD}@127.0.0.1:1/kehu",
+            "KEHU_JWT_SIGNING_KEYS": f"k1:{SIGNING_SEED}", "KEHU_LOG_FORMAT": log_format, "KEHU_LOG_LEVEL": level}
+
+
+def _fail_with_credentials(monkeypatch):
+    """Stand in for a migration that fails deep down, the way asyncpg and piccolo do: the URLs in
+    the message, the settings (seed and URLs) in the frames' local variables."""
+    import gateway.cli as cli_module
+
+    async def failing_migration(settings):
+        seed = settings.jwt_signing_keys[0].secret  # noqa: F841 - a local a rich traceback would print
+        raise RuntimeError(f"permission denied to create role (owner {settings.migrate_database_url}, "
+                           f"app {settings.database_url})")
+
+    monkeypatch.setattr(cli_module, "run_migrations", failing_migration)
+
+
+def _assert_no_credential(output: str) -> None:
+    for secret in (APP_PASSWORD, OWNER_PASSWORD, SIGNING_SEED):
+        assert secret not in output
+
+
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_unexpected_cli_error_is_one_coded_line_without_credentials(monkeypatch, log_format):
+    """Issue 16 point 4: `kehu migrate` failing unexpectedly prints one coded line (JSON when the logs
+    are JSON) with a request id and the error class; no traceback, no locals, no database password,
+    no signing seed."""
+    _fail_with_credentials(monkeypatch)
+    result = CliRunner().invoke(cli, ["migrate"], env=_credential_env(log_format))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    _assert_no_credential(result.output)
+    if log_format == "json":
+        line = json.loads(lines[0])
+        assert line["code"] == "INTERNAL_ERROR" and line["error"] == "RuntimeError" and line["request_id"]
+        assert "postgresql://owner:[REDACTED]@127.0.0.1:1/kehu" in line["message"]
+    else:
+        assert lines[0].startswith("kehu: error INTERNAL_ERROR (request id ")
+        assert "RuntimeError — permission denied to create role" in lines[0]
+
+
+def test_unexpected_cli_error_traceback_only_at_debug_and_without_locals(monkeypatch):
+    """Issue 16 point 4: at DEBUG the traceback follows the coded line, plain (no local variables),
+    with the URLs' passwords redacted."""
+    _fail_with_credentials(monkeypatch)
+    result = CliRunner().invoke(cli, ["migrate"], env=_credential_env("console", "DEBUG"))
+    assert result.exit_code == 1
+    assert "kehu: error INTERNAL_ERROR" in result.output
+    assert "Traceback (most recent call last)" in result.output and "in failing_migration" in result.output
+    assert "locals" not in result.output
+    _assert_no_credential(result.output)
+
+
+def test_bad_database_url_error_hides_its_password():
+    """Issue 16 point 4: a setting that fails to parse is named in one line without its password."""
+    result = CliRunner().invoke(cli, ["migrate"], env={
+        "KEHU_DATABASE_URL": f"postgresql://kehu_app:{APP_PASSWORD}@127.0.0.1:notaport/kehu"})
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1 and "CONFIGURATION_INVALID" in result.output
+    _assert_no_credential(result.output)
+
+
+@pytest.fixture
+def owner_without_createrole():
+    """A database owned by a role with a password that may not create roles, and an app role that
+    does not exist yet: `kehu migrate` fails granting it, as in the issue's reproduction."""
+    import asyncio
+
+    import asyncpg
+
+    from tests.conftest import _with_database, postgres_admin_url
+
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("PostgreSQL tests skipped: set CI=true or KEHU_TEST_POSTGRES_URL to run them")
+    suffix = os.urandom(5).hex()
+    owner, app_role, name = f"kehu_owner_{suffix}", f"kehu_app_{suffix}", f"kehu_test_{suffix}"
+
+    async def admin_run(*statements: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin_run(f"CREATE ROLE {owner} LOGIN NOCREATEROLE PASSWORD '{OWNER_PASSWORD}'",
+                          f'CREATE DATABASE "{name}" OWNER {owner}'))
+    owner_url = _with_database(admin, name, f"{owner}:{OWNER_PASSWORD}")
+    app_url = _with_database(admin, name, f"{app_role}:{APP_PASSWORD}")
+    try:
+        yield {"KEHU_MIGRATE_DATABASE_URL": owner_url, "KEHU_DATABASE_URL": app_url,
+               "KEHU_DATABASE_APP_ROLE": app_role, "KEHU_JWT_SIGNING_KEYS": f"k1:{SIGNING_SEED}",
+               "KEHU_LOG_FORMAT": "json"}
+    finally:
+        asyncio.run(admin_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f"DROP ROLE IF EXISTS {owner}"))
+
+
+def test_migrate_as_owner_without_createrole_is_one_json_line(owner_without_createrole):
+    """Issue 16 point 4, the reproduction: an owner without CREATEROLE makes `kehu migrate` fail; the
+    output is one coded JSON line, not a traceback with both database URLs and the signing seed."""
+    result = CliRunner().invoke(cli, ["migrate"], env=owner_without_createrole)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    line = json.loads(lines[0])
+    assert (line["code"], line["error"]) == ("INTERNAL_ERROR", "InsufficientPrivilegeError")
+    _assert_no_credential(result.output)
