@@ -24,6 +24,7 @@ from gateway.graphql.customers import CustomerMutation, CustomerQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.execution import PageExecutionContext
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
+from gateway.graphql.input_checks import check_inputs
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.privacy_access import AccessRequestMutation, AccessRequestQuery
 from gateway.graphql.privacy_records import PrivacyRecordMutation, PrivacyRecordQuery
@@ -99,5 +100,6 @@ def build_schema(settings: Settings, registry: VerticalRegistry | None = None) -
         registry = load_verticals(settings.disabled_plugins)
     extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
     query, mutation, types = root_types(registry, Query, Mutation)
+    check_inputs(query, mutation)  # after the verticals' guards, so it runs first
     return KehuSchema(query=query, mutation=mutation, types=types, extensions=limit_extensions(settings, extra_rules),
                       execution_context_class=PageExecutionContext, config=StrawberryConfig(scalar_map={datetime: AWARE_DATETIME}))
