@@ -22,6 +22,9 @@ from core.identity.runtime import configure_identity
 from core.privacy.crypto import configure_data_keys
 from core.settings import Settings, load_settings
 
+# Fails the run when any log line holds a secret the run created (issue 16 point 4).
+pytest_plugins = ["tests.secret_scan"]
+
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 APP_ROLE = "kehu_app"
