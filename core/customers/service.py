@@ -400,48 +400,57 @@ async def update_customer(ctx: Context, registry: VerticalRegistry, customer_id:
     """Change some fields (a field set to None is cleared). ``version`` is the one the caller read;
     a change of a key field needs a reason."""
     require(ctx, "customer.write")
-    reason = (reason or "").strip()
     async with unit_of_work(ctx) as uow:
-        row = await _load(uow, customer_id)
-        before = _view(row).record
-        _require_reach(ctx, "customer.write", before, customer_id)
-        if int(row["version"]) != version:
-            raise r.refuse_stale(version, int(row["version"]))
-        if "kind" in changes and changes["kind"] != before["kind"]:
-            raise v.invalid("CUSTOMER_KIND_FIXED", "kind", "a customer's kind cannot change", "客户类型不可更改")
-        merged = {**before, **changes}
-        schema = extension_schema(registry)
-        after = r.build_record({k: val for k, val in merged.items() if val is not None},
-                               schema=schema, enabled=await _enabled(uow))
-        if after.get("owner_id") != before.get("owner_id"):
-            raise v.invalid("USE_TRANSFER", "owner_id", "hand a customer over with customerTransfer",
-                            "请通过客户移交变更负责人")
-        if not _may(ctx, "customer.write", after):
-            raise v.invalid("PERMISSION_DENIED", "department_id", "you may not move the customer there",
-                            "您无权将客户移至该部门")
-        diff = r.diff(before, after)
-        if not diff:
-            return _view(row)
-        keyed = r.key_changes(diff)
-        if keyed and not reason:
-            raise v.invalid("REASON_REQUIRED", "reason", f"changing {', '.join(keyed)} needs a reason",
-                            f"修改关键信息（{'、'.join(keyed)}）须填写原因")
-        await _check_refs(uow, after)
-        await _check_key_contacts(uow, after, await _contact_count(uow, customer_id))
-        at = now()
-        new_version = version + 1
-        assert uow.ctx.tenant_id is not None
-        updated = await uow.update(Customer, {**_columns(after, uow.ctx.tenant_id, schema), Customer.version: new_version,
-                                              Customer.updated_at: at}).where(
-            (Customer.id == customer_id) & (Customer.version == version)).returning(Customer.id)
-        if not updated:  # a concurrent writer got there between our read and write
-            raise r.refuse_stale(version, version + 1)
-        await _write_keys(uow, customer_id, after)
-        await _history(uow, customer_id, new_version, diff, reason, at)
-        await audit(uow, "customer.updated", TARGET, customer_id, {**_audit_diff(diff), "reason": reason} if reason
-                    else _audit_diff(diff))
-        await outbox.add(uow, "customer.updated", TARGET, customer_id, diff)
-        return _view(await _load(uow, customer_id))
+        return await update_customer_in(uow, registry, customer_id, version=version, changes=changes, reason=reason)
+
+
+async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUID, *, version: int,
+                             changes: Mapping[str, Any], reason: str = "") -> CustomerView:
+    """:func:`update_customer` inside the caller's unit of work (a subject's correction request
+    changes the record and closes the request together)."""
+    ctx = uow.ctx
+    require(ctx, "customer.write")
+    reason = (reason or "").strip()
+    row = await _load(uow, customer_id)
+    before = _view(row).record
+    _require_reach(ctx, "customer.write", before, customer_id)
+    if int(row["version"]) != version:
+        raise r.refuse_stale(version, int(row["version"]))
+    if "kind" in changes and changes["kind"] != before["kind"]:
+        raise v.invalid("CUSTOMER_KIND_FIXED", "kind", "a customer's kind cannot change", "客户类型不可更改")
+    merged = {**before, **changes}
+    schema = extension_schema(registry)
+    after = r.build_record({k: val for k, val in merged.items() if val is not None},
+                           schema=schema, enabled=await _enabled(uow))
+    if after.get("owner_id") != before.get("owner_id"):
+        raise v.invalid("USE_TRANSFER", "owner_id", "hand a customer over with customerTransfer",
+                        "请通过客户移交变更负责人")
+    if not _may(ctx, "customer.write", after):
+        raise v.invalid("PERMISSION_DENIED", "department_id", "you may not move the customer there",
+                        "您无权将客户移至该部门")
+    diff = r.diff(before, after)
+    if not diff:
+        return _view(row)
+    keyed = r.key_changes(diff)
+    if keyed and not reason:
+        raise v.invalid("REASON_REQUIRED", "reason", f"changing {', '.join(keyed)} needs a reason",
+                        f"修改关键信息（{'、'.join(keyed)}）须填写原因")
+    await _check_refs(uow, after)
+    await _check_key_contacts(uow, after, await _contact_count(uow, customer_id))
+    at = now()
+    new_version = version + 1
+    assert uow.ctx.tenant_id is not None
+    updated = await uow.update(Customer, {**_columns(after, uow.ctx.tenant_id, schema), Customer.version: new_version,
+                                          Customer.updated_at: at}).where(
+        (Customer.id == customer_id) & (Customer.version == version)).returning(Customer.id)
+    if not updated:  # a concurrent writer got there between our read and write
+        raise r.refuse_stale(version, version + 1)
+    await _write_keys(uow, customer_id, after)
+    await _history(uow, customer_id, new_version, diff, reason, at)
+    await audit(uow, "customer.updated", TARGET, customer_id, {**_audit_diff(diff), "reason": reason} if reason
+                else _audit_diff(diff))
+    await outbox.add(uow, "customer.updated", TARGET, customer_id, diff)
+    return _view(await _load(uow, customer_id))
 
 
 async def get_customer(ctx: Context, customer_id: UUID) -> CustomerView:

@@ -175,13 +175,15 @@ async def fulfil_request(ctx: Context, registry: VerticalRegistry, request_id: U
         async with unit_of_work(ctx) as uow:
             job_id = await long_jobs.submit(uow, EXPORT_JOB, {"customer_id": str(customer_id), "request_id": str(request_id)})
             await _finish(uow, request_id, {"export_job_id": str(job_id)}, job_id)
-    elif kind == "correction":
+    elif kind == "correction":  # the record and the request change together, or neither does
         from core.customers import service
 
-        version = (await service.get_customer(ctx, customer_id)).version
-        await service.update_customer(ctx, registry, customer_id, version=version, changes=json.loads(row["changes"]),
-                                      reason=f"subject request {request_id}")
+        require(ctx, "customer.read")
         async with unit_of_work(ctx) as uow:
+            current = await uow.select(Customer.version).where(Customer.id == customer_id).first()
+            version = int(current["version"]) if current else 0  # none: update_customer_in says not found
+            await service.update_customer_in(uow, registry, customer_id, version=version,
+                                             changes=json.loads(row["changes"]), reason=f"subject request {request_id}")
             await _finish(uow, request_id, {"corrected": sorted(json.loads(row["changes"]))})
     elif kind == "deletion":
         require(ctx, "privacy.erase")
@@ -196,14 +198,19 @@ async def fulfil_request(ctx: Context, registry: VerticalRegistry, request_id: U
             else:
                 result = await erasure.erase_in(uow, registry, customer_id, f"subject request {request_id}")
                 await _finish(uow, request_id, {"erased": True, "exports_deleted": result.exports_deleted})
-    else:  # withdrawal
-        from core.privacy.consent import consent_state, withdraw_consent
+    else:  # withdrawal: the ledger and the request change together, or neither does
+        from core.privacy import consent
 
-        purposes = [s.purpose for s in await consent_state(ctx, customer_id) if s.granted]
-        if purposes:
-            await withdraw_consent(ctx, customer_id, purposes, channel=row["channel"] or "request",
-                                   evidence=f"subject request {request_id}")
+        require(ctx, "privacy.consent.read")
+        require(ctx, "privacy.consent.manage")
+        channel = consent._channel(row["channel"] or "request")
         async with unit_of_work(ctx) as uow:
+            await consent.reach_customer(uow, customer_id, "privacy.consent.manage", lock=True)
+            latest = await consent._latest(uow, customer_id, consent.PURPOSES)
+            purposes = [p for p in consent.PURPOSES if p in latest and latest[p].action == consent.GRANT]
+            if purposes:
+                await consent._append(uow, customer_id, consent.WITHDRAW, purposes, notice_version=None,
+                                      channel=channel, evidence=consent._evidence(f"subject request {request_id}"))
             await _finish(uow, request_id, {"withdrawn": purposes})
     async with unit_of_work(ctx, write=False) as uow:
         return _view(await _load(uow, request_id))
