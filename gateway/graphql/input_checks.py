@@ -44,8 +44,8 @@ def _graphql_names(info: Info, value: Any) -> list[tuple[str, Any]]:
 
 
 def _is_input(value: Any) -> bool:
-    definition = getattr(type(value), "__strawberry_definition__", None)
-    return definition is not None and definition.is_input
+    # Enum members carry a definition too, without is_input.
+    return getattr(getattr(type(value), "__strawberry_definition__", None), "is_input", False)
 
 
 def check_values(info: Info, arguments: list[tuple[str, Any]]) -> None:
