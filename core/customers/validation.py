@@ -207,7 +207,7 @@ def phone(value: Any, field: str = "phones") -> str:
     shape = _CN_MOBILE_SHAPE.fullmatch(value)
     if shape and _CN_MOBILE.fullmatch(shape[1]):
         return "+86" + shape[1]
-    check_characters(value, field)  # phonenumbers would skip them; say so instead
+    check_characters(value, field, multiline=True)  # phonenumbers would skip them (whitespace is harmless)
     try:
         parsed = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:
@@ -242,7 +242,7 @@ def emails(values: Any) -> list[str]:
     normalised: list[str] = []
     for value in values:
         if isinstance(value, str):
-            check_characters(value, "emails")
+            check_characters(value, "emails", multiline=True)  # surrounding whitespace is stripped below
         if not isinstance(value, str) or not _EMAIL.match(value.strip()):
             raise invalid("EMAIL_INVALID", "emails", f"{value!r} is not an email address", f"“{value}”不是有效的邮箱")
         address = value.strip().lower()
