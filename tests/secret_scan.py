@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+from uuid import UUID
 
 import pytest
 
@@ -98,6 +99,14 @@ def _link_secrets(url: str) -> Iterator[str]:
     yield from (value for _, value in parse_qsl(parts.query))
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def install_secret_hooks() -> None:
     import jwt
 
@@ -134,7 +143,7 @@ def install_secret_hooks() -> None:
         async def link_recording(*args: Any, **kwargs: Any) -> Any:
             link = await export_link(*args, **kwargs)
             for value in _link_secrets(str(getattr(link, "url", link))):
-                if len(value) >= 20:  # tokens, not "exports" or a job id's shape
+                if len(value) >= 20 and not _is_uuid(value):  # the token, not "exports" or a job id
                     SECRETS.add("export link", value)
             return link
 
