@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import functools
 import logging
-import os
 import shutil
 import subprocess
 import sys

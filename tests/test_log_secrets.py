@@ -3,7 +3,6 @@ whole-run secret scan (tests/secret_scan.py) that backs it."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
