@@ -132,6 +132,7 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(30, ge=1, le=1000)
     graphql_max_tokens: int = Field(2000, ge=50, le=100_000)
     graphql_max_document_bytes: int = Field(32_768, ge=1024, le=1_048_576)
+    graphql_max_expanded_fields: int = Field(10_000, ge=100, le=1_000_000)  # selections once fragments are expanded
     graphql_introspection: bool | None = None
     graphql_max_cost: int = Field(10_000, ge=10, le=10_000_000)  # static cost of one operation
     rate_limit_cost_per_minute: int = Field(300_000, ge=10, le=1_000_000_000)  # GraphQL cost per tenant
@@ -145,6 +146,8 @@ class Settings(BaseSettings):
     tick_interval_seconds: float = Field(5.0, ge=0.1, le=3600)
     shutdown_grace_seconds: int = Field(20, ge=0, le=600)
     var_dir: Path = Path("./var")
+    # Webhooks may target loopback (local development and tests only; refused in production).
+    webhooks_allow_loopback: bool = False
     # Master keys for personal data at rest, "id:base64 32 bytes", comma-separated; the first encrypts.
     data_keys: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
 
@@ -228,6 +231,9 @@ class Settings(BaseSettings):
                 raise ValueError("KEHU_DATABASE_URL: the production profile needs PostgreSQL")
             if self.broker_url == "embedded":
                 raise ValueError("KEHU_BROKER_URL: the production profile needs a Redis broker")
+            if self.webhooks_allow_loopback:
+                raise ValueError("KEHU_WEBHOOKS_ALLOW_LOOPBACK: webhooks to loopback are for local development, "
+                                 "not the production profile")
         return self
 
     @property

@@ -13,6 +13,7 @@ from litestar.background_tasks import BackgroundTasks
 from litestar.di import Provide
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.litestar import make_graphql_controller
 from strawberry.types import ExecutionResult
@@ -27,6 +28,7 @@ from core.privacy.crypto import configure_data_keys
 from core.jobs.long_jobs import configure_long_jobs, run_job_loop
 from core.jobs.broker import EMBEDDED
 from core.jobs.outbox import configure_jobs
+from core.webhooks.targets import configure_webhooks
 from core.jobs.timers import start_scheduler
 from core.jobs.worker import run_embedded_worker
 from core.identity.runtime import configure_identity
@@ -38,6 +40,7 @@ from gateway.graphql.errors import CodedHTTPErrors, shape_error
 from gateway.graphql.schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
+from gateway.request_body import internal_error
 from gateway.request_id import current_request_id, request_id_middleware
 
 log = structlog.get_logger("kehu.app")
@@ -117,6 +120,7 @@ def create_app(
     configure_data_keys(settings)
     configure_jobs(settings)
     configure_long_jobs(settings)
+    configure_webhooks(settings)
     database = database or Database(
         settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
@@ -152,6 +156,7 @@ def create_app(
         stores={STORE_NAME: rate_limit_store(settings)},
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         request_max_body_size=settings.request_max_body_bytes,
+        exception_handlers={HTTP_500_INTERNAL_SERVER_ERROR: internal_error},  # coded and logged, never bare
         lifespan=[lifespan],
         state=State({"settings": settings, "registry": registry}),
         logging_config=None,

@@ -15,10 +15,13 @@ from litestar import Request, Response
 from cross_web import HTTPException  # what Strawberry raises for a bad request body
 
 from core.errors import KehuError
+from gateway.request_body import decode_body
 
 MASKED_MESSAGE = "Internal error; quote the request id when reporting it"
-# graphql-core ends a message with its guesses: "… Did you mean 'customer'?"
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# graphql-core's guesses: "… Did you mean 'customer'?", "Did you mean the enum value 'TENANT'?",
+# "Did you mean to use an inline fragment on 'X'?"; at the end of a message, or inside one
+# ("… unknown field 'statu'. Did you mean 'status'? Found: …"). Names never hold a '?'.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 # Strawberry refuses malformed HTTP bodies with plain text; the codes clients get instead.
 _HTTP_CODES = {"Batching is not enabled": "BATCHING_DISABLED", "Unsupported content type": "UNSUPPORTED_CONTENT_TYPE"}
 log = structlog.get_logger("kehu.graphql")
@@ -45,13 +48,18 @@ def error_code(error: GraphQLError) -> str:
     return "BAD_REQUEST"
 
 
+def strip_suggestions(message: str) -> str:
+    """The message without graphql-core's guesses at names of the schema."""
+    return _SUGGESTION.sub("", message) if "Did you mean" in message else message
+
+
 def shape_error(error: GraphQLError, request_id: str | None, language: str = "en", *,
                 suggestions: bool = True) -> dict[str, Any]:
     """The error as the client sees it: a code always, never an internal message; no guessed field
     names unless ``suggestions`` (callers who may not introspect must not learn the schema so)."""
     formatted = error.formatted
-    if not suggestions and "Did you mean" in formatted["message"]:
-        formatted["message"] = _SUGGESTION.sub("", formatted["message"])
+    if not suggestions:
+        formatted["message"] = strip_suggestions(formatted["message"])
     extensions = dict(formatted.get("extensions") or {})
     extensions["code"] = error_code(error)
     if request_id:
@@ -80,8 +88,10 @@ def log_errors(errors: list[GraphQLError]) -> None:
 
 
 def http_error(error: HTTPException, request_id: str | None) -> Response:
-    """Strawberry's plain-text refusal of a request body, as a coded GraphQL error."""
-    code = _HTTP_CODES.get(error.reason, "BAD_REQUEST" if error.status_code == 400 else "HTTP_ERROR")
+    """Strawberry's plain-text refusal of a request body, as a coded GraphQL error; logged."""
+    code = getattr(error, "code", None) or _HTTP_CODES.get(
+        error.reason, "BAD_REQUEST" if error.status_code == 400 else "HTTP_ERROR")
+    log.info("graphql.request_refused", code=code, status=error.status_code, message=error.reason)
     extensions: dict[str, Any] = {"code": code}
     if request_id:
         extensions["requestId"] = request_id
@@ -92,6 +102,10 @@ def http_error(error: HTTPException, request_id: str | None) -> Response:
 class CodedHTTPErrors:
     """Mixed into the GraphQL controller: a batch (a JSON list) or a malformed body is refused
     with a code like any other error. Batching stays off: one request, one operation."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Strawberry's json.loads answers invalid UTF-8, a scalar or a deep body with a 500.
+        return decode_body(data)
 
     async def execute_request(self, request: Request, context: Any, root_value: Any) -> Response:
         try:

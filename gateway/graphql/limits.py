@@ -4,13 +4,19 @@ The depth, alias and credential rules are built once per schema: Strawberry's va
 keyed on the rule classes, so building a limiter per request would silently defeat the cache.
 Page sizes, cost and introspection depend on the variables and the caller, so they are checked
 per request after validation, from a plan of the document that is computed once per document.
+
+Nothing unbounded runs on the event loop per request: a document is bounded in bytes and tokens
+before and while it is parsed, then in expanded size (fragments counted as often as they are
+spread) in linear time before validation, the depth limiter or the planner walk it; long
+documents are validated in a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from graphql import (
@@ -30,10 +36,10 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    parse,
 )
 from strawberry.extensions import (
     MaxAliasesLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
@@ -44,6 +50,8 @@ from core.settings import Settings
 from gateway.rate_limits import CostLimiter, cost_limiter
 
 CACHE_SIZE = 1024
+# Longer documents are validated in a thread; shorter ones validate within milliseconds.
+INLINE_VALIDATION_CHARS = 2048
 PAGE_ARGUMENTS = ("first", "last", "limit", "pageSize")
 DEFAULT_PAGE_SIZE = 50  # what gateway.graphql.common.page_size gives when `first` is left out
 UNPAGED_LIST_SIZE = 10  # what a list without a page argument is assumed to hold
@@ -277,28 +285,114 @@ class PlanCache:
         return found
 
 
-class DocumentLimits(ParserCache):
-    """Strawberry's parser cache, refusing oversize documents before parsing and parsing with a
-    token limit (graphql-core's ``max_tokens``, what Strawberry's MaxTokensLimiter sets).
+# --- The expanded size of a document --------------------------------------------------------
+
+def _own_selections(selection_set: SelectionSetNode) -> tuple[int, list[str]]:
+    """The selections written in one definition (fields, inline fragments, spreads, at any depth)
+    and the names of the fragments it spreads, once per spread; iterative, so deep documents
+    cannot exhaust the stack."""
+    count = 0
+    spreads: list[str] = []
+    pending = [selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            count += 1
+            if isinstance(selection, FragmentSpreadNode):
+                spreads.append(selection.name.value)
+            elif selection.selection_set is not None:  # a field with sub-fields, an inline fragment
+                pending.append(selection.selection_set)
+    return count, spreads
+
+
+def _too_large(max_fields: int) -> KehuError:
+    return KehuError("QUERY_TOO_LARGE",
+                     f"the document selects more than {max_fields} fields once its fragments are expanded",
+                     f"展开片段后，文档选择的字段超过 {max_fields} 个")
+
+
+def check_expanded_size(document: DocumentNode, max_fields: int) -> int:
+    """The number of selections every definition of the document makes once each fragment spread
+    is replaced by its fragment, summed; raises QUERY_TOO_LARGE above ``max_fields``.
+
+    Validation rules, the depth limiter and the cost planner all walk documents with fragments
+    expanded: ``fragment F0 on Query { ...F1 ...F1 }`` doubles their work per level, so 876 bytes
+    could hold the event loop for minutes. Here each fragment's expanded size is computed once
+    (memoised, in dependency order), in time linear in the document, stopping at the bound.
+    """
+    own: dict[str, tuple[int, list[str]]] = {}
+    operations: list[tuple[int, list[str]]] = []
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            own.setdefault(definition.name.value, _own_selections(definition.selection_set))
+        elif isinstance(definition, OperationDefinitionNode):
+            operations.append(_own_selections(definition.selection_set))
+    sizes: dict[str, int] = {}
+    total = 0
+    for start in own:
+        if start in sizes:
+            continue
+        path, on_path = [start], {start}
+        stack = [iter(own[start][1])]
+        while stack:
+            for child in stack[-1]:
+                if child in own and child not in sizes:
+                    if child in on_path:
+                        raise KehuError("GRAPHQL_VALIDATION_FAILED", f"fragment {child} spreads itself",
+                                        f"片段 {child} 引用了自身")
+                    path.append(child)
+                    on_path.add(child)
+                    stack.append(iter(own[child][1]))
+                    break
+            else:  # every fragment this one spreads is sized: size it
+                name = path.pop()
+                on_path.discard(name)
+                stack.pop()
+                count, spreads = own[name]
+                size = count + sum(sizes.get(child, 0) for child in spreads)  # unknown: validation's to report
+                if size > max_fields:
+                    raise _too_large(max_fields)
+                sizes[name] = size
+                total += size
+    for count, spreads in operations:
+        total += count + sum(sizes.get(child, 0) for child in spreads)
+    if total > max_fields:
+        raise _too_large(max_fields)
+    return total
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parse_bounded(query: str, max_tokens: int, max_fields: int) -> DocumentNode:
+    """Parsed and size-checked once per document text (a refusal is not cached: it raises)."""
+    document = parse(query, max_tokens=max_tokens)
+    check_expanded_size(document, max_fields)
+    return document
+
+
+class DocumentLimits(SchemaExtension):
+    """Refuses oversize documents before parsing, parses with a token limit (graphql-core's
+    ``max_tokens``, what Strawberry's MaxTokensLimiter sets), then bounds the document's expanded
+    size before anything else walks it; parsed documents are cached like Strawberry's ParserCache.
 
     One extension instead of three: each extension costs hook dispatch on every request.
     """
 
-    def __init__(self, max_tokens: int, max_bytes: int, maxsize: int) -> None:
-        super().__init__(maxsize=maxsize)
+    def __init__(self, max_tokens: int, max_bytes: int, max_fields: int) -> None:
+        super().__init__()
         self.max_tokens = max_tokens
         self.max_bytes = max_bytes
+        self.max_fields = max_fields
 
     def on_parse(self) -> Iterator[None]:
         query = self.execution_context.query or ""
-        if len(query.encode("utf-8")) > self.max_bytes:
+        # surrogatepass: a lone surrogate (JSON allows "\ud800") is the parser's to refuse.
+        if len(query) > self.max_bytes or len(query.encode("utf-8", "surrogatepass")) > self.max_bytes:
             raise KehuError(
                 "DOCUMENT_TOO_LARGE",
                 f"the GraphQL document is larger than {self.max_bytes} bytes",
                 f"GraphQL 文档超过 {self.max_bytes} 字节",
             )
-        self.execution_context.parse_options["max_tokens"] = self.max_tokens
-        yield from super().on_parse()
+        self.execution_context.graphql_document = _parse_bounded(query, self.max_tokens, self.max_fields)
+        yield
 
 
 class LimitedValidation(ValidationCache):
@@ -325,8 +419,14 @@ class LimitedValidation(ValidationCache):
 
     async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
         execution = self.execution_context
-        errors = self.cached_validate_document(execution.schema._schema, execution.graphql_document,
-                                               execution.validation_rules)
+        arguments = (execution.schema._schema, execution.graphql_document, execution.validation_rules)
+        if len(execution.query or "") > INLINE_VALIDATION_CHARS:
+            # Validation of a large document may take a good part of a second even within the
+            # bounds (graphql-core stops comparing overlapping fields after its own budget): in a
+            # thread, the event loop keeps answering other requests meanwhile.
+            errors = await asyncio.to_thread(self.cached_validate_document, *arguments)
+        else:
+            errors = self.cached_validate_document(*arguments)
         if not errors:
             try:
                 await self._check()
@@ -377,7 +477,8 @@ def limit_extensions(settings: Settings, extra_rules: tuple[type[ASTValidationRu
         *extra_rules,
     )
     return [
-        partial(DocumentLimits, settings.graphql_max_tokens, settings.graphql_max_document_bytes, CACHE_SIZE),
+        partial(DocumentLimits, settings.graphql_max_tokens, settings.graphql_max_document_bytes,
+                settings.graphql_max_expanded_fields),
         partial(LimitedValidation, rules, CACHE_SIZE, PlanCache(CACHE_SIZE), settings.graphql_max_cost, settings.page_size_max,
                 cost_limiter(settings)),
     ]
