@@ -34,6 +34,7 @@ APP_CONFIG = AppConfig(
         identity.LoginThrottle,
         identity.TenantSetting,
         identity.OwnershipHandover,
+        identity.RoleChange,
         audit.AuditEntry,
         audit.AuditChain,
         audit.AuditAnchor,

@@ -1,8 +1,17 @@
-"""Roles: named by the tenant, mapping permissions to scopes; granted to users by an approver."""
+"""Roles: named by the tenant, mapping permissions to scopes; granted to users by an approver.
+
+Least privilege (issue 16 point 1): whoever creates, widens or grants a role, or moves a user into
+a department, must hold at least what that gives (``check_no_escalation``); a widening of a role
+its requester holds waits as a pending role change until another user who holds what it gives
+approves it (``request_role_change`` / ``approve_role_change``).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from core.audit.chain import record
@@ -11,9 +20,9 @@ from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
-from core.identity.access import require, require_different_actor
+from core.identity.access import SeparationOfDuties, require, require_different_actor
 from core.identity.permissions import CORE_PERMISSIONS, Scope, catalog
-from core.identity.tables import Role, RolePermission, User, UserRole
+from core.identity.tables import ApiKey, Role, RoleChange, RolePermission, User, UserDepartment, UserRole
 
 T = Scope.TENANT
 D = Scope.DEPARTMENT
@@ -44,7 +53,13 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
     "销售顾问": ("Sales consultant: own customers only", {"customer.read": O, "customer.write": O}),
 }
 ADMIN_ROLE = "系统管理员"
+PENDING, APPROVED, REJECTED, CANCELLED = "pending", "approved", "rejected", "cancelled"
+REASON_MAX = 2000
 FOUNDER_ROLES = (ADMIN_ROLE, "总经理")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +138,7 @@ async def create_role(ctx: Context, *, name: str, description: str = "", permiss
     require(ctx, "role.manage")
     name = _check_name(name)
     _check_permissions(permissions)
+    check_no_escalation(ctx, permissions, field="permissions")  # a new role has no holders yet: breadth is all there is
     async with unit_of_work(ctx) as uow:
         if await uow.exists(Role).where(Role.name == name):
             raise KehuError("ROLE_NAME_TAKEN", f"a role named {name!r} exists", f"角色 {name!r} 已存在", field="name")
@@ -150,6 +166,7 @@ async def update_role(ctx: Context, role_id: UUID, *, name: str | None = None, d
             changes[Role.description] = description
         if permissions is not None:
             _check_permissions(permissions)
+            await _check_widening(ctx, uow, role_id, before.permissions, permissions)
         if changes:
             await uow.update(Role, changes).where(Role.id == role_id)
         if permissions is not None:
@@ -177,10 +194,17 @@ async def delete_role(ctx: Context, role_id: UUID) -> None:
         role = await _get_role(uow, role_id)
         if await uow.exists(UserRole).where(UserRole.role_id == role_id):
             raise KehuError("ROLE_IN_USE", "revoke the role from its users first", "请先从用户撤销该角色")
+        pending = (RoleChange.role_id == role_id) & (RoleChange.state == PENDING)
+        cancelled = sorted((r["id"] for r in await uow.select(RoleChange.id).where(pending)), key=str)
+        if cancelled:  # nothing left to approve them against
+            await uow.update(RoleChange, {RoleChange.state: CANCELLED, RoleChange.decided_by: ctx.actor,
+                                          RoleChange.decided_at: _now()}).where(pending)
         await uow.delete(RolePermission).where(RolePermission.role_id == role_id)
         await uow.delete(Role).where(Role.id == role_id)
         await record(uow, "role.deleted", "role", role_id,
                      {"name": (role.name, None), "permissions": (permission_list(role.permissions), None)})
+        for change_id in cancelled:
+            await record(uow, "role.change_cancelled", "role_change", change_id, {"state": (PENDING, CANCELLED)})
         await outbox.add(uow, "role.deleted", "role", role_id)
 
 
@@ -191,13 +215,78 @@ def _covers(held: dict[str, Scope] | None, wanted: dict[str, Scope]) -> list[str
     return [p for p, s in wanted.items() if p not in held or held[p].breadth < s.breadth]
 
 
-def check_no_escalation(ctx: Context, wanted: dict[str, Scope]) -> None:
-    """Least privilege: nobody hands out a permission broader than they hold themselves."""
+def check_no_escalation(ctx: Context, wanted: dict[str, Scope], *, departments: Iterable[UUID] | None = None,
+                        field: str | None = None) -> None:
+    """Least privilege: nobody hands out a permission broader than they hold themselves.
+
+    ``departments``: those of the users who get ``wanted``. A department-scoped permission reaches
+    the records of its holder's departments, so a caller who holds it only for their own
+    departments may hand it only to users of those departments (else they would open records to
+    someone that they cannot reach themselves)."""
     held = None if ctx.is_system else dict(ctx.principal.permissions) if ctx.principal else {}
     missing = _covers(held, wanted)
+    if held is not None and departments is not None:
+        mine = ctx.principal.department_ids if ctx.principal else frozenset()
+        if set(departments) - set(mine):
+            missing += [p for p, s in wanted.items()
+                        if s is Scope.DEPARTMENT and held.get(p) is Scope.DEPARTMENT and p not in missing]
     if missing:
         raise KehuError("PERMISSION_ESCALATION", f"you cannot grant what you do not hold: {', '.join(sorted(missing))}",
-                        f"不能授予自己未持有的权限：{', '.join(sorted(missing))}")
+                        f"不能授予自己未持有的权限：{', '.join(sorted(missing))}", field=field)
+
+
+def widened(before: dict[str, Scope], after: dict[str, Scope]) -> dict[str, Scope]:
+    """What ``after`` gives that ``before`` does not: new permissions and broader scopes."""
+    return {p: s for p, s in after.items() if p not in before or before[p].breadth < s.breadth}
+
+
+async def holders(uow: UnitOfWork, role_id: UUID) -> list[UUID]:
+    return [r["user_id"] for r in await uow.select(UserRole.user_id).where(UserRole.role_id == role_id)]
+
+
+async def departments_of(uow: UnitOfWork, user_ids: Iterable[UUID]) -> set[UUID]:
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    return {r["department_id"] for r in await uow.select(UserDepartment.department_id).where(
+        UserDepartment.user_id.is_in(ids))}
+
+
+async def acting_as(uow: UnitOfWork, ctx: Context) -> set[str]:
+    """Who ``ctx`` acts for: its actor and, for an API key, the user who created the key (a key
+    is its creator's: it may not approve its creator's request, nor widen its creator's role)."""
+    actors = {ctx.actor}
+    if ctx.principal is not None and ctx.principal.api_key_id is not None:
+        key = await uow.select(ApiKey.created_by).where(ApiKey.id == ctx.principal.api_key_id).first()
+        if key is not None:
+            actors.add(key["created_by"])
+    return actors
+
+
+async def _check_widening(ctx: Context, uow: UnitOfWork, role_id: UUID, before: dict[str, Scope],
+                          after: dict[str, Scope]) -> None:
+    """A direct edit may widen a role only for others: what it adds, the caller holds (over the
+    holders' departments), and the caller does not hold the role (that needs a second person)."""
+    gives = widened(before, after)
+    if not gives or ctx.is_system:
+        return
+    users = await holders(uow, role_id)
+    if {f"user:{u}" for u in users} & await acting_as(uow, ctx):
+        raise KehuError("ROLE_CHANGE_NEEDS_APPROVAL",
+                        "you hold this role: widening it needs another user's approval (roleChangeRequest)",
+                        "您持有此角色：扩大其权限须经他人审批（roleChangeRequest）", field="permissions")
+    check_no_escalation(ctx, gives, departments=await departments_of(uow, users), field="permissions")
+
+
+async def check_department_move(ctx: Context, uow: UnitOfWork, user_id: UUID, before: Iterable[UUID],
+                                after: Iterable[UUID]) -> None:
+    """Moving a user into a department widens every department-scoped permission they hold to
+    that department's records: the caller must reach those records with the same permissions."""
+    added = set(after) - set(before)
+    if not added:
+        return
+    scoped = {p: s for p, s in (await effective_permissions(uow, user_id)).items() if s is Scope.DEPARTMENT}
+    check_no_escalation(ctx, scoped, departments=added, field="departmentIds")
 
 
 async def grant_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
@@ -208,7 +297,7 @@ async def grant_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
         role = await _get_role(uow, role_id)
         if not await uow.exists(User).where(User.id == user_id):
             raise NotFound("user", user_id)
-        check_no_escalation(ctx, role.permissions)
+        check_no_escalation(ctx, role.permissions, departments=await departments_of(uow, [user_id]))
         if not await uow.exists(UserRole).where((UserRole.user_id == user_id) & (UserRole.role_id == role_id)):
             await uow.insert(UserRole(user_id=user_id, role_id=role_id, granted_by=ctx.actor))
             await record(uow, "role.granted", "user", user_id, {"role_id": role_id})
@@ -239,3 +328,144 @@ async def effective_permissions(uow: UnitOfWork, user_id: UUID) -> dict[str, Sco
         if current is None or scope.breadth > current.breadth:
             merged[grant["permission"]] = scope
     return merged
+
+
+# Pending role changes --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class RoleChangeView:
+    id: UUID
+    role_id: UUID
+    requested_by: str
+    requested_at: datetime
+    base_permissions: dict[str, Scope]  # the role's permissions when the change was asked for
+    permissions: dict[str, Scope]  # the role's whole permission set once approved
+    reason: str
+    state: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+def _dump(permissions: dict[str, Scope]) -> str:
+    return json.dumps({p: Scope(s).value for p, s in permissions.items()}, sort_keys=True)
+
+
+def _load_permissions(text: str) -> dict[str, Scope]:
+    return {p: Scope(s) for p, s in json.loads(text).items()}
+
+
+def _change_view(row: dict) -> RoleChangeView:
+    return RoleChangeView(id=row["id"], role_id=row["role_id"], requested_by=row["requested_by"],
+                          requested_at=row["created_at"], base_permissions=_load_permissions(row["base_permissions"]),
+                          permissions=_load_permissions(row["permissions"]), reason=row["reason"], state=row["state"],
+                          decided_by=row["decided_by"], decided_at=row["decided_at"],
+                          decision_reason=row["decision_reason"])
+
+
+def _reason(reason: str) -> str:
+    cleaned = " ".join((reason or "").split())
+    if len(cleaned) > REASON_MAX:
+        raise KehuError("REASON_TOO_LONG", f"a reason has at most {REASON_MAX} characters",
+                        f"原因最多 {REASON_MAX} 个字符", field="reason")
+    return cleaned
+
+
+async def _load_change(uow: UnitOfWork, change_id: UUID) -> dict:
+    row = await uow.select(RoleChange).where(RoleChange.id == change_id).first()
+    if row is None:
+        raise NotFound("role change", change_id)
+    return row
+
+
+async def request_role_change(ctx: Context, role_id: UUID, *, permissions: dict[str, Scope],
+                              reason: str = "") -> RoleChangeView:
+    """Ask for a role's permissions to become ``permissions``. Nothing changes until another user
+    approves; the requester need not hold what it gives (the approver must)."""
+    require(ctx, "role.manage")
+    _check_permissions(permissions)
+    reason = _reason(reason)
+    async with unit_of_work(ctx) as uow:
+        role = await _get_role(uow, role_id)
+        if role.permissions == permissions:
+            raise KehuError("ROLE_CHANGE_EMPTY", "the role already has exactly these permissions",
+                            "该角色已具有这些权限", field="permissions")
+        change = RoleChange(role_id=role_id, requested_by=ctx.actor, base_permissions=_dump(role.permissions),
+                            permissions=_dump(permissions), reason=reason, state=PENDING)
+        await uow.insert(change)
+        await record(uow, "role.change_requested", "role_change", change.id,
+                     {"role_id": role_id, "permissions": (permission_list(role.permissions),
+                                                          permission_list(permissions)), "reason": reason})
+        await outbox.add(uow, "role.change_requested", "role_change", change.id, ("state",))
+        return _change_view(await _load_change(uow, change.id))
+
+
+async def approve_role_change(ctx: Context, change_id: UUID) -> RoleChangeView:
+    """Apply a pending change: by a person with ``role.grant`` who is not the requester (nor a key
+    of the requester's) and who holds what the change gives, over its holders' departments. A
+    role edited since the request makes the change stale: ask again."""
+    require(ctx, "role.grant")
+    if not ctx.is_system and ctx.user_id is None:
+        raise KehuError("APPROVAL_BY_USER_ONLY", "a person approves role changes, not an API key",
+                        "角色变更须由用户本人审批，不能使用 API 密钥", field="id")
+    async with unit_of_work(ctx) as uow:
+        row = await _load_change(uow, change_id)
+        if row["state"] != PENDING:
+            raise KehuError("ROLE_CHANGE_DECIDED", f"the role change is already {row['state']}",
+                            "该角色变更已处理", field="id")
+        if row["requested_by"] in await acting_as(uow, ctx):
+            raise SeparationOfDuties("approving a role change")
+        role = await _get_role(uow, row["role_id"])
+        if role.permissions != _load_permissions(row["base_permissions"]):
+            raise KehuError("ROLE_CHANGE_STALE", "the role changed since this was asked for; ask again",
+                            "申请后角色已被修改，请重新申请", field="id")
+        permissions = _load_permissions(row["permissions"])
+        gives = widened(role.permissions, permissions)
+        check_no_escalation(ctx, gives, departments=await departments_of(uow, await holders(uow, role.id)))
+        await uow.delete(RolePermission).where(RolePermission.role_id == role.id)
+        if permissions:
+            await uow.insert(*(RolePermission(role_id=role.id, permission=p, scope=s.value)
+                               for p, s in permissions.items()))
+        await uow.update(RoleChange, {RoleChange.state: APPROVED, RoleChange.decided_by: ctx.actor,
+                                      RoleChange.decided_at: _now()}).where(RoleChange.id == change_id)
+        diff = {"permissions": (permission_list(role.permissions), permission_list(permissions))}
+        await record(uow, "role.change_approved", "role_change", change_id,
+                     {"state": (PENDING, APPROVED), "role_id": role.id, "requested_by": row["requested_by"]})
+        await record(uow, "role.updated", "role", role.id, {**diff, "role_change_id": change_id})
+        await outbox.add(uow, "role.change_approved", "role_change", change_id, ("state",))
+        await outbox.add(uow, "role.updated", "role", role.id, ("permissions",))
+        return _change_view(await _load_change(uow, change_id))
+
+
+async def reject_role_change(ctx: Context, change_id: UUID, *, reason: str = "") -> RoleChangeView:
+    """Refuse a pending change (``role.grant``), or withdraw one's own request; the role stays."""
+    reason = _reason(reason)
+    async with unit_of_work(ctx) as uow:
+        row = await _load_change(uow, change_id)
+        if row["requested_by"] not in await acting_as(uow, ctx):
+            require(ctx, "role.grant")
+        else:
+            require(ctx, "role.manage")
+        if row["state"] != PENDING:
+            raise KehuError("ROLE_CHANGE_DECIDED", f"the role change is already {row['state']}",
+                            "该角色变更已处理", field="id")
+        await uow.update(RoleChange, {RoleChange.state: REJECTED, RoleChange.decided_by: ctx.actor,
+                                      RoleChange.decided_at: _now(), RoleChange.decision_reason: reason}).where(
+            RoleChange.id == change_id)
+        await record(uow, "role.change_rejected", "role_change", change_id,
+                     {"state": (PENDING, REJECTED), "role_id": row["role_id"], "reason": reason})
+        await outbox.add(uow, "role.change_rejected", "role_change", change_id, ("state",))
+        return _change_view(await _load_change(uow, change_id))
+
+
+async def list_role_changes(ctx: Context, *, state: str | None = None, first: int = 100) -> list[RoleChangeView]:
+    """Role changes, newest first (``role.read``); ``state`` filters (pending, approved, …)."""
+    require(ctx, "role.read")
+    if state is not None and state not in (PENDING, APPROVED, REJECTED, CANCELLED):
+        raise KehuError("STATE_INVALID", "state is pending, approved, rejected or cancelled",
+                        "状态须为 pending、approved、rejected 或 cancelled", field="state")
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(RoleChange).order_by(RoleChange.created_at, ascending=False).limit(first)
+        if state is not None:
+            query = query.where(RoleChange.state == state)
+        return [_change_view(row) for row in await query]

@@ -102,3 +102,17 @@ class OwnershipHandover(TenantOwned, tablename="ownership_handover"):
     moved = Text()  # JSON {record type: count}
     reason = Text()
     actor = Varchar(length=100)
+
+
+class RoleChange(TenantOwned, tablename="role_change"):
+    """A requested change of a role's permissions, applied only when another user approves it."""
+
+    role_id = UUID(null=True, default=None)
+    requested_by = Varchar(length=100)
+    base_permissions = Text()  # JSON {permission: scope}: the role when asked (a later edit makes it stale)
+    permissions = Text()  # JSON {permission: scope}: the role's whole permission set once approved
+    reason = Text(default="")
+    state = Varchar(length=16)  # pending | approved | rejected | cancelled
+    decided_by = Varchar(length=100, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    decision_reason = Text(null=True, default=None)

@@ -144,7 +144,8 @@ async def _grant_roles_at_creation(ctx: Context, uow: UnitOfWork, user_id: UUID,
         if grant["permission"] not in granted or scope.breadth > granted[grant["permission"]].breadth:
             granted[grant["permission"]] = scope
     require_different_actor(ctx, f"user:{user_id}", "granting a role")
-    role_service.check_no_escalation(ctx, granted)
+    # the new user's departments are set by now: department-scoped grants must stay within the caller's reach
+    role_service.check_no_escalation(ctx, granted, departments=await role_service.departments_of(uow, [user_id]))
     await uow.insert(*(UserRole(user_id=user_id, role_id=role_id, granted_by=ctx.actor) for role_id in wanted))
 
 
@@ -201,6 +202,8 @@ async def update_user(ctx: Context, user_id: UUID, *, display_name: str | None =
             await uow.update(User, {User.display_name: _check_display_name(display_name)}).where(User.id == user_id)
         if department_ids is not None:
             await _set_departments(uow, user_id, department_ids)
+            # a department-scoped permission of the user reaches the new department's records
+            await role_service.check_department_move(ctx, uow, user_id, before.department_ids, department_ids)
         after = await _view(uow, user_id)
         changes: dict[str, tuple] = {}
         if after.display_name != before.display_name:
