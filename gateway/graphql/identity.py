@@ -58,6 +58,40 @@ class Role:
                                 for p, s in sorted(view.permissions.items())])
 
 
+@strawberry.enum(description="Where a requested role change stands.")
+class RoleChangeState(Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+@strawberry.type(description="A requested change of a role's permissions; applied only when another user "
+                             "who holds what it gives approves it.")
+class RoleChange:
+    id: strawberry.ID
+    role_id: strawberry.ID
+    requested_by: str
+    requested_at: datetime
+    previous_permissions: list[Grant] = strawberry.field(description="The role's permissions when it was asked for.")
+    permissions: list[Grant] = strawberry.field(description="The role's whole permission set once approved.")
+    reason: str
+    state: RoleChangeState
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+    @classmethod
+    def of(cls, view: roles.RoleChangeView) -> RoleChange:
+        def grants(permissions: dict[str, Scope]) -> list[Grant]:
+            return [Grant(permission=p, scope=PermissionScope(s.value)) for p, s in sorted(permissions.items())]
+        return cls(id=strawberry.ID(str(view.id)), role_id=strawberry.ID(str(view.role_id)),
+                   requested_by=view.requested_by, requested_at=view.requested_at,
+                   previous_permissions=grants(view.base_permissions), permissions=grants(view.permissions),
+                   reason=view.reason, state=RoleChangeState(view.state), decided_by=view.decided_by,
+                   decided_at=view.decided_at, decision_reason=view.decision_reason)
+
+
 @strawberry.type
 class Department:
     id: strawberry.ID
@@ -219,6 +253,12 @@ class RolePayload:
 
 
 @strawberry.type
+class RoleChangePayload:
+    change: RoleChange | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
 class DepartmentPayload:
     department: Department | None = None
     errors: list[UserError]
@@ -305,6 +345,11 @@ class IdentityQuery:
     @strawberry.field
     async def roles(self, info: Info) -> list[Role]:
         return [Role.of(v) for v in await roles.list_roles(ctx_of(info))]
+
+    @strawberry.field(description="Requested role changes, newest first (at most 100).")
+    async def role_changes(self, info: Info, state: RoleChangeState | None = None) -> list[RoleChange]:
+        views = await roles.list_role_changes(ctx_of(info), state=state.value if state else None)
+        return [RoleChange.of(v) for v in views]
 
     @strawberry.field(description="Every permission roles may grant: core's and the verticals'.")
     def permissions(self, info: Info) -> list[Permission]:
@@ -414,6 +459,30 @@ class IdentityMutation:
             await roles.delete_role(ctx_of(info), parse_id(id, "id"))
             return {"ok": True}
         return await mutate(info, OkPayload, call)
+
+    @strawberry.mutation(description="Ask for a role's permissions to become this set (e.g. widening a role you "
+                                     "hold); nothing changes until another user approves.")
+    async def role_change_request(self, info: Info, role_id: strawberry.ID, permissions: list[GrantInput],
+                                  reason: str = "") -> RoleChangePayload:
+        async def call() -> dict:
+            view = await roles.request_role_change(ctx_of(info), parse_id(role_id, "roleId"),
+                                                   permissions=_grants(permissions), reason=reason)
+            return {"change": RoleChange.of(view)}
+        return await mutate(info, RoleChangePayload, call)
+
+    @strawberry.mutation(description="Apply a pending role change: by another user who holds role.grant and what "
+                                     "the change gives.")
+    async def role_change_approve(self, info: Info, id: strawberry.ID) -> RoleChangePayload:
+        async def call() -> dict:
+            return {"change": RoleChange.of(await roles.approve_role_change(ctx_of(info), parse_id(id, "id")))}
+        return await mutate(info, RoleChangePayload, call)
+
+    @strawberry.mutation(description="Refuse a pending role change (role.grant), or withdraw your own request.")
+    async def role_change_reject(self, info: Info, id: strawberry.ID, reason: str = "") -> RoleChangePayload:
+        async def call() -> dict:
+            return {"change": RoleChange.of(await roles.reject_role_change(ctx_of(info), parse_id(id, "id"),
+                                                                           reason=reason))}
+        return await mutate(info, RoleChangePayload, call)
 
     @strawberry.mutation(description="Approve a role for a user; nobody approves their own.")
     async def role_grant(self, info: Info, user_id: strawberry.ID, role_id: strawberry.ID) -> OkPayload:

@@ -292,6 +292,16 @@ OPS: tuple[Op, ...] = (
        'errors { code } } }', ids={"id": "newrole"}),
     Op("mutation($id: ID!) { roleDelete(id: $id) { ok errors { code } } }", ids={"id": "newrole"},
        drops=("id", "newrole", "role")),
+    # Pending role changes (issue 16 point 1): only of roles the model created, so an approval never
+    # narrows the administrators' own roles; the approver (another user) decides.
+    Op("{ roleChanges { id state roleId } }"),
+    Op('mutation($id: ID!, $mark: String!) { roleChangeRequest(roleId: $id, permissions: [{permission: '
+       '"customer.read", scope: TENANT}], reason: $mark) { change { id } errors { code } } }',
+       ids={"id": "newrole"}, makes=("rolechange", "change.id")),
+    Op("mutation($id: ID!) { roleChangeApprove(id: $id) { change { id state } errors { code } } }",
+       ids={"id": "rolechange"}, as_="approver", drops=("id", "rolechange")),
+    Op('mutation($id: ID!, $mark: String!) { roleChangeReject(id: $id, reason: $mark) { change { id state } '
+       'errors { code } } }', ids={"id": "rolechange"}, as_="approver", drops=("id", "rolechange")),
     Op("mutation($u: ID!, $r: ID!) { roleGrant(userId: $u, roleId: $r) { ok errors { code } } }",
        ids={"u": "staff", "r": "role"}),
     Op("mutation($u: ID!, $r: ID!) { roleRevoke(userId: $u, roleId: $r) { ok errors { code } } }",
@@ -506,7 +516,7 @@ _AUDIT = 'auditEntries(filter: {action: "%s"}, first: 100) { edges { node { seq 
 SNAPSHOT = """{
   customers(first: 100) { edges { node { id version displayName tags } } }
   users(first: 100) { edges { node { id displayName status } } }
-  roles { id name description } departments { id name } apiKeys { id revokedAt }
+  roles { id name description permissions { permission scope } } departments { id name } apiKeys { id revokedAt }
   webhookEndpoints { id description status } jobs(first: 100) { id kind requestedBy }
   assessments { id version } incidents { id version } archiveLoans { id returnedAt }
   accessRequests(first: 100) { id state } tenantVerticals { id enabled version }
