@@ -3,35 +3,40 @@
 - ``enqueue`` (an ``@on_event("*")`` handler) runs in the event's unit of work: one delivery per
   active, subscribed endpoint, unique per (endpoint, event), so it happens exactly once.
 - ``deliver_due`` (the ``webhooks`` sweep) claims due deliveries with a conditional UPDATE in a
-  short transaction, POSTs them outside any transaction, then records each attempt in another
-  short transaction: succeeded, or pending again after a backoff, or failed after MAX_ATTEMPTS.
+  short transaction, POSTs them outside any transaction (only to checked public addresses, see
+  ``core.webhooks.targets``; no redirect followed), then records each attempt, by a coded error
+  only, in another short transaction: succeeded, or pending again after a backoff, or failed after MAX_ATTEMPTS.
   An endpoint failing DISABLE_AFTER times in a row is disabled, with an audit entry.
 - ``sign``/``verify_signature`` implement the Standard Webhooks signature (see docs/webhooks.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import ssl
 import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpcore
 import structlog
 
 from core.audit.chain import record
 from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
+from core.errors import KehuError
 from core.jobs.outbox import Event, on_event
 from core.jobs.timers import register_sweep
 from core.tenancy.every_tenant import tenant_ids
 from core.webhooks.service import SECRET_PREFIX
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core.webhooks.targets import NameUnresolved, TargetForbidden, check_url, pinned_pool
 
 MAX_ATTEMPTS = 8  # then the delivery is failed (replayable)
 DISABLE_AFTER = 15  # consecutive failed attempts before an endpoint is disabled
@@ -159,15 +164,23 @@ async def _deliver_tenant(tenant_id: uuid.UUID, at: datetime) -> int:
         deliveries = await uow.select(WebhookDelivery).where(WebhookDelivery.id.is_in(claimed_ids))
         endpoints = {e["id"]: e for e in await uow.select(WebhookEndpoint).where(
             WebhookEndpoint.id.is_in(list({d["endpoint_id"] for d in deliveries})))}
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+    pools: dict = {}  # one per endpoint, so connections to it are reused within this sweep
+    try:
         for delivery in deliveries:
             endpoint = endpoints[delivery["endpoint_id"]]
-            status_code, error, duration_ms = await _post(client, endpoint, delivery)
+            if endpoint["id"] not in pools:
+                pools[endpoint["id"]] = pinned_pool(endpoint["url"])
+            status_code, error, duration_ms = await _post(pools[endpoint["id"]], endpoint, delivery)
             await _settle(ctx, delivery, endpoint, at, status_code, error, duration_ms)
+    finally:
+        for pool in pools.values():
+            await pool.aclose()
     return len(deliveries)
 
 
-async def _post(client: httpx.AsyncClient, endpoint: dict, delivery: dict) -> tuple[int | None, str | None, int]:
+async def _post(pool: httpcore.AsyncConnectionPool, endpoint: dict, delivery: dict
+                ) -> tuple[int | None, str | None, int]:
+    """One attempt: the receiver's status code, and a coded error unless it answered 2xx."""
     msg_id = str(delivery["event_id"])
     timestamp = int(time.time())
     body = delivery["payload"].encode()
@@ -175,14 +188,40 @@ async def _post(client: httpx.AsyncClient, endpoint: dict, delivery: dict) -> tu
                "webhook-signature": sign(endpoint["secret"], msg_id, timestamp, body),
                "user-agent": "kehu-webhooks/1"}
     started = time.monotonic()
+    status_code: int | None = None
+    error: str | None = None
     try:
-        response = await client.post(endpoint["url"], content=body, headers=headers)
-    except Exception as exc:  # noqa: BLE001 - any transport failure is a failed attempt
-        return None, repr(exc)[:2000], int((time.monotonic() - started) * 1000)
+        check_url(endpoint["url"])  # again: a row stored before a rule (or the loopback setting) changed
+        timeouts = {"connect": TIMEOUT_SECONDS, "read": TIMEOUT_SECONDS, "write": TIMEOUT_SECONDS,
+                    "pool": TIMEOUT_SECONDS}
+        async with asyncio.timeout(TIMEOUT_SECONDS):  # the whole attempt, however slowly the receiver drips
+            # Streamed and never read: only the status matters, and a huge body must not fill memory.
+            async with pool.stream("POST", endpoint["url"], headers=headers, content=body,
+                                   extensions={"timeout": timeouts}) as response:
+                status_code = response.status
+    except Exception as exc:  # noqa: BLE001 - any failure is a failed attempt, recorded by its code only
+        error = attempt_error(exc)
+        log.info("webhooks.attempt_failed", tenant_id=str(endpoint["tenant_id"]), endpoint_id=str(endpoint["id"]),
+                 delivery_id=str(delivery["id"]), error=error, exception=type(exc).__name__)
     duration_ms = int((time.monotonic() - started) * 1000)
-    if 200 <= response.status_code < 300:
-        return response.status_code, None, duration_ms
-    return response.status_code, f"HTTP {response.status_code}", duration_ms
+    if error is None and not 200 <= status_code < 300:  # type: ignore[operator]
+        error = f"WEBHOOK_HTTP_{status_code}"  # a redirect too: none is followed
+    return status_code, error, duration_ms
+
+
+def attempt_error(exc: BaseException) -> str:
+    """The code stored for a failed attempt. Never the transport's own text: it tells open ports
+    from closed ones and names internal hosts, which would make the delivery log a scanner."""
+    if isinstance(exc, (TargetForbidden, KehuError)):
+        return "WEBHOOK_TARGET_FORBIDDEN"
+    if isinstance(exc, NameUnresolved):
+        return "WEBHOOK_NAME_UNRESOLVED"
+    if isinstance(exc, (TimeoutError, httpcore.TimeoutException)):
+        return "WEBHOOK_TIMEOUT"
+    if isinstance(exc, httpcore.ConnectError):
+        cause = exc.__cause__ or exc.__context__
+        return "WEBHOOK_TLS_FAILED" if isinstance(cause, ssl.SSLError) else "WEBHOOK_CONNECT_FAILED"
+    return "WEBHOOK_TRANSPORT_FAILED"
 
 
 async def _settle(ctx: Context, delivery: dict, endpoint: dict, at: datetime, status_code: int | None,
@@ -216,8 +255,9 @@ async def _settle(ctx: Context, delivery: dict, endpoint: dict, at: datetime, st
                 WebhookEndpoint.id == endpoint["id"])
             await record(uow, "webhook.disabled", "webhook_endpoint", endpoint["id"],
                          {"status": ("active", "disabled"), "disabled_reason": reason})
+            # No URL: its query string may hold the receiver's own token.
             log.warning("webhooks.endpoint_disabled", tenant_id=str(ctx.tenant_id), endpoint_id=str(endpoint["id"]),
-                        url=endpoint["url"], reason=reason)
+                        reason=reason)
 
 
 register_sweep("webhooks", deliver_due)
