@@ -285,6 +285,8 @@ def scheduler() -> None:
     configure_logging(settings)
     configure_identity(settings)
     outbox.configure_jobs(settings)
+    from core.webhooks.targets import configure_webhooks
+    configure_webhooks(settings)  # the scheduler's webhooks sweep sends the deliveries
 
     async def run() -> None:
         import signal
