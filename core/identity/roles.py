@@ -286,6 +286,10 @@ async def check_department_move(ctx: Context, uow: UnitOfWork, user_id: UUID, be
     if not added:
         return
     scoped = {p: s for p, s in (await effective_permissions(uow, user_id)).items() if s is Scope.DEPARTMENT}
+    if scoped and ctx.principal is not None and ctx.principal.api_key_id is not None \
+            and f"user:{user_id}" in await acting_as(uow, ctx):
+        # a key holds its permissions tenant-wide: it would cover its own creator's move
+        raise SeparationOfDuties("moving yourself into a department")
     check_no_escalation(ctx, scoped, departments=added, field="departmentIds")
 
 
@@ -294,6 +298,8 @@ async def grant_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
     require(ctx, "role.grant")
     require_different_actor(ctx, f"user:{user_id}", "granting a role")
     async with unit_of_work(ctx) as uow:
+        if f"user:{user_id}" in await acting_as(uow, ctx):  # nor with a key of their own
+            raise SeparationOfDuties("granting a role")
         role = await _get_role(uow, role_id)
         if not await uow.exists(User).where(User.id == user_id):
             raise NotFound("user", user_id)

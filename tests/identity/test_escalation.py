@@ -191,3 +191,17 @@ async def test_an_api_key_gets_no_permission_its_creator_lacks(seeded):
     assert await _code(api_keys.create_api_key(creator, name="unmask", permissions=["customer.pii.unmask"])) \
         == "PERMISSION_ESCALATION"
     assert await api_keys.list_api_keys(creator) == []
+
+
+async def test_nobody_grants_themselves_a_role_through_a_key_of_their_own(seeded):
+    """Issue 16 point 1: a key is its creator's: it may not grant its creator a role, which would
+    give back a permission taken from them after the key was made."""
+    system = SYSTEM.for_tenant(seeded.acme.id)
+    granter = await _user_with(seeded.acme, "granter", {"role.grant": T, "apikey.manage": T, "customer.read": T})
+    _, secret = await api_keys.create_api_key(granter, name="grant key", permissions=["role.grant", "customer.read"])
+    readers = await roles.create_role(system, name="readers", permissions={"customer.read": T})
+    own = await _role_named(granter, "role of granter")
+    await roles.update_role(system, own.id, permissions={"role.grant": T, "apikey.manage": T})  # taken away
+    key = Context.for_principal(await authenticate_api_key(secret))
+    assert await _code(roles.grant_role(key, user_id=granter.user_id, role_id=readers.id)) == "SEPARATION_OF_DUTIES"
+    assert "customer.read" not in (await sign_in("acme", "granter")).principal.permissions
