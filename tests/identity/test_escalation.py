@@ -200,7 +200,7 @@ async def test_nobody_grants_themselves_a_role_through_a_key_of_their_own(seeded
     granter = await _user_with(seeded.acme, "granter", {"role.grant": T, "apikey.manage": T, "customer.read": T})
     _, secret = await api_keys.create_api_key(granter, name="grant key", permissions=["role.grant", "customer.read"])
     readers = await roles.create_role(system, name="readers", permissions={"customer.read": T})
-    own = await _role_named(granter, "role of granter")
+    own = await _role_named(system, "role of granter")
     await roles.update_role(system, own.id, permissions={"role.grant": T, "apikey.manage": T})  # taken away
     key = Context.for_principal(await authenticate_api_key(secret))
     assert await _code(roles.grant_role(key, user_id=granter.user_id, role_id=readers.id)) == "SEPARATION_OF_DUTIES"
