@@ -124,3 +124,56 @@ def test_validation_is_cached_across_requests(client):
     hits = cache.cache_info().hits
     graphql(client, query)
     assert cache.cache_info().hits == hits + 1
+
+
+def test_expanded_size_counts_fragments_as_often_as_they_are_spread():
+    """Issue 16 point 2: every selection counts once per place it ends up after expansion."""
+    from graphql import parse
+
+    document = parse("{ a ...F b { ...F } } fragment F on Query { c d { e } }")
+    # operation: a, ...F, b, ...F (4) + 2 x F; F: c, d, e (3), counted once more as a definition
+    assert limits.check_expanded_size(document, 100) == 4 + 2 * 3 + 3
+
+
+def test_expanded_size_is_linear_and_stops_at_the_bound():
+    """Issue 16 point 2: a doubling chain as long as the token limit allows (2^300 selections once
+    expanded) is measured in milliseconds and refused; a loop of fragments is refused, not followed."""
+    import time
+
+    from graphql import parse
+
+    levels = 300
+    chain = " ".join(f"fragment F{i} on Query{{...F{i + 1} ...F{i + 1}}}" for i in range(levels))
+    document = parse(f"{{...F0}} {chain} fragment F{levels} on Query{{version}}")
+    started = time.perf_counter()
+    with pytest.raises(limits.KehuError) as refused:
+        limits.check_expanded_size(document, 10_000)
+    assert refused.value.code == "QUERY_TOO_LARGE"
+    assert time.perf_counter() - started < 0.05
+    with pytest.raises(limits.KehuError) as looped:
+        limits.check_expanded_size(parse("{...A} fragment A on Query{...B} fragment B on Query{...A}"), 10_000)
+    assert looped.value.code == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_long_documents_are_validated_off_the_event_loop(sqlite_settings):
+    """Issue 16 point 2: validating a long document can take a good part of a second within every
+    bound (graphql-core's overlap check has its own budget): it runs in a thread, so the event loop
+    keeps serving; short documents validate inline, where a thread hop would cost more."""
+    import threading
+
+    from graphql import ASTValidationRule
+
+    threads: list[str] = []
+
+    class WhereAmI(ASTValidationRule):
+        def enter_document(self, *_):
+            threads.append(threading.current_thread().name)
+
+    EXECUTED.clear()
+    deep = schema.KehuSchema(query=DeepQuery, extensions=limits.limit_extensions(sqlite_settings, (WhereAmI,)))
+    short = "{ root { name } }"
+    long = "{ root { " + " ".join(f"a{i}: name" for i in range(25)) + " } }" + " " * limits.INLINE_VALIDATION_CHARS
+    assert (await deep.execute(short)).errors is None
+    assert (await deep.execute(long)).errors is None
+    main = threading.main_thread().name
+    assert threads[0] == main and threads[1] != main
