@@ -41,7 +41,7 @@ class WebhookDelivery:
     attempts: int
     due_at: datetime
     last_status_code: int | None
-    last_error: str | None
+    last_error: str | None = strawberry.field(description="The last attempt's coded error, as WebhookAttempt.error.")
     delivered_at: datetime | None
 
     @classmethod
@@ -52,12 +52,16 @@ class WebhookDelivery:
                    last_error=view.last_error, delivered_at=view.delivered_at)
 
 
-@strawberry.type(description="One try at sending a delivery: the receiver's status code or the transport error.")
+@strawberry.type(description="One try at sending a delivery: the receiver's status code and, unless it answered 2xx, "
+                               "a coded error (see docs/webhooks.md).")
 class WebhookAttempt:
     id: strawberry.ID
     attempted_at: datetime
     status_code: int | None
-    error: str | None
+    error: str | None = strawberry.field(description="WEBHOOK_HTTP_<status>, WEBHOOK_TARGET_FORBIDDEN, "
+                                         "WEBHOOK_NAME_UNRESOLVED, WEBHOOK_CONNECT_FAILED, WEBHOOK_TLS_FAILED, "
+                                         "WEBHOOK_TIMEOUT, WEBHOOK_TRANSPORT_FAILED or WEBHOOK_DELIVERY_FAILED; "
+                                         "never the transport's own message.")
     duration_ms: int
 
     @classmethod
@@ -112,7 +116,9 @@ class WebhookQuery:
 
 @strawberry.type
 class WebhookMutation:
-    @strawberry.mutation(description="Register an endpoint for event types ('*' for all).")
+    @strawberry.mutation(description="Register an endpoint for event types ('*' for all). The URL must be https:// "
+                                     "to a public address: private, loopback, link-local and reserved targets are "
+                                     "refused with WEBHOOK_URL_FORBIDDEN.")
     async def webhook_endpoint_create(self, info: Info, url: str, event_types: list[str],
                                       description: str = "") -> WebhookEndpointCreatePayload:
         async def call() -> dict:
