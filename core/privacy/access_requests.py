@@ -300,6 +300,14 @@ async def update_export_rules(ctx: Context, changes: Mapping[str, Any]) -> dict[
             raise KehuError("ROLE_UNKNOWN", f"no role named {role!r}", f"没有名为 {role!r} 的角色",
                             field="export_approver_role")
         before = await export_rules(uow)
+        if role is not None and role != before["export_approver_role"]:
+            # who approves exports changes: only a current approver hands the duty on, else a
+            # settings manager would name a role of their own (issue 16 point 1)
+            require(ctx, APPROVE)
+            if not await _holds_role(uow, ctx, before["export_approver_role"]):
+                raise KehuError("APPROVER_ROLE_REQUIRED",
+                                f"only holders of the role {before['export_approver_role']} name the approver role",
+                                f"仅 {before['export_approver_role']} 角色可指定审批角色", field="export_approver_role")
         after = {**before, **changes}
         changed = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
         if changed:

@@ -205,3 +205,22 @@ async def test_nobody_grants_themselves_a_role_through_a_key_of_their_own(seeded
     key = Context.for_principal(await authenticate_api_key(secret))
     assert await _code(roles.grant_role(key, user_id=granter.user_id, role_id=readers.id)) == "SEPARATION_OF_DUTIES"
     assert "customer.read" not in (await sign_in("acme", "granter")).principal.permissions
+
+
+async def test_a_settings_manager_cannot_name_their_own_role_the_export_approver(seeded):
+    """Issue 16 point 1 (sweep): the export approver role decides who may approve bulk exports;
+    only a holder of the current approver role may name another (APPROVER_ROLE_REQUIRED)."""
+    from core.privacy import access_requests
+
+    settings_manager = await _user_with(seeded.acme, "settings", {"tenant.settings.manage": T,
+                                                                   "privacy.export.approve": T})
+    assert await _code(access_requests.update_export_rules(
+        settings_manager, {"export_approver_role": "role of settings"})) == "APPROVER_ROLE_REQUIRED"
+    async with unit_of_work(SYSTEM.for_tenant(seeded.acme.id), write=False) as uow:
+        assert (await access_requests.export_rules(uow))["export_approver_role"] == roles.ADMIN_ROLE
+    # hours are not who decides: still the settings manager's to change
+    assert (await access_requests.update_export_rules(settings_manager, {"export_approval_hours": 24}))[
+        "export_approval_hours"] == 24
+    admin = await sign_in("acme", "admin")  # holds the current approver role: may hand it on
+    assert (await access_requests.update_export_rules(admin, {"export_approver_role": "role of settings"}))[
+        "export_approver_role"] == "role of settings"
