@@ -323,7 +323,11 @@ def check_expanded_size(document: DocumentNode, max_fields: int) -> int:
     operations: list[tuple[int, list[str]]] = []
     for definition in document.definitions:
         if isinstance(definition, FragmentDefinitionNode):
-            own.setdefault(definition.name.value, _own_selections(definition.selection_set))
+            name = definition.name.value
+            if name in own:  # validation would expand the last one: refused, nothing to guess
+                raise KehuError("GRAPHQL_VALIDATION_FAILED", f"There can be only one fragment named '{name}'.",
+                                f"片段 {name} 重复定义")
+            own[name] = _own_selections(definition.selection_set)
         elif isinstance(definition, OperationDefinitionNode):
             operations.append(_own_selections(definition.selection_set))
     sizes: dict[str, int] = {}

@@ -153,6 +153,12 @@ def test_expanded_size_is_linear_and_stops_at_the_bound():
     with pytest.raises(limits.KehuError) as looped:
         limits.check_expanded_size(parse("{...A} fragment A on Query{...B} fragment B on Query{...A}"), 10_000)
     assert looped.value.code == "GRAPHQL_VALIDATION_FAILED"
+    # Validation expands the last of two fragments with one name: a harmless first one must not
+    # hide a bomb behind it.
+    with pytest.raises(limits.KehuError) as twice:
+        limits.check_expanded_size(parse(f"{{...F0}} fragment F0 on Query{{version}} {chain} "
+                                         f"fragment F{levels} on Query{{version}}"), 10_000)
+    assert twice.value.code == "GRAPHQL_VALIDATION_FAILED"
 
 
 async def test_long_documents_are_validated_off_the_event_loop(sqlite_settings):
