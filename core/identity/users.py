@@ -271,7 +271,14 @@ async def change_password(ctx: Context, *, current_password: str, new_password: 
 
 
 async def reset_password(ctx: Context, user_id: UUID, *, new_password: str) -> None:
+    """Whoever sets a password could sign in with it: so only over a user who holds nothing the
+    caller lacks (issue 16 point 1), and the user must change it at next sign-in (point 11)."""
     require(ctx, "user.manage")
+    async with unit_of_work(ctx, write=False) as uow:
+        if not await uow.exists(User).where(User.id == user_id):
+            raise NotFound("user", user_id)
+        role_service.check_no_escalation(ctx, await role_service.effective_permissions(uow, user_id),
+                                         departments=await role_service.departments_of(uow, [user_id]))
     await _store_new_password(ctx, user_id, new_password, "password_reset")
 
 

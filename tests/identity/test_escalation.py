@@ -224,3 +224,17 @@ async def test_a_settings_manager_cannot_name_their_own_role_the_export_approver
     admin = await sign_in("acme", "admin")  # holds the current approver role: may hand it on
     assert (await access_requests.update_export_rules(admin, {"export_approver_role": "role of settings"}))[
         "export_approver_role"] == "role of settings"
+
+
+async def test_nobody_takes_over_an_account_that_holds_more_than_they_do(seeded):
+    """Issue 16 point 1 (sweep): resetting a password lets the resetter sign in as that user, so
+    a user manager may reset only users holding nothing the manager lacks (PERMISSION_ESCALATION)."""
+    helpdesk = await _user_with(seeded.acme, "helpdesk", {"user.manage": T, "customer.read": T})
+    general = await add_user(seeded.acme, "general2")
+    await roles.grant_role(SYSTEM.for_tenant(seeded.acme.id), user_id=general.id,
+                           role_id=(await _role_named(SYSTEM.for_tenant(seeded.acme.id), "总经理")).id)
+    assert await _code(users.reset_password(helpdesk, general.id, new_password="a-new-phrase-for-you-9")) \
+        == "PERMISSION_ESCALATION"
+    await sign_in("acme", "general2")  # the old password still works: nothing was written
+    clerk = await add_user(seeded.acme, "clerk2")
+    await users.reset_password(helpdesk, clerk.id, new_password="a-new-phrase-for-you-9")
