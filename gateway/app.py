@@ -13,7 +13,7 @@ from litestar.background_tasks import BackgroundTasks
 from litestar.di import Provide
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.litestar import make_graphql_controller
 from strawberry.types import ExecutionResult
@@ -40,7 +40,7 @@ from gateway.graphql.errors import CodedHTTPErrors, shape_error
 from gateway.graphql.schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
-from gateway.request_body import internal_error
+from gateway.request_body import body_too_large, internal_error
 from gateway.request_id import current_request_id, request_id_middleware
 
 log = structlog.get_logger("kehu.app")
@@ -156,7 +156,8 @@ def create_app(
         stores={STORE_NAME: rate_limit_store(settings)},
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         request_max_body_size=settings.request_max_body_bytes,
-        exception_handlers={HTTP_500_INTERNAL_SERVER_ERROR: internal_error},  # coded and logged, never bare
+        exception_handlers={HTTP_413_REQUEST_ENTITY_TOO_LARGE: body_too_large,  # coded and logged, never bare
+                            HTTP_500_INTERNAL_SERVER_ERROR: internal_error},
         lifespan=[lifespan],
         state=State({"settings": settings, "registry": registry}),
         logging_config=None,

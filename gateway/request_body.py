@@ -77,15 +77,24 @@ def decode_body(raw: bytes | str) -> Any:
     return data
 
 
+def _coded(code: str, message: str, status: int, request: Request) -> Response:
+    request_id = current_request_id() or request.scope.get("state", {}).get("request_id")
+    extensions = {"code": code, **({"requestId": request_id} if request_id else {})}
+    return Response({"data": None, "errors": [{"message": message, "extensions": extensions}]}, status_code=status)
+
+
+def body_too_large(request: Request, exc: Exception) -> Response:
+    """Litestar's 413 for a body over ``KEHU_REQUEST_MAX_BODY_BYTES``, coded and logged."""
+    log.info("http.request_refused", code="BODY_TOO_LARGE", status=413)
+    return _coded("BODY_TOO_LARGE", "the request body is larger than the server accepts", 413, request)
+
+
 def internal_error(request: Request, exc: Exception) -> Response:
     """Litestar's answer to an exception no handler caught: coded, masked and logged with the
     request id (Litestar's own is uncoded and, with kehu's logging, silent)."""
     from gateway.graphql.errors import MASKED_MESSAGE  # errors imports this module
 
-    request_id = current_request_id() or request.scope.get("state", {}).get("request_id")
     # The handler's name, not the path: a path may carry a credential (a download link).
     handler = getattr(request.scope.get("route_handler"), "handler_name", None)
     log.error("http.unexpected_error", method=request.method, handler=handler, error=repr(exc), exc_info=exc)
-    extensions = {"code": "INTERNAL_ERROR", **({"requestId": request_id} if request_id else {})}
-    return Response({"data": None, "errors": [{"message": MASKED_MESSAGE, "extensions": extensions}]},
-                    status_code=500)
+    return _coded("INTERNAL_ERROR", MASKED_MESSAGE, 500, request)

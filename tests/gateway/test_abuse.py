@@ -173,6 +173,18 @@ def test_a_malformed_body_gets_a_coded_400_and_a_logged_request_id(client, caplo
     assert len(logged) == 1, _refusals(caplog, request_id)
 
 
+def test_a_body_over_the_size_limit_gets_a_coded_413_and_a_logged_request_id(client, sqlite_settings, caplog):
+    """Issue 16 point 6: a body over KEHU_REQUEST_MAX_BODY_BYTES answered Litestar's uncoded 413;
+    now the GraphQL error shape with BODY_TOO_LARGE and the request id, logged once."""
+    caplog.set_level(logging.INFO)
+    body = b'{"query": "{ version }", "x": "' + b"a" * sqlite_settings.request_max_body_bytes + b'"}'
+    response = client.post("/graphql", content=body,
+                           headers={"content-type": "application/json", "x-request-id": "big-12345678"})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"] == {"code": "BODY_TOO_LARGE", "requestId": "big-12345678"}
+    assert [line["code"] for line in _refusals(caplog, "big-12345678")] == ["BODY_TOO_LARGE"]
+
+
 def test_the_depth_bound_counts_json_nesting_and_leaves_real_requests_alone(client):
     """Issue 16 point 6: the depth is the JSON's, not the text's (brackets in strings do not
     count), and a body within the bound (variables 40 levels deep) still runs."""
