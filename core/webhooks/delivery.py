@@ -36,7 +36,7 @@ from core.jobs.timers import register_sweep
 from core.tenancy.every_tenant import tenant_ids
 from core.webhooks.service import SECRET_PREFIX
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from core.webhooks.targets import NameUnresolved, TargetForbidden, check_url, pinned_pool
+from core.webhooks.targets import NameUnresolved, TargetForbidden, check_url, pinned_pool, wire_url
 
 MAX_ATTEMPTS = 8  # then the delivery is failed (replayable)
 DISABLE_AFTER = 15  # consecutive failed attempts before an endpoint is disabled
@@ -196,7 +196,7 @@ async def _post(pool: httpcore.AsyncConnectionPool, endpoint: dict, delivery: di
                     "pool": TIMEOUT_SECONDS}
         async with asyncio.timeout(TIMEOUT_SECONDS):  # the whole attempt, however slowly the receiver drips
             # Streamed and never read: only the status matters, and a huge body must not fill memory.
-            async with pool.stream("POST", endpoint["url"], headers=headers, content=body,
+            async with pool.stream("POST", wire_url(endpoint["url"]), headers=headers, content=body,
                                    extensions={"timeout": timeouts}) as response:
                 status_code = response.status
     except Exception as exc:  # noqa: BLE001 - any failure is a failed attempt, recorded by its code only

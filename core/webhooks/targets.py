@@ -264,5 +264,11 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 def pinned_pool(url: str) -> httpcore.AsyncConnectionPool:
     """A connection pool for one endpoint that reaches only checked addresses; no proxy (a proxy
     would resolve the name itself), no redirects (httpcore follows none)."""
-    return httpcore.AsyncConnectionPool(network_backend=PinnedBackend(plain_http=url.startswith("http://")),
+    plain_http = httpx.URL(url).scheme == "http"
+    return httpcore.AsyncConnectionPool(network_backend=PinnedBackend(plain_http=plain_http),
                                         max_connections=4, retries=0)
+
+
+def wire_url(url: str) -> str:
+    """The URL as sent: an internationalised host name in its ASCII (IDNA) form."""
+    return str(httpx.URL(url))

@@ -12,11 +12,11 @@ from datetime import timedelta
 import httpcore
 import pytest
 
+from core.db import unit_of_work
 from core.errors import ConfigurationError, KehuError
 from core.settings import load_settings, new_signing_secret
 from core.webhooks import delivery, service, targets
 from core.webhooks.tables import WebhookAttempt
-from core.db import unit_of_work
 from tests.webhooks.support import Receiver, attempts_of, audit_entries, ctx_of, deliveries_of, emit_event
 
 PUBLIC = "93.184.215.14"
@@ -237,3 +237,20 @@ def test_address_rules():
     assert targets.address_allowed(targets.literal_address("127.0.0.1"), allow_loopback=True)
     assert targets.address_allowed(targets.literal_address("::ffff:127.0.0.1"), allow_loopback=True)
     assert not targets.address_allowed(targets.literal_address("10.0.0.5"), allow_loopback=True)
+
+
+async def test_an_internationalised_name_is_checked_and_sent_in_its_ascii_form(tenant, receiver, names):
+    """Issue 16 point 3: the name checked is the name connected to, also for a non-ASCII host: the
+    resolver is asked for its IDNA form, both at creation and at delivery."""
+    ascii_name = "钩子.example.com".encode("idna").decode()
+    names.answers[ascii_name] = ["127.0.0.1"]
+    await service.create_endpoint(ctx_of(tenant), f"http://钩子.example.com:{receiver.port}/hook", ["*"])
+    await emit_event(tenant)
+    assert await delivery.deliver_due(delivery.now()) == 1
+    [row] = await deliveries_of(tenant)
+    assert row["status"] == "succeeded" and len(receiver.requests) == 1
+    assert names.asked == [ascii_name, ascii_name]
+    names.answers[ascii_name] = ["10.0.0.5"]
+    with pytest.raises(KehuError) as caught:
+        await service.create_endpoint(ctx_of(tenant), "https://钩子.example.com/hook", ["*"])
+    assert caught.value.code == "WEBHOOK_URL_FORBIDDEN"
