@@ -446,12 +446,12 @@ async def approve_role_change(ctx: Context, change_id: UUID) -> RoleChangeView:
 async def reject_role_change(ctx: Context, change_id: UUID, *, reason: str = "") -> RoleChangeView:
     """Refuse a pending change (``role.grant``), or withdraw one's own request; the role stays."""
     reason = _reason(reason)
+    if "role.grant" not in (ctx.principal.permissions if ctx.principal else {}):
+        require(ctx, "role.manage")  # before any read: without either, not even whether it exists
     async with unit_of_work(ctx) as uow:
         row = await _load_change(uow, change_id)
         if row["requested_by"] not in await acting_as(uow, ctx):
             require(ctx, "role.grant")
-        else:
-            require(ctx, "role.manage")
         if row["state"] != PENDING:
             raise KehuError("ROLE_CHANGE_DECIDED", f"the role change is already {row['state']}",
                             "该角色变更已处理", field="id")
