@@ -222,7 +222,8 @@ async def reset_password(env: Env) -> Step:
     user = await add_user(env.seeded.acme, "wang.wu")
     logins = [await sign_in("acme", "wang.wu"), await sign_in("acme", "wang.wu")]
     return Step(lambda ctx: users.reset_password(ctx, user.id, new_password=NEW_PASSWORD),
-                lambda _: [entry("user.password_reset", "user", user.id, password=CHANGED)] + [
+                lambda _: [entry("user.password_reset", "user", user.id, password=CHANGED,
+                                 must_change_password=to(True))] + [
                     entry("session.revoked", "session", login.principal.session_id, user_id=to(str(user.id)),
                           reason=to("password_reset")) for login in logins],
                 secrets=lambda _: (NEW_PASSWORD, PASSWORD))
