@@ -1,6 +1,7 @@
 """Downloads: ``GET /jobs/{id}/output`` streams what a job produced (audit exports, import
-reports) to its requester; ``GET /exports/{token}`` streams a customer export, decrypted with the
-key its signed, expiring link carries."""
+reports) to its requester; ``GET /exports/{link id}`` streams a customer export, decrypted on the
+server, to the signed-in user the link was issued to, once (issue 16 point 4: no credential in a
+URL, so an access log or a copied link gives nothing away)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from core.errors import KehuError
 from core.jobs import long_jobs
 from gateway.auth import error_response, request_context
 
-# A customer export's stored file is ciphertext: only its link opens it.
-LINK_STATUS = {"EXPORT_LINK_EXPIRED": 410, "EXPORT_LINK_GONE": 410, "EXPORT_LINK_INVALID": 403,
-               "EXPORT_LINK_REQUIRED": 403}
+# A customer export's stored file is ciphertext: only its requester, signed in, opens it through a link.
+LINK_STATUS = {"EXPORT_LINK_EXPIRED": 410, "EXPORT_LINK_USED": 410, "EXPORT_LINK_GONE": 410,
+               "EXPORT_LINK_INVALID": 404, "EXPORT_LINK_REQUESTER_ONLY": 403, "EXPORT_LINK_REQUIRED": 403}
 
 
 def _refusal(error: KehuError) -> Response:
@@ -48,10 +49,10 @@ async def download_job_output(request: Request, job_id: FromPath[UUID]) -> Respo
                            "content-length": str(output.size)})
 
 
-@get("/exports/{token:str}", include_in_schema=False)
-async def download_export(request: Request, token: FromPath[str]) -> Response:
+@get("/exports/{link:str}", include_in_schema=False)
+async def download_export(request: Request, link: FromPath[str]) -> Response:
     try:
-        download = await exporting.open_link(request_context(request), token)
+        download = await exporting.open_link(request_context(request), exporting.parse_link_id(link))
     except KehuError as error:
         return _refusal(error)
     return Stream(download.chunks, media_type=download.media_type,

@@ -5,9 +5,11 @@ long job, under an approved access request (core.privacy.access_requests).
   read scope; personal values are masked for a requester without ``customer.pii.unmask``
   (core.privacy.masking, the one place for every path out). It is audited with its row count.
 - The file is stored only encrypted (AES-GCM, in framed segments) under a per-file key that is
-  in no table: it is derived from the app's signing secret and a random salt, and handed out only
-  inside a signed download link (HS256, its own audience) that expires after the tenant's
-  ``export_link_hours``. Each download is audited.
+  in no table and no URL: the server derives it from the app's signing secret and a random salt
+  whenever the file is read. A download link (``/exports/<link id>``) is no credential by itself:
+  it needs its requester's own sign-in, works once, and only for the tenant's
+  ``export_link_minutes`` (issue 16 point 4). Each download, and each refused use of a link, is
+  audited.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ import os
 import secrets
 import struct
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-import jwt
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -34,10 +35,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from core.audit.chain import record
 from core.context import Context
 from core.customers import service
+from core.customers.export_tables import CustomerExportLink
 from core.customers.importing import STANDARD_COLUMNS, _acting, _current_registry
 from core.db import unit_of_work
 from core.errors import KehuError
-from core.identity.access import require
+from core.identity.access import require, require_signed_in
 from core.identity.tables import User
 from core.jobs import long_jobs
 from core.jobs.tables import JobOutputChunk, LongJob
@@ -52,8 +54,6 @@ MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocume
 SEGMENT = 64 * 1024  # plaintext bytes per encrypted segment
 _FRAME = struct.Struct(">IB")  # sealed length, final flag
 OVERHEAD = _FRAME.size + 12 + 16  # frame header, nonce, GCM tag
-LINK_AUDIENCE = "kehu:export-link"
-LINK_TYPE = "kehu-export+jwt"
 
 
 def now() -> datetime:
@@ -63,7 +63,7 @@ def now() -> datetime:
 # --- keys: derived from the app's signing keys, never stored ---------------------------------------
 
 def _signing_seeds() -> dict[str, bytes]:
-    """The app's signing keys by id (the first signs): the secret links and file keys derive from."""
+    """The app's signing keys by id (the first signs): the secret file keys derive from."""
     from core.identity.runtime import identity
 
     tokens = identity().tokens
@@ -118,8 +118,8 @@ async def decrypt_segments(key: bytes, chunks: AsyncIterator[bytes], tenant_id: 
             try:
                 yield cipher.decrypt(sealed[:12], sealed[12:], _aad(tenant_id, job_id, index, bool(final)))
             except InvalidTag:
-                raise KehuError("EXPORT_FILE_CORRUPT", "the export file does not decrypt with this link",
-                                "导出文件无法用此链接解密") from None
+                raise KehuError("EXPORT_FILE_CORRUPT", "the export file does not decrypt",
+                                "导出文件无法解密") from None
             index, finished = index + 1, bool(final)
     if buffer or not finished:
         raise KehuError("EXPORT_FILE_CORRUPT", "the export file is cut short", "导出文件不完整")
@@ -254,78 +254,64 @@ async def _run_export(job: long_jobs.RunningJob) -> dict[str, Any]:
 
 
 # --- download links --------------------------------------------------------------------------------
+# A link is a row (CustomerExportLink) and its URL holds only the row's id: a URL copied into an
+# access log, a browser history or a proxy opens nothing (issue 16 point 4). The download needs
+# the requester's own sign-in, works once and for the tenant's ``export_link_minutes``; the file
+# key never leaves the server, which derives it again for the download.
+
+LINK_PATH = "/exports/"
+LINK_REFUSALS = {
+    "EXPORT_LINK_INVALID": ("this download link is not valid", "下载链接无效"),
+    "EXPORT_LINK_REQUESTER_ONLY": ("only the user who asked for this link may use it", "仅申请该链接的用户可使用"),
+    "EXPORT_LINK_USED": ("this download link has been used; ask for a new one", "下载链接已使用，请重新获取"),
+    "EXPORT_LINK_EXPIRED": ("this download link has expired; ask for a new one", "下载链接已过期，请重新获取"),
+    "EXPORT_LINK_GONE": ("the export file has expired", "导出文件已过期"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ExportLink:
+    id: UUID
     url: str
     expires_at: datetime
 
 
-def _link_key(kid: str) -> bytes | None:
-    seed = _signing_seeds().get(kid)
-    return _derive(seed, b"kehu export link") if seed is not None else None
+def _link_refused(code: str = "EXPORT_LINK_INVALID") -> KehuError:
+    english, chinese = LINK_REFUSALS[code]
+    return KehuError(code, english, chinese)
+
+
+def parse_link_id(text: str) -> UUID:
+    """The link id of a download path, or EXPORT_LINK_INVALID (old signed links included)."""
+    try:
+        return UUID(text[:64])
+    except ValueError:
+        raise _link_refused() from None
 
 
 async def export_link(ctx: Context, job_id: UUID) -> ExportLink:
-    """A download link for a finished export, to its requester only; it holds the file's key and
-    works until the tenant's ``export_link_hours`` have passed (or the output expires)."""
+    """A download link for a finished export, to its requester only: for that requester's own
+    sign-in, once, until the tenant's ``export_link_minutes`` have passed (or the file expires)."""
     require(ctx, "customer.export")
     async with unit_of_work(ctx) as uow:
-        row = await uow.select(LongJob).where((LongJob.id == job_id) & (LongJob.kind == EXPORT_JOB)).first()
+        row = await uow.select(LongJob.requested_by, LongJob.status, LongJob.output_deleted_at,
+                               LongJob.output_expires_at).where(
+            (LongJob.id == job_id) & (LongJob.kind == EXPORT_JOB)).first()
         if row is None or row["requested_by"] != ctx.actor:
             raise KehuError("EXPORT_LINK_REQUESTER_ONLY", "only the requester of this export gets its link",
                             "仅导出申请人可获取下载链接", field="jobId")
         if row["status"] != long_jobs.SUCCEEDED or row["output_deleted_at"] is not None:
             raise KehuError("EXPORT_NOT_READY", "the export has not succeeded, or its file has expired",
                             "导出未完成或文件已过期", field="jobId")
-        params = json.loads(row["params"])
-        hours = int((await access_requests.export_rules(uow))["export_link_hours"])
-        at = now()
-        expires = min(at + timedelta(hours=hours), row["output_expires_at"] or at + timedelta(hours=hours))
-        kid = next(iter(_signing_seeds()))
-        claims = {"aud": LINK_AUDIENCE, "tid": str(uow.ctx.tenant_id), "job": str(job_id),
-                  "key": base64.urlsafe_b64encode(_file_key(params["key_id"], params["salt"], ctx.tenant_id,
-                                                            job_id)).decode(),
-                  "jti": secrets.token_hex(8), "iat": int(at.timestamp()), "exp": int(expires.timestamp())}
-        link_key = _link_key(kid)
-        assert link_key is not None
-        token = jwt.encode(claims, link_key, algorithm="HS256", headers={"kid": kid, "typ": LINK_TYPE})
+        minutes = int((await access_requests.export_rules(uow))["export_link_minutes"])
+        expires = now() + timedelta(minutes=minutes)
+        if row["output_expires_at"] is not None:
+            expires = min(expires, row["output_expires_at"])
+        link = CustomerExportLink(id=uuid4(), job_id=job_id, issued_to=ctx.actor, expires_at=expires)
+        await uow.insert(link)
         await record(uow, "customer.export_link_issued", "job", job_id,
-                     {"link": claims["jti"], "expires_at": expires.isoformat()})
-    return ExportLink(url=f"/exports/{token}", expires_at=expires)
-
-
-def _link_refused(code: str = "EXPORT_LINK_INVALID") -> KehuError:
-    if code == "EXPORT_LINK_EXPIRED":
-        return KehuError(code, "this download link has expired; ask for a new one", "下载链接已过期，请重新获取")
-    if code == "EXPORT_LINK_GONE":
-        return KehuError(code, "the export file has expired", "导出文件已过期")
-    return KehuError(code, "this download link is not valid", "下载链接无效")
-
-
-def read_link(token: str) -> dict[str, Any]:
-    """The claims of a download link we signed, or a refusal (expired, or invalid)."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise _link_refused() from None
-    kid = header.get("kid")
-    key = _link_key(kid) if isinstance(kid, str) and header.get("typ") == LINK_TYPE else None
-    if key is None:
-        raise _link_refused()
-    try:
-        claims = jwt.decode(token, key, algorithms=["HS256"], audience=LINK_AUDIENCE,
-                            options={"require": ["aud", "tid", "job", "key", "jti", "iat", "exp"]})
-    except jwt.ExpiredSignatureError:
-        raise _link_refused("EXPORT_LINK_EXPIRED") from None
-    except jwt.PyJWTError:
-        raise _link_refused() from None
-    try:
-        claims["tid"], claims["job"] = UUID(claims["tid"]), UUID(claims["job"])
-        claims["key"] = base64.urlsafe_b64decode(claims["key"])
-    except (TypeError, ValueError, AttributeError):
-        raise _link_refused() from None
-    return claims
+                     {"link": str(link.id), "expires_at": expires.isoformat()})
+    return ExportLink(id=link.id, url=f"{LINK_PATH}{link.id}", expires_at=expires)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,36 +322,68 @@ class ExportDownload:
     chunks: AsyncIterator[bytes]
 
 
-async def open_link(ctx: Context, token: str) -> ExportDownload:
-    """The decrypted export a link names. A signed-in caller of another tenant is refused; each
-    download is audited."""
-    claims = read_link(token)
-    tenant_id, job_id = claims["tid"], claims["job"]
-    if ctx.principal is not None and ctx.tenant_id != tenant_id:
-        raise _link_refused()
-    reader = ctx if ctx.principal is not None else replace(
-        Context.system(f"export-link:{claims['jti']}", tenant_id), client_address=ctx.client_address,
-        request_id=ctx.request_id)
-    async with unit_of_work(reader) as uow:
-        row = await uow.select(LongJob).where((LongJob.id == job_id) & (LongJob.kind == EXPORT_JOB)).first()
-        if row is None:
+def _refusal(ctx: Context, link: Mapping[str, Any], at: datetime) -> str | None:
+    if link["issued_to"] != ctx.actor:  # a leaked link id is useless to anyone else, and is audited
+        return "EXPORT_LINK_REQUESTER_ONLY"
+    if link["used_at"] is not None:
+        return "EXPORT_LINK_USED"
+    if link["expires_at"] <= at:
+        return "EXPORT_LINK_EXPIRED"
+    return None
+
+
+async def open_link(ctx: Context, link_id: UUID) -> ExportDownload:
+    """The decrypted export a link names, for the signed-in requester it was issued to, once.
+
+    Unknown here (another tenant's, or made up): EXPORT_LINK_INVALID. Another user's, used or
+    expired: refused and audited as ``customer.export_link_refused``. The requester must still
+    hold ``customer.export`` (and ``customer.pii.unmask`` for a file in clear). The link is used
+    as the download starts (a broken transfer needs a new link); each download is audited."""
+    require_signed_in(ctx)  # the link id alone opens nothing
+    at = now()
+    refused: str | None = None
+    async with unit_of_work(ctx) as uow:
+        link = await uow.select(CustomerExportLink).where(CustomerExportLink.id == link_id).first()
+        if link is None:
             raise _link_refused()
-        if row["status"] != long_jobs.SUCCEEDED or row["output_deleted_at"] is not None:
-            raise _link_refused("EXPORT_LINK_GONE")
-        rows = json.loads(row["result"] or "{}").get("customers")
-        await record(uow, "customer.export_downloaded", "job", job_id, {"link": claims["jti"], "rows": rows})
+        job_id = link["job_id"]
+        refused = _refusal(ctx, link, at)
+        if refused is None:
+            row = await uow.select(LongJob).where((LongJob.id == job_id) & (LongJob.kind == EXPORT_JOB)).first()
+            if row is None or row["requested_by"] != ctx.actor:
+                raise _link_refused()
+            params = json.loads(row["params"])
+            require(ctx, "customer.export")
+            if (params.get("as") or {}).get("unmask"):  # a file in clear: only while one may still unmask
+                require(ctx, UNMASK_PERMISSION)
+            if row["status"] != long_jobs.SUCCEEDED or row["output_deleted_at"] is not None:
+                raise _link_refused("EXPORT_LINK_GONE")
+            key = _file_key(params["key_id"], params["salt"], ctx.tenant_id, job_id)  # before the link is used
+            used = await uow.update(CustomerExportLink, {CustomerExportLink.used_at: at}).where(
+                (CustomerExportLink.id == link_id) & CustomerExportLink.used_at.is_null()
+            ).returning(CustomerExportLink.id)
+            if used:
+                rows = json.loads(row["result"] or "{}").get("customers")
+                await record(uow, "customer.export_downloaded", "job", job_id, {"link": str(link_id), "rows": rows})
+            else:  # a concurrent download took it between our read and write
+                refused = "EXPORT_LINK_USED"
+        if refused is not None:  # committed with the refusal: who tried a link that was not theirs to use
+            await record(uow, "customer.export_link_refused", "job", job_id, {"link": str(link_id), "reason": refused})
+    if refused is not None:
+        raise _link_refused(refused)
 
     async def sealed() -> AsyncIterator[bytes]:
         seq = 0
         while True:
-            async with unit_of_work(reader, write=False) as uow:
-                chunk = await uow.select(JobOutputChunk.data).where(
+            async with unit_of_work(ctx, write=False) as read:
+                chunk = await read.select(JobOutputChunk.data).where(
                     (JobOutputChunk.job_id == job_id) & (JobOutputChunk.seq == seq)).first()
             if chunk is None:
                 return
             yield base64.b64decode(chunk["data"])
             seq += 1
 
+    assert ctx.tenant_id is not None
     return ExportDownload(name=row["output_name"], media_type=row["output_media_type"],
                           size=plaintext_size(int(row["output_bytes"])),
-                          chunks=decrypt_segments(claims["key"], sealed(), tenant_id, job_id))
+                          chunks=decrypt_segments(key, sealed(), ctx.tenant_id, job_id))

@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from core.archives.tables import ARCHIVE_TABLES
 from core.audit import tables as audit
+from core.customers.export_tables import EXPORT_LINK_TABLES
 from core.customers.import_tables import CustomerImportUpload
 from core.customers.tables import CUSTOMER_TABLES
 from core.identity import tables as identity
@@ -51,6 +52,7 @@ APP_CONFIG = AppConfig(
         *SUBJECT_TABLES,
         *PRIVACY_RECORD_TABLES,
         *ARCHIVE_TABLES,
+        *EXPORT_LINK_TABLES,
     ],
     migration_dependencies=[],
     commands=[],

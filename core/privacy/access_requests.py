@@ -6,7 +6,7 @@ approved by someone else holding the tenant's approver role, used once before it
 - States: requested -> approved | rejected; approved -> used (by one export job) | expired.
 - Tenant settings (key ``privacy.exports``): ``export_approver_role`` (default the tenant admin
   role), ``export_approval_hours`` (how long an approval stays valid, default 72) and
-  ``export_link_hours`` (how long a download link works, default 24).
+  ``export_link_minutes`` (how long a single-use download link works, default 10, at most 60).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ REQUESTED, APPROVED, REJECTED, USED, EXPIRED = "requested", "approved", "rejecte
 STATES = (REQUESTED, APPROVED, REJECTED, USED, EXPIRED)
 SETTINGS_KEY = "privacy.exports"
 DEFAULT_RULES: dict[str, Any] = {"export_approver_role": ADMIN_ROLE, "export_approval_hours": 72,
-                                 "export_link_hours": 24}
+                                 "export_link_minutes": 10}
+MAX_LINK_MINUTES = 60  # a download link is short-lived (issue 16 point 4)
 FILTER_FIELDS = ("status", "kind", "owner_id", "department_id", "tag", "text", "review_due", "extension")
 
 
@@ -101,7 +102,9 @@ def _view(row: Mapping[str, Any]) -> AccessRequestView:
 
 async def export_rules(uow: UnitOfWork) -> dict[str, Any]:
     row = await uow.select(TenantSetting.value).where(TenantSetting.key == SETTINGS_KEY).first()
-    return {**DEFAULT_RULES, **(json.loads(row["value"]) if row else {})}
+    stored = json.loads(row["value"]) if row else {}
+    # Only known keys: an old ``export_link_hours`` must not linger as if it still applied.
+    return {**DEFAULT_RULES, **{k: v for k, v in stored.items() if k in DEFAULT_RULES}}
 
 
 def _check_fields(fields: Sequence[str]) -> list[str]:
@@ -286,7 +289,7 @@ async def use_request(uow: UnitOfWork, request_id: UUID, job_id: UUID) -> Access
 
 
 async def update_export_rules(ctx: Context, changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Change the approver role, approval hours or link hours (``tenant.settings.manage``)."""
+    """Change the approver role, approval hours or link minutes (``tenant.settings.manage``)."""
     require(ctx, "tenant.settings.manage")
     for key, value in changes.items():
         if key not in DEFAULT_RULES:
@@ -294,6 +297,9 @@ async def update_export_rules(ctx: Context, changes: Mapping[str, Any]) -> dict[
         if key.endswith("_hours") and (type(value) is not int or not 1 <= value <= 24 * 90):
             raise KehuError("SETTING_INVALID", f"{key} must be whole hours from 1 to 2160",
                             f"{key} 须为 1 至 2160 的整数小时", field=key)
+        if key.endswith("_minutes") and (type(value) is not int or not 1 <= value <= MAX_LINK_MINUTES):
+            raise KehuError("SETTING_INVALID", f"{key} must be whole minutes from 1 to {MAX_LINK_MINUTES}",
+                            f"{key} 须为 1 至 {MAX_LINK_MINUTES} 的整数分钟", field=key)
     async with unit_of_work(ctx) as uow:
         role = changes.get("export_approver_role")
         if role is not None and not await uow.exists(Role).where(Role.name == role):

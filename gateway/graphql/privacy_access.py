@@ -64,8 +64,10 @@ class AccessRequestPayload:
 
 @strawberry.type
 class ExportLinkPayload:
-    url: str | None = strawberry.field(default=None, description="GET it (no other credential needed) to download "
-                                                                 "the decrypted file until expiresAt.")
+    url: str | None = strawberry.field(default=None, description="GET it with your own credentials (the same "
+                                                                 "Authorization header or X-API-Key) to download the "
+                                                                 "decrypted file, once, before expiresAt. It holds no "
+                                                                 "credential: nobody else can use it.")
     expires_at: datetime | None = None
     errors: list[UserError]
 
@@ -74,7 +76,7 @@ class ExportLinkPayload:
 class ExportRules:
     approver_role: str
     approval_hours: int
-    link_hours: int
+    link_minutes: int
 
 
 @strawberry.type
@@ -127,25 +129,27 @@ class AccessRequestMutation:
             return {"request": AccessRequest.of(view)}
         return await mutate(info, AccessRequestPayload, call)
 
-    @strawberry.mutation(description="A download link for your finished customer export: the file decrypts only "
-                                     "through it, until it expires (the tenant's link hours). Needs customer.export.")
+    @strawberry.mutation(description="A download link for your finished customer export: only you, signed in, can "
+                                     "use it, once, until it expires (the tenant's link minutes); ask again for "
+                                     "another. Needs customer.export.")
     async def customer_export_link(self, info: Info, job_id: strawberry.ID) -> ExportLinkPayload:
         async def call() -> dict:
             link = await exporting.export_link(ctx_of(info), parse_id(job_id, "jobId"))
             return {"url": link.url, "expires_at": link.expires_at}
         return await mutate(info, ExportLinkPayload, call)
 
-    @strawberry.mutation(description="Change who approves exports (a role name), how long approvals and download "
-                                     "links last (hours). Needs tenant.settings.manage.")
+    @strawberry.mutation(description="Change who approves exports (a role name), how long approvals last (hours) "
+                                     "and how long download links last (minutes, 1 to 60). Needs "
+                                     "tenant.settings.manage.")
     async def export_rules_update(self, info: Info, approver_role: str | None = None,
-                                  approval_hours: int | None = None, link_hours: int | None = None
+                                  approval_hours: int | None = None, link_minutes: int | None = None
                                   ) -> ExportRulesPayload:
         async def call() -> dict:
             changes = {k: v for k, v in (("export_approver_role", approver_role),
                                          ("export_approval_hours", approval_hours),
-                                         ("export_link_hours", link_hours)) if v is not None}
+                                         ("export_link_minutes", link_minutes)) if v is not None}
             rules = await access_requests.update_export_rules(ctx_of(info), changes)
             return {"rules": ExportRules(approver_role=rules["export_approver_role"],
                                          approval_hours=rules["export_approval_hours"],
-                                         link_hours=rules["export_link_hours"])}
+                                         link_minutes=rules["export_link_minutes"])}
         return await mutate(info, ExportRulesPayload, call)

@@ -289,7 +289,7 @@ async def _approved_export(requester, approver, where: CustomerFilter, fmt: str)
 
 async def _download_export(ctx, job_id) -> bytes:
     link = await exporting.export_link(ctx, job_id)
-    opened = await exporting.open_link(ctx, link.url.removeprefix("/exports/"))
+    opened = await exporting.open_link(ctx, link.id)  # as the requester: the link alone opens nothing
     return b"".join([chunk async for chunk in opened.chunks])
 
 
@@ -459,7 +459,8 @@ async def test_import_and_export_over_graphql_with_progress_and_downloads(settin
         assert job["status"] == "succeeded" and json.loads(job["result"])["customers"] == 150 - len(bad)
         link = (await gql(client, 'mutation($id: ID!) { customerExportLink(jobId: $id) { url } }', director,
                           id=started["job"]["id"])).json()["data"]["customerExportLink"]
-        download = await client.get(link["url"])
+        assert (await client.get(link["url"])).status_code == 401  # the link is no credential (issue 16 point 4)
+        download = await client.get(link["url"], headers={"authorization": f"Bearer {director}"})
         assert download.status_code == 200 and download.content[:4] == b"PK\x03\x04"
         assert int(download.headers["content-length"]) == len(download.content)
         book = openpyxl.load_workbook(io.BytesIO(download.content), read_only=True)
