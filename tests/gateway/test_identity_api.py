@@ -75,7 +75,7 @@ PROTECTED = {
     "accessRequestApprove": 'mutation($user: ID!) { accessRequestApprove(id: $user) { errors { code } } }',
     "accessRequestReject": 'mutation($user: ID!) { accessRequestReject(id: $user, reason: "r") { errors { code } } }',
     "customerExportLink": 'mutation($user: ID!) { customerExportLink(jobId: $user) { errors { code } } }',
-    "exportRulesUpdate": 'mutation { exportRulesUpdate(linkHours: 2) { errors { code } } }',
+    "exportRulesUpdate": 'mutation { exportRulesUpdate(linkMinutes: 2) { errors { code } } }',
     "customerUnmask": 'mutation($user: ID!) { customerUnmask(id: $user, fields: ["phones"], reason: "check it") '
                       '{ errors { code } } }',
     "privacyRekeyStart": 'mutation { privacyRekeyStart { errors { code } } }',
