@@ -261,3 +261,28 @@ async def test_over_http_the_download_needs_the_requesters_own_authorization(set
     await _expire(acme.id, UUID(fresh.removeprefix("/exports/")))  # not while the app holds the database
     async with AsyncTestClient(create_app(relaxed, registry=registry)) as client:
         assert code(await client.get(fresh, headers=director)) == (410, "EXPORT_LINK_EXPIRED")
+
+
+async def test_an_api_keys_link_opens_only_with_that_key(acme, export):
+    """Issue 16 point 4: a link asked for by an integrator's API key is bound to that key: the same
+    key downloads it, a user of the tenant (even the key's creator) or another key may not."""
+    from core.identity import api_keys, sessions
+
+    admin = export["admin"]
+    wanted = ["customer.read", "customer.export", "privacy.export.request"]
+    keys = []
+    for name in ("crm-sync", "crm-other"):
+        _, secret = await api_keys.create_api_key(admin, name=name, permissions=wanted)
+        keys.append(Context.for_principal(await sessions.authenticate_api_key(secret)))
+    key, other_key = keys
+    request = await access_requests.create_request(key, purpose="同步", where=CustomerFilter(tag="vip"))
+    await access_requests.approve_request(admin, request.id)
+    job_id = await exporting.start_export(key, request.id)
+    assert await long_jobs.run_job(acme.id, job_id)
+    link = await exporting.export_link(key, job_id)
+    for ctx in (admin, other_key):
+        with pytest.raises(KehuError) as refused:
+            await exporting.open_link(ctx, link.id)
+        assert refused.value.code == "EXPORT_LINK_REQUESTER_ONLY"
+    rows = await _read(await exporting.open_link(key, link.id))
+    assert [r["surname"] for r in rows] == ["王"] and rows[0]["identifier_number"] != CLEAR_ID  # masked for a key
