@@ -150,6 +150,13 @@ class Settings(BaseSettings):
     webhooks_allow_loopback: bool = False
     # Master keys for personal data at rest, "id:base64 32 bytes", comma-separated; the first encrypts.
     data_keys: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
+    # Audit anchors (docs/operators.md, Audit log): signed chain heads kept outside the database.
+    # The key is an Ed25519 seed (base64url); embedded without it, one is generated into var_dir.
+    audit_anchor_key: str | None = None
+    audit_anchor_public_keys: Annotated[tuple[str, ...], NoDecode] = ()  # retired keys still trusted
+    audit_anchor_dir: Path | None = None  # embedded default: var_dir/audit-anchors; production: required
+    audit_anchor_interval_seconds: int = Field(300, ge=1, le=86_400)
+    audit_anchor_grace_seconds: int = Field(86_400, ge=60, le=30 * 86_400)  # older unanchored entries fail verify
 
     @field_validator("database_url", "migrate_database_url")
     @classmethod
@@ -216,6 +223,7 @@ class Settings(BaseSettings):
 
     _split_cors = field_validator("cors_origins", mode="before")(lambda cls, v: _split_list(v))
     _split_disabled = field_validator("disabled_plugins", mode="before")(lambda cls, v: _split_list(v))
+    _split_anchor_keys = field_validator("audit_anchor_public_keys", mode="before")(lambda cls, v: _split_list(v))
 
     @model_validator(mode="after")
     def _profile_rules(self) -> Settings:
@@ -266,7 +274,7 @@ def _describe(error: dict) -> str:
     if location:
         name = ENV_PREFIX + str(location[0]).upper()
         value = error.get("input")
-        shown = f"={value!r}" if isinstance(value, (str, int)) and "secret" not in name.lower() and "KEYS" not in name else ""
+        shown = f"={value!r}" if isinstance(value, (str, int)) and "secret" not in name.lower() and "KEY" not in name else ""
         return f"{name}{shown}: {message}"
     return message
 

@@ -29,6 +29,7 @@ from core.jobs.long_jobs import configure_long_jobs, run_job_loop
 from core.jobs.broker import EMBEDDED
 from core.jobs.outbox import configure_jobs
 from core.webhooks.targets import configure_webhooks
+from core.audit.anchors import configure_audit_anchors
 from core.jobs.timers import start_scheduler
 from core.jobs.worker import run_embedded_worker
 from core.identity.runtime import configure_identity
@@ -121,6 +122,7 @@ def create_app(
     configure_jobs(settings)
     configure_long_jobs(settings)
     configure_webhooks(settings)
+    configure_audit_anchors(settings)  # production without an anchor key or directory stops here
     database = database or Database(
         settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )

@@ -352,20 +352,31 @@ def audit() -> None:
 
 
 async def _with_owner_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    """Operator work that the app role may not do (anchors, pruning) runs as the owner."""
+    """Operator work that the app role may not do (pruning) runs as the owner."""
     owner = settings.model_copy(update={"database_url": settings.migrate_database.raw})
     return await _with_database(owner, work)
+
+
+def _audit_settings() -> Settings:
+    """Settings with the anchor store and keys configured (production stops here without them)."""
+    from core.audit.anchors import configure_audit_anchors
+
+    settings = _settings()
+    configure_audit_anchors(settings)
+    return settings
 
 
 @audit.command("verify")
 @click.option("--tenant", "slug", help="Only this tenant (its slug).")
 @reports_errors
 def audit_verify(slug: str | None) -> None:
-    """Check every chain (or one tenant's); exit 1 at the first broken position found."""
-    settings = _settings()
+    """Check every chain (or one tenant's) against itself and its signed anchors; exit 1 at the
+    first broken position found."""
+    settings = _audit_settings()
     results = _run(_with_database(settings, lambda: audit_service.verify_all(Context.system("cli:audit"), slug)))
     for tenant_slug, result in results:
-        click.echo(f"{tenant_slug}: " + (f"ok, {result.checked} entries" if result.ok else
+        anchored = f", anchored to {result.anchored}" if result.anchored is not None else ", no anchor yet"
+        click.echo(f"{tenant_slug}: " + (f"ok, {result.checked} entries{anchored}" if result.ok else
                                           f"BROKEN at position {result.position} ({result.kind}) "
                                           f"after {result.checked} good entries"))
     if not all(result.ok for _, result in results):
@@ -373,19 +384,40 @@ def audit_verify(slug: str | None) -> None:
 
 
 @audit.command("anchor")
+@click.option("--adopt", is_flag=True,
+              help="Start anchoring chains that have no anchor though their entries are older than the grace "
+                   "period (first anchoring of an existing deployment). Never after losing the anchor store "
+                   "without finding out why.")
 @reports_errors
-def audit_anchor() -> None:
-    """Copy every chain head out of the app's reach (as the owner; run it periodically)."""
-    settings = _settings()
-    anchored = _run(_with_owner_database(settings, lambda: audit_service.anchor_all(Context.system("cli:audit"))))
+def audit_anchor(adopt: bool) -> None:
+    """Sign every chain up to its head into the anchor store, outside the database (kehu also does
+    it every KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS)."""
+    settings = _audit_settings()
+    anchored = _run(_with_database(settings, lambda: audit_service.anchor_all(Context.system("cli:audit"),
+                                                                              adopt=adopt)))
     click.echo(f"anchored {len(anchored)} chain(s)" + "".join(f"\n  {slug}: position {seq}" for slug, seq in anchored))
+
+
+@audit.command("public-key")
+@reports_errors
+def audit_public_key() -> None:
+    """Print the public half of the anchor signing key (base64url): give it to whoever verifies
+    anchors elsewhere (KEHU_AUDIT_ANCHOR_PUBLIC_KEYS)."""
+    from core.audit.anchors import anchoring, public_key_text
+
+    _audit_settings()
+    signing = anchoring().keys.signing
+    if signing is None:
+        raise KehuError("AUDIT_ANCHOR_KEY_MISSING", "no anchor signing key is configured", "未配置审计锚点签名密钥")
+    click.echo(public_key_text(signing.public_key()))
 
 
 @audit.command("prune")
 @reports_errors
 def audit_prune() -> None:
-    """Delete entries older than each tenant's retention, from the start of its chain (as the owner)."""
-    settings = _settings()
+    """Anchor, sign the new base, then delete entries older than each tenant's retention from the
+    start of its chain (as the owner)."""
+    settings = _audit_settings()
     pruned = _run(_with_owner_database(settings, lambda: audit_service.prune_all(Context.system("cli:audit"))))
     click.echo(f"pruned {sum(n for _, n in pruned)} entries" + "".join(f"\n  {slug}: {n}" for slug, n in pruned))
 

@@ -20,6 +20,7 @@ from core.db import Database, use_database
 from core.db.migrate import migrate
 from core.identity.runtime import configure_identity
 from core.privacy.crypto import configure_data_keys
+from core.audit.anchors import configure_audit_anchors
 from core.settings import Settings, load_settings
 
 # Fails the run when any log line holds a secret the run created (issue 16 point 4).
@@ -116,6 +117,7 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     await migrate(settings)
     configure_identity(settings)
     configure_data_keys(settings)  # the keys the app built on these settings will use
+    configure_audit_anchors(settings)  # anchors under this test's var_dir
     db = Database(settings.database, pool_size=4)
     use_database(db)
     await db.start()

@@ -19,9 +19,10 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from core.audit.tables import AuditAnchor, AuditChain, AuditEntry
+from core.audit.anchors import PREFIX_BYTES, MAX_ENTRIES_PER_ANCHOR, Anchor, AnchorLog, anchoring, entry_prefix
+from core.audit.tables import AuditChain, AuditEntry
 from core.db.uow import UnitOfWork
-from core.errors import TenantRequired
+from core.errors import KehuError, TenantRequired
 
 # Fields never written in clear, whatever record type they belong to.
 ALWAYS_SECRET = frozenset({"password", "password_hash", "secret", "token_hash", "refresh_token", "access_token"})
@@ -203,13 +204,17 @@ async def _advance_head(uow: UnitOfWork, tenant_id: UUID, *, by: int = 1) -> tup
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """The result of checking one tenant's chain. ``position`` is the first broken seq."""
+    """The result of checking one tenant's chain. ``position`` is the first broken seq (the first
+    entry that changed, when anchors tell which); ``anchored`` the last position an anchor covers."""
 
     tenant_id: UUID
     checked: int
     ok: bool
     position: int | None = None
-    kind: str | None = None  # missing | modified | relinked | truncated
+    # missing | modified | relinked | truncated (the database alone shows it) | rewritten | pruned |
+    # unanchored | anchor_invalid (found against the signed anchors; docs/operators.md, Audit log)
+    kind: str | None = None
+    anchored: int | None = None
 
     def describe(self) -> str:
         if self.ok:
@@ -217,45 +222,183 @@ class Verification:
         return f"tenant {self.tenant_id}: broken at position {self.position} ({self.kind}) after {self.checked} good entries"
 
 
-async def verify_chain(uow: UnitOfWork) -> Verification:
-    """Walk the tenant's chain from its base; report the first position that does not hold."""
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _recomputed(tenant_id: UUID, entry: Mapping[str, Any]) -> str:
+    return entry_hash(tenant_id=tenant_id, seq=entry["seq"], occurred_at=entry["occurred_at"], actor=entry["actor"],
+                      client_address=entry["client_address"], request_id=entry["request_id"], action=entry["action"],
+                      target_type=entry["target_type"], target_id=entry["target_id"], diff=entry["diff"],
+                      prev_hash=entry["prev_hash"])
+
+
+async def verify_chain(uow: UnitOfWork, *, anchors: AnchorLog | None = None,
+                       now: datetime | None = None) -> Verification:
+    """Walk the tenant's chain from its base; report the first position that does not hold.
+
+    The walk checks the chain against itself and against the tenant's signed anchors (read from
+    the anchor store unless given): every anchored entry must still have the hash its anchor
+    recorded, the newest anchored entry must still be there, the base may move only by a signed
+    prune, and no entry older than the grace period may be left unanchored."""
     tenant_id = uow.ctx.tenant_id
     if tenant_id is None:
         raise TenantRequired()
+    config = anchoring()
+    if anchors is None:
+        anchors = await config.read(tenant_id)
+    cutoff = (now or datetime.now(UTC)) - config.grace
+    anchored = anchors.last.seq if anchors.last else None
+    if anchors.invalid is not None:  # nothing can be trusted against a forged or damaged anchor store
+        return Verification(tenant_id=tenant_id, checked=0, ok=False, position=anchors.invalid.seq,
+                            kind="anchor_invalid", anchored=anchored)
     head = await uow.select(AuditChain).first()
+    genesis = genesis_hash(tenant_id)
     base_seq = int(head["base_seq"]) if head else 0
-    prev = head["base_hash"] if head else genesis_hash(tenant_id)
+    prev = head["base_hash"] if head else genesis
     expected, checked = base_seq + 1, 0
 
     def broken(position: int, kind: str) -> Verification:
-        return Verification(tenant_id=tenant_id, checked=checked, ok=False, position=position, kind=kind)
+        return Verification(tenant_id=tenant_id, checked=checked, ok=False, position=position, kind=kind,
+                            anchored=anchored)
 
+    approved = anchors.approved_bases(genesis)
+    if approved.get(base_seq) != prev:
+        # The base moved (old entries deleted) without a signed prune: the first entry the
+        # approved chain still had is the first one gone.
+        return broken(max((b for b in approved if b < base_seq), default=0) + 1, "pruned")
+    unanchored_from = anchored if anchored is not None else base_seq
+    stale: int | None = None  # the first entry past the anchors that is older than the grace period
     while True:
         batch = await uow.select(AuditEntry).where(AuditEntry.seq >= expected).order_by(AuditEntry.seq).limit(
             VERIFY_BATCH)
         for entry in batch:
             if entry["seq"] != expected:
                 return broken(expected, "missing")
-            recomputed = entry_hash(
-                tenant_id=tenant_id, seq=entry["seq"], occurred_at=entry["occurred_at"], actor=entry["actor"],
-                client_address=entry["client_address"], request_id=entry["request_id"], action=entry["action"],
-                target_type=entry["target_type"], target_id=entry["target_id"], diff=entry["diff"],
-                prev_hash=entry["prev_hash"])
-            if recomputed != entry["hash"]:
+            if _recomputed(tenant_id, entry) != entry["hash"]:
                 return broken(expected, "modified")
             if entry["prev_hash"] != prev:
                 return broken(expected, "relinked")
+            recorded = anchors.prefix(expected)
+            if recorded is not None and recorded != entry_prefix(entry["hash"]):
+                # Consistent with its neighbours but not with its anchor: edited and re-hashed, or
+                # an earlier entry deleted and the rest renumbered. This is the first changed one.
+                return broken(expected, "rewritten")
+            if stale is None and expected > unanchored_from and _aware(entry["occurred_at"]) < cutoff:
+                stale = expected
             prev, expected, checked = entry["hash"], expected + 1, checked + 1
         if len(batch) < VERIFY_BATCH:
             break
     last = expected - 1
     if head and int(head["last_seq"]) > last:
         return broken(last + 1, "truncated")
-    anchor = await uow.select(AuditAnchor).order_by(AuditAnchor.seq, ascending=False).first()
-    if anchor and int(anchor["seq"]) > last:
+    if anchored is not None and anchored > last:  # the tail was rewound below an anchor
         return broken(last + 1, "truncated")
-    if anchor and int(anchor["seq"]) > base_seq:
-        at_anchor = await uow.select(AuditEntry.hash).where(AuditEntry.seq == anchor["seq"]).first()
-        if at_anchor is None or at_anchor["hash"] != anchor["hash"]:
-            return broken(int(anchor["seq"]), "modified")
-    return Verification(tenant_id=tenant_id, checked=checked, ok=True)
+    if stale is not None:  # anchors deleted, or anchoring not running
+        return broken(stale, "unanchored")
+    return Verification(tenant_id=tenant_id, checked=checked, ok=True, anchored=anchored)
+
+
+class _Segment:
+    """Entries read for a new anchor: their hash prefixes and full hashes, by position."""
+
+    def __init__(self, start_seq: int, start_hash: str) -> None:
+        self.start_seq, self.start_hash = start_seq, start_hash
+        self.prefixes = bytearray()
+        self.hashes: list[str] = []
+        self.oldest: datetime | None = None
+
+
+async def _read_segment(ctx: Any, tenant_id: UUID, start_seq: int, start_hash: str, until: int) -> _Segment:
+    """Entries after ``start_seq`` up to ``until``, checked to continue ``start_hash``."""
+    from core.db import unit_of_work
+
+    segment = _Segment(start_seq, start_hash)
+    prev, expected = start_hash, start_seq + 1
+
+    def refuse(position: int) -> KehuError:
+        return KehuError("AUDIT_CHAIN_BROKEN", f"the audit chain does not hold at position {position}; nothing "
+                         "was anchored (run `kehu audit verify`)",
+                         f"审计链在位置 {position} 处不完整；未生成锚点（请运行 `kehu audit verify`）")
+
+    while expected <= until:
+        async with unit_of_work(ctx, write=False) as uow:
+            batch = await uow.select(AuditEntry).where((AuditEntry.seq >= expected) & (AuditEntry.seq <= until)
+                                                       ).order_by(AuditEntry.seq).limit(VERIFY_BATCH)
+        if not batch:
+            raise refuse(expected)
+        for entry in batch:
+            if (entry["seq"] != expected or _recomputed(tenant_id, entry) != entry["hash"]
+                    or entry["prev_hash"] != prev):
+                raise refuse(expected)
+            if segment.oldest is None:
+                segment.oldest = _aware(entry["occurred_at"])
+            segment.prefixes += entry_prefix(entry["hash"])
+            segment.hashes.append(entry["hash"])
+            prev, expected = entry["hash"], expected + 1
+    return segment
+
+
+async def anchor_chain(ctx: Any, *, now: datetime | None = None, adopt: bool = False) -> int | None:
+    """Sign the tenant's chain up to its head into the anchor store; the newest anchored position,
+    or ``None`` when there was nothing new (or another process anchored it meanwhile).
+
+    The new entries must continue the last anchor exactly; a store with no anchors for a chain
+    whose entries are already older than the grace period is refused unless ``adopt`` (the store
+    was lost, or anchoring starts on an existing deployment: an operator decides)."""
+    from core.db import unit_of_work
+
+    tenant_id = ctx.tenant_id
+    if tenant_id is None:
+        raise TenantRequired()
+    now = now or datetime.now(UTC)
+    config = anchoring()
+    log = await config.read(tenant_id)
+    if log.invalid is not None:
+        raise KehuError("AUDIT_ANCHORS_INVALID", f"the tenant's anchor store does not verify ({log.invalid.reason})",
+                        f"租户的审计锚点无法验证（{log.invalid.reason}）")
+    async with unit_of_work(ctx, write=False) as uow:
+        head = await uow.select(AuditChain).first()
+    if head is None:
+        return None
+    last = log.last
+    start_seq, start_hash = (last.seq, last.hash) if last else (int(head["base_seq"]), head["base_hash"])
+    until = int(head["last_seq"])
+    if until <= start_seq:
+        if until < start_seq:
+            raise KehuError("AUDIT_CHAIN_BROKEN", "the audit chain is shorter than its last anchor (run `kehu audit "
+                            "verify`)", "审计链短于其最后的锚点（请运行 `kehu audit verify`）")
+        return None
+    segment = await _read_segment(ctx, tenant_id, start_seq, start_hash, until)
+    if last is None and not adopt and segment.oldest is not None and segment.oldest < now - config.grace:
+        raise KehuError("AUDIT_ANCHORS_MISSING", "the chain has entries older than the grace period and no anchors; "
+                        "if the anchor store was not lost, start anchoring with `kehu audit anchor --adopt`",
+                        "审计链中有超过宽限期的条目却没有锚点；若锚点存储未丢失，请用 `kehu audit anchor --adopt` 开始")
+    version = log.version
+    prev_seq, prev_hash = start_seq, start_hash
+    base_seq = int(head["base_seq"])
+    while prev_seq < until:
+        seq = min(until, prev_seq + MAX_ENTRIES_PER_ANCHOR)
+        offset = prev_seq - start_seq
+        digest = segment.hashes[seq - start_seq - 1]
+        anchor = Anchor(kind="anchor", tenant_id=tenant_id, seq=seq, hash=digest, prev_seq=prev_seq,
+                        prev_hash=prev_hash, count=seq - base_seq, at=now,
+                        entries=bytes(segment.prefixes[offset * PREFIX_BYTES:(seq - start_seq) * PREFIX_BYTES]))
+        version = await config.append(anchor, version)
+        if version is None:  # another process anchored first; its anchor covers these entries
+            return None
+        prev_seq, prev_hash = seq, digest
+    return until
+
+
+async def record_prune(ctx: Any, *, base_seq: int, base_hash: str, prev_seq: int, prev_hash: str) -> None:
+    """Sign the chain's new base into the anchor store, before the entries under it are deleted."""
+    tenant_id = ctx.tenant_id
+    config = anchoring()
+    record_ = Anchor(kind="prune", tenant_id=tenant_id, seq=base_seq, hash=base_hash, prev_seq=prev_seq,
+                     prev_hash=prev_hash, count=0, at=datetime.now(UTC))
+    for _ in range(5):  # prunes need no place in the anchor sequence: retry on a concurrent append
+        log = await config.read(tenant_id)
+        if await config.append(record_, log.version) is not None:
+            return
+    raise KehuError("AUDIT_ANCHORS_BUSY", "the anchor store kept changing; try again", "审计锚点存储繁忙，请重试")

@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from core.audit.chain import Verification, record, verify_chain
-from core.audit.tables import AuditAnchor, AuditChain, AuditEntry
+import structlog
+
+from core.audit.anchors import anchoring
+from core.audit.chain import Verification, anchor_chain, record, record_prune, verify_chain
+from core.audit.tables import AuditChain, AuditEntry
 from core.context import Context
 from core.db import unit_of_work
 from core.errors import KehuError
@@ -19,8 +22,11 @@ from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
 from core.jobs import long_jobs
 from core.jobs import outbox
+from core.jobs.timers import register_sweep
+from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Tenant
 
+log = structlog.get_logger("kehu.audit")
 RETENTION_KEY = "audit.retention_days"
 DEFAULT_RETENTION_DAYS = 3 * 365  # the seeds keep records "a certain period"; three years by default
 EXPORT_BATCH = 500
@@ -136,8 +142,18 @@ async def _run_export(job: long_jobs.RunningJob) -> dict[str, Any]:
 
 async def verify(ctx: Context) -> Verification:
     require(ctx, "audit.read")
+    anchors = await anchoring().read(ctx.tenant_id)  # before the transaction: file I/O holds no connection
     async with unit_of_work(ctx, write=False) as uow:
-        return await verify_chain(uow)
+        return await verify_chain(uow, anchors=anchors)
+
+
+async def anchor(ctx: Context) -> int | None:
+    """Anchor the caller's tenant's chain now (an auditor asks before and after an inspection);
+    the newest anchored position. The anchor store, not the database, is written."""
+    require(ctx, "audit.read")
+    await anchor_chain(ctx)
+    last = (await anchoring().read(ctx.tenant_id)).last
+    return last.seq if last else None
 
 
 async def audit_retention_days(ctx: Context) -> int:
@@ -160,7 +176,8 @@ async def set_audit_retention_days(ctx: Context, days: int) -> int:
     return days
 
 
-# Operator work, run with the owner's connection (the app role may not write anchors or delete).
+# Operator work. Pruning runs with the owner's connection (the app role may not delete entries);
+# anchoring needs only reading the chain and the anchor signing key.
 
 async def _tenant_ids(ctx: Context) -> list[tuple[UUID, str]]:
     async with unit_of_work(ctx, write=False) as uow:
@@ -178,27 +195,56 @@ async def verify_all(ctx: Context, slug: str | None = None) -> list[tuple[str, V
     return results
 
 
-async def anchor_all(ctx: Context) -> list[tuple[str, int]]:
-    """Copy every tenant's chain head into ``audit_anchor`` (owner only)."""
+async def anchor_all(ctx: Context, *, adopt: bool = False) -> list[tuple[str, int]]:
+    """Sign every tenant's chain up to its head into the anchor store; the tenants anchored and
+    their newest anchored position. ``adopt`` starts anchoring chains that have none yet though
+    their entries are older than the grace period (an operator's decision: see docs/operators.md)."""
     anchored = []
     for tenant_id, slug in await _tenant_ids(ctx):
-        async with unit_of_work(ctx.for_tenant(tenant_id)) as uow:
-            head = await uow.select(AuditChain.last_seq, AuditChain.last_hash).first()
-            if head and head["last_seq"]:
-                await uow.insert(AuditAnchor(seq=head["last_seq"], hash=head["last_hash"]))
-                anchored.append((slug, int(head["last_seq"])))
+        position = await anchor_chain(ctx.for_tenant(tenant_id), adopt=adopt)
+        if position is not None:
+            anchored.append((slug, position))
     return anchored
+
+
+# Per process: when each tenant was last looked at by the sweep, so a tick does not read every
+# tenant's anchors every few seconds.
+_last_anchored: dict[UUID, datetime] = {}
+
+
+async def anchor_due(now: datetime) -> int:
+    """Sweep: anchor each tenant whose last anchor is older than the anchor interval. A tenant that
+    cannot be anchored (a broken chain, a lost store) is logged and retried next interval."""
+    interval = anchoring().interval
+    written = 0
+    for tenant_id in await tenant_ids("job:audit-anchor"):
+        seen = _last_anchored.get(tenant_id)
+        if seen is not None and now - seen < interval:
+            continue
+        _last_anchored[tenant_id] = now
+        try:
+            if await anchor_chain(Context.system("job:audit-anchor", tenant_id), now=now) is not None:
+                written += 1
+        except KehuError as exc:
+            log.warning("audit.anchor_refused", tenant_id=str(tenant_id), code=exc.code, reason=exc.message_en)
+    return written
+
+
+register_sweep("audit_anchors", anchor_due)
 
 
 async def prune_all(ctx: Context, now: datetime | None = None) -> list[tuple[str, int]]:
     """Delete entries older than each tenant's retention, from the start of the chain only; the
-    last pruned entry becomes the chain's base, so what remains still verifies (owner only)."""
+    last pruned entry becomes the chain's base, so what remains still verifies (owner only).
+
+    Before anything goes, the chain is anchored and the new base is signed into the anchor store:
+    a base moved without a signed prune record is what a forged prune looks like to the verifier."""
     now = now or datetime.now(UTC)
     pruned = []
     for tenant_id, slug in await _tenant_ids(ctx):
         tenant_ctx = ctx.for_tenant(tenant_id)
         cutoff = now - timedelta(days=await audit_retention_days(tenant_ctx))
-        async with unit_of_work(tenant_ctx) as uow:
+        async with unit_of_work(tenant_ctx, write=False) as uow:
             head = await uow.select(AuditChain).first()
             if head is None:
                 continue
@@ -212,8 +258,16 @@ async def prune_all(ctx: Context, now: datetime | None = None) -> list[tuple[str
             base = await uow.select(AuditEntry.hash).where(AuditEntry.seq == last_pruned).first()
             if base is None:
                 continue
-            await uow.update(AuditChain, {AuditChain.base_seq: last_pruned, AuditChain.base_hash: base["hash"]}).where(
-                AuditChain.id == head["id"])
+        await anchor_chain(tenant_ctx)
+        # Signed first: if the deletion then fails, the record only approves a base never used.
+        await record_prune(tenant_ctx, base_seq=last_pruned, base_hash=base["hash"],
+                           prev_seq=int(head["base_seq"]), prev_hash=head["base_hash"])
+        async with unit_of_work(tenant_ctx) as uow:
+            moved = await uow.update(AuditChain, {AuditChain.base_seq: last_pruned,
+                                                  AuditChain.base_hash: base["hash"]}).where(
+                (AuditChain.id == head["id"]) & (AuditChain.base_seq == head["base_seq"])).returning(AuditChain.id)
+            if not moved:  # another prune ran meanwhile
+                continue
             await uow.delete(AuditEntry).where(AuditEntry.seq <= last_pruned)
-            pruned.append((slug, last_pruned - int(head["base_seq"])))
+        pruned.append((slug, last_pruned - int(head["base_seq"])))
     return pruned

@@ -1,4 +1,4 @@
-"""GraphQL for the audit log: filtered, paged reading, verification and retention."""
+"""GraphQL for the audit log: filtered, paged reading, verification, anchoring and retention."""
 
 from __future__ import annotations
 
@@ -48,12 +48,16 @@ class AuditEntryConnection:
     page_info: PageInfo
 
 
-@strawberry.type
+@strawberry.type(description="The chain checked against itself and against its signed anchors, which are kept "
+                             "outside the database.")
 class AuditVerification:
     ok: bool
     checked: int
-    position: int | None
-    kind: str | None
+    position: int | None = strawberry.field(description="The first entry that does not hold (the first one "
+                                                         "changed, when an anchor tells which).")
+    kind: str | None = strawberry.field(description="missing, modified, relinked, truncated, rewritten, pruned, "
+                                                     "unanchored or anchor_invalid (see the operators' guide).")
+    anchored: int | None = strawberry.field(description="The newest position a signed anchor covers.")
 
 
 @strawberry.input
@@ -68,6 +72,12 @@ class AuditFilterInput:
     def to_filter(self) -> audit.AuditFilter:
         return audit.AuditFilter(actor=self.actor, action=self.action, target_type=self.target_type,
                                  target_id=self.target_id, since=self.since, until=self.until)
+
+
+@strawberry.type
+class AuditAnchorPayload:
+    position: int | None = strawberry.field(default=None, description="The newest anchored position.")
+    errors: list[UserError]
 
 
 @strawberry.type
@@ -99,7 +109,8 @@ class AuditQuery:
     @strawberry.field(description="Check the tenant's chain; the first broken position and its kind.")
     async def audit_verify(self, info: Info) -> AuditVerification:
         result = await audit.verify(ctx_of(info))
-        return AuditVerification(ok=result.ok, checked=result.checked, position=result.position, kind=result.kind)
+        return AuditVerification(ok=result.ok, checked=result.checked, position=result.position, kind=result.kind,
+                                 anchored=result.anchored)
 
 
 @strawberry.type
@@ -112,6 +123,14 @@ class AuditMutation:
             job_id = await audit.start_export(ctx, (filter or AuditFilterInput()).to_filter())
             return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
         return await mutate(info, JobPayload, call)
+
+    @strawberry.mutation(description="Anchor the tenant's chain now: its head and every entry hash since the last "
+                                     "anchor, signed with a key the database does not hold and stored outside it "
+                                     "(e.g. before and after an inspection). Needs audit.read.")
+    async def audit_anchor(self, info: Info) -> AuditAnchorPayload:
+        async def call() -> dict:
+            return {"position": await audit.anchor(ctx_of(info))}
+        return await mutate(info, AuditAnchorPayload, call)
 
     @strawberry.mutation(description="How long audit entries are kept (days, 365 to 36500; default 1095).")
     async def audit_retention_update(self, info: Info, days: int) -> AuditRetentionPayload:

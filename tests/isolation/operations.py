@@ -373,7 +373,8 @@ OPS: tuple[Op, ...] = (
     Op("mutation($id: ID!) { jobCancel(id: $id) { job { id } errors { code } } }", ids={"id": "job"}),
     # Audit
     Op("{ auditEntries(first: 50) { edges { node { seq action targetType targetId } } } }"),
-    Op("{ auditVerify { ok checked } }"),
+    Op("{ auditVerify { ok checked anchored } }"),
+    Op("mutation { auditAnchor { position errors { code } } }"),  # anchors only the caller's own tenant
     Op("mutation($n: Int!) { auditRetentionUpdate(days: $n) { days errors { code } } }",
        vars=lambda actor, owner, ids: {"n": 400 + len(actor.seen)}),
     # Webhooks (subscribed to nothing that happens, so no delivery leaves the machine)
