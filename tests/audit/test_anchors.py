@@ -9,6 +9,7 @@ that changed.
 
 import json
 import shutil
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -280,3 +281,68 @@ def test_a_crash_mid_append_leaves_earlier_anchors_readable(tmp_path):
     lines, version = store.read(tenant_id)
     store.append(tenant_id, '{"b": 2}', version)
     assert store.read(tenant_id)[0] == ['{"a": 1}', '{"torn"', '{"b": 2}']
+
+
+async def test_auditors_anchor_over_graphql_and_the_verifier_reports_the_anchor(settings, seeded):
+    """Issue 16 point 10: on demand, an auditor anchors the tenant's chain (needs audit.read)."""
+    from litestar.testing import AsyncTestClient
+
+    from gateway.app import create_app
+    from tests.gateway.test_identity_api import PASSWORD, gql, login, new_user
+
+    relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000, "rate_limit_per_minute": 10_000})
+    async with AsyncTestClient(create_app(relaxed)) as client:
+        admin = (await login(client))["accessToken"]
+        await new_user(client, admin, "nobody")
+        nobody = (await login(client, username="nobody", password=PASSWORD))["accessToken"]
+        anchor = "mutation { auditAnchor { position errors { code } } }"
+        refused = (await gql(client, anchor, nobody)).json()
+        assert [e["code"] for e in refused["data"]["auditAnchor"]["errors"]] == ["PERMISSION_DENIED"]
+        done = (await gql(client, anchor, admin)).json()["data"]["auditAnchor"]
+        assert done["errors"] == [] and done["position"] > 0
+        verified = (await gql(client, "{ auditVerify { ok anchored } }", admin)).json()["data"]["auditVerify"]
+        assert verified == {"ok": True, "anchored": done["position"]}
+
+
+def test_kehu_audit_anchor_and_verify_find_a_recomputed_edit(sqlite_settings):
+    """Issue 16 point 10: `kehu audit anchor` then `kehu audit verify` names the edited entry even
+    though every hash after it was recomputed and the database's own anchor rows deleted."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from gateway.cli import cli
+
+    env = {"KEHU_DATABASE_URL": sqlite_settings.database_url, "KEHU_VAR_DIR": str(sqlite_settings.var_dir)}
+    runner = CliRunner()
+    runner.invoke(cli, ["migrate"], env=env)
+    assert runner.invoke(cli, ["tenants", "create", "acme", "Acme"], env=env).exit_code == 0
+    anchored = runner.invoke(cli, ["audit", "anchor"], env=env)
+    assert anchored.exit_code == 0 and "acme: position" in anchored.output
+    assert (sqlite_settings.var_dir / "audit-anchors").is_dir()
+    with sqlite3.connect(sqlite_settings.database.sqlite_path) as connection:
+        [tenant_id] = connection.execute("SELECT DISTINCT tenant_id FROM audit_entry").fetchone()
+
+    def recompute() -> None:  # an attacker with the file edits entry 2 and re-hashes the rest
+        with sqlite3.connect(sqlite_settings.database.sqlite_path) as connection:
+            connection.row_factory = sqlite3.Row
+            entries = [dict(r) for r in connection.execute("SELECT * FROM audit_entry ORDER BY seq")]
+            prev = entries[0]["prev_hash"]
+            for entry in entries:
+                if entry["seq"] == 2:
+                    entry["actor"] = "someone-else"
+                digest = entry_hash(tenant_id=uuid.UUID(str(tenant_id)), seq=entry["seq"],
+                                    occurred_at=datetime.fromisoformat(str(entry["occurred_at"])),
+                                    actor=entry["actor"], client_address=entry["client_address"],
+                                    request_id=entry["request_id"], action=entry["action"],
+                                    target_type=entry["target_type"], target_id=entry["target_id"],
+                                    diff=entry["diff"], prev_hash=prev)
+                connection.execute("UPDATE audit_entry SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                                   (entry["actor"], prev, digest, entry["seq"]))
+                prev = digest
+            connection.execute("UPDATE audit_chain SET last_hash = ?", (prev,))
+            connection.execute("DELETE FROM audit_anchor")
+
+    recompute()
+    broken = runner.invoke(cli, ["audit", "verify", "--tenant", "acme"], env=env)
+    assert broken.exit_code == 1 and "BROKEN at position 2 (rewritten)" in broken.output, broken.output
