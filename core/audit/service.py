@@ -151,6 +151,8 @@ async def anchor(ctx: Context) -> int | None:
     """Anchor the caller's tenant's chain now (an auditor asks before and after an inspection);
     the newest anchored position. The anchor store, not the database, is written."""
     require(ctx, "audit.read")
+    async with unit_of_work(ctx) as uow:  # who asked is itself on record, and inside the anchor
+        await record(uow, "audit.anchor_requested", "audit_chain", None, {})
     await anchor_chain(ctx)
     last = (await anchoring().read(ctx.tenant_id)).last
     return last.seq if last else None
