@@ -4,6 +4,9 @@ Each entry's hash covers its content and the previous entry's hash. Appending fi
 tenant's head row (``UPDATE … RETURNING``), whose row lock (PostgreSQL) or the write lock
 (SQLite) makes concurrent writers of one tenant queue, so the chain never forks. The entry is
 written in the caller's unit of work: a change and its entry commit or roll back together.
+
+Verification also checks the chain against the tenant's signed anchors, kept outside the
+database (core/audit/anchors.py), and ``anchor_chain`` writes them.
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ class AuditChain(TenantOwned, tablename="audit_chain"):
 
 
 class AuditAnchor(TenantOwned, tablename="audit_anchor"):
-    """A chain head copied out of the app's reach (the app role can only read this table), so
-    deleting the newest entries is detectable too."""
+    """No longer written or read: anchors in the database are rewritten by whoever rewrites the
+    chain. Signed anchors live outside it (core/audit/anchors.py); the table stays so no
+    migration is needed."""
 
     seq = BigInt()
     hash = Varchar(length=64)
