@@ -4,7 +4,7 @@ A pytest plugin, loaded by tests/conftest.py:
 
 1. it collects every secret the run creates, by wrapping the functions that make them: passwords
    set (``PasswordHashing.hash``), JWTs (``jwt.encode``: access tokens, signed links), refresh
-   tokens and API keys (``new_opaque_token``), webhook signing secrets, JWT signing keys and data
+   tokens and API keys (``new_opaque_token``), webhook signing secrets, JWT and audit anchor signing keys and data
    keys as resolved from settings, database URL passwords, export file keys and export links;
 2. it writes every log line of the run to a temporary file, rendered as kehu's own handler renders
    it (so after redaction), plus the stderr of subprocesses and of ``kehu`` commands run by tests;
@@ -109,6 +109,7 @@ def _is_uuid(value: str) -> bool:
 def install_secret_hooks() -> None:
     import jwt
 
+    import core.audit.anchors as anchors
     import core.customers.exporting as exporting
     import core.identity.passwords as passwords
     import core.identity.tokens as tokens
@@ -135,6 +136,8 @@ def install_secret_hooks() -> None:
     _replace_everywhere(crypto, "keyring_from", _recording(
         "data key", lambda result, a, k: [secret for _, secret in (a[0] if a else k["pairs"])]))
     _replace_everywhere(crypto, "new_data_key", _recording("data key", lambda result, a, k: [result]))
+    _replace_everywhere(anchors, "_seed_key", _recording(
+        "audit anchor signing key", lambda result, a, k: [str(a[0] if a else k["seed_text"]).strip()]))
     _replace_everywhere(exporting, "_file_key", _recording("export file key", lambda result, a, k: [result]))
 
     export_link = getattr(exporting, "export_link", None)

@@ -100,7 +100,8 @@ def test_kehu_demo_serves_graphiql_then_stops_cleanly_on_sigterm(tmp_path):
 def test_kehu_audit_verify_reports_intact_and_broken_chains(sqlite_settings):
     import sqlite3
 
-    env = {"KEHU_DATABASE_URL": sqlite_settings.database_url}
+    # Keys and anchors go to the test's own var dir, never the checkout's ./var.
+    env = {"KEHU_DATABASE_URL": sqlite_settings.database_url, "KEHU_VAR_DIR": str(sqlite_settings.var_dir)}
     runner = CliRunner()
     runner.invoke(cli, ["migrate"], env=env)
     assert runner.invoke(cli, ["tenants", "create", "acme", "Acme"], env=env).exit_code == 0

@@ -152,6 +152,10 @@ def test_secrets_this_run_creates_are_tracked():
     assert kinds.get("a-fresh-password-123") == "password"
     assert kinds.get(token) == "JWT" and kinds.get(refresh) == "refresh token" and kinds.get(key) == "API key"
     assert kinds.get(seed) == "JWT signing key" and kinds.get(f"{DB_PASSWORD}x") == "database password"
+    from core.audit.anchors import resolve_anchor_keys
+    anchor_seed = new_signing_secret()
+    resolve_anchor_keys(load_settings(audit_anchor_key=anchor_seed))
+    assert kinds.get(anchor_seed) == "audit anchor signing key"
 
 
 def _inner_run(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
