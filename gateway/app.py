@@ -36,6 +36,7 @@ from core.identity.runtime import configure_identity
 from gateway.audit_export import export_audit
 from gateway.job_output import download_export, download_job_output
 from gateway.auth import authentication_middleware
+from gateway.graphiql import assets_router, page_response
 from gateway.graphql.context import get_context
 from gateway.graphql.errors import CodedHTTPErrors, shape_error
 from gateway.graphql.schema import build_schema
@@ -74,6 +75,9 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
             "root_value": Provide(_no_root_value),
             "context": Provide(get_context),
         }
+
+        async def render_graphql_ide(self, request: Request) -> Response[str]:
+            return page_response()  # kehu's own page and assets: no CDN, works offline (issue 17 point 6)
 
         async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
             response: dict[str, Any] = {"data": result.data}
@@ -152,7 +156,8 @@ def create_app(
             log.info("kehu.stopped")
 
     return Litestar(
-        route_handlers=[healthz, readyz, export_audit, download_job_output, download_export, _graphql_controller(settings, registry)],
+        route_handlers=[healthz, readyz, export_audit, download_job_output, download_export, _graphql_controller(settings, registry),
+                        *([assets_router()] if settings.is_embedded else [])],  # GraphiQL's files, where it is served
         middleware=[request_id_middleware, authentication_middleware,
                     *(config.middleware for config in rate_limit_configs(settings))],
         stores={STORE_NAME: rate_limit_store(settings)},
