@@ -247,9 +247,9 @@ async def test_each_mutation_without_its_permission_is_denied_and_changes_nothin
     department_id = (await gql(client, "{ departments { id } }", admin_token)).json()["data"]["departments"][0]["id"]
     key = (await gql(client, 'mutation { apiKeyCreate(name: "existing", permissions: []) { apiKey { id } } }',
                      admin_token)).json()["data"]["apiKeyCreate"]["apiKey"]
-    # Subscribed to nothing that happens here, so no delivery runs in the background mid-snapshot.
+    # Subscribed to an overdue loan, which never happens here, so no delivery runs in the background mid-snapshot.
     hook = (await gql(client, 'mutation { webhookEndpointCreate(url: "https://example.com/h", '
-                              'eventTypes: ["role.unused"]) { endpoint { id } } }',
+                              'eventTypes: ["archive.loan_overdue"]) { endpoint { id } } }',
                       admin_token)).json()["data"]["webhookEndpointCreate"]["endpoint"]
     # Enabled, so a denied verticalDisable or verticalParametersUpdate would have something to change.
     enabled = (await gql(client, PROTECTED["verticalEnable"], admin_token)).json()

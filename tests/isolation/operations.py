@@ -377,9 +377,9 @@ OPS: tuple[Op, ...] = (
     Op("mutation { auditAnchor { position errors { code } } }"),  # anchors only the caller's own tenant
     Op("mutation($n: Int!) { auditRetentionUpdate(days: $n) { days errors { code } } }",
        vars=lambda actor, owner, ids: {"n": 400 + len(actor.seen)}),
-    # Webhooks (subscribed to nothing that happens, so no delivery leaves the machine)
+    # Webhooks (subscribed to an overdue loan, which never happens here, so no delivery leaves the machine)
     Op("{ webhookEndpoints { id url description } }", lists=("webhook", "*.id")),
-    Op('mutation($mark: String!) { webhookEndpointCreate(url: "https://example.com/hook", eventTypes: ["role.unused"], '
+    Op('mutation($mark: String!) { webhookEndpointCreate(url: "https://example.com/hook", eventTypes: ["archive.loan_overdue"], '
        'description: $mark) { endpoint { id } errors { code } } }', makes=("webhook", "endpoint.id")),
     Op('mutation($id: ID!, $mark: String!) { webhookEndpointUpdate(id: $id, description: $mark) { endpoint { id } '
        'errors { code } } }', ids={"id": "webhook"}),

@@ -1,0 +1,93 @@
+"""Every event type kehu emits through the outbox, in one place.
+
+Webhook endpoints may subscribe only to these (or to ``*``), so a typo such as
+``customer.create`` is refused at registration instead of silently never firing. A test
+(tests/webhooks/test_event_types.py) reads every ``outbox.add`` call of core/ and plugins/ and
+fails when an emitted type is missing here; docs/webhooks.md lists each one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    name: str
+    data_type: str  # the payload's data.type: what data.id names
+    changed: str  # what data.changed lists
+    when: str
+
+
+def _each(names: str, data_type: str, changed: str, when: str) -> list[EventType]:
+    return [EventType(n, data_type, changed, when) for n in names.split()]
+
+
+_ARCHIVE_STATES = "submitted under_check accepted rejected resubmitted archived sealed"
+
+EVENT_TYPES: tuple[EventType, ...] = tuple(sorted([
+    # identity and tenancy
+    *_each("user.created", "user", "username, display_name, employee_no, department_ids", "a user is added"),
+    *_each("user.updated", "user", "the fields changed", "a user is changed"),
+    *_each("user.disabled user.enabled", "user", "status", "an account is closed or reopened"),
+    *_each("user.role_granted user.role_revoked", "user", "roles", "a role is given to or taken from a user"),
+    *_each("role.created role.updated role.deleted", "role", "the fields changed (none when deleted)",
+           "the tenant's roles change"),
+    *_each("role.change_requested role.change_approved role.change_rejected", "role_change", "state",
+           "a change of a role's permissions is asked for, approved or rejected (four eyes)"),
+    *_each("department.created department.renamed", "department", "the fields set or changed",
+           "the department tree changes"),
+    *_each("apikey.created apikey.revoked", "apikey", "name, permissions, expires_at / revoked_at",
+           "an integration key is issued or revoked"),
+    *_each("setting.updated", "tenant_setting", "the fields changed",
+           "a tenant setting changes; data.id names it"),
+    *_each("vertical.enabled vertical.disabled", "vertical", "status", "a vertical is switched on or off"),
+    *_each("vertical.parameters_updated", "vertical", "the parameters changed",
+           "a vertical's parameters are overridden"),
+    # long jobs
+    *_each("job.queued job.succeeded job.failed job.cancelled", "job", "nothing",
+           "a long job (an import or export) starts or ends"),
+    # customers
+    *_each("customer.created", "customer", "the fields set", "a customer is created (by hand or by an import)"),
+    *_each("customer.updated", "customer", "the fields changed", "a customer is changed"),
+    *_each("customer.transferred", "customer", "owner_id", "a customer gets another owner"),
+    *_each("customer.reviewed", "customer", "last_reviewed_at", "a customer's periodic review is recorded"),
+    *_each("customer.review_due", "customer", "review_due_at", "a customer's review falls due (daily sweep)"),
+    *_each("customer.deleted", "customer", "deleted_at", "a customer is deleted"),
+    *_each("customer.contact_added customer.contact_removed", "customer", "contacts",
+           "a contact person is added to or removed from a customer"),
+    *_each("customer.merged customer.unmerged", "customer", "merged_into",
+           "a duplicate is merged into another customer, or the merge is undone; data.id is the merged one"),
+    *_each("customer.frozen", "customer", "frozen", "a customer's processing is restricted"),
+    *_each("customer.erased", "customer", "erased", "a customer's personal data is erased"),
+    *_each("customer.legal_hold_placed customer.legal_hold_released", "customer", "legal_hold",
+           "a legal hold keeps a customer past retention, or ends"),
+    # privacy
+    *_each("consent.granted consent.withdrawn", "customer", "the purposes", "a customer grants or withdraws consent"),
+    *_each("access_request.created access_request.approved access_request.rejected", "access_request",
+           "state (none when created)", "a request to export personal data is made or decided"),
+    *_each("privacy.request_received privacy.request_rejected privacy.request_fulfilled", "subject_request", "state",
+           "a data subject's request (access, copy, correction, deletion) is received or closed"),
+    *_each("privacy.request_due_soon privacy.request_overdue", "subject_request", "due_at",
+           "an open subject request is about to fall due, or is overdue (sweep)"),
+    *_each("assessment.created assessment.updated", "privacy_assessment", "the fields set or changed",
+           "a personal-information protection impact assessment is written or changed"),
+    *_each("incident.created incident.updated", "privacy_incident", "the fields set or changed",
+           "a personal-information incident is recorded or changed"),
+    *_each("archive.lent archive.returned archive.loan_overdue", "archive_loan",
+           "customer_id, borrower_id, due_at / returned_at / due_at", "an archive is lent, returned, or overdue"),
+    # archives
+    *_each("archive.created", "archive", "standard, facts", "an archive is opened"),
+    *_each("archive.document_put", "archive", "documents", "a document is added to an archive"),
+    *_each("archive.rule_overridden", "archive", "results", "a checker overrides a rule's result"),
+    *_each(" ".join(f"archive.{s}" for s in _ARCHIVE_STATES.split()), "archive", "state",
+           "an archive moves to that state"),
+    *_each("archive.reconciled", "archive_reconciliation", "missing",
+           "expected archives are reconciled with a source"),
+    *_each("archive_folder.created archive_folder.updated", "archive_folder", "subject_key, facts / facts",
+           "an archive folder is opened or changed"),
+    *_each("archive_folder.sealed", "archive_folder", "sealed_at", "an archive folder is sealed at retention end"),
+    *_each("kpi.recorded", "kpi_entry", "points, fine_cny", "an archive rule awards or fines KPI points"),
+], key=lambda e: e.name))
+
+NAMES: frozenset[str] = frozenset(e.name for e in EVENT_TYPES)
