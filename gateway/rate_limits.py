@@ -1,25 +1,133 @@
-"""Rate limits per tenant, per API key and per anonymous client address, with the standard
-``RateLimit-*`` response headers (Litestar's rate-limit middleware, one per kind of caller),
-and GraphQL cost budgets per tenant and per caller (charged by gateway.graphql.limits)."""
+"""Rate limits, and the ``RateLimit``/``RateLimit-Policy`` headers that describe them.
+
+Requests are counted per tenant, per API key and per anonymous client address (Litestar's
+rate-limit middleware, one per kind of caller); GraphQL is also charged by cost per tenant and
+per caller (user, API key or address; charged by gateway.graphql.limits).
+
+Every limiter that looked at a request notes what it saw (a ``Budget``); the outermost limiter
+writes the headers of the IETF draft (draft-ietf-httpapi-ratelimit-headers-10, the
+structured-field form) for the budget closest to refusing, so a caller learns the budget that
+will stop it: an API key its own, not its tenant's, unless the tenant's is nearer its end::
+
+    RateLimit-Policy: "api-key";q=300;w=60
+    RateLimit: "api-key";r=299;t=60
+
+Every refusal, whichever limiter refused, is a GraphQL-shaped ``RATE_LIMITED`` error with
+``Retry-After`` and the request id (HTTP 429).
+"""
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from litestar import Request
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.datastructures import Headers, MutableScopeHeaders
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
+from litestar.types import Message, Receive, Scope, Send
 
 from core.jobs.broker import EMBEDDED
 from core.settings import Settings
 
 STORE_NAME = "rate_limit"
 UNLIMITED_PATHS = ["/healthz", "/readyz"]
+WINDOW_SECONDS = 60  # every budget is per minute
+COST_UNIT = "cost"  # the `qu` of cost budgets: GraphQL cost points, as in `extensions.cost`
+log = structlog.get_logger("kehu.http")
 
+
+# --- What each limiter saw, and the headers ----------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """One limiter's view of one request: a policy of the draft and its current service limit."""
+
+    policy: str  # "api-key", "tenant", "address", "user-cost", ...
+    quota: int
+    remaining: int
+    reset: int  # seconds until the whole quota is back
+    unit: str | None = None  # None: requests
+    refused: bool = False
+
+    @property
+    def shared(self) -> bool:
+        """A tenant-wide budget; on a tie the caller's own is the one described."""
+        return self.policy.startswith("tenant")
+
+    def closeness(self) -> tuple[bool, float, bool]:
+        # A budget that refused comes first, then the smallest share left.
+        return (not self.refused, self.remaining / self.quota, self.shared)
+
+    def policy_header(self) -> str:
+        unit = f';qu="{self.unit}"' if self.unit else ""
+        return f'"{self.policy}";q={self.quota}{unit};w={WINDOW_SECONDS}'
+
+    def limit_header(self) -> str:
+        return f'"{self.policy}";r={self.remaining};t={self.reset}'
+
+
+# The budgets seen during the current request. A list set per request and appended to (never
+# re-set) below it, so limiters running in child tasks (which copy the context) still report.
+_SEEN: ContextVar[list[Budget] | None] = ContextVar("kehu_rate_limit_budgets", default=None)
+
+
+def observe(budget: Budget) -> None:
+    seen = _SEEN.get()
+    if seen is not None:
+        seen.append(budget)
+
+
+def closest_to_refusing(budgets: list[Budget]) -> Budget | None:
+    return min(budgets, key=Budget.closeness) if budgets else None
+
+
+def _with_headers(send: Send, seen: list[Budget]) -> Send:
+    """``send`` writing ``RateLimit-Policy`` and ``RateLimit`` for the budget closest to refusing
+    among those that applied to this request (none: no headers)."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start" and (budget := closest_to_refusing(seen)) is not None:
+            headers = MutableScopeHeaders.from_message(message)
+            headers["RateLimit-Policy"] = budget.policy_header()
+            headers["RateLimit"] = budget.limit_header()
+        await send(message)
+
+    return send_with_headers
+
+
+# --- Refusals ----------------------------------------------------------------------------------
+
+def _language(headers: Headers) -> str:
+    return "zh" if headers.get("accept-language", "").lower().startswith("zh") else "en"
+
+
+def rate_limited_body(retry_after: int, language: str, request_id: str | None, **extra: Any) -> dict[str, Any]:
+    """The GraphQL-shaped answer of every 429, whichever limiter refused."""
+    message = (f"请求过于频繁，请 {retry_after} 秒后重试" if language == "zh"
+               else f"rate limit reached; retry in {retry_after} s")
+    extensions = {"code": "RATE_LIMITED", **({"requestId": request_id} if request_id else {}),
+                  "retryAfter": retry_after, **extra}
+    return {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+
+
+async def _refuse(scope: Scope, send: Send, budget: Budget, retry_after: int) -> None:
+    request_id = scope.get("state", {}).get("request_id")
+    body = rate_limited_body(retry_after, _language(Headers.from_scope(scope)), request_id, policy=budget.policy)
+    log.info("http.request_refused", code="RATE_LIMITED", status=429, policy=budget.policy, retry_after=retry_after)
+    await send({"type": "http.response.start", "status": 429,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", str(retry_after).encode())]})
+    await send({"type": "http.response.body", "body": json.dumps(body, ensure_ascii=False).encode()})
+
+
+# --- Requests per minute -----------------------------------------------------------------------
 
 def _principal(request: Request):
     return request.scope.get("auth")
@@ -51,18 +159,62 @@ async def _is_anonymous(request: Request) -> bool:
     return _principal(request) is None
 
 
+@dataclass
+class RequestBudgetConfig(RateLimitConfig):
+    policy: str = "requests"  # the policy's name in the headers
+    writes_headers: bool = False  # the outermost limiter writes the headers for them all
+
+
+class RequestLimiter(RateLimitMiddleware):
+    """Litestar's fixed-window counter, but reporting what it saw (headers are written once,
+    outside) and refusing with the coded 429 rather than Litestar's bare one."""
+
+    config: RequestBudgetConfig
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.config.writes_headers:
+            await self._limit(scope, receive, send)
+            return
+        seen: list[Budget] = []
+        token = _SEEN.set(seen)
+        try:
+            await self._limit(scope, receive, _with_headers(send, seen))
+        finally:
+            _SEEN.reset(token)
+
+    async def _limit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = scope["litestar_app"]
+        request: Request = app.request_class(scope)
+        if await self.should_check_request(request=request):
+            store = self.config.get_store_from_app(app)
+            key = self.cache_key_from_request(request)
+            async with self._lock:
+                history = await self.retrieve_cached_history(key, store)
+                refused = len(history.history) >= self.max_requests
+                if not refused:
+                    await self.set_cached_history(key=key, cache_object=history, store=store)
+            reset = max(1, history.reset - int(time.time()))
+            budget = Budget(self.config.policy, self.max_requests, max(0, self.max_requests - len(history.history)),
+                            reset, refused=refused)
+            observe(budget)
+            if refused:
+                await _refuse(scope, send, budget, reset)
+                return
+        await self.app(scope, receive, send)
+
+
 def rate_limit_configs(settings: Settings) -> list[RateLimitConfig]:
-    """Outermost first: the tenant's budget, then the API key's, then anonymous callers'."""
+    """Outermost first: the tenant's budget (its limiter also writes the headers, for every
+    limiter below it and the cost budgets), then the API key's, then anonymous callers'."""
+    common: dict[str, Any] = {"exclude": UNLIMITED_PATHS, "store": STORE_NAME, "middleware_class": RequestLimiter,
+                              "set_rate_limit_headers": False}
     return [
-        RateLimitConfig(rate_limit=("minute", settings.rate_limit_per_minute), exclude=UNLIMITED_PATHS,
-                        store=STORE_NAME, identifier_for_request=_tenant_of,
-                        check_throttle_handler=_is_signed_in),
-        RateLimitConfig(rate_limit=("minute", settings.rate_limit_api_key_per_minute), exclude=UNLIMITED_PATHS,
-                        store=STORE_NAME, identifier_for_request=_key_of,
-                        check_throttle_handler=_is_api_key),
-        RateLimitConfig(rate_limit=("minute", settings.rate_limit_anonymous_per_minute), exclude=UNLIMITED_PATHS,
-                        store=STORE_NAME, identifier_for_request=_address_of,
-                        check_throttle_handler=_is_anonymous),
+        RequestBudgetConfig(rate_limit=("minute", settings.rate_limit_per_minute), policy="tenant",
+                            writes_headers=True, identifier_for_request=_tenant_of, check_throttle_handler=_is_signed_in, **common),
+        RequestBudgetConfig(rate_limit=("minute", settings.rate_limit_api_key_per_minute), policy="api-key",
+                            identifier_for_request=_key_of, check_throttle_handler=_is_api_key, **common),
+        RequestBudgetConfig(rate_limit=("minute", settings.rate_limit_anonymous_per_minute), policy="address",
+                            identifier_for_request=_address_of, check_throttle_handler=_is_anonymous, **common),
     ]
 
 
@@ -80,11 +232,14 @@ def rate_limit_store(settings: Settings) -> Store:
 
 BUCKET_TTL_SECONDS = 120  # a bucket untouched this long is full again, so it may be forgotten
 
+# Returns the wait (0 when charged), then each bucket's tokens: after the charge, or as they
+# were when refused.
 _CHARGE_SCRIPT = """
 local now = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local wait = 0
 local left = {}
+local level = {}
 for i = 1, #KEYS do
   local capacity = tonumber(ARGV[2 + i])
   local rate = capacity / 60
@@ -94,15 +249,19 @@ for i = 1, #KEYS do
   tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
   local need = math.min(cost, capacity)
   if tokens < need then wait = math.max(wait, (need - tokens) / rate) end
-  left[i] = tokens - need
+  level[i] = tostring(tokens)
+  left[i] = tostring(tokens - need)
 end
-if wait > 0 then return tostring(wait) end
+if wait > 0 then return {tostring(wait), unpack(level)} end
 for i = 1, #KEYS do
-  redis.call('HSET', KEYS[i], 'tokens', tostring(left[i]), 'at', tostring(now))
+  redis.call('HSET', KEYS[i], 'tokens', left[i], 'at', tostring(now))
   redis.call('EXPIRE', KEYS[i], tonumber(ARGV[#ARGV]))
 end
-return '0'
+return {'0', unpack(left)}
 """
+
+# Bucket key prefix -> the policy's name in the headers.
+_COST_POLICIES = {"tenant": "tenant-cost", "apikey": "api-key-cost", "user": "user-cost", "address": "address-cost"}
 
 
 def cost_budgets(settings: Settings, ctx: Any) -> list[tuple[str, int]]:
@@ -123,10 +282,16 @@ class CostLimiter:
 
     async def charge(self, ctx: Any, cost: int, now: float | None = None) -> int | None:
         """None when charged, else the whole seconds to wait before the cost fits."""
-        wait = await self._take(cost_budgets(self.settings, ctx), cost, time.time() if now is None else now)
+        budgets = cost_budgets(self.settings, ctx)
+        wait, tokens = await self._take(budgets, cost, time.time() if now is None else now)
+        for (key, capacity), level in zip(budgets, tokens):
+            observe(Budget(_COST_POLICIES[key.split(":", 1)[0]], capacity, max(0, math.floor(level)),
+                           math.ceil(max(0.0, capacity - level) * WINDOW_SECONDS / capacity), COST_UNIT,
+                           refused=wait > 0 and level < min(cost, capacity)))
         return None if wait <= 0 else max(1, math.ceil(wait))
 
-    async def _take(self, budgets: list[tuple[str, int]], cost: int, now: float) -> float:
+    async def _take(self, budgets: list[tuple[str, int]], cost: int, now: float) -> tuple[float, list[float]]:
+        """The wait (0: charged) and each bucket's tokens, after the charge or as they were."""
         raise NotImplementedError
 
 
@@ -137,8 +302,8 @@ class MemoryCostLimiter(CostLimiter):
         super().__init__(settings)
         self.buckets: dict[str, tuple[float, float]] = {}
 
-    async def _take(self, budgets: list[tuple[str, int]], cost: int, now: float) -> float:
-        wait, left = 0.0, []
+    async def _take(self, budgets: list[tuple[str, int]], cost: int, now: float) -> tuple[float, list[float]]:
+        wait, levels, left = 0.0, [], []
         for key, capacity in budgets:
             tokens, at = self.buckets.get(key, (capacity, now))
             rate = capacity / 60
@@ -146,14 +311,15 @@ class MemoryCostLimiter(CostLimiter):
             need = min(cost, capacity)  # a request dearer than a whole budget passes on a full bucket
             if tokens < need:
                 wait = max(wait, (need - tokens) / rate)
+            levels.append(tokens)
             left.append((key, tokens - need))
         if wait > 0:
-            return wait
+            return wait, levels
         if len(self.buckets) > 100_000:  # anonymous addresses come and go
             self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < BUCKET_TTL_SECONDS}
         for key, tokens in left:
             self.buckets[key] = (tokens, now)
-        return 0.0
+        return 0.0, [tokens for _, tokens in left]
 
 
 class RedisCostLimiter(CostLimiter):
@@ -166,10 +332,10 @@ class RedisCostLimiter(CostLimiter):
         self.redis = Redis.from_url(settings.broker_url)
         self.script = self.redis.register_script(_CHARGE_SCRIPT)
 
-    async def _take(self, budgets: list[tuple[str, int]], cost: int, now: float) -> float:
+    async def _take(self, budgets: list[tuple[str, int]], cost: int, now: float) -> tuple[float, list[float]]:
         keys = [f"kehu-rate-limit:cost:{key}" for key, _ in budgets]
-        wait = await self.script(keys=keys, args=[repr(now), cost, *(c for _, c in budgets), BUCKET_TTL_SECONDS])
-        return float(wait)
+        wait, *levels = await self.script(keys=keys, args=[repr(now), cost, *(c for _, c in budgets), BUCKET_TTL_SECONDS])
+        return float(wait), [float(level) for level in levels]
 
 
 def cost_limiter(settings: Settings) -> CostLimiter:
