@@ -8,6 +8,7 @@ safe to run twice for the same moment (claim rows with a conditional update).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -18,6 +19,24 @@ log = structlog.get_logger("kehu.timers")
 
 Sweep = Callable[[datetime], Awaitable[int]]
 _sweeps: dict[str, Sweep] = {}
+
+
+class _RoutineAtDebug(logging.Filter):
+    """APScheduler logs every run of the tick at INFO ("Running job", "executed successfully"):
+    a line every few seconds that says nothing happened. Those are DEBUG here; its warnings and
+    errors (a missed or failed run) stay as they are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        # The logger's level check has already passed at INFO: decide again at DEBUG.
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_ROUTINE_AT_DEBUG = _RoutineAtDebug()
+for _name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+    logging.getLogger(_name).addFilter(_ROUTINE_AT_DEBUG)
 
 
 def register_sweep(name: str, sweep: Sweep) -> None:
@@ -38,6 +57,12 @@ async def tick(now: datetime | None = None) -> dict[str, int]:
         except Exception as exc:  # noqa: BLE001 - the next tick tries again; the data keeps the timer
             log.error("timers.sweep_failed", sweep=name, error=repr(exc), exc_info=exc)
             handled[name] = 0
+    done = {name: count for name, count in handled.items() if count}
+    # INFO only when a sweep handled something; an idle tick every few seconds is DEBUG.
+    if done:
+        log.info("timers.tick", handled=done)
+    else:
+        log.debug("timers.tick_idle", sweeps=len(handled))
     return handled
 
 
