@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, route
 from litestar.background_tasks import BackgroundTasks
 from litestar.di import Provide
+from litestar.enums import HttpMethod
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
@@ -91,6 +92,11 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
             if result.extensions:
                 response["extensions"] = result.extensions
             return response  # type: ignore[return-value]
+
+        @route(http_method=HttpMethod.OPTIONS, include_in_schema=False)
+        async def allowed_methods(self) -> Response:
+            # Litestar's own answer lists GET only: it is made before POST joins the route.
+            return Response(None, status_code=204, headers={"Allow": "GET, POST, OPTIONS"})
 
     return GraphQLController
 
