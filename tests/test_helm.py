@@ -29,6 +29,7 @@ kubernetes_validate = pytest.importorskip(
 )
 yaml = pytest.importorskip("yaml", reason="PyYAML is absent: install the test extra (pip install -e '.[test]')")
 
+from core.audit.anchors import resolve_anchor_keys  # noqa: E402
 from core.settings import Profile, load_settings, new_signing_secret  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,17 +38,21 @@ DOCS = ROOT / "docs" / "helm.md"
 KUBE_VERSION = "1.30.0"
 RELEASE = "kehu"
 NAMESPACE = "kehu"
+ANCHOR_DIR = "/var/lib/kehu/audit-anchors"
 
 APP_URL = "postgresql://kehu_app:app-pw@db.example.internal:5432/kehu"
 OWNER_URL = "postgresql://kehu_owner:owner-pw@db.example.internal:5432/kehu"
 BROKER_URL = "redis://redis.example.internal:6379/0"
 SIGNING_KEYS = f"k2:{new_signing_secret()},k1:{new_signing_secret()}"
+ANCHOR_KEY = new_signing_secret()  # an Ed25519 seed, base64url, like a JWT signing seed
+ANCHOR_PUBLIC_KEY = new_signing_secret()  # a retired key's public half has the same shape (32 bytes, base64url)
 SECRETS = {
     "secrets": {
         "databaseUrl": APP_URL,
         "migrateDatabaseUrl": OWNER_URL,
         "brokerUrl": BROKER_URL,
         "jwtSigningKeys": SIGNING_KEYS,
+        "auditAnchorKey": ANCHOR_KEY,
     }
 }
 EXISTING = {"secrets": {"existingSecret": "kehu-credentials"}}
@@ -75,6 +80,10 @@ EVERYTHING_ON = {
     "service": {"annotations": {"example.com/lb": "internal"}},
     "secrets": {"annotations": {"example.com/owner": "platform"}},
     "config": {"KEHU_CORS_ORIGINS": "https://app.example.com", "KEHU_GRAPHQL_INTROSPECTION": False},
+    "auditAnchors": {
+        "persistence": {"storageClass": "efs-sc", "size": "5Gi", "annotations": {"example.com/backup": "daily"}},
+        "publicKeys": [ANCHOR_PUBLIC_KEY], "intervalSeconds": 120, "graceSeconds": 3600,
+    },
 }
 MINIMAL = {
     "cronjobs": {"anchor": {"enabled": False}, "prune": {"enabled": False}},
@@ -82,6 +91,7 @@ MINIMAL = {
     "serviceAccount": {"create": False},
     "api": {"preStopSleepSeconds": 0, "spreadAcrossNodes": False},
     "image": {"digest": "sha256:" + "a" * 64},
+    "auditAnchors": {"existingClaim": "kehu-anchors-worm"},
 }
 SCENARIOS = {
     "defaults": SECRETS,
@@ -270,6 +280,8 @@ def test_default_render_has_the_expected_objects(chart: Any) -> None:
         "Service": 1, "ConfigMap": 1,
         "Secret": 2,  # the release's Secret and the migration hook's short-lived copy
         "Job": 1, "CronJob": 2, "PodDisruptionBudget": 1, "ServiceAccount": 1,
+        "PersistentVolumeClaim": 1,  # the audit anchor store
+
     })
     assert all(o["metadata"]["namespace"] == NAMESPACE for o in objects)
     assert not of_kind(objects, "Ingress")
@@ -323,7 +335,7 @@ def test_configmap_holds_the_production_profile_and_no_secret(chart: Any) -> Non
     assert data["KEHU_GRAPHQL_INTROSPECTION"] == "false"
     assert all(isinstance(v, str) for v in data.values())
     rendered = yaml.safe_dump(one(objects, "ConfigMap"))
-    for secret in (APP_URL, OWNER_URL, BROKER_URL, SIGNING_KEYS):
+    for secret in (APP_URL, OWNER_URL, BROKER_URL, SIGNING_KEYS, ANCHOR_KEY):
         assert secret not in rendered
 
 
@@ -338,6 +350,9 @@ def test_config_null_removes_a_default(chart: Any) -> None:
     [
         ({"KEHU_DATABASE_URL": APP_URL}, "config.KEHU_DATABASE_URL: this is a secret"),
         ({"KEHU_JWT_SIGNING_KEYS": SIGNING_KEYS}, "config.KEHU_JWT_SIGNING_KEYS: this is a secret"),
+        ({"KEHU_AUDIT_ANCHOR_KEY": ANCHOR_KEY}, "config.KEHU_AUDIT_ANCHOR_KEY: this is a secret"),
+        ({"KEHU_AUDIT_ANCHOR_DIR": "/data/anchors"}, "config.KEHU_AUDIT_ANCHOR_DIR: set the audit anchor store under auditAnchors"),
+        ({"KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS": "60"}, "config.KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS: set the audit anchor"),
         ({"KEHU_PROFILE": "embedded"}, "production profile only"),
         ({"KEHU_PORT": "9000"}, "config.KEHU_PORT: the chart fixes where kehu listens"),
         ({"LOG_LEVEL": "DEBUG"}, "config.LOG_LEVEL: only KEHU_* settings"),
@@ -354,16 +369,17 @@ def decoded(secret: dict[str, Any]) -> dict[str, str]:
     return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
 
 
-def test_chart_secret_holds_the_four_secret_settings(chart: Any) -> None:
+def test_chart_secret_holds_the_five_secret_settings(chart: Any) -> None:
     objects = render(chart, SECRETS)
     secret = one(objects, "Secret", RELEASE)
     assert secret["type"] == "Opaque"
     assert decoded(secret) == {"KEHU_DATABASE_URL": APP_URL, "KEHU_MIGRATE_DATABASE_URL": OWNER_URL,
-                               "KEHU_BROKER_URL": BROKER_URL, "KEHU_JWT_SIGNING_KEYS": SIGNING_KEYS}
+                               "KEHU_BROKER_URL": BROKER_URL, "KEHU_JWT_SIGNING_KEYS": SIGNING_KEYS,
+                               "KEHU_AUDIT_ANCHOR_KEY": ANCHOR_KEY}
     assert not hook_annotations(secret), "the release's Secret must be a normal, helm-managed object"
 
 
-@pytest.mark.parametrize("missing", ["databaseUrl", "migrateDatabaseUrl", "brokerUrl", "jwtSigningKeys"])
+@pytest.mark.parametrize("missing", ["databaseUrl", "migrateDatabaseUrl", "brokerUrl", "jwtSigningKeys", "auditAnchorKey"])
 def test_a_missing_secret_stops_the_render_naming_it(chart: Any, missing: str) -> None:
     values = merged(SECRETS, {"secrets": {missing: ""}})
     message = render_error(chart, values)
@@ -405,7 +421,7 @@ def test_api_pods_never_get_the_owner_connection(chart: Any) -> None:
         container = api_container(render(chart, values))
         assert not any("secretRef" in e for e in container["envFrom"]), "envFrom a Secret would leak the owner URL"
         keys = {e["valueFrom"]["secretKeyRef"]["key"] for e in container["env"] if "valueFrom" in e}
-        assert keys == {"KEHU_DATABASE_URL", "KEHU_BROKER_URL", "KEHU_JWT_SIGNING_KEYS"}
+        assert keys == {"KEHU_DATABASE_URL", "KEHU_BROKER_URL", "KEHU_JWT_SIGNING_KEYS", "KEHU_AUDIT_ANCHOR_KEY"}
 
 
 def env_of(container: dict[str, Any], objects: list[dict[str, Any]], secrets: dict[str, str]) -> dict[str, str]:
@@ -441,6 +457,9 @@ def test_rendered_environment_passes_kehus_own_production_settings(chart: Any, m
         assert settings.database_url == APP_URL, name
         assert settings.broker_url == BROKER_URL, name
         assert [k.kid for k in settings.jwt_signing_keys] == ["k2", "k1"], name
+        # What kehu serve and kehu audit check at start on the production profile (issue 16 point 10).
+        assert settings.audit_anchor_dir == Path(ANCHOR_DIR), name
+        assert resolve_anchor_keys(settings).signing is not None, name
         if name in APP_ROLE_PODS:
             assert settings.migrate_database_url is None, name
         else:
@@ -660,6 +679,162 @@ def test_cronjob_schedule_and_time_zone_come_from_values(chart: Any) -> None:
     assert anchor["spec"]["schedule"] == "*/15 * * * *"
     assert anchor["spec"]["timeZone"] == "Asia/Shanghai"
     assert "timeZone" not in one(render(chart, SECRETS), "CronJob", f"{RELEASE}-audit-anchor")["spec"]
+
+
+# --- audit anchors (issue 16 point 10) ----------------------------------------------------------
+
+ANCHOR_SIGNERS = (*APP_ROLE_PODS, f"{RELEASE}-audit-anchor", f"{RELEASE}-audit-prune")
+"""The processes that anchor or verify: kehu serve (auditAnchor, auditVerify), the scheduler's sweep,
+the audit CronJobs; the workers share the API's environment."""
+
+
+def container_of(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    (container,) = pod_specs(objects)[name]["containers"]
+    return container
+
+
+@pytest.mark.parametrize("scenario", ["defaults", "existing-secret", "minimal"])
+def test_every_kehu_process_gets_the_anchor_key_from_the_secret(chart: Any, scenario: str) -> None:
+    """Issue 16 point 10: on the production profile kehu refuses to start without
+    KEHU_AUDIT_ANCHOR_KEY; every kehu container reads it from the Secret by name (a Secret
+    without it stops the pod naming the key), never as a plain value."""
+    objects = render(chart, SCENARIOS[scenario])
+    secret = "kehu-credentials" if scenario == "existing-secret" else RELEASE
+    specs = pod_specs(objects)
+    assert set(ANCHOR_SIGNERS) | {f"{RELEASE}-migrate"} == set(specs) or scenario == "minimal"
+    for name, spec in specs.items():
+        (container,) = spec["containers"]
+        refs = [e for e in container["env"] if e["name"] == "KEHU_AUDIT_ANCHOR_KEY"]
+        expected = secret if name != f"{RELEASE}-migrate" or scenario == "existing-secret" else f"{RELEASE}-migrate"
+        assert refs == [{"name": "KEHU_AUDIT_ANCHOR_KEY",
+                         "valueFrom": {"secretKeyRef": {"name": expected, "key": "KEHU_AUDIT_ANCHOR_KEY"}}}], name
+    assert ANCHOR_KEY not in yaml.safe_dump_all([o for o in objects if o["kind"] != "Secret"])
+    if scenario != "existing-secret":
+        for secret_object in of_kind(objects, "Secret"):  # the release's and the migration hook's copy
+            assert decoded(secret_object)["KEHU_AUDIT_ANCHOR_KEY"] == ANCHOR_KEY
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_anchor_store_is_one_writable_volume_mounted_where_kehu_audit_anchor_dir_points(chart: Any,
+                                                                                       scenario: str) -> None:
+    """Issue 16 point 10: KEHU_AUDIT_ANCHOR_DIR is a mounted, writable volume (the root filesystem
+    stays read-only), the same claim in every pod that anchors, so all append to one store."""
+    objects = render(chart, SCENARIOS[scenario])
+    configmap = one(objects, "ConfigMap")["data"]
+    assert configmap["KEHU_AUDIT_ANCHOR_DIR"] == ANCHOR_DIR
+    specs = pod_specs(objects)
+    claims = set()
+    for name in ANCHOR_SIGNERS:
+        if name not in specs:  # switched off in this scenario
+            continue
+        spec = specs[name]
+        (container,) = spec["containers"]
+        assert env_of(container, objects, {"KEHU_AUDIT_ANCHOR_KEY": ANCHOR_KEY} | {
+            k: "x" for k in ("KEHU_DATABASE_URL", "KEHU_MIGRATE_DATABASE_URL", "KEHU_BROKER_URL",
+                             "KEHU_JWT_SIGNING_KEYS")})["KEHU_AUDIT_ANCHOR_DIR"] == ANCHOR_DIR, name
+        (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == ANCHOR_DIR]
+        assert not mount.get("readOnly", False) and "subPath" not in mount, name
+        (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+        assert set(volume) == {"name", "persistentVolumeClaim"}, f"{name}: the store must outlive the pod"
+        assert not volume["persistentVolumeClaim"].get("readOnly", False), name
+        claims.add(volume["persistentVolumeClaim"]["claimName"])
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True, name
+        assert spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsGroup"], \
+            f"{name}: the volume must be writable by kehu's group"
+    assert len(claims) == 1
+    (claim,) = claims
+    if scenario == "minimal":
+        assert claim == "kehu-anchors-worm"
+        assert not of_kind(objects, "PersistentVolumeClaim")
+    else:
+        assert one(objects, "PersistentVolumeClaim")["metadata"]["name"] == claim
+
+
+def test_migration_hook_does_not_mount_the_anchor_store(chart: Any) -> None:
+    """The hook runs before the chart's claim exists on a first install; mounting it would hang the
+    install. kehu migrate never reads or writes anchors."""
+    spec = pod_specs(render(chart, SECRETS))[f"{RELEASE}-migrate"]
+    assert [v["name"] for v in spec["volumes"]] == ["tmp"]
+
+
+def test_chart_creates_a_shared_anchor_claim_that_outlives_uninstall(chart: Any) -> None:
+    claim = one(render(chart, SECRETS), "PersistentVolumeClaim")
+    assert claim["metadata"]["name"] == f"{RELEASE}-audit-anchors"
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"], "several API pods and the scheduler write it"
+    assert claim["spec"]["resources"] == {"requests": {"storage": "1Gi"}}
+    assert "storageClassName" not in claim["spec"]
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    custom = one(render(chart, SECRETS, {"auditAnchors": {"persistence": {
+        "storageClass": "efs-sc", "size": "10Gi", "accessModes": ["ReadWriteOnce"]}}}), "PersistentVolumeClaim")
+    assert custom["spec"]["storageClassName"] == "efs-sc"
+    assert custom["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert custom["spec"]["resources"] == {"requests": {"storage": "10Gi"}}
+    static = one(render(chart, SECRETS, {"auditAnchors": {"persistence": {"storageClass": "-"}}}),
+                 "PersistentVolumeClaim")
+    assert static["spec"]["storageClassName"] == ""
+
+
+def test_existing_claim_replaces_the_charts_claim(chart: Any) -> None:
+    objects = render(chart, SECRETS, {"auditAnchors": {"existingClaim": "kehu-anchors-worm"}})
+    assert not of_kind(objects, "PersistentVolumeClaim")
+    for name in ANCHOR_SIGNERS:
+        volumes = {v["name"]: v for v in pod_specs(objects)[name]["volumes"]}
+        assert volumes["audit-anchors"]["persistentVolumeClaim"] == {"claimName": "kehu-anchors-worm"}, name
+
+
+def test_anchor_interval_grace_and_retired_keys_go_to_the_configmap(chart: Any) -> None:
+    data = one(render(chart, SECRETS), "ConfigMap")["data"]
+    assert (data["KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS"], data["KEHU_AUDIT_ANCHOR_GRACE_SECONDS"]) == ("300", "86400")
+    assert "KEHU_AUDIT_ANCHOR_PUBLIC_KEYS" not in data
+    retired = [ANCHOR_PUBLIC_KEY, new_signing_secret()]
+    data = one(render(chart, SECRETS, {"auditAnchors": {"intervalSeconds": 60, "graceSeconds": 7200,
+                                                         "publicKeys": retired}}), "ConfigMap")["data"]
+    assert data["KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS"] == "60"
+    assert data["KEHU_AUDIT_ANCHOR_GRACE_SECONDS"] == "7200"
+    assert data["KEHU_AUDIT_ANCHOR_PUBLIC_KEYS"] == ",".join(retired)
+
+
+def test_values_from_before_the_anchor_key_stop_the_render_naming_it(chart: Any) -> None:
+    """Issue 16 point 10: the four secrets that used to be enough would now install pods that
+    crash-loop; the render stops first, with one line saying what to set."""
+    four = {"secrets": {k: v for k, v in SECRETS["secrets"].items() if k != "auditAnchorKey"}}
+    message = render_error(chart, four)
+    assert "secrets.auditAnchorKey (KEHU_AUDIT_ANCHOR_KEY" in message and "is required" in message
+    assert "existingSecret" in message
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"secrets": {"auditAnchorKey": "not-a-seed"}}, "secrets.auditAnchorKey: not a base64url Ed25519 seed"),
+        ({"auditAnchors": {"intervalSeconds": 3600, "graceSeconds": 600}},
+         "auditAnchors.graceSeconds=600 must be larger than auditAnchors.intervalSeconds=3600"),
+    ],
+)
+def test_bad_anchor_settings_are_refused(chart: Any, values: dict[str, Any], complaint: str) -> None:
+    message = render_error(chart, SECRETS, values)
+    assert complaint in message
+    assert "not-a-seed" not in message, "a secret value must not be echoed"
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"auditAnchors": {"persistence": {"accessModes": ["ReadOnlyMany"]}}}, "accessModes"),
+        ({"auditAnchors": {"intervalSeconds": 0}}, "intervalSeconds"),
+        ({"auditAnchors": {"publicKeys": ["short"]}}, "publicKeys"),
+        ({"auditAnchors": {"enabled": False}}, "additional properties 'enabled' not allowed"),
+    ],
+)
+def test_values_schema_refuses_bad_anchor_values(chart: Any, values: dict[str, Any], complaint: str) -> None:
+    with pytest.raises(helm.HelmValuesError, match=re.escape(complaint)):
+        render(chart, SECRETS, values)
+
+
+def test_notes_name_the_anchor_store(chart: Any) -> None:
+    notes = render_files(chart, SECRETS)[f"{RELEASE}/templates/NOTES.txt"]
+    assert f"claim {RELEASE}-audit-anchors (kept on uninstall)" in notes and ANCHOR_DIR in notes
+    assert "kehu audit public-key" in notes
 
 
 # --- optional objects ---------------------------------------------------------------------------

@@ -69,7 +69,7 @@ app.kubernetes.io/component: api
 {{- end }}
 {{- end }}
 
-{{/* The Secret holding the four secret settings: secrets.existingSecret or the chart's own. */}}
+{{/* The Secret holding the five secret settings: secrets.existingSecret or the chart's own. */}}
 {{- define "kehu.secretName" -}}
 {{- default (include "kehu.fullname" .) .Values.secrets.existingSecret }}
 {{- end }}
@@ -85,7 +85,46 @@ app.kubernetes.io/component: api
 
 {{/* Settings that belong in the Secret, never in the ConfigMap. */}}
 {{- define "kehu.secretKeys" -}}
-KEHU_DATABASE_URL KEHU_MIGRATE_DATABASE_URL KEHU_BROKER_URL KEHU_JWT_SIGNING_KEYS
+KEHU_DATABASE_URL KEHU_MIGRATE_DATABASE_URL KEHU_BROKER_URL KEHU_JWT_SIGNING_KEYS KEHU_AUDIT_ANCHOR_KEY
+{{- end }}
+
+{{/* Anchor settings the chart sets from auditAnchors, never from config. */}}
+{{- define "kehu.anchorSettings" -}}
+KEHU_AUDIT_ANCHOR_DIR KEHU_AUDIT_ANCHOR_PUBLIC_KEYS KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS KEHU_AUDIT_ANCHOR_GRACE_SECONDS
+{{- end }}
+
+{{/* Where the audit anchor store is mounted in every container that uses it (KEHU_AUDIT_ANCHOR_DIR). */}}
+{{- define "kehu.anchorDir" -}}
+/var/lib/kehu/audit-anchors
+{{- end }}
+
+{{/* The anchor store's claim: auditAnchors.existingClaim or the chart's own. */}}
+{{- define "kehu.anchorClaimName" -}}
+{{- default (printf "%s-audit-anchors" (include "kehu.fullname" .)) .Values.auditAnchors.existingClaim }}
+{{- end }}
+
+{{/* The anchor store volume and its (writable) mount. */}}
+{{- define "kehu.anchorVolume" -}}
+- name: audit-anchors
+  persistentVolumeClaim:
+    claimName: {{ include "kehu.anchorClaimName" . }}
+{{- end }}
+
+{{- define "kehu.anchorVolumeMount" -}}
+- name: audit-anchors
+  mountPath: {{ include "kehu.anchorDir" . }}
+{{- end }}
+
+{{/*
+KEHU_AUDIT_ANCHOR_KEY by name: a Secret without the key stops the pod with an error naming it,
+rather than kehu starting without it.
+*/}}
+{{- define "kehu.anchorKeyEnv" -}}
+- name: KEHU_AUDIT_ANCHOR_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret }}
+      key: KEHU_AUDIT_ANCHOR_KEY
 {{- end }}
 
 {{/*
@@ -94,12 +133,16 @@ Refuses secret settings, names that are not KEHU_*, and settings the chart fixes
 */}}
 {{- define "kehu.configData" -}}
 {{- $secretKeys := splitList " " (include "kehu.secretKeys" .) }}
+{{- $anchorSettings := splitList " " (include "kehu.anchorSettings" .) }}
 {{- range $key, $value := .Values.config }}
 {{- if not (hasPrefix "KEHU_" $key) }}
 {{- fail (printf "config.%s: only KEHU_* settings belong in config" $key) }}
 {{- end }}
 {{- if has $key $secretKeys }}
 {{- fail (printf "config.%s: this is a secret; set it under secrets (or in secrets.existingSecret)" $key) }}
+{{- end }}
+{{- if has $key $anchorSettings }}
+{{- fail (printf "config.%s: set the audit anchor store under auditAnchors (the chart mounts it and sets this)" $key) }}
 {{- end }}
 {{- if and (eq $key "KEHU_PROFILE") (ne (toString $value) "production") }}
 {{- fail "config.KEHU_PROFILE: the chart deploys the production profile only" }}
@@ -115,6 +158,16 @@ Refuses secret settings, names that are not KEHU_*, and settings the chart fixes
 {{- end }}
 {{- end }}
 {{- $_ := set $data "KEHU_PROFILE" "production" }}
+{{- $a := .Values.auditAnchors }}
+{{- if le (int $a.graceSeconds) (int $a.intervalSeconds) }}
+{{- fail (printf "auditAnchors.graceSeconds=%v must be larger than auditAnchors.intervalSeconds=%v: entries would count as unanchored before the next anchor" $a.graceSeconds $a.intervalSeconds) }}
+{{- end }}
+{{- $_ := set $data "KEHU_AUDIT_ANCHOR_DIR" (include "kehu.anchorDir" .) }}
+{{- $_ := set $data "KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS" (toString (int $a.intervalSeconds)) }}
+{{- $_ := set $data "KEHU_AUDIT_ANCHOR_GRACE_SECONDS" (toString (int $a.graceSeconds)) }}
+{{- with $a.publicKeys }}
+{{- $_ := set $data "KEHU_AUDIT_ANCHOR_PUBLIC_KEYS" (join "," .) }}
+{{- end }}
 {{- toYaml $data }}
 {{- end }}
 
@@ -174,7 +227,9 @@ securityContext:
 
 {{/*
 A container that runs a one-off kehu command as the database owner, for the Jobs.
-Call with (dict "root" $ "name" NAME "args" LIST "configMap" NAME-or-"" "secret" NAME "resources" MAP).
+Call with (dict "root" $ "name" NAME "args" LIST "configMap" NAME-or-"" "secret" NAME "resources" MAP
+"anchorStore" BOOL): anchorStore mounts the audit anchor store (the migration hook runs before the
+chart's claim exists on a first install, and never touches anchors).
 */}}
 {{- define "kehu.ownerContainer" -}}
 {{- $root := .root -}}
@@ -190,12 +245,15 @@ Call with (dict "root" $ "name" NAME "args" LIST "configMap" NAME-or-"" "secret"
         name: {{ .configMap }}
     - secretRef:
         name: {{ .secret }}
+  env:
+    {{- include "kehu.anchorKeyEnv" (dict "secret" .secret) | nindent 4 }}
   {{- else }}
   env:
     {{- range $key, $value := (include "kehu.configData" $root | fromYaml) }}
     - name: {{ $key }}
       value: {{ $value | quote }}
     {{- end }}
+    {{- include "kehu.anchorKeyEnv" (dict "secret" .secret) | nindent 4 }}
   envFrom:
     - secretRef:
         name: {{ .secret }}
@@ -206,10 +264,13 @@ Call with (dict "root" $ "name" NAME "args" LIST "configMap" NAME-or-"" "secret"
     {{- toYaml $root.Values.securityContext | nindent 4 }}
   volumeMounts:
     {{- include "kehu.tmpVolumeMount" $root | nindent 4 }}
+    {{- if .anchorStore }}
+    {{- include "kehu.anchorVolumeMount" $root | nindent 4 }}
+    {{- end }}
 {{- end }}
 
 {{/*
-The four secret settings for the chart-created Secret, checked: all are required, and the
+The five secret settings for the chart-created Secret, checked: all are required, and the
 production profile refuses SQLite and the embedded broker (kehu would refuse to start).
 */}}
 {{- define "kehu.secretData" -}}
@@ -219,6 +280,10 @@ production profile refuses SQLite and the embedded broker (kehu would refuse to 
 {{- $owner := required (printf "secrets.migrateDatabaseUrl (KEHU_MIGRATE_DATABASE_URL, the owner's postgresql:// URL) is required %s" $hint) $s.migrateDatabaseUrl }}
 {{- $broker := required (printf "secrets.brokerUrl (KEHU_BROKER_URL, redis://host:6379/0) is required %s" $hint) $s.brokerUrl }}
 {{- $keys := required (printf "secrets.jwtSigningKeys (KEHU_JWT_SIGNING_KEYS, kid:seed[,kid:seed]) is required %s" $hint) $s.jwtSigningKeys }}
+{{- $anchorKey := required (printf "secrets.auditAnchorKey (KEHU_AUDIT_ANCHOR_KEY, the base64url Ed25519 seed that signs audit anchors) is required %s" $hint) $s.auditAnchorKey }}
+{{- if not (regexMatch "^[A-Za-z0-9_-]{43}=?$" $anchorKey) }}
+{{- fail "secrets.auditAnchorKey: not a base64url Ed25519 seed of 32 bytes (43 characters; make one as for jwtSigningKeys)" }}
+{{- end }}
 {{- range $name, $url := dict "secrets.databaseUrl" $db "secrets.migrateDatabaseUrl" $owner }}
 {{- if not (or (hasPrefix "postgresql://" $url) (hasPrefix "postgres://" $url)) }}
 {{- fail (printf "%s: the production profile needs PostgreSQL (postgresql://user:password@host:5432/db); SQLite is for the embedded profile only" $name) }}
@@ -231,4 +296,5 @@ KEHU_DATABASE_URL: {{ $db | b64enc | quote }}
 KEHU_MIGRATE_DATABASE_URL: {{ $owner | b64enc | quote }}
 KEHU_BROKER_URL: {{ $broker | b64enc | quote }}
 KEHU_JWT_SIGNING_KEYS: {{ $keys | b64enc | quote }}
+KEHU_AUDIT_ANCHOR_KEY: {{ $anchorKey | b64enc | quote }}
 {{- end }}
