@@ -25,20 +25,21 @@ def _each(names: str, data_type: str, changed: str, when: str) -> list[EventType
 
 _ARCHIVE_STATES = "submitted under_check accepted rejected resubmitted archived sealed"
 
-EVENT_TYPES: tuple[EventType, ...] = tuple(sorted([
+EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
     # identity and tenancy
-    *_each("user.created", "user", "username, display_name, employee_no, department_ids", "a user is added"),
+    *_each("user.created", "user", "display_name, department_ids, employee_no, username", "a user is added"),
     *_each("user.updated", "user", "the fields changed", "a user is changed"),
     *_each("user.disabled user.enabled", "user", "status", "an account is closed or reopened"),
     *_each("user.role_granted user.role_revoked", "user", "roles", "a role is given to or taken from a user"),
-    *_each("role.created role.updated role.deleted", "role", "the fields changed (none when deleted)",
-           "the tenant's roles change"),
+    *_each("role.created", "role", "name, description, permissions", "a role is created"),
+    *_each("role.updated", "role", "the fields changed", "a role is changed (its permissions once a change is approved)"),
+    *_each("role.deleted", "role", "nothing", "a role is deleted"),
     *_each("role.change_requested role.change_approved role.change_rejected", "role_change", "state",
            "a change of a role's permissions is asked for, approved or rejected (four eyes)"),
-    *_each("department.created department.renamed", "department", "the fields set or changed",
-           "the department tree changes"),
-    *_each("apikey.created apikey.revoked", "apikey", "name, permissions, expires_at / revoked_at",
-           "an integration key is issued or revoked"),
+    *_each("department.created", "department", "name, parent_id, code", "a department is added"),
+    *_each("department.renamed", "department", "name", "a department is renamed"),
+    *_each("apikey.created", "apikey", "name, permissions, expires_at", "an integration key is issued"),
+    *_each("apikey.revoked", "apikey", "revoked_at", "an integration key is revoked"),
     *_each("setting.updated", "tenant_setting", "the fields changed",
            "a tenant setting changes; data.id names it"),
     *_each("vertical.enabled vertical.disabled", "vertical", "status", "a vertical is switched on or off"),
@@ -64,18 +65,23 @@ EVENT_TYPES: tuple[EventType, ...] = tuple(sorted([
            "a legal hold keeps a customer past retention, or ends"),
     # privacy
     *_each("consent.granted consent.withdrawn", "customer", "the purposes", "a customer grants or withdraws consent"),
-    *_each("access_request.created access_request.approved access_request.rejected", "access_request",
-           "state (none when created)", "a request to export personal data is made or decided"),
-    *_each("privacy.request_received privacy.request_rejected privacy.request_fulfilled", "subject_request", "state",
-           "a data subject's request (access, copy, correction, deletion) is received or closed"),
+    *_each("access_request.created", "access_request", "nothing", "someone asks to export personal data"),
+    *_each("access_request.approved access_request.rejected", "access_request", "state",
+           "an export request is approved or rejected"),
+    *_each("privacy.request_received", "subject_request", "state",
+           "a data subject's request (access, copy, correction, deletion) is received"),
+    *_each("privacy.request_rejected privacy.request_fulfilled", "subject_request", "state",
+           "a data subject's request is closed"),
     *_each("privacy.request_due_soon privacy.request_overdue", "subject_request", "due_at",
            "an open subject request is about to fall due, or is overdue (sweep)"),
-    *_each("assessment.created assessment.updated", "privacy_assessment", "the fields set or changed",
-           "a personal-information protection impact assessment is written or changed"),
-    *_each("incident.created incident.updated", "privacy_incident", "the fields set or changed",
-           "a personal-information incident is recorded or changed"),
-    *_each("archive.lent archive.returned archive.loan_overdue", "archive_loan",
-           "customer_id, borrower_id, due_at / returned_at / due_at", "an archive is lent, returned, or overdue"),
+    *_each("assessment.created", "privacy_assessment", "the fields set",
+           "a personal-information protection impact assessment is written"),
+    *_each("assessment.updated", "privacy_assessment", "the fields changed", "an impact assessment is changed"),
+    *_each("incident.created", "privacy_incident", "the fields set", "a personal-information incident is recorded"),
+    *_each("incident.updated", "privacy_incident", "the fields changed", "an incident record is changed"),
+    *_each("archive.lent", "archive_loan", "customer_id, borrower_id, due_at", "a customer's archive is lent"),
+    *_each("archive.returned", "archive_loan", "returned_at", "a lent archive comes back"),
+    *_each("archive.loan_overdue", "archive_loan", "due_at", "a lent archive is not back by its date (sweep)"),
     # archives
     *_each("archive.created", "archive", "standard, facts", "an archive is opened"),
     *_each("archive.document_put", "archive", "documents", "a document is added to an archive"),
@@ -84,10 +90,10 @@ EVENT_TYPES: tuple[EventType, ...] = tuple(sorted([
            "an archive moves to that state"),
     *_each("archive.reconciled", "archive_reconciliation", "missing",
            "expected archives are reconciled with a source"),
-    *_each("archive_folder.created archive_folder.updated", "archive_folder", "subject_key, facts / facts",
-           "an archive folder is opened or changed"),
+    *_each("archive_folder.created", "archive_folder", "subject_key, facts", "an archive folder is opened"),
+    *_each("archive_folder.updated", "archive_folder", "facts", "an archive folder's facts change"),
     *_each("archive_folder.sealed", "archive_folder", "sealed_at", "an archive folder is sealed at retention end"),
     *_each("kpi.recorded", "kpi_entry", "points, fine_cny", "an archive rule awards or fines KPI points"),
-], key=lambda e: e.name))
+)
 
 NAMES: frozenset[str] = frozenset(e.name for e in EVENT_TYPES)
