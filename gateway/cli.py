@@ -540,17 +540,23 @@ def plugins(as_json: bool) -> None:
 
 
 async def _seed_demo(settings: Settings) -> list[str]:
-    """One demo tenant per loaded vertical, with two departments; safe to run again."""
+    """One demo tenant per loaded vertical, with two departments, its vertical enabled and realistic
+    data of it (gateway.demo_data); safe to run again: what exists is left alone."""
+    from gateway.demo_data import seed_tenant
+
     registry = load_verticals(settings.disabled_plugins)
+    install_catalog(registry.permissions)  # the verticals' permissions, as the app does at start
     system = Context.system("cli:demo")
-    existing = {t.slug for t in await tenancy.list_tenants(system)}
+    existing = {t.slug: t.id for t in await tenancy.list_tenants(system)}
     slugs = []
     for vertical in registry.ids():
         slug, name = DEMO_TENANTS.get(vertical, (f"demo-{vertical.replace('_', '-')}", f"演示·{vertical}"))
         slugs.append(slug)
-        if slug in existing:
-            continue
-        await tenancy.create_tenant(system, slug=slug, name=name, departments=DEMO_DEPARTMENTS, admin=DEMO_ADMIN)
+        if slug not in existing:
+            existing[slug] = (await tenancy.create_tenant(system, slug=slug, name=name, departments=DEMO_DEPARTMENTS,
+                                                          admin=DEMO_ADMIN)).id
+        with console.status(f"demo data for {slug}…"):
+            await seed_tenant(existing[slug], vertical, registry)
     return slugs
 
 
@@ -560,6 +566,8 @@ async def _seed_demo(settings: Settings) -> list[str]:
 @reports_errors
 def demo(port: int | None, no_serve: bool) -> None:
     """Migrate the embedded database, create a demo tenant per vertical and serve GraphiQL."""
+    from gateway import demo_data
+
     settings = _settings(port=port)
     report = _run(run_migrations(settings))
     slugs = _run(_with_database(settings, lambda: _seed_demo(settings)))
@@ -571,7 +579,10 @@ def demo(port: int | None, no_serve: bool) -> None:
                 + (f", {len(report.applied)} migration(s) applied" if report.applied else ""),
                 f"  GraphiQL:      {address}/graphql",
                 f"  Readiness:     {address}/readyz",
-                f"  Demo tenants:  {', '.join(slugs)}",
+                f"  Demo tenants:  {', '.join(slugs)} (each with {demo_data.CUSTOMERS_PER_TENANT} customers of its "
+                "vertical; the automotive one with sales archives)",
+                f"  Sign in:       with the bar at the top of GraphiQL: tenant {slugs[0] if slugs else 'demo-automotive'}, "
+                f"user {DEMO_ADMIN.username}, password {DEMO_ADMIN.password}",
                 f"  Log in:        in GraphiQL run  mutation {{ login(tenant: \"{slugs[0] if slugs else 'demo-automotive'}\", "
                 f"username: \"{DEMO_ADMIN.username}\", password: \"{DEMO_ADMIN.password}\") {{ accessToken errors {{ code }} }} }}",
                 "                 then send the token as the header  Authorization: Bearer <accessToken>",

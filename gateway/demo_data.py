@@ -1,0 +1,463 @@
+"""Realistic data for the demo tenants (issue 17 point 11): so that the first query a newcomer
+runs in GraphiQL shows something of the tenant's vertical.
+
+Every record goes through the same service functions as the API (validation, audit, outbox), so
+the demo only holds data the product would accept: resident ID numbers and unified social credit
+codes with correct check digits (python-stdnum), mobile numbers phonenumbers accepts, VINs with
+their ISO 3779 check digit, addresses down to the house number. The choices come from a fixed
+random seed, so every demo database holds the same people.
+
+Running it again adds nothing: each customer carries its own identifier and each vehicle its own
+VIN, and the services refuse a second customer with the same identifier (DUPLICATE_IDENTIFIER) and
+a second folder for the same vehicle (ARCHIVE_FOLDER_EXISTS); those are skipped.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+from core.archives import service as archives
+from core.context import Context
+from core.customers import service as customers
+from core.customers import validation
+from core.errors import KehuError
+from core.plugins.manager import VerticalRegistry
+from core.privacy import consent
+from core.tenancy import service as tenancy
+from core.verticals import service as verticals
+
+SEED = 17_2026
+CUSTOMERS_PER_TENANT = 20
+DEMO_TAG = "演示数据"
+NOTICE_VERSION = "2026-01"
+ALREADY_SEEDED = frozenset({"DUPLICATE_IDENTIFIER", "ARCHIVE_FOLDER_EXISTS"})
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁沈"
+GIVEN_NAMES = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+               "超", "秀兰", "霞", "平", "刚", "桂英", "晓东", "建华", "海燕", "子涵", "浩然", "欣怡", "宇轩", "思远",
+               "雨桐", "志强", "丽华", "文博", "佳怡")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A county-level division: its code (the first six digits of a resident ID), address and postcode."""
+
+    code: str
+    province: str
+    city: str
+    county: str
+    streets: tuple[str, ...]
+    postcode: str
+    plate: str  # the licence plate prefix of the city
+
+
+REGIONS = (
+    Region("110105", "北京市", "北京市", "朝阳区", ("建国路", "朝阳北路", "望京街"), "100020", "京A"),
+    Region("310104", "上海市", "上海市", "徐汇区", ("漕溪北路", "天钥桥路", "宜山路"), "200030", "沪A"),
+    Region("440106", "广东省", "广州市", "天河区", ("天河路", "体育西路", "黄埔大道西"), "510620", "粤A"),
+    Region("330106", "浙江省", "杭州市", "西湖区", ("文三路", "天目山路", "教工路"), "310012", "浙A"),
+    Region("510107", "四川省", "成都市", "武侯区", ("人民南路四段", "科华北路", "武侯祠大街"), "610041", "川A"),
+    Region("420106", "湖北省", "武汉市", "武昌区", ("中南路", "武珞路", "友谊大道"), "430071", "鄂A"),
+    Region("220104", "吉林省", "长春市", "朝阳区", ("人民大街", "西安大路", "湖西路"), "130012", "吉A"),
+    Region("320106", "江苏省", "南京市", "鼓楼区", ("中山北路", "汉中路", "湖南路"), "210009", "苏A"),
+)
+MOBILE_PREFIXES = ("133", "135", "136", "137", "138", "139", "150", "151", "152", "158", "159", "177", "180",
+                   "181", "186", "187", "188", "189", "198", "199")
+
+
+# --- identifiers, each with its check digit ------------------------------------------------------
+
+def resident_id(rng: random.Random, region: Region, birth: date, female: bool) -> str:
+    """An 18-digit resident ID: region, birth date, sequence (odd for men), ISO 7064 check digit."""
+    sequence = rng.randrange(0, 500) * 2 + (0 if female else 1)
+    body = f"{region.code}{birth:%Y%m%d}{sequence:03d}"
+    number = body + ric.calc_check_digit(body + "0")  # stdnum expects a check digit in place
+    ric.validate(number)  # region, birth date and check digit, as the customer service will check them
+    return number
+
+
+def _organisation_code(rng: random.Random) -> str:
+    """The 9-character organisation code inside a credit code (GB 11714, with its own check digit)."""
+    body = "".join(rng.choice("0123456789") for _ in range(8))
+    total = sum(int(c) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2)))
+    check = 11 - total % 11
+    return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def credit_code(rng: random.Random, region: Region, category: str = "91") -> str:
+    """A unified social credit code: registering authority and kind (91: a company; 12: a public
+    institution such as a hospital), region, organisation code, then the GB 32100 check digit."""
+    body = f"{category}{region.code}{_organisation_code(rng)}"
+    return uscc.validate(body + uscc.calc_check_digit(body))
+
+
+def mobile(rng: random.Random) -> str:
+    while True:
+        number = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        try:
+            return validation.phone(number)
+        except KehuError:
+            continue
+
+
+def vin(rng: random.Random) -> str:
+    """A FAW-Volkswagen VIN (WMI LFV) with the ISO 3779 check digit at position 9."""
+    from plugins.automotive.vehicles import vin_check_digit
+
+    model_year = rng.choice("NPRS")  # 2022-2025
+    body = f"LFV2A21K0{model_year}3{rng.randrange(10**6):06d}"
+    digit = vin_check_digit(body)
+    return body[:8] + digit + body[9:]
+
+
+def plate(rng: random.Random, region: Region) -> str:
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return region.plate + rng.choice(letters) + "".join(rng.choice("0123456789") for _ in range(4))
+
+
+# --- people and companies --------------------------------------------------------------------------
+
+@dataclass
+class Person:
+    surname: str
+    given_name: str
+    female: bool
+    birth: date
+    region: Region
+    resident_id: str
+    phone: str
+
+    @property
+    def name(self) -> str:
+        return self.surname + self.given_name
+
+
+def person(rng: random.Random) -> Person:
+    region = rng.choice(REGIONS)
+    female = rng.random() < 0.5
+    while True:
+        birth = date(1965, 1, 1) + timedelta(days=rng.randrange(365 * 35))
+        try:  # a region code is valid only for people born after it was created (python-stdnum knows)
+            number = resident_id(rng, region, birth, female)
+            break
+        except ValidationError:
+            continue
+    return Person(rng.choice(SURNAMES), rng.choice(GIVEN_NAMES), female, birth, region, number, mobile(rng))
+
+
+def address(rng: random.Random, region: Region) -> dict[str, str]:
+    return {"province": region.province, "city": region.city, "county": region.county,
+            "street": rng.choice(region.streets), "house_number": f"{rng.randrange(1, 400)}号"}
+
+
+def contact(rng: random.Random, position: str, primary: bool = False) -> customers.ContactInput:
+    someone = person(rng)
+    return customers.ContactInput(surname=someone.surname, given_name=someone.given_name, position=position,
+                                  phones=[someone.phone], is_primary=primary)
+
+
+@dataclass
+class Planned:
+    """One customer to create, what to record with it, and (automotive) its vehicle."""
+
+    fields: dict[str, Any]
+    contacts: list[customers.ContactInput] = field(default_factory=list)
+    consents: list[tuple[str, str]] = field(default_factory=list)  # (purpose, grant | withdraw)
+    buyer: Person | None = None
+    vehicle: dict[str, str] | None = None
+
+
+def _person_fields(rng: random.Random, who: Person, status: str, tags: list[str], channel: str) -> dict[str, Any]:
+    return {"kind": "person", "status": status, "surname": who.surname, "given_name": who.given_name,
+            "identifier": {"type": "resident_id", "number": who.resident_id}, "phones": [who.phone],
+            "address": address(rng, who.region), "tags": [DEMO_TAG, *tags], "source_channel": channel}
+
+
+def _organisation_fields(rng: random.Random, name: str, region: Region, status: str, tags: list[str],
+                         category: str = "91") -> dict[str, Any]:
+    return {"kind": "organisation", "status": status, "org_name": name,
+            "legal_representative": person(rng).name,
+            "identifier": {"type": "credit_code", "number": credit_code(rng, region, category)},
+            "phones": [mobile(rng)], "address": address(rng, region), "tags": [DEMO_TAG, *tags],
+            "source_channel": rng.choice(("sales", "partner", "exhibition"))}
+
+
+def _consents(rng: random.Random) -> list[tuple[str, str]]:
+    """Most people agree to SMS marketing, fewer to calls; a few later withdraw (PIPL art. 15)."""
+    chosen = []
+    if rng.random() < 0.8:
+        chosen.append(("marketing_sms", "grant"))
+        if rng.random() < 0.2:
+            chosen.append(("marketing_sms", "withdraw"))
+    if rng.random() < 0.4:
+        chosen.append(("marketing_phone", "grant"))
+    return chosen or [("marketing_email", "grant")]
+
+
+SERIES = (("迈腾", "迈腾 380TSI"), ("速腾", "速腾 300TSI"), ("宝来", "宝来 1.5L"), ("探岳", "探岳 330TSI"),
+          ("揽境", "揽境 380TSI"), ("高尔夫", "高尔夫 280TSI"))
+COLOURS = ("白", "黑", "银", "灰", "蓝", "红")
+
+
+def _automotive(rng: random.Random) -> list[Planned]:
+    plans = []
+    for i in range(CUSTOMERS_PER_TENANT):
+        if i < 14:  # vehicle owners: the dealer's master data (D1) needs the vehicle's fields
+            who = person(rng)
+            series, model = rng.choice(SERIES)
+            car = {"vin": vin(rng), "plate": plate(rng, who.region), "series": series, "model": model,
+                   "colour": rng.choice(COLOURS)}
+            fields = _person_fields(rng, who, "active", ["车主"], rng.choice(("sales", "exhibition", "online")))
+            fields["extensions"] = {"automotive": {
+                "customer_category": "个人", "evaluation_category": rng.choice(("A类", "B类", "C类")),
+                "postcode": who.region.postcode, "vin": car["vin"], "plate": car["plate"],
+                "product_code": model, "series": series, "colour": car["colour"]}}
+            plans.append(Planned(fields, consents=_consents(rng), buyer=who, vehicle=car))
+        elif i < 17:  # prospects from test drives
+            who = person(rng)
+            plans.append(Planned(_person_fields(rng, who, "potential", ["意向客户", "试驾"], "exhibition"),
+                                 consents=_consents(rng)))
+        else:  # fleet customers
+            region = rng.choice(REGIONS)
+            name = f"{region.city.removesuffix('市')}{rng.choice(('顺达', '安行', '通程'))}{rng.choice(('汽车租赁', '物流'))}有限公司"
+            fields = _organisation_fields(rng, name, region, "potential", ["车队客户"])
+            plans.append(Planned(fields, contacts=[contact(rng, "车队经理", primary=True), contact(rng, "采购专员")],
+                                 consents=[("marketing_email", "grant")]))
+    return plans
+
+
+def _real_estate(rng: random.Random) -> list[Planned]:
+    plans = []
+    for i in range(CUSTOMERS_PER_TENANT):
+        if i < 16:
+            who = person(rng)
+            status = rng.choice(("potential", "potential", "active"))
+            tags = ["已签约"] if status == "active" else [rng.choice(("首次到访", "复访", "意向强"))]
+            fields = _person_fields(rng, who, status, tags, rng.choice(("sales", "online", "partner")))
+            fields["needs"] = {"budget_wan": rng.choice((180, 250, 320, 450)), "rooms": rng.choice((2, 3, 4)),
+                               "purpose": rng.choice(("自住", "改善", "学区"))}
+            plans.append(Planned(fields, consents=_consents(rng)))
+        else:
+            region = rng.choice(REGIONS)
+            name = f"{region.city.removesuffix('市')}{rng.choice(('华信', '鼎盛', '恒通', '瑞丰'))}科技有限公司"
+            plans.append(Planned(_organisation_fields(rng, name, region, "potential", ["团购"]),
+                                 contacts=[contact(rng, "行政总监", primary=True)],
+                                 consents=[("marketing_email", "grant")]))
+    return plans
+
+
+def _medical_devices(rng: random.Random) -> list[Planned]:
+    plans = []
+    for i in range(CUSTOMERS_PER_TENANT):
+        region = rng.choice(REGIONS)
+        if i < 8:  # hospitals are public institutions (credit code 12…) and key customers
+            name = f"{region.city.removesuffix('市')}{rng.choice(('第一', '第二', '第三', '中心', '中医'))}人民医院"
+            if "中心" in name or "中医" in name:
+                name = name.replace("人民", "")
+            fields = _organisation_fields(rng, name, region, "active", ["医院", rng.choice(("三级甲等", "二级甲等"))],
+                                          category="12")
+            fields["is_key"] = True
+            plans.append(Planned(fields, contacts=[contact(rng, "设备科科长", primary=True), contact(rng, "采购办主任"),
+                                                   contact(rng, "临床科室主任")],
+                                 consents=[("marketing_email", "grant")]))
+        elif i < 15:
+            name = f"{region.city.removesuffix('市')}{rng.choice(('康健', '瑞康', '安泰', '仁和'))}医疗器械有限公司"
+            plans.append(Planned(_organisation_fields(rng, name, region, rng.choice(("active", "potential")),
+                                                      ["经销商"]),
+                                 contacts=[contact(rng, "总经理", primary=True), contact(rng, "质量负责人")],
+                                 consents=[("marketing_email", "grant")]))
+        else:  # doctors of private clinics
+            who = person(rng)
+            plans.append(Planned(_person_fields(rng, who, "potential", ["诊所"], "exhibition"),
+                                 consents=_consents(rng)))
+    return plans
+
+
+def _tobacco(rng: random.Random) -> list[Planned]:
+    plans = []
+    for i in range(CUSTOMERS_PER_TENANT):
+        if i < 14:  # individual retailers (个体工商户)
+            who = person(rng)
+            fields = _person_fields(rng, who, "active", ["零售户", rng.choice(("便利店", "食杂店", "超市"))], "sales")
+            fields["business"] = {"store_name": f"{who.surname}记{rng.choice(('便利店', '烟酒店', '食杂店'))}",
+                                  "licence_no": f"{who.region.code}{rng.randrange(10**6):06d}"}
+            plans.append(Planned(fields, consents=_consents(rng)))
+        else:
+            region = rng.choice(REGIONS)
+            name = f"{region.city.removesuffix('市')}{rng.choice(('快客', '美宜', '好邻'))}便利连锁有限公司"
+            plans.append(Planned(_organisation_fields(rng, name, region, "active", ["连锁零售"]),
+                                 contacts=[contact(rng, "门店经理", primary=True)],
+                                 consents=[("marketing_email", "grant")]))
+    return plans
+
+
+PLANS = {"automotive": _automotive, "real_estate": _real_estate, "medical_devices": _medical_devices,
+         "tobacco": _tobacco}
+
+
+def plan(vertical: str) -> list[Planned]:
+    """The customers of a vertical's demo tenant; the same every time (fixed seed per vertical)."""
+    make = PLANS.get(vertical)
+    if make is None:
+        return []
+    return make(random.Random(f"{SEED}:{vertical}"))
+
+
+# --- automotive archives -----------------------------------------------------------------------------
+
+def _signature(role: str, name: str, at: str) -> dict[str, str]:
+    return {"role": role, "name": name, "signed_at": at}
+
+
+def sales_archive(buyer: Person, car: Mapping[str, str], start: date) -> dict[str, Any]:
+    """A complete sales archive (一车一档) of one vehicle, as the automotive plugin's checks want it."""
+    stock_in, pre, agreement, out_day, delivered = (start, start + timedelta(days=1), start + timedelta(days=46),
+                                                    start + timedelta(days=55), start + timedelta(days=56))
+    d = {k: v.isoformat() for k, v in (("stock_in", stock_in), ("pre", pre), ("agreement", agreement),
+                                       ("out", out_day), ("delivered", delivered))}
+    name, vin_ = buyer.name, car["vin"]
+    pdi: dict[str, Any] = {
+        "key_handover_on": d["stock_in"], "key_handover_to": "服务前台 李娜", "pre_order_no": f"P-{vin_[-4:]}",
+        "pre_date": d["pre"], "out_order_no": f"8-{vin_[-4:]}", "out_date": d["out"], "out_form_date": d["out"],
+        "out_pdi_by": "service_advisor", "storage_weekly": True, "storage_2_weeks": True,
+        "storage_before_delivery": True,
+        "signatures": [_signature("pre_warehouse_keeper", "赵库管", d["pre"]), _signature("pre_executor", "钱技师", d["pre"]),
+                       _signature("pre_final_inspector", "孙终检", d["pre"]),
+                       _signature("out_warehouse_keeper", "赵库管", d["out"]),
+                       _signature("out_sales_consultant", "周顾问", d["out"]), _signature("out_customer", name, d["out"]),
+                       _signature("out_executor", "钱技师", d["out"]), _signature("out_final_inspector", "孙终检", d["out"])],
+    }
+    for prefix, pressure in (("pre", "2.3Bar"), ("out", "2.5Bar")):
+        for part in ("work_order", "settlement", "check_form", "maintenance_form"):
+            pdi[f"{prefix}_{part}"] = True
+        for wheel in ("fl", "fr", "rl", "rr"):
+            pdi[f"{prefix}_tyre_pressure_{wheel}"] = pressure
+    price = 150000 + (int(vin_[-3:]) % 50) * 1000
+    total = f"{price + 8000}.00"
+    documents = [
+        ("delivery_form", {"delivered_on": d["delivered"], "customer_name": name, "phone": buyer.phone[3:], "vin": vin_,
+                           "model": car["model"], "colour": car["colour"], "consultant": "周顾问",
+                           "tools_handed_over": "✓", "manual_handed_over": "✓", "functions_explained": "无",
+                           "signatures": [_signature("customer", name, d["delivered"]),
+                                          _signature("sales_consultant", "周顾问", d["delivered"])]}),
+        ("invoice", {"date": d["delivered"], "buyer": name, "vin": vin_, "amount": total, "seals": ["invoice"]}),
+        ("pdi_certificate", {"stamp_date": d["out"], "vin": vin_, "seals": ["pdi"]}),
+        ("owner_id", {"name": name, "number": buyer.resident_id}),
+        ("conformity_certificate", {"vin": vin_, "model": car["model"], "production_date": d["stock_in"]}),
+        ("purchase_agreement", {"signed_on": d["agreement"], "buyer": name, "vin": vin_, "model": car["model"],
+                                "vehicle_price": f"{price}.00", "accessories_amount": "3000.00",
+                                "insurance_amount": "5000.00", "service_fee_amount": "无", "total": total,
+                                "payment_method": "全款", "seals": ["sales_contract", "cross_page"],
+                                "signatures": [_signature("customer", name, d["agreement"]),
+                                               _signature("sales_manager", "吴经理", d["agreement"])]}),
+        ("pdi_maintenance_form", pdi),
+    ]
+    return {"subject_facts": {"plate": car["plate"], "model": car["model"], "series": car["series"],
+                              "colour": car["colour"], "production_date": d["stock_in"],
+                              "registration_date": d["delivered"]},
+            "facts": {"stock_in_date": d["stock_in"], "delivered_at": d["delivered"], "on_duty_advisor_present": True,
+                      "elsa_tyre_pressure_bar": 2.3, "half_load_tyre_pressure_bar": "2.5Bar"},
+            "documents": documents}
+
+
+# How far each demo vehicle's sales archive gets: every state of the archive workflow is shown.
+ARCHIVE_STATES = ("sealed", "archived", "archived", "accepted", "under_check", "rejected", "submitted", "assembling")
+
+
+async def _archive_vehicle(tenant_id: UUID, registry: VerticalRegistry, customer_id: UUID, buyer: Person,
+                           car: Mapping[str, str], target: str, start: date) -> bool:
+    """Take one vehicle's sales archive to ``target`` through the archive workflow; False if its
+    folder exists already (seeded by an earlier run)."""
+    # Two people: the sales advisor files and submits, the archive clerk checks (never the same).
+    advisor = Context.system("demo:sales-advisor", tenant_id)
+    clerk = Context.system("demo:archive-clerk", tenant_id)
+    mapping = sales_archive(buyer, car, start)
+    try:
+        folder = await archives.create_folder(advisor, registry, "automotive", car["vin"],
+                                              facts=mapping["subject_facts"], owner_customer_id=customer_id)
+    except KehuError as error:
+        if error.code in ALREADY_SEEDED:
+            return False
+        raise
+    archive = await archives.create_archive(advisor, registry, folder.id, "sales_archive", facts=mapping["facts"])
+    documents = mapping["documents"]
+    if target == "assembling":
+        documents = documents[:3]  # still being put together
+    elif target == "rejected":
+        documents = [doc for doc in documents if doc[0] != "pdi_certificate"]  # a document is missing
+    for position, (code, fields) in enumerate(documents, start=1):
+        await archives.put_document(advisor, registry, archive.id, code, fields, position=position)
+    if target == "assembling":
+        return True
+    await archives.submit_archive(advisor, registry, archive.id)
+    if target == "submitted":
+        return True
+    checked = await archives.check_archive(clerk, registry, archive.id)
+    if target == "under_check":
+        return True
+    if target == "rejected":
+        await archives.reject_archive(clerk, registry, archive.id, ["PDI合格证缺失"] if checked.passed else [])
+        return True
+    await archives.accept_archive(clerk, registry, archive.id)
+    if target == "accepted":
+        return True
+    await archives.file_archive(clerk, registry, archive.id)
+    if target == "sealed":
+        await archives.seal_archive(clerk, registry, archive.id, note="演示：封存")
+    return True
+
+
+# --- seeding -------------------------------------------------------------------------------------------
+
+@dataclass
+class SeedReport:
+    customers: int = 0
+    consents: int = 0
+    archives: int = 0
+
+
+async def seed_tenant(tenant_id: UUID, vertical: str, registry: VerticalRegistry) -> SeedReport:
+    """Give one demo tenant its vertical and its data; what exists already is left alone."""
+    ctx = Context.system("cli:demo", tenant_id)
+    report = SeedReport()
+    if registry.definition(vertical) is not None:
+        await verticals.enable_vertical(ctx, registry, vertical)  # nothing happens when it is enabled
+    departments = [d.id for d in await tenancy.list_departments(ctx)]
+    start = date(2026, 1, 5)
+    vehicles = 0
+    for index, planned in enumerate(plan(vertical)):
+        fields = dict(planned.fields)
+        if departments:
+            fields["department_id"] = str(departments[index % len(departments)])
+        try:
+            created = await customers.create_customer(ctx, registry, fields, contacts=planned.contacts)
+        except KehuError as error:
+            if error.code in ALREADY_SEEDED:
+                continue
+            raise
+        report.customers += 1
+        customer_id = created.customer.id
+        for purpose, action in planned.consents:
+            channel = "in_store" if action == "grant" else "phone"
+            if action == "grant":
+                await consent.grant_consent(ctx, customer_id, [purpose], notice_version=NOTICE_VERSION,
+                                            channel=channel, evidence="演示：门店签署的授权书")
+            else:
+                await consent.withdraw_consent(ctx, customer_id, [purpose], channel=channel,
+                                               evidence="演示：客户来电要求停止短信")
+            report.consents += 1
+        if planned.vehicle is not None and planned.buyer is not None and vehicles < len(ARCHIVE_STATES):
+            target = ARCHIVE_STATES[vehicles]
+            if await _archive_vehicle(tenant_id, registry, customer_id, planned.buyer, planned.vehicle, target,
+                                      start + timedelta(days=7 * vehicles)):
+                report.archives += 1
+            vehicles += 1
+    return report
