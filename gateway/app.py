@@ -42,6 +42,7 @@ from gateway.graphql.context import get_context
 from gateway.graphql.errors import CodedHTTPErrors, shape_error
 from gateway.graphql.schema import build_schema
 from gateway.health import healthz, readyz
+from gateway.language import negotiate
 from gateway.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
 from gateway.request_body import body_too_large, internal_error
 from gateway.request_id import current_request_id, request_id_middleware
@@ -83,11 +84,12 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
         async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
             response: dict[str, Any] = {"data": result.data}
             if result.errors:
-                language = "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+                language = negotiate(request.headers.get("accept-language", ""))
                 request_id = current_request_id()
                 # Field suggestions only for callers who may introspect the schema anyway.
                 suggestions = settings.introspection_enabled and request.scope.get("auth") is not None
-                response["errors"] = [shape_error(e, request_id, language, suggestions=suggestions)
+                response["errors"] = [shape_error(e, request_id, language, suggestions=suggestions,
+                                                   schema=schema._schema)
                                       for e in result.errors]
             if result.extensions:
                 response["extensions"] = result.extensions

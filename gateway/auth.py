@@ -12,6 +12,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from core.context import Context
 from core.errors import KehuError
 from core.identity.sessions import authenticate_access_token, authenticate_api_key
+from gateway.language import negotiate
 
 if TYPE_CHECKING:
     from litestar import Request, Response
@@ -45,7 +46,7 @@ def authentication_middleware(app: ASGIApp) -> ASGIApp:
                 raise KehuError("TOKEN_INVALID", "use 'Authorization: Bearer <token>' or 'X-API-Key: <key>'",
                                 "请使用 Authorization: Bearer <令牌> 或 X-API-Key: <密钥>")
         except KehuError as error:
-            language = "zh" if headers.get("accept-language", "").lower().startswith("zh") else "en"
+            language = negotiate(headers.get("accept-language", ""))
             await _refuse(send, error, language, scope.get("state", {}).get("request_id"))
             return
         scope[AUTH_SCOPE_KEY] = principal  # type: ignore[typeddict-unknown-key]

@@ -48,6 +48,7 @@ from core.customers.tables import Customer
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
+from core.filters import one_of
 from core.identity.access import (PermissionDenied, Unauthenticated, require, require_different_actor,
                                   require_signed_in)
 from core.identity.tables import User
@@ -873,6 +874,7 @@ async def seal_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUI
 async def list_archives(ctx: Context, registry: VerticalRegistry, *, state: str | None = None,
                         standard: str | None = None, vertical: str | None = None) -> list[ArchiveView]:
     _require_reader(ctx, registry)
+    one_of(state, STATES, "state")  # unknown values are refused, not answered with an empty list
     async with unit_of_work(ctx, write=False) as uow:
         verticals = await _readable(ctx, uow, registry, vertical)
         if not verticals:

@@ -32,6 +32,7 @@ from core.customers.tables import Customer, CustomerContact, CustomerHistory, Cu
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
+from core.filters import one_of
 from core.identity.access import may_reach, require
 from core.identity.ownership import register_owned
 from core.identity.permissions import Scope
@@ -303,11 +304,12 @@ async def _contact_count(uow: UnitOfWork, customer_id: UUID) -> int:
     return await uow.count(CustomerContact).where(CustomerContact.customer_id == customer_id)
 
 
-def _contact_row(tenant_id: UUID, customer_id: UUID, contact: ContactInput, index: int) -> CustomerContact:
-    surname, given = v.person_name(contact.surname, contact.given_name)
-    position = v._text(contact.position, f"contacts.{index}.position", max_length=100) or ""
-    email = v.emails([contact.email])[0] if contact.email else None
-    personal = {"phones": v.phones(contact.phones, f"contacts.{index}.phones"), "email": email}
+def _contact_row(tenant_id: UUID, customer_id: UUID, contact: ContactInput, prefix: str) -> CustomerContact:
+    """``prefix`` is where the contact sits in the input (``contacts.0.``; none for one contact)."""
+    surname, given = v.person_name(contact.surname, contact.given_name, prefix)
+    position = v._text(contact.position, f"{prefix}position", max_length=100) or ""
+    email = v.emails([contact.email], f"{prefix}email")[0] if contact.email else None
+    personal = {"phones": v.phones(contact.phones, f"{prefix}phones"), "email": email}
     return CustomerContact(customer_id=customer_id, surname=surname, given_name=given, position=position,
                            phones="[]", email=None, sealed=crypto.seal_json(tenant_id, SEALED_CONTACT, personal),
                            is_primary=bool(contact.is_primary))
@@ -356,7 +358,25 @@ def _review_due(at: datetime, months: int) -> datetime:
 async def create_customer(ctx: Context, registry: VerticalRegistry, fields: Mapping[str, Any], *,
                           contacts: Sequence[ContactInput] = (), force: bool = False) -> Created:
     """Create a customer. Likely duplicates come back with it; an exact identifier match is
-    refused unless ``force`` is given by a holder of ``customer.duplicate.force``."""
+    refused unless ``force`` is given by a holder of ``customer.duplicate.force``, naming the
+    customer it collides with when the caller may read that one."""
+    try:
+        return await _create_customer(ctx, registry, fields, contacts=contacts, force=force)
+    except v.DuplicateIdentifier as refused:
+        # After the unit of work has rolled back. Whether the caller may read the other customer is
+        # the read service's own answer (scope, permission): naming one out of reach would tell
+        # that someone with that identifier is a customer here.
+        for candidate in refused.collides_with:
+            try:
+                await get_customer(ctx, candidate)
+            except KehuError:
+                continue
+            raise v.DuplicateIdentifier(refused.collides_with, customer_id=candidate) from None
+        raise
+
+
+async def _create_customer(ctx: Context, registry: VerticalRegistry, fields: Mapping[str, Any], *,
+                           contacts: Sequence[ContactInput], force: bool) -> Created:
     require(ctx, "customer.write")
     fields = dict(fields)
     if ctx.principal is not None and ctx.user_id is not None:
@@ -372,12 +392,10 @@ async def create_customer(ctx: Context, registry: VerticalRegistry, fields: Mapp
         duplicates = await find_duplicates(uow, record)
         if any("identifier" in d.matched_on for d in duplicates):
             if not force:
-                raise v.invalid("DUPLICATE_IDENTIFIER", "identifier.number",
-                                "another customer has this identifier; merge them, or force with customer.duplicate.force",
-                                "已有客户使用该证件号；请合并，或以强制权限创建")
+                raise v.DuplicateIdentifier(tuple(d.customer_id for d in duplicates if "identifier" in d.matched_on))
             require(ctx, "customer.duplicate.force")
         customer_id = uuid4()
-        rows = [_contact_row(uow.ctx.tenant_id, customer_id, c, i) for i, c in enumerate(contacts)]
+        rows = [_contact_row(uow.ctx.tenant_id, customer_id, c, f"contacts.{i}.") for i, c in enumerate(contacts)]
         await _check_key_contacts(uow, record, len(rows))
         at = now()
         rules = await customer_rules(uow)
@@ -608,6 +626,8 @@ async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, afte
         raise v.invalid("SORT_INVALID", "sort", f"sort must be one of {', '.join(SORTS)}", "排序字段无效")
     # Bounded before any work: a 50,000-character text made the phone and ID parsers the request.
     where = replace(where, text=v.search_text(where.text))
+    one_of(where.status, v.STATUSES, "filter.status")  # a misspelt status is an error, not an empty page
+    one_of(where.kind, v.KINDS, "filter.kind")
     async with unit_of_work(ctx, write=False) as uow:
         matched = await _text_matches(uow, where.text)
         query = freeze.hide_frozen(_filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where, matched), ctx)
@@ -800,7 +820,7 @@ async def add_contact(ctx: Context, customer_id: UUID, contact: ContactInput) ->
         view = _view(await _load(uow, customer_id))
         _require_reach(ctx, "customer.write", view.record, customer_id)
         assert uow.ctx.tenant_id is not None
-        row = _contact_row(uow.ctx.tenant_id, customer_id, contact, 0)
+        row = _contact_row(uow.ctx.tenant_id, customer_id, contact, "")
         if row.is_primary:
             await uow.update(CustomerContact, {CustomerContact.is_primary: False}).where(
                 CustomerContact.customer_id == customer_id)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
 import phonenumbers
 from stdnum.cn import ric, uscc
@@ -53,6 +54,20 @@ _UNSAFE_IN_LINE = re.compile(f"[{_UNSAFE}\t\n\r\u2028\u2029]")
 
 def invalid(code: str, field: str, en: str, zh: str) -> KehuError:
     return KehuError(code, en, zh, field=field)
+
+
+class DuplicateIdentifier(KehuError):
+    """Another live customer holds the identifier. ``customer_id`` names it, set only once the
+    caller is known to be allowed to read that customer; ``collides_with`` are the candidates."""
+
+    def __init__(self, collides_with: tuple[UUID, ...] = (), customer_id: UUID | None = None) -> None:
+        named = f"customer {customer_id} " if customer_id else "another customer "
+        named_zh = f"客户 {customer_id} " if customer_id else "已有客户"
+        super().__init__("DUPLICATE_IDENTIFIER",
+                         f"{named}has this identifier; merge them, or force with customer.duplicate.force",
+                         f"{named_zh}使用该证件号；请合并，或以强制权限创建", field="identifier.number")
+        self.collides_with = collides_with
+        self.customer_id = customer_id
 
 
 def unsafe_character(value: str, *, multiline: bool = False) -> str | None:
@@ -120,12 +135,13 @@ def _text(value: Any, field: str, *, required: bool = False, max_length: int = M
     return value
 
 
-def person_name(surname: Any, given_name: Any) -> tuple[str, str]:
-    surname = _text(surname, "surname", required=True, max_length=20)
-    given = _text(given_name, "given_name", required=True, max_length=30)
+def person_name(surname: Any, given_name: Any, prefix: str = "") -> tuple[str, str]:
+    """``prefix`` places the fields in the input (``contacts.0.``), so an error names the right one."""
+    surname = _text(surname, f"{prefix}surname", required=True, max_length=20)
+    given = _text(given_name, f"{prefix}given_name", required=True, max_length=30)
     assert surname is not None and given is not None
     if _PLACEHOLDER_SURNAME.match(surname) or _PLACEHOLDER_GIVEN.match(given):
-        raise invalid("NAME_PLACEHOLDER", "given_name",
+        raise invalid("NAME_PLACEHOLDER", f"{prefix}given_name",
                       f"'{surname}{given}' is a form of address, not a name: record the surname and given name",
                       f"“{surname}{given}”是称呼而非姓名，请填写姓和名")
     return surname, given
@@ -232,19 +248,19 @@ def phones(values: Any, field: str = "phones") -> list[str]:
     return normalised
 
 
-def emails(values: Any) -> list[str]:
+def emails(values: Any, field: str = "emails") -> list[str]:
     if values is None:
         return []
     if isinstance(values, str) or not isinstance(values, Iterable):
-        raise invalid("EMAIL_INVALID", "emails", "emails must be a list", "邮箱须为列表")
+        raise invalid("EMAIL_INVALID", field, "emails must be a list", "邮箱须为列表")
     values = list(values)
-    check_list_size(values, "emails", MAX_EMAILS)
+    check_list_size(values, field, MAX_EMAILS)
     normalised: list[str] = []
     for value in values:
         if isinstance(value, str):
-            check_characters(value, "emails", multiline=True)  # surrounding whitespace is stripped below
+            check_characters(value, field, multiline=True)  # surrounding whitespace is stripped below
         if not isinstance(value, str) or not _EMAIL.match(value.strip()):
-            raise invalid("EMAIL_INVALID", "emails", f"{value!r} is not an email address", f"“{value}”不是有效的邮箱")
+            raise invalid("EMAIL_INVALID", field, f"{value!r} is not an email address", f"“{value}”不是有效的邮箱")
         address = value.strip().lower()
         if address not in normalised:
             normalised.append(address)

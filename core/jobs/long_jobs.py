@@ -30,6 +30,7 @@ from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
+from core.filters import one_of
 from core.identity.access import require_signed_in
 from core.jobs import outbox
 from core.jobs.tables import JobOutputChunk, LongJob
@@ -234,6 +235,8 @@ async def list_jobs(ctx: Context, *, kind: str | None = None, status: str | None
                     first: int = 50) -> list[JobView]:
     """Newest first: the caller's own jobs and those of kinds it may read."""
     require_signed_in(ctx)
+    one_of(kind, _kinds, "kind")  # unknown values are refused, not answered with an empty list
+    one_of(status, (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED), "status")
     readable = [k.name for k in _kinds.values()
                 if ctx.is_system or (ctx.principal is not None and k.read_permission in ctx.principal.permissions)]
     async with unit_of_work(ctx, write=False) as uow:

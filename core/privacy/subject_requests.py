@@ -29,6 +29,7 @@ from core.customers.tables import Customer
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
+from core.filters import one_of
 from core.identity.access import require
 from core.jobs import long_jobs, outbox
 from core.jobs.timers import register_sweep
@@ -225,6 +226,7 @@ async def get_request(ctx: Context, request_id: UUID) -> SubjectRequestView:
 async def list_requests(ctx: Context, state: str | None = None, *, first: int = 100) -> list[SubjectRequestView]:
     """Oldest due first."""
     require(ctx, MANAGE)
+    one_of(state, (RECEIVED, VERIFIED, FULFILLED, REJECTED), "state")  # unknown: refused, not an empty list
     async with unit_of_work(ctx, write=False) as uow:
         query = uow.select(SubjectRequest).order_by(SubjectRequest.due_at).limit(first)
         if state is not None:

@@ -12,15 +12,20 @@ from strawberry.types import Info
 
 from core.context import Context
 from core.errors import KehuError
+from gateway.graphql.errors import input_path
 
 T = TypeVar("T")
 
 
-@strawberry.type(description="Why a mutation changed nothing: a stable code, the input field, a message.")
+@strawberry.type(description="Why a mutation changed nothing: a stable code, the input field (its path in the "
+                             "schema's input names: givenName, contacts.0.givenName), a message.")
 class UserError:
     field: str | None
     code: str
     message: str
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The customer the error is about, if you may read it: for DUPLICATE_IDENTIFIER, "
+                                  "the customer already holding the identifier.")
 
 
 @strawberry.type
@@ -68,5 +73,16 @@ async def mutate(info: Info, payload: Callable[..., T], call: Callable[[], Await
     try:
         return payload(**await call(), errors=[])
     except KehuError as error:
-        return payload(errors=[UserError(field=error.field, code=error.code,
-                                         message=error.message(ctx_of(info).language))])
+        return payload(errors=[user_error(info, error)])
+
+
+def user_error(info: Info, error: KehuError) -> UserError:
+    """A coded failure as a payload's error: ``field`` turned from core's Python names into the
+    mutation's input names, once, here (gateway.graphql.errors.input_path)."""
+    raw = info._raw_info  # the field's GraphQL definition: its arguments and input types
+    arguments = raw.parent_type.fields[raw.field_name].args
+    field = input_path(error.field, arguments, info.schema.config.name_converter.apply_naming_config) \
+        if error.field else None
+    customer_id = getattr(error, "customer_id", None)
+    return UserError(field=field, code=error.code, message=error.message(ctx_of(info).language),
+                     customer_id=strawberry.ID(str(customer_id)) if customer_id is not None else None)

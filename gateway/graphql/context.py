@@ -10,6 +10,7 @@ from strawberry.litestar import BaseContext
 
 from core.context import Context
 from gateway.auth import AUTH_SCOPE_KEY
+from gateway.language import negotiate
 from core.plugins.manager import VerticalRegistry
 from core.settings import Settings
 
@@ -23,8 +24,7 @@ class GraphQLContext(BaseContext, kw_only=True):
 
 
 def _language(request: Request) -> str:
-    accept = request.headers.get("accept-language", "")
-    return "zh" if accept.lower().startswith("zh") else "en"
+    return negotiate(request.headers.get("accept-language", ""))
 
 
 async def get_context(request: Request, response: Response, root_value: Any) -> GraphQLContext:
