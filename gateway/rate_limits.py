@@ -36,6 +36,7 @@ from litestar.types import Message, Receive, Scope, Send
 
 from core.jobs.broker import EMBEDDED
 from core.settings import Settings
+from gateway.language import negotiate
 
 STORE_NAME = "rate_limit"
 UNLIMITED_PATHS = ["/healthz", "/readyz"]
@@ -105,10 +106,6 @@ def _with_headers(send: Send, seen: list[Budget]) -> Send:
 
 # --- Refusals ----------------------------------------------------------------------------------
 
-def _language(headers: Headers) -> str:
-    return "zh" if headers.get("accept-language", "").lower().startswith("zh") else "en"
-
-
 def rate_limited_body(retry_after: int, language: str, request_id: str | None, **extra: Any) -> dict[str, Any]:
     """The GraphQL-shaped answer of every 429, whichever limiter refused."""
     message = (f"请求过于频繁，请 {retry_after} 秒后重试" if language == "zh"
@@ -120,7 +117,8 @@ def rate_limited_body(retry_after: int, language: str, request_id: str | None, *
 
 async def _refuse(scope: Scope, send: Send, budget: Budget, retry_after: int) -> None:
     request_id = scope.get("state", {}).get("request_id")
-    body = rate_limited_body(retry_after, _language(Headers.from_scope(scope)), request_id, policy=budget.policy)
+    language = negotiate(Headers.from_scope(scope).get("accept-language"))
+    body = rate_limited_body(retry_after, language, request_id, policy=budget.policy)
     log.info("http.request_refused", code="RATE_LIMITED", status=429, policy=budget.policy, retry_after=retry_after)
     await send({"type": "http.response.start", "status": 429,
                 "headers": [(b"content-type", b"application/json"), (b"retry-after", str(retry_after).encode())]})

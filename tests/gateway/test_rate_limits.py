@@ -122,7 +122,7 @@ async def test_an_anonymous_caller_is_limited_by_address_with_a_coded_429(settin
     {"status_code": 429, "detail": ...} with no Retry-After; now the coded GraphQL error."""
     async with AsyncTestClient(app_with(settings, rate_limit_anonymous_per_minute=2)) as client:
         answers = [await gql(client, "{ version }") for _ in range(3)]
-        in_chinese = await gql(client, "{ version }", language="zh-CN,zh;q=0.9")
+        in_chinese = await gql(client, "{ version }", language="en;q=0.5, zh-CN")  # q-values honoured
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert described(answers[0]) == ({"name": "address", "q": "2", "qu": None, "w": "60"},
                                      {"name": "address", "r": "1", "t": described(answers[0])[1]["t"]})
