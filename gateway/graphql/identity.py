@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 
 import strawberry
@@ -229,7 +229,7 @@ class IdentityPolicyInput:
 class LoginPayload:
     access_token: str | None = None
     refresh_token: str | None = None
-    access_expires_at: int | None = None
+    access_expires_at: datetime | None = strawberry.field(default=None, description="When the access token expires.")
     must_change_password: bool = False
     errors: list[UserError]
 
@@ -285,7 +285,8 @@ class IdentityPolicyPayload:
 
 def _tokens(tokens: sessions.Tokens) -> dict:
     return {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
-            "access_expires_at": tokens.access_expires_at, "must_change_password": tokens.must_change_password}
+            "access_expires_at": datetime.fromtimestamp(tokens.access_expires_at, UTC),
+            "must_change_password": tokens.must_change_password}
 
 
 def _grants(items: list[GrantInput]) -> dict[str, Scope]:
