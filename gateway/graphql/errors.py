@@ -201,8 +201,9 @@ def input_path(field: str, arguments: Mapping[str, GraphQLArgument] | None = Non
 
     Each step is looked up in the operation's ``arguments`` and the input objects below them (an
     ``input`` argument's fields stand at the top, as core leaves that wrapper out), by its Python
-    or its schema name; a step the schema does not know is converted by the schema's ``naming``.
-    List positions stay, and so do the steps inside a JSON value: those keys are the client's."""
+    or its schema name. List positions stay, and so do the steps inside a JSON value, or any the
+    arguments do not name (a vertical's parameter key): those names are the client's own. Only
+    when the arguments are not known is every step converted by the schema's ``naming``."""
     scope: dict[str, tuple[str, Any]] | None = None
     if arguments is not None:
         scope = _python_names(arguments)
@@ -216,16 +217,26 @@ def input_path(field: str, arguments: Mapping[str, GraphQLArgument] | None = Non
         if step.isdigit() or not step:
             out.append(step)
             continue
-        name, type_ = scope[step] if scope is not None and step in scope else (naming(step), None)
+        if scope is None:
+            name, type_ = naming(step), None
+        elif step in scope:
+            name, type_ = scope[step]
+        else:  # not an input of this operation: a key the client chose, kept as sent
+            out.extend(steps[position:])
+            break
         out.append(name)
         named = _unwrap(type_)
         if isinstance(named, GraphQLInputObjectType):
             scope = _python_names(named.fields)
-        elif isinstance(named, GraphQLScalarType) and named.name == "JSON":
-            out.extend(steps[position + 1:])  # keys inside a JSON value are the client's own
-            break
-        else:
+        elif named is None or (isinstance(named, GraphQLScalarType) and named.name == "JSON"):
+            # Nothing known below (no arguments to look in), or keys of a JSON value: the client's own.
+            if named is not None:
+                out.extend(steps[position + 1:])
+                break
             scope = None
+        else:
+            out.extend(steps[position + 1:])  # below a scalar or enum: nothing of the schema
+            break
     return ".".join(out)
 
 

@@ -186,4 +186,4 @@ async def test_assessments_and_incidents_round_trip_over_graphql(client):
                           i={"reportedAt": ago(hours=1).isoformat()})).json()["data"]["incidentUpdate"]
     assert reported == {"incident": {"version": 2, "overdue": False, "reportedLate": True}, "errors": []}
     missing = (await gql(client, CREATE_INCIDENT, token, i={"summary": "无发现时间"})).json()["data"]["incidentCreate"]
-    assert missing["errors"] == [{"code": "FIELD_REQUIRED", "field": "discovered_at"}]
+    assert missing["errors"] == [{"code": "FIELD_REQUIRED", "field": "discoveredAt"}]  # the input's name (issue 17 point 4)
