@@ -17,7 +17,8 @@ that a live customer of the tenant already has, or that an earlier row of the fi
 row with ``DUPLICATE_IDENTIFIER``. A bad row is reported with its line as a spreadsheet shows it
 (the header is line 1), the column and the coded error.
 
-Modes: ``all-or-nothing`` writes nothing if any row is bad (and then writes everything in one
+Modes: ``all-or-nothing`` writes nothing if any row is bad (its job then ends ``failed`` with
+``IMPORT_ROWS_INVALID``, its report still downloadable; otherwise it writes everything in one
 transaction); ``skip-bad-rows`` writes the good rows in batches of ``BATCH`` rows, one
 transaction each. A dry run checks everything and writes nothing. Each imported customer gets
 its field history version 1, its match keys, one audit entry (``customer.imported``) and an
@@ -307,7 +308,9 @@ class ImportReport:
                 "imported": self.imported, "bad_rows": self.bad_rows}
 
     def as_csv(self) -> str:
+        """The report as CSV text, starting with a BOM like exports, so Excel reads it as UTF-8."""
         out = io.StringIO()
+        out.write("\ufeff")
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["line", "field", "code", "message"])
         for e in sorted(self.errors, key=lambda e: e.line):
@@ -631,12 +634,14 @@ async def import_customers(ctx: Context, registry: VerticalRegistry, data: bytes
     async def built(batch: Sequence[_Good]) -> _Prepared:
         return await _build_yielding(batch, **build)
 
+    if progress is not None:
+        # Reported before the write, not inside it: a job records progress in a transaction of its
+        # own, which cannot nest in this one (the job would fail and retry until JOB_FAILED).
+        await progress(len(rows), total, "importing")
     try:
         async with unit_of_work(ctx) as uow, aclosing(made_ahead(list(_batches(pending)), built)) as batches:
             async for prepared in batches:
                 written += await write_batch(uow, prepared)
-                if progress is not None:
-                    await progress(len(rows) + written, total, "importing")
     except _Refused:
         written = 0
     report.imported = written
@@ -747,6 +752,13 @@ async def _run_import(job: long_jobs.RunningJob) -> dict[str, Any]:
     job.output("customer-import-report.csv", "text/csv")
     await job.write(report.as_csv())
     await _drop_upload(job)
+    if report.mode == ALL_OR_NOTHING and not report.dry_run and report.errors:
+        # Nothing was imported: the job failed, and its report (kept downloadable) says why.
+        raise long_jobs.FailedWithOutput(KehuError(
+            "IMPORT_ROWS_INVALID", f"{report.bad_rows} of {report.rows} rows are bad, so nothing was imported "
+            "(all-or-nothing); the job's report lists each bad row",
+            f"{report.rows} 行中有 {report.bad_rows} 行有误，按“全部或全不”模式未导入任何客户；任务报告逐行列出错误",
+            field="file"), result=report.summary())
     return report.summary()
 
 

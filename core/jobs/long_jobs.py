@@ -55,6 +55,15 @@ class JobCancelled(Exception):
     """Raised inside a running job when someone asked to cancel it."""
 
 
+class FailedWithOutput(Exception):
+    """Raised by a job that failed but whose output says why (an import's per-row report): the job
+    ends failed with this error and result, and its output stays downloadable."""
+
+    def __init__(self, error: KehuError, result: Mapping[str, Any] | None = None) -> None:
+        super().__init__(error.code)
+        self.error, self.result = error, result
+
+
 class RunningJob:
     """What a job's code gets: its parameters, a context for its tenant, progress and output."""
 
@@ -193,8 +202,8 @@ def _view(row: Mapping[str, Any]) -> JobView:
         started_at=row["started_at"], finished_at=row["finished_at"], output_name=row["output_name"],
         output_media_type=row["output_media_type"], output_bytes=int(row["output_bytes"]),
         output_expires_at=row["output_expires_at"],
-        output_available=row["status"] == SUCCEEDED and row["output_name"] is not None
-        and row["output_deleted_at"] is None)
+        output_available=row["status"] in (SUCCEEDED, FAILED) and row["output_name"] is not None
+        and row["output_deleted_at"] is None)  # only a FailedWithOutput job keeps a name when failing
 
 
 async def submit(uow: UnitOfWork, kind: str, params: Mapping[str, Any]) -> UUID:
@@ -343,6 +352,9 @@ async def run_job(tenant_id: UUID, job_id: UUID) -> bool:
         await job._flush()
     except JobCancelled:
         await _finish(job, CANCELLED)
+    except FailedWithOutput as failed:
+        await job._flush()
+        await _finish(job, FAILED, result=failed.result, error=failed.error, keep_output=True)
     except KehuError as error:
         await _finish(job, FAILED, error=error)
     except Exception as exc:  # noqa: BLE001 - transient until proven otherwise: retry with backoff
@@ -369,10 +381,11 @@ async def _heartbeat(job: RunningJob) -> None:
 
 
 async def _finish(job: RunningJob, status: str, *, result: Mapping[str, Any] | None = None,
-                  error: KehuError | None = None) -> None:
+                  error: KehuError | None = None, keep_output: bool = False) -> None:
     at = now()
+    keep_output = keep_output or status == SUCCEEDED
     values: dict[Any, Any] = {LongJob.status: status, LongJob.finished_at: at, LongJob.lease_until: None}
-    if status == SUCCEEDED:
+    if keep_output:
         values.update({LongJob.result: json.dumps(dict(result or {}), sort_keys=True, default=str),
                        LongJob.output_bytes: job.output_bytes, LongJob.output_name: job.output_name,
                        LongJob.output_media_type: job.output_media_type, LongJob.output_encoding: job.output_encoding,
@@ -380,7 +393,7 @@ async def _finish(job: RunningJob, status: str, *, result: Mapping[str, Any] | N
     if error is not None:
         values.update({LongJob.error_code: error.code, LongJob.error_message: error.message_en})
     async with unit_of_work(job.ctx) as uow:
-        if status != SUCCEEDED:  # a failed or cancelled job leaves no partial file behind
+        if not keep_output:  # a failed or cancelled job leaves no partial file behind
             await uow.delete(JobOutputChunk).where(JobOutputChunk.job_id == job.id)
         await uow.update(LongJob, values).where(LongJob.id == job.id)
         await outbox.add(uow, f"job.{status}", "job", job.id)

@@ -160,3 +160,62 @@ async def test_skip_mode_stopped_midway_resumes_after_its_last_written_batch(acm
     after = await _counts(acme.id)
     assert after["customers"] - before["customers"] == 1200
     assert after["imported_entries"] - before["imported_entries"] == 1200
+
+
+# --- issue 17 point 7: how an import job ends, and its report ----------------------------------------
+
+async def _import_job(tenant_id, registry, data: bytes, **options):
+    from core.jobs import long_jobs
+
+    importing.configure_importing(registry)
+    admin = await sign_in("acme", "admin")
+    job_id = await importing.start_import(admin, data, "客户.csv", **options)
+    assert await long_jobs.run_job(tenant_id, job_id)
+    return admin, await long_jobs.get_job(admin, job_id)
+
+
+async def _report_bytes(ctx, job_id) -> bytes:
+    from core.jobs import long_jobs
+
+    output = await long_jobs.open_output(ctx, job_id)
+    return b"".join([c if isinstance(c, bytes) else c.encode() async for c in output.chunks])
+
+
+async def test_an_all_or_nothing_import_with_bad_rows_ends_failed_with_its_report_downloadable(acme, registry):
+    """Issue 17 point 7: an all-or-nothing import that found bad rows imported nothing, so its job
+    ends failed (IMPORT_ROWS_INVALID), not succeeded; its per-row report still downloads."""
+    rows, bad = make_rows(100)
+    before = await _counts(acme.id)
+    admin, job = await _import_job(acme.id, registry, to_csv(rows), mode=ALL_OR_NOTHING)
+    assert (job.status, job.error_code) == ("failed", "IMPORT_ROWS_INVALID")
+    assert f"{len(bad)} of 100 rows are bad" in job.error_message
+    assert job.result == {"mode": ALL_OR_NOTHING, "dry_run": False, "rows": 100, "valid": 100 - len(bad),
+                          "imported": 0, "bad_rows": len(bad)}
+    assert job.output_available and job.output_name == "customer-import-report.csv"
+    report = (await _report_bytes(admin, job.id)).decode("utf-8-sig").splitlines()
+    assert [int(line.split(",")[0]) for line in report[1:]] == sorted(bad)
+    assert await _counts(acme.id) == before
+
+
+async def test_an_import_job_that_imported_ends_succeeded_and_a_dry_run_too(acme, registry):
+    """Issue 17 point 7: only the import that imported nothing because of bad rows fails: a dry run
+    (a check) with bad rows succeeds, and so does a good all-or-nothing file (as a job it used to
+    fail: its progress report nested a transaction in the write)."""
+    good, _ = make_rows(30, bad_every=0)
+    some_bad, bad = make_rows(60)
+    _, job = await _import_job(acme.id, registry, to_csv(some_bad), mode=ALL_OR_NOTHING, dry_run=True)
+    assert (job.status, job.result["bad_rows"], job.result["imported"]) == ("succeeded", len(bad), 0)
+    _, job = await _import_job(acme.id, registry, to_csv(good), mode=ALL_OR_NOTHING)
+    assert (job.status, job.result["imported"]) == ("succeeded", 30), (job.error_code, job.error_message)
+    assert job.progress_done == job.progress_total == 60
+
+
+async def test_the_import_report_csv_starts_with_a_bom_like_exports(acme, registry):
+    """Issue 17 point 7: the report CSV carries a UTF-8 BOM, so Excel shows its Chinese messages."""
+    rows, bad = make_rows(40)
+    admin, job = await _import_job(acme.id, registry, to_csv(rows), mode=SKIP_BAD_ROWS)
+    assert job.status == "succeeded"
+    data = await _report_bytes(admin, job.id)
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    zh = await import_customers(await sign_in("acme", "admin"), registry, to_csv(rows), "c.csv", dry_run=True)
+    assert zh.as_csv().startswith("\ufeffline,field,code,message\n")
