@@ -9,6 +9,7 @@ import core.archives.service  # noqa: F401 - archive_retention sweep
 import core.audit.service  # noqa: F401 - audit.export job, audit_anchors sweep
 import core.customers.exporting  # noqa: F401 - customer.export job
 import core.customers.service  # noqa: F401 - customer_reviews sweep
+import core.idempotency.service  # noqa: F401 - idempotency_keys sweep (expired keys)
 import core.privacy.access_requests  # noqa: F401 - access_requests sweep (expiry)
 import core.privacy.borrowing  # noqa: F401 - archive_loans sweep
 import core.privacy.rekey  # noqa: F401 - privacy.rekey job

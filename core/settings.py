@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     audit_anchor_dir: Path | None = None  # embedded default: var_dir/audit-anchors; production: required
     audit_anchor_interval_seconds: int = Field(300, ge=1, le=86_400)
     audit_anchor_grace_seconds: int = Field(86_400, ge=60, le=30 * 86_400)  # older unanchored entries fail verify
+    # Idempotency-Key (docs/integrators.md, Idempotency): how long a first response is replayed,
+    # and how long a duplicate waits for a first request still running before 409.
+    idempotency_ttl_hours: int = Field(24, ge=1, le=30 * 24)
+    idempotency_wait_seconds: float = Field(10.0, ge=0, le=300)
 
     @field_validator("database_url", "migrate_database_url")
     @classmethod

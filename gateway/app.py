@@ -40,6 +40,7 @@ from gateway.auth import authentication_middleware
 from gateway.graphiql import assets_router, page_response
 from gateway.graphql.context import get_context
 from gateway.graphql.errors import CodedHTTPErrors, shape_error
+from gateway.idempotency import IdempotentMutations
 from gateway.graphql.schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.language import negotiate
@@ -67,7 +68,8 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
         allow_queries_via_get=False,  # no state-changing or costly work through cacheable GETs
     )
 
-    class GraphQLController(CodedHTTPErrors, base):  # type: ignore[misc, valid-type]
+    # IdempotentMutations first: a replayed or refused request never reaches execution.
+    class GraphQLController(IdempotentMutations, CodedHTTPErrors, base):  # type: ignore[misc, valid-type]
         # Per request, Strawberry builds the response object in a worker thread and resolves its
         # independent dependencies in an anyio task group; both cost more than the work itself.
         # Chaining them (response -> root value -> context) resolves each inline on the loop.

@@ -10,6 +10,7 @@ from core.customers.export_tables import EXPORT_LINK_TABLES
 from core.customers.import_tables import CustomerImportUpload
 from core.customers.tables import CUSTOMER_TABLES
 from core.identity import tables as identity
+from core.idempotency.tables import IDEMPOTENCY_TABLES
 from core.jobs.tables import JobOutputChunk, LongJob, OutboxEvent
 from core.privacy.access_tables import ACCESS_TABLES
 from core.privacy.subject_tables import SUBJECT_TABLES
@@ -53,6 +54,7 @@ APP_CONFIG = AppConfig(
         *PRIVACY_RECORD_TABLES,
         *ARCHIVE_TABLES,
         *EXPORT_LINK_TABLES,
+        *IDEMPOTENCY_TABLES,
     ],
     migration_dependencies=[],
     commands=[],
