@@ -1,4 +1,4 @@
-"""The ``kehu`` command: serve, migrate, tenants, plugins, demo.
+"""The ``kehu`` command: serve, migrate, tenants, plugins, demo, schema, jobs, audit.
 
 Every command exits non-zero with one line saying why when something is wrong.
 """
@@ -34,6 +34,7 @@ from core.logging import configure_logging, configure_logging_as, redact_text
 from core.plugins.manager import load_verticals
 from core.settings import Settings, load_settings
 from core.tenancy import service as tenancy
+from gateway.preflight import before_serving
 
 T = TypeVar("T")
 log = structlog.get_logger("kehu.cli")
@@ -142,8 +143,10 @@ def cli() -> None:
 @click.option("--workers", type=int, help="API processes; PostgreSQL only above 1 [KEHU_WORKERS].")
 @reports_errors
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the GraphQL API, /healthz and /readyz."""
-    _serve(_settings(host=host, port=port, workers=workers))
+    """Serve the GraphQL API, /healthz and /readyz (embedded: one process per SQLite file)."""
+    settings = _settings(host=host, port=port, workers=workers)
+    before_serving(settings)
+    _serve(settings)
 
 
 def _serve(settings: Settings) -> None:
@@ -569,6 +572,8 @@ def demo(port: int | None, no_serve: bool) -> None:
     from gateway import demo_data
 
     settings = _settings(port=port)
+    if not no_serve:
+        before_serving(settings)  # a busy port or a running kehu on this file: refused before migrating
     report = _run(run_migrations(settings))
     slugs = _run(_with_database(settings, lambda: _seed_demo(settings)))
     address = f"http://{settings.host}:{settings.port}"
@@ -592,6 +597,42 @@ def demo(port: int | None, no_serve: bool) -> None:
     )
     if not no_serve:
         _serve(settings)
+
+
+@cli.command()
+@click.option("--check", is_flag=True,
+              help="Print nothing but a verdict; exit 1 (with a diff) when the SDL file is not the schema the "
+                   "code builds.")
+@click.option("--path", "sdl_path", default="schema.graphql", show_default=True,
+              type=click.Path(dir_okay=False), help="The committed SDL file that --check compares.")
+@reports_errors
+def schema(check: bool, sdl_path: str) -> None:
+    """Print the GraphQL schema (SDL) that this code and its loaded verticals serve; with --check,
+    fail when the committed schema.graphql is stale (CI runs it)."""
+    from difflib import unified_diff
+    from pathlib import Path
+
+    from gateway.graphql.schema import build_schema
+
+    sdl = build_schema(_settings()).as_str() + "\n"
+    if not check:
+        click.echo(sdl, nl=False)
+        return
+    path = Path(sdl_path)
+    committed = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if committed == sdl:
+        click.echo(f"{path} is up to date")
+        return
+    diff = list(unified_diff(committed.splitlines(), sdl.splitlines(), f"{path} (committed)", "schema (code)",
+                             lineterm="", n=1))
+    for line in diff[:80]:
+        click.echo(line, err=True)
+    if len(diff) > 80:
+        click.echo(f"… {len(diff) - 80} more lines of diff", err=True)
+    raise KehuError("SCHEMA_STALE",
+                    f"{path} is stale: it is not the schema the code builds; regenerate it with "
+                    f"`kehu schema > {path}` and commit it",
+                    f"{path} 已过期：与代码生成的 schema 不一致；请用 `kehu schema > {path}` 重新生成并提交")
 
 
 def main() -> None:

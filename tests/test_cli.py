@@ -17,7 +17,7 @@ from gateway.cli import cli
 COMMANDS = [["serve"], ["migrate"], ["tenants"], ["tenants", "create"], ["tenants", "list"], ["plugins"], ["demo"],
             ["audit"], ["audit", "verify"], ["audit", "anchor"], ["audit", "prune"], ["worker"], ["scheduler"],
             ["jobs"], ["jobs", "dead"], ["jobs", "replay"], ["customers"], ["customers", "import"],
-            ["privacy"], ["privacy", "rekey"]]
+            ["privacy"], ["privacy", "rekey"], ["schema"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -234,3 +234,74 @@ def test_migrate_as_owner_without_createrole_is_one_json_line(owner_without_crea
     line = json.loads(lines[0])
     assert (line["code"], line["error"]) == ("INTERNAL_ERROR", "InsufficientPrivilegeError")
     _assert_no_credential(result.output)
+
+
+# --- one kehu serve per SQLite file, a busy port refused before anything starts (issue 17 point 8) ---
+
+def _kehu(*args: str) -> list[str]:
+    return [sys.executable, "-m", "gateway.cli", *args]
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEHU_")}
+    env["KEHU_LOG_FORMAT"] = "json"
+    return env
+
+
+def _start_serving(port: int, cwd, env) -> subprocess.Popen:
+    process = subprocess.Popen(_kehu("serve", "--port", str(port)), cwd=cwd, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise AssertionError(process.communicate())
+        assert time.monotonic() < deadline, "kehu serve did not come up within 60 s"
+        time.sleep(0.2)
+
+
+def test_a_second_kehu_serve_on_the_same_sqlite_file_is_refused_and_a_crash_leaves_no_stale_lock(tmp_path):
+    """Issue 17 point 8: the embedded profile refuses a second `kehu serve` on the same SQLite file
+    (it would run a second scheduler and worker) with a coded message naming the file and the
+    process holding it; the lock is the OS's, so after the first is killed -9 the next one starts."""
+    env = _clean_env()
+    assert subprocess.run(_kehu("migrate"), cwd=tmp_path, env=env, capture_output=True,
+                          timeout=120).returncode == 0
+    first = _start_serving(_free_port(), tmp_path, env)
+    try:
+        second_port = _free_port()
+        second = subprocess.run(_kehu("serve", "--port", str(second_port)), cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert "DATABASE_IN_USE" in second.stderr and f"pid {first.pid}" in second.stderr, second.stderr
+        assert "kehu.sqlite3" in second.stderr and "kehu.started" not in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1, second.stderr
+        assert first.poll() is None  # the first one serves on, untouched
+    finally:
+        first.kill()  # a crash: no shutdown, nothing cleaned up
+        first.communicate(timeout=30)
+    third = _start_serving(second_port, tmp_path, env)
+    third.send_signal(signal.SIGTERM)
+    third.communicate(timeout=30)
+
+
+def test_a_busy_port_is_reported_before_anything_starts(tmp_path):
+    """Issue 17 point 8: `kehu demo` and `kehu serve` on a port already in use exit 1 with a coded
+    message naming the address, before migrating, opening the database or starting the scheduler."""
+    env = _clean_env()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in (["demo", "--port", str(port)], ["serve", "--port", str(port)]):
+            result = subprocess.run(_kehu(*command), cwd=tmp_path, env=env, capture_output=True,
+                                    text=True, timeout=60)
+            assert result.returncode == 1, result.stderr
+            assert "PORT_IN_USE" in result.stderr and f"127.0.0.1:{port} is already in use" in result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+            assert result.stdout == ""  # demo printed no banner: it never got that far
+        assert not (tmp_path / "var" / "kehu.sqlite3").exists()  # nothing migrated, nothing opened
