@@ -22,7 +22,7 @@ from litestar import Request, Response
 
 from core.errors import KehuError
 from core.idempotency import policy, service
-from gateway.graphql.context import _language
+from gateway.language import of_headers
 from gateway.request_body import BodyRefused, decode_body
 from gateway.request_id import current_request_id
 
@@ -68,7 +68,7 @@ def _refusal(error: KehuError, request: Request) -> Response:
     extensions: dict[str, Any] = {"code": error.code, "field": error.field}
     if request_id:
         extensions["requestId"] = request_id
-    return Response({"data": None, "errors": [{"message": error.message(_language(request)),
+    return Response({"data": None, "errors": [{"message": error.message(of_headers(request.headers)),
                                                "extensions": extensions}]},
                     status_code=policy.STATUS.get(error.code, 400))
 
