@@ -47,6 +47,7 @@ PROTECTED = {
     "identityPolicyUpdate": 'mutation { identityPolicyUpdate(input: {passwordMinLength: 8}) { errors { code } } }',
     "auditRetentionUpdate": 'mutation { auditRetentionUpdate(days: 400) { errors { code } } }',
     "auditExportStart": 'mutation { auditExportStart { job { id } errors { code } } }',
+    "auditAnchor": 'mutation { auditAnchor { errors { code } } }',
     "webhookEndpointCreate": 'mutation { webhookEndpointCreate(url: "https://example.com/hook", eventTypes: ["*"]) '
                              '{ errors { code } } }',
     "webhookEndpointUpdate": 'mutation($hook: ID!) { webhookEndpointUpdate(id: $hook, description: "x") { errors { code } } }',
