@@ -53,8 +53,8 @@ async def rename_app(**settings: object) -> AsyncIterator[RenameApp]:
                                                       base_url="http://bench") as client:
             token = (await client.post("/graphql", json={"query": LOGIN})).json()["data"]["login"]["accessToken"]
             headers = {"authorization": f"Bearer {token}"}
-            departments = await client.post("/graphql", json={"query": "{ departments { id } }"}, headers=headers)
-            department_id = departments.json()["data"]["departments"][0]["id"]
+            departments = await client.post("/graphql", json={"query": "{ departments { nodes { id } } }"}, headers=headers)
+            department_id = departments.json()["data"]["departments"]["nodes"][0]["id"]
             counter = iter(range(10**9))
 
             async def rename() -> None:

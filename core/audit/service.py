@@ -15,7 +15,8 @@ from core.audit.anchors import anchoring
 from core.audit.chain import Verification, anchor_chain, record, record_prune, verify_chain
 from core.audit.tables import AuditChain, AuditEntry
 from core.context import Context
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.errors import KehuError
 from core.identity.access import require
 from core.identity.policies import write_setting
@@ -83,13 +84,16 @@ def _filtered(query: Any, where: AuditFilter) -> Any:
 async def list_entries(ctx: Context, where: AuditFilter, *, first: int,
                        before_seq: int | None = None) -> tuple[list[AuditEntryView], bool]:
     """Newest first, a page at a time (keyset on the chain position)."""
+    return await entries_page(ctx, where, Window(first, after=(before_seq,) if before_seq is not None else None))
+
+
+async def entries_page(ctx: Context, where: AuditFilter, window: Window) -> tuple[list[AuditEntryView], bool]:
+    """A window of the entries, newest first (keyset on the chain position), and whether more lie beyond it."""
     require(ctx, "audit.read")
     async with unit_of_work(ctx, write=False) as uow:
-        query = _filtered(uow.select(AuditEntry), where).order_by(AuditEntry.seq, ascending=False).limit(first + 1)
-        if before_seq is not None:
-            query = query.where(AuditEntry.seq < before_seq)
-        rows = await query
-    return [_view(r) for r in rows[:first]], len(rows) > first
+        rows, more = await keyset.fetch(_filtered(uow.select(AuditEntry), where), [AuditEntry.seq], window,
+                                        descending=True)
+    return [_view(r) for r in rows], more
 
 
 async def export_entries(ctx: Context, where: AuditFilter) -> AsyncIterator[AuditEntryView]:

@@ -29,7 +29,8 @@ from core.context import Context
 from core.customers import records as r
 from core.customers import validation as v
 from core.customers.tables import Customer, CustomerContact, CustomerHistory, CustomerKey
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.filters import one_of
@@ -617,7 +618,8 @@ async def list_customers(ctx: Context, where: CustomerFilter, *, first: int, aft
 
 
 async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, after: tuple[str, str] | None = None,
-                        sort: str = "name", with_contacts: bool = False, with_owners: bool = False) -> CustomerPage:
+                        sort: str = "name", with_contacts: bool = False, with_owners: bool = False,
+                        before: tuple[str, str] | None = None, backward: bool = False) -> CustomerPage:
     """A page of customers the caller may read, keyset-paginated on (sort column, id), with their
     contacts and owners if asked: one transaction, one statement each, whatever the page size."""
     require(ctx, "customer.read")
@@ -631,16 +633,17 @@ async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, afte
     async with unit_of_work(ctx, write=False) as uow:
         matched = await _text_matches(uow, where.text)
         query = freeze.hide_frozen(_filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where, matched), ctx)
-        if after is not None:
-            key, last_id = after
-            value: Any = key if sort == "name" else datetime.fromisoformat(key)
-            query = query.where((column > value) | ((column == value) & (Customer.id > UUID(last_id))))
-        rows = await query.order_by(column, Customer.id).limit(first + 1)
-        views = [_view(row, ctx.tenant_id) for row in rows[:first]]
+        def key(cursor: tuple[str, str] | None) -> tuple[Any, UUID] | None:
+            if cursor is None:
+                return None
+            return (cursor[0] if sort == "name" else datetime.fromisoformat(cursor[0])), UUID(cursor[1])
+        # has_next: with ``backward`` (the last ``first`` rows before ``before``), whether more lie before the page
+        rows, more = await keyset.fetch(query, [column, Customer.id], Window(first, key(after), key(before), backward))
+        views = [_view(row, ctx.tenant_id) for row in rows]
         contacts = await _contacts_of(uow, [view.id for view in views]) if with_contacts and views else {}
         owner_ids = list({view.owner_id for view in views if view.owner_id})
         owners = await _owners_of(uow, owner_ids) if with_owners and owner_ids else {}
-    return CustomerPage(customers=views, has_next=len(rows) > first, contacts=contacts, owners=owners)
+    return CustomerPage(customers=views, has_next=more, contacts=contacts, owners=owners)
 
 
 def cursor_of(view: CustomerView, sort: str) -> tuple[str, str]:

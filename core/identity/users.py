@@ -10,7 +10,8 @@ from uuid import UUID
 
 from core.audit.chain import record
 from core.context import Context
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity import roles as role_service
@@ -184,13 +185,15 @@ async def get_user(ctx: Context, user_id: UUID) -> UserView:
 
 async def list_users(ctx: Context, *, first: int, after: str | None = None) -> tuple[list[UserView], bool]:
     """Users by username, a page at a time (keyset on the username)."""
+    return await users_page(ctx, Window(first, after=(after,) if after else None))
+
+
+async def users_page(ctx: Context, window: Window) -> tuple[list[UserView], bool]:
+    """A window of users by username (unique in a tenant) and whether more lie beyond it."""
     require(ctx, "user.read")
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(User).order_by(User.username).limit(first + 1)
-        if after:
-            query = query.where(User.username > after)
-        rows = await query
-        return await _views(uow, rows[:first]), len(rows) > first
+        rows, more = await keyset.fetch(uow.select(User), [User.username], window)
+        return await _views(uow, rows), more
 
 
 async def update_user(ctx: Context, user_id: UUID, *, display_name: str | None = None,

@@ -27,7 +27,8 @@ import structlog
 
 from core.audit.chain import record
 from core.context import Context
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.filters import one_of
@@ -243,13 +244,19 @@ async def get_job(ctx: Context, job_id: UUID) -> JobView:
 async def list_jobs(ctx: Context, *, kind: str | None = None, status: str | None = None,
                     first: int = 50) -> list[JobView]:
     """Newest first: the caller's own jobs and those of kinds it may read."""
+    return (await jobs_page(ctx, Window(first), kind=kind, status=status))[0]
+
+
+async def jobs_page(ctx: Context, window: Window, *, kind: str | None = None,
+                    status: str | None = None) -> tuple[list[JobView], bool]:
+    """A window of list_jobs (keyset on created_at, id, newest first) and whether more lie beyond it."""
     require_signed_in(ctx)
     one_of(kind, _kinds, "kind")  # unknown values are refused, not answered with an empty list
     one_of(status, (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED), "status")
     readable = [k.name for k in _kinds.values()
                 if ctx.is_system or (ctx.principal is not None and k.read_permission in ctx.principal.permissions)]
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(LongJob).order_by(LongJob.created_at, ascending=False).limit(first)
+        query = uow.select(LongJob)
         if not ctx.is_system:
             visible = LongJob.requested_by == ctx.actor
             query = query.where(visible | LongJob.kind.is_in(readable) if readable else visible)
@@ -257,7 +264,8 @@ async def list_jobs(ctx: Context, *, kind: str | None = None, status: str | None
             query = query.where(LongJob.kind == kind)
         if status is not None:
             query = query.where(LongJob.status == status)
-        return [_view(r) for r in await query]
+        rows, more = await keyset.fetch(query, [LongJob.created_at, LongJob.id], window, descending=True)
+    return [_view(r) for r in rows], more
 
 
 async def cancel_job(ctx: Context, job_id: UUID) -> JobView:

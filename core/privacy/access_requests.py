@@ -21,7 +21,8 @@ from uuid import UUID, uuid4
 from core.audit.chain import record
 from core.context import Context
 from core.customers.service import CustomerFilter, extension_schema
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity.access import require, require_different_actor
@@ -190,12 +191,18 @@ async def get_request(ctx: Context, request_id: UUID) -> AccessRequestView:
 
 async def list_requests(ctx: Context, *, state: str | None = None, first: int = 50) -> list[AccessRequestView]:
     """Newest first: the caller's own requests, or every request for approvers."""
+    return (await requests_page(ctx, Window(first), state=state))[0]
+
+
+async def requests_page(ctx: Context, window: Window, *,
+                        state: str | None = None) -> tuple[list[AccessRequestView], bool]:
+    """A window of list_requests (keyset on created_at, id, newest first) and whether more lie beyond it."""
     _require_reader(ctx)
     if state is not None and state not in STATES:
         raise KehuError("STATE_INVALID", f"state must be one of {', '.join(STATES)}", "状态无效", field="state")
     at = now()
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(AccessRequest).order_by(AccessRequest.created_at, ascending=False)
+        query = uow.select(AccessRequest)
         if not (ctx.is_system or (ctx.principal is not None and APPROVE in ctx.principal.permissions)):
             query = query.where(AccessRequest.requested_by == ctx.actor)
         if state == EXPIRED:
@@ -205,7 +212,8 @@ async def list_requests(ctx: Context, *, state: str | None = None, first: int = 
             query = query.where((AccessRequest.state == APPROVED) & (AccessRequest.expires_at > at))
         elif state is not None:
             query = query.where(AccessRequest.state == state)
-        return [_view(row) for row in await query.limit(first)]
+        rows, more = await keyset.fetch(query, [AccessRequest.created_at, AccessRequest.id], window, descending=True)
+    return [_view(row) for row in rows], more
 
 
 async def _holds_role(uow: UnitOfWork, ctx: Context, role_name: str) -> bool:

@@ -14,7 +14,8 @@ from uuid import UUID
 
 from core.audit.chain import record
 from core.context import Context
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.errors import KehuError, NotFound
 from core.identity.access import require
 from core.webhooks import events
@@ -197,14 +198,20 @@ async def delete_endpoint(ctx: Context, endpoint_id: UUID) -> None:
 
 async def list_deliveries(ctx: Context, endpoint_id: UUID | None = None, first: int = 50) -> list[DeliveryView]:
     """The newest deliveries, of one endpoint or all."""
+    return (await deliveries_page(ctx, Window(max(1, min(int(first), 500))), endpoint_id))[0]
+
+
+async def deliveries_page(ctx: Context, window: Window,
+                          endpoint_id: UUID | None = None) -> tuple[list[DeliveryView], bool]:
+    """A window of the delivery log (keyset on created_at, id, newest first) and whether more lie beyond it."""
     require(ctx, PERMISSION)
-    first = max(1, min(int(first), 500))
     async with unit_of_work(ctx, write=False) as uow:
         query = uow.select(WebhookDelivery)
         if endpoint_id is not None:
             query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
-        rows = await query.order_by(WebhookDelivery.created_at, ascending=False).limit(first)
-    return [_delivery_view(r) for r in rows]
+        rows, more = await keyset.fetch(query, [WebhookDelivery.created_at, WebhookDelivery.id], window,
+                                        descending=True)
+    return [_delivery_view(r) for r in rows], more
 
 
 @dataclass(frozen=True, slots=True)

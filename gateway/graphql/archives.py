@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.archives import service as archives
-from gateway.graphql.common import UserError, ctx_of, mutate, parse_id
+from gateway.graphql.common import (
+    Connection,
+    Node,
+    UserError,
+    ctx_of,
+    list_connection,
+    mutate,
+    node_loader,
+    page_request,
+    parse_id,
+)
 
 
 def _id(value: Any) -> strawberry.ID | None:
@@ -18,7 +29,7 @@ def _id(value: Any) -> strawberry.ID | None:
 
 
 @strawberry.type(description="One folder per subject (一车一档: one per vehicle), linked to its customers.")
-class ArchiveFolder:
+class ArchiveFolder(Node):
     id: strawberry.ID
     vertical: str
     subject_kind: str
@@ -71,7 +82,7 @@ class ArchiveTransition:
 
 
 @strawberry.type
-class Archive:
+class Archive(Node):
     id: strawberry.ID
     folder_id: strawberry.ID
     vertical: str
@@ -207,32 +218,52 @@ def _registry(info: Info) -> Any:
     return info.context.registry
 
 
+@node_loader("ArchiveFolder")
+async def _folder(info: Info, folder_id: UUID) -> ArchiveFolder:
+    folder, _ = await archives.get_folder(ctx_of(info), _registry(info), folder_id)
+    return ArchiveFolder.of(folder)
+
+
+@node_loader("Archive")
+async def _one_archive(info: Info, archive_id: UUID) -> Archive:
+    return Archive.of(await archives.get_archive(ctx_of(info), _registry(info), archive_id))
+
+
 @strawberry.type
 class ArchiveQuery:
     @strawberry.field(description="Folders of the verticals whose archives you handle.")
-    async def archive_folders(self, info: Info, vertical: str | None = None) -> list[ArchiveFolder]:
-        return [ArchiveFolder.of(f) for f in await archives.list_folders(ctx_of(info), _registry(info), vertical)]
+    async def archive_folders(self, info: Info, vertical: str | None = None, first: int | None = None,
+                              after: str | None = None, last: int | None = None,
+                              before: str | None = None) -> Connection[ArchiveFolder]:
+        request = page_request(info, "archiveFolders", first, after, last, before)
+        return list_connection(request, await archives.list_folders(ctx_of(info), _registry(info), vertical),
+                               lambda f: [f.id], ArchiveFolder.of)
 
     @strawberry.field
     async def archive_folder(self, info: Info, id: strawberry.ID) -> ArchiveFolder:
-        folder, _ = await archives.get_folder(ctx_of(info), _registry(info), parse_id(id, "id"))
-        return ArchiveFolder.of(folder)
+        return await _folder(info, parse_id(id, "id"))
 
     @strawberry.field
-    async def archives(self, info: Info, state: str | None = None, standard: str | None = None) -> list[Archive]:
-        return [Archive.of(a) for a in await archives.list_archives(ctx_of(info), _registry(info), state=state,
-                                                                    standard=standard)]
+    async def archives(self, info: Info, state: str | None = None, standard: str | None = None,
+                       first: int | None = None, after: str | None = None, last: int | None = None,
+                       before: str | None = None) -> Connection[Archive]:
+        request = page_request(info, "archives", first, after, last, before)
+        found = await archives.list_archives(ctx_of(info), _registry(info), state=state, standard=standard)
+        return list_connection(request, found, lambda a: [a.id], Archive.of)
 
     @strawberry.field(description="An archive with its documents, latest check results and transitions.")
     async def archive(self, info: Info, id: strawberry.ID) -> Archive:
-        return Archive.of(await archives.get_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
+        return await _one_archive(info, parse_id(id, "id"))
 
     @strawberry.field(description="KPI deductions and fines: your own, and all of verticals whose archives you check.")
     async def kpi_ledger(self, info: Info, user_id: strawberry.ID | None = None, from_: Annotated[
-                         datetime | None, strawberry.argument(name="from")] = None, to: datetime | None = None) -> list[KpiEntry]:
+                         datetime | None, strawberry.argument(name="from")] = None, to: datetime | None = None,
+                         first: int | None = None, after: str | None = None, last: int | None = None,
+                         before: str | None = None) -> Connection[KpiEntry]:
         user = parse_id(user_id, "userId") if user_id is not None else None
-        return [KpiEntry.of(e) for e in await archives.kpi_ledger(ctx_of(info), _registry(info), user_id=user,
-                                                                  start=from_, end=to)]
+        request = page_request(info, "kpiLedger", first, after, last, before)
+        entries = await archives.kpi_ledger(ctx_of(info), _registry(info), user_id=user, start=from_, end=to)
+        return list_connection(request, entries, lambda e: [e.id], KpiEntry.of)
 
     @strawberry.field(description="Completeness and authenticity for a period (YYYY-MM or YYYY) against targets.")
     async def archive_quality_report(self, info: Info, vertical: str, period: str) -> ArchiveQualityReport:
@@ -246,9 +277,12 @@ class ArchiveQuery:
                                     completeness_met=r.completeness_met, authenticity_met=r.authenticity_met)
 
     @strawberry.field
-    async def missing_archive_reports(self, info: Info, open_only: bool = True) -> list[MissingArchiveReport]:
-        return [MissingArchiveReport.of(m) for m in
-                await archives.missing_reports(ctx_of(info), _registry(info), open_only=open_only)]
+    async def missing_archive_reports(self, info: Info, open_only: bool = True, first: int | None = None,
+                                      after: str | None = None, last: int | None = None,
+                                      before: str | None = None) -> Connection[MissingArchiveReport]:
+        request = page_request(info, "missingArchiveReports", first, after, last, before)
+        reports = await archives.missing_reports(ctx_of(info), _registry(info), open_only=open_only)
+        return list_connection(request, reports, lambda m: [m.id], MissingArchiveReport.of)
 
 
 def _archive(view: archives.ArchiveView) -> dict:

@@ -9,10 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from core.audit import service as audit
-from core.errors import KehuError
 from core.jobs import long_jobs
 from gateway.graphql.jobs import Job, JobPayload
-from gateway.graphql.common import PageInfo, UserError, ctx_of, decode_cursor, encode_cursor, mutate, page_size
+from gateway.graphql.common import Connection, UserError, ctx_of, keyset_connection, mutate, page_request
 
 
 @strawberry.type(description="One entry of the tenant's tamper-evident audit log.")
@@ -34,18 +33,6 @@ class AuditEntry:
                    request_id=view.request_id, action=view.action, target_type=view.target_type,
                    target_id=view.target_id, diff=json.dumps(view.diff, ensure_ascii=False, sort_keys=True),
                    hash=view.hash)
-
-
-@strawberry.type
-class AuditEntryEdge:
-    cursor: str
-    node: AuditEntry
-
-
-@strawberry.type
-class AuditEntryConnection:
-    edges: list[AuditEntryEdge]
-    page_info: PageInfo
 
 
 @strawberry.type(description="The chain checked against itself and against its signed anchors, which are kept "
@@ -86,25 +73,16 @@ class AuditRetentionPayload:
     errors: list[UserError]
 
 
-def _before_seq(after: str | None) -> int | None:
-    raw = decode_cursor(after)
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise KehuError("CURSOR_INVALID", "the cursor is not one this API gave out", "游标无效", field="after")
-    return int(raw)
-
-
 @strawberry.type
 class AuditQuery:
     @strawberry.field(description="Audit entries, newest first. Needs audit.read.")
     async def audit_entries(self, info: Info, filter: AuditFilterInput | None = None, first: int | None = None,
-                            after: str | None = None) -> AuditEntryConnection:
-        views, has_next = await audit.list_entries(ctx_of(info), (filter or AuditFilterInput()).to_filter(),
-                                                   first=page_size(info, first), before_seq=_before_seq(after))
-        edges = [AuditEntryEdge(cursor=encode_cursor(str(v.seq)), node=AuditEntry.of(v)) for v in views]
-        return AuditEntryConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
-                                                                    end_cursor=edges[-1].cursor if edges else None))
+                            after: str | None = None, last: int | None = None,
+                            before: str | None = None) -> Connection[AuditEntry]:
+        request = page_request(info, "auditEntries", first, after, last, before)
+        views, more = await audit.entries_page(ctx_of(info), (filter or AuditFilterInput()).to_filter(),
+                                               request.window(lambda key: (int(key[0]),)))
+        return keyset_connection(request, views, more, lambda v: [v.seq], AuditEntry.of)
 
     @strawberry.field(description="Check the tenant's chain; the first broken position and its kind.")
     async def audit_verify(self, info: Info) -> AuditVerification:

@@ -9,7 +9,6 @@ a holder of customer.pii.unmask reads values in clear with customerUnmask, which
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,18 @@ from core.customers import service as customers
 from core.plugins.types import CustomerField
 from core.jobs import long_jobs
 from core.privacy import masking, rekey
-from gateway.graphql.common import PageInfo, UserError, ctx_of, decode_cursor, encode_cursor, mutate, page_size, parse_id
+from gateway.graphql.common import (
+    Connection,
+    Node,
+    UserError,
+    ctx_of,
+    keyset_connection,
+    list_connection,
+    mutate,
+    node_loader,
+    page_request,
+    parse_id,
+)
 from gateway.graphql.jobs import Job, JobPayload
 from gateway.graphql.loaders import loader
 
@@ -95,7 +105,7 @@ async def _owners(info: Info, ids: list[UUID]) -> dict[UUID, customers.OwnerView
 
 
 @strawberry.type(description="A customer (person or organisation) of the caller's tenant.")
-class Customer:
+class Customer(Node):
     id: strawberry.ID
     version: int = strawberry.field(description="Send it back with customerUpdate; a stale one is refused.")
     kind: str = strawberry.field(description="person | organisation")
@@ -175,18 +185,6 @@ def _selects(info: Info, name: str) -> bool:
                    for s in selections)
 
     return walk(info.selected_fields)
-
-
-@strawberry.type
-class CustomerEdge:
-    cursor: str
-    node: Customer
-
-
-@strawberry.type
-class CustomerConnection:
-    edges: list[CustomerEdge]
-    page_info: PageInfo
 
 
 @strawberry.type
@@ -387,52 +385,60 @@ class ContactRemovePayload:
     errors: list[UserError]
 
 
-def _after(cursor: str | None) -> tuple[str, str] | None:
-    raw = decode_cursor(cursor)
-    if raw is None:
-        return None
-    try:
-        key, last_id = json.loads(raw)
-        UUID(last_id)
-    except (ValueError, TypeError):
-        from core.errors import KehuError
+def _sort_key(sort: str) -> Any:
+    """A cursor's key checked for the sort it was given out for: (sort value, customer id)."""
+    def parse(key: list[Any]) -> tuple[str, str]:
+        value, last_id = key
+        if sort != "name":
+            datetime.fromisoformat(value)
+        return str(value), str(UUID(last_id))
+    return parse
 
-        raise KehuError("CURSOR_INVALID", "the cursor is not one this API gave out", "游标无效", field="after") from None
-    return key, last_id
+
+@node_loader("Customer")
+async def _customer(info: Info, customer_id: UUID) -> Customer:
+    return await customer_node(info, await customers.get_customer(ctx_of(info), customer_id))
 
 
 @strawberry.type
 class CustomerQuery:
     @strawberry.field(description="Customers the caller may read (its scope of customer.read), a page at a time.")
     async def customers(self, info: Info, filter: CustomerFilterInput | None = None, sort: str = "name",
-                        first: int | None = None, after: str | None = None) -> CustomerConnection:
+                        first: int | None = None, after: str | None = None, last: int | None = None,
+                        before: str | None = None) -> Connection[Customer]:
+        # the sort is part of the list's name: a cursor of one order means nothing in another
+        request = page_request(info, f"customers:{sort}", first, after, last, before)
+        window = request.window(_sort_key(sort))
         page = await customers.customer_page(
-            ctx_of(info), (filter or CustomerFilterInput()).to_core(), first=page_size(info, first),
-            after=_after(after), sort=sort, with_contacts=_selects(info, "contacts"), with_owners=_selects(info, "owner"))
-        edges = []
+            ctx_of(info), (filter or CustomerFilterInput()).to_core(), first=window.size, after=window.after,
+            before=window.before, backward=window.backward, sort=sort, with_contacts=_selects(info, "contacts"),
+            with_owners=_selects(info, "owner"))
         schema = schema_of(info)
+        nodes = []
         for view in page.customers:
             node = Customer.of(view, schema)
             # Contact's fields are attributes of the core view, so the (masked) views are served as they are.
             node.contacts = [_masked_contact(c) for c in page.contacts.get(view.id, ())]
             node.owner = _owner(page.owners.get(view.owner_id)) if view.owner_id else None
-            edges.append(CustomerEdge(cursor=encode_cursor(json.dumps(customers.cursor_of(view, sort))), node=node))
-        has_next = page.has_next
-        return CustomerConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
-                                                                  end_cursor=edges[-1].cursor if edges else None))
+            nodes.append((view, node))
+        return keyset_connection(request, nodes, page.has_next, lambda pair: customers.cursor_of(pair[0], sort),
+                                 lambda pair: pair[1])
 
     @strawberry.field
     async def customer(self, info: Info, id: strawberry.ID) -> Customer:
-        return await customer_node(info, await customers.get_customer(ctx_of(info), parse_id(id, "id")))
+        return await _customer(info, parse_id(id, "id"))
 
     @strawberry.field(description="Every change of a customer, oldest first; with includeMerged also the "
                                   "history of customers merged into it.")
-    async def customer_history(self, info: Info, id: strawberry.ID, include_merged: bool = False) -> list[HistoryEntry]:
+    async def customer_history(self, info: Info, id: strawberry.ID, include_merged: bool = False,
+                               first: int | None = None, after: str | None = None, last: int | None = None,
+                               before: str | None = None) -> Connection[HistoryEntry]:
+        request = page_request(info, "customerHistory", first, after, last, before)
         entries = await customers.customer_history(ctx_of(info), parse_id(id, "id"), include_merged=include_merged)
         schema = schema_of(info)
-        return [HistoryEntry(customer_id=strawberry.ID(str(e.customer_id)), version=e.version, changed_at=e.changed_at,
-                             actor=e.actor, reason=e.reason, changes=masking.mask_changes(e.changes, schema))
-                for e in entries]
+        return list_connection(request, entries, lambda e: [e.customer_id, e.version], lambda e: HistoryEntry(
+            customer_id=strawberry.ID(str(e.customer_id)), version=e.version, changed_at=e.changed_at,
+            actor=e.actor, reason=e.reason, changes=masking.mask_changes(e.changes, schema)))
 
     @strawberry.field(description="A customer as it was at a past moment, rebuilt from its history.")
     async def customer_as_of(self, info: Info, id: strawberry.ID, at: datetime) -> CustomerSnapshot:
@@ -440,8 +446,11 @@ class CustomerQuery:
         return CustomerSnapshot(version=version, record=masking.mask_record(record, schema_of(info)))
 
     @strawberry.field(description="Merges into and out of a customer, newest first.")
-    async def customer_merges(self, info: Info, id: strawberry.ID) -> list[Merge]:
-        return [Merge.of(m) for m in await merging.merges_of(ctx_of(info), parse_id(id, "id"))]
+    async def customer_merges(self, info: Info, id: strawberry.ID, first: int | None = None, after: str | None = None,
+                              last: int | None = None, before: str | None = None) -> Connection[Merge]:
+        request = page_request(info, "customerMerges", first, after, last, before)
+        return list_connection(request, await merging.merges_of(ctx_of(info), parse_id(id, "id")),
+                               lambda m: [m.id], Merge.of)
 
 
 @strawberry.type

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
@@ -13,13 +14,15 @@ from core.identity.access import require
 from core.identity.permissions import Scope, catalog
 from core.tenancy import service as tenancy
 from gateway.graphql.common import (
-    PageInfo,
+    Connection,
+    Node,
     UserError,
     ctx_of,
-    decode_cursor,
-    encode_cursor,
+    keyset_connection,
+    list_connection,
     mutate,
-    page_size,
+    node_loader,
+    page_request,
     parse_id,
 )
 
@@ -106,7 +109,7 @@ class Department:
 
 
 @strawberry.type
-class User:
+class User(Node):
     id: strawberry.ID
     username: str
     display_name: str
@@ -125,17 +128,6 @@ class User:
                    role_ids=[strawberry.ID(str(r)) for r in view.role_ids], last_login_at=view.last_login_at,
                    password_changed_at=view.password_changed_at)
 
-
-@strawberry.type
-class UserEdge:
-    cursor: str
-    node: User
-
-
-@strawberry.type
-class UserConnection:
-    edges: list[UserEdge]
-    page_info: PageInfo
 
 
 @strawberry.type
@@ -316,6 +308,11 @@ def _policy_parts(data: IdentityPolicyInput, current: tuple) -> tuple[dict | Non
 
 # Root fields ------------------------------------------------------------------------------------
 
+@node_loader("User")
+async def _user(info: Info, user_id: UUID) -> User:
+    return User.of(await users.get_user(ctx_of(info), user_id))
+
+
 @strawberry.type
 class IdentityQuery:
     @strawberry.field(description="The caller: the signed-in user or the API key.")
@@ -331,26 +328,30 @@ class IdentityQuery:
                       permissions=[Grant(permission=p, scope=PermissionScope(s.value))
                                    for p, s in sorted(principal.permissions.items())])
 
-    @strawberry.field
-    async def users(self, info: Info, first: int | None = None, after: str | None = None) -> UserConnection:
-        size = page_size(info, first)
-        views, has_next = await users.list_users(ctx_of(info), first=size, after=decode_cursor(after))
-        edges = [UserEdge(cursor=encode_cursor(v.username), node=User.of(v)) for v in views]
-        return UserConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
-                                                              end_cursor=edges[-1].cursor if edges else None))
+    @strawberry.field(description="Users by username.")
+    async def users(self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+                    before: str | None = None) -> Connection[User]:
+        request = page_request(info, "users", first, after, last, before)
+        views, more = await users.users_page(ctx_of(info), request.window(lambda key: (str(key[0]),)))
+        return keyset_connection(request, views, more, lambda v: [v.username], User.of)
 
     @strawberry.field
     async def user(self, info: Info, id: strawberry.ID) -> User:
-        return User.of(await users.get_user(ctx_of(info), parse_id(id, "id")))
+        return await _user(info, parse_id(id, "id"))
 
-    @strawberry.field
-    async def roles(self, info: Info) -> list[Role]:
-        return [Role.of(v) for v in await roles.list_roles(ctx_of(info))]
+    @strawberry.field(description="The tenant's roles, by name.")
+    async def roles(self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+                    before: str | None = None) -> Connection[Role]:
+        request = page_request(info, "roles", first, after, last, before)
+        return list_connection(request, await roles.list_roles(ctx_of(info)), lambda v: [v.id], Role.of)
 
     @strawberry.field(description="Requested role changes, newest first (at most 100).")
-    async def role_changes(self, info: Info, state: RoleChangeState | None = None) -> list[RoleChange]:
+    async def role_changes(self, info: Info, state: RoleChangeState | None = None, first: int | None = None,
+                           after: str | None = None, last: int | None = None,
+                           before: str | None = None) -> Connection[RoleChange]:
+        request = page_request(info, "roleChanges", first, after, last, before)
         views = await roles.list_role_changes(ctx_of(info), state=state.value if state else None)
-        return [RoleChange.of(v) for v in views]
+        return list_connection(request, views, lambda v: [v.id], RoleChange.of)
 
     @strawberry.field(description="Every permission roles may grant: core's and the verticals'.")
     def permissions(self, info: Info) -> list[Permission]:
@@ -359,12 +360,17 @@ class IdentityQuery:
                 for p in catalog().permissions]
 
     @strawberry.field
-    async def departments(self, info: Info) -> list[Department]:
-        return [Department.of(v) for v in await tenancy.list_departments(ctx_of(info))]
+    async def departments(self, info: Info, first: int | None = None, after: str | None = None,
+                          last: int | None = None, before: str | None = None) -> Connection[Department]:
+        request = page_request(info, "departments", first, after, last, before)
+        return list_connection(request, await tenancy.list_departments(ctx_of(info)), lambda v: [v.id],
+                               Department.of)
 
     @strawberry.field
-    async def api_keys(self, info: Info) -> list[ApiKey]:
-        return [ApiKey.of(v) for v in await api_keys.list_api_keys(ctx_of(info))]
+    async def api_keys(self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+                       before: str | None = None) -> Connection[ApiKey]:
+        request = page_request(info, "apiKeys", first, after, last, before)
+        return list_connection(request, await api_keys.list_api_keys(ctx_of(info)), lambda v: [v.id], ApiKey.of)
 
     @strawberry.field
     async def identity_policy(self, info: Info) -> IdentityPolicy:

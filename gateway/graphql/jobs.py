@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from core.customers import exporting
 from core.jobs import long_jobs
-from gateway.graphql.common import UserError, ctx_of, mutate, page_size, parse_id
+from gateway.graphql.common import (
+    Connection,
+    Node,
+    UserError,
+    ctx_of,
+    keyset_connection,
+    mutate,
+    node_loader,
+    page_request,
+    parse_id,
+    time_id_key,
+)
 
 # Job kinds whose output is encrypted under a key only their signed link carries.
 LINK_ONLY = frozenset({exporting.EXPORT_JOB})
 
 
 @strawberry.type(description="A long operation (an export, an import) and how far it has got.")
-class Job:
+class Job(Node):
     id: strawberry.ID
     kind: str
     status: str = strawberry.field(description="queued | running | succeeded | failed | cancelled")
@@ -61,17 +73,23 @@ class JobPayload:
     errors: list[UserError]
 
 
+@node_loader("Job")
+async def _job(info: Info, job_id: UUID) -> Job:
+    return Job.of(await long_jobs.get_job(ctx_of(info), job_id))
+
+
 @strawberry.type
 class JobQuery:
     @strawberry.field(description="One job: the caller's own, or one of a kind it may read.")
     async def job(self, info: Info, id: strawberry.ID) -> Job:
-        return Job.of(await long_jobs.get_job(ctx_of(info), parse_id(id, "id")))
+        return await _job(info, parse_id(id, "id"))
 
     @strawberry.field(description="Jobs newest first: the caller's own and those of kinds it may read.")
-    async def jobs(self, info: Info, kind: str | None = None, status: str | None = None,
-                   first: int | None = None) -> list[Job]:
-        return [Job.of(v) for v in await long_jobs.list_jobs(ctx_of(info), kind=kind, status=status,
-                                                             first=page_size(info, first))]
+    async def jobs(self, info: Info, kind: str | None = None, status: str | None = None, first: int | None = None,
+                   after: str | None = None, last: int | None = None, before: str | None = None) -> Connection[Job]:
+        request = page_request(info, "jobs", first, after, last, before)
+        views, more = await long_jobs.jobs_page(ctx_of(info), request.window(time_id_key), kind=kind, status=status)
+        return keyset_connection(request, views, more, lambda v: [v.created_at, v.id], Job.of)
 
 
 @strawberry.type

@@ -4,6 +4,7 @@ Rules live in core.privacy.access_requests and core.customers.exporting."""
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,7 +12,18 @@ from strawberry.types import Info
 
 from core.customers import exporting
 from core.privacy import access_requests
-from gateway.graphql.common import UserError, ctx_of, mutate, page_size, parse_id
+from gateway.graphql.common import (
+    Connection,
+    Node,
+    UserError,
+    ctx_of,
+    keyset_connection,
+    mutate,
+    node_loader,
+    page_request,
+    parse_id,
+    time_id_key,
+)
 from gateway.graphql.customers import CustomerFilterInput
 
 
@@ -23,7 +35,7 @@ class AccessRequestScope:
 
 @strawberry.type(description="A request to export customer data: requested -> approved | rejected; approved -> "
                              "used | expired.")
-class AccessRequest:
+class AccessRequest(Node):
     id: strawberry.ID
     requested_by: str
     purpose: str
@@ -85,18 +97,25 @@ class ExportRulesPayload:
     errors: list[UserError]
 
 
+@node_loader("AccessRequest")
+async def _access_request(info: Info, request_id: UUID) -> AccessRequest:
+    return AccessRequest.of(await access_requests.get_request(ctx_of(info), request_id))
+
+
 @strawberry.type
 class AccessRequestQuery:
     @strawberry.field(description="Export access requests newest first: your own, or all with "
                                   "privacy.export.approve.")
-    async def access_requests(self, info: Info, state: str | None = None,
-                              first: int | None = None) -> list[AccessRequest]:
-        found = await access_requests.list_requests(ctx_of(info), state=state, first=page_size(info, first))
-        return [AccessRequest.of(v) for v in found]
+    async def access_requests(self, info: Info, state: str | None = None, first: int | None = None,
+                              after: str | None = None, last: int | None = None,
+                              before: str | None = None) -> Connection[AccessRequest]:
+        request = page_request(info, "accessRequests", first, after, last, before)
+        found, more = await access_requests.requests_page(ctx_of(info), request.window(time_id_key), state=state)
+        return keyset_connection(request, found, more, lambda v: [v.created_at, v.id], AccessRequest.of)
 
     @strawberry.field(description="One export access request: your own, or any with privacy.export.approve.")
     async def access_request(self, info: Info, id: strawberry.ID) -> AccessRequest:
-        return AccessRequest.of(await access_requests.get_request(ctx_of(info), parse_id(id, "id")))
+        return await _access_request(info, parse_id(id, "id"))
 
 
 @strawberry.type

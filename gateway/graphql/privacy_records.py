@@ -10,7 +10,15 @@ import strawberry
 from strawberry.types import Info
 
 from core.privacy import assessments, borrowing, consent
-from gateway.graphql.common import UserError, ctx_of, mutate, parse_id
+from gateway.graphql.common import (
+    Connection,
+    UserError,
+    ctx_of,
+    list_connection,
+    mutate,
+    page_request,
+    parse_id,
+)
 
 
 def _id(value: Any) -> strawberry.ID:
@@ -200,16 +208,21 @@ class PrivacyRecordQuery:
         return PrivacySettings.of(await assessments.privacy_settings(ctx_of(info)))
 
     @strawberry.field(description="Every consent purpose of a customer, granted or not (needs privacy.consent.read).")
-    async def customer_consents(self, info: Info, customer_id: strawberry.ID) -> list[ConsentStatus]:
+    async def customer_consents(self, info: Info, customer_id: strawberry.ID, first: int | None = None,
+                                after: str | None = None, last: int | None = None,
+                                before: str | None = None) -> Connection[ConsentStatus]:
+        request = page_request(info, "customerConsents", first, after, last, before)
         states = await consent.consent_state(ctx_of(info), parse_id(customer_id, "customerId"))
-        return [ConsentStatus(purpose=s.purpose, granted=s.granted,
-                              latest=ConsentEntry.of(s.latest) if s.latest else None) for s in states]
+        return list_connection(request, states, lambda s: [s.purpose], lambda s: ConsentStatus(
+            purpose=s.purpose, granted=s.granted, latest=ConsentEntry.of(s.latest) if s.latest else None))
 
     @strawberry.field(description="A customer's consent ledger, oldest first; one purpose's if given.")
-    async def consent_history(self, info: Info, customer_id: strawberry.ID,
-                              purpose: str | None = None) -> list[ConsentEntry]:
+    async def consent_history(self, info: Info, customer_id: strawberry.ID, purpose: str | None = None,
+                              first: int | None = None, after: str | None = None, last: int | None = None,
+                              before: str | None = None) -> Connection[ConsentEntry]:
+        request = page_request(info, "consentHistory", first, after, last, before)
         entries = await consent.consent_history(ctx_of(info), parse_id(customer_id, "customerId"), purpose)
-        return [ConsentEntry.of(e) for e in entries]
+        return list_connection(request, entries, lambda e: [e.id], ConsentEntry.of)
 
     @strawberry.field(description="Whether the customer's information may be processed for the purpose now "
                                   "(latest consent is a grant; sensitive: the separate sensitive-data consent too).")
@@ -219,21 +232,31 @@ class PrivacyRecordQuery:
                                            sensitive=sensitive)
 
     @strawberry.field(description="Impact assessments, newest first (needs privacy.assessment.manage).")
-    async def assessments(self, info: Info) -> list[Assessment]:
-        return [Assessment.of(a) for a in await assessments.list_assessments(ctx_of(info))]
+    async def assessments(self, info: Info, first: int | None = None, after: str | None = None,
+                          last: int | None = None, before: str | None = None) -> Connection[Assessment]:
+        request = page_request(info, "assessments", first, after, last, before)
+        return list_connection(request, await assessments.list_assessments(ctx_of(info)), lambda a: [a.id],
+                               Assessment.of)
 
     @strawberry.field(description="Incidents, newest first; overdue filters on the report deadline "
                                   "(needs privacy.incident.manage).")
-    async def incidents(self, info: Info, overdue: bool | None = None) -> list[Incident]:
-        return [Incident.of(i) for i in await assessments.list_incidents(ctx_of(info), overdue=overdue)]
+    async def incidents(self, info: Info, overdue: bool | None = None, first: int | None = None,
+                        after: str | None = None, last: int | None = None,
+                        before: str | None = None) -> Connection[Incident]:
+        request = page_request(info, "incidents", first, after, last, before)
+        return list_connection(request, await assessments.list_incidents(ctx_of(info), overdue=overdue),
+                               lambda i: [i.id], Incident.of)
 
     @strawberry.field(description="The archive lending register, newest first; overdue: only loans out past their "
                                   "due date (true) or the others (false). Needs privacy.archive.lend.")
     async def archive_loans(self, info: Info, overdue: bool | None = None, open_only: bool = False,
-                            customer_id: strawberry.ID | None = None) -> list[ArchiveLoan]:
+                            customer_id: strawberry.ID | None = None, first: int | None = None,
+                            after: str | None = None, last: int | None = None,
+                            before: str | None = None) -> Connection[ArchiveLoan]:
+        request = page_request(info, "archiveLoans", first, after, last, before)
         loans = await borrowing.list_loans(ctx_of(info), overdue=overdue, open_only=open_only,
                                            customer_id=parse_id(customer_id, "customerId") if customer_id else None)
-        return [ArchiveLoan.of(loan) for loan in loans]
+        return list_connection(request, loans, lambda loan: [loan.id], ArchiveLoan.of)
 
 
 @strawberry.type

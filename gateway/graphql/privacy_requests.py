@@ -4,6 +4,7 @@ Thin: each resolver calls one service function."""
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,12 +12,22 @@ from strawberry.types import Info
 
 from core.jobs import long_jobs
 from core.privacy import erasure, freeze, retention, subject_requests as sr
-from gateway.graphql.common import UserError, ctx_of, mutate, parse_id
+from gateway.graphql.common import (
+    Connection,
+    Node,
+    UserError,
+    ctx_of,
+    list_connection,
+    mutate,
+    node_loader,
+    page_request,
+    parse_id,
+)
 from gateway.graphql.jobs import Job, JobPayload
 
 
 @strawberry.type
-class SubjectRequest:
+class SubjectRequest(Node):
     id: strawberry.ID
     customer_id: strawberry.ID
     kind: str
@@ -78,15 +89,24 @@ class RetentionPolicy:
     description_zh: str
 
 
+@node_loader("SubjectRequest")
+async def _subject_request(info: Info, request_id: UUID) -> SubjectRequest:
+    return SubjectRequest.of(await sr.get_request(ctx_of(info), request_id))
+
+
 @strawberry.type
 class PrivacyRequestQuery:
     @strawberry.field(description="Data-subject requests, oldest due first. Needs privacy.request.manage.")
-    async def subject_requests(self, info: Info, state: str | None = None) -> list[SubjectRequest]:
-        return [SubjectRequest.of(v) for v in await sr.list_requests(ctx_of(info), state)]
+    async def subject_requests(self, info: Info, state: str | None = None, first: int | None = None,
+                               after: str | None = None, last: int | None = None,
+                               before: str | None = None) -> Connection[SubjectRequest]:
+        request = page_request(info, "subjectRequests", first, after, last, before)
+        return list_connection(request, await sr.list_requests(ctx_of(info), state), lambda v: [v.id],
+                               SubjectRequest.of)
 
     @strawberry.field(description="One data-subject request. Needs privacy.request.manage.")
     async def subject_request(self, info: Info, id: strawberry.ID) -> SubjectRequest:
-        return SubjectRequest.of(await sr.get_request(ctx_of(info), parse_id(id, "id")))
+        return await _subject_request(info, parse_id(id, "id"))
 
     @strawberry.field(description="Retention policies in force: core's default and the enabled verticals' rules. "
                                   "Needs privacy.legal_hold.")

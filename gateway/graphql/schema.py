@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
@@ -19,6 +20,7 @@ from core.settings import Settings
 from gateway.graphql.archives import ArchiveMutation, ArchiveQuery
 from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
+from gateway.graphql.common import NODE_LOADERS, Node, parse_global_id
 from gateway.graphql.customer_jobs import CustomerJobMutation
 from gateway.graphql.customers import CustomerMutation, CustomerQuery
 from gateway.graphql.errors import log_errors
@@ -57,9 +59,37 @@ class MetaQuery:
         return [Vertical.from_info(v) for v in info.context.registry.verticals]
 
 
+# What a lookup says when the object is not the caller's to see (or not of that type): node(id:) then
+# answers null, like a missing id. Errors about the caller itself (not signed in) still stand.
+_NOT_THIS_NODE = frozenset({"NOT_FOUND", "CUSTOMER_NOT_FOUND", "PERMISSION_DENIED", "VERTICAL_NOT_ENABLED", "ID_INVALID"})
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its id (Relay): the id a Node type gives, or a global id "
+                                  "(base64 of \"Type:uuid\"). Null when there is no such object the caller may read.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        try:
+            # A raw id names no type: ask each type's own lookup (ids are random UUIDs, unique across tables).
+            raw = UUID(str(id))
+            candidates = [(load, raw) for load in NODE_LOADERS.values()]
+        except ValueError:
+            parsed = parse_global_id(str(id))
+            if parsed is None or parsed[0] not in NODE_LOADERS:
+                return None
+            candidates = [(NODE_LOADERS[parsed[0]], parsed[1])]
+        for load, object_id in candidates:
+            try:
+                return await load(info, object_id)
+            except KehuError as error:
+                if error.code not in _NOT_THIS_NODE:
+                    raise
+        return None
+
+
 @strawberry.type
 class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
-            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, MetaQuery):
+            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, MetaQuery, NodeQuery):
     pass
 
 

@@ -8,7 +8,17 @@ import strawberry
 from strawberry.types import Info
 
 from core.webhooks import service as webhooks
-from gateway.graphql.common import UserError, ctx_of, mutate, page_size, parse_id
+from gateway.graphql.common import (
+    Connection,
+    UserError,
+    ctx_of,
+    keyset_connection,
+    list_connection,
+    mutate,
+    page_request,
+    parse_id,
+    time_id_key,
+)
 
 
 @strawberry.type
@@ -98,20 +108,28 @@ class WebhookDeletePayload:
 @strawberry.type
 class WebhookQuery:
     @strawberry.field(description="The tenant's webhook endpoints. Needs webhook.manage.")
-    async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
-        return [WebhookEndpoint.of(v) for v in await webhooks.list_endpoints(ctx_of(info))]
+    async def webhook_endpoints(self, info: Info, first: int | None = None, after: str | None = None,
+                                last: int | None = None, before: str | None = None) -> Connection[WebhookEndpoint]:
+        request = page_request(info, "webhookEndpoints", first, after, last, before)
+        return list_connection(request, await webhooks.list_endpoints(ctx_of(info)), lambda v: [v.id],
+                               WebhookEndpoint.of)
 
     @strawberry.field(description="The delivery log, newest first, optionally of one endpoint.")
-    async def webhook_deliveries(self, info: Info, endpoint_id: strawberry.ID | None = None,
-                                 first: int | None = None) -> list[WebhookDelivery]:
+    async def webhook_deliveries(self, info: Info, endpoint_id: strawberry.ID | None = None, first: int | None = None,
+                                 after: str | None = None, last: int | None = None,
+                                 before: str | None = None) -> Connection[WebhookDelivery]:
         endpoint = parse_id(endpoint_id, "endpointId") if endpoint_id is not None else None
-        return [WebhookDelivery.of(v) for v in await webhooks.list_deliveries(
-            ctx_of(info), endpoint, first=page_size(info, first))]
+        request = page_request(info, "webhookDeliveries", first, after, last, before)
+        views, more = await webhooks.deliveries_page(ctx_of(info), request.window(time_id_key), endpoint)
+        return keyset_connection(request, views, more, lambda v: [v.created_at, v.id], WebhookDelivery.of)
 
     @strawberry.field(description="Every attempt of one delivery, oldest first. Needs webhook.manage.")
-    async def webhook_attempts(self, info: Info, delivery_id: strawberry.ID) -> list[WebhookAttempt]:
-        return [WebhookAttempt.of(v) for v in await webhooks.list_attempts(ctx_of(info),
-                                                                           parse_id(delivery_id, "deliveryId"))]
+    async def webhook_attempts(self, info: Info, delivery_id: strawberry.ID, first: int | None = None,
+                               after: str | None = None, last: int | None = None,
+                               before: str | None = None) -> Connection[WebhookAttempt]:
+        request = page_request(info, "webhookAttempts", first, after, last, before)
+        views = await webhooks.list_attempts(ctx_of(info), parse_id(delivery_id, "deliveryId"))
+        return list_connection(request, views, lambda v: [v.id], WebhookAttempt.of)
 
 
 @strawberry.type

@@ -112,8 +112,8 @@ async def test_create_update_and_their_coded_errors_over_graphql(client):
     assert updated["data"]["customerUpdate"] == {"customer": {"version": 2, "status": "active"}, "errors": []}
     stale = (await gql(client, UPDATE, token, id=customer_id, version=1, input={"status": "lost"})).json()
     assert stale["data"]["customerUpdate"]["errors"] == [{"code": "VERSION_CONFLICT", "field": "version"}]
-    history = (await gql(client, "query($id: ID!) { customerHistory(id: $id) { version changes } }", token,
-                         id=customer_id)).json()["data"]["customerHistory"]
+    history = (await gql(client, "query($id: ID!) { customerHistory(id: $id) { nodes { version changes } } }", token,
+                         id=customer_id)).json()["data"]["customerHistory"]["nodes"]
     assert [h["version"] for h in history] == [1, 2] and history[1]["changes"] == {"status": ["potential", "active"]}
 
 

@@ -136,41 +136,41 @@ OPEN = {
 PROTECTED_QUERIES = {
     "users": "{ users { edges { node { id } } } }",
     "user": "query($user: ID!) { user(id: $user) { id } }",
-    "roles": "{ roles { id } }",
-    "roleChanges": "{ roleChanges { id } }",
+    "roles": "{ roles { nodes { id } } }",
+    "roleChanges": "{ roleChanges { nodes { id } } }",
     "permissions": "{ permissions { name } }",
-    "departments": "{ departments { id } }",
-    "apiKeys": "{ apiKeys { id } }",
+    "departments": "{ departments { nodes { id } } }",
+    "apiKeys": "{ apiKeys { nodes { id } } }",
     "identityPolicy": "{ identityPolicy { passwordMinLength } }",
     "auditEntries": "{ auditEntries { edges { node { seq } } } }",
     "auditVerify": "{ auditVerify { ok } }",
-    "webhookEndpoints": "{ webhookEndpoints { id } }",
-    "webhookDeliveries": "{ webhookDeliveries { id } }",
+    "webhookEndpoints": "{ webhookEndpoints { nodes { id } } }",
+    "webhookDeliveries": "{ webhookDeliveries { nodes { id } } }",
     "customers": "{ customers { edges { node { id } } } }",
     "customer": "query($user: ID!) { customer(id: $user) { id } }",
-    "customerHistory": "query($user: ID!) { customerHistory(id: $user) { version } }",
+    "customerHistory": "query($user: ID!) { customerHistory(id: $user) { nodes { version } } }",
     "customerAsOf": 'query($user: ID!) { customerAsOf(id: $user, at: "2026-01-01T00:00:00Z") { version } }',
-    "customerMerges": "query($user: ID!) { customerMerges(id: $user) { id } }",
-    "webhookAttempts": "query($user: ID!) { webhookAttempts(deliveryId: $user) { id } }",
-    "accessRequests": "{ accessRequests { id } }",
+    "customerMerges": "query($user: ID!) { customerMerges(id: $user) { nodes { id } } }",
+    "webhookAttempts": "query($user: ID!) { webhookAttempts(deliveryId: $user) { nodes { id } } }",
+    "accessRequests": "{ accessRequests { nodes { id } } }",
     "accessRequest": "query($user: ID!) { accessRequest(id: $user) { id } }",
-    "customerConsents": "query($user: ID!) { customerConsents(customerId: $user) { purpose } }",
-    "consentHistory": "query($user: ID!) { consentHistory(customerId: $user) { seq } }",
+    "customerConsents": "query($user: ID!) { customerConsents(customerId: $user) { nodes { purpose } } }",
+    "consentHistory": "query($user: ID!) { consentHistory(customerId: $user) { nodes { seq } } }",
     "mayProcess": 'query($user: ID!) { mayProcess(customerId: $user, purpose: "marketing_sms") }',
-    "assessments": "{ assessments { id } }",
-    "incidents": "{ incidents { id } }",
-    "archiveLoans": "{ archiveLoans { id } }",
+    "assessments": "{ assessments { nodes { id } } }",
+    "incidents": "{ incidents { nodes { id } } }",
+    "archiveLoans": "{ archiveLoans { nodes { id } } }",
     "privacySettings": "{ privacySettings { requestDays } }",
-    "subjectRequests": "{ subjectRequests { id } }",
+    "subjectRequests": "{ subjectRequests { nodes { id } } }",
     "subjectRequest": "query($user: ID!) { subjectRequest(id: $user) { id } }",
     "retentionPolicies": "{ retentionPolicies { code } }",
-    "archiveFolders": '{ archiveFolders { id } }',
+    "archiveFolders": '{ archiveFolders { nodes { id } } }',
     "archiveFolder": 'query($user: ID!) { archiveFolder(id: $user) { id } }',
-    "archives": '{ archives { id } }',
+    "archives": '{ archives { nodes { id } } }',
     "archive": 'query($user: ID!) { archive(id: $user) { id } }',
-    "kpiLedger": '{ kpiLedger { id } }',
+    "kpiLedger": '{ kpiLedger { nodes { id } } }',
     "archiveQualityReport": '{ archiveQualityReport(vertical: "automotive", period: "2026-03") { expected } }',
-    "missingArchiveReports": '{ missingArchiveReports { id } }',
+    "missingArchiveReports": '{ missingArchiveReports { nodes { id } } }',
 }
 
 
@@ -244,8 +244,8 @@ async def test_each_mutation_without_its_permission_is_denied_and_changes_nothin
     await new_user(client, admin_token, "nobody")  # a user with no role at all
     target = await new_user(client, admin_token, "target")
     token = (await login(client, username="nobody"))["accessToken"]
-    role_id = (await gql(client, "{ roles { id } }", admin_token)).json()["data"]["roles"][0]["id"]
-    department_id = (await gql(client, "{ departments { id } }", admin_token)).json()["data"]["departments"][0]["id"]
+    role_id = (await gql(client, "{ roles { nodes { id } } }", admin_token)).json()["data"]["roles"]["nodes"][0]["id"]
+    department_id = (await gql(client, "{ departments { nodes { id } } }", admin_token)).json()["data"]["departments"]["nodes"][0]["id"]
     key = (await gql(client, 'mutation { apiKeyCreate(name: "existing", permissions: []) { apiKey { id } } }',
                      admin_token)).json()["data"]["apiKeyCreate"]["apiKey"]
     # Subscribed to an overdue loan, which never happens here, so no delivery runs in the background mid-snapshot.

@@ -197,7 +197,7 @@ def test_the_printed_administrator_password_must_be_changed_before_anything_else
         assert login["errors"] == [] and login["mustChangePassword"] is True
         token = login["accessToken"]
         # Reads, writes and the administrator's own permissions: all refused with one code.
-        for doc in ("{ users(first: 5) { edges { node { id } } } }", "{ roles { id } }",
+        for doc in ("{ users(first: 5) { edges { node { id } } } }", "{ roles { nodes { id } } }",
                     "{ customers(first: 5) { edges { node { id } } } }", "{ auditVerify { ok } }",
                     'mutation { departmentCreate(name: "x") { department { id } errors { code } } }',
                     'mutation { userCreate(input: {username: "mole", displayName: "M", password: '
@@ -207,10 +207,10 @@ def test_the_printed_administrator_password_must_be_changed_before_anything_else
         # The printed password cannot be "changed" to itself.
         assert _codes(post(GQL_CHANGE, token, cur=printed, new=printed)) == ["PASSWORD_UNCHANGED"]
         assert post(GQL_CHANGE, token, cur=printed, new="my-own-secret-phrase-7")["data"]["passwordChange"]["ok"]
-        assert _codes(post("{ roles { id } }", token)) == ["TOKEN_REVOKED"]  # that login is over
+        assert _codes(post("{ roles { nodes { id } } }", token)) == ["TOKEN_REVOKED"]  # that login is over
         again = post(GQL_LOGIN, t="first-co", u="admin", p="my-own-secret-phrase-7")["data"]["login"]
         assert again["errors"] == [] and again["mustChangePassword"] is False
-        assert _codes(post("{ roles { id } }", again["accessToken"])) == []
+        assert _codes(post("{ roles { nodes { id } } }", again["accessToken"])) == []
         assert _codes(post(GQL_LOGIN, t="first-co", u="admin", p=printed)) == ["INVALID_CREDENTIALS"]
 
 

@@ -15,9 +15,11 @@ import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from graphql import OperationDefinitionNode, parse
 
+from gateway.graphql.common import global_id, make_cursor
 from tests.support import PASSWORD
 
 NEW_PASSWORD = "another-strong-phrase-77"
@@ -111,6 +113,20 @@ def pluck(value: Any, path: str) -> list[Any]:
                 nxt.append(v.get(part))
         values = nxt
     return [v for v in values if v is not None]
+
+
+# Model kinds whose ids node(id:) fetches, with their GraphQL type.
+NODE_KINDS = {"user": "User", "customer": "Customer", "folder": "ArchiveFolder", "archive": "Archive", "job": "Job",
+              "request": "AccessRequest", "sreq": "SubjectRequest"}
+
+
+def _global(type_name: str) -> Vars:
+    return lambda actor, owner, ids: {"g": global_id(type_name, UUID(ids["id"]))}
+
+
+def _cursor(list_name: str) -> Vars:
+    """A cursor naming the row ``id`` of an in-memory list (what the list itself gives out)."""
+    return lambda actor, owner, ids: {"c": make_cursor(list_name, [ids["id"]])}
 
 
 def _version(kind_var: str) -> Vars:
@@ -283,7 +299,7 @@ OPS: tuple[Op, ...] = (
     Op('mutation($id: ID!) { userDisable(id: $id, reason: "left") { user { id } errors { code } } }',
        ids={"id": "staff"}),
     Op("mutation($id: ID!) { userEnable(id: $id) { user { id } errors { code } } }", ids={"id": "staff"}),
-    Op("{ roles { id name } }", lists=("role", "*.id")),
+    Op("{ roles(first: 100) { nodes { id name } } }", lists=("role", "nodes.*.id")),
     Op("{ permissions { name } }"),
     Op('mutation($mark: String!) { roleCreate(input: {name: $mark, permissions: [{permission: "customer.read", '
        'scope: OWN}]}) { role { id } errors { code } } }', makes=("newrole", "role.id"),
@@ -294,7 +310,7 @@ OPS: tuple[Op, ...] = (
        drops=("id", "newrole", "role")),
     # Pending role changes (issue 16 point 1): only of roles the model created, so an approval never
     # narrows the administrators' own roles; the approver (another user) decides.
-    Op("{ roleChanges { id state roleId } }"),
+    Op("{ roleChanges { nodes { id state roleId } } }"),
     Op('mutation($id: ID!, $mark: String!) { roleChangeRequest(roleId: $id, permissions: [{permission: '
        '"customer.read", scope: TENANT}], reason: $mark) { change { id } errors { code } } }',
        ids={"id": "newrole"}, makes=("rolechange", "change.id")),
@@ -310,14 +326,14 @@ OPS: tuple[Op, ...] = (
        ids={"u": "staff", "r": "role"}),
     Op("mutation($u: ID!, $r: ID!) { roleRevoke(userId: $u, roleId: $r) { ok errors { code } } }",
        ids={"u": "staff", "r": "role"}),
-    Op("{ departments { id name } }", lists=("department", "*.id")),
+    Op("{ departments(first: 100) { nodes { id name } } }", lists=("department", "nodes.*.id")),
     Op('mutation($mark: String!) { departmentCreate(name: $mark) { department { id } errors { code } } }',
        makes=("department", "department.id"),
        vars=lambda actor, owner, ids: {"mark": f"{actor.mark}部{len(actor.seen)}"}),
     Op('mutation($id: ID!, $mark: String!) { departmentRename(id: $id, name: $mark) { department { id } '
        'errors { code } } }', ids={"id": "department"},
        vars=lambda actor, owner, ids: {"mark": f"{actor.mark}改{len(actor.seen)}"}),
-    Op("{ apiKeys { id name } }", lists=("apiKey", "*.id")),
+    Op("{ apiKeys(first: 100) { nodes { id name } } }", lists=("apiKey", "nodes.*.id")),
     Op('mutation($mark: String!) { apiKeyCreate(name: $mark, permissions: ["customer.read"]) { apiKey { id } '
        'errors { code } } }', makes=("apiKey", "apiKey.id")),
     Op("mutation($id: ID!) { apiKeyRevoke(id: $id) { apiKey { id } errors { code } } }", ids={"id": "apiKey"}),
@@ -329,11 +345,11 @@ OPS: tuple[Op, ...] = (
        lists=("customer", "edges.*.node.id")),
     Op("query($id: ID!) { customer(id: $id) { id version displayName contacts { id surname } } }",
        ids={"id": "customer"}),
-    Op("query($id: ID!) { customerHistory(id: $id, includeMerged: true) { customerId version changes } }",
+    Op("query($id: ID!) { customerHistory(id: $id, includeMerged: true) { nodes { customerId version changes } } }",
        ids={"id": "customer"}),
     Op('query($id: ID!) { customerAsOf(id: $id, at: "2100-01-01T00:00:00Z") { version record } }',
        ids={"id": "customer"}),
-    Op("query($id: ID!) { customerMerges(id: $id) { id survivorId mergedId } }", ids={"id": "customer"}),
+    Op("query($id: ID!) { customerMerges(id: $id) { nodes { id survivorId mergedId } } }", ids={"id": "customer"}),
     Op('mutation($mark: String!) { customerCreate(input: {kind: "organisation", orgName: $mark}) '
        '{ customer { id version } errors { code } } }', makes=("customer", "customer.id"),
        vars=lambda actor, owner, ids: {"mark": f"{actor.mark}公司{len(actor.seen)}"}),
@@ -369,7 +385,7 @@ OPS: tuple[Op, ...] = (
     Op("mutation { auditExportStart { %s } }" % JOB, makes=("job", "job.id")),
     Op("mutation { privacyRekeyStart { %s } }" % JOB, makes=("job", "job.id")),
     Op("query($id: ID!) { job(id: $id) { id kind } }", ids={"id": "job"}),
-    Op("{ jobs(first: 100) { id kind } }", lists=("job", "*.id")),
+    Op("{ jobs(first: 100) { nodes { id kind } } }", lists=("job", "nodes.*.id")),
     Op("mutation($id: ID!) { jobCancel(id: $id) { job { id } errors { code } } }", ids={"id": "job"}),
     # Audit
     Op("{ auditEntries(first: 50) { edges { node { seq action targetType targetId } } } }"),
@@ -378,17 +394,17 @@ OPS: tuple[Op, ...] = (
     Op("mutation($n: Int!) { auditRetentionUpdate(days: $n) { days errors { code } } }",
        vars=lambda actor, owner, ids: {"n": 400 + len(actor.seen)}),
     # Webhooks (subscribed to an overdue loan, which never happens here, so no delivery leaves the machine)
-    Op("{ webhookEndpoints { id url description } }", lists=("webhook", "*.id")),
+    Op("{ webhookEndpoints(first: 100) { nodes { id url description } } }", lists=("webhook", "nodes.*.id")),
     Op('mutation($mark: String!) { webhookEndpointCreate(url: "https://example.com/hook", eventTypes: ["archive.loan_overdue"], '
        'description: $mark) { endpoint { id } errors { code } } }', makes=("webhook", "endpoint.id")),
     Op('mutation($id: ID!, $mark: String!) { webhookEndpointUpdate(id: $id, description: $mark) { endpoint { id } '
        'errors { code } } }', ids={"id": "webhook"}),
     Op("mutation($id: ID!) { webhookEndpointDelete(id: $id) { errors { code } } }", ids={"id": "webhook"},
        drops=("id", "webhook")),
-    Op("query($id: ID!) { webhookDeliveries(endpointId: $id, first: 20) { id eventType } }", ids={"id": "webhook"}),
-    Op("{ webhookDeliveries(first: 20) { id eventType } }"),
+    Op("query($id: ID!) { webhookDeliveries(endpointId: $id, first: 20) { nodes { id eventType } } }", ids={"id": "webhook"}),
+    Op("{ webhookDeliveries(first: 20) { nodes { id eventType } } }"),
     # No deliveries exist (see above), so these two only ever get another tenant's endpoint id.
-    Op("query($id: ID!) { webhookAttempts(deliveryId: $id) { id } }", ids={"id": "webhook"}),
+    Op("query($id: ID!) { webhookAttempts(deliveryId: $id) { nodes { id } } }", ids={"id": "webhook"}),
     Op("mutation($id: ID!) { webhookDeliveryReplay(id: $id) { errors { code } } }", ids={"id": "webhook"}),
     # Tenant settings
     Op("{ workingCalendar { timezone extraHolidays } }"),
@@ -406,28 +422,28 @@ OPS: tuple[Op, ...] = (
        '[{key: "rectification_hours", value: $n}]) { errors { code } } }',
        vars=lambda actor, owner, ids: {"n": 24 + len(actor.seen) % 48}),
     # Privacy registers
-    Op("query($id: ID!) { customerConsents(customerId: $id) { purpose granted } }", ids={"id": "customer"}),
-    Op("query($id: ID!) { consentHistory(customerId: $id) { id customerId purpose } }", ids={"id": "customer"}),
+    Op("query($id: ID!) { customerConsents(customerId: $id) { nodes { purpose granted } } }", ids={"id": "customer"}),
+    Op("query($id: ID!) { consentHistory(customerId: $id) { nodes { id customerId purpose } } }", ids={"id": "customer"}),
     Op('query($id: ID!) { mayProcess(customerId: $id, purpose: "marketing_sms") }', ids={"id": "customer"}),
     Op('mutation($id: ID!, $mark: String!) { consentGrant(customerId: $id, purposes: ["marketing_sms"], '
        'noticeVersion: "v1", channel: "web", evidence: $mark) { entries { id } errors { code } } }',
        ids={"id": "customer"}),
     Op('mutation($id: ID!, $mark: String!) { consentWithdraw(customerId: $id, purposes: ["marketing_sms"], '
        'channel: "web", evidence: $mark) { entries { id } errors { code } } }', ids={"id": "customer"}),
-    Op("{ assessments { id version subject } }", lists=("assessment", "*.id")),
+    Op("{ assessments(first: 100) { nodes { id version subject } } }", lists=("assessment", "nodes.*.id")),
     Op('mutation($mark: String!) { assessmentCreate(input: {subject: $mark, processing: "p", risks: "r", '
        'measures: "m", conclusion: "c", assessor: "a", assessedAt: "2026-01-01T00:00:00Z"}) '
        '{ assessment { id } errors { code } } }', makes=("assessment", "assessment.id")),
     Op('mutation($id: ID!, $v: Int!, $mark: String!) { assessmentUpdate(id: $id, version: $v, '
        'input: {measures: $mark}) { assessment { id version } errors { code } } }', ids={"id": "assessment"},
        vars=_version("id")),
-    Op("{ incidents { id version summary } }", lists=("incident", "*.id")),
+    Op("{ incidents(first: 100) { nodes { id version summary } } }", lists=("incident", "nodes.*.id")),
     Op('mutation($mark: String!) { incidentCreate(input: {summary: $mark, discoveredAt: "2026-01-01T00:00:00Z", '
        'affectedCount: 1}) { incident { id } errors { code } } }', makes=("incident", "incident.id")),
     Op('mutation($id: ID!, $v: Int!, $mark: String!) { incidentUpdate(id: $id, version: $v, input: {measures: $mark}) '
        '{ incident { id version } errors { code } } }', ids={"id": "incident"}, vars=_version("id")),
-    Op("{ archiveLoans { id customerId content } }", lists=("loan", "*.id")),
-    Op("query($id: ID!) { archiveLoans(customerId: $id) { id customerId } }", ids={"id": "customer"}),
+    Op("{ archiveLoans(first: 100) { nodes { id customerId content } } }", lists=("loan", "nodes.*.id")),
+    Op("query($id: ID!) { archiveLoans(customerId: $id) { nodes { id customerId } } }", ids={"id": "customer"}),
     Op('mutation($id: ID!, $to: ID!, $mark: String!) { archiveLend(customerId: $id, borrowerId: $to, content: $mark) '
        '{ loan { id } errors { code } } }', ids={"id": "customer", "to": "user"}, makes=("loan", "loan.id"),
        after=_lent),
@@ -438,7 +454,7 @@ OPS: tuple[Op, ...] = (
        vars=lambda actor, owner, ids: {"n": 7 + len(actor.seen) % 8}),
     Op("{ retentionPolicies { code source years } }"),
     Op("mutation { privacyPurgeStart { %s } }" % JOB, makes=("job", "job.id")),
-    Op("{ subjectRequests { id state customerId } }", lists=("sreq", "*.id")),
+    Op("{ subjectRequests(first: 100) { nodes { id state customerId } } }", lists=("sreq", "nodes.*.id")),
     Op("query($id: ID!) { subjectRequest(id: $id) { id state customerId kind } }", ids={"id": "sreq"}),
     Op('mutation($id: ID!, $kind: String!, $changes: JSON) { subjectRequestCreate(customerId: $id, kind: $kind, '
        'channel: "web", changes: $changes) { %s } }' % REQUEST, ids={"id": "customer"}, vars=_request_vars,
@@ -459,12 +475,12 @@ OPS: tuple[Op, ...] = (
        'errors { code } } }', ids={"id": "held"}, drops=("id", "held")),
     # Archives of the automotive vertical (enabled for both tenants at the start; admin submits,
     # the approver checks: never the submitter)
-    Op("{ archiveFolders { id subjectKey ownerCustomerId } }", lists=("folder", "*.id")),
+    Op("{ archiveFolders(first: 100) { nodes { id subjectKey ownerCustomerId } } }", lists=("folder", "nodes.*.id")),
     Op("query($id: ID!) { archiveFolder(id: $id) { id subjectKey retentionUntil } }", ids={"id": "folder"}),
     Op('mutation($mark: String!, $c: ID!) { archiveFolderCreate(vertical: "automotive", subjectKey: $mark, '
        'ownerCustomerId: $c, facts: {}) { folder { id } errors { code } } }', ids={"c": "customer"},
        makes=("folder", "folder.id"), vars=lambda actor, owner, ids: {"mark": f"{actor.mark}-{len(actor.seen)}"}),
-    Op("{ archives { id state standard folderId } }", lists=("archive", "*.id")),
+    Op("{ archives(first: 100) { nodes { id state standard folderId } } }", lists=("archive", "nodes.*.id")),
     Op("query($id: ID!) { archive(id: $id) { id state documents { code } transitions { toState } } }",
        ids={"id": "archive"}),
     Op('mutation($f: ID!, $s: String!) { archiveCreate(folderId: $f, standard: $s, facts: {}) { %s } }' % ARCHIVE,
@@ -500,9 +516,9 @@ OPS: tuple[Op, ...] = (
        vars=lambda actor, owner, ids: {"mark": f"{actor.mark}-缺{len(actor.seen)}", "who": owner.admin_name},
        makes=("reconciliation", "reconciliation.id"), after=_reconciled, adopts=("kpi",)),
     Op('{ archiveQualityReport(vertical: "automotive", period: "2026") { expected complete checked authentic } }'),
-    Op("{ missingArchiveReports(openOnly: false) { id subjectKey resolvedAt } }", lists=("missing", "*.id")),
-    Op("query($id: ID!) { kpiLedger(userId: $id) { id userId points fineCny } }", ids={"id": "user"}),
-    Op("{ accessRequests(first: 100) { id state purpose } }"),
+    Op("{ missingArchiveReports(openOnly: false, first: 100) { nodes { id subjectKey resolvedAt } } }", lists=("missing", "nodes.*.id")),
+    Op("query($id: ID!) { kpiLedger(userId: $id) { nodes { id userId points fineCny } } }", ids={"id": "user"}),
+    Op("{ accessRequests(first: 100) { nodes { id state purpose } } }"),
     Op("query($id: ID!) { accessRequest(id: $id) { id state purpose } }", ids={"id": "request"}),
     Op('mutation($mark: String!) { accessRequestCreate(purpose: $mark) { request { id } errors { code } } }',
        makes=("pending", "request.id")),
@@ -512,6 +528,21 @@ OPS: tuple[Op, ...] = (
     Op('mutation($id: ID!) { accessRequestReject(id: $id, reason: "no") { request { id } errors { code } } }',
        ids={"id": "pending"}, as_="approver",
        drops=("id", "pending")),
+    # Relay (issue 17 point 3): node(id:) by the id a type gives and by its global id, and pages of
+    # short lists from a cursor naming a row: another tenant's row is NOT found (null, CURSOR_INVALID).
+    *(Op("query($id: ID!) { node(id: $id) { id __typename } }", ids={"id": kind}) for kind in NODE_KINDS),
+    *(Op("query($g: ID!) { node(id: $g) { id __typename } }", ids={"id": kind}, vars=_global(type_name))
+      for kind, type_name in NODE_KINDS.items()),
+    Op("query($c: String!) { archives(first: 5, after: $c) { nodes { id } pageInfo { hasPreviousPage } } }",
+       ids={"id": "archive"}, vars=_cursor("archives")),
+    Op("query($c: String!) { archiveFolders(last: 5, before: $c) { nodes { id } pageInfo { hasNextPage } } }",
+       ids={"id": "folder"}, vars=_cursor("archiveFolders")),
+    Op("query($c: String!) { subjectRequests(first: 5, after: $c) { edges { cursor node { id } } } }",
+       ids={"id": "sreq"}, vars=_cursor("subjectRequests")),
+    Op("query($c: String!) { incidents(last: 5, before: $c) { nodes { id } } }",
+       ids={"id": "incident"}, vars=_cursor("incidents")),
+    Op("query($c: String!) { archiveLoans(first: 5, after: $c) { nodes { id } } }",
+       ids={"id": "loan"}, vars=_cursor("archiveLoans")),
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
@@ -521,16 +552,16 @@ _AUDIT = 'auditEntries(filter: {action: "%s"}, first: 100) { edges { node { seq 
 SNAPSHOT = """{
   customers(first: 100) { edges { node { id version displayName tags } } }
   users(first: 100) { edges { node { id displayName status } } }
-  roles { id name description permissions { permission scope } } departments { id name } apiKeys { id revokedAt }
-  webhookEndpoints { id description status } jobs(first: 100) { id kind requestedBy }
-  assessments { id version } incidents { id version } archiveLoans { id returnedAt }
-  accessRequests(first: 100) { id state } tenantVerticals { id enabled version }
+  roles(first: 100) { nodes { id name description permissions { permission scope } } } departments(first: 100) { nodes { id name } } apiKeys(first: 100) { nodes { id revokedAt } }
+  webhookEndpoints(first: 100) { nodes { id description status } } jobs(first: 100) { nodes { id kind requestedBy } }
+  assessments(first: 100) { nodes { id version } } incidents(first: 100) { nodes { id version } } archiveLoans(first: 100) { nodes { id returnedAt } }
+  accessRequests(first: 100) { nodes { id state } } tenantVerticals { id enabled version }
   identityPolicy { passwordMinLength } workingCalendar { extraHolidays }
   privacySettings { incidentReportHours loanDays requestDays retentionYears }
-  retentionPolicies { code years } subjectRequests { id state customerId outcome }
-  archiveFolders { id subjectKey retentionUntil sealedAt }
-  archives { id state rejections checkRound submittedBy checkedBy }
-  missingArchiveReports(openOnly: false) { id resolvedAt } kpiLedger { id userId points fineCny }
+  retentionPolicies { code years } subjectRequests(first: 100) { nodes { id state customerId outcome } }
+  archiveFolders(first: 100) { nodes { id subjectKey retentionUntil sealedAt } }
+  archives(first: 100) { nodes { id state rejections checkRound submittedBy checkedBy } }
+  missingArchiveReports(openOnly: false, first: 100) { nodes { id resolvedAt } } kpiLedger(first: 100) { nodes { id userId points fineCny } }
   holdsPlaced: %s
   holdsReleased: %s
   frozen: %s
@@ -552,12 +583,12 @@ def _held_now(data: dict) -> list[str]:
 # kind -> where its ids are in SNAPSHOT (a path, or a function of the data); "user", "role",
 # "request", "archive" and "sreq" also hold the kinds beneath them.
 SNAPSHOT_LISTS: dict[str, str | Callable[[dict], list[str]]] = {
-    "customer": "customers.edges.*.node.id", "user": "users.edges.*.node.id", "role": "roles.*.id",
-    "department": "departments.*.id", "apiKey": "apiKeys.*.id", "webhook": "webhookEndpoints.*.id",
-    "job": "jobs.*.id", "assessment": "assessments.*.id", "incident": "incidents.*.id",
-    "loan": "archiveLoans.*.id", "request": "accessRequests.*.id", "sreq": "subjectRequests.*.id",
-    "folder": "archiveFolders.*.id", "archive": "archives.*.id", "missing": "missingArchiveReports.*.id",
-    "kpi": "kpiLedger.*.id", "held": _held_now, "frozen": "frozen.edges.*.node.targetId",
+    "customer": "customers.edges.*.node.id", "user": "users.edges.*.node.id", "role": "roles.nodes.*.id",
+    "department": "departments.nodes.*.id", "apiKey": "apiKeys.nodes.*.id", "webhook": "webhookEndpoints.nodes.*.id",
+    "job": "jobs.nodes.*.id", "assessment": "assessments.nodes.*.id", "incident": "incidents.nodes.*.id",
+    "loan": "archiveLoans.nodes.*.id", "request": "accessRequests.nodes.*.id", "sreq": "subjectRequests.nodes.*.id",
+    "folder": "archiveFolders.nodes.*.id", "archive": "archives.nodes.*.id", "missing": "missingArchiveReports.nodes.*.id",
+    "kpi": "kpiLedger.nodes.*.id", "held": _held_now, "frozen": "frozen.edges.*.node.targetId",
     "erased": "erased.edges.*.node.targetId"}
 # Lists only an enabled vertical shows.
 VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi"})

@@ -334,5 +334,5 @@ async def test_links_are_short_lived_and_other_tenant_or_made_up_links_are_refus
         download = await client.get(issued["url"], headers={"authorization": f"Bearer {director_token}"})
         assert download.status_code == 200
         assert [list(r) for r in _rows(download.content)][0] == ["kind", "surname", "phones"]
-        listed = (await gql(client, '{ accessRequests(state: "used") { id jobId } }', acme_token)).json()
-        assert {"id": request["id"], "jobId": started["job"]["id"]} in listed["data"]["accessRequests"]
+        listed = (await gql(client, '{ accessRequests(state: "used") { nodes { id jobId } } }', acme_token)).json()
+        assert {"id": request["id"], "jobId": started["job"]["id"]} in listed["data"]["accessRequests"]["nodes"]

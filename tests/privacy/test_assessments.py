@@ -172,7 +172,7 @@ async def test_assessments_and_incidents_round_trip_over_graphql(client):
     assert updated["data"]["assessmentUpdate"] == {"assessment": {"version": 2, "measures": "加密传输"}, "errors": []}
     stale = (await gql(client, UPDATE_ASSESSMENT, token, id=aid, v=1, i={"measures": "x"})).json()
     assert stale["data"]["assessmentUpdate"]["errors"] == [{"code": "VERSION_CONFLICT", "field": "version"}]
-    listed = (await gql(client, "{ assessments { id measures } }", token)).json()["data"]["assessments"]
+    listed = (await gql(client, "{ assessments { nodes { id measures } } }", token)).json()["data"]["assessments"]["nodes"]
     assert listed == [{"id": aid, "measures": "加密传输"}]
 
     discovered = ago(hours=100)
@@ -180,7 +180,7 @@ async def test_assessments_and_incidents_round_trip_over_graphql(client):
                                                             "categories": ["手机号"]})).json()["data"]["incidentCreate"]
     assert incident["errors"] == [] and incident["incident"]["overdue"] is True
     assert datetime.fromisoformat(incident["incident"]["reportDueAt"]) == discovered + timedelta(hours=72)
-    overdue = (await gql(client, "{ incidents(overdue: true) { id } }", token)).json()["data"]["incidents"]
+    overdue = (await gql(client, "{ incidents(overdue: true) { nodes { id } } }", token)).json()["data"]["incidents"]["nodes"]
     assert overdue == [{"id": incident["incident"]["id"]}]
     reported = (await gql(client, UPDATE_INCIDENT, token, id=incident["incident"]["id"], v=1,
                           i={"reportedAt": ago(hours=1).isoformat()})).json()["data"]["incidentUpdate"]

@@ -151,7 +151,7 @@ async def test_the_register_is_kept_per_tenant_and_per_department_scope(seeded):
 LEND = """mutation($c: ID!, $b: ID!, $content: String!) { archiveLend(customerId: $c, borrowerId: $b, content: $content) {
   loan { id borrowerName content overdue returnedAt } errors { code field } } }"""
 RETURN = """mutation($l: ID!) { archiveReturn(loanId: $l) { loan { returnedAt returnedBy } errors { code field } } }"""
-LOANS = """query($o: Boolean) { archiveLoans(overdue: $o) { id content overdue } }"""
+LOANS = """query($o: Boolean) { archiveLoans(overdue: $o) { nodes { id content overdue } } }"""
 
 
 @pytest.fixture
@@ -169,9 +169,9 @@ async def test_lending_round_trip_over_graphql(client):
     lent = (await gql(client, LEND, token, content="会员档案", **client.ids)).json()["data"]["archiveLend"]
     assert lent["errors"] == [] and lent["loan"]["borrowerName"] == "钱芳" and lent["loan"]["overdue"] is False
     loan_id = lent["loan"]["id"]
-    assert (await gql(client, LOANS, token, o=False)).json()["data"]["archiveLoans"] == [
+    assert (await gql(client, LOANS, token, o=False)).json()["data"]["archiveLoans"]["nodes"] == [
         {"id": loan_id, "content": "会员档案", "overdue": False}]
-    assert (await gql(client, LOANS, token, o=True)).json()["data"]["archiveLoans"] == []
+    assert (await gql(client, LOANS, token, o=True)).json()["data"]["archiveLoans"]["nodes"] == []
     back = (await gql(client, RETURN, token, l=loan_id)).json()["data"]["archiveReturn"]
     assert back["errors"] == [] and back["loan"]["returnedBy"].startswith("user:") and back["loan"]["returnedAt"]
     again = (await gql(client, RETURN, token, l=loan_id)).json()["data"]["archiveReturn"]

@@ -225,8 +225,8 @@ GRANT = """mutation($c: ID!, $p: [String!]!) { consentGrant(customerId: $c, purp
 WITHDRAW = """mutation($c: ID!, $p: [String!]!) { consentWithdraw(customerId: $c, purposes: $p, channel: "phone")
   { entries { purpose action } errors { code field } } }"""
 MAY = """query($c: ID!, $p: String!, $s: Boolean!) { mayProcess(customerId: $c, purpose: $p, sensitive: $s) }"""
-STATE = """query($c: ID!) { customerConsents(customerId: $c) { purpose granted latest { action channel } } }"""
-HISTORY = """query($c: ID!) { consentHistory(customerId: $c, purpose: "cross_border") { seq action channel } }"""
+STATE = """query($c: ID!) { customerConsents(customerId: $c) { nodes { purpose granted latest { action channel } } } }"""
+HISTORY = """query($c: ID!) { consentHistory(customerId: $c, purpose: "cross_border") { nodes { seq action channel } } }"""
 
 
 @pytest.fixture
@@ -253,11 +253,11 @@ async def test_consent_round_trip_over_graphql(client):
     assert await may("cross_border") and not await may("cross_border", sensitive=True)
     bundled = (await gql(client, GRANT, token, c=cid, p=["cross_border", SENSITIVE])).json()["data"]["consentGrant"]
     assert bundled == {"entries": [], "errors": [{"code": "SEPARATE_CONSENT_REQUIRED", "field": "purposes"}]}
-    state = (await gql(client, STATE, token, c=cid)).json()["data"]["customerConsents"]
+    state = (await gql(client, STATE, token, c=cid)).json()["data"]["customerConsents"]["nodes"]
     assert {s["purpose"]: s["granted"] for s in state} == {p: p == "cross_border" for p in PURPOSES}
     withdrawn = (await gql(client, WITHDRAW, token, c=cid, p=["cross_border"])).json()["data"]["consentWithdraw"]
     assert withdrawn["errors"] == [] and not await may("cross_border")
-    history = (await gql(client, HISTORY, token, c=cid)).json()["data"]["consentHistory"]
+    history = (await gql(client, HISTORY, token, c=cid)).json()["data"]["consentHistory"]["nodes"]
     assert [(h["action"], h["channel"]) for h in history] == [("grant", "web"), ("withdraw", "phone")]
     globex = (await login(client, tenant="globex"))["accessToken"]
     foreign = (await gql(client, GRANT, globex, c=cid, p=["cross_border"])).json()["data"]["consentGrant"]

@@ -76,7 +76,7 @@ async def test_no_graphql_payload_carries_a_full_phone_or_resident_id(client, us
         page = await call(f"customers text={text}", f"""query($f: CustomerFilterInput) {{ customers(filter: $f) {{
             edges {{ node {{ {CUSTOMER_FIELDS} }} }} }} }}""", f={"text": text})
         assert [e["node"]["id"] for e in page["customers"]["edges"]] == [cid]
-    await call("customerHistory", "query($id: ID!) { customerHistory(id: $id) { changes reason } }", id=cid)
+    await call("customerHistory", "query($id: ID!) { customerHistory(id: $id) { nodes { changes reason } } }", id=cid)
     await call("customerAsOf", 'query($id: ID!) { customerAsOf(id: $id, at: "2100-01-01T00:00:00Z") { record } }', id=cid)
     await call("customerReview", f"""mutation($id: ID!) {{ customerReview(id: $id) {{ customer {{ {CUSTOMER_FIELDS} }}
         errors {{ code }} }} }}""", id=cid)

@@ -129,9 +129,9 @@ async def test_cost_limit_is_the_setting_not_a_constant(client, app_settings):
 
 async def test_nested_lists_multiply(client):
     token = await sign_in(client)
-    shallow = (await gql(client, "{ roles { id } }", token)).json()["extensions"]["cost"]
-    wider = (await gql(client, "{ roles { id name } }", token)).json()["extensions"]["cost"]
-    nested = (await gql(client, "{ roles { id permissions { permission } } }", token)).json()["extensions"]["cost"]
+    shallow = (await gql(client, "{ roles { nodes { id } } }", token)).json()["extensions"]["cost"]
+    wider = (await gql(client, "{ roles { nodes { id name } } }", token)).json()["extensions"]["cost"]
+    nested = (await gql(client, "{ roles { nodes { id permissions { permission } } } }", token)).json()["extensions"]["cost"]
     # Unpaged lists count as 10 rows: a field per role costs 10, a list per role 10 x its own rows.
     assert wider - shallow == 10
     assert nested - shallow == 10 * (1 + 10 * 1)

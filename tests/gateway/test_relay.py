@@ -1,0 +1,326 @@
+"""Issue 17 point 3: every list of the schema is a Relay connection (first/after, last/before, a
+full pageInfo, edges and nodes, under the page cap), cursors are checked, and node(id:) fetches
+each Node type again by its id while refusing what the caller may not read, like every lookup."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+
+import pytest
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
+from litestar.testing import AsyncTestClient
+
+from core.identity import roles, users
+from core.identity.permissions import Scope
+from gateway.app import create_app
+from gateway.graphql.common import global_id
+from gateway.graphql.schema import build_schema
+from tests.gateway.test_identity_api import gql, login, new_user
+from tests.isolation.machine import ARCHIVE_PERMISSIONS, VIN
+from tests.support import SYSTEM
+
+# Lists that are catalogs of the deployment or the tenant's configuration, not records: a few
+# entries each, no ids of their own.
+CATALOGS = {"permissions", "verticals", "tenantVerticals", "retentionPolicies"}
+PAGE_ARGUMENTS = {"first", "after", "last", "before"}
+
+
+def _unwrap(graphql_type):
+    while isinstance(graphql_type, GraphQLNonNull):
+        graphql_type = graphql_type.of_type
+    return graphql_type
+
+
+def _connections(schema) -> dict[str, GraphQLObjectType]:
+    return {name: _unwrap(field.type) for name, field in schema.query_type.fields.items()
+            if isinstance(_unwrap(field.type), GraphQLObjectType) and _unwrap(field.type).name.endswith("Connection")}
+
+
+def test_every_list_of_records_is_a_full_relay_connection(sqlite_settings):
+    """Issue 17 point 3: no root list of records is a bare [X!]!; each connection takes first, after,
+    last and before and answers edges { cursor node }, nodes and the four pageInfo fields."""
+    schema = build_schema(sqlite_settings)._schema
+    bare = [name for name, field in schema.query_type.fields.items()
+            if isinstance(_unwrap(field.type), GraphQLList) and name not in CATALOGS]
+    assert bare == [], f"lists that are not connections: {bare}"
+    connections = _connections(schema)
+    for expected in ("users", "customers", "auditEntries", "roleChanges", "customerHistory", "customerMerges",
+                     "archiveFolders", "archives", "kpiLedger", "missingArchiveReports", "webhookDeliveries",
+                     "webhookAttempts", "jobs", "customerConsents", "consentHistory", "incidents", "archiveLoans",
+                     "accessRequests", "subjectRequests"):
+        assert expected in connections, expected
+    for name, connection in connections.items():
+        assert PAGE_ARGUMENTS <= set(schema.query_type.fields[name].args), name
+        assert {"edges", "nodes", "pageInfo"} <= set(connection.fields), name
+        edge = _unwrap(_unwrap(connection.fields["edges"].type).of_type)
+        assert set(edge.fields) == {"cursor", "node"}, name
+    page_info = schema.type_map["PageInfo"]
+    assert set(page_info.fields) == {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}
+    node = schema.type_map["Node"]
+    assert set(node.fields) == {"id"}
+    assert {t.name for t in schema.get_implementations(node).objects} == {
+        "User", "Customer", "ArchiveFolder", "Archive", "Job", "AccessRequest", "SubjectRequest"}
+
+
+@pytest.fixture
+async def client(settings, seeded):
+    relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000, "rate_limit_per_minute": 10_000,
+                                          "tick_interval_seconds": 3600})
+    app = create_app(relaxed)  # knows the verticals' permissions from here on
+    # Acme's administrator also archives for the automotive vertical (granted before the app runs:
+    # giving oneself permissions through the API is PERMISSION_ESCALATION).
+    system = SYSTEM.for_tenant(seeded.acme.id)
+    [admin] = [u for u in (await users.list_users(system, first=10))[0] if u.username == "admin"]
+    archivist = await roles.create_role(system, name="档案", permissions=dict.fromkeys(ARCHIVE_PERMISSIONS, Scope.TENANT))
+    await roles.grant_role(system, user_id=admin.id, role_id=archivist.id)
+    async with AsyncTestClient(app) as test_client:
+        yield test_client
+
+
+async def _data(client, token, query, **variables) -> dict:
+    body = (await gql(client, query, token, **variables)).json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+async def _errors(client, token, query, **variables) -> list[tuple[str, str | None]]:
+    body = (await gql(client, query, token, **variables)).json()
+    return [(e["extensions"]["code"], e["extensions"].get("field")) for e in body.get("errors") or []]
+
+
+async def _customer(client, token, name: str) -> dict:
+    created = (await _data(client, token, 'mutation($n: String!) { customerCreate(input: {kind: "organisation", '
+                                          'orgName: $n}) { customer { id version } errors { code } } }',
+                           n=name))["customerCreate"]
+    assert created["errors"] == [], created
+    return created["customer"]
+
+
+@pytest.fixture
+async def world(client):
+    """Acme with a few rows in many lists: users, departments, API keys, customers (one changed
+    several times), access requests, export jobs, assessments and incidents; an archive folder and
+    an archive of the automotive vertical; a subject request."""
+    token = (await login(client))["accessToken"]
+    admin = (await _data(client, token, "{ me { user { id } } }"))["me"]["user"]
+    for i in range(3):
+        await new_user(client, token, f"staff{i}")
+        await _data(client, token, 'mutation($n: String!) { departmentCreate(name: $n) { errors { code } } }',
+                    n=f"部门{i}")
+        await _data(client, token, 'mutation($n: String!) { apiKeyCreate(name: $n, permissions: ["customer.read"]) '
+                                   '{ errors { code } } }', n=f"key{i}")
+        await _data(client, token, 'mutation($n: String!) { accessRequestCreate(purpose: $n) { errors { code } } }',
+                    n=f"用途{i}")
+        await _data(client, token, "mutation { auditExportStart { job { id } errors { code } } }")
+        await _data(client, token, 'mutation($n: String!) { assessmentCreate(input: {subject: $n, processing: "p", '
+                                   'risks: "r", measures: "m", conclusion: "c", assessor: "a", '
+                                   'assessedAt: "2026-01-01T00:00:00Z"}) { errors { code } } }', n=f"评估{i}")
+        await _data(client, token, 'mutation($n: String!) { incidentCreate(input: {summary: $n, '
+                                   'discoveredAt: "2026-01-01T00:00:00Z", affectedCount: 1}) { errors { code } } }',
+                    n=f"事件{i}")
+    customers = [await _customer(client, token, f"客户{i}") for i in range(5)]
+    first = customers[0]
+    for i in range(3):
+        updated = (await _data(client, token, 'mutation($id: ID!, $v: Int!, $t: String!) { customerUpdate(id: $id, '
+                                              'version: $v, input: {tags: [$t]}, reason: "relay") '
+                                              '{ customer { version } errors { code } } }',
+                               id=first["id"], v=first["version"], t=f"标签{i}"))["customerUpdate"]
+        assert updated["errors"] == [], updated
+        first = {**first, "version": updated["customer"]["version"]}
+    await gql(client, 'mutation { verticalEnable(verticalId: "automotive") { errors { code } } }', token)
+    folder = (await _data(client, token, 'mutation($c: ID!, $k: String!) { archiveFolderCreate(vertical: "automotive", '
+                                         'subjectKey: $k, ownerCustomerId: $c, facts: {}) '
+                                         '{ folder { id } errors { code } } }', c=first["id"], k=VIN))["archiveFolderCreate"]
+    assert folder["errors"] == [], folder
+    archive = (await _data(client, token, 'mutation($f: ID!) { archiveCreate(folderId: $f, standard: '
+                                          '"service_archive", facts: {}) { archive { id } errors { code } } }',
+                           f=folder["folder"]["id"]))["archiveCreate"]
+    assert archive["errors"] == [], archive
+    subject = (await _data(client, token, 'mutation($c: ID!) { subjectRequestCreate(customerId: $c, kind: "access", '
+                                          'channel: "web") { request { id } errors { code } } }',
+                           c=first["id"]))["subjectRequestCreate"]
+    assert subject["errors"] == [], subject
+    job = (await _data(client, token, "{ jobs(first: 1) { nodes { id } } }"))["jobs"]["nodes"][0]
+    access = (await _data(client, token, "{ accessRequests(first: 1) { nodes { id } } }"))["accessRequests"]["nodes"][0]
+    ids = {"User": admin["id"], "Customer": first["id"], "ArchiveFolder": folder["folder"]["id"],
+           "Archive": archive["archive"]["id"], "Job": job["id"], "AccessRequest": access["id"],
+           "SubjectRequest": subject["request"]["id"]}
+    return {"token": token, "customer": first["id"], "ids": ids}
+
+
+# Arguments the connections need, from the world.
+def _arguments(name: str, world: dict) -> tuple[str, str, dict]:
+    """(variable declarations, field arguments, variables) of the connection ``name``."""
+    by_customer = {"customerHistory": "id", "customerMerges": "id", "customerConsents": "customerId",
+                   "consentHistory": "customerId"}
+    if name in by_customer:
+        return ", $id: ID!", f"{by_customer[name]}: $id, ", {"id": world["customer"]}
+    if name == "webhookAttempts":
+        return ", $id: ID!", "deliveryId: $id, ", {"id": str(uuid.uuid4())}
+    if name == "missingArchiveReports":
+        return "", "openOnly: false, ", {}
+    return "", "", {}
+
+
+async def _page(client, token, name, world, **page) -> dict:
+    declared, arguments, variables = _arguments(name, world)
+    query = (f"query($first: Int, $after: String, $last: Int, $before: String{declared}) {{ {name}({arguments}"
+             "first: $first, after: $after, last: $last, before: $before) { edges { cursor } "
+             "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }")
+    body = (await gql(client, query, token, **variables, **page)).json()
+    assert not body.get("errors"), (name, body)
+    return body["data"][name]
+
+
+async def test_every_connection_pages_forward_and_backward_to_the_same_rows(client, world, sqlite_settings):
+    """Issue 17 point 3: walking any connection two rows at a time with first/after, or backward
+    with last/before, gives exactly the rows of one whole page, in the same order; pageInfo says
+    at every page whether rows lie after and before it, and names its first and last cursor."""
+    token = world["token"]
+    walked = {}
+    for name in _connections(build_schema(sqlite_settings)._schema):
+        if name == "webhookAttempts":
+            continue  # no delivery exists here; its paging is the in-memory one the others use
+        whole = [e["cursor"] for e in (await _page(client, token, name, world, first=100))["edges"]]
+        forward, after, pages = [], None, 0
+        while True:
+            page = await _page(client, token, name, world, first=2, after=after)
+            cursors = [e["cursor"] for e in page["edges"]]
+            info = page["pageInfo"]
+            assert info["hasPreviousPage"] is (pages > 0), (name, pages, info)
+            assert info["startCursor"] == (cursors[0] if cursors else None), name
+            assert info["endCursor"] == (cursors[-1] if cursors else None), name
+            forward += cursors
+            pages += 1
+            if not info["hasNextPage"]:
+                break
+            after = info["endCursor"]
+        assert forward == whole, name
+        backward, before, pages = [], None, 0
+        while True:
+            page = await _page(client, token, name, world, last=2, before=before)
+            cursors = [e["cursor"] for e in page["edges"]]
+            info = page["pageInfo"]
+            assert info["hasNextPage"] is (pages > 0), (name, pages, info)
+            backward = cursors + backward
+            pages += 1
+            if not info["hasPreviousPage"]:
+                break
+            before = info["startCursor"]
+        assert backward == whole, name
+        walked[name] = len(whole)
+    # the lists the world filled were walked over more than one page each way
+    for name in ("users", "departments", "apiKeys", "customers", "auditEntries", "customerHistory", "customerConsents",
+                 "jobs", "accessRequests", "assessments", "incidents"):
+        assert walked[name] >= 3, (name, walked[name])
+
+
+async def test_page_info_at_the_ends_of_a_list(client, world):
+    """Issue 17 point 3: a page holding the whole list has no next or previous page; one row short
+    of it has a next page going forward and a previous page going backward."""
+    token = world["token"]
+    for name in ("users", "departments", "customers", "jobs"):
+        total = len((await _page(client, token, name, world, first=100))["edges"])
+        whole = (await _page(client, token, name, world, first=total))["pageInfo"]
+        assert (whole["hasNextPage"], whole["hasPreviousPage"]) == (False, False), name
+        short = (await _page(client, token, name, world, first=total - 1))["pageInfo"]
+        assert (short["hasNextPage"], short["hasPreviousPage"]) == (True, False), name
+        tail = (await _page(client, token, name, world, last=total - 1))["pageInfo"]
+        assert (tail["hasNextPage"], tail["hasPreviousPage"]) == (False, True), name
+        everything = (await _page(client, token, name, world, last=total))["pageInfo"]
+        assert (everything["hasNextPage"], everything["hasPreviousPage"]) == (False, False), name
+
+
+def _tampered(cursor: str) -> list[str]:
+    raw = json.loads(base64.urlsafe_b64decode(cursor))
+    other_list = base64.urlsafe_b64encode(json.dumps(["departments", raw[1]]).encode()).decode()
+    bad_key = base64.urlsafe_b64encode(json.dumps([raw[0], ["yesterday", "x"]]).encode()).decode()
+    not_a_list = base64.urlsafe_b64encode(json.dumps({"seq": 1}).encode()).decode()
+    return ["garbage!", cursor[:-4], other_list, bad_key, not_a_list, "W10="]
+
+
+async def test_tampered_and_foreign_cursors_are_refused_with_cursor_invalid(client, world):
+    """Issue 17 point 3: a cursor that is not one this list gave out (garbage, cut short, another
+    list's, a key of the wrong shape) is CURSOR_INVALID on after and on before, never a page."""
+    token = world["token"]
+    for name in ("jobs", "customers", "auditEntries", "roleChanges", "accessRequests", "incidents", "users"):
+        page = await _page(client, token, name, world, first=1)
+        if not page["edges"]:
+            continue
+        for bad in _tampered(page["edges"][0]["cursor"]):
+            for argument in ("after", "before"):
+                declared, arguments, variables = _arguments(name, world)
+                codes = await _errors(client, token, f"query($c: String{declared}) {{ {name}({arguments}"
+                                                     f"{argument}: $c) {{ nodes {{ __typename }} }} }}",
+                                      c=bad, **variables)
+                assert codes == [("CURSOR_INVALID", argument)], (name, bad, argument, codes)
+
+
+async def test_first_and_last_together_and_sizes_beyond_the_cap_are_refused(client, world, settings):
+    """Issue 17 point 3: first with last is PAGE_ARGUMENTS_CONFLICT; a size below 1 is
+    PAGE_SIZE_INVALID naming the argument, one above the page cap PAGE_SIZE_TOO_LARGE, on every
+    connection (last as well as first)."""
+    token = world["token"]
+    cap = settings.page_size_max
+    assert await _errors(client, token, "{ jobs(first: 2, last: 2) { nodes { id } } }") == [
+        ("PAGE_ARGUMENTS_CONFLICT", "last")]
+    for argument, value in (("first", 0), ("first", cap + 1), ("last", 0), ("last", cap + 1)):
+        for name in ("incidents", "jobs", "customers"):
+            codes = await _errors(client, token, f"{{ {name}({argument}: {value}) {{ nodes {{ __typename }} }} }}")
+            if value == 0:
+                assert codes == [("PAGE_SIZE_INVALID", argument)], (name, codes)
+            else:  # the validation rules (gateway/graphql/limits.py) refuse it before it runs
+                assert [code for code, _ in codes] == ["PAGE_SIZE_TOO_LARGE"], (name, codes)
+
+
+NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
+
+
+async def test_node_fetches_every_node_type_by_its_id_and_by_its_global_id(client, world):
+    """Issue 17 point 3: node(id:) answers each Node type again, from the id the type gives and
+    from its global id (base64 of "Type:uuid"); ID arguments take the global id too."""
+    token = world["token"]
+    for type_name, id_ in world["ids"].items():
+        for asked in (id_, global_id(type_name, uuid.UUID(id_))):
+            node = (await _data(client, token, NODE, id=asked))["node"]
+            assert node == {"__typename": type_name, "id": id_}, (type_name, asked, node)
+    customer = (await _data(client, token, "query($id: ID!) { customer(id: $id) { id } }",
+                            id=global_id("Customer", uuid.UUID(world["customer"]))))["customer"]
+    assert customer == {"id": world["customer"]}
+
+
+async def test_node_masks_like_the_types_own_query(client, world):
+    """Issue 17 point 3: node goes through the type's own service call, so a customer read through
+    node shows the same masked personal fields as customer(id:)."""
+    token = world["token"]
+    query = "query($id: ID!) { node(id: $id) { ... on Customer { id phones displayName } } }"
+    own = "query($id: ID!) { customer(id: $id) { id phones displayName } }"
+    assert (await _data(client, token, query, id=world["customer"]))["node"] == \
+        (await _data(client, token, own, id=world["customer"]))["customer"]
+
+
+async def test_node_refuses_other_tenants_ids_like_a_missing_id(client, world):
+    """Issue 17 point 3: another tenant's id, raw or global, answers null exactly as an id that
+    does not exist; so does an id that is not one, or names no Node type. The type's own lookup
+    says NOT_FOUND for the same ids."""
+    other = (await login(client, tenant="globex"))["accessToken"]
+    for type_name, id_ in world["ids"].items():
+        for asked in (id_, global_id(type_name, uuid.UUID(id_))):
+            assert (await _data(client, other, NODE, id=asked)) == {"node": None}, (type_name, asked)
+    for nothing in (str(uuid.uuid4()), global_id("Customer", uuid.uuid4()), "not-an-id",
+                    global_id("Nonsense", uuid.UUID(world["customer"]))):
+        assert (await _data(client, other, NODE, id=nothing)) == {"node": None}, nothing
+    codes = await _errors(client, other, "query($id: ID!) { customer(id: $id) { id } }", id=world["customer"])
+    assert codes and codes[0][0] == "NOT_FOUND"
+
+
+async def test_node_needs_the_types_permission_and_a_signed_in_caller(client, world):
+    """Issue 17 point 3: a user without customer.read reads no customer through node (null), and
+    an anonymous caller is told to sign in rather than answered."""
+    token = world["token"]
+    await new_user(client, token, "nobody")
+    nobody = (await login(client, username="nobody"))["accessToken"]
+    assert (await _data(client, nobody, NODE, id=world["customer"])) == {"node": None}
+    assert (await _errors(client, None, NODE, id=world["customer"]))[0][0] == "UNAUTHENTICATED"
