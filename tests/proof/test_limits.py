@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from uuid import uuid4
 
 import pytest
-from graphql import GraphQLList, GraphQLNonNull, get_named_type, is_leaf_type
+from graphql import GraphQLList, GraphQLNonNull, Undefined, get_named_type, is_leaf_type
 
 from core.settings import Profile, Settings
 from gateway.graphql import schema as schema_module
@@ -129,10 +129,11 @@ async def test_cost_limit_is_the_setting_not_a_constant(client, app_settings):
 
 async def test_nested_lists_multiply(client):
     token = await sign_in(client)
-    shallow = (await gql(client, "{ roles { nodes { id } } }", token)).json()["extensions"]["cost"]
-    wider = (await gql(client, "{ roles { nodes { id name } } }", token)).json()["extensions"]["cost"]
-    nested = (await gql(client, "{ roles { nodes { id permissions { permission } } } }", token)).json()["extensions"]["cost"]
-    # Unpaged lists count as 10 rows: a field per role costs 10, a list per role 10 x its own rows.
+    # tenantVerticals: a list that is not a connection (a catalog; every list of records is one)
+    shallow = (await gql(client, "{ tenantVerticals { id } }", token)).json()["extensions"]["cost"]
+    wider = (await gql(client, "{ tenantVerticals { id enabled } }", token)).json()["extensions"]["cost"]
+    nested = (await gql(client, "{ tenantVerticals { id parameters { key } } }", token)).json()["extensions"]["cost"]
+    # Unpaged lists count as 10 rows: a field per vertical costs 10, a list per vertical 10 x its own rows.
     assert wider - shallow == 10
     assert nested - shallow == 10 * (1 + 10 * 1)
 
@@ -177,7 +178,7 @@ def paged_root_fields(settings: Settings) -> dict[str, str]:
                 continue
             arguments = [f"{page}: {settings.page_size_max + 1}"]
             for arg_name, arg in field.args.items():
-                if isinstance(arg.type, GraphQLNonNull) and arg.default_value is None and arg_name != page:
+                if isinstance(arg.type, GraphQLNonNull) and arg.default_value in (None, Undefined) and arg_name != page:
                     value = _value_for(arg.type)
                     if value is None:
                         break
