@@ -45,7 +45,8 @@ from core.archives.tables import (
 from core.audit.chain import record as audit
 from core.context import Context
 from core.customers.tables import Customer
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.filters import one_of
@@ -148,6 +149,7 @@ class ArchiveView:
     documents: tuple[DocumentView, ...] = ()
     results: tuple[CheckResultView, ...] = ()  # of the latest check round
     transitions: tuple[TransitionView, ...] = ()
+    created_at: datetime | None = None  # the archives list's order (with the id)
 
     @property
     def passed(self) -> bool:
@@ -340,7 +342,7 @@ async def _archive_view(uow: UnitOfWork, row: Mapping[str, Any], *, full: bool =
                        state=row["state"], facts=json.loads(row["facts"]), submitted_by=row["submitted_by"],
                        submitted_at=row["submitted_at"], checked_by=row["checked_by"], deadline_at=row["deadline_at"],
                        rejections=row["rejections"], check_round=row["check_round"], version=row["version"],
-                       documents=documents, results=results, transitions=transitions)
+                       documents=documents, results=results, transitions=transitions, created_at=row.get("created_at"))
 
 
 async def _documents(uow: UnitOfWork, archive_id: UUID) -> list[dict[str, Any]]:
@@ -879,13 +881,31 @@ async def list_archives(ctx: Context, registry: VerticalRegistry, *, state: str 
         verticals = await _readable(ctx, uow, registry, vertical)
         if not verticals:
             return []
-        where = Archive.vertical.is_in(verticals)
-        if state is not None:
-            where &= Archive.state == state
-        if standard is not None:
-            where &= Archive.standard == standard
-        rows = await uow.select(Archive).where(where).order_by(Archive.created_at)
+        rows = await uow.select(Archive).where(_archives_where(verticals, state, standard)).order_by(Archive.created_at)
         return [await _archive_view(uow, r, full=False) for r in rows]
+
+
+def _archives_where(verticals: list[str], state: str | None, standard: str | None) -> Any:
+    where = Archive.vertical.is_in(verticals)
+    if state is not None:
+        where &= Archive.state == state
+    if standard is not None:
+        where &= Archive.standard == standard
+    return where
+
+
+async def archives_page(ctx: Context, registry: VerticalRegistry, window: Window, *, state: str | None = None,
+                        standard: str | None = None, vertical: str | None = None) -> tuple[list[ArchiveView], bool]:
+    """A window of list_archives (keyset on created_at, id, oldest first) and whether more lie beyond it."""
+    _require_reader(ctx, registry)
+    one_of(state, STATES, "state")  # unknown values are refused, not answered with an empty list
+    async with unit_of_work(ctx, write=False) as uow:
+        verticals = await _readable(ctx, uow, registry, vertical)
+        if not verticals:
+            return [], False
+        rows, more = await keyset.fetch(uow.select(Archive).where(_archives_where(verticals, state, standard)),
+                                        [Archive.created_at, Archive.id], window)
+        return [await _archive_view(uow, r, full=False) for r in rows], more
 
 
 async def get_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID) -> ArchiveView:

@@ -16,11 +16,13 @@ from gateway.graphql.common import (
     Node,
     UserError,
     ctx_of,
+    keyset_connection,
     list_connection,
     mutate,
     node_loader,
     page_request,
     parse_id,
+    time_id_key,
 )
 
 
@@ -248,8 +250,9 @@ class ArchiveQuery:
                        first: int | None = None, after: str | None = None, last: int | None = None,
                        before: str | None = None) -> Connection[Archive]:
         request = page_request(info, "archives", first, after, last, before)
-        found = await archives.list_archives(ctx_of(info), _registry(info), state=state, standard=standard)
-        return list_connection(request, found, lambda a: [a.id], Archive.of)
+        found, more = await archives.archives_page(ctx_of(info), _registry(info), request.window(time_id_key),
+                                                   state=state, standard=standard)
+        return keyset_connection(request, found, more, lambda a: [a.created_at, a.id], Archive.of)
 
     @strawberry.field(description="An archive with its documents, latest check results and transitions.")
     async def archive(self, info: Info, id: strawberry.ID) -> Archive:
