@@ -26,7 +26,8 @@ from core.archives import privacy as archive_privacy
 from core.audit.chain import record as audit
 from core.context import Context
 from core.customers.tables import Customer
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.filters import one_of
@@ -225,13 +226,20 @@ async def get_request(ctx: Context, request_id: UUID) -> SubjectRequestView:
 
 async def list_requests(ctx: Context, state: str | None = None, *, first: int = 100) -> list[SubjectRequestView]:
     """Oldest due first."""
+    return (await requests_page(ctx, Window(first), state))[0]
+
+
+async def requests_page(ctx: Context, window: Window,
+                        state: str | None = None) -> tuple[list[SubjectRequestView], bool]:
+    """A window of list_requests (keyset on due_at, id) and whether more lie beyond it."""
     require(ctx, MANAGE)
     one_of(state, (RECEIVED, VERIFIED, FULFILLED, REJECTED), "state")  # unknown: refused, not an empty list
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(SubjectRequest).order_by(SubjectRequest.due_at).limit(first)
+        query = uow.select(SubjectRequest)
         if state is not None:
             query = query.where(SubjectRequest.state == state)
-        return [_view(r) for r in await query]
+        rows, more = await keyset.fetch(query, [SubjectRequest.due_at, SubjectRequest.id], window)
+    return [_view(r) for r in rows], more
 
 
 async def remind_due_requests(at: datetime) -> int:

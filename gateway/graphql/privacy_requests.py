@@ -17,11 +17,12 @@ from gateway.graphql.common import (
     Node,
     UserError,
     ctx_of,
-    list_connection,
+    keyset_connection,
     mutate,
     node_loader,
     page_request,
     parse_id,
+    time_id_key,
 )
 from gateway.graphql.jobs import Job, JobPayload
 
@@ -101,8 +102,8 @@ class PrivacyRequestQuery:
                                after: str | None = None, last: int | None = None,
                                before: str | None = None) -> Connection[SubjectRequest]:
         request = page_request(info, "subjectRequests", first, after, last, before)
-        return list_connection(request, await sr.list_requests(ctx_of(info), state), lambda v: [v.id],
-                               SubjectRequest.of)
+        found, more = await sr.requests_page(ctx_of(info), request.window(time_id_key), state)
+        return keyset_connection(request, found, more, lambda v: [v.due_at, v.id], SubjectRequest.of)
 
     @strawberry.field(description="One data-subject request. Needs privacy.request.manage.")
     async def subject_request(self, info: Info, id: strawberry.ID) -> SubjectRequest:
