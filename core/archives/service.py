@@ -598,6 +598,19 @@ async def list_folders(ctx: Context, registry: VerticalRegistry, vertical: str |
     return [_folder_view(r) for r in rows]
 
 
+async def folders_page(ctx: Context, registry: VerticalRegistry, window: Window,
+                       vertical: str | None = None) -> tuple[list[FolderView], bool]:
+    """A window of list_folders (keyset on subject_key, id) and whether more lie beyond it."""
+    _require_reader(ctx, registry)
+    async with unit_of_work(ctx, write=False) as uow:
+        verticals = await _readable(ctx, uow, registry, vertical)
+        if not verticals:
+            return [], False
+        rows, more = await keyset.fetch(uow.select(ArchiveFolder).where(ArchiveFolder.vertical.is_in(verticals)),
+                                        [ArchiveFolder.subject_key, ArchiveFolder.id], window)
+    return [_folder_view(r) for r in rows], more
+
+
 async def get_folder(ctx: Context, registry: VerticalRegistry, folder_id: UUID) -> tuple[FolderView, list[ArchiveView]]:
     _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:

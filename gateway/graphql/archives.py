@@ -238,8 +238,9 @@ class ArchiveQuery:
                               after: str | None = None, last: int | None = None,
                               before: str | None = None) -> Connection[ArchiveFolder]:
         request = page_request(info, "archiveFolders", first, after, last, before)
-        return list_connection(request, await archives.list_folders(ctx_of(info), _registry(info), vertical),
-                               lambda f: [f.id], ArchiveFolder.of)
+        folders, more = await archives.folders_page(ctx_of(info), _registry(info),
+                                                    request.window(lambda key: (str(key[0]), UUID(key[1]))), vertical)
+        return keyset_connection(request, folders, more, lambda f: [f.subject_key, f.id], ArchiveFolder.of)
 
     @strawberry.field
     async def archive_folder(self, info: Info, id: strawberry.ID) -> ArchiveFolder:
