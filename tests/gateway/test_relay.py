@@ -324,3 +324,15 @@ async def test_node_needs_the_types_permission_and_a_signed_in_caller(client, wo
     nobody = (await login(client, username="nobody"))["accessToken"]
     assert (await _data(client, nobody, NODE, id=world["customer"])) == {"node": None}
     assert (await _errors(client, None, NODE, id=world["customer"]))[0][0] == "UNAUTHENTICATED"
+
+
+async def test_a_row_added_meanwhile_does_not_shift_the_next_page(client, world):
+    """Issue 17 point 3: long lists page from the cursor's row, not an offset: a job started
+    between two pages (newest, so first in the list) neither repeats nor hides a row of the next."""
+    token = world["token"]
+    whole = [e["cursor"] for e in (await _page(client, token, "jobs", world, first=100))["edges"]]
+    first = await _page(client, token, "jobs", world, first=2)
+    await _data(client, token, "mutation { auditExportStart { job { id } errors { code } } }")
+    second = await _page(client, token, "jobs", world, first=2, after=first["pageInfo"]["endCursor"])
+    assert [e["cursor"] for e in second["edges"]] == whole[2:4]
+    assert second["pageInfo"]["hasPreviousPage"] is True
