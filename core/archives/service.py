@@ -983,26 +983,49 @@ async def kpi_ledger(ctx: Context, registry: VerticalRegistry, *, user_id: UUID 
     """Entries of the verticals whose archives the caller checks; anyone sees their own."""
     _require_reader(ctx, registry)
     async with unit_of_work(ctx, write=False) as uow:
-        enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
-            VerticalEnablement.status == "enabled")}
-        checked = [d.id for d in registry.definitions if d.id in enabled and _holds(ctx, permission(d.id, "check"))]
-        own = ctx.user_id
-        if not checked and own is None and not ctx.is_system:
-            raise Unauthenticated()
-        where = KpiEntry.vertical.is_in(checked) if checked else None
-        if own is not None:
-            mine = KpiEntry.user_id == own
-            where = mine if where is None else (where | mine)
+        where = await _kpi_where(ctx, uow, registry, user_id, start, end)
         if where is None:
             return []
-        if user_id is not None:
-            where &= KpiEntry.user_id == user_id
-        if start is not None:
-            where &= KpiEntry.at >= start
-        if end is not None:
-            where &= KpiEntry.at < end
         rows = await uow.select(KpiEntry).where(where).order_by(KpiEntry.at)
-    return [_kpi_view(r) for r in rows if r["vertical"] in enabled]
+    return [_kpi_view(r) for r in rows]
+
+
+async def _kpi_where(ctx: Context, uow: UnitOfWork, registry: VerticalRegistry, user_id: UUID | None,
+                     start: datetime | None, end: datetime | None) -> Any:
+    """The entries the caller may read (None: none); only enabled verticals', filtered in SQL so a
+    keyset page is never cut short by rows dropped after reading."""
+    enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
+        VerticalEnablement.status == "enabled")}
+    checked = [d.id for d in registry.definitions if d.id in enabled and _holds(ctx, permission(d.id, "check"))]
+    own = ctx.user_id
+    if not checked and own is None and not ctx.is_system:
+        raise Unauthenticated()
+    where = KpiEntry.vertical.is_in(checked) if checked else None
+    if own is not None:
+        mine = KpiEntry.user_id == own
+        where = mine if where is None else (where | mine)
+    if where is None or not enabled:
+        return None
+    where &= KpiEntry.vertical.is_in(sorted(enabled))
+    if user_id is not None:
+        where &= KpiEntry.user_id == user_id
+    if start is not None:
+        where &= KpiEntry.at >= start
+    if end is not None:
+        where &= KpiEntry.at < end
+    return where
+
+
+async def kpi_page(ctx: Context, registry: VerticalRegistry, window: Window, *, user_id: UUID | None = None,
+                   start: datetime | None = None, end: datetime | None = None) -> tuple[list[KpiView], bool]:
+    """A window of kpi_ledger (keyset on at, id, oldest first) and whether more lie beyond it."""
+    _require_reader(ctx, registry)
+    async with unit_of_work(ctx, write=False) as uow:
+        where = await _kpi_where(ctx, uow, registry, user_id, start, end)
+        if where is None:
+            return [], False
+        rows, more = await keyset.fetch(uow.select(KpiEntry).where(where), [KpiEntry.at, KpiEntry.id], window)
+    return [_kpi_view(r) for r in rows], more
 
 
 # --- reconciliation ----------------------------------------------------------------------------

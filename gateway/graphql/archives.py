@@ -266,8 +266,9 @@ class ArchiveQuery:
                          before: str | None = None) -> Connection[KpiEntry]:
         user = parse_id(user_id, "userId") if user_id is not None else None
         request = page_request(info, "kpiLedger", first, after, last, before)
-        entries = await archives.kpi_ledger(ctx_of(info), _registry(info), user_id=user, start=from_, end=to)
-        return list_connection(request, entries, lambda e: [e.id], KpiEntry.of)
+        entries, more = await archives.kpi_page(ctx_of(info), _registry(info), request.window(time_id_key),
+                                                user_id=user, start=from_, end=to)
+        return keyset_connection(request, entries, more, lambda e: [e.at, e.id], KpiEntry.of)
 
     @strawberry.field(description="Completeness and authenticity for a period (YYYY-MM or YYYY) against targets.")
     async def archive_quality_report(self, info: Info, vertical: str, period: str) -> ArchiveQualityReport:

@@ -535,8 +535,8 @@ OPS: tuple[Op, ...] = (
       for kind, type_name in NODE_KINDS.items()),
     Op("query($c: String!) { missingArchiveReports(openOnly: false, first: 5, after: $c) { nodes { id } "
        "pageInfo { hasPreviousPage } } }", ids={"id": "missing"}, vars=_cursor("missingArchiveReports")),
-    Op("query($c: String!) { kpiLedger(last: 5, before: $c) { nodes { id } pageInfo { hasNextPage } } }",
-       ids={"id": "kpi"}, vars=_cursor("kpiLedger")),
+    Op("query($c: String!) { roles(last: 5, before: $c) { nodes { id } pageInfo { hasNextPage } } }",
+       ids={"id": "role"}, vars=_cursor("roles")),
     Op("query($c: String!) { assessments(first: 5, after: $c) { edges { cursor node { id } } } }",
        ids={"id": "assessment"}, vars=_cursor("assessments")),
     Op("query($c: String!) { incidents(last: 5, before: $c) { nodes { id } } }",
