@@ -14,7 +14,8 @@ from uuid import UUID, uuid4
 
 from core.audit.chain import record as audit
 from core.context import Context
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity.access import require
@@ -335,10 +336,26 @@ async def list_incidents(ctx: Context, *, overdue: bool | None = None) -> list[I
     require(ctx, "privacy.incident.manage")
     at = now()
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(PrivacyIncident)
-        if overdue is True:
-            query = query.where(PrivacyIncident.reported_at.is_null() & (PrivacyIncident.report_due_at < at))
-        elif overdue is False:
-            query = query.where(PrivacyIncident.reported_at.is_not_null() | (PrivacyIncident.report_due_at >= at))
+        query = _incidents_query(uow, overdue, at)
         rows = await query.order_by(PrivacyIncident.discovered_at, ascending=False)
     return [_incident_view(row, at) for row in rows]
+
+
+def _incidents_query(uow: UnitOfWork, overdue: bool | None, at: datetime) -> Any:
+    query = uow.select(PrivacyIncident)
+    if overdue is True:
+        query = query.where(PrivacyIncident.reported_at.is_null() & (PrivacyIncident.report_due_at < at))
+    elif overdue is False:
+        query = query.where(PrivacyIncident.reported_at.is_not_null() | (PrivacyIncident.report_due_at >= at))
+    return query
+
+
+async def incidents_page(ctx: Context, window: Window, *,
+                         overdue: bool | None = None) -> tuple[list[IncidentView], bool]:
+    """A window of list_incidents (keyset on discovered_at, id, newest first) and whether more lie beyond it."""
+    require(ctx, "privacy.incident.manage")
+    at = now()
+    async with unit_of_work(ctx, write=False) as uow:
+        rows, more = await keyset.fetch(_incidents_query(uow, overdue, at),
+                                        [PrivacyIncident.discovered_at, PrivacyIncident.id], window, descending=True)
+    return [_incident_view(row, at) for row in rows], more

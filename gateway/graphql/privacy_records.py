@@ -14,10 +14,12 @@ from gateway.graphql.common import (
     Connection,
     UserError,
     ctx_of,
+    keyset_connection,
     list_connection,
     mutate,
     page_request,
     parse_id,
+    time_id_key,
 )
 
 
@@ -244,8 +246,8 @@ class PrivacyRecordQuery:
                         after: str | None = None, last: int | None = None,
                         before: str | None = None) -> Connection[Incident]:
         request = page_request(info, "incidents", first, after, last, before)
-        return list_connection(request, await assessments.list_incidents(ctx_of(info), overdue=overdue),
-                               lambda i: [i.id], Incident.of)
+        found, more = await assessments.incidents_page(ctx_of(info), request.window(time_id_key), overdue=overdue)
+        return keyset_connection(request, found, more, lambda i: [i.discovered_at, i.id], Incident.of)
 
     @strawberry.field(description="The archive lending register, newest first; overdue: only loans out past their "
                                   "due date (true) or the others (false). Needs privacy.archive.lend.")

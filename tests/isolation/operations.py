@@ -539,8 +539,8 @@ OPS: tuple[Op, ...] = (
        ids={"id": "role"}, vars=_cursor("roles")),
     Op("query($c: String!) { assessments(first: 5, after: $c) { edges { cursor node { id } } } }",
        ids={"id": "assessment"}, vars=_cursor("assessments")),
-    Op("query($c: String!) { incidents(last: 5, before: $c) { nodes { id } } }",
-       ids={"id": "incident"}, vars=_cursor("incidents")),
+    Op("query($c: String!) { departments(last: 5, before: $c) { nodes { id } } }",
+       ids={"id": "department"}, vars=_cursor("departments")),
     Op("query($c: String!) { archiveLoans(first: 5, after: $c) { nodes { id } } }",
        ids={"id": "loan"}, vars=_cursor("archiveLoans")),
 )
