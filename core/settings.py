@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -297,10 +298,20 @@ def resolve_signing_keys(settings: Settings) -> tuple[SigningKey, ...]:
         return settings.jwt_signing_keys
     if not settings.is_embedded:
         raise ConfigurationError("KEHU_JWT_SIGNING_KEYS: the production profile needs at least one signing key")
-    path = settings.var_dir / "jwt-signing-key"
+    secret = embedded_secret(settings.var_dir / "jwt-signing-key", new_signing_secret)
+    return (SigningKey(kid="embedded", secret=secret),)
+
+
+def embedded_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept in ``path`` (owner-only), made once by ``make`` on first use: the embedded
+    profile's keys when none are configured. Two processes starting together keep the first one's."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(new_signing_secret())
-    return (SigningKey(kid="embedded", secret=path.read_text().strip()),)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of this start wrote it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make())
+    return path.read_text().strip()

@@ -65,3 +65,22 @@ async def create_test_table(settings, table, columns: str) -> None:
     else:
         await database.fetch(ddl)
     table._meta.db = database.engine
+
+
+def wait_until_healthy(base: str, process, seconds: float, what: str = "kehu") -> None:
+    """Poll ``/healthz`` of a kehu started as a subprocess until it answers 200; fail if the process
+    ends first or the deadline passes."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, f"{what} stopped before it answered /healthz"
+        assert time.monotonic() < deadline, f"{what} did not come up within {seconds:.0f} s"
+        time.sleep(0.2)

@@ -6,13 +6,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from gateway.cli import cli
+from tests.support import wait_until_healthy
 
 COMMANDS = [["serve"], ["migrate"], ["tenants"], ["tenants", "create"], ["tenants", "list"], ["plugins"], ["demo"],
             ["audit"], ["audit", "verify"], ["audit", "anchor"], ["audit", "prune"], ["worker"], ["scheduler"],
@@ -72,16 +72,7 @@ def test_kehu_demo_serves_graphiql_then_stops_cleanly_on_sigterm(tmp_path):
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "kehu demo did not come up within 60 s"
-            time.sleep(0.2)
+        wait_until_healthy(base, process, 60, "kehu demo")
         answer = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}).json()
         assert answer == {"data": {"__typename": "Query"}}
         assert "graphiql" in httpx.get(f"{base}/graphql", headers={"accept": "text/html"}).text.lower()
@@ -251,17 +242,8 @@ def _clean_env() -> dict[str, str]:
 def _start_serving(port: int, cwd, env) -> subprocess.Popen:
     process = subprocess.Popen(_kehu("serve", "--port", str(port)), cwd=cwd, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            raise AssertionError(process.communicate())
-        assert time.monotonic() < deadline, "kehu serve did not come up within 60 s"
-        time.sleep(0.2)
+    wait_until_healthy(f"http://127.0.0.1:{port}", process, 60, "kehu serve")
+    return process
 
 
 def test_a_second_kehu_serve_on_the_same_sqlite_file_is_refused_and_a_crash_leaves_no_stale_lock(tmp_path):

@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from core.errors import ConfigurationError
+from core.settings import embedded_secret
 
 VERSION = 1
 PREFIX_BYTES = 16  # per entry: 128 bits of its hash, enough that no entry can be forged to match
@@ -104,17 +105,8 @@ def resolve_anchor_keys(settings) -> AnchorKeys:
         return AnchorKeys.of(_seed_key(settings.audit_anchor_key, "KEHU_AUDIT_ANCHOR_KEY"), *public)
     if not settings.is_embedded:
         raise ConfigurationError("KEHU_AUDIT_ANCHOR_KEY: the production profile needs an audit anchor signing key")
-    path = Path(settings.var_dir) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process of this start wrote it first
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(_b64(os.urandom(32)))
-    return AnchorKeys.of(_seed_key(path.read_text(), str(path.name)), *public)
+    seed = embedded_secret(Path(settings.var_dir) / KEY_FILE, lambda: _b64(os.urandom(32)))
+    return AnchorKeys.of(_seed_key(seed, KEY_FILE), *public)
 
 
 # --- the store -------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ embedded profile without it, one key is generated once in ``var_dir/data-key``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import secrets
@@ -34,7 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.errors import ConfigurationError
-from core.settings import Settings
+from core.settings import Settings, embedded_secret
 
 NONCE_BYTES = 12
 EMBEDDED_KEY_ID = "embedded"
@@ -76,17 +75,7 @@ def resolve_data_keys(settings: Settings) -> KeyRing:
         return keyring_from(settings.data_keys)
     if not settings.is_embedded:
         raise ConfigurationError("KEHU_DATA_KEYS: the production profile needs at least one data key")
-    path = settings.var_dir / "data-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process of this start wrote it first
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(new_data_key())
-    return keyring_from([(EMBEDDED_KEY_ID, path.read_text().strip())])
+    return keyring_from([(EMBEDDED_KEY_ID, embedded_secret(settings.var_dir / "data-key", new_data_key))])
 
 
 _ring: KeyRing | None = None

@@ -23,7 +23,7 @@ from core.settings import Settings
 from gateway.app import create_app
 from gateway.request_body import internal_error, nesting_depth
 from gateway.request_id import request_id_middleware
-from tests.support import PASSWORD
+from tests.support import PASSWORD, wait_until_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,15 +59,7 @@ def server(tmp_path):
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        wait_until_healthy(base, process, 60, "the server")
         yield base
     finally:
         process.kill()

@@ -135,12 +135,11 @@ def test_graphiql_renders_offline_and_its_schema_explorer_works_after_signing_in
     import socket
     import subprocess
     import sys
-    import time
 
-    import httpx
     from playwright.sync_api import sync_playwright
 
     from gateway.cli import DEMO_ADMIN
+    from tests.support import wait_until_healthy
 
     executable = _chromium()
     with socket.socket() as sock:
@@ -151,15 +150,7 @@ def test_graphiql_renders_offline_and_its_schema_explorer_works_after_signing_in
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "kehu demo did not come up"
-            time.sleep(0.2)
+        wait_until_healthy(base, server, 90, "kehu demo")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
