@@ -128,8 +128,11 @@ def _ids(op: Op, tenant: machine.Tenant, shift: int = 0) -> dict[str, str] | Non
     """The tenant's ids for the entry's variables, a different one per variable of the same kind."""
     ids: dict[str, str] = {}
     used: dict[str, int] = {}.fromkeys(op.ids.values(), shift)
+    frozen = set(tenant.ids("frozen"))
     for var, kind in op.ids.items():
-        owned = tenant.ids(kind)
+        # Frozen customers refuse every change (CUSTOMER_FROZEN): they come last, so the shifts of
+        # the rehearsal try customers that can change first, whatever order their ids sort in.
+        owned = sorted(tenant.ids(kind), key=lambda id_: id_ in frozen)
         if not owned:
             return None
         ids[var] = owned[used.get(kind, 0) % len(owned)]
