@@ -127,3 +127,6 @@ PERSONAL_DATA = (
     ("archive_folder", "owner_customer_id", ("facts",)),
     ("archive_folder", "contact_customer_id", ("facts",)),
 )
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = ARCHIVE_TABLES

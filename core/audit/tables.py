@@ -39,3 +39,6 @@ class AuditAnchor(TenantOwned, tablename="audit_anchor"):
 
     seq = BigInt()
     hash = Varchar(length=64)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = (AuditEntry, AuditChain, AuditAnchor)

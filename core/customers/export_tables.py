@@ -16,3 +16,6 @@ class CustomerExportLink(TenantOwned, tablename="customer_export_link"):
 
 
 EXPORT_LINK_TABLES = (CustomerExportLink,)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = EXPORT_LINK_TABLES

@@ -14,3 +14,6 @@ class CustomerImportUpload(TenantOwned, tablename="customer_import_upload"):
     size = Integer()
     data = Text()  # base64 of the file as uploaded
     lines_done = Integer(default=0)  # the last line whose batch committed
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = (CustomerImportUpload,)

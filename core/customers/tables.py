@@ -78,3 +78,6 @@ class CustomerMerge(TenantOwned, tablename="customer_merge"):
 
 
 CUSTOMER_TABLES = (Customer, CustomerContact, CustomerHistory, CustomerKey, CustomerMerge)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = CUSTOMER_TABLES

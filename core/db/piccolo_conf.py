@@ -4,4 +4,4 @@ from piccolo.conf.apps import AppRegistry
 
 DB = None  # set by core.db.engine.use_database
 
-APP_REGISTRY = AppRegistry(apps=["core.db.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["core.piccolo_app"])

@@ -21,3 +21,6 @@ class IdempotencyRecord(TenantOwned, tablename="idempotency_record"):
 
 
 IDEMPOTENCY_TABLES = (IdempotencyRecord,)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = IDEMPOTENCY_TABLES

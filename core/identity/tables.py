@@ -116,3 +116,7 @@ class RoleChange(TenantOwned, tablename="role_change"):
     decided_by = Varchar(length=100, null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
     decision_reason = Text(null=True, default=None)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = (User, UserDepartment, Role, RolePermission, UserRole, AuthSession, RefreshToken, ApiKey, LoginThrottle,
+          TenantSetting, OwnershipHandover, RoleChange)

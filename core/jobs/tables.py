@@ -58,3 +58,6 @@ class JobOutputChunk(TenantOwned, tablename="job_output_chunk"):
     job_id = UUID()
     seq = Integer()
     data = Text()
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = (OutboxEvent, LongJob, JobOutputChunk)

@@ -23,3 +23,6 @@ class AccessRequest(TenantOwned, tablename="access_request"):
 
 
 ACCESS_TABLES = (AccessRequest,)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = ACCESS_TABLES

@@ -67,3 +67,6 @@ class ArchiveLoan(TenantOwned, tablename="archive_loan"):
 
 
 PRIVACY_RECORD_TABLES = (ConsentRecord, PrivacyAssessment, PrivacyIncident, ArchiveLoan)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = PRIVACY_RECORD_TABLES

@@ -49,3 +49,6 @@ class LegalHold(TenantOwned, tablename="legal_hold"):
 
 
 SUBJECT_TABLES = (SubjectRequest, CustomerFreeze, LegalHold)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = SUBJECT_TABLES

@@ -19,3 +19,6 @@ class Department(TenantOwned, tablename="department"):
     parent_id = UUID(null=True, default=None)
     name = Varchar(length=200)
     code = Varchar(length=63, null=True)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = (Tenant, Department)

@@ -15,3 +15,6 @@ class VerticalEnablement(TenantOwned, tablename="vertical_enablement"):
     version = Integer(default=1)  # bumped by every change, for optimistic concurrency
     updated_at = Timestamptz()
     updated_by = Varchar(length=100)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = (VerticalEnablement,)

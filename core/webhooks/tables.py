@@ -38,3 +38,6 @@ class WebhookAttempt(TenantOwned, tablename="webhook_attempt"):
 
 
 WEBHOOK_TABLES = (WebhookEndpoint, WebhookDelivery, WebhookAttempt)
+
+# What this domain registers with core's Piccolo app (core/piccolo_app.py).
+TABLES = WEBHOOK_TABLES

@@ -41,7 +41,7 @@ def receiver(allow_loopback) -> Iterator[Receiver]:
 
 @pytest.fixture
 async def tenant(database):
-    # Until core.db.piccolo_app lists the webhook tables, bind them to this test's database here.
+    # Until core.piccolo_app lists the webhook tables, bind them to this test's database here.
     for table in WEBHOOK_TABLES:
         table._meta.db = database.engine
     return await tenancy.create_tenant(SYSTEM, slug="hooks", name="Hooks")
