@@ -1119,12 +1119,33 @@ async def missing_reports(ctx: Context, registry: VerticalRegistry, *, open_only
         verticals = await _readable(ctx, uow, registry, None)
         if not verticals:
             return []
-        where = MissingReport.vertical.is_in(verticals)
-        if open_only:
-            where &= MissingReport.resolved_at.is_null()
-        rows = await uow.select(MissingReport).where(where).order_by(MissingReport.due_at).order_by(
-            MissingReport.subject_key)
+        rows = await uow.select(MissingReport).where(_missing_where(verticals, open_only)).order_by(
+            *_MISSING_ORDER)
     return [_missing_view(r) for r in rows]
+
+
+_MISSING_ORDER = (MissingReport.due_at, MissingReport.subject_key, MissingReport.id)
+
+
+def _missing_where(verticals: Sequence[str], open_only: bool) -> Any:
+    where = MissingReport.vertical.is_in(list(verticals))
+    if open_only:
+        where &= MissingReport.resolved_at.is_null()
+    return where
+
+
+async def missing_reports_page(ctx: Context, registry: VerticalRegistry, window: Window, *,
+                               open_only: bool = True) -> tuple[list[MissingView], bool]:
+    """A window of missing_reports (keyset on due_at, subject_key, id: soonest due first) and whether
+    more lie beyond it; the open-only filter is in the query so a page is never cut short."""
+    _require_reader(ctx, registry)
+    async with unit_of_work(ctx, write=False) as uow:
+        verticals = await _readable(ctx, uow, registry, None)
+        if not verticals:
+            return [], False
+        rows, more = await keyset.fetch(uow.select(MissingReport).where(_missing_where(verticals, open_only)),
+                                        _MISSING_ORDER, window)
+    return [_missing_view(r) for r in rows], more
 
 
 # --- quality -----------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from gateway.graphql.common import (
     UserError,
     ctx_of,
     keyset_connection,
-    list_connection,
     mutate,
     node_loader,
     page_request,
@@ -281,13 +280,22 @@ class ArchiveQuery:
                                     authenticity_target_percent=r.authenticity_target_percent,
                                     completeness_met=r.completeness_met, authenticity_met=r.authenticity_met)
 
-    @strawberry.field
+    @strawberry.field(description="Missing-archive reports (档案缺失报告) of the verticals whose archives you "
+                                  "handle, soonest due first (then by subject key); openOnly: only unresolved ones.")
     async def missing_archive_reports(self, info: Info, open_only: bool = True, first: int | None = None,
                                       after: str | None = None, last: int | None = None,
                                       before: str | None = None) -> Connection[MissingArchiveReport]:
         request = page_request(info, "missingArchiveReports", first, after, last, before)
-        reports = await archives.missing_reports(ctx_of(info), _registry(info), open_only=open_only)
-        return list_connection(request, reports, lambda m: [m.id], MissingArchiveReport.of)
+        reports, more = await archives.missing_reports_page(ctx_of(info), _registry(info),
+                                                            request.window(_due_key_id), open_only=open_only)
+        return keyset_connection(request, reports, more, lambda m: [m.due_at, m.subject_key, m.id],
+                                 MissingArchiveReport.of)
+
+
+def _due_key_id(key: list[Any]) -> tuple[datetime, str, UUID]:
+    """The key of missingArchiveReports: (due_at, subject_key, id)."""
+    at, subject_key, id_ = key
+    return datetime.fromisoformat(at), str(subject_key), UUID(id_)
 
 
 def _archive(view: archives.ArchiveView) -> dict:

@@ -336,3 +336,91 @@ async def test_a_row_added_meanwhile_does_not_shift_the_next_page(client, world)
     second = await _page(client, token, "jobs", world, first=2, after=first["pageInfo"]["endCursor"])
     assert [e["cursor"] for e in second["edges"]] == whole[2:4]
     assert second["pageInfo"]["hasPreviousPage"] is True
+
+
+# --- lists that moved from in-memory pages to SQL keyset pages (issue 17 point 3) -----------------
+
+async def _walk(client, token, name: str, arguments: str = "", fields: str = "id", declared: str = "",
+                **variables) -> list[dict]:
+    """The whole of the connection ``name`` (one page of 100), after checking that walking it two
+    rows at a time forward (first/after) and backward (last/before) gives exactly those rows, in
+    that order, none skipped or repeated, with pageInfo telling at every page what lies beyond."""
+    query = (f"query($first: Int, $after: String, $last: Int, $before: String{declared}) {{ {name}({arguments}"
+             f"first: $first, after: $after, last: $last, before: $before) {{ edges {{ cursor node {{ {fields} }} }} "
+             "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }")
+
+    async def page(**window) -> dict:
+        return (await _data(client, token, query, **variables, **window))[name]
+
+    whole = (await page(first=100))["edges"]
+    assert len(whole) < 100, name
+    forward, after, pages = [], None, 0
+    while True:
+        got = await page(first=2, after=after)
+        info = got["pageInfo"]
+        assert info["hasPreviousPage"] is (pages > 0), (name, pages, info)
+        forward += got["edges"]
+        pages += 1
+        if not info["hasNextPage"]:
+            break
+        assert len(got["edges"]) == 2, (name, "a page cut short", got)
+        after = info["endCursor"]
+    assert forward == whole, (name, "forward")
+    backward, before, pages = [], None, 0
+    while True:
+        got = await page(last=2, before=before)
+        info = got["pageInfo"]
+        assert info["hasNextPage"] is (pages > 0), (name, pages, info)
+        backward = got["edges"] + backward
+        pages += 1
+        if not info["hasPreviousPage"]:
+            break
+        assert len(got["edges"]) == 2, (name, "a page cut short", got)
+        before = info["startCursor"]
+    assert backward == whole, (name, "backward")
+    # a page from the middle, both ways, lies exactly between its cursors
+    if len(whole) >= 5:
+        middle = await page(first=2, after=whole[1]["cursor"])
+        assert middle["edges"] == whole[2:4], name
+        middle = await page(last=2, before=whole[4]["cursor"])
+        assert middle["edges"] == whole[2:4], name
+    ids = [e["node"]["id"] for e in whole]
+    assert len(set(ids)) == len(ids), (name, "a row twice")
+    return [e["node"] for e in whole]
+
+
+async def _refuses_other_lists_cursors(client, token, name: str, cursor: str, arguments: str = "",
+                                       declared: str = "", **variables) -> None:
+    for bad in _tampered(cursor):
+        for argument in ("after", "before"):
+            codes = await _errors(client, token, f"query($c: String{declared}) {{ {name}({arguments}{argument}: $c) "
+                                                 "{ nodes { __typename } } }", c=bad, **variables)
+            assert codes == [("CURSOR_INVALID", argument)], (name, bad, argument, codes)
+
+
+async def test_missing_archive_reports_page_in_sql_soonest_due_first(client, world):
+    """Issue 17 point 3: missingArchiveReports pages in the database (keyset on due_at, subject key,
+    id): walked two at a time forward and backward with openOnly on and off, it gives every report
+    once, soonest due first then by subject key, the open-only filter applied before paging so no
+    page is cut short; another list's cursor is CURSOR_INVALID."""
+    token = world["token"]
+    query = ('mutation($s: String!, $rows: [ExpectedArchiveInput!]!) { archiveExpectedImport(vertical: "automotive", '
+             'standard: "service_archive", source: $s, period: "2026-11", rows: $rows) '
+             '{ reconciliation { id } errors { code } } }')
+    keys = ["VIN-E", "VIN-B", VIN, "VIN-D", "VIN-A", "VIN-C"]
+    for source, chosen in (("DMS", keys), ("CRM", keys[:4])):  # the same keys twice: ties broken by id
+        done = (await _data(client, token, query, s=source, rows=[{"key": k} for k in chosen]))["archiveExpectedImport"]
+        assert done["errors"] == [], done
+    submitted = (await _data(client, token, 'mutation($id: ID!) { archiveSubmit(id: $id) { errors { code } } }',
+                             id=world["ids"]["Archive"]))["archiveSubmit"]
+    assert submitted["errors"] == [], submitted  # resolves both reports of VIN
+    fields = "id subjectKey dueAt resolvedAt"
+    everything = await _walk(client, token, "missingArchiveReports", "openOnly: false, ", fields)
+    assert len(everything) == 10
+    assert everything == sorted(everything, key=lambda m: (m["dueAt"], m["subjectKey"], m["id"]))
+    assert sorted(m["subjectKey"] for m in everything if m["resolvedAt"]) == [VIN, VIN]
+    open_ = await _walk(client, token, "missingArchiveReports", "openOnly: true, ", fields)
+    assert open_ == [m for m in everything if m["resolvedAt"] is None] and len(open_) == 8
+    page = (await _data(client, token, "{ missingArchiveReports(first: 1) { edges { cursor } } }"))
+    await _refuses_other_lists_cursors(client, token, "missingArchiveReports",
+                                       page["missingArchiveReports"]["edges"][0]["cursor"])

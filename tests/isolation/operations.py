@@ -533,8 +533,8 @@ OPS: tuple[Op, ...] = (
     *(Op("query($id: ID!) { node(id: $id) { id __typename } }", ids={"id": kind}) for kind in NODE_KINDS),
     *(Op("query($g: ID!) { node(id: $g) { id __typename } }", ids={"id": kind}, vars=_global(type_name))
       for kind, type_name in NODE_KINDS.items()),
-    Op("query($c: String!) { missingArchiveReports(openOnly: false, first: 5, after: $c) { nodes { id } "
-       "pageInfo { hasPreviousPage } } }", ids={"id": "missing"}, vars=_cursor("missingArchiveReports")),
+    Op("query($c: String!) { webhookEndpoints(first: 5, after: $c) { nodes { id } "
+       "pageInfo { hasPreviousPage } } }", ids={"id": "webhook"}, vars=_cursor("webhookEndpoints")),
     Op("query($c: String!) { roles(last: 5, before: $c) { nodes { id } pageInfo { hasNextPage } } }",
        ids={"id": "role"}, vars=_cursor("roles")),
     Op("query($c: String!) { assessments(first: 5, after: $c) { edges { cursor node { id } } } }",
