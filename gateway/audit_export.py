@@ -10,7 +10,7 @@ from litestar import Request, get
 from litestar.params import FromQuery
 from litestar.response import Response, Stream
 
-from core.audit import service as audit
+from core.auditing import service as audit
 from core.errors import KehuError
 from core.identity.access import require
 from gateway.auth import error_response, request_context

@@ -21,7 +21,7 @@ import structlog
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from core.audit import service as audit_service
+from core.auditing import service as audit_service
 from core.context import Context, new_request_id
 from core.db import Database, use_database
 from core.db.migrate import migrate as run_migrations

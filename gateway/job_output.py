@@ -14,7 +14,7 @@ from litestar.response import Response, Stream
 
 from core.customers import exporting
 from core.errors import KehuError
-from core.jobs import long_jobs
+from core.jobs import service as job_service
 from gateway.auth import error_response, request_context
 
 # A customer export's stored file is ciphertext: only its requester, signed in, opens it through a link.
@@ -33,10 +33,10 @@ def _refusal(error: KehuError) -> Response:
 async def download_job_output(request: Request, job_id: FromPath[UUID]) -> Response:
     ctx = request_context(request)
     try:
-        if (await long_jobs.get_job(ctx, job_id)).kind == exporting.EXPORT_JOB:
+        if (await job_service.get_job(ctx, job_id)).kind == exporting.EXPORT_JOB:
             raise KehuError("EXPORT_LINK_REQUIRED", "download customer exports through customerExportLink",
                             "客户导出文件须通过 customerExportLink 获取的链接下载")
-        output = await long_jobs.open_output(ctx, job_id)
+        output = await job_service.open_output(ctx, job_id)
     except KehuError as error:
         return _refusal(error)
 

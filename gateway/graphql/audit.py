@@ -8,8 +8,8 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from core.audit import service as audit
-from core.jobs import long_jobs
+from core.auditing import service as audit
+from core.jobs import service as job_service
 from gateway.graphql.jobs import Job, JobPayload
 from gateway.graphql.common import Connection, UserError, ctx_of, keyset_connection, mutate, page_request
 
@@ -99,7 +99,7 @@ class AuditMutation:
         async def call() -> dict:
             ctx = ctx_of(info)
             job_id = await audit.start_export(ctx, (filter or AuditFilterInput()).to_filter())
-            return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
+            return {"job": Job.of(await job_service.get_job(ctx, job_id))}
         return await mutate(info, JobPayload, call)
 
     @strawberry.mutation(description="Anchor the tenant's chain now: its head and every entry hash since the last "

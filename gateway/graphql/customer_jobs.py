@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from core.customers import exporting, importing
 from core.errors import KehuError
-from core.jobs import long_jobs
+from core.jobs import service as job_service
 from gateway.graphql.common import ctx_of, mutate, parse_id
 from gateway.graphql.jobs import Job, JobPayload
 
@@ -37,7 +37,7 @@ class CustomerJobMutation:
         async def call() -> dict:
             ctx = ctx_of(info)
             job_id = await importing.start_import(ctx, _decode(file), filename, mode=mode, dry_run=dry_run)
-            return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
+            return {"job": Job.of(await job_service.get_job(ctx, job_id))}
         return await mutate(info, JobPayload, call)
 
     @strawberry.mutation(description="Export, as csv or xlsx in the import's columns, the customers your approved "
@@ -50,5 +50,5 @@ class CustomerJobMutation:
         async def call() -> dict:
             ctx = ctx_of(info)
             job_id = await exporting.start_export(ctx, parse_id(access_request_id, "accessRequestId"), fmt=format)
-            return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
+            return {"job": Job.of(await job_service.get_job(ctx, job_id))}
         return await mutate(info, JobPayload, call)

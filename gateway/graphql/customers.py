@@ -21,7 +21,7 @@ from strawberry.types import Info
 from core.customers import merging
 from core.customers import service as customers
 from core.plugins.types import CustomerField
-from core.jobs import long_jobs
+from core.jobs import service as job_service
 from core.privacy import masking, rekey
 from gateway.graphql.common import (
     Connection,
@@ -545,7 +545,7 @@ class CustomerMutation:
         async def call() -> dict:
             ctx = ctx_of(info)
             job_id = await rekey.start_rekey(ctx)
-            return {"job": Job.of(await long_jobs.get_job(ctx, job_id))}
+            return {"job": Job.of(await job_service.get_job(ctx, job_id))}
         return await mutate(info, JobPayload, call)
 
     @strawberry.mutation(description="Tenant rules for customers (needs tenant.settings.manage).")

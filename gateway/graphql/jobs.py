@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from core.customers import exporting
 from core.jobs import long_jobs
+from core.jobs import service as job_service
 from gateway.graphql.common import (
     Connection,
     Node,
@@ -75,7 +76,7 @@ class JobPayload:
 
 @node_loader("Job")
 async def _job(info: Info, job_id: UUID) -> Job:
-    return Job.of(await long_jobs.get_job(ctx_of(info), job_id))
+    return Job.of(await job_service.get_job(ctx_of(info), job_id))
 
 
 @strawberry.type
@@ -88,7 +89,7 @@ class JobQuery:
     async def jobs(self, info: Info, kind: str | None = None, status: str | None = None, first: int | None = None,
                    after: str | None = None, last: int | None = None, before: str | None = None) -> Connection[Job]:
         request = page_request(info, "jobs", first, after, last, before)
-        views, more = await long_jobs.jobs_page(ctx_of(info), request.window(time_id_key), kind=kind, status=status)
+        views, more = await job_service.jobs_page(ctx_of(info), request.window(time_id_key), kind=kind, status=status)
         return keyset_connection(request, views, more, lambda v: [v.created_at, v.id], Job.of)
 
 
@@ -97,5 +98,5 @@ class JobMutation:
     @strawberry.mutation(description="Cancel a queued job, or ask a running one to stop at its next step.")
     async def job_cancel(self, info: Info, id: strawberry.ID) -> JobPayload:
         async def call() -> dict:
-            return {"job": Job.of(await long_jobs.cancel_job(ctx_of(info), parse_id(id, "id")))}
+            return {"job": Job.of(await job_service.cancel_job(ctx_of(info), parse_id(id, "id")))}
         return await mutate(info, JobPayload, call)

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.jobs import long_jobs
+from core.jobs import service as job_service
 from core.privacy import erasure, freeze, retention, subject_requests as sr
 from gateway.graphql.common import (
     Connection,
@@ -183,5 +183,5 @@ class PrivacyRequestMutation:
     async def privacy_purge_start(self, info: Info) -> JobPayload:
         async def call() -> dict:
             ctx = ctx_of(info)
-            return {"job": Job.of(await long_jobs.get_job(ctx, await retention.start_purge(ctx)))}
+            return {"job": Job.of(await job_service.get_job(ctx, await retention.start_purge(ctx)))}
         return await mutate(info, JobPayload, call)

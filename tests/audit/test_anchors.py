@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from core.audit import service as audit
+from core.auditing import service as audit
 from core.audit.anchors import (AnchorKeys, Anchoring, DirectoryAnchorStore, anchoring, configure_audit_anchors,
                                 resolve_anchor_keys)
 from core.audit.chain import anchor_chain, entry_hash, verify_chain

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from core.audit import service as audit
+from core.auditing import service as audit
 from core.audit.chain import record, verify_chain
 from core.context import Context
 from core.db import Database, current_database, unit_of_work, use_database

@@ -24,6 +24,7 @@ from core.db import unit_of_work
 from core.errors import KehuError
 from core.identity import roles
 from core.jobs import long_jobs
+from core.jobs import service as job_service
 from core.jobs.tables import OutboxEvent
 from core.privacy import access_requests
 from core.verticals import service as verticals
@@ -265,11 +266,11 @@ async def test_importing_needs_the_permission(acme, registry):
 
 async def _run(tenant_id, job_id):
     assert await long_jobs.run_job(tenant_id, job_id)
-    return await long_jobs.get_job(SYSTEM.for_tenant(tenant_id), job_id)
+    return await job_service.get_job(SYSTEM.for_tenant(tenant_id), job_id)
 
 
 async def _download(ctx, job_id) -> bytes:
-    output = await long_jobs.open_output(ctx, job_id)
+    output = await job_service.open_output(ctx, job_id)
     return b"".join([c if isinstance(c, bytes) else c.encode() async for c in output.chunks])
 
 

@@ -165,19 +165,19 @@ async def test_skip_mode_stopped_midway_resumes_after_its_last_written_batch(acm
 # --- issue 17 point 7: how an import job ends, and its report ----------------------------------------
 
 async def _import_job(tenant_id, registry, data: bytes, **options):
-    from core.jobs import long_jobs
+    from core.jobs import long_jobs, service as job_service
 
     importing.configure_importing(registry)
     admin = await sign_in("acme", "admin")
     job_id = await importing.start_import(admin, data, "客户.csv", **options)
     assert await long_jobs.run_job(tenant_id, job_id)
-    return admin, await long_jobs.get_job(admin, job_id)
+    return admin, await job_service.get_job(admin, job_id)
 
 
 async def _report_bytes(ctx, job_id) -> bytes:
-    from core.jobs import long_jobs
+    from core.jobs import service as job_service
 
-    output = await long_jobs.open_output(ctx, job_id)
+    output = await job_service.open_output(ctx, job_id)
     return b"".join([c if isinstance(c, bytes) else c.encode() async for c in output.chunks])
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from core.audit import service as audit
+from core.auditing import service as audit
 from core.db import unit_of_work
 from core.errors import KehuError
 from core.identity import api_keys, policies, roles

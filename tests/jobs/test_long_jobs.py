@@ -13,6 +13,7 @@ from core.audit.tables import AuditEntry
 from core.db import unit_of_work
 from core.errors import KehuError
 from core.jobs import long_jobs, outbox
+from core.jobs import service as job_service
 from core.jobs.tables import JobOutputChunk, LongJob, OutboxEvent
 from tests.support import SYSTEM, add_user, sign_in
 
@@ -65,7 +66,7 @@ async def _chunks(tenant_id, job_id) -> int:
 
 
 async def _read_output(ctx, job_id) -> str:
-    output = await long_jobs.open_output(ctx, job_id)
+    output = await job_service.open_output(ctx, job_id)
     return "".join([chunk async for chunk in output.chunks])
 
 
@@ -95,19 +96,19 @@ async def test_an_unknown_kind_is_refused(seeded):
 async def test_a_job_runs_with_progress_and_its_whole_output_downloads(seeded, behaviour):
     admin = await sign_in("acme", "admin")
     job_id = await _submit(admin)
-    queued = await long_jobs.get_job(admin, job_id)
+    queued = await job_service.get_job(admin, job_id)
     assert (queued.status, queued.percent, queued.output_available) == ("queued", None, False)
 
     behaviour["release"] = asyncio.Event()
     running = asyncio.create_task(long_jobs.run_job(seeded.acme.id, job_id))
     await asyncio.wait_for(behaviour["started"].wait(), 10)
-    midway = await long_jobs.get_job(admin, job_id)
+    midway = await job_service.get_job(admin, job_id)
     assert midway.status == "running" and (midway.progress_done, midway.progress_total) == (10, LINES)
     assert midway.percent == 25.0 and midway.message == "counting"
     behaviour["release"].set()
     assert await running is True
 
-    done = await long_jobs.get_job(admin, job_id)
+    done = await job_service.get_job(admin, job_id)
     assert (done.status, done.percent, done.result) == ("succeeded", 100.0, {"lines": LINES, "start": 0})
     assert done.output_available and done.output_name == "count.txt" and done.output_bytes == len(EXPECTED)
     assert await _chunks(seeded.acme.id, job_id) > 1  # stored in several chunks
@@ -142,7 +143,7 @@ async def test_a_job_whose_worker_died_runs_again_without_duplicating_output(see
     behaviour["release"] = None
     assert await long_jobs.run_job(seeded.acme.id, job_id) is True
 
-    done = await long_jobs.get_job(admin, job_id)
+    done = await job_service.get_job(admin, job_id)
     assert (done.status, done.attempts) == ("succeeded", 2)
     assert await _read_output(admin, job_id) == EXPECTED  # each line once
 
@@ -152,12 +153,12 @@ async def test_a_coded_error_fails_the_job_at_once_and_leaves_no_output(seeded, 
     job_id = await _submit(admin)
     behaviour["fail"] = KehuError("SOURCE_INVALID", "line 16 cannot be read", "第16行无法读取")
     assert await long_jobs.run_job(seeded.acme.id, job_id) is True
-    failed = await long_jobs.get_job(admin, job_id)
+    failed = await job_service.get_job(admin, job_id)
     assert (failed.status, failed.error_code, failed.error_message, failed.attempts) == (
         "failed", "SOURCE_INVALID", "line 16 cannot be read", 1)
     assert await _chunks(seeded.acme.id, job_id) == 0
     with pytest.raises(KehuError) as refused:
-        await long_jobs.open_output(admin, job_id)
+        await job_service.open_output(admin, job_id)
     assert refused.value.code == "JOB_OUTPUT_UNAVAILABLE"
 
 
@@ -179,7 +180,7 @@ async def test_a_transient_error_is_retried_with_backoff_then_fails_coded(seeded
 
     await make_due()
     assert await long_jobs.run_job(seeded.acme.id, job_id) is True  # the second attempt succeeds
-    assert (await long_jobs.get_job(admin, job_id)).status == "succeeded"
+    assert (await job_service.get_job(admin, job_id)).status == "succeeded"
 
     other = await _submit(admin)
     behaviour["break_on_attempts"] = (1, 2, 3)
@@ -187,28 +188,28 @@ async def test_a_transient_error_is_retried_with_backoff_then_fails_coded(seeded
         async with unit_of_work(SYSTEM.for_tenant(seeded.acme.id)) as uow:
             await uow.update(LongJob, {LongJob.available_at: long_jobs.now()}).where(LongJob.id == other)
         assert await long_jobs.run_job(seeded.acme.id, other) is True
-    failed = await long_jobs.get_job(admin, other)
+    failed = await job_service.get_job(admin, other)
     assert (failed.status, failed.error_code, failed.attempts) == ("failed", "JOB_FAILED", 3)
 
 
 async def test_cancelling_stops_a_queued_job_at_once_and_a_running_one_at_its_next_step(seeded, behaviour):
     admin = await sign_in("acme", "admin")
     queued = await _submit(admin)
-    assert (await long_jobs.cancel_job(admin, queued)).status == "cancelled"
+    assert (await job_service.cancel_job(admin, queued)).status == "cancelled"
     assert await long_jobs.run_job(seeded.acme.id, queued) is False
 
     running_id = await _submit(admin)
     behaviour["release"] = asyncio.Event()
     running = asyncio.create_task(long_jobs.run_job(seeded.acme.id, running_id))
     await asyncio.wait_for(behaviour["started"].wait(), 10)
-    assert (await long_jobs.cancel_job(admin, running_id)).status == "running"  # asked, not yet stopped
+    assert (await job_service.cancel_job(admin, running_id)).status == "running"  # asked, not yet stopped
     behaviour["release"].set()
     await running
-    cancelled = await long_jobs.get_job(admin, running_id)
+    cancelled = await job_service.get_job(admin, running_id)
     assert cancelled.status == "cancelled" and not cancelled.output_available
     assert await _chunks(seeded.acme.id, running_id) == 0
     with pytest.raises(KehuError) as refused:
-        await long_jobs.cancel_job(admin, running_id)
+        await job_service.cancel_job(admin, running_id)
     assert refused.value.code == "JOB_FINISHED"
 
 
@@ -216,34 +217,34 @@ async def test_a_job_is_seen_by_its_requester_and_readers_of_its_kind_only(seede
     await add_user(seeded.acme, "clerk")
     admin, clerk = await sign_in("acme", "admin"), await sign_in("acme", "clerk")
     job_id = await _submit(clerk)  # the clerk (no audit.read) asks for a job ...
-    assert (await long_jobs.get_job(clerk, job_id)).requested_by == clerk.actor
-    assert [j.id for j in await long_jobs.list_jobs(clerk)] == [job_id]
-    assert (await long_jobs.get_job(admin, job_id)).id == job_id  # ... the admin reads audit.read kinds
+    assert (await job_service.get_job(clerk, job_id)).requested_by == clerk.actor
+    assert [j.id for j in await job_service.list_jobs(clerk)] == [job_id]
+    assert (await job_service.get_job(admin, job_id)).id == job_id  # ... the admin reads audit.read kinds
     admin_job = await _submit(admin)
     with pytest.raises(KehuError) as hidden:
-        await long_jobs.get_job(clerk, admin_job)  # the clerk does not see the admin's job
+        await job_service.get_job(clerk, admin_job)  # the clerk does not see the admin's job
     assert hidden.value.code == "NOT_FOUND"
-    assert [j.id for j in await long_jobs.list_jobs(clerk)] == [job_id]
-    assert {j.id for j in await long_jobs.list_jobs(admin)} == {job_id, admin_job}
-    assert [j.id for j in await long_jobs.list_jobs(admin, status="succeeded")] == []
+    assert [j.id for j in await job_service.list_jobs(clerk)] == [job_id]
+    assert {j.id for j in await job_service.list_jobs(admin)} == {job_id, admin_job}
+    assert [j.id for j in await job_service.list_jobs(admin, status="succeeded")] == []
 
     other_tenant = await sign_in("globex", "admin")
     with pytest.raises(KehuError) as elsewhere:
-        await long_jobs.get_job(other_tenant, job_id)
+        await job_service.get_job(other_tenant, job_id)
     assert elsewhere.value.code == "NOT_FOUND"
-    assert await long_jobs.list_jobs(other_tenant) == []
+    assert await job_service.list_jobs(other_tenant) == []
 
 
 async def test_output_is_deleted_when_its_download_period_ends(seeded, behaviour):
     admin = await sign_in("acme", "admin")
     job_id = await _submit(admin)
     await long_jobs.run_job(seeded.acme.id, job_id)
-    expires = (await long_jobs.get_job(admin, job_id)).output_expires_at
+    expires = (await job_service.get_job(admin, job_id)).output_expires_at
     assert expires is not None and expires - long_jobs.now() > timedelta(days=long_jobs.OUTPUT_DAYS - 1)
     assert await long_jobs.delete_expired_output(expires - timedelta(seconds=1)) == 0
     assert await long_jobs.delete_expired_output(expires) == 1
     assert await _chunks(seeded.acme.id, job_id) == 0
-    gone = await long_jobs.get_job(admin, job_id)
+    gone = await job_service.get_job(admin, job_id)
     assert gone.status == "succeeded" and not gone.output_available
 
 
@@ -253,10 +254,10 @@ async def test_the_loop_runs_due_jobs_and_stops_cleanly(seeded, behaviour):
     stop = asyncio.Event()
     loop = asyncio.create_task(long_jobs.run_job_loop(stop, concurrency=2, interval_seconds=0.05))
     for _ in range(200):
-        if [(await long_jobs.get_job(admin, j)).status for j in jobs] == ["succeeded"] * 3:
+        if [(await job_service.get_job(admin, j)).status for j in jobs] == ["succeeded"] * 3:
             break
         await asyncio.sleep(0.05)
     stop.set()
     await asyncio.wait_for(loop, 10)
-    assert [(await long_jobs.get_job(admin, j)).status for j in jobs] == ["succeeded"] * 3
+    assert [(await job_service.get_job(admin, j)).status for j in jobs] == ["succeeded"] * 3
     assert await _read_output(admin, jobs[2]) == EXPECTED

@@ -24,6 +24,7 @@ from core.errors import KehuError
 from core.identity import roles
 from core.identity.permissions import Scope
 from core.jobs import long_jobs
+from core.jobs import service as job_service
 from core.jobs.tables import JobOutputChunk, LongJob
 from core.privacy import access_requests
 from core.privacy.access_tables import AccessRequest
@@ -65,7 +66,7 @@ async def _approved(requester, approver, *, where=CustomerFilter(tag="vip"), fie
 async def _export(tenant_id, ctx, request_id, fmt="csv"):
     job_id = await exporting.start_export(ctx, request_id, fmt=fmt)
     assert await long_jobs.run_job(tenant_id, job_id)
-    job = await long_jobs.get_job(ctx, job_id)
+    job = await job_service.get_job(ctx, job_id)
     assert job.status == "succeeded", (job.error_code, job.error_message)
     return job
 

@@ -148,7 +148,7 @@ async def test_key_rotation_reencrypts_and_old_key_values_are_gone(acme, registr
 
 
 async def test_rekey_job_runs_through_the_job_queue_with_permission(acme, registry, keys):
-    from core.jobs import long_jobs
+    from core.jobs import long_jobs, service as job_service
     from tests.support import sign_in
 
     keys("old")
@@ -157,7 +157,7 @@ async def test_rekey_job_runs_through_the_job_queue_with_permission(acme, regist
     admin = await sign_in("acme", "admin")
     job_id = await rekey.start_rekey(admin)
     assert await long_jobs.run_job(acme.id, job_id)
-    job = await long_jobs.get_job(admin, job_id)
+    job = await job_service.get_job(admin, job_id)
     assert job.status == "succeeded" and job.result["customers"] == 1
 
 

@@ -11,6 +11,7 @@ from core.customers import service
 from core.customers.tables import Customer
 from core.db import unit_of_work
 from core.jobs import long_jobs
+from core.jobs import service as job_service
 from core.plugins.testing import make_registry, plugin
 from core.plugins.types import ArchiveDocument, ArchiveStandard, RetentionRule, VerticalInfo
 from core.privacy import freeze, retention
@@ -45,7 +46,7 @@ async def _purge(tenant_id):
     ctx = SYSTEM.for_tenant(tenant_id)
     job_id = await retention.start_purge(ctx)
     assert await long_jobs.run_job(tenant_id, job_id)
-    return (await long_jobs.get_job(ctx, job_id)).result
+    return (await job_service.get_job(ctx, job_id)).result
 
 
 async def test_purge_twice_erases_once_and_spares_holds_frozen_and_the_active(settings, seeded, reg):

@@ -15,6 +15,7 @@ from core.db import unit_of_work
 from core.errors import KehuError
 from core.identity.policies import write_setting
 from core.jobs import long_jobs
+from core.jobs import service as job_service
 from core.jobs.tables import OutboxEvent
 from core.privacy import retention, subject_requests as sr
 from tests.privacy.support import make_subject, prepare, registry
@@ -87,7 +88,7 @@ async def test_access_exports_the_subjects_data_as_json_and_csv(settings, seeded
     await sr.verify_identity(acme, request.id, "call back on the registered phone")
     done = await sr.fulfil_request(acme, reg, request.id)
     assert await long_jobs.run_job(seeded.acme.id, done.job_id)
-    output = await long_jobs.open_output(acme, done.job_id)
+    output = await job_service.open_output(acme, done.job_id)
     body = json.loads("".join([chunk async for chunk in output.chunks]))
     data = body["json"]
     assert data["customer"]["surname"] == "欧阳" and data["customer"]["identifier"]["number"] == "11010519491231002X"
