@@ -54,8 +54,8 @@ from core.identity.access import (PermissionDenied, Unauthenticated, require, re
                                   require_signed_in)
 from core.identity.tables import User
 from core.jobs import outbox
-from core.jobs.calendar import DeadlineUnit, Duration, TenantCalendar
-from core.jobs.calendar_settings import tenant_calendar
+from core.calendar.days import DeadlineUnit, Duration, TenantCalendar
+from core.calendar.settings import load_calendar as tenant_calendar
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalDefinition, VerticalRegistry
 from core.plugins.types import ArchiveStandard, ParameterValue

@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from core.jobs import calendar_settings
-from core.jobs.calendar import TenantCalendar
+from core.calendar import settings as calendar_settings
+from core.calendar.days import TenantCalendar
 from gateway.graphql.common import UserError, ctx_of, mutate
 
 

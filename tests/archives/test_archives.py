@@ -13,7 +13,7 @@ from core.audit.tables import AuditEntry
 from core.context import Context
 from core.db import unit_of_work
 from core.errors import KehuError
-from core.jobs.calendar import TenantCalendar
+from core.calendar.days import TenantCalendar
 from core.jobs.tables import OutboxEvent
 from tests.archives.conftest import GOOD
 from tests.support import SYSTEM

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from litestar.testing import AsyncTestClient
 
-from core.jobs.calendar import DeadlineUnit, Duration, TenantCalendar
+from core.calendar.days import DeadlineUnit, Duration, TenantCalendar
 from gateway.app import create_app
 from tests.gateway.test_identity_api import gql, login, new_user
 

@@ -1,5 +1,8 @@
 """A tenant's working calendar (time zone, own closures and working days, business hours), kept
-as a tenant setting and used by every deadline computed for that tenant."""
+as a tenant setting and used by every deadline computed for that tenant.
+
+This is a use-case module (it checks permissions), above ``core/identity``; the pure calendar
+arithmetic is in :mod:`core.calendar.days`."""
 
 from __future__ import annotations
 
@@ -14,12 +17,14 @@ from core.db.uow import UnitOfWork
 from core.identity.access import require, require_signed_in
 from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
-from core.jobs.calendar import TenantCalendar
+from core.calendar.days import TenantCalendar
 
 CALENDAR_KEY = "jobs.calendar"
 
 
-async def tenant_calendar(uow: UnitOfWork) -> TenantCalendar:
+async def load_calendar(uow: UnitOfWork) -> TenantCalendar:
+    """The calendar of the unit of work's tenant (no permission check: for services that already
+    hold a unit of work)."""
     row = await uow.select(TenantSetting.value).where(TenantSetting.key == CALENDAR_KEY).first()
     return TenantCalendar.from_mapping(json.loads(row["value"])) if row else TenantCalendar()
 
@@ -27,14 +32,21 @@ async def tenant_calendar(uow: UnitOfWork) -> TenantCalendar:
 async def read_calendar(ctx: Context) -> TenantCalendar:
     require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
-        return await tenant_calendar(uow)
+        return await load_calendar(uow)
+
+
+async def tenant_calendar(ctx: Context) -> TenantCalendar:
+    """The caller's tenant calendar, for any signed-in caller: the service a vertical uses for its
+    working-day deadlines (the official calendar with the tenant's own holidays on top). Stable
+    name and signature."""
+    return await read_calendar(ctx)
 
 
 async def update_calendar(ctx: Context, changes: Mapping[str, object]) -> TenantCalendar:
     """Change some calendar settings (validated); the rest keep their values."""
     require(ctx, "tenant.settings.manage")
     async with unit_of_work(ctx) as uow:
-        before = (await tenant_calendar(uow)).to_mapping()
+        before = (await load_calendar(uow)).to_mapping()
         after = TenantCalendar.from_mapping({**before, **changes}).to_mapping()
         if after != before:
             await write_setting(uow, CALENDAR_KEY, after)

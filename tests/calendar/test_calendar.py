@@ -1,4 +1,4 @@
-"""Deadlines on the official Chinese calendar (core.jobs.calendar).
+"""Deadlines on the official Chinese calendar (core.calendar.days).
 
 Every expected answer below is written out by hand from the State Council's holiday notices,
 never computed by the code under test:
@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from core.errors import KehuError
-from core.jobs.calendar import (
+from core.calendar.days import (
     MAX_DURATION_AMOUNT,
     BusinessHours,
     DeadlineUnit,
