@@ -12,7 +12,7 @@ from core.db import unit_of_work
 from core.errors import KehuError
 from core.identity import api_keys, policies, roles
 from core.identity.permissions import Scope
-from core.jobs import calendar_settings
+from core.calendar import settings as calendar_settings
 from core.jobs.tables import OutboxEvent
 from tests.support import SYSTEM, add_user, sign_in
 
