@@ -14,10 +14,12 @@ from uuid import UUID, uuid4
 from core.audit.chain import record as audit
 from core.context import Context
 from core.customers.tables import Customer
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
-from core.identity.access import may_reach, require
+from core.identity.access import require
+from core.identity.permissions import Scope
 from core.identity.tables import User
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
@@ -124,23 +126,49 @@ async def list_loans(ctx: Context, *, overdue: bool | None = None, open_only: bo
     require(ctx, PERMISSION)
     at = now()
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(ArchiveLoan)
-        if overdue is True:
-            query = query.where(ArchiveLoan.returned_at.is_null() & (ArchiveLoan.due_at < at))
-        elif overdue is False:
-            query = query.where(ArchiveLoan.returned_at.is_not_null() | (ArchiveLoan.due_at >= at))
-        if open_only:
-            query = query.where(ArchiveLoan.returned_at.is_null())
-        if customer_id is not None:
-            query = query.where(ArchiveLoan.customer_id == customer_id)
-        rows = await query.order_by(ArchiveLoan.lent_at, ascending=False)
-        customer_ids = list({row["customer_id"] for row in rows})
-        owners = {c["id"]: c for c in await uow.select(Customer.id, Customer.owner_id, Customer.department_id).where(
-            Customer.id.is_in(customer_ids))} if customer_ids else {}
-        reachable = [row for row in rows if row["customer_id"] in owners and may_reach(
-            ctx, PERMISSION, owner_id=owners[row["customer_id"]]["owner_id"],
-            department_id=owners[row["customer_id"]]["department_id"])]
-        return await _views(uow, reachable, at)
+        rows = await _loans_query(uow, at, overdue, open_only, customer_id).order_by(*_ORDER, ascending=False)
+        return await _views(uow, rows, at)
+
+
+_ORDER = (ArchiveLoan.lent_at, ArchiveLoan.id)
+
+
+def _loans_query(uow: UnitOfWork, at: datetime, overdue: bool | None, open_only: bool,
+                 customer_id: UUID | None) -> Any:
+    """The loans the caller may see with the filters, all in SQL (scope included), so a keyset
+    page is never cut short by rows dropped after reading."""
+    query = uow.select(ArchiveLoan)
+    if overdue is True:
+        query = query.where(ArchiveLoan.returned_at.is_null() & (ArchiveLoan.due_at < at))
+    elif overdue is False:
+        query = query.where(ArchiveLoan.returned_at.is_not_null() | (ArchiveLoan.due_at >= at))
+    if open_only:
+        query = query.where(ArchiveLoan.returned_at.is_null())
+    if customer_id is not None:
+        query = query.where(ArchiveLoan.customer_id == customer_id)
+    # the customers the caller's scope reaches (may_reach, as a sub-select)
+    ctx = uow.ctx
+    scope = require(ctx, PERMISSION)
+    customers = uow.select(Customer.id)
+    if scope is not Scope.TENANT:
+        assert ctx.principal is not None
+        user_id = ctx.principal.user_id
+        reach = Customer.owner_id == user_id if user_id is not None else Customer.id.is_null()  # none of their own
+        if scope is Scope.DEPARTMENT and ctx.principal.department_ids:
+            reach |= Customer.department_id.is_in(list(ctx.principal.department_ids))
+        customers = customers.where(reach)
+    return query.where(ArchiveLoan.customer_id.is_in(customers))
+
+
+async def loans_page(ctx: Context, window: Window, *, overdue: bool | None = None, open_only: bool = False,
+                     customer_id: UUID | None = None) -> tuple[list[LoanView], bool]:
+    """A window of list_loans (keyset on lent_at, id, newest first) and whether more lie beyond it."""
+    require(ctx, PERMISSION)
+    at = now()
+    async with unit_of_work(ctx, write=False) as uow:
+        rows, more = await keyset.fetch(_loans_query(uow, at, overdue, open_only, customer_id), _ORDER, window,
+                                        descending=True)
+        return await _views(uow, rows, at), more
 
 
 async def announce_overdue_loans(at: datetime) -> int:

@@ -256,9 +256,10 @@ class PrivacyRecordQuery:
                             after: str | None = None, last: int | None = None,
                             before: str | None = None) -> Connection[ArchiveLoan]:
         request = page_request(info, "archiveLoans", first, after, last, before)
-        loans = await borrowing.list_loans(ctx_of(info), overdue=overdue, open_only=open_only,
-                                           customer_id=parse_id(customer_id, "customerId") if customer_id else None)
-        return list_connection(request, loans, lambda loan: [loan.id], ArchiveLoan.of)
+        loans, more = await borrowing.loans_page(
+            ctx_of(info), request.window(time_id_key), overdue=overdue, open_only=open_only,
+            customer_id=parse_id(customer_id, "customerId") if customer_id else None)
+        return keyset_connection(request, loans, more, lambda loan: [loan.lent_at, loan.id], ArchiveLoan.of)
 
 
 @strawberry.type

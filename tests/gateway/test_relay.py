@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
@@ -424,3 +425,45 @@ async def test_missing_archive_reports_page_in_sql_soonest_due_first(client, wor
     page = (await _data(client, token, "{ missingArchiveReports(first: 1) { edges { cursor } } }"))
     await _refuses_other_lists_cursors(client, token, "missingArchiveReports",
                                        page["missingArchiveReports"]["edges"][0]["cursor"])
+
+
+async def test_archive_loans_page_in_sql_newest_first_with_their_filters(client, world, monkeypatch):
+    """Issue 17 point 3: archiveLoans pages in the database (keyset on lent_at, id, newest first);
+    its filters (overdue, openOnly, customerId) are in the query, so walking it two at a time
+    forward and backward under each filter gives exactly the loans the filter keeps, none skipped
+    or repeated, no page cut short; another list's cursor is CURSOR_INVALID."""
+    from core.privacy import borrowing  # the register's clock, moved ahead to make loans overdue
+
+    token = world["token"]
+    other = (await _customer(client, token, "借阅客户"))["id"]
+    lend = ('mutation($c: ID!, $b: ID!, $t: String!, $d: DateTime!) { archiveLend(customerId: $c, borrowerId: $b, '
+            'content: $t, dueAt: $d) { loan { id } errors { code } } }')
+    start = borrowing.now()
+    loans = []
+    for i in range(9):
+        due = start + timedelta(days=2 if i % 3 else 30)
+        lent = (await _data(client, token, lend, c=world["customer"] if i % 2 else other, b=world["ids"]["User"],
+                            t=f"卷{i}", d=due.isoformat()))["archiveLend"]
+        assert lent["errors"] == [], lent
+        loans.append(lent["loan"]["id"])
+    for loan in loans[:3]:
+        back = (await _data(client, token, 'mutation($id: ID!) { archiveReturn(loanId: $id) { errors { code } } }',
+                            id=loan))["archiveReturn"]
+        assert back["errors"] == [], back
+    monkeypatch.setattr(borrowing, "now", lambda: start + timedelta(days=10))
+    fields = "id customerId lentAt returnedAt overdue"
+    everything = await _walk(client, token, "archiveLoans", fields=fields)
+    assert [loan["id"] for loan in everything] == loans[::-1]  # newest first
+    for arguments, keeps in (
+            ("overdue: true, ", lambda loan: loan["overdue"]),
+            ("overdue: false, ", lambda loan: not loan["overdue"]),
+            ("openOnly: true, ", lambda loan: loan["returnedAt"] is None),
+            ("customerId: $id, openOnly: true, ",
+             lambda loan: loan["customerId"] == world["customer"] and loan["returnedAt"] is None),
+            ("customerId: $id, ", lambda loan: loan["customerId"] == world["customer"])):
+        kept = [loan for loan in everything if keeps(loan)]
+        declared, variables = (", $id: ID!", {"id": world["customer"]}) if "$id" in arguments else ("", {})
+        assert await _walk(client, token, "archiveLoans", arguments, fields, declared, **variables) == kept, arguments
+        assert 0 < len(kept) < len(everything), arguments
+    page = await _data(client, token, "{ archiveLoans(first: 1) { edges { cursor } } }")
+    await _refuses_other_lists_cursors(client, token, "archiveLoans", page["archiveLoans"]["edges"][0]["cursor"])

@@ -541,8 +541,8 @@ OPS: tuple[Op, ...] = (
        ids={"id": "assessment"}, vars=_cursor("assessments")),
     Op("query($c: String!) { departments(last: 5, before: $c) { nodes { id } } }",
        ids={"id": "department"}, vars=_cursor("departments")),
-    Op("query($c: String!) { archiveLoans(first: 5, after: $c) { nodes { id } } }",
-       ids={"id": "loan"}, vars=_cursor("archiveLoans")),
+    Op("query($c: String!) { apiKeys(first: 5, after: $c) { nodes { id } } }",
+       ids={"id": "apiKey"}, vars=_cursor("apiKeys")),
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
