@@ -657,17 +657,41 @@ async def customer_history(ctx: Context, customer_id: UUID, *, include_merged: b
     the customers merged into it (a merge carries their history along)."""
     require(ctx, "customer.read")
     async with unit_of_work(ctx, write=False) as uow:
-        view = _view(await _load(uow, customer_id, live=False, reading=True))
-        _require_reach(ctx, "customer.read", view.record, customer_id)
-        ids = [customer_id]
-        if include_merged:
-            ids += [row["id"] for row in await uow.select(Customer.id).where(Customer.merged_into == customer_id)]
-        rows = await uow.select(CustomerHistory).where(CustomerHistory.customer_id.is_in(ids)).order_by(
-            CustomerHistory.changed_at, CustomerHistory.version)
+        query = await _history_query(uow, customer_id, include_merged)
+        rows = await query.order_by(*_HISTORY_ORDER)
+    return [_history_entry(ctx, h) for h in rows]
+
+
+# Oldest first; a version number breaks a tie of times, the customer one of merged histories.
+_HISTORY_ORDER = (CustomerHistory.changed_at, CustomerHistory.version, CustomerHistory.customer_id)
+
+
+async def _history_query(uow: UnitOfWork, customer_id: UUID, include_merged: bool) -> Any:
+    """The customer's history rows (and its merged customers'), once the caller's reach is checked."""
+    ctx = uow.ctx
+    view = _view(await _load(uow, customer_id, live=False, reading=True))
+    _require_reach(ctx, "customer.read", view.record, customer_id)
+    ids = [customer_id]
+    if include_merged:
+        ids += [row["id"] for row in await uow.select(Customer.id).where(Customer.merged_into == customer_id)]
+    return uow.select(CustomerHistory).where(CustomerHistory.customer_id.is_in(ids))
+
+
+def _history_entry(ctx: Context, h: Mapping[str, Any]) -> HistoryEntry:
     assert ctx.tenant_id is not None
-    return [HistoryEntry(customer_id=h["customer_id"], version=int(h["version"]), changed_at=h["changed_at"],
-                         actor=h["actor"], reason=h["reason"], changes=open_history(ctx.tenant_id, h["changes"]))
-            for h in rows]
+    return HistoryEntry(customer_id=h["customer_id"], version=int(h["version"]), changed_at=h["changed_at"],
+                        actor=h["actor"], reason=h["reason"], changes=open_history(ctx.tenant_id, h["changes"]))
+
+
+async def customer_history_page(ctx: Context, customer_id: UUID, window: Window, *,
+                                include_merged: bool = False) -> tuple[list[HistoryEntry], bool]:
+    """A window of customer_history (keyset on changed_at, version, customer_id, oldest first) and
+    whether more lie beyond it."""
+    require(ctx, "customer.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        rows, more = await keyset.fetch(await _history_query(uow, customer_id, include_merged), _HISTORY_ORDER,
+                                        window)
+    return [_history_entry(ctx, h) for h in rows], more
 
 
 async def customer_as_of(ctx: Context, customer_id: UUID, at: datetime) -> tuple[int, dict[str, Any]]:

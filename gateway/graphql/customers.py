@@ -395,6 +395,14 @@ def _sort_key(sort: str) -> Any:
     return parse
 
 
+def _history_key(key: list[Any]) -> tuple[datetime, int, UUID]:
+    """The key of customerHistory: (changed_at, version, customer id)."""
+    at, version, customer_id = key
+    if not isinstance(version, int):
+        raise ValueError("a version is a number")
+    return datetime.fromisoformat(at), version, UUID(customer_id)
+
+
 @node_loader("Customer")
 async def _customer(info: Info, customer_id: UUID) -> Customer:
     return await customer_node(info, await customers.get_customer(ctx_of(info), customer_id))
@@ -434,11 +442,16 @@ class CustomerQuery:
                                first: int | None = None, after: str | None = None, last: int | None = None,
                                before: str | None = None) -> Connection[HistoryEntry]:
         request = page_request(info, "customerHistory", first, after, last, before)
-        entries = await customers.customer_history(ctx_of(info), parse_id(id, "id"), include_merged=include_merged)
+        entries, more = await customers.customer_history_page(ctx_of(info), parse_id(id, "id"),
+                                                              request.window(_history_key),
+                                                              include_merged=include_merged)
         schema = schema_of(info)
-        return list_connection(request, entries, lambda e: [e.customer_id, e.version], lambda e: HistoryEntry(
-            customer_id=strawberry.ID(str(e.customer_id)), version=e.version, changed_at=e.changed_at,
-            actor=e.actor, reason=e.reason, changes=masking.mask_changes(e.changes, schema)))
+
+        def node(e: customers.HistoryEntry) -> HistoryEntry:
+            return HistoryEntry(customer_id=strawberry.ID(str(e.customer_id)), version=e.version,
+                                changed_at=e.changed_at, actor=e.actor, reason=e.reason,
+                                changes=masking.mask_changes(e.changes, schema))
+        return keyset_connection(request, entries, more, lambda e: [e.changed_at, e.version, e.customer_id], node)
 
     @strawberry.field(description="A customer as it was at a past moment, rebuilt from its history.")
     async def customer_as_of(self, info: Info, id: strawberry.ID, at: datetime) -> CustomerSnapshot:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
@@ -385,8 +385,8 @@ async def _walk(client, token, name: str, arguments: str = "", fields: str = "id
         assert middle["edges"] == whole[2:4], name
         middle = await page(last=2, before=whole[4]["cursor"])
         assert middle["edges"] == whole[2:4], name
-    ids = [e["node"]["id"] for e in whole]
-    assert len(set(ids)) == len(ids), (name, "a row twice")
+    rows = [json.dumps(e["node"], sort_keys=True) for e in whole]
+    assert len(set(rows)) == len(rows), (name, "a row twice")
     return [e["node"] for e in whole]
 
 
@@ -418,7 +418,7 @@ async def test_missing_archive_reports_page_in_sql_soonest_due_first(client, wor
     fields = "id subjectKey dueAt resolvedAt"
     everything = await _walk(client, token, "missingArchiveReports", "openOnly: false, ", fields)
     assert len(everything) == 10
-    assert everything == sorted(everything, key=lambda m: (m["dueAt"], m["subjectKey"], m["id"]))
+    assert everything == sorted(everything, key=lambda m: (datetime.fromisoformat(m["dueAt"]), m["subjectKey"], m["id"]))
     assert sorted(m["subjectKey"] for m in everything if m["resolvedAt"]) == [VIN, VIN]
     open_ = await _walk(client, token, "missingArchiveReports", "openOnly: true, ", fields)
     assert open_ == [m for m in everything if m["resolvedAt"] is None] and len(open_) == 8
@@ -467,3 +467,43 @@ async def test_archive_loans_page_in_sql_newest_first_with_their_filters(client,
         assert 0 < len(kept) < len(everything), arguments
     page = await _data(client, token, "{ archiveLoans(first: 1) { edges { cursor } } }")
     await _refuses_other_lists_cursors(client, token, "archiveLoans", page["archiveLoans"]["edges"][0]["cursor"])
+
+
+async def _update(client, token, customer: dict, tag: str) -> dict:
+    updated = (await _data(client, token, 'mutation($id: ID!, $v: Int!, $t: String!) { customerUpdate(id: $id, '
+                                          'version: $v, input: {tags: [$t]}, reason: "relay") '
+                                          '{ customer { id version } errors { code } } }',
+                           id=customer["id"], v=customer["version"], t=tag))["customerUpdate"]
+    assert updated["errors"] == [], updated
+    return updated["customer"]
+
+
+async def test_customer_history_pages_in_sql_oldest_first_with_merged_histories(client, world):
+    """Issue 17 point 3: customerHistory pages in the database (keyset on changed_at, version,
+    customer id, oldest first): walked two at a time forward and backward, with and without
+    includeMerged, it gives every change once in order, the merged customer's changes among the
+    survivor's by time; another list's cursor is CURSOR_INVALID."""
+    token = world["token"]
+    survivor, merged = await _customer(client, token, "存续客户"), await _customer(client, token, "被并客户")
+    for i in range(3):
+        survivor = await _update(client, token, survivor, f"存{i}")
+        merged = await _update(client, token, merged, f"并{i}")
+    done = (await _data(client, token, 'mutation($s: ID!, $m: ID!) { customerMerge(survivorId: $s, mergedId: $m, '
+                                       'reason: "重复") { errors { code } } }',
+                        s=survivor["id"], m=merged["id"]))["customerMerge"]
+    assert done["errors"] == [], done
+    fields = "customerId version changedAt"
+    own = await _walk(client, token, "customerHistory", "id: $id, ", fields, ", $id: ID!", id=survivor["id"])
+    assert {h["customerId"] for h in own} == {survivor["id"]}
+    assert [h["version"] for h in own] == list(range(1, len(own) + 1)) and len(own) >= 4
+    both = await _walk(client, token, "customerHistory", "id: $id, includeMerged: true, ", fields, ", $id: ID!",
+                       id=survivor["id"])
+    assert both == sorted(both, key=lambda h: (datetime.fromisoformat(h["changedAt"]), h["version"], h["customerId"]))
+    assert [h for h in both if h["customerId"] == survivor["id"]] == own
+    carried = [h["version"] for h in both if h["customerId"] == merged["id"]]
+    assert carried == list(range(1, len(carried) + 1)) and len(carried) >= 4
+    assert len(both) == len(own) + len(carried)
+    page = await _data(client, token, 'query($id: ID!) { customerHistory(id: $id, first: 1) { edges { cursor } } }',
+                       id=survivor["id"])
+    await _refuses_other_lists_cursors(client, token, "customerHistory", page["customerHistory"]["edges"][0]["cursor"],
+                                       "id: $id, ", ", $id: ID!", id=survivor["id"])
