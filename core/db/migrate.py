@@ -1,22 +1,30 @@
-"""``kehu migrate``: apply pending migrations as the owner, then (PostgreSQL) grant the app role
-exactly what it may do. Running it again applies nothing and changes nothing."""
+"""``kehu migrate``: apply pending migrations as the owner, then the verticals' own migrations
+(``kehu_migrations``, versioned per vertical, recorded in ``vertical_migration``), then (PostgreSQL)
+grant the app role exactly what it may do. Running it again applies nothing and changes nothing."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 
 from core.db.engine import Database, use_database
+from core.db.rls import tenant_rls_statements
 from core.errors import KehuError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.plugins.manager import VerticalRegistry
 
 # Tables the app role may not write freely; every other public table gets full DML.
 RESTRICTED_GRANTS: dict[str, str] = {
     "migration": "",  # the app never reads or writes migration bookkeeping
+    "vertical_migration": "",  # nor the verticals' migration bookkeeping
     "audit_entry": "SELECT, INSERT",  # append-only: no UPDATE, no DELETE
     "audit_chain": "SELECT, INSERT, UPDATE",  # the head moves forward; never deleted
     "audit_anchor": "SELECT",  # written by `kehu audit anchor` as the owner
@@ -27,6 +35,7 @@ RESTRICTED_GRANTS: dict[str, str] = {
 class MigrationReport:
     applied: tuple[str, ...]
     app_role: str | None
+    verticals_applied: tuple[str, ...] = ()  # "<vertical>:<version>" of the verticals' migrations applied
 
 
 async def _applied_ids() -> set[str]:
@@ -53,8 +62,64 @@ async def _ensure_app_role(database: Database, role: str) -> None:
             await database.fetch(f'GRANT {privileges} ON "{table}" TO "{role}"')
 
 
-async def migrate(settings: Settings) -> MigrationReport:
-    """Bring the database at ``KEHU_MIGRATE_DATABASE_URL`` (else ``KEHU_DATABASE_URL``) up to date."""
+async def _table_columns(database: Database) -> dict[str, set[str]]:
+    if database.is_postgres:
+        rows = await database.fetch("SELECT table_name, column_name FROM information_schema.columns "
+                                    "WHERE table_schema = current_schema()")
+        found: dict[str, set[str]] = {}
+        for row in rows:
+            found.setdefault(row["table_name"], set()).add(row["column_name"])
+        return found
+    tables = await database.fetch("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    return {t["name"]: {c["name"] for c in await database.fetch(f"PRAGMA table_info({t['name']})")} for t in tables}
+
+
+async def _migrate_verticals(database: Database, registry: VerticalRegistry) -> tuple[str, ...]:
+    """Apply each vertical's pending migrations in version order, one transaction per version (its
+    DDL, the RLS of every table of the vertical, its ``vertical_migration`` row). A vertical table
+    without ``tenant_id`` stops the migration and rolls that version back."""
+    applied: list[str] = []
+    for definition in registry.definitions:
+        if not definition.migrations:
+            continue
+        vertical = definition.id
+        rows = await database.fetch("SELECT version FROM vertical_migration WHERE vertical_id = {}", vertical)
+        done = {int(row["version"]) for row in rows}
+        for migration in definition.migrations:
+            if migration.version in done:
+                continue
+            async with database.transaction():
+                for statement in migration.sqlite if database.is_sqlite else migration.postgres:
+                    await database.fetch(statement)
+                columns = await _table_columns(database)
+                mine = sorted(t for t in columns if t.startswith(f"{vertical}_"))
+                lacking = [t for t in mine if "tenant_id" not in columns[t]]
+                if lacking:
+                    raise KehuError("PLUGIN_TABLE_INVALID",
+                                    f"vertical {vertical} migration {migration.version}: table(s) "
+                                    f"{', '.join(lacking)} have no tenant_id",
+                                    f"行业插件 {vertical} 的迁移 {migration.version}：表 {', '.join(lacking)} 缺少 tenant_id")
+                if database.is_postgres:  # wall 2, exactly like core's tables, whatever the DDL said
+                    for table in mine:
+                        for statement in tenant_rls_statements(table):
+                            await database.fetch(statement)
+                await database.fetch("INSERT INTO vertical_migration (id, vertical_id, version, description) "
+                                     "VALUES ({}, {}, {}, {})", uuid.uuid4(), vertical, migration.version,
+                                     migration.description[:200])
+            applied.append(f"{vertical}:{migration.version}")
+    return tuple(applied)
+
+
+def _installed_verticals(settings: Settings) -> VerticalRegistry:
+    from core.plugins.manager import load_verticals
+
+    return load_verticals(settings.disabled_plugins, broken=settings.broken_plugins)
+
+
+async def migrate(settings: Settings, registry: VerticalRegistry | None = None) -> MigrationReport:
+    """Bring the database at ``KEHU_MIGRATE_DATABASE_URL`` (else ``KEHU_DATABASE_URL``) up to date:
+    core's migrations, then those of the verticals of ``registry`` (default: the installed ones)."""
+    registry = registry if registry is not None else _installed_verticals(settings)
     database = Database(settings.migrate_database, pool_size=1, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     use_database(database)
     await database.start()
@@ -66,11 +131,12 @@ async def migrate(settings: Settings) -> MigrationReport:
         if not result.success:
             raise KehuError("MIGRATION_FAILED", result.message or log.getvalue().strip() or "migration failed")
         after = await _applied_ids()
+        verticals = await _migrate_verticals(database, registry)
         role = None
         if database.is_postgres:
             role = settings.database_app_role
             async with database.transaction():
                 await _ensure_app_role(database, role)
-        return MigrationReport(applied=tuple(sorted(after - before)), app_role=role)
+        return MigrationReport(applied=tuple(sorted(after - before)), app_role=role, verticals_applied=verticals)
     finally:
         await database.close()

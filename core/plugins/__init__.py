@@ -1,5 +1,9 @@
 """The plugin contract. A vertical imports only this package: ``hookimpl``, the definition types,
-``tenant_parameters`` for its GraphQL resolvers, and ``core.plugins.testing`` in its tests."""
+its tables' base class and migrations (``TenantTable``, ``PluginMigration``,
+``tenant_table_migration``), the services its resolvers, jobs and policies may use
+(``core.plugins.services``: unit of work, coded errors, audit, outbox, permission checks, the
+tenant's parameters and working-day calendar, tick work and long jobs), and
+``core.plugins.testing`` in its tests. docs/plugins.md documents each."""
 
 from __future__ import annotations
 
@@ -45,14 +49,35 @@ from core.plugins.types import (
     VisitChannel,
     VisitPlan,
 )
+from core.plugins.tables import IsolationOperation, PluginMigration, TenantTable, tenant_table_migration
+from core.errors import KehuError
+
+# The services (core.plugins.services), loaded on first use: they reach into core's database, audit
+# and jobs, which themselves import this contract.
+_SERVICES = frozenset({
+    "Duration", "TenantCalendar", "Event", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach", "on_event", "record",
+    "require_permission", "run_mutation", "submit_job", "tenant_calendar", "tick", "unit_of_work",
+})
 
 
-async def tenant_parameters(info: Any, vertical_id: str) -> Mapping[str, ParameterValue]:
-    """In a vertical's GraphQL resolver: the caller's tenant's effective parameters of
-    ``vertical_id`` (defaults overlaid with the tenant's overrides)."""
-    from core.verticals.service import vertical_parameters
+def __getattr__(name: str) -> Any:
+    if name in _SERVICES:
+        from core.plugins import services
 
-    return await vertical_parameters(info.context.ctx, info.context.registry, vertical_id)
+        return getattr(services, name)
+    if name == "UserError":  # the payload error type of kehu's mutations (field, code, message)
+        from gateway.graphql.common import UserError
+
+        return UserError
+    raise AttributeError(f"module 'core.plugins' has no attribute {name!r}")
+
+
+async def tenant_parameters(info: Any, vertical_id: str, registry: Any = None) -> Mapping[str, ParameterValue]:
+    """The caller's tenant's effective parameters of ``vertical_id`` (defaults overlaid with the
+    tenant's overrides): pass a resolver's ``info``, or a ``Context`` (in a tick or a job)."""
+    from core.plugins.services import tenant_parameters as parameters
+
+    return await parameters(info, vertical_id, registry)
 
 
 __all__ = [
@@ -62,4 +87,6 @@ __all__ = [
     "Frequency", "Grade", "GradingScheme", "GraphQLTypes", "Parameter", "ParameterKind", "ParameterValue",
     "Permission", "PersonalDataTable", "PluginError", "PrivacyClass", "RetentionEnd", "RetentionRule", "SubmissionSchedule",
     "VerticalInfo", "VisitChannel", "VisitPlan", "hookimpl", "hookspec", "tenant_parameters",
+    "IsolationOperation", "KehuError", "PluginMigration", "TenantTable", "tenant_table_migration", "UserError",
+    *sorted(_SERVICES),
 ]

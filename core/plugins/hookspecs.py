@@ -9,6 +9,7 @@ keeps the two in step).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pluggy
 
@@ -25,6 +26,7 @@ from core.plugins.types import (
     VerticalInfo,
     VisitPlan,
 )
+from core.plugins.tables import IsolationOperation, PluginMigration
 
 PROJECT_NAME = "kehu"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -112,4 +114,27 @@ def kehu_personal_data() -> Iterable[PersonalDataTable]:  # type: ignore[empty-b
 
     Core erases them with the customer (PIPL art. 47) and puts them in subject-access exports.
     Table names start with the vertical's id.
+    """
+
+
+@hookspec
+def kehu_tables() -> Iterable[Any]:  # type: ignore[empty-body]
+    """Return the Piccolo table classes of the vertical's own tables, each a subclass of
+    ``core.plugins.TenantTable`` (so it has ``tenant_id`` and the unit of work filters it) whose name
+    starts with the vertical's id and which one of its migrations creates.
+    """
+
+
+@hookspec
+def kehu_migrations() -> Iterable[PluginMigration]:  # type: ignore[empty-body]
+    """Return the vertical's migrations, versioned 1, 2, … per vertical, each with its DDL for SQLite
+    and PostgreSQL. ``kehu migrate`` applies the pending ones in version order and records them;
+    every table of the vertical with a ``tenant_id`` gets core's forced row-level-security policy.
+    """
+
+
+@hookspec
+def kehu_isolation_operations() -> Iterable[IsolationOperation]:  # type: ignore[empty-body]
+    """Return the GraphQL operations of the vertical that the tenant-isolation suite drives as one
+    tenant and then probes with the other tenant's ids.
     """

@@ -34,6 +34,8 @@ from core.plugins.types import (
     VerticalInfo,
     VisitPlan,
 )
+from core.plugins.validation import check_vertical  # validation never imports this module
+from core.plugins.tables import IsolationOperation, PluginMigration, check_tables, remember_tables
 
 ENTRY_POINT_GROUP = "kehu.verticals"
 BROKEN_PLUGINS_ENV = "KEHU_BROKEN_PLUGINS"
@@ -52,6 +54,9 @@ DATA_HOOKS: dict[str, tuple[str, type]] = {
     "kehu_visit_plans": ("visit_plans", VisitPlan),
     "kehu_graphql_types": ("graphql", GraphQLTypes),
     "kehu_personal_data": ("personal_data", PersonalDataTable),
+    "kehu_tables": ("tables", type),
+    "kehu_migrations": ("migrations", PluginMigration),
+    "kehu_isolation_operations": ("isolation_operations", IsolationOperation),
 }
 
 
@@ -70,6 +75,9 @@ class VerticalDefinition:
     visit_plans: tuple[VisitPlan, ...] = ()
     graphql: tuple[GraphQLTypes, ...] = ()
     personal_data: tuple[PersonalDataTable, ...] = ()
+    tables: tuple[type, ...] = ()  # Piccolo table classes (core.plugins.TenantTable)
+    migrations: tuple[PluginMigration, ...] = ()  # sorted by version
+    isolation_operations: tuple[IsolationOperation, ...] = ()
 
     @property
     def id(self) -> str:
@@ -138,8 +146,6 @@ def _items(hook: str, answer: Any, kind: type) -> tuple[Any, ...]:
 
 def collect_definition(manager: pluggy.PluginManager, name: str) -> VerticalDefinition:
     """Call every hook of plugin ``name`` once; raise ``PluginError`` naming it on any problem."""
-    from core.plugins.validation import check_vertical
-
     def fail(problem: str) -> PluginError:
         return PluginError(name, problem)
 
@@ -169,12 +175,15 @@ def collect_definition(manager: pluggy.PluginManager, name: str) -> VerticalDefi
         except Exception as error:
             raise fail(f"{hook} raised {type(error).__name__}: {error}") from error
         values[attribute] = tuple(items)
+    values["migrations"] = tuple(sorted(values["migrations"], key=lambda m: m.version))
     definition = VerticalDefinition(info=info, **values)
     problems = [f"permission {p.name!r} must start with {name!r}."
                 for p in definition.permissions if not p.name.startswith(f"{name}.")]
     problems += check_vertical(definition)
+    problems += check_tables(name, definition.tables, definition.migrations)
     if problems:
         raise fail("; ".join(problems))
+    remember_tables(definition.tables)
     return definition
 
 

@@ -24,6 +24,8 @@ from core.jobs import outbox
 from core.plugins.manager import VerticalDefinition, VerticalRegistry
 from core.plugins.types import Parameter, ParameterValue
 from core.verticals.tables import VerticalEnablement
+from core.identity.permissions import Scope
+from core.identity.tables import Role, RolePermission
 
 ENABLED, DISABLED = "enabled", "disabled"
 MANAGE = "vertical.manage"
@@ -148,10 +150,35 @@ async def _set_status(ctx: Context, registry: VerticalRegistry, vertical_id: str
                                                   VerticalEnablement.updated_by: ctx.actor}).where(
                 VerticalEnablement.vertical_id == vertical_id)
         action = "vertical.enabled" if status == ENABLED else "vertical.disabled"
+        if status == ENABLED:
+            await _offer_permissions(uow, definition)
         await record(uow, action, "vertical", vertical_id,
                      {"status": (before, status), "version": version, "plugin_version": definition.info.version})
         await outbox.add(uow, action, "vertical", vertical_id, ("status",))
         return _view(definition, await _row(uow, vertical_id))
+
+
+async def _offer_permissions(uow: UnitOfWork, definition: VerticalDefinition) -> None:
+    """Issue 18 point 3: enabling a vertical offers its permissions to the tenant's administrator
+    role (系统管理员, tenant-wide), so the administrator may grant them through roles like core's;
+    a role the tenant renamed or deleted gets nothing. Audited as ``role.updated``. Disabling takes
+    nothing back (the permissions do nothing while the vertical is off)."""
+    from core.identity.roles import ADMIN_ROLE, permission_list
+
+    role = await uow.select(Role.id).where(Role.name == ADMIN_ROLE).first()
+    if role is None or not definition.permissions:
+        return
+    rows = await uow.select(RolePermission.permission, RolePermission.scope).where(RolePermission.role_id == role["id"])
+    before = {r["permission"]: Scope(r["scope"]) for r in rows}
+    added = {p.name: Scope.TENANT for p in definition.permissions if p.name not in before}
+    if not added:
+        return
+    await uow.insert(*(RolePermission(role_id=role["id"], permission=name, scope=scope.value)
+                       for name, scope in added.items()))
+    diff = {"permissions": (permission_list(before), permission_list({**before, **added})),
+            "reason": f"vertical {definition.id} enabled"}
+    await record(uow, "role.updated", "role", role["id"], diff)
+    await outbox.add(uow, "role.updated", "role", role["id"], ("permissions",))
 
 
 async def enable_vertical(ctx: Context, registry: VerticalRegistry, vertical_id: str) -> TenantVertical:

@@ -1,0 +1,199 @@
+"""The services a vertical's resolvers, jobs and policies may use (issue 18 point 2), and nothing else.
+
+A vertical imports these from ``core.plugins``; each is a thin wrapper over core's own, so a vertical
+works exactly like core does:
+
+- ``context(info)`` — the caller's ``Context`` in a GraphQL resolver (tenant, actor, language).
+- ``unit_of_work(ctx)`` — one transaction for the caller's tenant; every query on a ``TenantTable``
+  (core's or the vertical's) is filtered on ``tenant_id``, inserts are stamped with it.
+- ``KehuError(code, message_en, message_zh, field=…)`` — a coded error; it reaches the client with
+  its code and the message in the caller's language (``run_mutation`` puts it in a payload's
+  ``errors``; a query answers it as a GraphQL error with ``extensions.code``).
+- ``record(uow, action, target_type, target_id, changes)`` — the audit entry of a change, in the
+  change's unit of work.
+- ``emit(uow, event_type, aggregate_type, aggregate_id, changed_fields)`` — an outbox event, in the
+  change's unit of work (ids and field names only, never values); handlers register with
+  ``on_event``. Event types start with the vertical's id.
+- ``require_permission(ctx, permission) -> Scope`` and ``may_reach(ctx, permission, owner_id=…,
+  department_id=…)`` — permission checks with scopes (own, department, tenant).
+- ``tenant_parameters(info_or_ctx, vertical_id)`` — the tenant's effective parameters.
+- ``tenant_calendar(ctx)`` — the tenant's working-day calendar (the official calendar with the
+  tenant's own holidays and working days, its time zone and business hours).
+- ``tick(name)`` — register periodic work: ``async def work(ctx, now) -> int`` runs on kehu's tick
+  for every tenant that has the vertical enabled.
+- ``long_job(kind, read_permission=…)`` and ``submit_job(uow, kind, params)`` — long operations run
+  by kehu's job loop, with progress and downloadable output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from core.audit.chain import record as _audit_record
+from core.calendar import DeadlineUnit, Duration, TenantCalendar
+from core.calendar.settings import tenant_calendar as _tenant_calendar
+from core.context import Context
+from core.db import UnitOfWork, current_database
+from core.db import unit_of_work as _core_unit_of_work
+from core.errors import KehuError
+from core.identity.access import may_reach as _may_reach
+from core.identity.access import require as _require
+from core.identity.permissions import Scope
+from core.jobs import long_jobs as _long_jobs
+from core.jobs.outbox import Event, on_event
+from core.jobs.outbox import add as _outbox_add
+from core.jobs.timers import register_sweep as _register_sweep
+from core.plugins.tables import bind_tables
+from core.plugins.types import ContractError, ParameterValue
+
+log = structlog.get_logger("kehu.plugins")
+RunningJob = _long_jobs.RunningJob
+_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}(\.[a-z][a-z0-9_]*)+$")
+
+
+def _vertical_of(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ContractError(f"{what} {name!r} must be dotted lowercase words starting with the vertical's id")
+    return name.split(".", 1)[0]
+
+
+def context(info: Any) -> Context:
+    """In a GraphQL resolver: the caller's context."""
+    return info.context.ctx
+
+
+@asynccontextmanager
+async def unit_of_work(ctx: Context, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
+    """One transaction for ``ctx``'s tenant, committed on success and rolled back on any error;
+    queries on tenant tables (the vertical's too) are filtered on the tenant."""
+    bind_tables(current_database().engine)
+    async with _core_unit_of_work(ctx, write=write) as uow:
+        yield uow
+
+
+async def record(uow: UnitOfWork, action: str, target_type: str, target_id: object = None,
+                 changes: Mapping[str, Any] | None = None) -> None:
+    """The audit entry of a change (``changes``: field -> (before, after) or a value), in the unit
+    of work that makes the change, so both commit or neither does."""
+    await _audit_record(uow, action, target_type, target_id, changes or {})
+
+
+async def emit(uow: UnitOfWork, event_type: str, aggregate_type: str, aggregate_id: object = None,
+               changed_fields: Iterable[str] = ()) -> UUID:
+    """Announce a change through the outbox, in the change's unit of work. ``event_type`` starts
+    with the vertical's id (``my_vertical.note_added``)."""
+    _vertical_of(event_type, "event type")
+    return await _outbox_add(uow, event_type, aggregate_type, aggregate_id, changed_fields)
+
+
+def require_permission(ctx: Context, permission: str) -> Scope:
+    """Refuse (``UNAUTHENTICATED``, ``PERMISSION_DENIED``) unless the caller holds ``permission``;
+    return the scope it holds it with: ``Scope.OWN``, ``Scope.DEPARTMENT`` or ``Scope.TENANT``."""
+    return _require(ctx, permission)
+
+
+def may_reach(ctx: Context, permission: str, *, owner_id: UUID | None = None,
+              department_id: UUID | None = None) -> bool:
+    """Whether the caller holds ``permission`` over a record with this owner and department."""
+    return _may_reach(ctx, permission, owner_id=owner_id, department_id=department_id)
+
+
+async def tenant_parameters(info_or_ctx: Any, vertical_id: str, registry: Any = None) -> Mapping[str, ParameterValue]:
+    """The tenant's effective parameters of ``vertical_id`` (defaults overlaid with its overrides).
+    In a resolver pass ``info``; elsewhere (a tick, a job) pass the context and the registry is the
+    one kehu loaded at start."""
+    from core.verticals.service import vertical_parameters
+
+    if isinstance(info_or_ctx, Context):
+        ctx, registry = info_or_ctx, registry or _started_registry()
+    else:
+        ctx, registry = info_or_ctx.context.ctx, registry or info_or_ctx.context.registry
+    return await vertical_parameters(ctx, registry, vertical_id)
+
+
+def _started_registry() -> Any:
+    from core.customers.importing import _current_registry
+
+    return _current_registry()
+
+
+async def tenant_calendar(ctx: Context) -> TenantCalendar:
+    """The tenant's working-day calendar (``TenantCalendar``): ``is_working_day(day)``,
+    ``add_working_days(day, n)``, ``due_at(start, Duration(n, "working_days"))`` — the official
+    calendar with the tenant's own holidays and make-up working days on top, in its time zone."""
+    return await _tenant_calendar(ctx)
+
+
+Tick = Callable[[Context, datetime], Awaitable[int | None]]
+
+
+def tick(name: str) -> Callable[[Tick], Tick]:
+    """Register periodic work named ``name`` (``my_vertical.reminders``): on every tick kehu calls
+    ``await work(ctx, now)`` once for each tenant that has the vertical enabled, with a system
+    context for that tenant (it opens its own units of work); it returns how many things it
+    handled. It must be safe to run twice for the same moment (claim rows with a conditional
+    update). A failing tenant is logged and does not stop the others."""
+    vertical = _vertical_of(name, "tick name")
+
+    def register(work: Tick) -> Tick:
+        async def sweep(now: datetime) -> int:
+            from core.tenancy.every_tenant import tenant_ids
+            from core.verticals.tables import VerticalEnablement
+
+            actor = f"job:{name}"
+            handled = 0
+            for tenant_id in await tenant_ids(actor):
+                ctx = Context.system(actor, tenant_id)
+                async with unit_of_work(ctx, write=False) as uow:
+                    enabled = await uow.exists(VerticalEnablement).where(
+                        (VerticalEnablement.vertical_id == vertical) & (VerticalEnablement.status == "enabled"))
+                if not enabled:
+                    continue
+                try:
+                    handled += int(await work(ctx, now) or 0)
+                except Exception as exc:  # noqa: BLE001 - the next tick tries again
+                    log.error("plugins.tick_failed", tick=name, tenant_id=str(tenant_id), error=repr(exc), exc_info=exc)
+            return handled
+
+        _register_sweep(name, sweep)
+        return work
+
+    return register
+
+
+def long_job(kind: str, *, read_permission: str) -> Callable[[Callable[[RunningJob], Awaitable[Any]]],
+                                                           Callable[[RunningJob], Awaitable[Any]]]:
+    """Register the code of the long jobs of ``kind`` (``my_vertical.report``): ``async def
+    run(job: RunningJob) -> dict | None`` with ``job.params``, ``job.ctx`` (the tenant's system
+    context), ``await job.progress(done, total)``, ``job.output(name, media_type)`` and ``await
+    job.write(text)``. Besides its requester, holders of ``read_permission`` may see the job."""
+    _vertical_of(kind, "job kind")
+    return _long_jobs.job_kind(kind, read_permission=read_permission)
+
+
+async def submit_job(uow: UnitOfWork, kind: str, params: Mapping[str, Any]) -> UUID:
+    """Queue a long job in the request's unit of work (after checking the caller may); returns its
+    id, which the caller watches with kehu's ``job(id:)`` query."""
+    return await _long_jobs.submit(uow, kind, params)
+
+
+async def run_mutation(info: Any, payload: Callable[..., Any], call: Callable[[], Awaitable[dict[str, Any]]]) -> Any:
+    """Run a mutation's service call; a ``KehuError`` becomes the payload's ``errors`` (``UserError``:
+    field, code, message in the caller's language) and nothing is written."""
+    from gateway.graphql.common import mutate
+
+    return await mutate(info, payload, call)
+
+
+__all__ = [
+    "DeadlineUnit", "Duration", "Event", "KehuError", "TenantCalendar", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach",
+    "on_event", "record", "require_permission", "run_mutation", "submit_job", "tenant_calendar",
+    "tenant_parameters", "tick", "unit_of_work",
+]
