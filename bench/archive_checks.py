@@ -1,5 +1,5 @@
 """Archive checks: complete automotive sales and service archives checked per second through the
-engine (``core.archives.service.check_archive``) against the pure policy evaluation of the same
+engine (``core.archives.lifecycle.check_archive``) against the pure policy evaluation of the same
 archives (``core.archives.checks.run_checks`` on the mappings the engine builds).
 
 Subject: one ``check_archive`` per submitted archive, half sales (7 documents, S1–S16) and half
@@ -24,7 +24,8 @@ import asyncpg
 import plugins.automotive
 from bench.support import bench_database, start_database
 from core.archives import checks
-from core.archives import service as archives
+from core.archives import folders as archive_folders
+from core.archives import lifecycle as archive_lifecycle
 from core.context import Context, Principal
 from core.identity.permissions import Scope
 from core.plugins.testing import make_registry
@@ -61,15 +62,15 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
         advisor = _as(tenant.id, "automotive.archive.submit")
         clerk = _as(tenant.id, "automotive.archive.check")
         subject = sales_archive()["subject"]
-        folder = await archives.create_folder(advisor, registry, "automotive", subject["key"], facts=subject["facts"])
+        folder = await archive_folders.create_folder(advisor, registry, "automotive", subject["key"], facts=subject["facts"])
 
         async def submitted(mapping: dict) -> uuid.UUID:
-            archive = await archives.create_archive(advisor, registry, folder.id, mapping["standard"],
+            archive = await archive_lifecycle.create_archive(advisor, registry, folder.id, mapping["standard"],
                                                     facts=mapping["facts"])
             for document in mapping["documents"]:
-                await archives.put_document(advisor, registry, archive.id, document["code"], document["fields"],
+                await archive_lifecycle.put_document(advisor, registry, archive.id, document["code"], document["fields"],
                                             position=document["position"])
-            return (await archives.submit_archive(advisor, registry, archive.id)).id
+            return (await archive_lifecycle.submit_archive(advisor, registry, archive.id)).id
 
         batches = [[await submitted((sales_archive, service_archive)[n % 2]()) for n in range(per_round)]
                    for _ in range(rounds + 1)]
@@ -91,7 +92,7 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
             gc.collect()
             start = time.perf_counter()
             for archive_id in ids:
-                checked = await archives.check_archive(clerk, registry, archive_id)
+                checked = await archive_lifecycle.check_archive(clerk, registry, archive_id)
                 assert checked.state == "under_check" and checked.passed, checked.results
             return len(ids) / (time.perf_counter() - start)
 

@@ -5,7 +5,7 @@ so a new sweep or job kind is added here once and runs in every profile."""
 
 from __future__ import annotations
 
-import core.archives.service  # noqa: F401 - archive_retention sweep
+import core.archives.retention  # noqa: F401 - archive_retention sweep
 import core.auditing.service  # noqa: F401 - audit.export job, audit_anchors sweep
 import core.customers.exporting  # noqa: F401 - customer.export job
 import core.customers.service  # noqa: F401 - customer_reviews sweep

@@ -24,7 +24,9 @@ from uuid import UUID
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-from core.archives import service as archives
+from core.archives import folders as archive_folders
+
+from core.archives import lifecycle as archive_lifecycle
 from core.context import Context
 from core.customers import service as customers
 from core.customers import validation
@@ -381,37 +383,37 @@ async def _archive_vehicle(tenant_id: UUID, registry: VerticalRegistry, customer
     clerk = Context.system("demo:archive-clerk", tenant_id)
     mapping = sales_archive(buyer, car, start)
     try:
-        folder = await archives.create_folder(advisor, registry, "automotive", car["vin"],
+        folder = await archive_folders.create_folder(advisor, registry, "automotive", car["vin"],
                                               facts=mapping["subject_facts"], owner_customer_id=customer_id)
     except KehuError as error:
         if error.code in ALREADY_SEEDED:
             return False
         raise
-    archive = await archives.create_archive(advisor, registry, folder.id, "sales_archive", facts=mapping["facts"])
+    archive = await archive_lifecycle.create_archive(advisor, registry, folder.id, "sales_archive", facts=mapping["facts"])
     documents = mapping["documents"]
     if target == "assembling":
         documents = documents[:3]  # still being put together
     elif target == "rejected":
         documents = [doc for doc in documents if doc[0] != "pdi_certificate"]  # a document is missing
     for position, (code, fields) in enumerate(documents, start=1):
-        await archives.put_document(advisor, registry, archive.id, code, fields, position=position)
+        await archive_lifecycle.put_document(advisor, registry, archive.id, code, fields, position=position)
     if target == "assembling":
         return True
-    await archives.submit_archive(advisor, registry, archive.id)
+    await archive_lifecycle.submit_archive(advisor, registry, archive.id)
     if target == "submitted":
         return True
-    checked = await archives.check_archive(clerk, registry, archive.id)
+    checked = await archive_lifecycle.check_archive(clerk, registry, archive.id)
     if target == "under_check":
         return True
     if target == "rejected":
-        await archives.reject_archive(clerk, registry, archive.id, ["PDI合格证缺失"] if checked.passed else [])
+        await archive_lifecycle.reject_archive(clerk, registry, archive.id, ["PDI合格证缺失"] if checked.passed else [])
         return True
-    await archives.accept_archive(clerk, registry, archive.id)
+    await archive_lifecycle.accept_archive(clerk, registry, archive.id)
     if target == "accepted":
         return True
-    await archives.file_archive(clerk, registry, archive.id)
+    await archive_lifecycle.file_archive(clerk, registry, archive.id)
     if target == "sealed":
-        await archives.seal_archive(clerk, registry, archive.id, note="演示：封存")
+        await archive_lifecycle.seal_archive(clerk, registry, archive.id, note="演示：封存")
     return True
 
 

@@ -1,4 +1,4 @@
-"""GraphQL for archives (档案): thin resolvers over core.archives.service."""
+"""GraphQL for archives (档案): thin resolvers over the use cases of core.archives."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.archives import service as archives
+from core.archives import common as archive_common
+
+from core.archives import folders as archive_folders
+
+from core.archives import kpi as archive_kpi
+
+from core.archives import lifecycle as archive_lifecycle
+
+from core.archives import quality as archive_quality
+
+from core.archives import reconciliation as archive_reconciliation
 from gateway.graphql.common import (
     Connection,
     Node,
@@ -44,7 +54,7 @@ class ArchiveFolder(Node):
     created_at: datetime
 
     @classmethod
-    def of(cls, f: archives.FolderView) -> ArchiveFolder:
+    def of(cls, f: archive_common.FolderView) -> ArchiveFolder:
         return cls(id=_id(f.id), vertical=f.vertical, subject_kind=f.subject_kind, subject_key=f.subject_key,
                    facts=f.facts, owner_customer_id=_id(f.owner_customer_id),
                    contact_customer_id=_id(f.contact_customer_id), retention_until=f.retention_until,
@@ -101,7 +111,7 @@ class Archive(Node):
     transitions: list[ArchiveTransition]
 
     @classmethod
-    def of(cls, a: archives.ArchiveView) -> Archive:
+    def of(cls, a: archive_common.ArchiveView) -> Archive:
         return cls(id=_id(a.id), folder_id=_id(a.folder_id), vertical=a.vertical, standard=a.standard, state=a.state,
                    facts=a.facts, submitted_by=a.submitted_by, submitted_at=a.submitted_at, checked_by=a.checked_by,
                    deadline_at=a.deadline_at, rejections=a.rejections, check_round=a.check_round,
@@ -128,7 +138,7 @@ class KpiEntry:
     at: datetime
 
     @classmethod
-    def of(cls, e: archives.KpiView) -> KpiEntry:
+    def of(cls, e: archive_common.KpiView) -> KpiEntry:
         return cls(id=_id(e.id), user_id=_id(e.user_id), vertical=e.vertical, points=e.points, fine_cny=e.fine_cny,
                    rule_code=e.rule_code, archive_id=_id(e.archive_id), subject_key=e.subject_key, reason=e.reason,
                    at=e.at)
@@ -145,7 +155,7 @@ class MissingArchiveReport:
     resolved_at: datetime | None
 
     @classmethod
-    def of(cls, m: archives.MissingView) -> MissingArchiveReport:
+    def of(cls, m: archive_common.MissingView) -> MissingArchiveReport:
         return cls(id=_id(m.id), vertical=m.vertical, standard=m.standard, subject_key=m.subject_key,
                    responsible_user_id=_id(m.responsible_user_id), due_at=m.due_at, resolved_at=m.resolved_at)
 
@@ -221,13 +231,13 @@ def _registry(info: Info) -> Any:
 
 @node_loader("ArchiveFolder")
 async def _folder(info: Info, folder_id: UUID) -> ArchiveFolder:
-    folder, _ = await archives.get_folder(ctx_of(info), _registry(info), folder_id)
+    folder, _ = await archive_folders.get_folder(ctx_of(info), _registry(info), folder_id)
     return ArchiveFolder.of(folder)
 
 
 @node_loader("Archive")
 async def _one_archive(info: Info, archive_id: UUID) -> Archive:
-    return Archive.of(await archives.get_archive(ctx_of(info), _registry(info), archive_id))
+    return Archive.of(await archive_lifecycle.get_archive(ctx_of(info), _registry(info), archive_id))
 
 
 @strawberry.type
@@ -237,7 +247,7 @@ class ArchiveQuery:
                               after: str | None = None, last: int | None = None,
                               before: str | None = None) -> Connection[ArchiveFolder]:
         request = page_request(info, "archiveFolders", first, after, last, before)
-        folders, more = await archives.folders_page(ctx_of(info), _registry(info),
+        folders, more = await archive_folders.folders_page(ctx_of(info), _registry(info),
                                                     request.window(lambda key: (str(key[0]), UUID(key[1]))), vertical)
         return keyset_connection(request, folders, more, lambda f: [f.subject_key, f.id], ArchiveFolder.of)
 
@@ -250,7 +260,7 @@ class ArchiveQuery:
                        first: int | None = None, after: str | None = None, last: int | None = None,
                        before: str | None = None) -> Connection[Archive]:
         request = page_request(info, "archives", first, after, last, before)
-        found, more = await archives.archives_page(ctx_of(info), _registry(info), request.window(time_id_key),
+        found, more = await archive_lifecycle.archives_page(ctx_of(info), _registry(info), request.window(time_id_key),
                                                    state=state, standard=standard)
         return keyset_connection(request, found, more, lambda a: [a.created_at, a.id], Archive.of)
 
@@ -265,13 +275,13 @@ class ArchiveQuery:
                          before: str | None = None) -> Connection[KpiEntry]:
         user = parse_id(user_id, "userId") if user_id is not None else None
         request = page_request(info, "kpiLedger", first, after, last, before)
-        entries, more = await archives.kpi_page(ctx_of(info), _registry(info), request.window(time_id_key),
+        entries, more = await archive_kpi.kpi_page(ctx_of(info), _registry(info), request.window(time_id_key),
                                                 user_id=user, start=from_, end=to)
         return keyset_connection(request, entries, more, lambda e: [e.at, e.id], KpiEntry.of)
 
     @strawberry.field(description="Completeness and authenticity for a period (YYYY-MM or YYYY) against targets.")
     async def archive_quality_report(self, info: Info, vertical: str, period: str) -> ArchiveQualityReport:
-        r = await archives.quality_report(ctx_of(info), _registry(info), vertical, period)
+        r = await archive_quality.quality_report(ctx_of(info), _registry(info), vertical, period)
         return ArchiveQualityReport(vertical=r.vertical, period=r.period, expected=r.expected, complete=r.complete,
                                     checked=r.checked, authentic=r.authentic,
                                     completeness_percent=r.completeness_percent,
@@ -286,7 +296,7 @@ class ArchiveQuery:
                                       after: str | None = None, last: int | None = None,
                                       before: str | None = None) -> Connection[MissingArchiveReport]:
         request = page_request(info, "missingArchiveReports", first, after, last, before)
-        reports, more = await archives.missing_reports_page(ctx_of(info), _registry(info),
+        reports, more = await archive_reconciliation.missing_reports_page(ctx_of(info), _registry(info),
                                                             request.window(_due_key_id), open_only=open_only)
         return keyset_connection(request, reports, more, lambda m: [m.due_at, m.subject_key, m.id],
                                  MissingArchiveReport.of)
@@ -298,7 +308,7 @@ def _due_key_id(key: list[Any]) -> tuple[datetime, str, UUID]:
     return datetime.fromisoformat(at), str(subject_key), UUID(id_)
 
 
-def _archive(view: archives.ArchiveView) -> dict:
+def _archive(view: archive_common.ArchiveView) -> dict:
     return {"archive": Archive.of(view)}
 
 
@@ -309,7 +319,7 @@ class ArchiveMutation:
                                     owner_customer_id: strawberry.ID | None = None,
                                     contact_customer_id: strawberry.ID | None = None) -> ArchiveFolderPayload:
         async def call() -> dict:
-            folder = await archives.create_folder(
+            folder = await archive_folders.create_folder(
                 ctx_of(info), _registry(info), vertical, subject_key, facts=facts,
                 owner_customer_id=parse_id(owner_customer_id, "ownerCustomerId") if owner_customer_id else None,
                 contact_customer_id=parse_id(contact_customer_id, "contactCustomerId") if contact_customer_id else None)
@@ -320,7 +330,7 @@ class ArchiveMutation:
     async def archive_create(self, info: Info, folder_id: strawberry.ID, standard: str,
                              facts: JSON | None = None) -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.create_archive(ctx_of(info), _registry(info), parse_id(folder_id, "folderId"),
+            return _archive(await archive_lifecycle.create_archive(ctx_of(info), _registry(info), parse_id(folder_id, "folderId"),
                                                           standard, facts=facts))
         return await mutate(info, ArchivePayload, call)
 
@@ -328,65 +338,65 @@ class ArchiveMutation:
     async def archive_document_put(self, info: Info, archive_id: strawberry.ID, code: str, fields: JSON,
                                    position: int | None = None) -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.put_document(ctx_of(info), _registry(info), parse_id(archive_id, "archiveId"),
+            return _archive(await archive_lifecycle.put_document(ctx_of(info), _registry(info), parse_id(archive_id, "archiveId"),
                                                         code, fields, position=position))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation(description="Hand the archive over (档案交接表).")
     async def archive_submit(self, info: Info, id: strawberry.ID, note: str = "") -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.submit_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
+            return _archive(await archive_lifecycle.submit_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation(description="Start the check: every rule runs. Not by the submitter.")
     async def archive_check(self, info: Info, id: strawberry.ID) -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.check_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
+            return _archive(await archive_lifecycle.check_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation(description="Let a failed rule pass for a reason (特殊情况除外); needs <vertical>.exception.approve.")
     async def archive_rule_override(self, info: Info, result_id: strawberry.ID, reason: str) -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.override_rule(ctx_of(info), _registry(info), parse_id(result_id, "resultId"),
+            return _archive(await archive_lifecycle.override_rule(ctx_of(info), _registry(info), parse_id(result_id, "resultId"),
                                                          reason))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation
     async def archive_accept(self, info: Info, id: strawberry.ID) -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.accept_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
+            return _archive(await archive_lifecycle.accept_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation(description="Send back for rectification with the defects; sets the deadline.")
     async def archive_reject(self, info: Info, id: strawberry.ID, defects: list[str] | None = None) -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.reject_archive(ctx_of(info), _registry(info), parse_id(id, "id"),
+            return _archive(await archive_lifecycle.reject_archive(ctx_of(info), _registry(info), parse_id(id, "id"),
                                                           defects or []))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation
     async def archive_resubmit(self, info: Info, id: strawberry.ID, note: str = "") -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.resubmit_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
+            return _archive(await archive_lifecycle.resubmit_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation
     async def archive_archive(self, info: Info, id: strawberry.ID) -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.file_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
+            return _archive(await archive_lifecycle.file_archive(ctx_of(info), _registry(info), parse_id(id, "id")))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation(description="Seal (封存): read-only afterwards.")
     async def archive_seal(self, info: Info, id: strawberry.ID, note: str = "") -> ArchivePayload:
         async def call() -> dict:
-            return _archive(await archives.seal_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
+            return _archive(await archive_lifecycle.seal_archive(ctx_of(info), _registry(info), parse_id(id, "id"), note))
         return await mutate(info, ArchivePayload, call)
 
     @strawberry.mutation(description="Fine each named person the tenant's amount for this archive.")
     async def archive_fine_record(self, info: Info, archive_id: strawberry.ID, user_ids: list[strawberry.ID],
                                   reason: str) -> KpiPayload:
         async def call() -> dict:
-            entries = await archives.record_fine(ctx_of(info), _registry(info), parse_id(archive_id, "archiveId"),
+            entries = await archive_kpi.record_fine(ctx_of(info), _registry(info), parse_id(archive_id, "archiveId"),
                                                  [parse_id(u, "userIds") for u in user_ids], reason)
             return {"entries": [KpiEntry.of(e) for e in entries]}
         return await mutate(info, KpiPayload, call)
@@ -397,9 +407,9 @@ class ArchiveMutation:
                                       csv: str | None = None,
                                       rows: list[ExpectedArchiveInput] | None = None) -> ArchiveReconciliationPayload:
         async def call() -> dict:
-            expected = archives.parse_expected_csv(csv) if csv else [
-                archives.ExpectedRow(r.key, r.responsible, r.excluded_reason) for r in rows or []]
-            r = await archives.import_expected(ctx_of(info), _registry(info), vertical, standard, source=source,
+            expected = archive_reconciliation.parse_expected_csv(csv) if csv else [
+                archive_common.ExpectedRow(r.key, r.responsible, r.excluded_reason) for r in rows or []]
+            r = await archive_reconciliation.import_expected(ctx_of(info), _registry(info), vertical, standard, source=source,
                                                period=period, rows=expected)
             return {"reconciliation": ArchiveReconciliation(
                 id=_id(r.id), source=r.source, period=r.period, standard=r.standard, expected_count=r.expected_count,

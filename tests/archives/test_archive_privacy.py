@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.archives import service as archives
+from core.archives import common as archive_common
+
+from core.archives import folders as archive_folders
+
+from core.archives import lifecycle as archive_lifecycle
+
+from core.archives import retention as archive_retention
 from core.archives.tables import Archive, ArchiveDocumentRow, ArchiveFolder
 from core.audit.chain import verify_chain
 from core.audit.tables import AuditEntry
@@ -36,16 +42,16 @@ async def _customer(tenant_id, registry, record=OWNER):
 
 async def _accepted_folder(crew, registry, owner_id, monkeypatch, at=None, contact=False):
     if at is not None:
-        monkeypatch.setattr(archives, "now", lambda: at)
+        monkeypatch.setattr(archive_common, "now", lambda: at)
     mapping = sales_archive()
-    folder = await archives.create_folder(crew.advisor, registry, "automotive", VIN, facts=mapping["subject"]["facts"],
+    folder = await archive_folders.create_folder(crew.advisor, registry, "automotive", VIN, facts=mapping["subject"]["facts"],
                                           **({"contact_customer_id": owner_id} if contact else
                                              {"owner_customer_id": owner_id}))
     _, archive = await submitted(crew, registry, mapping, folder.id)
-    await archives.check_archive(crew.clerk, registry, archive.id)
-    await archives.accept_archive(crew.clerk, registry, archive.id)
+    await archive_lifecycle.check_archive(crew.clerk, registry, archive.id)
+    await archive_lifecycle.accept_archive(crew.clerk, registry, archive.id)
     monkeypatch.undo()
-    return (await archives.get_folder(crew.clerk, registry, folder.id))[0]
+    return (await archive_folders.get_folder(crew.clerk, registry, folder.id))[0]
 
 
 async def _audit_count(tenant_id):
@@ -66,7 +72,7 @@ async def test_a_customer_whose_archive_is_under_retention_is_not_erased(crew, a
     assert "freeze" in refused.value.message_en and "A7" in refused.value.message_en
     assert await _audit_count(seeded.acme.id) == before  # nothing written
     assert (await customers.get_customer(SYSTEM.for_tenant(seeded.acme.id), owner.id)).display_name == "王小明"
-    assert (await archives.get_folder(crew.clerk, automotive, folder.id))[0].subject_key == VIN
+    assert (await archive_folders.get_folder(crew.clerk, automotive, folder.id))[0].subject_key == VIN
 
 
 async def test_a_deletion_request_freezes_a_customer_whose_archive_is_kept(crew, automotive, seeded, monkeypatch):
@@ -84,14 +90,14 @@ async def test_a_deletion_request_freezes_a_customer_whose_archive_is_kept(crew,
     assert status["status"] != "erased"
     # the frozen customer's archive is read-only too
     with pytest.raises(KehuError) as refused:
-        await archives.update_folder_facts(crew.advisor, automotive, folder.id, {"colour": "黑"})
+        await archive_folders.update_folder_facts(crew.advisor, automotive, folder.id, {"colour": "黑"})
     assert refused.value.code == "CUSTOMER_FROZEN"
 
 
 async def test_a_deletion_request_erases_a_customer_without_archives(crew, automotive, seeded):
     acme = SYSTEM.for_tenant(seeded.acme.id)
     owner = await _customer(seeded.acme.id, automotive)
-    await archives.create_folder(crew.advisor, automotive, "automotive", VIN, owner_customer_id=owner.id)  # empty
+    await archive_folders.create_folder(crew.advisor, automotive, "automotive", VIN, owner_customer_id=owner.id)  # empty
     request = await sr.create_request(acme, owner.id, "deletion")
     await sr.verify_identity(acme, request.id, "ID card")
     done = await sr.fulfil_request(acme, automotive, request.id)
@@ -103,7 +109,7 @@ async def test_a_folder_past_retention_is_anonymised_with_its_customer(crew, aut
     owner = await _customer(seeded.acme.id, automotive)
     folder = await _accepted_folder(crew, automotive, owner.id, monkeypatch,
                                     at=datetime(2019, 1, 1, 2, 0, tzinfo=UTC))  # kept until 2024 (A7)
-    assert await archives.seal_expired(datetime.now(UTC)) == 1
+    assert await archive_retention.seal_expired(datetime.now(UTC)) == 1
     assert await scan_everything([seeded.acme.id], VALUES)  # the scan finds them before
 
     result = await erasure.erase_subject(acme, automotive, owner.id, "asked (PIPL art. 47)")

@@ -1,12 +1,14 @@
 """A real automotive sales archive (tests/automotive/fixtures.py) through the archive engine with the
 automotive plugin enabled for the tenant: assembling → submitted → checked → accepted → archived,
-once through core.archives.service and once over GraphQL."""
+once through the use cases of core.archives and once over GraphQL."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.archives import service as archives
+from core.archives import folders as archive_folders
+
+from core.archives import lifecycle as archive_lifecycle
 from tests.automotive.fixtures import sales_archive, service_archive
 
 
@@ -14,38 +16,38 @@ async def file_fixture(people, registry, mapping: dict[str, Any], folder_id=None
     """Folder (the vehicle) and archive with the fixture's facts and documents, as an advisor files them."""
     if folder_id is None:
         subject = mapping["subject"]
-        folder_id = (await archives.create_folder(people.advisor, registry, "automotive", subject["key"],
+        folder_id = (await archive_folders.create_folder(people.advisor, registry, "automotive", subject["key"],
                                                   facts=subject["facts"])).id
-    archive = await archives.create_archive(people.advisor, registry, folder_id, mapping["standard"],
+    archive = await archive_lifecycle.create_archive(people.advisor, registry, folder_id, mapping["standard"],
                                             facts=mapping["facts"])
     for document in mapping["documents"]:
-        archive = await archives.put_document(people.advisor, registry, archive.id, document["code"],
+        archive = await archive_lifecycle.put_document(people.advisor, registry, archive.id, document["code"],
                                               document["fields"], position=document["position"])
     return folder_id, archive
 
 
 async def submitted(people, registry, mapping, folder_id=None):
     folder_id, archive = await file_fixture(people, registry, mapping, folder_id)
-    return folder_id, await archives.submit_archive(people.advisor, registry, archive.id)
+    return folder_id, await archive_lifecycle.submit_archive(people.advisor, registry, archive.id)
 
 
 async def test_a_complete_sales_archive_is_checked_accepted_and_archived_through_the_engine(crew, automotive):
     _, archive = await submitted(crew, automotive, sales_archive())
-    checked = await archives.check_archive(crew.clerk, automotive, archive.id)
+    checked = await archive_lifecycle.check_archive(crew.clerk, automotive, archive.id)
     failed = [(r.rule_code, r.document, r.field, r.message_en) for r in checked.results if r.status == "fail"]
     assert failed == []
     ran = {r.rule_code for r in checked.results}
     assert {f"S{n}" for n in range(1, 17)} <= ran  # every sales rule ran, S7 as a manual item
     assert [r.rule_code for r in checked.results if r.status == "manual"] == ["S7"]
-    accepted = await archives.accept_archive(crew.clerk, automotive, archive.id)
-    filed = await archives.file_archive(crew.clerk, automotive, archive.id)
+    accepted = await archive_lifecycle.accept_archive(crew.clerk, automotive, archive.id)
+    filed = await archive_lifecycle.file_archive(crew.clerk, automotive, archive.id)
     assert (accepted.state, filed.state) == ("accepted", "archived")
     assert [t.to_state for t in filed.transitions] == ["assembling", "submitted", "under_check", "accepted", "archived"]
 
 
 async def test_a_complete_service_archive_passes_every_automatic_rule_through_the_engine(crew, automotive):
     _, archive = await submitted(crew, automotive, service_archive())
-    checked = await archives.check_archive(crew.clerk, automotive, archive.id)
+    checked = await archive_lifecycle.check_archive(crew.clerk, automotive, archive.id)
     assert [(r.rule_code, r.document, r.field) for r in checked.results if r.status == "fail"] == []
     assert {f"V{n}" for n in range(1, 26)} <= {r.rule_code for r in checked.results}
 
@@ -79,7 +81,7 @@ async def test_the_engine_passes_the_facts_the_automotive_checks_read(crew, auto
                 change(mapping)
             mapping["facts"][fact] = value
             folder_id, archive = await submitted(crew, automotive, mapping, folder_id)  # one vehicle, one folder
-            checked = await archives.check_archive(crew.clerk, automotive, archive.id)
+            checked = await archive_lifecycle.check_archive(crew.clerk, automotive, archive.id)
             outcomes.append(rule in {r.rule_code for r in checked.results if r.status == "fail"})
         assert outcomes == [False, True], (fact, rule)
 

@@ -142,12 +142,12 @@ async def test_unknown_filter_values_are_refused_like_unknown_sorts(client, quer
 
 async def test_an_unknown_archive_state_is_refused(seeded):
     """Issue 17 point 4: archives(state:) refuses a state no archive can be in."""
-    from core.archives import service as archives
+    from core.archives import lifecycle as archive_lifecycle
     from core.errors import KehuError
     from core.plugins.manager import load_verticals
 
     with pytest.raises(KehuError) as refused:
-        await archives.list_archives(SYSTEM.for_tenant(seeded.acme.id), load_verticals(), state="lost")
+        await archive_lifecycle.list_archives(SYSTEM.for_tenant(seeded.acme.id), load_verticals(), state="lost")
     assert (refused.value.code, refused.value.field) == ("FILTER_INVALID", "state")
 
 

@@ -23,7 +23,7 @@ def _registering_modules() -> set[str]:
 
 def test_core_background_loads_every_module_that_registers_background_work():
     expected = _registering_modules()
-    assert {"core.customers.service", "core.privacy.retention", "core.archives.service"} <= expected
+    assert {"core.customers.service", "core.privacy.retention", "core.archives.retention"} <= expected
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, core.background; print('\\n'.join(sorted(sys.modules)))"],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()

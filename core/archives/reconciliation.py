@@ -1,0 +1,148 @@
+"""Reconciliation: expected archives imported from a source system, and missing-archive reports
+(档案缺失报告) for those not received in time."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+from typing import Any
+from uuid import uuid4
+
+from core.archives import common
+from core.archives.common import (DEFAULT_MISSING_DAYS, ExpectedRow, KPI_MISSING,
+                                  MISSING_DAYS_PARAMETER, MissingView,
+                                  ReconciliationView, int_parameter, invalid, add_kpi_entry,
+                                  require_reader, standard_of, enabled_vertical, permission)
+from core.archives.folders import readable_verticals
+from core.archives.tables import Archive, ArchiveFolder, MissingReport, Reconciliation
+from core.audit.chain import record as audit
+from core.calendar.days import DeadlineUnit, Duration
+from core.calendar.settings import load_calendar as tenant_calendar
+from core.context import Context
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
+from core.identity.access import require
+from core.identity.tables import User
+from core.jobs import outbox
+from core.plugins.manager import VerticalRegistry
+
+
+def parse_expected_csv(text: str) -> list[ExpectedRow]:
+    """CSV with a header: ``key`` and optionally ``responsible`` (username) and ``excluded_reason``."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if not reader.fieldnames or "key" not in [f.strip() for f in reader.fieldnames]:
+        raise invalid("CSV_INVALID", "csv", "the CSV needs a header row with a key column",
+                       "CSV 须有含 key 列的表头")
+    rows = []
+    for line in reader:
+        line = {(k or "").strip(): (v or "").strip() for k, v in line.items()}
+        if line.get("key"):
+            rows.append(ExpectedRow(line["key"], line.get("responsible") or None, line.get("excluded_reason") or None))
+    return rows
+
+
+def _missing_view(row: Mapping[str, Any]) -> MissingView:
+    return MissingView(id=row["id"], reconciliation_id=row["reconciliation_id"], vertical=row["vertical"],
+                       standard=row["standard"], subject_key=row["subject_key"],
+                       responsible_user_id=row["responsible_user_id"], due_at=row["due_at"],
+                       resolved_at=row["resolved_at"])
+
+
+async def import_expected(ctx: Context, registry: VerticalRegistry, vertical: str, standard: str, *, source: str,
+                          period: str, rows: Sequence[ExpectedRow]) -> ReconciliationView:
+    """Reconcile the archives expected by an external system (AAK, 小R3, CRM) with those received:
+    excluded subjects go to 未上报记录 with their reason; each other subject without a submitted
+    archive gets a missing-archive report (档案缺失报告) due in the vertical's working days, and
+    its responsible person the missing-archive KPI entry."""
+    require(ctx, permission(vertical, "check"))
+    source = (source or "").strip()
+    period = (period or "").strip()
+    if not source or len(source) > 40 or not period or len(period) > 40:
+        raise invalid("RECONCILIATION_INVALID", "source" if not source or len(source) > 40 else "period",
+                       "source and period have 1 to 40 characters", "来源与期间须为 1 至 40 个字符")
+    keys = [r.key.strip() for r in rows]
+    if not keys or any(not k or len(k) > 100 for k in keys) or len(set(keys)) != len(keys):
+        raise invalid("RECONCILIATION_INVALID", "rows", "list each expected subject once (keys of 1 to 100 characters)",
+                       "每个应交档案主体列一次（编号 1 至 100 个字符）")
+    async with unit_of_work(ctx) as uow:
+        definition, parameters = await enabled_vertical(uow, registry, vertical)
+        standard_of(definition, standard)
+        names = {r.responsible for r in rows if r.responsible}
+        users = {u["username"]: u["id"] for u in await uow.select(User.id, User.username).where(
+            User.username.is_in(list(names)))} if names else {}
+        if names - set(users):
+            raise invalid("USER_UNKNOWN", "rows", f"no such users: {', '.join(sorted(names - set(users)))}",
+                           f"没有这些用户：{'、'.join(sorted(names - set(users)))}")
+        excluded = {r.key.strip(): r.excluded_reason.strip() for r in rows if r.excluded_reason and r.excluded_reason.strip()}
+        wanted = [r for r in rows if r.key.strip() not in excluded]
+        received = {f["subject_key"] for f in await uow.select(ArchiveFolder.subject_key).where(
+            ArchiveFolder.id.is_in(
+                [a["folder_id"] for a in await uow.select(Archive.folder_id).where(
+                    (Archive.standard == standard) & (Archive.vertical == vertical) & Archive.submitted_at.is_not_null())]
+                or [uuid4()]))}
+        at = common.now()
+        reconciliation = Reconciliation(vertical=vertical, standard=standard, source=source, period=period,
+                                        expected=json.dumps([{"key": r.key.strip(), "responsible": r.responsible}
+                                                             for r in rows], ensure_ascii=False),
+                                        exclusions=json.dumps(excluded, ensure_ascii=False),
+                                        expected_count=len(wanted),
+                                        received_count=sum(1 for r in wanted if r.key.strip() in received),
+                                        imported_by=ctx.actor, created_at=at)
+        await uow.insert(reconciliation)
+        due = (await tenant_calendar(uow)).due_at(
+            at, Duration(int_parameter(parameters, MISSING_DAYS_PARAMETER, DEFAULT_MISSING_DAYS), DeadlineUnit.WORKING_DAYS))
+        missing = [r for r in wanted if r.key.strip() not in received]
+        for row in missing:
+            person = users.get(row.responsible) if row.responsible else None
+            await uow.insert(MissingReport(reconciliation_id=reconciliation.id, vertical=vertical, standard=standard,
+                                           subject_key=row.key.strip(), responsible_user_id=person,
+                                           due_at=due.astimezone(UTC), created_at=at))
+            await add_kpi_entry(uow, vertical, person, "missing_archive", f"{source} {period}: archive missing",
+                       points=int_parameter(parameters, KPI_MISSING, 0), subject_key=row.key.strip(), at=at)
+        await audit(uow, "archive.reconciled", "archive_reconciliation", reconciliation.id,
+                    {"source": source, "period": period, "standard": standard, "expected": len(wanted),
+                     "excluded": len(excluded), "missing": len(missing)})
+        await outbox.add(uow, "archive.reconciled", "archive_reconciliation", reconciliation.id, ("missing",))
+        reports = await uow.select(MissingReport).where(MissingReport.reconciliation_id == reconciliation.id).order_by(
+            MissingReport.subject_key)
+    return ReconciliationView(id=reconciliation.id, vertical=vertical, standard=standard, source=source, period=period,
+                              expected_count=len(wanted), excluded=excluded, received_count=len(wanted) - len(missing),
+                              missing=tuple(_missing_view(r) for r in reports))
+
+
+async def missing_reports(ctx: Context, registry: VerticalRegistry, *, open_only: bool = True) -> list[MissingView]:
+    require_reader(ctx, registry)
+    async with unit_of_work(ctx, write=False) as uow:
+        verticals = await readable_verticals(ctx, uow, registry, None)
+        if not verticals:
+            return []
+        rows = await uow.select(MissingReport).where(_missing_where(verticals, open_only)).order_by(
+            *_MISSING_ORDER)
+    return [_missing_view(r) for r in rows]
+
+
+_MISSING_ORDER = (MissingReport.due_at, MissingReport.subject_key, MissingReport.id)
+
+
+def _missing_where(verticals: Sequence[str], open_only: bool) -> Any:
+    where = MissingReport.vertical.is_in(list(verticals))
+    if open_only:
+        where &= MissingReport.resolved_at.is_null()
+    return where
+
+
+async def missing_reports_page(ctx: Context, registry: VerticalRegistry, window: Window, *,
+                               open_only: bool = True) -> tuple[list[MissingView], bool]:
+    """A window of missing_reports (keyset on due_at, subject_key, id: soonest due first) and whether
+    more lie beyond it; the open-only filter is in the query so a page is never cut short."""
+    require_reader(ctx, registry)
+    async with unit_of_work(ctx, write=False) as uow:
+        verticals = await readable_verticals(ctx, uow, registry, None)
+        if not verticals:
+            return [], False
+        rows, more = await keyset.fetch(uow.select(MissingReport).where(_missing_where(verticals, open_only)),
+                                        _MISSING_ORDER, window)
+    return [_missing_view(r) for r in rows], more
