@@ -14,7 +14,8 @@ from uuid import UUID
 from core.audit.chain import record as audit
 from core.context import Context
 from core.customers.tables import Customer
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity.access import may_reach, require, require_signed_in
@@ -193,11 +194,29 @@ async def consent_history(ctx: Context, customer_id: UUID, purpose: str | None =
     """The customer's ledger, oldest first; one purpose's if given."""
     require(ctx, "privacy.consent.read")
     async with unit_of_work(ctx, write=False) as uow:
-        await reach_customer(uow, customer_id, "privacy.consent.read")
-        query = uow.select(ConsentRecord).where(ConsentRecord.customer_id == customer_id)
-        if purpose is not None:
-            query = query.where(ConsentRecord.purpose == _purpose(purpose))
-        return [_entry(row) for row in await query.order_by(ConsentRecord.seq)]
+        query = await _history_query(uow, customer_id, purpose)
+        return [_entry(row) for row in await query.order_by(*_HISTORY_ORDER)]
+
+
+_HISTORY_ORDER = (ConsentRecord.seq, ConsentRecord.id)  # the ledger's order (seq is gapless per customer)
+
+
+async def _history_query(uow: UnitOfWork, customer_id: UUID, purpose: str | None) -> Any:
+    await reach_customer(uow, customer_id, "privacy.consent.read")
+    query = uow.select(ConsentRecord).where(ConsentRecord.customer_id == customer_id)
+    if purpose is not None:
+        query = query.where(ConsentRecord.purpose == _purpose(purpose))
+    return query
+
+
+async def consent_history_page(ctx: Context, customer_id: UUID, window: Window,
+                               purpose: str | None = None) -> tuple[list[ConsentEntry], bool]:
+    """A window of consent_history (keyset on seq, id, oldest first; the purpose filter in the
+    query) and whether more lie beyond it."""
+    require(ctx, "privacy.consent.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        rows, more = await keyset.fetch(await _history_query(uow, customer_id, purpose), _HISTORY_ORDER, window)
+    return [_entry(row) for row in rows], more
 
 
 async def _allowed(uow: UnitOfWork, customer_id: UUID, purpose: str, sensitive: bool) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
@@ -182,6 +183,8 @@ class PrivacySettings:
     incident_report_hours: int = strawberry.field(description="Hours to report an incident (default 72).")
     loan_days: int = strawberry.field(description="Default archive loan period in days (default 7).")
     request_days: int = strawberry.field(description="Days to answer a data-subject request (default 15).")
+    request_working_days: int = strawberry.field(
+        description="1: requestDays counts working days of the tenant's calendar; 0 (default): calendar days.")
     retention_years: int = strawberry.field(description="Years inactive customers are kept (default 5).")
 
     @classmethod
@@ -194,6 +197,7 @@ class PrivacySettingsInput:
     incident_report_hours: int | None = None
     loan_days: int | None = None
     request_days: int | None = None
+    request_working_days: int | None = None
     retention_years: int | None = None
 
 
@@ -201,6 +205,14 @@ class PrivacySettingsInput:
 class PrivacySettingsPayload:
     settings: PrivacySettings | None = None
     errors: list[UserError]
+
+
+def _seq_id_key(key: list[Any]) -> tuple[int, UUID]:
+    """The key of consentHistory: (seq, id)."""
+    seq, id_ = key
+    if not isinstance(seq, int):
+        raise ValueError("a ledger position is a number")
+    return seq, UUID(id_)
 
 
 @strawberry.type
@@ -223,8 +235,9 @@ class PrivacyRecordQuery:
                               first: int | None = None, after: str | None = None, last: int | None = None,
                               before: str | None = None) -> Connection[ConsentEntry]:
         request = page_request(info, "consentHistory", first, after, last, before)
-        entries = await consent.consent_history(ctx_of(info), parse_id(customer_id, "customerId"), purpose)
-        return list_connection(request, entries, lambda e: [e.id], ConsentEntry.of)
+        entries, more = await consent.consent_history_page(ctx_of(info), parse_id(customer_id, "customerId"),
+                                                           request.window(_seq_id_key), purpose)
+        return keyset_connection(request, entries, more, lambda e: [e.seq, e.id], ConsentEntry.of)
 
     @strawberry.field(description="Whether the customer's information may be processed for the purpose now "
                                   "(latest consent is a grant; sensitive: the separate sensitive-data consent too).")

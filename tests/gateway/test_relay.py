@@ -507,3 +507,31 @@ async def test_customer_history_pages_in_sql_oldest_first_with_merged_histories(
                        id=survivor["id"])
     await _refuses_other_lists_cursors(client, token, "customerHistory", page["customerHistory"]["edges"][0]["cursor"],
                                        "id: $id, ", ", $id: ID!", id=survivor["id"])
+
+
+async def test_consent_history_pages_in_sql_in_ledger_order_with_a_purpose(client, world):
+    """Issue 17 point 3: consentHistory pages in the database (keyset on the ledger's seq, id):
+    walked two at a time forward and backward, whole or for one purpose, it gives every entry
+    once in ledger order, the purpose filter applied before paging so no page is cut short;
+    another list's cursor is CURSOR_INVALID."""
+    token = world["token"]
+    customer = (await _customer(client, token, "同意客户"))["id"]
+    for i in range(4):
+        for action, purposes in (("consentGrant", '["marketing_sms", "marketing_email"]'),
+                                 ("consentWithdraw", '["marketing_sms"]')):
+            notice = ', noticeVersion: "v1"' if action == "consentGrant" else ""
+            done = (await _data(client, token, f'mutation($c: ID!) {{ {action}(customerId: $c, purposes: {purposes}'
+                                               f'{notice}, channel: "web") {{ errors {{ code }} }} }}',
+                                c=customer))[action]
+            assert done["errors"] == [], (i, action, done)
+    fields = "id seq purpose action"
+    ledger = await _walk(client, token, "consentHistory", "customerId: $id, ", fields, ", $id: ID!", id=customer)
+    assert [e["seq"] for e in ledger] == list(range(1, 13))
+    for purpose in ("marketing_sms", "marketing_email"):
+        one = await _walk(client, token, "consentHistory", "customerId: $id, purpose: $p, ", fields,
+                          ", $id: ID!, $p: String", id=customer, p=purpose)
+        assert one == [e for e in ledger if e["purpose"] == purpose] and len(one) >= 4, purpose
+    page = await _data(client, token, 'query($id: ID!) { consentHistory(customerId: $id, first: 1) '
+                                      '{ edges { cursor } } }', id=customer)
+    await _refuses_other_lists_cursors(client, token, "consentHistory", page["consentHistory"]["edges"][0]["cursor"],
+                                       "customerId: $id, ", ", $id: ID!", id=customer)
