@@ -3,6 +3,22 @@
 from __future__ import annotations
 
 
+class Message(str):
+    """A coded error's message: it reads as the English text (``str(error.message)``, which is what
+    graphql-core and log lines take), and called with a language it gives that language's text
+    (``error.message("zh-CN")``)."""
+
+    zh: str
+
+    def __new__(cls, message_en: str, message_zh: str) -> Message:
+        text = super().__new__(cls, message_en)
+        text.zh = message_zh
+        return text
+
+    def __call__(self, language: str = "en") -> str:
+        return self.zh if language.lower().startswith("zh") else str.__str__(self)
+
+
 class KehuError(Exception):
     """An expected failure: shown to the caller with its code, never masked."""
 
@@ -22,8 +38,10 @@ class KehuError(Exception):
         self.message_zh = message_zh or message_en
         self.field = field
 
-    def message(self, language: str = "en") -> str:
-        return self.message_zh if language.lower().startswith("zh") else self.message_en
+    @property
+    def message(self) -> Message:
+        """``error.message`` is the English text; ``error.message(language)`` the text in ``language``."""
+        return Message(self.message_en, self.message_zh)
 
 
 class ConfigurationError(KehuError):

@@ -202,13 +202,10 @@ def _extension_value(spec: CustomerField, value: Any) -> Any:
             return int(value)
         text = _text(value)
         return int(text) if text and re.fullmatch(r"-?\d+", text) else value
-    if spec.kind is FieldKind.DECIMAL:
+    if spec.kind is FieldKind.DECIMAL:  # a decimal cell stays text, so money is never read as a float
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value
-        try:
-            return float(_text(value) or "")
-        except ValueError:
-            return value
+        return _text(value) or value
     if spec.kind is FieldKind.BOOLEAN:
         return _flag(value)
     return _text(value)

@@ -18,7 +18,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from core.errors import KehuError
-from core.plugins.types import CustomerField, FieldKind
+from core.plugins.types import CustomerField, FieldKind, decimal_text, exact_decimal
 
 PERSON, ORGANISATION = "person", "organisation"
 KINDS = (PERSON, ORGANISATION)
@@ -361,10 +361,11 @@ def extension_value(vertical_id: str, spec: CustomerField, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong("a whole number", "整数")
         return value
-    if spec.kind is FieldKind.DECIMAL:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            raise wrong("a number", "数字")
-        return float(value)
+    if spec.kind is FieldKind.DECIMAL:  # money: kept as its exact decimal text, never a float
+        number = exact_decimal(value)
+        if number is None:
+            raise wrong("a decimal number (e.g. \"1234.56\")", "十进制数（如 \"1234.56\"）")
+        return decimal_text(number)
     if spec.kind is FieldKind.BOOLEAN:
         if not isinstance(value, bool):
             raise wrong("true or false", "是或否")

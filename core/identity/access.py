@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from core.context import Context
@@ -15,9 +16,18 @@ class Unauthenticated(KehuError):
 
 
 class PermissionDenied(KehuError):
-    def __init__(self, permission: str) -> None:
-        super().__init__("PERMISSION_DENIED", f"you lack the permission {permission}", f"缺少权限 {permission}")
+    """The caller lacks ``permission``; with ``alternatives``, any one of them would have done."""
+
+    def __init__(self, permission: str, *alternatives: str) -> None:
+        names = list(dict.fromkeys((permission, *alternatives)))
+        if len(names) == 1:
+            super().__init__("PERMISSION_DENIED", f"you lack the permission {permission}", f"缺少权限 {permission}")
+        else:
+            listed = ", ".join(names)
+            super().__init__("PERMISSION_DENIED", f"you lack the permission for this: one of {listed}",
+                             f"缺少权限：须具备以下之一 {'、'.join(names)}")
         self.permission = permission
+        self.permissions = tuple(names)
 
 
 class SeparationOfDuties(KehuError):
@@ -48,6 +58,34 @@ def require(ctx: Context, permission: str) -> Scope:
     if scope is None:
         raise PermissionDenied(permission)
     return scope
+
+
+def require_any(ctx: Context, permissions: Sequence[str], *, missing: Sequence[str] | None = None) -> Scope:
+    """Refuse unless ``ctx`` holds one of ``permissions`` (e.g. ``<vertical>.archive.check`` of
+    any vertical); return the widest scope held. The refusal names what the caller actually lacks
+    among ``missing`` (default ``permissions``): the one of the vertical (the name's first part)
+    the caller already holds permissions in, when that is a single one; else every candidate."""
+    if ctx.is_system:
+        return Scope.TENANT
+    require_signed_in(ctx)
+    held: Scope | None = None
+    for name in permissions:
+        try:
+            scope = require(ctx, name)
+        except PermissionDenied:
+            continue
+        if held is None or scope.breadth > held.breadth:
+            held = scope
+    if held is not None:
+        return held
+    candidates = list(dict.fromkeys(missing if missing is not None else permissions))
+    if not candidates:
+        raise PermissionDenied("(none declared)")
+    assert ctx.principal is not None  # require_signed_in refused the anonymous caller
+    mine = {name.split(".", 1)[0] for name in ctx.principal.permissions}
+    own = [name for name in candidates if name.split(".", 1)[0] in mine]
+    named = own if len(own) == 1 else candidates
+    raise PermissionDenied(named[0], *named[1:])
 
 
 def require_signed_in(ctx: Context) -> None:

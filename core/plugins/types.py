@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -21,7 +22,38 @@ _ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?([a-z0-9.+-]*)$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
-ParameterValue = int | float | bool | str
+ParameterValue = int | float | Decimal | bool | str
+_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+DECIMAL_MAX_DIGITS = 28
+
+
+def exact_decimal(value: object) -> Decimal | None:
+    """``value`` as an exact ``Decimal``, or None when it is no finite decimal number: a ``Decimal``,
+    an integer, a decimal string (``"1234.56"``, no exponent) or a float (taken as the number its
+    shortest repr shows, ``0.1`` -> ``Decimal("0.1")``, never its binary approximation)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value)) if value == value and value not in (float("inf"), float("-inf")) else None
+    elif isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
+            return None
+    else:
+        return None
+    if number is None or not number.is_finite() or len(number.as_tuple().digits) > DECIMAL_MAX_DIGITS:
+        return None
+    return number
+
+
+def decimal_text(number: Decimal) -> str:
+    """How kehu stores a decimal: its plain text, never a float (``Decimal("1E+3")`` -> ``"1000"``)."""
+    return format(number, "f")
 
 
 class PluginError(KehuError):
@@ -40,6 +72,31 @@ class ContractError(ValueError):
 def _frozen(instance: object, **values: object) -> None:
     for name, value in values.items():
         object.__setattr__(instance, name, value)
+
+
+def _strings(value: object, what: str) -> tuple[str, ...]:
+    """A tuple of strings from a list or tuple; a plain string is refused with a clear message (it
+    would otherwise be read letter by letter: ``categories="general"`` as g, e, n, e, r, a, l)."""
+    if isinstance(value, str):
+        raise ContractError(f"{what} must be a tuple of strings, not the string {value!r} "
+                            f"(write ({value!r},) for one)")
+    items = _sequence(value, what)
+    wrong = next((item for item in items if not isinstance(item, str)), None)
+    if wrong is not None:
+        raise ContractError(f"{what} must be a tuple of strings; {wrong!r} is a {type(wrong).__name__}")
+    return items
+
+
+def _sequence(value: object, what: str) -> tuple[Any, ...]:
+    """A tuple from a list or tuple; one definition or a string where several are expected is
+    refused with a clear message."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable) or dataclass_like(value):
+        raise ContractError(f"{what} must be a tuple (or list), not {type(value).__name__} {value!r}"[:300])
+    return tuple(value)
+
+
+def dataclass_like(value: object) -> bool:
+    return hasattr(type(value), "__dataclass_fields__")
 
 
 def _enum(enum: type[StrEnum], value: object, what: str) -> Any:
@@ -112,6 +169,13 @@ class Parameter:
 
     ``minimum``/``maximum`` bound integer and decimal parameters (inclusive); ``choices`` lists
     the allowed values of a choice parameter; ``unit`` is shown beside the value (``days``, ``%``).
+
+    A decimal parameter's value is a ``Decimal``: its default, bounds and a tenant's override may be
+    given as a ``Decimal``, a decimal string (``"12.50"``), an integer or a float (read as the
+    number it prints as); overrides are stored as decimal strings, never as floats.
+    ``at_most``/``at_least`` name another numeric parameter of the same vertical this one may not
+    exceed / fall below (a B threshold never above the A threshold); the registry checks the
+    defaults and a tenant's overrides are refused with ``PARAMETER_ORDER`` when they break it.
     """
 
     key: str
@@ -123,10 +187,17 @@ class Parameter:
     maximum: int | float | None = None
     unit: str = ""
     choices: tuple[str, ...] = ()
+    at_most: str | None = None
+    at_least: str | None = None
 
     def __post_init__(self) -> None:
         _frozen(self, kind=_enum(ParameterKind, self.kind, f"parameter {self.key!r}: kind"),
-                choices=tuple(self.choices))
+                choices=_strings(self.choices, f"parameter {self.key!r}: choices"))
+        if self.kind is ParameterKind.DECIMAL:  # exact from the start: defaults and bounds as Decimal
+            for name in ("default", "minimum", "maximum"):
+                number = exact_decimal(getattr(self, name))
+                if number is not None:
+                    _frozen(self, **{name: number})
 
     def check(self, value: object) -> ParameterValue:
         """The value, normalised, if this parameter accepts it; else ``ParameterInvalid``."""
@@ -149,9 +220,10 @@ class Parameter:
         if kind is ParameterKind.INTEGER and not whole:
             raise ParameterInvalid(key, f"{key} must be a whole number", f"{key} 须为整数")
         if kind is ParameterKind.DECIMAL:
-            if not whole and not isinstance(value, float) or value != value:  # NaN is no number
-                raise ParameterInvalid(key, f"{key} must be a number", f"{key} 须为数字")
-            value = float(value)  # type: ignore[arg-type]
+            number = exact_decimal(value)
+            if number is None:
+                raise ParameterInvalid(key, f"{key} must be a decimal number (e.g. 12.50)", f"{key} 须为十进制数（如 12.50）")
+            value = number
         low, high = self.minimum, self.maximum
         if (low is not None and value < low) or (high is not None and value > high):  # type: ignore[operator]
             unit = f" {self.unit}" if self.unit else ""
@@ -162,6 +234,47 @@ class Parameter:
             raise ParameterInvalid(key, f"{key} must be {bounds}{unit}, not {value}",
                                    f"{key} 须{bounds_zh}{unit}，而不是 {value}")
         return value  # type: ignore[return-value]
+
+
+class ParameterOrderBroken(KehuError):
+    """Values that break an order a vertical declared between its parameters (``at_most``/``at_least``)."""
+
+    def __init__(self, parameter: Parameter, relation: str, other: str, value: object, limit: object,
+                 field: str | None = None) -> None:
+        above = relation == "at_most"
+        super().__init__(
+            "PARAMETER_ORDER",
+            f"{parameter.key} ({value}) may not be {'above' if above else 'below'} {other} ({limit})",
+            f"{parameter.key}（{value}）不得{'高于' if above else '低于'} {other}（{limit}）", field=field or parameter.key)
+
+
+def order_violations(parameters: Sequence[Parameter], values: Mapping[str, Any]
+                     ) -> list[tuple[Parameter, str, str]]:
+    """``(parameter, "at_most" | "at_least", other key)`` for every declared order between
+    parameters that ``values`` (key -> value) break; pairs with a missing value are skipped."""
+    broken: list[tuple[Parameter, str, str]] = []
+    for parameter in parameters:
+        for relation in ("at_most", "at_least"):
+            other = getattr(parameter, relation)
+            if other is None or parameter.key not in values or other not in values:
+                continue
+            value, limit = values[parameter.key], values[other]
+            try:
+                wrong = value > limit if relation == "at_most" else value < limit
+            except TypeError:  # not comparable: the registry reports the declaration itself
+                continue
+            if wrong:
+                broken.append((parameter, relation, other))
+    return broken
+
+
+def check_order(parameters: Sequence[Parameter], values: Mapping[str, Any], changed: Iterable[str] = ()) -> None:
+    """Raise ``PARAMETER_ORDER`` for the first declared order ``values`` break; its field is the
+    one of the pair among ``changed`` (what the caller changed), else the constrained one."""
+    changed = set(changed)
+    for parameter, relation, other in order_violations(parameters, values):
+        field = parameter.key if parameter.key in changed or other not in changed else other
+        raise ParameterOrderBroken(parameter, relation, other, values[parameter.key], values[other], field)
 
 
 # --- Customer extension fields ----------------------------------------------------------------
@@ -207,10 +320,12 @@ class CustomerField:
     required_statuses: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _frozen(self, kind=_enum(FieldKind, self.kind, f"customer field {self.name!r}: kind"),
-                privacy=_enum(PrivacyClass, self.privacy, f"customer field {self.name!r}: privacy class"),
-                choices=tuple(self.choices), required_kinds=tuple(self.required_kinds),
-                required_statuses=tuple(self.required_statuses))
+        where = f"customer field {self.name!r}"
+        _frozen(self, kind=_enum(FieldKind, self.kind, f"{where}: kind"),
+                privacy=_enum(PrivacyClass, self.privacy, f"{where}: privacy class"),
+                choices=_strings(self.choices, f"{where}: choices"),
+                required_kinds=_strings(self.required_kinds, f"{where}: required_kinds"),
+                required_statuses=_strings(self.required_statuses, f"{where}: required_statuses"))
 
     def required_of(self, kind: str | None, status: str | None) -> bool:
         return (self.required and (not self.required_kinds or kind in self.required_kinds)
@@ -260,7 +375,10 @@ class ArchiveDocument:
     seals: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _frozen(self, fields=tuple(self.fields), signatures=tuple(self.signatures), seals=tuple(self.seals))
+        where = f"document {self.code!r}"
+        _frozen(self, fields=_sequence(self.fields, f"{where}: fields"),
+                signatures=_strings(self.signatures, f"{where}: signatures"),
+                seals=_strings(self.seals, f"{where}: seals"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +472,10 @@ class ArchiveStandard:
     subject: str = "subject"
 
     def __post_init__(self) -> None:
-        _frozen(self, documents=tuple(self.documents), checks=tuple(self.checks), retention=tuple(self.retention))
+        where = f"archive type {self.id!r}"
+        _frozen(self, documents=_sequence(self.documents, f"{where}: documents"),
+                checks=_sequence(self.checks, f"{where}: checks"),
+                retention=_sequence(self.retention, f"{where}: retention"))
 
 
 # --- Personal data in plugin tables -----------------------------------------------------------
@@ -381,7 +502,7 @@ class PersonalDataTable:
     erase: ErasureMode = ErasureMode.DELETE
 
     def __post_init__(self) -> None:
-        _frozen(self, columns=tuple(self.columns),
+        _frozen(self, columns=_strings(self.columns, f"personal data table {self.table!r}: columns"),
                 erase=_enum(ErasureMode, self.erase, f"personal data table {self.table!r}: erase"))
         for name in (self.table, self.customer_column, *self.columns):
             if not isinstance(name, str) or not _SQL_NAME.match(name):
@@ -464,9 +585,10 @@ class GradingScheme:
     score: GradingPolicy | None = None
 
     def __post_init__(self) -> None:
-        _frozen(self, grades=tuple(self.grades),
-                blacklist_scopes=tuple(_enum(BlacklistScope, s, f"grading scheme {self.id!r}: blacklist scope")
-                                       for s in self.blacklist_scopes))
+        where = f"grading scheme {self.id!r}"
+        _frozen(self, grades=_sequence(self.grades, f"{where}: grades"),
+                blacklist_scopes=tuple(_enum(BlacklistScope, s, f"{where}: blacklist scope")
+                                       for s in _strings(self.blacklist_scopes, f"{where}: blacklist_scopes")))
 
 
 # --- Complaints -------------------------------------------------------------------------------
@@ -533,9 +655,13 @@ class ComplaintFlow:
     escalations: tuple[EscalationStep, ...] = ()
 
     def __post_init__(self) -> None:
-        _frozen(self, categories=tuple(self.categories), severities=tuple(self.severities), states=tuple(self.states),
-                transitions=tuple(self.transitions), deadlines=tuple(self.deadlines),
-                escalations=tuple(self.escalations))
+        where = f"complaint flow {self.id!r}"
+        _frozen(self, categories=_strings(self.categories, f"{where}: categories"),
+                severities=_strings(self.severities, f"{where}: severities"),
+                states=_sequence(self.states, f"{where}: states"),
+                transitions=_sequence(self.transitions, f"{where}: transitions"),
+                deadlines=_sequence(self.deadlines, f"{where}: deadlines"),
+                escalations=_sequence(self.escalations, f"{where}: escalations"))
 
 
 # --- Visits -----------------------------------------------------------------------------------
@@ -579,4 +705,4 @@ class GraphQLTypes:
     types: tuple[type, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        _frozen(self, types=tuple(self.types))
+        _frozen(self, types=_sequence(self.types, "GraphQL types"))

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
-
+from typing import Protocol
 from core.plugins.types import (
     ArchiveDocument,
     ArchiveStandard,
@@ -22,12 +21,12 @@ from core.plugins.types import (
     Parameter,
     ParameterInvalid,
     ParameterKind,
+    Permission,
     PersonalDataTable,
+    VerticalInfo,
     VisitPlan,
+    order_violations,
 )
-
-if TYPE_CHECKING:
-    from core.plugins.manager import VerticalDefinition
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -64,6 +63,26 @@ def check_parameters(parameters: Sequence[Parameter]) -> list[str]:
             p.check(p.default)
         except ParameterInvalid as error:
             problems.append(f"{where}: default {p.default!r} is invalid ({error.message_en})")
+        numbers = {q.key: q.kind for q in parameters if q.kind in (ParameterKind.INTEGER, ParameterKind.DECIMAL)}
+        for relation in ("at_most", "at_least"):
+            other = getattr(p, relation)
+            if other is None:
+                continue
+            if other == p.key:
+                problems.append(f"{where}: {relation} names the parameter itself")
+            elif p.kind not in numbers.values() or other not in numbers or p.key not in numbers:
+                problems.append(f"{where}: {relation} {other!r} must name another integer or decimal parameter "
+                                "of this vertical (and this one must be numeric)")
+    defaults = {}
+    for p in parameters:
+        try:
+            defaults[p.key] = p.check(p.default)
+        except ParameterInvalid:
+            pass
+    for p, relation, other in order_violations(parameters, defaults):
+        word = "above" if relation == "at_most" else "below"
+        problems.append(f"parameter {p.key!r}: default {defaults[p.key]} is {word} the default of {other!r} "
+                        f"({defaults[other]}), against its {relation}")
     return problems
 
 
@@ -201,7 +220,8 @@ def _reaching(targets: set[str], edges: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def check_complaint_flows(flows: Sequence[ComplaintFlow]) -> list[str]:
+def check_complaint_flows(flows: Sequence[ComplaintFlow], permissions: Sequence[str] = ()) -> list[str]:
+    """``permissions``: the names of the vertical's own permissions, which escalations notify."""
     problems = _duplicates("complaint flow", (f.id for f in flows))
     for f in flows:
         problems += _named("complaint flow", f.id)
@@ -254,8 +274,12 @@ def check_complaint_flows(flows: Sequence[ComplaintFlow]) -> list[str]:
         for step in f.escalations:
             if step.severity not in severities:
                 problems.append(f"{where}: escalation for unknown severity {step.severity!r}")
-            if not 0 < step.after_percent <= 100:
+            if not isinstance(step.after_percent, int) or not 0 < step.after_percent <= 100:
                 problems.append(f"{where}: escalation after {step.after_percent}% of the deadline; use 1 to 100")
+            if step.notify not in permissions:
+                declared = ", ".join(permissions) or "none"
+                problems.append(f"{where}: escalation for {step.severity!r} notifies {step.notify!r}, which is not "
+                                f"a permission this vertical declares (declared: {declared})")
     return problems
 
 
@@ -308,7 +332,24 @@ def check_personal_data(vertical_id: str, tables: Sequence[PersonalDataTable]) -
     return problems
 
 
-def check_vertical(definition: VerticalDefinition) -> list[str]:
+class Declared(Protocol):
+    """What one vertical declared (``core.plugins.manager.VerticalDefinition``); named by its
+    shape so this module never imports the manager, which imports it."""
+
+    info: VerticalInfo
+    permissions: Sequence[Permission]
+    parameters: Sequence[Parameter]
+    customer_fields: Sequence[CustomerField]
+    archive_standards: Sequence[ArchiveStandard]
+    attribution_policies: Sequence[AttributionPolicy]
+    grading_schemes: Sequence[GradingScheme]
+    complaint_flows: Sequence[ComplaintFlow]
+    visit_plans: Sequence[VisitPlan]
+    graphql: Sequence[GraphQLTypes]
+    personal_data: Sequence[PersonalDataTable]
+
+
+def check_vertical(definition: Declared) -> list[str]:
     """Every problem in what one vertical declared."""
     d = definition
     return [
@@ -317,7 +358,7 @@ def check_vertical(definition: VerticalDefinition) -> list[str]:
         *check_archive_standards(d.archive_standards, d.parameters),
         *check_attribution_policies(d.attribution_policies),
         *check_grading_schemes(d.grading_schemes),
-        *check_complaint_flows(d.complaint_flows),
+        *check_complaint_flows(d.complaint_flows, [p.name for p in d.permissions]),
         *check_visit_plans(d.visit_plans, d.grading_schemes),
         *check_graphql(d.info.id, d.graphql),
         *check_personal_data(d.info.id, d.personal_data),

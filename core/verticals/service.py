@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -22,7 +23,7 @@ from core.errors import KehuError
 from core.identity.access import require, require_signed_in
 from core.jobs import outbox
 from core.plugins.manager import VerticalDefinition, VerticalRegistry
-from core.plugins.types import Parameter, ParameterValue
+from core.plugins.types import Parameter, ParameterValue, check_order, decimal_text
 from core.verticals.tables import VerticalEnablement
 from core.identity.permissions import Scope
 from core.identity.tables import Role, RolePermission
@@ -196,6 +197,12 @@ def _conflict(version: int) -> KehuError:
                      f"参数已被他人修改（当前版本 {version}）", field="expected_version")
 
 
+def _overrides_text(stored: Mapping[str, Any]) -> str:
+    """Overrides as stored: JSON, a decimal parameter's value as its decimal string (never a float)."""
+    return json.dumps({key: decimal_text(value) if isinstance(value, Decimal) else value
+                       for key, value in stored.items()}, sort_keys=True)
+
+
 def _checked(definition: VerticalDefinition, changes: Mapping[str, Any]) -> dict[str, ParameterValue | None]:
     checked: dict[str, ParameterValue | None] = {}
     for key, value in changes.items():
@@ -231,13 +238,14 @@ async def update_vertical_parameters(ctx: Context, registry: VerticalRegistry, v
             else:
                 stored[key] = value
         after = effective_parameters(definition, stored)
+        check_order(definition.parameters, after, checked)  # PARAMETER_ORDER: e.g. a B threshold above the A one
         diff: dict[str, Any] = {key: (before[key], after[key]) for key in after if before[key] != after[key]}
         if not diff:
             return _view(definition, row)
         diff["version"] = (version, version + 1)
         # Guarded by the version read above, so two concurrent overrides never silently merge.
         moved = await uow.update(VerticalEnablement, {
-            VerticalEnablement.overrides: json.dumps(stored, sort_keys=True), VerticalEnablement.version: version + 1,
+            VerticalEnablement.overrides: _overrides_text(stored), VerticalEnablement.version: version + 1,
             VerticalEnablement.updated_at: datetime.now(UTC), VerticalEnablement.updated_by: ctx.actor,
         }).where((VerticalEnablement.vertical_id == vertical_id) & (VerticalEnablement.version == version)).returning(
             VerticalEnablement.id)

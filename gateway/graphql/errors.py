@@ -289,8 +289,10 @@ def log_errors(errors: list[GraphQLError]) -> None:
                 error=repr(error.original_error),
                 exc_info=error.original_error,
             )
-        else:
-            log.info("graphql.request_error", code=error_code(error), message=error.message)
+        else:  # a coded error is logged with its (English) text, whatever graphql-core made of it
+            original = error.original_error
+            log.info("graphql.request_error", code=error_code(error),
+                     message=original.message_en if isinstance(original, KehuError) else str(error.message))
 
 
 def http_error(error: HTTPException, request_id: str | None, language: str = "en") -> Response:
