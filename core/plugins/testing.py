@@ -237,7 +237,7 @@ async def kehu_tenant(kehu_settings: Any, kehu_registry: VerticalRegistry) -> As
     from core.tenancy import service as tenancy
     from core.verticals.service import enable_vertical
 
-    await migrate(kehu_settings)
+    await migrate(kehu_settings, kehu_registry)  # core's tables and the vertical's own
     configure_identity(kehu_settings)
     install_catalog(kehu_registry.permissions)
     database = Database(kehu_settings.database, pool_size=2)

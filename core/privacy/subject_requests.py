@@ -291,6 +291,16 @@ async def _subject_data(uow: UnitOfWork, registry: VerticalRegistry, customer_id
             rows = await uow.fetch(f"SELECT {cols} FROM {t.table} WHERE tenant_id = {{}} AND {t.customer_column} = {{}}",
                                    uow.ctx.tenant_id, customer_id)
             data[t.table] = [{k: None if v is None else str(v) for k, v in r.items()} for r in rows]
+    # A vertical's other tables that name the customer (erasure deletes the subject's rows there):
+    # copied whole, but for the tenant.
+    declared = {t.table for t in personal_data_tables(registry)}
+    prefixes = tuple(f"{vertical}_" for vertical in registry.ids())
+    for table, columns in sorted(schema.items()):
+        if (prefixes and table.startswith(prefixes) and table not in declared and "customer_id" in columns
+                and "tenant_id" in columns):
+            rows = await uow.fetch(f"SELECT * FROM {table} WHERE tenant_id = {{}} AND customer_id = {{}}",
+                                   uow.ctx.tenant_id, customer_id)
+            data[table] = [{k: None if v is None else str(v) for k, v in r.items() if k != "tenant_id"} for r in rows]
     return data
 
 
