@@ -7,9 +7,10 @@ import base64
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from core.audit.chain import record
@@ -224,15 +225,31 @@ class AttemptView:
     duration_ms: int
 
 
+_ATTEMPT_ORDER = (WebhookAttempt.attempted_at, WebhookAttempt.id)
+
+
+def _attempt_view(r: Mapping[str, Any]) -> AttemptView:
+    return AttemptView(id=r["id"], delivery_id=r["delivery_id"], attempted_at=r["attempted_at"],
+                       status_code=r["status_code"], error=public_error(r["error"]), duration_ms=int(r["duration_ms"]))
+
+
 async def list_attempts(ctx: Context, delivery_id: UUID) -> list[AttemptView]:
     """The attempt log of one delivery, oldest first."""
     require(ctx, PERMISSION)
     async with unit_of_work(ctx, write=False) as uow:
         rows = await uow.select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(
-            WebhookAttempt.attempted_at)
-    return [AttemptView(id=r["id"], delivery_id=r["delivery_id"], attempted_at=r["attempted_at"],
-                        status_code=r["status_code"], error=public_error(r["error"]), duration_ms=int(r["duration_ms"]))
-            for r in rows]
+            *_ATTEMPT_ORDER)
+    return [_attempt_view(r) for r in rows]
+
+
+async def attempts_page(ctx: Context, delivery_id: UUID, window: Window) -> tuple[list[AttemptView], bool]:
+    """A window of one delivery's attempt log (keyset on attempted_at, id, oldest first) and whether
+    more lie beyond it."""
+    require(ctx, PERMISSION)
+    async with unit_of_work(ctx, write=False) as uow:
+        rows, more = await keyset.fetch(uow.select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id),
+                                        _ATTEMPT_ORDER, window)
+    return [_attempt_view(r) for r in rows], more
 
 
 async def replay_delivery(ctx: Context, delivery_id: UUID) -> DeliveryView:

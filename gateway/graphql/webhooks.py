@@ -128,8 +128,9 @@ class WebhookQuery:
                                after: str | None = None, last: int | None = None,
                                before: str | None = None) -> Connection[WebhookAttempt]:
         request = page_request(info, "webhookAttempts", first, after, last, before)
-        views = await webhooks.list_attempts(ctx_of(info), parse_id(delivery_id, "deliveryId"))
-        return list_connection(request, views, lambda v: [v.id], WebhookAttempt.of)
+        views, more = await webhooks.attempts_page(ctx_of(info), parse_id(delivery_id, "deliveryId"),
+                                                   request.window(time_id_key))
+        return keyset_connection(request, views, more, lambda v: [v.attempted_at, v.id], WebhookAttempt.of)
 
 
 @strawberry.type

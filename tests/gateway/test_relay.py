@@ -183,7 +183,7 @@ async def test_every_connection_pages_forward_and_backward_to_the_same_rows(clie
     walked = {}
     for name in _connections(build_schema(sqlite_settings)._schema):
         if name == "webhookAttempts":
-            continue  # no delivery exists here; its paging is the in-memory one the others use
+            continue  # no delivery exists here: test_webhook_attempts_page_in_sql_... walks one
         whole = [e["cursor"] for e in (await _page(client, token, name, world, first=100))["edges"]]
         forward, after, pages = [], None, 0
         while True:
@@ -535,3 +535,44 @@ async def test_consent_history_pages_in_sql_in_ledger_order_with_a_purpose(clien
                                       '{ edges { cursor } } }', id=customer)
     await _refuses_other_lists_cursors(client, token, "consentHistory", page["consentHistory"]["edges"][0]["cursor"],
                                        "customerId: $id, ", ", $id: ID!", id=customer)
+
+
+async def test_webhook_attempts_page_in_sql_oldest_first_of_one_delivery(client, world, seeded):
+    """Issue 17 point 3: webhookAttempts pages in the database (keyset on attempted_at, id, oldest
+    first): walked two at a time forward and backward it gives every attempt of the delivery asked
+    for once, in order (attempts at the same instant by id), none of another delivery's, no page
+    cut short; another list's cursor is CURSOR_INVALID."""
+    from core.db import unit_of_work
+    from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    token = world["token"]
+    at = datetime.fromisoformat("2026-11-02T09:00:00+00:00")
+    made: dict[uuid.UUID, list[uuid.UUID]] = {}
+
+    async def log_failures() -> None:  # two failed deliveries of seven attempts each
+        async with unit_of_work(SYSTEM.for_tenant(seeded.acme.id)) as uow:
+            endpoint = WebhookEndpoint(url="https://hooks.example.com/kehu", event_types='["*"]', secret="whsec_x")
+            await uow.insert(endpoint)
+            for _ in range(2):
+                delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=uuid.uuid4(),
+                                           event_type="customer.created", payload="{}", status="failed", attempts=7,
+                                           due_at=at)
+                await uow.insert(delivery)
+                made[delivery.id] = []
+                for i in (3, 0, 5, 1, 1, 4, 2):  # two attempts at the same instant
+                    attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=at + timedelta(minutes=i),
+                                             status_code=500, error="WEBHOOK_HTTP_500", duration_ms=i)
+                    await uow.insert(attempt)
+                    made[delivery.id].append(attempt.id)
+
+    client.blocking_portal.call(log_failures)  # on the app's own loop (its database pool)
+    for delivery_id, attempt_ids in made.items():
+        log = await _walk(client, token, "webhookAttempts", "deliveryId: $id, ", "id attemptedAt durationMs",
+                          ", $id: ID!", id=str(delivery_id))
+        assert sorted(a["id"] for a in log) == sorted(str(i) for i in attempt_ids)
+        assert log == sorted(log, key=lambda a: (datetime.fromisoformat(a["attemptedAt"]), a["id"]))
+        assert [a["durationMs"] for a in log] == [0, 1, 1, 2, 3, 4, 5]
+    page = await _data(client, token, 'query($id: ID!) { webhookAttempts(deliveryId: $id, first: 1) '
+                                      '{ edges { cursor } } }', id=str(delivery_id))
+    await _refuses_other_lists_cursors(client, token, "webhookAttempts", page["webhookAttempts"]["edges"][0]["cursor"],
+                                       "deliveryId: $id, ", ", $id: ID!", id=str(delivery_id))
