@@ -12,12 +12,14 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from core.audit.chain import record
 from core.jobs import outbox
 from core.context import Context
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity.access import SeparationOfDuties, require, require_different_actor
@@ -467,11 +469,27 @@ async def reject_role_change(ctx: Context, change_id: UUID, *, reason: str = "")
 async def list_role_changes(ctx: Context, *, state: str | None = None, first: int = 100) -> list[RoleChangeView]:
     """Role changes, newest first (``role.read``); ``state`` filters (pending, approved, …)."""
     require(ctx, "role.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        query = _role_changes_query(uow, state).order_by(*_CHANGE_ORDER, ascending=False).limit(first)
+        return [_change_view(row) for row in await query]
+
+
+_CHANGE_ORDER = (RoleChange.created_at, RoleChange.id)
+
+
+def _role_changes_query(uow: UnitOfWork, state: str | None) -> Any:
     if state is not None and state not in (PENDING, APPROVED, REJECTED, CANCELLED):
         raise KehuError("STATE_INVALID", "state is pending, approved, rejected or cancelled",
                         "状态须为 pending、approved、rejected 或 cancelled", field="state")
+    query = uow.select(RoleChange)
+    return query.where(RoleChange.state == state) if state is not None else query
+
+
+async def role_changes_page(ctx: Context, window: Window, *,
+                            state: str | None = None) -> tuple[list[RoleChangeView], bool]:
+    """A window of the role changes (keyset on created_at, id, newest first; the state filter in
+    the query) and whether more lie beyond it."""
+    require(ctx, "role.read")
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(RoleChange).order_by(RoleChange.created_at, ascending=False).limit(first)
-        if state is not None:
-            query = query.where(RoleChange.state == state)
-        return [_change_view(row) for row in await query]
+        rows, more = await keyset.fetch(_role_changes_query(uow, state), _CHANGE_ORDER, window, descending=True)
+    return [_change_view(row) for row in rows], more

@@ -24,6 +24,7 @@ from gateway.graphql.common import (
     node_loader,
     page_request,
     parse_id,
+    time_id_key,
 )
 
 
@@ -345,13 +346,14 @@ class IdentityQuery:
         request = page_request(info, "roles", first, after, last, before)
         return list_connection(request, await roles.list_roles(ctx_of(info)), lambda v: [v.id], Role.of)
 
-    @strawberry.field(description="Requested role changes, newest first (at most 100).")
+    @strawberry.field(description="Requested role changes, newest first.")
     async def role_changes(self, info: Info, state: RoleChangeState | None = None, first: int | None = None,
                            after: str | None = None, last: int | None = None,
                            before: str | None = None) -> Connection[RoleChange]:
         request = page_request(info, "roleChanges", first, after, last, before)
-        views = await roles.list_role_changes(ctx_of(info), state=state.value if state else None)
-        return list_connection(request, views, lambda v: [v.id], RoleChange.of)
+        views, more = await roles.role_changes_page(ctx_of(info), request.window(time_id_key),
+                                                    state=state.value if state else None)
+        return keyset_connection(request, views, more, lambda v: [v.requested_at, v.id], RoleChange.of)
 
     @strawberry.field(description="Every permission roles may grant: core's and the verticals'.")
     def permissions(self, info: Info) -> list[Permission]:

@@ -576,3 +576,37 @@ async def test_webhook_attempts_page_in_sql_oldest_first_of_one_delivery(client,
                                       '{ edges { cursor } } }', id=str(delivery_id))
     await _refuses_other_lists_cursors(client, token, "webhookAttempts", page["webhookAttempts"]["edges"][0]["cursor"],
                                        "deliveryId: $id, ", ", $id: ID!", id=str(delivery_id))
+
+
+async def test_role_changes_page_in_sql_newest_first_with_a_state(client, world):
+    """Issue 17 point 3: roleChanges pages in the database (keyset on requested time, id, newest
+    first) and is no longer cut at 100: walked two at a time forward and backward, whole or for
+    one state, it gives every change once in order, the state filter applied before paging;
+    another list's cursor is CURSOR_INVALID."""
+    token = world["token"]
+    asked = []
+    for i in range(7):
+        role = (await _data(client, token, 'mutation($n: String!) { roleCreate(input: {name: $n, permissions: []}) '
+                                           '{ role { id } errors { code } } }', n=f"变更{i}"))["roleCreate"]
+        assert role["errors"] == [], role
+        change = (await _data(client, token, 'mutation($r: ID!) { roleChangeRequest(roleId: $r, permissions: '
+                                             '[{permission: "customer.read", scope: TENANT}], reason: "relay") '
+                                             '{ change { id } errors { code } } }',
+                              r=role["role"]["id"]))["roleChangeRequest"]
+        assert change["errors"] == [], change
+        asked.append(change["change"]["id"])
+    for change_id in asked[1::2]:  # withdraw every other request
+        done = (await _data(client, token, 'mutation($id: ID!) { roleChangeReject(id: $id) { errors { code } } }',
+                            id=change_id))["roleChangeReject"]
+        assert done["errors"] == [], done
+    fields = "id state requestedAt"
+    everything = await _walk(client, token, "roleChanges", fields=fields)
+    assert [c["id"] for c in everything][:7] == asked[::-1]  # newest first
+    withdrawn = {c["state"] for c in everything if c["id"] in asked[1::2]}
+    assert len(withdrawn) == 1 and withdrawn != {"PENDING"}, withdrawn
+    for state in ("PENDING", *withdrawn):
+        kept = [c for c in everything if c["state"] == state]
+        assert await _walk(client, token, "roleChanges", "state: $s, ", fields, ", $s: RoleChangeState", s=state) == kept
+        assert len(kept) >= 3, state
+    page = await _data(client, token, "{ roleChanges(first: 1) { edges { cursor } } }")
+    await _refuses_other_lists_cursors(client, token, "roleChanges", page["roleChanges"]["edges"][0]["cursor"])
