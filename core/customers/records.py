@@ -26,8 +26,10 @@ NOT_FOR_KIND = {v.PERSON: ("org_name", "legal_representative"), v.ORGANISATION: 
 
 
 def build_record(fields: Mapping[str, Any], *, schema: Mapping[str, Mapping[str, CustomerField]],
-                 enabled: frozenset[str]) -> dict[str, Any]:
-    """Validate and normalise a whole record; the first problem raises its coded error."""
+                 enabled: frozenset[str], stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Validate and normalise a whole record; the first problem raises its coded error.
+    ``stored`` is the record before an update: the extension data of verticals not enabled (or not
+    loaded) is carried over from it unchanged (issue 18 point 7)."""
     unknown = sorted(set(fields) - set(INPUT_FIELDS))
     if unknown:
         raise v.invalid("FIELD_UNKNOWN", unknown[0], f"a customer has no field {unknown[0]!r}",
@@ -80,7 +82,8 @@ def build_record(fields: Mapping[str, Any], *, schema: Mapping[str, Mapping[str,
         value = v.section(name, fields.get(name))
         if value:
             record[name] = value
-    ext = v.extensions(fields.get("extensions"), schema, enabled, kind=kind, status=record["status"])
+    ext = v.extensions(fields.get("extensions"), schema, enabled, kind=kind, status=record["status"],
+                       stored=(stored or {}).get("extensions"))
     if ext:
         record["extensions"] = ext
     return record

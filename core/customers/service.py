@@ -189,8 +189,13 @@ def open_record(tenant_id: UUID, data: str, sealed: str | None) -> dict[str, Any
     return merge_parts(record, crypto.open_json(tenant_id, SEALED_RECORD, sealed)) if sealed else record
 
 
-def _view(row: Mapping[str, Any], tenant_id: UUID | None = None) -> CustomerView:
+def _view(row: Mapping[str, Any], tenant_id: UUID | None = None, *, shown: frozenset[str] | None = None
+          ) -> CustomerView:
+    """The stored customer; with ``shown`` (the tenant's enabled verticals), as read: extension data
+    of other verticals is kept but hidden (issue 18 point 7)."""
     record = open_record(tenant_id or row["tenant_id"], row["data"], row["sealed"])
+    if shown is not None:
+        record = v.visible_extensions(record, shown)
     for name in ("owner_id", "department_id"):
         if row[name] is not None:
             record[name] = str(row[name])
@@ -410,7 +415,7 @@ async def _create_customer(ctx: Context, registry: VerticalRegistry, fields: Map
         await _history(uow, customer_id, 1, changes, "created", at)
         await audit(uow, "customer.created", TARGET, customer_id, _audit_diff(changes))
         await outbox.add(uow, "customer.created", TARGET, customer_id, changes)
-        view = _view(await _load(uow, customer_id))
+        view = _view(await _load(uow, customer_id), shown=await _enabled(uow))
     return Created(customer=view, duplicates=duplicates)
 
 
@@ -439,8 +444,9 @@ async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, custom
         raise v.invalid("CUSTOMER_KIND_FIXED", "kind", "a customer's kind cannot change", "客户类型不可更改")
     merged = {**before, **changes}
     schema = extension_schema(registry)
+    enabled = await _enabled(uow)
     after = r.build_record({k: val for k, val in merged.items() if val is not None},
-                           schema=schema, enabled=await _enabled(uow))
+                           schema=schema, enabled=enabled, stored=before)
     if after.get("owner_id") != before.get("owner_id"):
         raise v.invalid("USE_TRANSFER", "owner_id", "hand a customer over with customerTransfer",
                         "请通过客户移交变更负责人")
@@ -449,7 +455,7 @@ async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, custom
                         "您无权将客户移至该部门")
     diff = r.diff(before, after)
     if not diff:
-        return _view(row)
+        return _view(row, shown=enabled)
     keyed = r.key_changes(diff)
     if keyed and not reason:
         raise v.invalid("REASON_REQUIRED", "reason", f"changing {', '.join(keyed)} needs a reason",
@@ -469,13 +475,13 @@ async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, custom
     await audit(uow, "customer.updated", TARGET, customer_id, {**_audit_diff(diff), "reason": reason} if reason
                 else _audit_diff(diff))
     await outbox.add(uow, "customer.updated", TARGET, customer_id, diff)
-    return _view(await _load(uow, customer_id))
+    return _view(await _load(uow, customer_id), shown=enabled)
 
 
 async def get_customer(ctx: Context, customer_id: UUID) -> CustomerView:
     require(ctx, "customer.read")
     async with unit_of_work(ctx, write=False) as uow:
-        view = _view(await _load(uow, customer_id, reading=True))
+        view = _view(await _load(uow, customer_id, reading=True), shown=await _enabled(uow))
     _require_reach(ctx, "customer.read", view.record, customer_id)
     return view
 
@@ -639,7 +645,8 @@ async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, afte
             return (cursor[0] if sort == "name" else datetime.fromisoformat(cursor[0])), UUID(cursor[1])
         # has_next: with ``backward`` (the last ``first`` rows before ``before``), whether more lie before the page
         rows, more = await keyset.fetch(query, [column, Customer.id], Window(first, key(after), key(before), backward))
-        views = [_view(row, ctx.tenant_id) for row in rows]
+        shown = await _enabled(uow)
+        views = [_view(row, ctx.tenant_id, shown=shown) for row in rows]
         contacts = await _contacts_of(uow, [view.id for view in views]) if with_contacts and views else {}
         owner_ids = list({view.owner_id for view in views if view.owner_id})
         owners = await _owners_of(uow, owner_ids) if with_owners and owner_ids else {}

@@ -388,16 +388,28 @@ def extension_value(vertical_id: str, spec: CustomerField, value: Any) -> Any:
 
 
 def extensions(value: Any, schema: Mapping[str, Mapping[str, CustomerField]],
-               enabled: frozenset[str], *, kind: str | None = None, status: str | None = None
-               ) -> dict[str, dict[str, Any]]:
+               enabled: frozenset[str], *, kind: str | None = None, status: str | None = None,
+               stored: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Extension fields by vertical: only enabled verticals, only declared fields, right types;
-    a vertical's required fields must be present (of the kinds and statuses it names)."""
+    a vertical's required fields must be present (of the kinds and statuses it names).
+
+    ``stored`` is the record's extension data before this change (an update). The data of a
+    vertical the tenant has disabled, or whose plugin is not loaded, is kept as stored, untouched
+    and unchecked, so a change that does not touch it succeeds; a change to it is refused."""
     if value is None:
         value = {}
     if not isinstance(value, Mapping):
         raise invalid("FIELD_INVALID", "extensions", "extensions must be {vertical: {field: value}}", "扩展字段格式错误")
+    kept = {vertical_id: dict(fields) for vertical_id, fields in (stored or {}).items()
+            if (vertical_id not in enabled or vertical_id not in schema) and isinstance(fields, Mapping)}
     cleaned: dict[str, dict[str, Any]] = {}
     for vertical_id, fields in value.items():
+        if vertical_id in kept:
+            if fields != kept[vertical_id] and fields is not None:  # omitting it keeps it too
+                raise invalid("VERTICAL_NOT_ENABLED", f"extensions.{vertical_id}",
+                              f"the vertical {vertical_id!r} is not enabled for this tenant: its fields are kept "
+                              "as they are until it is enabled again", f"本租户未启用行业插件 {vertical_id!r}，其字段保持不变")
+            continue
         if vertical_id not in schema:
             raise invalid("EXTENSION_FIELD_UNKNOWN", f"extensions.{vertical_id}",
                           f"no vertical {vertical_id!r} declares customer fields", f"没有行业插件 {vertical_id!r} 的扩展字段")
@@ -420,4 +432,17 @@ def extensions(value: Any, schema: Mapping[str, Mapping[str, CustomerField]],
             if spec.required_of(kind, status) and cleaned.get(vertical_id, {}).get(name) is None:
                 raise invalid("FIELD_REQUIRED", f"extensions.{vertical_id}.{name}",
                               f"{vertical_id} requires {name} of this customer", f"{vertical_id} 要求填写 {name}")
-    return {v: f for v, f in cleaned.items() if f}
+    return {v: f for v, f in {**cleaned, **kept}.items() if f}
+
+
+def visible_extensions(record: Mapping[str, Any], shown: frozenset[str] | set[str]) -> dict[str, Any]:
+    """The record as read: extension data only of the verticals in ``shown`` (enabled for the
+    tenant and loaded); the others' stays stored, hidden, and shows again when they return."""
+    ext = record.get("extensions")
+    if not ext or all(vertical_id in shown for vertical_id in ext):
+        return dict(record)
+    hidden = {vertical_id: fields for vertical_id, fields in ext.items() if vertical_id in shown}
+    result = {key: value for key, value in record.items() if key != "extensions"}
+    if hidden:
+        result["extensions"] = hidden
+    return result

@@ -188,7 +188,9 @@ async def enable_vertical(ctx: Context, registry: VerticalRegistry, vertical_id:
 
 
 async def disable_vertical(ctx: Context, registry: VerticalRegistry, vertical_id: str) -> TenantVertical:
-    """Disable a vertical: its GraphQL fields answer VERTICAL_NOT_ENABLED; overrides are kept."""
+    """Disable a vertical: its GraphQL fields answer VERTICAL_NOT_ENABLED; overrides are kept. Its
+    customers stay editable: their extension data of this vertical is kept as stored, hidden from
+    reads, refused if changed, and shown again when the vertical is enabled (issue 18 point 7)."""
     return await _set_status(ctx, registry, vertical_id, DISABLED)
 
 

@@ -149,7 +149,8 @@ class Customer(Node):
                    tags=record.get("tags", []), source_channel=record.get("source_channel"),
                    is_key=bool(record.get("is_key")), business=record.get("business", {}),
                    needs=record.get("needs", {}), credit=record.get("credit", {}), other=record.get("other", {}),
-                   extensions=record.get("extensions", {}),
+                   # only loaded verticals' fields: a blocked plugin's are kept, hidden, never masked blind
+                   extensions={k: f for k, f in record.get("extensions", {}).items() if k in schema},
                    department_id=strawberry.ID(record["department_id"]) if record.get("department_id") else None,
                    created_at=view.created_at, updated_at=view.updated_at, review_due_at=view.review_due_at,
                    last_reviewed_at=view.last_reviewed_at, last_reviewed_by=view.last_reviewed_by,
