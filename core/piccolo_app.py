@@ -23,6 +23,7 @@ DOMAIN_TABLE_MODULES = (
     "core.archives.tables",
     "core.customers.export_tables",
     "core.idempotency.tables",
+    "core.calendar.tables",
 )
 
 APP_CONFIG = AppConfig(

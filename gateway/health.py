@@ -1,14 +1,26 @@
-"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: database and broker answer)."""
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: database and broker answer).
+
+`/healthz` also carries ``details.calendar`` when the next 90 days hold provisional calendar days
+(a year whose official holiday schedule is neither loaded nor in the library); the same warning is
+logged (``calendar.provisional_ahead``) whenever it first appears or changes. The loaded years are
+re-read at most once a minute, within a short timeout: a slow or absent database never fails
+liveness (the last known calendar is used)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 from litestar import Request, get
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from core.calendar.days import DEFAULT_TIMEZONE
+from core.calendar.official import NATIONAL, OfficialCalendar
+from core.calendar.schedules import provisional_warning, read_official_calendar
 from core.db import current_database
 from core.jobs.broker import ping_broker
 
@@ -16,9 +28,53 @@ CHECK_TIMEOUT_SECONDS = 2.0
 log = structlog.get_logger("kehu.health")
 
 
-@get("/healthz", sync_to_thread=False, include_in_schema=False)
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+CALENDAR_REFRESH_SECONDS = 60.0
+CALENDAR_TIMEOUT_SECONDS = 1.0
+_official: dict[str, object] = {"calendar": NATIONAL, "read_at": None, "warned": None}
+
+
+def today() -> date:
+    """Today in China (the clock tests control)."""
+    return datetime.now(UTC).astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
+
+
+async def refresh_official_calendar() -> None:
+    """Re-read the loaded years (within a timeout); on failure the last known calendar stays."""
+    _official["read_at"] = time.monotonic()
+    try:
+        _official["calendar"] = await asyncio.wait_for(read_official_calendar(), CALENDAR_TIMEOUT_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - liveness never fails on the calendar
+        log.warning("calendar.read_failed", error=repr(exc))
+
+
+_refreshing: set[asyncio.Task[None]] = set()
+
+
+async def _official_calendar() -> OfficialCalendar:
+    read_at = _official["read_at"]
+    if read_at is None:  # the first answer waits for the read (bounded); later ones never wait
+        await refresh_official_calendar()
+    elif time.monotonic() - read_at >= CALENDAR_REFRESH_SECONDS and not _refreshing:  # type: ignore[operator]
+        _official["read_at"] = time.monotonic()
+        task = asyncio.get_running_loop().create_task(refresh_official_calendar())
+        _refreshing.add(task)
+        task.add_done_callback(_refreshing.discard)
+    return _official["calendar"]  # type: ignore[return-value]
+
+
+async def calendar_warning() -> dict[str, object] | None:
+    """The provisional-days warning for the next 90 days, logged when it first appears or changes."""
+    warning = provisional_warning(await _official_calendar(), today())
+    if warning is not None and warning != _official["warned"]:
+        log.warning("calendar.provisional_ahead", **warning)
+    _official["warned"] = warning
+    return warning
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, object]:
+    warning = await calendar_warning()
+    return {"status": "ok", "details": {"calendar": warning}} if warning else {"status": "ok"}
 
 
 async def _check(name: str, probe) -> tuple[str, str]:

@@ -1,8 +1,10 @@
 """Deadlines on the official Chinese calendar: hours, calendar days or working days.
 
 Working days follow the State Council's yearly holiday notice (国务院办公厅关于部分节假日安排的通知),
-including the 调休 make-up working days that fall on weekends, as published in the
-``chinesecalendar`` package (import name ``chinese_calendar``). On top of it each tenant may
+including the 调休 make-up working days that fall on weekends: as loaded by an operator, else as
+published in the ``chinesecalendar`` package, else a provisional schedule computed from the
+statutory holidays (see :mod:`core.calendar.official`); a deadline that counted provisional days
+says so (:class:`Deadline`). On top of it each tenant may
 declare its own closures (``extra_holidays``) and, rarely, its own extra working days
 (``extra_workdays``), and its business hours for rules like "before 10:00" or "at 15:00".
 
@@ -18,11 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
+from core.calendar.official import NATIONAL, OfficialCalendar
 from core.errors import KehuError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -111,13 +111,13 @@ def _date_set(key: str, values: object) -> frozenset[date]:
     return days
 
 
-@lru_cache(maxsize=4096)
-def _official_is_workday(day: date) -> bool:
-    """The State Council schedule, or Monday–Friday for years the library has no data for."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A computed deadline; ``provisional`` when it counted days of a year whose official schedule
+    is not known yet (it may move once the schedule is loaded)."""
+
+    at: datetime
+    provisional: bool = False
 
 
 def _at(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -144,17 +144,19 @@ class TenantCalendar:
     """One tenant's working calendar.
 
     A day is a working day when it is in ``extra_workdays``; otherwise not when it is in
-    ``extra_holidays``; otherwise as the official Chinese calendar says (weekends are off except
-    the 调休 make-up working days; statutory holidays are off). For years the ``chinesecalendar``
-    package has no data for (before 2004 or after the last year it covers, 2026 for 1.11) the
-    official calendar falls back to plain Monday–Friday, so a new year's holidays are missed until
-    the package is upgraded (a tenant can list them in ``extra_holidays`` meanwhile).
+    ``extra_holidays``; otherwise as the official Chinese calendar ``official`` says (weekends are
+    off except the 调休 make-up working days; statutory holidays are off). For a year with neither
+    a loaded schedule nor ``chinesecalendar`` data, ``official`` uses a provisional schedule
+    (statutory holidays with their 补假, no make-up working days) and the days of that year are
+    *provisional*: :meth:`deadline` says so. ``official`` is not a tenant setting and takes no part
+    in equality.
     """
 
     timezone: str = DEFAULT_TIMEZONE
     extra_holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
     business_hours: BusinessHours = field(default_factory=BusinessHours)
+    official: OfficialCalendar = field(default=NATIONAL, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _zone(self.timezone)
@@ -162,11 +164,13 @@ class TenantCalendar:
         object.__setattr__(self, "extra_workdays", _date_set("extra_workdays", self.extra_workdays))
         if not isinstance(self.business_hours, BusinessHours):
             raise _setting_invalid("business_hours", "business_hours must be BusinessHours", "营业时间设置无效")
+        if not isinstance(self.official, OfficialCalendar):
+            raise _setting_invalid("official", "official must be an OfficialCalendar", "官方日历无效")
 
     # --- settings -------------------------------------------------------------------------
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, object]) -> TenantCalendar:
+    def from_mapping(cls, data: Mapping[str, object], official: OfficialCalendar = NATIONAL) -> TenantCalendar:
         """Read stored settings: ``{"timezone": "Asia/Shanghai", "extra_holidays": ["2026-05-06"],
         "extra_workdays": [...], "opens": "09:00", "closes": "18:00"}``; every key is optional.
         Unknown keys and bad values raise ``SETTING_INVALID`` naming the key."""
@@ -175,7 +179,7 @@ class TenantCalendar:
         for key in data:
             if key not in _MAPPING_KEYS:
                 raise _setting_invalid(str(key), f"unknown calendar setting {key!r}", f"未知的日历设置 {key!r}")
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, object] = {"official": official}
         if "timezone" in data:
             kwargs["timezone"] = data["timezone"]
         for key in ("extra_holidays", "extra_workdays"):
@@ -212,7 +216,26 @@ class TenantCalendar:
             return True
         if day in self.extra_holidays:
             return False
-        return _official_is_workday(day)
+        return self.official.is_workday(day)
+
+    def is_provisional(self, day: date) -> bool:
+        """Whether ``day`` is classified by a provisional schedule (a day the tenant lists itself in
+        ``extra_holidays`` or ``extra_workdays`` is not)."""
+        if isinstance(day, datetime):
+            day = day.date()
+        if day in self.extra_workdays or day in self.extra_holidays:
+            return False
+        return self.official.is_provisional(day)
+
+    def provisional_days(self, first: date, last: date) -> list[date]:
+        """The provisional days from ``first`` to ``last``, both included."""
+        return [day for day in self.official.provisional_days(first, last) if self.is_provisional(day)]
+
+    def crosses_provisional(self, start: date | datetime, end: date | datetime) -> bool:
+        """Whether any day from ``start`` to ``end`` (local dates, both included) is provisional."""
+        first = start.astimezone(self.zone).date() if isinstance(start, datetime) else start
+        last = end.astimezone(self.zone).date() if isinstance(end, datetime) else end
+        return any(True for day in self.official.provisional_days(first, last) if self.is_provisional(day))
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
@@ -265,6 +288,14 @@ class TenantCalendar:
             return _at(due_day, hours.closes, zone)
         except OverflowError:
             raise KehuError("DATE_INVALID", "the deadline is out of range", "期限超出范围", field="start") from None
+
+    def deadline(self, start: datetime, duration: Duration) -> Deadline:
+        """:meth:`due_at` and whether it is provisional: a working-day deadline is when a day from
+        the start's local date to the due date is provisional (hours and calendar days never are)."""
+        at = self.due_at(start, duration)
+        provisional = (duration.unit is DeadlineUnit.WORKING_DAYS
+                       and self.crosses_provisional(start.astimezone(self.zone).date(), at.date()))
+        return Deadline(at, provisional)
 
     def at_time_on_working_day(self, day: date, at: time) -> datetime:
         """``at`` (local) on ``day`` if it is a working day, else on the next working day ("at 15:00")."""

@@ -33,6 +33,7 @@ KEEP_YEARS = 3
 SETTINGS: dict[str, tuple[int, int, int]] = {"privacy.incident_report_hours": (72, 1, 720),
                                              "privacy.loan_days": (7, 1, 365),
                                              "privacy.request_days": (15, 1, 90),
+                                             "privacy.request_working_days": (0, 0, 1),
                                              "privacy.retention_years": (5, 1, 50)}
 MAX_TEXT = 20_000
 
@@ -215,8 +216,18 @@ async def list_assessments(ctx: Context) -> list[AssessmentView]:
     """Every assessment of the tenant, newest first."""
     require(ctx, "privacy.assessment.manage")
     async with unit_of_work(ctx, write=False) as uow:
-        rows = await uow.select(PrivacyAssessment).order_by(PrivacyAssessment.assessed_at, ascending=False)
+        rows = await uow.select(PrivacyAssessment).order_by(PrivacyAssessment.assessed_at, PrivacyAssessment.id,
+                                                            ascending=False)
     return [_assessment_view(row) for row in rows]
+
+
+async def assessments_page(ctx: Context, window: Window) -> tuple[list[AssessmentView], bool]:
+    """A window of list_assessments (keyset on assessed_at, id, newest first) and whether more lie beyond it."""
+    require(ctx, "privacy.assessment.manage")
+    async with unit_of_work(ctx, write=False) as uow:
+        rows, more = await keyset.fetch(uow.select(PrivacyAssessment),
+                                        [PrivacyAssessment.assessed_at, PrivacyAssessment.id], window, descending=True)
+    return [_assessment_view(row) for row in rows], more
 
 
 # --- incidents ---------------------------------------------------------------------------------

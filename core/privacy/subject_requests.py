@@ -2,8 +2,12 @@
 
 States: received -> identity_verified -> fulfilled | rejected. Nothing is fulfilled before the
 requester's identity is verified (``IDENTITY_NOT_VERIFIED``). The due date is the receipt plus the
-tenant setting ``privacy.request_days`` (default 15); a sweep announces ``privacy.request_due_soon``
-two days before and ``privacy.request_overdue`` after, once each.
+tenant setting ``privacy.request_days`` (default 15), counted in calendar days, or in working days
+of the tenant's calendar when ``privacy.request_working_days`` is 1 (closing time on the last one).
+A working-day due date that counted days of a year with no official holiday schedule yet is
+``due_provisional``, and is recomputed when that year's schedule is loaded (``kehu calendar
+load``). A sweep announces ``privacy.request_due_soon`` two days before and
+``privacy.request_overdue`` after, once each.
 
 Fulfilment: access and portability start a ``privacy.subject_export`` job writing everything kehu
 holds about the subject as JSON and CSV (the subject's own copy, in clear); correction applies the
@@ -24,6 +28,9 @@ from uuid import UUID
 
 from core.archives import privacy as archive_privacy
 from core.audit.chain import record as audit
+from core.calendar.days import DeadlineUnit, Duration
+from core.calendar.schedules import on_schedule_loaded
+from core.calendar.settings import load_calendar
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import keyset, unit_of_work
@@ -43,6 +50,7 @@ KINDS = ("access", "correction", "deletion", "portability", "withdrawal")
 RECEIVED, VERIFIED, FULFILLED, REJECTED = "received", "identity_verified", "fulfilled", "rejected"
 DAYS_KEY = "privacy.request_days"
 DEFAULT_DAYS = 15
+WORKING_DAYS_KEY = "privacy.request_working_days"  # 1: request_days counts working days
 DUE_SOON = timedelta(days=2)
 EXPORT_JOB = "privacy.subject_export"
 TARGET = "subject_request"
@@ -69,6 +77,7 @@ class SubjectRequestView:
     outcome: dict[str, Any] | None
     rejection_reason: str | None
     job_id: UUID | None
+    due_provisional: bool = False
 
 
 def _view(row: Mapping[str, Any]) -> SubjectRequestView:
@@ -77,7 +86,8 @@ def _view(row: Mapping[str, Any]) -> SubjectRequestView:
         received_at=row["created_at"], due_at=row["due_at"], requested_by=row["requested_by"],
         identity_method=row["identity_method"], identity_verified_at=row["identity_verified_at"],
         finished_at=row["finished_at"], outcome=json.loads(row["outcome"]) if row["outcome"] else None,
-        rejection_reason=row["rejection_reason"], job_id=row["job_id"])
+        rejection_reason=row["rejection_reason"], job_id=row["job_id"],
+        due_provisional=bool(row.get("due_provisional")))
 
 
 def _invalid(code: str, field: str, en: str, zh: str) -> KehuError:
@@ -105,8 +115,13 @@ async def create_request(ctx: Context, customer_id: UUID, kind: str, *, channel:
         if not await uow.exists(Customer).where((Customer.id == customer_id) & (Customer.status != erasure.ERASED)):
             raise NotFound("customer", customer_id)
         days = await retention.setting(uow, DAYS_KEY, DEFAULT_DAYS)
+        due_at, working_days, provisional = at + timedelta(days=days), None, False
+        if await retention.setting(uow, WORKING_DAYS_KEY, 0) == 1:
+            deadline = (await load_calendar(uow)).deadline(at, Duration(days, DeadlineUnit.WORKING_DAYS))
+            due_at, working_days, provisional = deadline.at.astimezone(UTC), days, deadline.provisional
         row = SubjectRequest(customer_id=customer_id, kind=kind, state=RECEIVED, channel=(channel or "")[:32],
-                             due_at=at + timedelta(days=days), requested_by=ctx.actor, created_at=at,
+                             due_at=due_at, due_working_days=working_days, due_provisional=int(provisional),
+                             requested_by=ctx.actor, created_at=at,
                              changes=json.dumps(dict(changes), ensure_ascii=False) if changes else None)
         await uow.insert(row)
         await audit(uow, "privacy.request_received", TARGET, row.id, {"kind": kind, "customer_id": customer_id})
@@ -262,6 +277,35 @@ async def remind_due_requests(at: datetime) -> int:
 
 
 register_sweep("subject_requests", remind_due_requests)
+
+
+async def recompute_provisional_due(year: int) -> int:
+    """After ``year``'s official schedule is loaded: every open request whose working-day due date
+    counted provisional days is computed again from its receipt (audited when it moves)."""
+    changed = 0
+    for tenant_id in await tenant_ids("job:calendar"):
+        async with unit_of_work(Context.system("job:calendar", tenant_id)) as uow:
+            rows = await uow.select(SubjectRequest.id, SubjectRequest.created_at, SubjectRequest.due_at,
+                                    SubjectRequest.due_working_days).where(
+                SubjectRequest.state.is_in([RECEIVED, VERIFIED]) & (SubjectRequest.due_provisional == 1)
+                & SubjectRequest.due_working_days.is_not_null())
+            if not rows:
+                continue
+            calendar = await load_calendar(uow)
+            for r in rows:
+                deadline = calendar.deadline(r["created_at"], Duration(r["due_working_days"], DeadlineUnit.WORKING_DAYS))
+                due_at = deadline.at.astimezone(UTC)
+                await uow.update(SubjectRequest, {SubjectRequest.due_at: due_at,
+                                                  SubjectRequest.due_provisional: int(deadline.provisional)}).where(
+                    SubjectRequest.id == r["id"])
+                if due_at != r["due_at"]:
+                    changed += 1
+                    await audit(uow, "privacy.request_due_recomputed", TARGET, r["id"],
+                                {"due_at": (r["due_at"], due_at), "calendar_year": year})
+    return changed
+
+
+on_schedule_loaded("subject_requests", recompute_provisional_due)
 
 
 # --- the subject's copy ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Data-subject rights: requests (PIPL arts. 44-47), freezes (kept but out of processing) and
 legal holds (nothing purged while one stands)."""
 
-from piccolo.columns import UUID, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Integer, Text, Timestamptz, Varchar
 
 from core.db.tables import TenantOwned
 
@@ -26,6 +26,8 @@ class SubjectRequest(TenantOwned, tablename="subject_request"):
     job_id = UUID(null=True, default=None)
     due_soon_notified_at = Timestamptz(null=True, default=None)
     overdue_notified_at = Timestamptz(null=True, default=None)
+    due_working_days = Integer(null=True, default=None)  # set when due_at counts working days
+    due_provisional = Integer(default=0)  # 1: due_at counted days of a provisional calendar year
 
 
 class CustomerFreeze(TenantOwned, tablename="customer_freeze"):

@@ -36,6 +36,9 @@ class SubjectRequest(Node):
     channel: str
     received_at: datetime
     due_at: datetime
+    provisional: bool = strawberry.field(description=(
+        "Whether dueAt counted working days of a year whose official holiday schedule is not loaded yet "
+        "(a provisional schedule): it is recomputed when the schedule is loaded."))
     identity_method: str | None
     identity_verified_at: datetime | None
     finished_at: datetime | None
@@ -47,6 +50,7 @@ class SubjectRequest(Node):
     def of(v: sr.SubjectRequestView) -> SubjectRequest:
         return SubjectRequest(id=strawberry.ID(str(v.id)), customer_id=strawberry.ID(str(v.customer_id)), kind=v.kind,
                               state=v.state, channel=v.channel, received_at=v.received_at, due_at=v.due_at,
+                              provisional=v.due_provisional,
                               identity_method=v.identity_method, identity_verified_at=v.identity_verified_at,
                               finished_at=v.finished_at, outcome=v.outcome, rejection_reason=v.rejection_reason,
                               job_id=strawberry.ID(str(v.job_id)) if v.job_id else None)

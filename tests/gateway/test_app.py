@@ -25,7 +25,7 @@ def test_graphiql_is_served_in_the_embedded_profile(client):
 
 
 def test_healthz_answers_without_touching_dependencies(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json()["status"] == "ok"  # details may warn of provisional calendar days
 
 
 def test_readyz_checks_database_and_broker(client):
