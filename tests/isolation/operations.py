@@ -408,6 +408,7 @@ OPS: tuple[Op, ...] = (
     Op("mutation($id: ID!) { webhookDeliveryReplay(id: $id) { errors { code } } }", ids={"id": "webhook"}),
     # Tenant settings
     Op("{ workingCalendar { timezone extraHolidays } }"),
+    Op('{ workingDays(from: "2026-12-28", to: "2027-01-04") { nodes { date working provisional holiday } } }'),
     Op('mutation { workingCalendarUpdate(input: {extraHolidays: ["2026-12-24"]}) { errors { code } } }'),
     Op("mutation($h: Int!) { exportRulesUpdate(approvalHours: $h) { errors { code } } }",
        vars=lambda actor, owner, ids: {"h": 48 + len(actor.seen) % 24}),
