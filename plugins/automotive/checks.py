@@ -2,7 +2,7 @@
 
 Each policy is ``check(archive, parameters)`` on the plain archive mapping of the archive contract
 (docs/plugins.md, "Archive checks") and returns ``None`` or ``CheckFinding``s naming the document
-and field. Document codes and field names are those declared in ``plugins.automotive.rules``.
+and field. Document codes and field names are those declared in ``plugins.automotive.documents``.
 Rules that only a person can judge (legibility, reachability) have no policy here.
 """
 
@@ -16,6 +16,8 @@ from typing import Any
 
 from core.plugins import CheckFinding
 from plugins.automotive import vehicles
+from plugins.automotive.documents import (DOCUMENTS, ITEM_ZH, MAINTENANCE_ITEMS, OUT_SIGNERS, PRE_SIGNERS,  # noqa: F401
+                                          SERVICE_ITEMS, STORAGE_TICKS, document_fields)
 
 Archive = Mapping[str, Any]
 Params = Mapping[str, Any]
@@ -159,9 +161,7 @@ def _blanks(fields: Mapping[str, Any], names: Iterable[str], doc: str, label_zh:
 
 
 def _declared(standard: str, code: str, *, required_only: bool = False) -> tuple[str, ...]:
-    from plugins.automotive import rules  # rules imports this module: read the declarations late
-
-    doc = next(d for s in rules.ARCHIVE_STANDARDS if s.id == standard for d in s.documents if d.code == code)
+    doc = next(d for d in DOCUMENTS[standard] if d.code == code)
     return tuple(f.name for f in doc.fields if f.required or not required_only)
 
 
@@ -185,9 +185,7 @@ def vehicle_identity(archive: Archive, parameters: Params) -> Findings | None:
 # --- sales archive -------------------------------------------------------------------------------
 
 def order_of(archive: Archive, standard: str, missing_ok: Iterable[str] = ()) -> Findings:
-    from plugins.automotive import rules
-
-    declared = next(s for s in rules.ARCHIVE_STANDARDS if s.id == standard).documents
+    declared = DOCUMENTS[standard]
     order = [d.code for d in declared]
     filed = [d.get("code") for d in documents(archive)]
     found: Findings = [_missing(d.code, d.name_zh) for d in declared
@@ -303,9 +301,6 @@ def s8_purchase_agreement(archive: Archive, parameters: Params) -> Findings | No
 
 PACKET_DOCUMENTS = ("work_order", "settlement", "check_form", "maintenance_form")
 PACKET_ZH = {"work_order": "任务委托书", "settlement": "结算单", "check_form": "交/接车检查表", "maintenance_form": "保养表"}
-PRE_SIGNERS = {"pre_warehouse_keeper": "库管员", "pre_executor": "执行人", "pre_final_inspector": "终检"}
-OUT_SIGNERS = {"out_warehouse_keeper": "库管员", "out_sales_consultant": "销售顾问", "out_customer": "客户",
-               "out_executor": "执行人", "out_final_inspector": "终检"}
 
 
 def _packet(archive: Archive, prefix: str, label: str, signers: Mapping[str, str]) -> Findings | None:
@@ -380,14 +375,6 @@ def s13_pdi_tyre_pressure(archive: Archive, parameters: Params) -> Findings | No
     return _as_findings(found)
 
 
-STORAGE_TICKS = {  # field -> (en, zh): the storage-period boxes of the PDI maintenance form
-    "storage_weekly": ("at least weekly", "至少每周"),
-    "storage_2_weeks": ("at the latest after 2 weeks", "最晚2周后"),
-    "storage_3_months": ("at the latest every 3 months", "最晚每3个月"),
-    "storage_6_months": ("at the latest every 6 months", "最晚每6个月"),
-    "storage_6_9_12_months": ("additionally after 6, 9 or 12 months", "额外在6、9或12个月后"),
-    "storage_before_delivery": ("before handing the car to the customer", "汽车供给客户前"),
-}
 
 
 def storage_ticks_due(stock_in: date, delivered: date) -> set[str]:
@@ -697,15 +684,6 @@ def v15_suggestions_match_check_form(archive: Archive, parameters: Params) -> Ch
     return None
 
 
-SERVICE_ITEMS = {  # replaced-item tick -> (en, words that name it in a suggestion)
-    "replaced_spark_plugs": ("spark plugs", ("火花塞",)),
-    "replaced_oil_filters": ("oil and four filters", ("机油四滤", "机油", "四滤")),
-    "replaced_gearbox_oil": ("gearbox oil", ("变速箱油",)),
-    "replaced_brake_fluid": ("brake fluid", ("刹车油", "制动液")),
-    "replaced_power_steering_fluid": ("power-steering fluid", ("转向助力油", "助力油")),
-}
-ITEM_ZH = {"replaced_spark_plugs": "火花塞", "replaced_oil_filters": "机油四滤", "replaced_gearbox_oil": "变速箱油",
-           "replaced_brake_fluid": "刹车油", "replaced_power_steering_fluid": "转向助力油"}
 
 
 def mileage(archive: Archive) -> int | None:
@@ -743,13 +721,11 @@ def v17_60000_km_service(archive: Archive, parameters: Params) -> Findings | Non
 
 
 def v18_units(archive: Archive, parameters: Params) -> Findings | None:
-    from plugins.automotive import rules
-
     fields = fields_of(archive, "maintenance_form")
     if document(archive, "maintenance_form") is None:
         return None
     found = []
-    for spec in rules.document_fields("service_archive", "maintenance_form"):
+    for spec in document_fields("service_archive", "maintenance_form"):
         value = fields.get(spec.name)
         if spec.unit is None or not filled(value):
             continue
@@ -807,7 +783,6 @@ def v20_tread_depth(archive: Archive, parameters: Params) -> Findings | None:
                     f"tread_depth_{w}") for w in worn]
 
 
-MAINTENANCE_ITEMS = ("item_engine_oil", "item_brakes", "item_lights", "item_battery", "item_wipers")
 
 
 def v21_maintenance_form_complete(archive: Archive, parameters: Params) -> Findings | None:
