@@ -6,16 +6,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-# Every purpose consent is recorded for: the one list core checks against (new purposes join it here).
-PURPOSES: tuple[str, ...] = ("marketing_sms", "marketing_phone", "marketing_email", "third_party_sharing",
-                             "cross_border", "sensitive_processing")
+from core.privacy.purposes import PURPOSES  # every purpose consent is recorded for (core's one list)
 
 
 async def may_process(info_or_ctx: Any, customer_id: UUID, purpose: str, *, sensitive: bool = False) -> bool:
     """Whether the customer's latest consent for ``purpose`` is a grant (with ``sensitive``, the
     separate sensitive-data consent too). ``info_or_ctx`` is a resolver's ``info`` or the context
     core handed the plugin. An unknown purpose is refused with PURPOSE_UNKNOWN."""
-    from core.privacy import consent
+    from core.privacy import consent  # core.privacy never imports this module: no circle
 
     ctx = getattr(getattr(info_or_ctx, "context", None), "ctx", info_or_ctx)
     return await consent.may_process(ctx, customer_id, purpose, sensitive=sensitive)

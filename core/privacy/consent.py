@@ -20,7 +20,7 @@ from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity.access import may_reach, require, require_signed_in
 from core.jobs import outbox
-from core.plugins.privacy import PURPOSES  # the one list of purposes, shared with plugins
+from core.privacy.purposes import PURPOSES  # the one list of purposes, shared with plugins
 from core.privacy import freeze
 from core.privacy.consent_tables import ConsentRecord
 
