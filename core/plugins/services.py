@@ -37,7 +37,7 @@ from uuid import UUID
 import structlog
 
 from core.audit.chain import record as _audit_record
-from core.calendar import DeadlineUnit, Duration, TenantCalendar
+from core.calendar import Duration, TenantCalendar
 from core.calendar.settings import tenant_calendar as _tenant_calendar
 from core.context import Context
 from core.db import UnitOfWork, current_database
@@ -193,7 +193,7 @@ async def run_mutation(info: Any, payload: Callable[..., Any], call: Callable[[]
 
 
 __all__ = [
-    "DeadlineUnit", "Duration", "Event", "KehuError", "TenantCalendar", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach",
+    "Duration", "Event", "KehuError", "TenantCalendar", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach",
     "on_event", "record", "require_permission", "run_mutation", "submit_job", "tenant_calendar",
     "tenant_parameters", "tick", "unit_of_work",
 ]
