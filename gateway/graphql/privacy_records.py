@@ -250,8 +250,8 @@ class PrivacyRecordQuery:
     async def assessments(self, info: Info, first: int | None = None, after: str | None = None,
                           last: int | None = None, before: str | None = None) -> Connection[Assessment]:
         request = page_request(info, "assessments", first, after, last, before)
-        return list_connection(request, await assessments.list_assessments(ctx_of(info)), lambda a: [a.id],
-                               Assessment.of)
+        found, more = await assessments.assessments_page(ctx_of(info), request.window(time_id_key))
+        return keyset_connection(request, found, more, lambda a: [a.assessed_at, a.id], Assessment.of)
 
     @strawberry.field(description="Incidents, newest first; overdue filters on the report deadline "
                                   "(needs privacy.incident.manage).")

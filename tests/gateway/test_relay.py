@@ -162,6 +162,8 @@ def _arguments(name: str, world: dict) -> tuple[str, str, dict]:
         return ", $id: ID!", "deliveryId: $id, ", {"id": str(uuid.uuid4())}
     if name == "missingArchiveReports":
         return "", "openOnly: false, ", {}
+    if name == "workingDays":
+        return "", 'from: "2026-09-28", to: "2026-10-09", ', {}  # National Day week and the days around it
     return "", "", {}
 
 
@@ -610,3 +612,21 @@ async def test_role_changes_page_in_sql_newest_first_with_a_state(client, world)
         assert len(kept) >= 3, state
     page = await _data(client, token, "{ roleChanges(first: 1) { edges { cursor } } }")
     await _refuses_other_lists_cursors(client, token, "roleChanges", page["roleChanges"]["edges"][0]["cursor"])
+
+
+async def test_assessments_page_in_sql_newest_first(client, world):
+    """Issue 17 point 3: assessments pages in the database (keyset on assessed_at, id, newest
+    first): walked two at a time forward and backward it gives every assessment once, in order
+    (assessments of the same moment by id); another list's cursor is CURSOR_INVALID."""
+    token = world["token"]
+    for i, day in enumerate((3, 1, 4, 1, 5, 9, 2)):
+        await _data(client, token, 'mutation($n: String!, $at: DateTime!) { assessmentCreate(input: {subject: $n, '
+                                   'processing: "p", risks: "r", measures: "m", conclusion: "c", assessor: "a", '
+                                   'assessedAt: $at}) { errors { code } } }',
+                    n=f"分页评估{i}", at=f"2026-03-{day:02d}T08:00:00+08:00")
+    everything = await _walk(client, token, "assessments", fields="id subject assessedAt")
+    assert len(everything) >= 10
+    key = [(datetime.fromisoformat(a["assessedAt"]), a["id"]) for a in everything]
+    assert key == sorted(key, reverse=True)
+    page = await _data(client, token, "{ assessments(first: 1) { edges { cursor } } }")
+    await _refuses_other_lists_cursors(client, token, "assessments", page["assessments"]["edges"][0]["cursor"])
