@@ -63,6 +63,11 @@ def _data_findings(standard: ArchiveStandard, archive: Mapping[str, Any]) -> dic
                 found[FIELDS_FILLED].append(CheckFinding(
                     f"{declared.name_en}: {f.label_en} is blank (write 无 or ✓ where it does not apply)",
                     f"《{declared.name_zh}》{f.label_zh}未填写（不适用处须填“无”或“√”）", declared.code, f.name))
+            elif (f.kind is DocumentFieldKind.CHOICE and not blank(value) and value not in FILLED_MARKS
+                  and value not in f.choices):
+                found[FIELDS_FILLED].append(CheckFinding(
+                    f"{declared.name_en}: {f.label_en} must be one of {', '.join(f.choices)}, not {value!r}",
+                    f"《{declared.name_zh}》{f.label_zh}须为以下之一：{'、'.join(f.choices)}", declared.code, f.name))
             elif f.kind is DocumentFieldKind.MEASURE and not blank(value) and value not in FILLED_MARKS:
                 match = _NUMBER_WITH_UNIT.match(str(value))
                 if match is None or match["unit"].strip().lower() != (f.unit or "").lower():

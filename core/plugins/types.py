@@ -348,7 +348,8 @@ class DocumentFieldKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class DocumentField:
     """A field of an archive document, so core can show the form and check it is filled (a
-    ``measure`` carries ``unit``; "无" and "✓" count as filled)."""
+    ``measure`` carries ``unit``; a ``choice`` lists its ``choices``, and a filled value must be
+    one of them; "无" and "✓" count as filled)."""
 
     name: str
     kind: DocumentFieldKind
@@ -356,9 +357,11 @@ class DocumentField:
     label_zh: str
     required: bool = True
     unit: str | None = None
+    choices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _frozen(self, kind=_enum(DocumentFieldKind, self.kind, f"document field {self.name!r}: kind"))
+        _frozen(self, kind=_enum(DocumentFieldKind, self.kind, f"document field {self.name!r}: kind"),
+                choices=_strings(self.choices, f"document field {self.name!r}: choices"))
 
 
 @dataclass(frozen=True, slots=True)

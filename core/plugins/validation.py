@@ -128,6 +128,9 @@ def _document_fields(where: str, document: ArchiveDocument) -> list[str]:
             problems.append(f"{where}: field {f.name!r} needs labels in zh-CN and en")
         if (f.kind is DocumentFieldKind.MEASURE) != bool(f.unit):
             problems.append(f"{where}: field {f.name!r}: a measure field, and only one, names its unit")
+        if (f.kind is DocumentFieldKind.CHOICE) != bool(f.choices):
+            problems.append(f"{where}: field {f.name!r}: a choice field, and only one, lists its choices")
+        problems += _duplicates(f"{where}: field {f.name!r}: choice", f.choices)
     for what, names in (("signature role", document.signatures), ("seal", document.seals)):
         problems += _duplicates(f"{where}: {what}", names)
         problems += [f"{where}: {what} {n!r} is blank" for n in names if not isinstance(n, str) or not n.strip()]

@@ -7,6 +7,7 @@ tenant has enabled that vertical; anyone else gets ``VERTICAL_NOT_ENABLED``.
 from __future__ import annotations
 
 import inspect
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -16,8 +17,14 @@ from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from core.plugins.manager import VerticalRegistry
+from core.plugins.types import decimal_text
 from core.verticals import service
 from gateway.graphql.common import UserError, ctx_of, mutate
+
+
+def _json(value: Any) -> Any:
+    """A parameter value for JSON: a decimal as its exact decimal text ("12.50"), never a float."""
+    return decimal_text(value) if isinstance(value, Decimal) else value
 
 
 @strawberry.type(description="A parameter of a vertical as the caller's tenant has it.")
@@ -37,7 +44,8 @@ class VerticalParameter:
     @classmethod
     def of(cls, state: service.ParameterState) -> VerticalParameter:
         p = state.definition
-        return cls(key=p.key, kind=p.kind.value, value=state.value, default=p.default, overridden=state.overridden,
+        return cls(key=p.key, kind=p.kind.value, value=_json(state.value), default=_json(p.default),
+                   overridden=state.overridden,
                    minimum=p.minimum, maximum=p.maximum, unit=p.unit, choices=list(p.choices), help_en=p.help_en,
                    help_zh=p.help_zh)
 

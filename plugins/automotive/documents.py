@@ -38,8 +38,10 @@ STORAGE_TICKS = {  # field -> (en, zh): the storage-period boxes of the PDI main
 # in checks.py enforces it, so the engine's data-driven check never contradicts an exemption.
 
 
-def _f(name: str, kind: str, en: str, zh: str, required: bool = True, unit: str | None = None) -> DocumentField:
-    return DocumentField(name=name, kind=kind, label_en=en, label_zh=zh, required=required, unit=unit)
+def _f(name: str, kind: str, en: str, zh: str, required: bool = True, unit: str | None = None,
+       choices: tuple[str, ...] = ()) -> DocumentField:
+    return DocumentField(name=name, kind=kind, label_en=en, label_zh=zh, required=required, unit=unit,
+                         choices=choices)
 
 
 def _doc(code: str, en: str, zh: str, required: bool = True, fields: tuple[DocumentField, ...] = (),
@@ -112,7 +114,7 @@ SALES_DOCUMENTS = (
         _f("insurance_amount", "amount", "Insurance (无 if none)", "保险（无则填“无”）"),
         _f("service_fee_amount", "amount", "Service fees (无 if none)", "服务费（无则填“无”）"),
         _f("total", "amount", "Total", "合计金额"),
-        _f("payment_method", "choice", "Payment", "付款方式"),
+        _f("payment_method", "choice", "Payment (全款 in full / 贷款 on loan)", "付款方式", choices=("全款", "贷款")),
     ), signatures=("customer",), seals=("sales_contract", "cross_page")),
     _doc("pdi_maintenance_form", "PDI maintenance form (P- and 8- packets)", "PDI保养表", fields=(
         _f("key_handover_on", "date", "Keys handed to the service front desk on", "钥匙交服务前台日期"),
@@ -120,7 +122,8 @@ SALES_DOCUMENTS = (
         *_packet("pre", "P-"),
         *_packet("out", "8-"),
         _f("out_form_date", "date", "Date of the final delivery PDI maintenance form", "最后交车PDI保养表日期"),
-        _f("out_pdi_by", "choice", "Outbound PDI by (service_advisor / service_supervisor)", "出库PDI负责人"),
+        _f("out_pdi_by", "choice", "Outbound PDI by (service_advisor / service_supervisor)", "出库PDI负责人",
+           choices=("service_advisor", "service_supervisor")),
         *_STORAGE,
     ), signatures=(*PRE_SIGNERS, *OUT_SIGNERS)),
 )
@@ -164,14 +167,15 @@ SERVICE_DOCUMENTS = (
         _f("parts", "text", "Parts used", "使用备件", required=False),
         _f("amount_received", "amount", "Amount charged", "实收价格"),
         _f("mileage_km", "text", "Mileage (km)", "行驶里程（公里）"),
-        _f("gearbox", "choice", "Gearbox (manual / automatic)", "变速箱（手动/自动）"),
+        _f("gearbox", "choice", "Gearbox (manual / automatic)", "变速箱（手动/自动）", choices=("manual", "automatic")),
         _f("suggestions", "text", "Suggested repair items", "建议修理项目"),
         *(_f(name, "tick", f"Replaced: {en}", f"已更换：{ITEM_ZH[name]}", required=False)
           for name, (en, _) in SERVICE_ITEMS.items()),
     ), signatures=("customer",)),
     _doc("maintenance_form", "Maintenance form", "保养表", fields=(
         *_wheels("tyre_pressure", "Tyre pressure", "胎压", "Bar"),
-        _f("spare_type", "choice", "Spare tyre (emergency / normal)", "备胎类型（应急备胎/普通胎）"),
+        _f("spare_type", "choice", "Spare tyre (emergency / normal)", "备胎类型（应急备胎/普通胎）",
+           choices=("emergency", "normal")),
         _f("tyre_pressure_spare", "measure", "Spare-tyre pressure", "备胎胎压", unit="Bar"),
         *_wheels("tread_depth", "Tread depth", "胎纹深度", "MM"),
         *(_f(name, "tick", f"Checked: {name[5:].replace('_', ' ')}", f"检查项目：{zh}") for name, zh in zip(

@@ -101,6 +101,33 @@ def test_a_decimal_extension_field_keeps_money_as_decimal_text():
         assert refused.value.code == "EXTENSION_FIELD_INVALID"
 
 
+# --- point 5: choice document fields ----------------------------------------------------------------
+
+def test_a_choice_document_field_needs_its_choices_and_a_filled_value_is_one_of_them():
+    """Issue 18 point 5: a choice document field lists its choices (refused at load without them,
+    or with choices on another kind), and the engine's data check refuses a value outside them."""
+    from core.archives.checks import run_checks
+    from core.plugins.types import ArchiveDocument, DocumentField
+
+    def standard(*fields):
+        return ArchiveStandard("order", "Order", "订单", documents=(ArchiveDocument("form", "Form", "表", fields=fields),))
+
+    problem = _refused(kehu_archive_standards=lambda: [standard(DocumentField("pay", "choice", "Payment", "付款"))])
+    assert "field 'pay': a choice field, and only one, lists its choices" in problem
+    problem = _refused(kehu_archive_standards=lambda: [
+        standard(DocumentField("note", "text", "Note", "备注", choices=("a", "b")))])
+    assert "field 'note': a choice field, and only one, lists its choices" in problem
+    declared = standard(DocumentField("pay", "choice", "Payment", "付款", choices=("全款", "贷款")))
+    make_registry(("shop", plugin(kehu_vertical_info=_info(), kehu_archive_standards=lambda: [declared])))
+
+    def failed(value):
+        archive = {"documents": [{"code": "form", "position": 1, "fields": {"pay": value}}]}
+        return [(o.document, o.field) for o in run_checks(declared, archive, {}) if o.status == "fail"]
+
+    assert failed("贷款") == [] and failed("无") == []
+    assert failed("现金") == [("form", "pay")]
+
+
 # --- point 6: validation -------------------------------------------------------------------------
 
 def _flow(**changes):
@@ -244,3 +271,26 @@ def test_a_plugins_own_test_run_is_quiet(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"\b1 passed\b", run.stdout), run.stdout
     assert "warning" not in run.stdout.lower(), run.stdout
+
+
+# --- point 4 over GraphQL: a decimal parameter goes in and out as exact decimal text ----------------
+
+@pytest.fixture
+def kehu_vertical():
+    return ("shop", plugin(kehu_vertical_info=_info(), kehu_parameters=lambda: [
+        Parameter("deposit_cny", D, "199.99", "deposit", "定金", minimum="0.01"),
+        *_thresholds()]))
+
+
+async def test_a_decimal_parameter_over_graphql_is_exact_and_an_order_is_refused(kehu_client):
+    """Issue 18 points 4 and 6 over GraphQL: a decimal override sent as a string comes back as the
+    same decimal text (default too); an override breaking a declared order answers PARAMETER_ORDER."""
+    update = ('mutation($p: [VerticalParameterInput!]!) { verticalParametersUpdate(verticalId: "shop", '
+              "parameters: $p) { errors { code field } vertical { parameters { key value default minimum } } } }")
+    answer = await kehu_client.execute(update, p=[{"key": "deposit_cny", "value": "12345678901234.57"}])
+    payload = answer["data"]["verticalParametersUpdate"]
+    assert payload["errors"] == [], answer
+    deposit = next(p for p in payload["vertical"]["parameters"] if p["key"] == "deposit_cny")
+    assert (deposit["value"], deposit["default"], deposit["minimum"]) == ("12345678901234.57", "199.99", 0.01)
+    answer = await kehu_client.execute(update, p=[{"key": "threshold_b", "value": 11}])
+    assert answer["data"]["verticalParametersUpdate"]["errors"] == [{"code": "PARAMETER_ORDER", "field": "threshold_b"}]
