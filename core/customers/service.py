@@ -724,9 +724,9 @@ async def transfer_customer(ctx: Context, customer_id: UUID, *, to_user_id: UUID
         if target is None or target["status"] != "active":
             raise v.invalid("OWNER_UNKNOWN", "to_user_id", "no such active user in this tenant", "本租户没有该在职用户")
         if view.owner_id == to_user_id:
-            return view
+            return _view(row, shown=await _enabled(uow))
         await _move_owner(uow, [customer_id], view.owner_id, to_user_id, reason)
-        return _view(await _load(uow, customer_id))
+        return _view(await _load(uow, customer_id), shown=await _enabled(uow))
 
 
 async def _move_owner(uow: UnitOfWork, customer_ids: list[UUID], from_user: UUID | None, to_user: UUID,
@@ -772,7 +772,7 @@ async def review_customer(ctx: Context, customer_id: UUID, *, note: str = "") ->
                                     Customer.review_notified_at: None}).where(Customer.id == customer_id)
         await audit(uow, "customer.reviewed", TARGET, customer_id, {"note": note.strip()[:500]} if note else {})
         await outbox.add(uow, "customer.reviewed", TARGET, customer_id, ("last_reviewed_at",))
-        return _view(await _load(uow, customer_id))
+        return _view(await _load(uow, customer_id), shown=await _enabled(uow))
 
 
 async def delete_customer(ctx: Context, customer_id: UUID, *, reason: str) -> CustomerView:
@@ -788,7 +788,7 @@ async def delete_customer(ctx: Context, customer_id: UUID, *, reason: str) -> Cu
         await uow.update(Customer, {Customer.deleted_at: at, Customer.updated_at: at}).where(Customer.id == customer_id)
         await audit(uow, "customer.deleted", TARGET, customer_id, {"reason": reason})
         await outbox.add(uow, "customer.deleted", TARGET, customer_id, ("deleted_at",))
-        return _view(await _load(uow, customer_id, live=False))
+        return _view(await _load(uow, customer_id, live=False), shown=await _enabled(uow))
 
 
 async def update_customer_rules(ctx: Context, changes: Mapping[str, int]) -> dict[str, int]:
