@@ -8,7 +8,7 @@ import contextlib
 import io
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
@@ -18,8 +18,10 @@ from core.db.rls import tenant_rls_statements
 from core.errors import KehuError
 from core.settings import Settings
 
-if TYPE_CHECKING:
-    from core.plugins.manager import VerticalRegistry
+# A registry of verticals (core.plugins.manager.VerticalRegistry): ``definitions``, each with ``id``
+# and ``migrations`` (``version``, ``description``, ``sqlite``, ``postgres``). Duck-typed, so the
+# database layer imports nothing of the plugin contract's loading.
+VerticalRegistry = Any
 
 # Tables the app role may not write freely; every other public table gets full DML.
 RESTRICTED_GRANTS: dict[str, str] = {
@@ -110,16 +112,11 @@ async def _migrate_verticals(database: Database, registry: VerticalRegistry) -> 
     return tuple(applied)
 
 
-def _installed_verticals(settings: Settings) -> VerticalRegistry:
-    from core.plugins.manager import load_verticals
-
-    return load_verticals(settings.disabled_plugins, broken=settings.broken_plugins)
-
-
 async def migrate(settings: Settings, registry: VerticalRegistry | None = None) -> MigrationReport:
     """Bring the database at ``KEHU_MIGRATE_DATABASE_URL`` (else ``KEHU_DATABASE_URL``) up to date:
-    core's migrations, then those of the verticals of ``registry`` (default: the installed ones)."""
-    registry = registry if registry is not None else _installed_verticals(settings)
+    core's migrations, then those of the verticals of ``registry`` (none without one; ``kehu
+    migrate`` passes the installed verticals: ``core.plugins.migrate``). The database layer loads no
+    plugin itself."""
     database = Database(settings.migrate_database, pool_size=1, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     use_database(database)
     await database.start()
@@ -131,7 +128,7 @@ async def migrate(settings: Settings, registry: VerticalRegistry | None = None) 
         if not result.success:
             raise KehuError("MIGRATION_FAILED", result.message or log.getvalue().strip() or "migration failed")
         after = await _applied_ids()
-        verticals = await _migrate_verticals(database, registry)
+        verticals = await _migrate_verticals(database, registry) if registry is not None else ()
         role = None
         if database.is_postgres:
             role = settings.database_app_role

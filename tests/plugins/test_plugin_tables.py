@@ -96,13 +96,15 @@ async def open_database(settings, reg) -> Database:
 
 
 @pytest.fixture
-async def memo_database(settings):
+async def memo_database(settings, monkeypatch):
+    from core.identity import permissions
+
+    monkeypatch.setattr(permissions, "_catalog", permissions.catalog())  # given back afterwards
     db = await open_database(settings, registry(V1, V2))
     try:
         yield db
     finally:
         await db.close()
-        install_catalog(())
 
 
 # --- refused at load --------------------------------------------------------------------------

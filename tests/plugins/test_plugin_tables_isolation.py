@@ -42,6 +42,13 @@ def settings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
         "rate_limit_anonymous_per_minute": 1_000_000, "rate_limit_per_minute": 1_000_000})
 
 
+@pytest.fixture(autouse=True)
+def _catalog_given_back(monkeypatch):
+    from core.identity import permissions
+
+    monkeypatch.setattr(permissions, "_catalog", permissions.catalog())
+
+
 async def _drive(settings, registry):
     db = await open_database(settings, registry)
     try:

@@ -61,12 +61,12 @@ REGISTRY = make_registry(("desk", Desk()))
 
 
 @pytest.fixture
-def catalog(seeded):
-    from core.identity.permissions import install_catalog
+def catalog(seeded, monkeypatch):
+    from core.identity import permissions
 
-    install_catalog(REGISTRY.permissions)
-    yield seeded
-    install_catalog(())
+    monkeypatch.setattr(permissions, "_catalog", permissions.catalog())  # given back afterwards
+    permissions.install_catalog(REGISTRY.permissions)
+    return seeded
 
 
 async def _audit(tenant_id, action: str) -> list[dict]:
