@@ -128,6 +128,24 @@ def test_a_choice_document_field_needs_its_choices_and_a_filled_value_is_one_of_
     assert failed("现金") == [("form", "pay")]
 
 
+def test_the_plugin_guide_documents_what_the_outside_team_could_not_find():
+    """Issue 18 point 5: docs/plugins.md documents the version format, what a complaint deadline
+    measures and from which event, which KPI entries apply when a vertical declares no KPI points,
+    the default rectification time, and that choice document fields need their choices."""
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    assert "`version` is the plugin's release: `MAJOR.MINOR` or `MAJOR.MINOR.PATCH`" in guide
+    assert "A `ComplaintDeadline` measures the time from the complaint's intake" in guide
+    assert "A vertical that declares none of them has no KPI entry\ncharged at all" in guide
+    assert "it is **24 hours**" in guide
+    assert "a choice field\nlists its `choices`" in guide
+    from core.plugins.types import _VERSION
+
+    for good in ("1.0", "1.2.3", "2.0.0rc1", "1.0.0+build.7"):
+        assert _VERSION.match(good), good
+    for bad in ("v1.0", "1", "1.0 beta"):
+        assert not _VERSION.match(bad), bad
+
+
 # --- point 6: validation -------------------------------------------------------------------------
 
 def _flow(**changes):
