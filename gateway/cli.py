@@ -1,4 +1,4 @@
-"""The ``kehu`` command: serve, migrate, tenants, plugins, demo, schema, jobs, audit.
+"""The ``kehu`` command: serve, migrate, tenants, plugins, demo, schema, jobs, audit, calendar.
 
 Every command exits non-zero with one line saying why when something is wrong.
 """
@@ -635,6 +635,52 @@ def schema(check: bool, sdl_path: str) -> None:
                     f"{path} is stale: it is not the schema the code builds; regenerate it with "
                     f"`kehu schema > {path}` and commit it",
                     f"{path} 已过期：与代码生成的 schema 不一致；请用 `kehu schema > {path}` 重新生成并提交")
+
+
+@cli.group()
+def calendar() -> None:
+    """The official holiday schedules (国务院节假日安排) that working-day deadlines follow."""
+
+
+@calendar.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@reports_errors
+def calendar_load(path: str) -> None:
+    """Load one year's official schedule from PATH (JSON; format in docs/operators.md), validated,
+    for every tenant; deadlines that counted that year's provisional days are recomputed."""
+    from core.calendar import schedules
+    from core.privacy import subject_requests  # noqa: F401 - registers its recompute
+
+    settings = _settings()
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    report = _run(_with_database(settings, lambda: schedules.load_schedule(Context.system("cli:calendar"), text)))
+    click.echo(f"{'replaced' if report.replaced else 'loaded'} the official schedule of {report.year}: "
+               f"{report.holidays} holidays, {report.workdays} make-up working days")
+    for name, count in report.recomputed.items():
+        click.echo(f"recomputed {count} {name.replace('_', ' ')} due date(s)")
+
+
+@calendar.command("status")
+@reports_errors
+def calendar_status() -> None:
+    """Years loaded, and whether the next 90 days hold provisional days."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from core.calendar import schedules
+
+    async def work() -> tuple[list[dict[str, Any]], dict[str, object] | None]:
+        official = await schedules.read_official_calendar()
+        today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+        return await schedules.loaded_years(), schedules.provisional_warning(official, today)
+
+    years, warning = _run(_with_database(_settings(), work))
+    for row in years:
+        click.echo(f"{row['year']}: loaded {row['loaded_at']:%Y-%m-%d} by {row['loaded_by']} {row['notice']}".rstrip())
+    if not years:
+        click.echo("no official schedule loaded; years the library knows and provisional ones apply")
+    click.echo(f"warning: {warning['message']}" if warning else "the next 90 days hold no provisional days")
 
 
 def main() -> None:

@@ -104,57 +104,73 @@ async def test_only_an_operator_loads_a_schedule_and_a_bad_file_stores_nothing(d
     assert await schedules.loaded_years() == []
 
 
-@pytest.fixture
-async def client(settings, seeded):
+def _client(settings):
     relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000})
-    async with AsyncTestClient(create_app(relaxed)) as test_client:
-        yield test_client
+    return AsyncTestClient(create_app(relaxed))  # service calls of a test come before it starts (one loop)
 
 
 WORKING_DAYS = '{ workingDays(from: "2026-12-30", to: "2027-01-04") { nodes { date working provisional holiday } } }'
+REQUESTS = "{ subjectRequests(first: 10) { nodes { id dueAt provisional } } }"
 
 
-async def test_graphql_says_provisional_on_days_and_subject_requests(client, seeded, reg):
+async def test_graphql_says_provisional_on_days_and_subject_requests(settings, seeded, reg):
     """Issue 18 point 11: workingDays flags the provisional days (2027) and names 元旦; a subject
-    request's dueAt computed over them says provisional: true, and false once the year is loaded."""
-    token = (await login(client))["accessToken"]
-    days = (await gql(client, WORKING_DAYS, token)).json()["data"]["workingDays"]["nodes"]
+    request's dueAt computed over them (10 working days from 2026-12-24: Jan 8, not Jan 7) says
+    provisional: true."""
+    request = await _working_day_request(seeded.acme.id, reg, datetime(2026, 12, 24, 10, 0, tzinfo=SHANGHAI))
+    async with _client(settings) as client:
+        token = (await login(client))["accessToken"]
+        days = (await gql(client, WORKING_DAYS, token)).json()["data"]["workingDays"]["nodes"]
+        node = (await gql(client, REQUESTS, token)).json()["data"]["subjectRequests"]["nodes"][0]
+        refused = (await gql(client, '{ workingDays(from: "2027-01-04", to: "2026-01-01") { nodes { date } } }',
+                             token)).json()
     assert [(d["date"], d["working"], d["provisional"], d["holiday"]) for d in days] == [
         ("2026-12-30", True, False, None), ("2026-12-31", True, False, None), ("2027-01-01", False, True, "元旦"),
         ("2027-01-02", False, True, None), ("2027-01-03", False, True, None), ("2027-01-04", True, True, None)]
-    request = await _working_day_request(seeded.acme.id, reg, datetime(2026, 12, 24, 10, 0, tzinfo=SHANGHAI))
-    query = "{ subjectRequests(first: 10) { nodes { id dueAt provisional } } }"
-    node = (await gql(client, query, token)).json()["data"]["subjectRequests"]["nodes"][0]
     assert node["provisional"] is True and node["id"] == str(request.id)
-    assert datetime.fromisoformat(node["dueAt"]) == datetime(2027, 1, 8, 18, 0, tzinfo=SHANGHAI)  # not Jan 7
-    await schedules.load_schedule(OPERATOR, FIXTURE.read_text(encoding="utf-8"))
-    node = (await gql(client, query, token)).json()["data"]["subjectRequests"]["nodes"][0]
-    assert node["provisional"] is False
     assert datetime.fromisoformat(node["dueAt"]) == datetime(2027, 1, 8, 18, 0, tzinfo=SHANGHAI)
-    days = (await gql(client, WORKING_DAYS, token)).json()["data"]["workingDays"]["nodes"]
-    assert not any(d["provisional"] for d in days)
-    refused = (await gql(client, '{ workingDays(from: "2027-01-04", to: "2026-01-01") { nodes { date } } }',
-                         token)).json()
     assert refused["errors"][0]["extensions"]["code"] == "DATE_INVALID"
 
 
-async def test_healthz_warns_of_provisional_days_in_the_next_90_days(client, monkeypatch):
+async def test_graphql_says_not_provisional_once_the_year_is_loaded(settings, seeded, reg):
+    """Issue 18 point 11: after `kehu calendar load` of 2027 the same days and the recomputed
+    request say provisional: false (the request moved from Feb 19 to Feb 22 with the loaded
+    Spring Festival)."""
+    await _working_day_request(seeded.acme.id, reg, datetime(2027, 2, 1, 10, 0, tzinfo=SHANGHAI))
+    await schedules.load_schedule(OPERATOR, FIXTURE.read_text(encoding="utf-8"))
+    async with _client(settings) as client:
+        token = (await login(client))["accessToken"]
+        days = (await gql(client, WORKING_DAYS, token)).json()["data"]["workingDays"]["nodes"]
+        node = (await gql(client, REQUESTS, token)).json()["data"]["subjectRequests"]["nodes"][0]
+    assert not any(d["provisional"] for d in days)
+    assert node["provisional"] is False
+    assert datetime.fromisoformat(node["dueAt"]) == datetime(2027, 2, 22, 18, 0, tzinfo=SHANGHAI)
+
+
+async def test_healthz_warns_of_provisional_days_in_the_next_90_days(settings, seeded, monkeypatch):
     """Issue 18 point 11: on 2026-12-03 the next 90 days hold 2027, provisional: /healthz details
-    say so and the warning is logged once; after the year is loaded the details are gone."""
+    say so and the warning is logged once; on 2026-06-01 they hold none."""
     monkeypatch.setattr(health, "today", lambda: date(2026, 12, 3))
-    with structlog.testing.capture_logs() as logs:
-        first = (await client.get("/healthz")).json()
-        second = (await client.get("/healthz")).json()
+    async with _client(settings) as client:
+        with structlog.testing.capture_logs() as logs:
+            first = (await client.get("/healthz")).json()
+            second = (await client.get("/healthz")).json()
+        monkeypatch.setattr(health, "today", lambda: date(2026, 6, 1))
+        later = (await client.get("/healthz")).json()
     assert first == second and first["status"] == "ok"
     assert first["details"]["calendar"]["provisional_from"] == "2027-01-01"
+    assert first["details"]["calendar"]["years"] == [2027]
     assert [entry["event"] for entry in logs if entry["event"] == "calendar.provisional_ahead"] == [
         "calendar.provisional_ahead"]
+    assert later == {"status": "ok"}
+
+
+async def test_healthz_is_quiet_once_the_year_is_loaded(settings, seeded, monkeypatch):
+    """Issue 18 point 11: with 2027 loaded, /healthz on 2026-12-03 carries no calendar warning."""
+    monkeypatch.setattr(health, "today", lambda: date(2026, 12, 3))
     await schedules.load_schedule(OPERATOR, FIXTURE.read_text(encoding="utf-8"))
-    await health.refresh_official_calendar()
-    assert (await client.get("/healthz")).json() == {"status": "ok"}
-    monkeypatch.setattr(health, "today", lambda: date(2026, 6, 1))
-    health._official["read_at"] = None
-    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    async with _client(settings) as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
 
 
 def test_kehu_calendar_load_and_status(sqlite_settings, tmp_path):
