@@ -90,12 +90,12 @@ def _strings(value: object, what: str) -> tuple[str, ...]:
 def _sequence(value: object, what: str) -> tuple[Any, ...]:
     """A tuple from a list or tuple; one definition or a string where several are expected is
     refused with a clear message."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable) or dataclass_like(value):
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable) or _dataclass_like(value):
         raise ContractError(f"{what} must be a tuple (or list), not {type(value).__name__} {value!r}"[:300])
     return tuple(value)
 
 
-def dataclass_like(value: object) -> bool:
+def _dataclass_like(value: object) -> bool:
     return hasattr(type(value), "__dataclass_fields__")
 
 

@@ -224,7 +224,8 @@ def _reaching(targets: set[str], edges: dict[str, set[str]]) -> set[str]:
 
 
 def check_complaint_flows(flows: Sequence[ComplaintFlow], permissions: Sequence[str] = ()) -> list[str]:
-    """``permissions``: the names of the vertical's own permissions, which escalations notify."""
+    """``permissions``: the names of the vertical's own permissions; an escalation notifies one of
+    them or a role of its flow."""
     problems = _duplicates("complaint flow", (f.id for f in flows))
     for f in flows:
         problems += _named("complaint flow", f.id)
@@ -274,15 +275,16 @@ def check_complaint_flows(flows: Sequence[ComplaintFlow], permissions: Sequence[
                 problems.append(f"{where}: deadline for unknown severity {d.severity!r}")
             if not isinstance(d.amount, int) or d.amount <= 0:
                 problems.append(f"{where}: deadline for {d.severity!r} must be a positive whole number")
+        roles = [r.code for r in getattr(f, "roles", ())]  # a ComplaintFlowDefinition's roles
         for step in f.escalations:
             if step.severity not in severities:
                 problems.append(f"{where}: escalation for unknown severity {step.severity!r}")
             if not isinstance(step.after_percent, int) or not 0 < step.after_percent <= 100:
                 problems.append(f"{where}: escalation after {step.after_percent}% of the deadline; use 1 to 100")
-            if step.notify not in permissions:
-                declared = ", ".join(permissions) or "none"
+            if step.notify not in permissions and step.notify not in roles:
+                declared = ", ".join([*permissions, *roles]) or "none"
                 problems.append(f"{where}: escalation for {step.severity!r} notifies {step.notify!r}, which is not "
-                                f"a permission this vertical declares (declared: {declared})")
+                                f"a permission this vertical declares nor a role of the flow (declared: {declared})")
     return problems
 
 

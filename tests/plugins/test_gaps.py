@@ -165,6 +165,21 @@ def test_an_escalation_must_notify_a_permission_of_the_same_vertical():
     problem = _refused(kehu_permissions=lambda: declared, kehu_complaint_flows=lambda: [
         _flow(escalations=(EscalationStep("high", 50, "automotive.complaint.handle"),))])
     assert "notifies 'automotive.complaint.handle', which is not a permission this vertical declares" in problem
+    # A ComplaintFlowDefinition may notify one of its flow's roles instead.
+    from core.plugins.complaint_flows import ComplaintFlowDefinition, FlowRole, FlowState, FlowTransition
+
+    def definition(notify):
+        return ComplaintFlowDefinition(
+            id="service", name_en="Service", name_zh="服务", categories=("general",), severities=("high",),
+            states=(FlowState("open", "Open", "待处理"), FlowState("closed", "Closed", "已关闭", terminal=True)),
+            initial="open", transitions=(FlowTransition("open", "closed", "close"),),
+            roles=(FlowRole("office_head", "Office head", "办公室主任", permission="shop.complaint.escalate"),),
+            escalations=(EscalationStep("high", 50, notify),))
+
+    make_registry(("shop", plugin(kehu_vertical_info=_info(), kehu_permissions=lambda: declared,
+                                  kehu_complaint_flows=lambda: [definition("office_head")])))
+    assert "notifies 'director'" in _refused(kehu_permissions=lambda: declared,
+                                             kehu_complaint_flows=lambda: [definition("director")])
 
 
 def test_a_plain_string_where_a_tuple_is_expected_gets_a_clear_message():
