@@ -24,6 +24,7 @@ DOMAIN_TABLE_MODULES = (
     "core.customers.export_tables",
     "core.idempotency.tables",
     "core.calendar.tables",
+    "core.complaints.tables",
 )
 
 APP_CONFIG = AppConfig(

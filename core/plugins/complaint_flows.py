@@ -16,7 +16,9 @@ A :class:`ComplaintFlowDefinition` is a :class:`core.plugins.types.ComplaintFlow
   hard limit (:class:`Limit`: minutes, hours, calendar days or working days), paused in states,
   and the reactions run once when a limit is passed (:class:`Escalate` to a role with a written
   report due, :class:`Remind` a role, :class:`NotifyFirstResponder`);
-- ``numbering`` (:class:`Numbering`): the case number's pattern and when its sequence resets.
+- ``numbering`` (:class:`Numbering`): the case number's pattern and when its sequence resets;
+- ``intake_permission``, ``read_permission``, ``assign_permission``: who may open, read and
+  assign a case (None: any signed-in member of the tenant).
 
 Events (what starts and stops a timer) are strings: ``"intake"``, ``"enter:<state>"``,
 ``"leave:<state>"``, ``"action:<action>"`` and ``"breach:<timer>"`` (the moment another timer's
@@ -363,6 +365,9 @@ class ComplaintFlowDefinition(ComplaintFlow):
     branches: tuple[FlowBranch, ...] = ()
     timers: tuple[FlowTimer, ...] = ()
     numbering: Numbering = Numbering()
+    intake_permission: str | None = None  # None: any signed-in member of the tenant (R10-1: any employee)
+    read_permission: str | None = None  # None: any signed-in member; the complainant stays masked
+    assign_permission: str | None = None  # None: any signed-in member
 
     def __post_init__(self) -> None:
         ComplaintFlow.__post_init__(self)
@@ -530,7 +535,7 @@ def validate_flow(flow: ComplaintFlowDefinition) -> ComplaintFlowDefinition:
 
 
 __all__ = [
-    "RECORD_FIELDS", "ComplaintFlowDefinition", "Escalate", "FlowBranch", "FlowRole", "FlowState", "FlowTimer",
+    "ComplaintFlowDefinition", "Escalate", "FlowBranch", "FlowRole", "FlowState", "FlowTimer",
     "FlowTransition", "Limit", "LimitUnit", "NotifyFirstResponder", "Numbering", "Reaction", "RecordKind", "Remind",
     "ResetPeriod", "calendar_days", "event_parts", "flow_problems", "hours", "minutes", "validate_flow", "working_days",
 ]

@@ -94,6 +94,19 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
     *_each("archive_folder.updated", "archive_folder", "facts", "an archive folder's facts change"),
     *_each("archive_folder.sealed", "archive_folder", "sealed_at", "an archive folder is sealed at retention end"),
     *_each("kpi.recorded", "kpi_entry", "points, fine_cny", "an archive rule awards or fines KPI points"),
+    # complaints
+    *_each("complaint.opened", "complaint", "number, category, severity, state, channel, source",
+           "a complaint is taken in and numbered"),
+    *_each("complaint.transitioned", "complaint", "state and the fields the action recorded",
+           "a complaint moves to another state of its flow (pauses and resumes included)"),
+    *_each("complaint.assigned", "complaint", "assignee_id, department_id", "a complaint gets an assignee or department"),
+    *_each("complaint.breached", "complaint", "clocks", "a complaint's clock passes its target or hard limit (tick)"),
+    *_each("complaint.escalated", "complaint", "escalated_to, report_due_at",
+           "a breach escalates a complaint to a role of its flow, maybe with a written report due (tick)"),
+    *_each("complaint.reminded", "complaint", "department_id",
+           "a breach sends a reminder notice (催办单) to the responsible department (tick)"),
+    *_each("complaint.first_responder_notified", "complaint", "first_responder",
+           "a breach notifies the complaint's first responder (首问责任人) (tick)"),
 )
 
 NAMES: frozenset[str] = frozenset(e.name for e in EVENT_TYPES)

@@ -4,7 +4,7 @@ The attribution engine that runs ``rules.ATTRIBUTION`` arrives with its own issu
 """
 
 from core.plugins import VerticalInfo, hookimpl
-from plugins.real_estate import rules
+from plugins.real_estate import complaints, rules
 
 VERSION = "0.2.0"
 
@@ -16,7 +16,7 @@ def kehu_vertical_info() -> VerticalInfo:
 
 @hookimpl
 def kehu_permissions():
-    return rules.PERMISSIONS
+    return (*rules.PERMISSIONS, *complaints.PERMISSIONS)
 
 
 @hookimpl
@@ -32,3 +32,8 @@ def kehu_attribution_policy():
 @hookimpl
 def kehu_grading_schemes():
     return rules.GRADING
+
+
+@hookimpl
+def kehu_complaint_flows():
+    return complaints.FLOWS
