@@ -13,9 +13,11 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
 
+from core.calendar.days import DEFAULT_TIMEZONE
 from core.calendar.official import OfficialCalendar, YearSchedule
 from core.calendar.schedule_file import parse_schedule, schedule_from_stored
 from core.calendar.tables import CalendarYear
@@ -23,6 +25,7 @@ from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
+from core.jobs.timers import register_sweep
 
 log = structlog.get_logger("kehu.calendar")
 
@@ -117,3 +120,23 @@ def provisional_warning(official: OfficialCalendar, today: date) -> dict[str, ob
     return {"provisional_from": ahead[0].isoformat(), "years": years,
             "message": f"no official holiday schedule for {', '.join(map(str, years))}: working-day deadlines "
                        f"from {ahead[0].isoformat()} use a provisional schedule; load it with `kehu calendar load`"}
+
+
+_warned_on: dict[str, date] = {}
+
+
+async def warn_provisional_ahead(now: datetime) -> int:
+    """Tick work: once a day per process, log ``calendar.provisional_ahead`` (a warning) when the
+    next 90 days hold provisional days; returns 1 when it warned."""
+    today = now.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    if _warned_on.get("day") == today:
+        return 0
+    _warned_on["day"] = today
+    warning = provisional_warning(await read_official_calendar(), today)
+    if warning is None:
+        return 0
+    log.warning("calendar.provisional_ahead", **warning)
+    return 1
+
+
+register_sweep("calendar_provisional_warning", warn_provisional_ahead)

@@ -189,3 +189,18 @@ def test_kehu_calendar_load_and_status(sqlite_settings, tmp_path):
     result = runner.invoke(cli, ["calendar", "load", str(bad)], env=env)
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     assert "CALENDAR_FILE_INVALID: line 17, workdays[3].date: 2027-10-11 is a Monday" in result.output
+
+
+async def test_the_tick_logs_the_warning_once_a_day_until_the_year_is_loaded(database, seeded):
+    """Issue 18 point 11: the calendar_provisional_warning sweep logs calendar.provisional_ahead
+    once a day (controlled clock) while the next 90 days hold provisional days, not after 2027 is
+    loaded."""
+    schedules._warned_on.clear()
+    with structlog.testing.capture_logs() as logs:
+        assert await schedules.warn_provisional_ahead(datetime(2026, 12, 3, 1, 0, tzinfo=SHANGHAI)) == 1
+        assert await schedules.warn_provisional_ahead(datetime(2026, 12, 3, 23, 0, tzinfo=SHANGHAI)) == 0
+        await schedules.load_schedule(OPERATOR, FIXTURE.read_text(encoding="utf-8"))
+        assert await schedules.warn_provisional_ahead(datetime(2026, 12, 4, 1, 0, tzinfo=SHANGHAI)) == 0
+    warned = [entry for entry in logs if entry["event"] == "calendar.provisional_ahead"]
+    assert len(warned) == 1 and warned[0]["provisional_from"] == "2027-01-01"
+    schedules._warned_on.clear()
