@@ -169,3 +169,15 @@ def test_an_error_names_the_line_of_the_file():
     with pytest.raises(KehuError) as refused:
         parse_schedule(text)
     assert refused.value.message_en.startswith(f"line {line}, workdays[0].date")
+
+
+def test_every_provisional_year_to_2100_would_pass_the_file_validation():
+    """Issue 18 point 11: the provisional rule and the file validation agree: written out as a file,
+    each provisional year from 2027 to 2100 is accepted and read back day for day (the lunar
+    library covers them all: Spring Festival, 清明, 端午 and 中秋 every year)."""
+    for year in range(2027, 2101):
+        schedule = provisional_year(year)
+        assert {name for name in schedule.holidays.values()} >= {"元旦", "春节", "清明节", "劳动节", "端午节", "国庆节"}
+        text = json.dumps({"year": year, "holidays": [{"name": n, "from": d.isoformat()}
+                                                       for d, n in sorted(schedule.holidays.items())]})
+        assert dict(parse_schedule(text).holidays) == dict(schedule.holidays)
