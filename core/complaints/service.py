@@ -207,7 +207,9 @@ def _require(ctx: Context, permission: str | None) -> None:
 async def _event(uow: UnitOfWork, complaint_id: UUID, at: datetime, kind: str, *, action: str | None = None,
                  from_state: str | None = None, to_state: str | None = None, timer: str | None = None,
                  detail: Mapping[str, Any] | None = None) -> None:
-    await uow.insert(ComplaintEvent(id=uuid4(), complaint_id=complaint_id, at=at, actor=uow.ctx.actor, kind=kind,
+    # created_at (the real time of the write) orders the events of one moment as they were written
+    await uow.insert(ComplaintEvent(id=uuid4(), created_at=datetime.now(UTC), complaint_id=complaint_id, at=at,
+                                    actor=uow.ctx.actor, kind=kind,
                                     action=action, from_state=from_state, to_state=to_state, timer=timer,
                                     detail=json.dumps(dict(detail or {}), default=str, sort_keys=True)))
 
@@ -521,7 +523,7 @@ async def timeline(ctx: Context, registry: VerticalRegistry, complaint_id: UUID)
         definition = flow_of(registry, row["vertical"], row["flow"])
         _require(ctx, definition.read_permission)
         clocks = await uow.select(ComplaintClock).where(ComplaintClock.complaint_id == row["id"]).order_by(ComplaintClock.started_at)
-        events = await uow.select(ComplaintEvent).where(ComplaintEvent.complaint_id == row["id"]).order_by(ComplaintEvent.at)
+        events = await uow.select(ComplaintEvent).where(ComplaintEvent.complaint_id == row["id"]).order_by(ComplaintEvent.at).order_by(ComplaintEvent.created_at)
     return Timeline(complaint=_view(ctx, row), clocks=[_clock_view(c) for c in clocks],
                     events=[EventView(at=_utc(e["at"]), actor=e["actor"], kind=e["kind"], action=e["action"],  # type: ignore[arg-type]
                                       from_state=e["from_state"], to_state=e["to_state"], timer=e["timer"],
@@ -548,7 +550,10 @@ def _current_registry() -> VerticalRegistry:
 
 
 async def _react(uow: UnitOfWork, calendar: TenantCalendar, flow: ComplaintFlowDefinition,
-                 complaint: Mapping[str, Any], timer: FlowTimer, reactions: Sequence[object], moment: datetime) -> None:
+                 complaint: Mapping[str, Any], timer: FlowTimer, reactions: Sequence[object], moment: datetime,
+                 at: datetime) -> None:
+    """Run ``reactions`` of a limit passed at ``moment``, noticed by the tick at ``at``: clocks and
+    report due times count from ``moment``; the timeline shows them at ``at``."""
     complaint_id = complaint["id"]
     for reaction in reactions:
         if isinstance(reaction, Escalate):
@@ -563,7 +568,7 @@ async def _react(uow: UnitOfWork, calendar: TenantCalendar, flow: ComplaintFlowD
             role = flow.role(reaction.role)
             detail = {"role": reaction.role, "permission": role.permission if role else None, "timer": timer.code,
                       "report_due_at": report_due.isoformat() if report_due else None}
-            await _event(uow, complaint_id, moment, "escalated", timer=timer.code, detail=detail)
+            await _event(uow, complaint_id, at, "escalated", timer=timer.code, detail=detail)
             await record(uow, "complaint.escalated", "complaint", complaint_id, detail)
             await outbox.add(uow, "complaint.escalated", "complaint", complaint_id,
                              ("escalated_to", *(("report_due_at",) if report_due else ())))
@@ -571,12 +576,12 @@ async def _react(uow: UnitOfWork, calendar: TenantCalendar, flow: ComplaintFlowD
             role = flow.role(reaction.role)
             detail = {"role": reaction.role, "permission": role.permission if role else None, "timer": timer.code,
                       "department_id": str(complaint["department_id"]) if complaint["department_id"] else None}
-            await _event(uow, complaint_id, moment, "reminded", timer=timer.code, detail=detail)
+            await _event(uow, complaint_id, at, "reminded", timer=timer.code, detail=detail)
             await record(uow, "complaint.reminded", "complaint", complaint_id, detail)
             await outbox.add(uow, "complaint.reminded", "complaint", complaint_id, ("department_id",))
         elif isinstance(reaction, NotifyFirstResponder):
             detail = {"first_responder": complaint["first_responder"], "timer": timer.code}
-            await _event(uow, complaint_id, moment, "first_responder_notified", timer=timer.code, detail=detail)
+            await _event(uow, complaint_id, at, "first_responder_notified", timer=timer.code, detail=detail)
             await record(uow, "complaint.first_responder_notified", "complaint", complaint_id, detail)
             await outbox.add(uow, "complaint.first_responder_notified", "complaint", complaint_id, ("first_responder",))
 
@@ -610,7 +615,7 @@ async def _breach(uow: UnitOfWork, registry: VerticalRegistry, calendar: TenantC
     timer = flow.timer(clock["timer"]) if flow and clock["kind"] == "timer" else None
     if flow is None or timer is None:
         return True
-    await _react(uow, calendar, flow, complaint, timer, timer.on_hard_breach if hard else timer.on_breach, moment)
+    await _react(uow, calendar, flow, complaint, timer, timer.on_hard_breach if hard else timer.on_breach, moment, at)
     if not hard:
         complaint = await _load(uow, complaint["id"])
         for started in policy.timers_started(flow, complaint["branch"], (f"breach:{timer.code}",)):
