@@ -27,6 +27,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -410,7 +411,7 @@ def int_parameter(parameters: Mapping[str, ParameterValue], key: str, default: i
     """A numeric parameter as a whole number. KPI points and fines pass 0 as ``default``: a vertical
     that declares no such parameter has no such entry charged (docs/plugins.md, "KPI entries")."""
     value = parameters.get(key, default)
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+    return int(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else default
 
 
 def rectification_due(calendar: TenantCalendar, start: datetime, hours: int) -> datetime:

@@ -86,3 +86,15 @@ async def test_a_permission_error_names_the_permission_actually_missing(two_vert
     with pytest.raises(KehuError) as refused:
         await lifecycle.get_archive(_as(people["courier"].tenant_id, people["courier"].user_id), registry, archive.id)
     assert "dealer.archive.check" in refused.value.message_en and "logistics.archive.check" in refused.value.message_en
+
+
+def test_a_decimal_rectification_time_is_read_as_hours():
+    """Issue 18 points 4 and 5: the rectification time may be a decimal parameter (a Decimal
+    since point 4); the engine reads it as whole hours instead of falling back to 24."""
+    from decimal import Decimal
+
+    from core.archives.common import DEFAULT_RECTIFICATION_HOURS, int_parameter
+
+    assert DEFAULT_RECTIFICATION_HOURS == 24
+    assert int_parameter({"rectification_hours": Decimal("36")}, "rectification_hours", 24) == 36
+    assert int_parameter({}, "rectification_hours", 24) == 24
