@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.context import Context
-from core.plugins.types import CustomerField, PrivacyClass
+from core.plugins.types import CustomerField, FieldKind, PrivacyClass
 from core.privacy.classification import field_class
 
 UNMASK_PERMISSION = "customer.pii.unmask"
@@ -82,8 +82,19 @@ def mask_record(record: Mapping[str, Any], schema: Mapping[str, Mapping[str, Cus
         elif name in READABLE or field_class(name, schema) is PrivacyClass.NOT_PERSONAL:
             masked[key] = value
         else:
-            masked[key] = mask_value(name, value)
+            masked[key] = _masked(name, value, schema)
     return masked
+
+
+def _masked(name: str, value: Any, schema: Mapping[str, Mapping[str, CustomerField]] | None) -> Any:
+    """A personal value masked; a decimal extension field's value (its decimal text) is withheld
+    like any masked number, never shown by its first digit."""
+    if name.startswith("extensions.") and value is not None:
+        _, vertical, field = (name.split(".", 2) + ["", ""])[:3]
+        declared = (schema or {}).get(vertical, {}).get(field)
+        if declared is not None and declared.kind is FieldKind.DECIMAL:
+            return None
+    return mask_value(name, value)
 
 
 def for_reader(ctx: Context, record: Mapping[str, Any],
@@ -96,7 +107,7 @@ def mask_changes(changes: Mapping[str, Any], schema: Mapping[str, Mapping[str, C
                  ) -> dict[str, Any]:
     """A field history entry ({dotted field: [old, new]}) with personal values masked."""
     return {name: pair if name in READABLE or field_class(name, schema) is PrivacyClass.NOT_PERSONAL
-            else [mask_value(name, value) for value in pair] for name, pair in changes.items()}
+            else [_masked(name, value, schema) for value in pair] for name, pair in changes.items()}
 
 
 def mask_contact(phones: Any, email: str | None) -> tuple[list[str], str | None]:

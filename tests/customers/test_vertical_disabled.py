@@ -81,3 +81,16 @@ async def test_a_blocked_plugins_data_is_kept_on_update_and_not_masked_as_person
     back = await customers.get_customer(admin, customer.id)  # the plugin loaded again
     assert back.record["extensions"]["dealer"] == DEALER_DATA
     assert CustomerType.of(back, customers.extension_schema(both)).extensions["dealer"]["segment"] == "fleet"
+
+
+def test_a_personal_decimal_field_is_withheld_when_masked():
+    """Issue 18 point 4: a personal decimal extension field, now kept as decimal text, is still
+    withheld when masked (as a masked number was), not shown by its first digit."""
+    from core.privacy.masking import mask_changes, mask_record
+
+    income = CustomerField("income", FieldKind.DECIMAL, PrivacyClass.PERSONAL, "Income", "收入")
+    schema = {"shop": {"income": income, "credit_limit": SHOP_FIELDS[0]}}
+    record = {"extensions": {"shop": {"income": "88000.00", "credit_limit": "1234.56"}}}
+    assert mask_record(record, schema) == {"extensions": {"shop": {"income": None, "credit_limit": "1234.56"}}}
+    assert mask_changes({"extensions.shop.income": [None, "88000.00"]}, schema) == {
+        "extensions.shop.income": [None, None]}
