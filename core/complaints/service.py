@@ -627,6 +627,13 @@ async def _breach(uow: UnitOfWork, registry: VerticalRegistry, calendar: TenantC
     return True
 
 
+def due_clocks(uow: UnitOfWork, at: datetime, batch: int = TICK_BATCH) -> Any:
+    """The query of the tenant's clocks past a limit at ``at``, earliest first: a range read of the
+    index on (tenant_id, next_due_at), which holds no time for paused, stopped or finished clocks."""
+    return uow.select(ComplaintClock).where((ComplaintClock.next_due_at <= at) & (ComplaintClock.status == "running")) \
+        .order_by(ComplaintClock.next_due_at).limit(batch)
+
+
 async def breach_due_in_tenant(tenant_id: UUID, at: datetime, registry: VerticalRegistry | None = None,
                                batch: int = TICK_BATCH) -> int:
     """Run the reactions of one tenant's clocks past due at ``at``, the earliest first, at most
@@ -634,8 +641,7 @@ async def breach_due_in_tenant(tenant_id: UUID, at: datetime, registry: Vertical
     registry = registry or _current_registry()
     handled = 0
     async with unit_of_work(Context.system(TICK_ACTOR, tenant_id)) as uow:
-        due = await uow.select(ComplaintClock).where((ComplaintClock.next_due_at <= at) & (ComplaintClock.status == "running")) \
-            .order_by(ComplaintClock.next_due_at).limit(batch)
+        due = await due_clocks(uow, at, batch)
         if not due:
             return 0
         calendar = await load_calendar(uow)

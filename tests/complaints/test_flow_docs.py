@@ -69,3 +69,25 @@ async def test_the_documented_example_runs_in_the_engine(database, seeded, monke
     await service.transition(clerk, registry, household.id, "answer", {"crew": "三班"})
     [fix] = [c for c in (await service.timeline(clerk, registry, household.id)).clocks if c.timer == "fix_household"]
     assert fix.due_at == datetime(2026, 10, 8, 10, 0, tzinfo=UTC)  # the first working day after 国庆, 18:00
+
+
+async def test_the_hard_limit_of_the_documented_example_reacts_once(database, seeded, monkeypatch):
+    """Issue 19 (each clock has a target and optionally a hard limit): past the 8-hour hard limit
+    of a main-pipe fix, the duty manager is reminded, once."""
+    registry = make_registry(("water", example_module()))
+    tenant = seeded.acme.id
+    await verticals.enable_vertical(SYSTEM.for_tenant(tenant), registry, "water")
+    start = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
+    monkeypatch.setattr(service, "now", lambda: start)
+    system = SYSTEM.for_tenant(tenant)
+    case = await service.intake(system, registry, vertical="water", flow="leak", category="main_pipe", severity="normal",
+                                subject="主管爆裂", channel="phone", complainant={"name": "孙"})
+    await service.transition(system, registry, case.id, "answer", {"crew": "一班"})
+    assert await service.breach_due_in_tenant(tenant, start + timedelta(hours=4, seconds=1), registry) == 1
+    assert await service.breach_due_in_tenant(tenant, start + timedelta(hours=8, seconds=1), registry) == 1
+    assert await service.breach_due_in_tenant(tenant, start + timedelta(hours=9), registry) == 0
+    t = await service.timeline(system, registry, case.id)
+    [fix] = [c for c in t.clocks if c.timer == "fix_main"]
+    assert fix.hard_breached_at == start + timedelta(hours=8, seconds=1)
+    assert [e.detail["limit"] for e in t.events if e.kind == "breached" and e.timer == "fix_main"] == ["target", "hard_limit"]
+    assert [e.detail["role"] for e in t.events if e.kind == "reminded"] == ["duty"]

@@ -289,3 +289,66 @@ async def test_the_sweep_visits_every_tenant(people, registry, clock, monkeypatc
         assert await service.breach_due(sh(2026, 9, 30, 10, 4)) == 2
     finally:
         service.configure_complaints(None)
+
+
+async def test_the_tick_reads_due_clocks_through_the_due_time_index(people, registry, clock, settings):
+    """Issue 19 (breach detection: the tick finds clocks past due through an index on the due
+    time, so its cost grows with what is due, not with the open complaints): the database's plan
+    for the tick's query is a range read of complaint_clock_next_due_at_idx."""
+    clock.set(sh(2026, 9, 30, 10))
+    for _ in range(3):
+        await open_property(people.employee, registry)
+    async with unit_of_work(SYSTEM.for_tenant(people.employee.tenant_id), write=False) as uow:
+        sql = str(service.due_clocks(uow, sh(2026, 10, 1)))
+        if uow.database.is_sqlite:
+            plan = " ".join(str(r) for r in await uow.fetch(f"EXPLAIN QUERY PLAN {sql}"))
+        else:
+            await uow.fetch("SET LOCAL enable_seqscan = off")  # an empty table's plan says nothing otherwise
+            plan = " ".join(str(r) for r in await uow.fetch(f"EXPLAIN {sql}"))
+    assert "complaint_clock_next_due_at_idx" in plan, plan
+
+
+async def test_the_company_leader_not_resolving_escalates_to_the_board_with_a_48_hour_report(people, registry, clock):
+    """R10-7: the property-company leader not resolving within 10 minutes reports to the
+    board-level leader, with a written report due in 48 hours; an escalation report not filed in
+    time is itself a breach."""
+    opened_at = clock.set(sh(2026, 9, 30, 10))
+    case = await open_property(people.employee, registry, category="emergency")
+    tenant = people.employee.tenant_id
+    for minutes in (3, 8, 18):
+        assert await service.breach_due_in_tenant(tenant, opened_at + timedelta(minutes=minutes, seconds=1), registry) == 1
+    t = await service.timeline(people.front_desk, registry, case.id)
+    assert t.complaint.escalated_to == "board_leader"
+    clocks = clocks_of(t)
+    assert clocks["report:board_leader"].due_at == opened_at + timedelta(minutes=18, hours=48)
+    # neither report filed: the 24 h one is breached first, then the 48 h one
+    assert await service.breach_due_in_tenant(tenant, opened_at + timedelta(hours=25), registry) == 1
+    assert await service.breach_due_in_tenant(tenant, opened_at + timedelta(hours=49), registry) == 1
+    breaches = [e.detail for e in (await service.timeline(people.front_desk, registry, case.id)).events
+                if e.kind == "breached"]
+    assert [(b["timer"], b["kind"]) for b in breaches][-2:] == [("report:company_leader", "report"),
+                                                               ("report:board_leader", "report")]
+
+
+async def test_assign_needs_the_flows_assign_permission_and_is_announced(people, registry, clock):
+    """Issue 19 (assign): the front desk assigns a department and a handler; a handler without the
+    flow's assign permission is refused and nothing changes; a case cannot be put on hold where
+    the flow has no way to a paused state."""
+    case = await open_property(people.employee, registry)
+    tenant = people.employee.tenant_id
+    before = await _footprint(tenant, case.id)
+    with pytest.raises(KehuError) as refused:
+        await service.assign(people.department, registry, case.id, department_id=people.department.user_id)
+    assert refused.value.code == "PERMISSION_DENIED"
+    with pytest.raises(KehuError) as refused:
+        await service.pause(people.department, registry, case.id, {"reason": "x"})
+    assert refused.value.code == "COMPLAINT_PAUSE_UNAVAILABLE"
+    with pytest.raises(KehuError) as refused:
+        await service.resume(people.department, registry, case.id)
+    assert refused.value.code == "COMPLAINT_NOT_PAUSED"
+    assert await _footprint(tenant, case.id) == before
+    assigned = await service.assign(people.front_desk, registry, case.id, assignee_id=people.department.user_id,
+                                    department_id=people.office_head.user_id)
+    assert (assigned.assignee_id, assigned.version) == (people.department.user_id, case.version + 1)
+    assert "complaint.assigned" in await outbox_types(tenant, case.id)
+    assert ("complaint.assigned", people.front_desk.actor) in await audit_actions(tenant, case.id)
