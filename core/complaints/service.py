@@ -24,7 +24,9 @@ from core.calendar.days import TenantCalendar
 from core.calendar.settings import load_calendar
 from core.complaints import policy
 from core.complaints.tables import Complaint, ComplaintClock, ComplaintEvent
+from core.archives.tables import Archive
 from core.context import Context
+from core.customers.tables import Customer
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
@@ -40,7 +42,9 @@ from core.plugins.complaint_flows import (
 )
 from core.plugins.manager import VerticalRegistry
 from core.privacy import crypto
+from core.identity.tables import User
 from core.privacy.masking import mask_phone, mask_text, may_see_clear
+from core.tenancy.tables import Department
 from core.tenancy.every_tenant import tenant_ids
 from core.verticals.service import VerticalNotEnabled
 from core.verticals.tables import VerticalEnablement
@@ -192,6 +196,27 @@ async def _load(uow: UnitOfWork, complaint_id: UUID) -> dict[str, Any]:
     if row is None:
         raise _invalid("COMPLAINT_NOT_FOUND", "id", f"no complaint {complaint_id}", f"未找到投诉 {complaint_id}")
     return row
+
+
+async def _check_links(uow: UnitOfWork, *, customer_id: UUID | None = None, assignee_id: UUID | None = None,
+                       department_id: UUID | None = None, archive_id: UUID | None = None,
+                       previous_id: UUID | None = None) -> None:
+    """Every id a complaint links to names a record of this tenant (wall 1 filters the lookups)."""
+    checks = (
+        (customer_id, Customer, "CUSTOMER_NOT_FOUND", "customer_id", "customer", "客户"),
+        (assignee_id, User, "USER_UNKNOWN", "assignee_id", "user", "用户"),
+        (department_id, Department, "DEPARTMENT_UNKNOWN", "department_id", "department", "部门"),
+        (archive_id, Archive, "COMPLAINT_ARCHIVE_UNKNOWN", "archive_id", "archive", "档案"),
+        (previous_id, Complaint, "COMPLAINT_NOT_FOUND", "previous_id", "complaint", "投诉"),
+    )
+    for value, table, code, name, what_en, what_zh in checks:
+        if value is None:
+            continue
+        query = uow.select(table.id).where(table.id == value) if isinstance(value, UUID) else None
+        if query is not None and table is Customer:
+            query = query.where(Customer.deleted_at.is_null())
+        if query is None or await query.first() is None:
+            raise _invalid(code, name, f"no {what_en} {value}", f"未找到{what_zh} {value}")
 
 
 def _require(ctx: Context, permission: str | None) -> None:
@@ -365,8 +390,8 @@ async def intake(ctx: Context, registry: VerticalRegistry, *, vertical: str, flo
     at = now()
     async with unit_of_work(ctx) as uow:
         await _enabled(uow, registry, vertical)
-        if previous_id is not None:
-            await _load(uow, previous_id)
+        await _check_links(uow, customer_id=customer_id, department_id=department_id, archive_id=archive_id,
+                           previous_id=previous_id)
         calendar = await load_calendar(uow)
         day = policy.local_day(calendar, at)
         slot = policy.number_slot(vertical, definition, day)
@@ -470,6 +495,7 @@ async def assign(ctx: Context, registry: VerticalRegistry, complaint_id: UUID, *
         await _enabled(uow, registry, row["vertical"])
         if row["state"] in definition.terminal_states():
             raise _invalid("COMPLAINT_CLOSED", "id", f"complaint {row['number']} is closed", f"投诉 {row['number']} 已结案")
+        await _check_links(uow, assignee_id=assignee_id, department_id=department_id)
         values: dict[Any, Any] = {}
         if assignee_id is not None:
             values[Complaint.assignee_id] = assignee_id

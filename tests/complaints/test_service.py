@@ -267,9 +267,15 @@ async def test_another_tenant_cannot_reach_a_complaint(people, registry, clock):
 
 
 async def test_intake_refuses_bad_input_and_writes_nothing(people, registry, clock):
-    """Issue 19 / design "Bad input": unknown category, channel or flow, no complainant."""
+    """Issue 19 / design "Bad input": unknown category, channel or flow, no complainant, a linked
+    customer, archive or previous case that is not the tenant's."""
     tenant = people.employee.tenant_id
+    import uuid
+
     for changes, code in ((dict(category="weather"), "COMPLAINT_INPUT_INVALID"),
+                          (dict(customer_id=uuid.uuid4()), "CUSTOMER_NOT_FOUND"),
+                          (dict(archive_id=uuid.uuid4()), "COMPLAINT_ARCHIVE_UNKNOWN"),
+                          (dict(previous_id=uuid.uuid4()), "COMPLAINT_NOT_FOUND"),
                           (dict(channel="pigeon"), "COMPLAINT_INPUT_INVALID"),
                           (dict(complainant=None), "COMPLAINT_INPUT_INVALID"),
                           (dict(flow="nope"), "COMPLAINT_FLOW_UNKNOWN")):
@@ -347,8 +353,19 @@ async def test_assign_needs_the_flows_assign_permission_and_is_announced(people,
         await service.resume(people.department, registry, case.id)
     assert refused.value.code == "COMPLAINT_NOT_PAUSED"
     assert await _footprint(tenant, case.id) == before
+    from core.tenancy.service import create_department
+
+    engineering = await create_department(SYSTEM.for_tenant(tenant), name="工程部")
+    before = await _footprint(tenant, case.id)
+    for wrong, code in ((dict(assignee_id=engineering.id), "USER_UNKNOWN"),
+                        (dict(department_id=people.department.user_id), "DEPARTMENT_UNKNOWN")):
+        with pytest.raises(KehuError) as refused:
+            await service.assign(people.front_desk, registry, case.id, **wrong)
+        assert refused.value.code == code
+    assert await _footprint(tenant, case.id) == before
     assigned = await service.assign(people.front_desk, registry, case.id, assignee_id=people.department.user_id,
-                                    department_id=people.office_head.user_id)
-    assert (assigned.assignee_id, assigned.version) == (people.department.user_id, case.version + 1)
+                                    department_id=engineering.id)
+    assert (assigned.assignee_id, assigned.department_id, assigned.version) == (
+        people.department.user_id, engineering.id, case.version + 1)
     assert "complaint.assigned" in await outbox_types(tenant, case.id)
     assert ("complaint.assigned", people.front_desk.actor) in await audit_actions(tenant, case.id)
