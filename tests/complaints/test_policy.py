@@ -112,3 +112,18 @@ def test_branches_and_transitions_of_the_property_flow():
     assert policy.find_transition(flow, "received", "notify_department", "emergency").target == "em_dept_notified"
     started = policy.timers_started(flow, "emergency", policy.intake_events(flow))
     assert [t.code for t in started] == ["em_notify_3min"]
+
+
+def test_records_require_their_fields():
+    """Issue 19 (return visits with satisfaction, verification steps, decision records: reportable
+    to a regulator or not, who decided, why)."""
+    from core.plugins.complaint_flows import FlowTransition, RecordKind
+
+    decision = FlowTransition("a", "b", "decide", required_fields=("amount",), record=RecordKind.DECISION)
+    assert decision.fields_required == ("amount", "reportable", "decided_by", "reason")
+    assert policy.missing_fields(decision, {"amount": 1, "reportable": False, "decided_by": "总经理"}) == ["reason"]
+    assert policy.invalid_record_field(decision, {"reportable": "no"}) == "reportable"
+    assert policy.invalid_record_field(decision, {"reportable": True}) is None
+    visit = FlowTransition("a", "b", "visit", record=RecordKind.RETURN_VISIT)
+    assert [policy.invalid_record_field(visit, {"satisfaction": v}) for v in (0, 1, 5, 6, True, "5")] == [
+        "satisfaction", None, None, "satisfaction", "satisfaction", "satisfaction"]

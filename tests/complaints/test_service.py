@@ -369,3 +369,60 @@ async def test_assign_needs_the_flows_assign_permission_and_is_announced(people,
         people.department.user_id, engineering.id, case.version + 1)
     assert "complaint.assigned" in await outbox_types(tenant, case.id)
     assert ("complaint.assigned", people.front_desk.actor) in await audit_actions(tenant, case.id)
+
+
+async def test_an_emergency_from_intake_to_close_with_every_timer(people, registry, clock):
+    """Issue 19 acceptance 1, emergency path (R10-6, R10-7): notified in 3 minutes, resolved,
+    verified by developer and property company within 8 h, return visit within 2 working days of
+    completion across 国庆 2026 (verified 30 Sept 15:00 -> due 9 Oct 18:00); every clock met."""
+    opened_at = clock.set(sh(2026, 9, 30, 10))
+    case = await open_property(people.employee, registry, category="emergency")
+    clock.advance(minutes=1)
+    await service.transition(people.employee, registry, case.id, "notify_department", {"department": "工程部"})
+    clock.advance(hours=2)
+    await service.transition(people.department, registry, case.id, "resolve_emergency", {"resolution": "已关闸抢修"})
+    resolved = clock.at
+    clock.set(sh(2026, 9, 30, 15))
+    await service.transition(people.verifier, registry, case.id, "verify_emergency",
+                             {"verified_by": "开发商客服部、物业公司", "result": "已修复"})
+    clocks = clocks_of(await service.timeline(people.front_desk, registry, case.id))
+    assert clocks["em_verify_8h"].due_at == resolved + timedelta(hours=8)
+    assert clocks["em_return_visit_2wd"].due_at == sh(2026, 10, 9, 18)
+    clock.set(sh(2026, 10, 8, 10))
+    await service.transition(people.front_desk, registry, case.id, "return_visit_emergency", {"satisfaction": 4})
+    closed = await service.transition(people.front_desk, registry, case.id, "close_emergency")
+    assert closed.state == "closed"
+    assert await service.breach_due_in_tenant(people.employee.tenant_id, sh(2026, 12, 1), registry) == 0
+    t = await service.timeline(people.front_desk, registry, case.id)
+    assert {c.timer: c.status for c in t.clocks} == {
+        "em_notify_3min": "met", "em_verify_8h": "met", "em_return_visit_2wd": "met"}
+    assert opened_at < t.clocks[0].due_at
+    assert t.complaint.fields["return_visit_emergency.satisfaction"] == 4
+
+
+async def test_an_unreasonable_complaint_is_explained_then_coordinated_by_the_department_head(people, registry, clock):
+    """R10-3: an unreasonable complaint is explained by the customer centre; the department head
+    steps in when the customer is not persuaded; the 24-hour forwarding clock applies to it too
+    and a late forward reminds the front desk and tells the first responder (R10-1, R10-8)."""
+    opened_at = clock.set(sh(2026, 9, 30, 10))
+    case = await open_property(people.employee, registry, category="unreasonable")
+    tenant = people.employee.tenant_id
+    assert await service.breach_due_in_tenant(tenant, opened_at + timedelta(hours=24, seconds=1), registry) == 1
+    clock.advance(hours=25)
+    await service.transition(people.employee, registry, case.id, "forward")
+    await service.transition(people.front_desk, registry, case.id, "explain", {"explanation": "属开发商保修范围"})
+    await service.transition(people.front_desk, registry, case.id, "ask_department_head")
+    head = as_head(people)
+    closed = await service.transition(head, registry, case.id, "close_coordinated", {"outcome": "业主接受"})
+    t = await service.timeline(people.front_desk, registry, case.id)
+    assert closed.state == "closed"
+    assert [c.status for c in t.clocks] == ["late"]
+    assert [e.kind for e in t.events if e.actor == service.TICK_ACTOR] == ["breached", "reminded", "first_responder_notified"]
+    assert ("complaint.first_responder_notified", service.TICK_ACTOR) in await audit_actions(tenant, case.id)
+
+
+def as_head(people):
+    from tests.complaints.conftest import as_user
+
+    return as_user(people.front_desk.tenant_id, people.front_desk.user_id, "real_estate.complaint.read",
+                   "real_estate.complaint.department_head")
