@@ -13,6 +13,7 @@ from typing import Any
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 
+from core.db.catalog import vertical_tables
 from core.db.engine import Database, use_database
 from core.db.rls import tenant_rls_statements
 from core.errors import KehuError
@@ -64,18 +65,6 @@ async def _ensure_app_role(database: Database, role: str) -> None:
             await database.fetch(f'GRANT {privileges} ON "{table}" TO "{role}"')
 
 
-async def _table_columns(database: Database) -> dict[str, set[str]]:
-    if database.is_postgres:
-        rows = await database.fetch("SELECT table_name, column_name FROM information_schema.columns "
-                                    "WHERE table_schema = current_schema()")
-        found: dict[str, set[str]] = {}
-        for row in rows:
-            found.setdefault(row["table_name"], set()).add(row["column_name"])
-        return found
-    tables = await database.fetch("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    return {t["name"]: {c["name"] for c in await database.fetch(f"PRAGMA table_info({t['name']})")} for t in tables}
-
-
 async def _migrate_verticals(database: Database, registry: VerticalRegistry) -> tuple[str, ...]:
     """Apply each vertical's pending migrations in version order, one transaction per version (its
     DDL, the RLS of every table of the vertical, its ``vertical_migration`` row). A vertical table
@@ -93,9 +82,7 @@ async def _migrate_verticals(database: Database, registry: VerticalRegistry) -> 
             async with database.transaction():
                 for statement in migration.sqlite if database.is_sqlite else migration.postgres:
                     await database.fetch(statement)
-                columns = await _table_columns(database)
-                mine = sorted(t for t in columns if t.startswith(f"{vertical}_"))
-                lacking = [t for t in mine if "tenant_id" not in columns[t]]
+                mine, lacking = await vertical_tables(database, vertical)
                 if lacking:
                     raise KehuError("PLUGIN_TABLE_INVALID",
                                     f"vertical {vertical} migration {migration.version}: table(s) "

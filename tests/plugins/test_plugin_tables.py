@@ -13,7 +13,7 @@ from piccolo.table import Table
 
 from core.context import Context
 from core.db import Database, use_database
-from core.db.catalog import tables_missing_rls
+from core.db.catalog import tables_missing_rls, vertical_tables
 from core.db.migrate import migrate
 from core.errors import KehuError
 from core.identity.permissions import install_catalog
@@ -189,6 +189,10 @@ async def test_every_vertical_table_gets_cores_forced_rls_policy(postgres_settin
     await owner.start()
     try:
         assert await tables_missing_rls(owner) == []
+        assert await vertical_tables(owner, "memo") == (["memo_note", "memo_visit"], [])  # all with tenant_id
+        await owner.fetch("CREATE TABLE memo_stray (id uuid PRIMARY KEY)")
+        assert await vertical_tables(owner, "memo") == (["memo_note", "memo_stray", "memo_visit"], ["memo_stray"])
+        await owner.fetch("DROP TABLE memo_stray")
         rows = await owner.fetch("SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
                                  "WHERE relname IN ('memo_note', 'memo_visit') ORDER BY relname")
         assert rows == [{"relname": "memo_note", "relrowsecurity": True, "relforcerowsecurity": True},
