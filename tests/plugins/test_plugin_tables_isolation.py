@@ -76,3 +76,41 @@ async def test_the_suite_notices_a_vertical_table_without_its_tenant_filter(sett
     monkeypatch.setattr(uow, "_test_unfiltered_tables", frozenset({"callbacks_request"}))
     report = await _drive(settings, make_registry(("callbacks", callbacks)))
     assert any("callbacksRequest" in leak for leak in report.leaks), report.leaks
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+async def test_a_verticals_coded_errors_reach_the_client_with_their_code(settings, callbacks):
+    """Issue 18 point 2: KehuError (coded, zh/en) reaches the client with its code: in a mutation's
+    payload and as a query's GraphQL error; a user without the vertical's permission is told which."""
+    from functools import partial
+
+    from core.tenancy import service as tenancy
+    from tests.isolation.plugin_operations import ENABLE, LOGIN, _post
+    from tests.support import PASSWORD, SYSTEM, add_user
+
+    registry = make_registry(("callbacks", callbacks))
+    db = await open_database(settings, registry)
+
+    def run():
+        with TestClient(create_app(settings, registry=registry)) as client:
+            tenant = client.blocking_portal.call(partial(tenancy.create_tenant, SYSTEM, slug="callers", name="Callers",
+                                                         admin=tenancy.TenantAdmin(username="admin", password=PASSWORD)))
+            client.blocking_portal.call(partial(add_user, tenant, "clerk"))
+            admin = _post(client, LOGIN, "", t="callers", u="admin", p=PASSWORD)["data"]["login"]["accessToken"]
+            clerk = _post(client, LOGIN, "", t="callers", u="clerk", p=PASSWORD)["data"]["login"]["accessToken"]
+            assert _post(client, ENABLE, admin, v="callbacks")["data"]["verticalEnable"]["errors"] == []
+            add = 'mutation { callbacksRequestAdd(subject: " ") { request { id } errors { field code message } } }'
+            zh = client.post("/graphql", json={"query": add}, headers={"authorization": f"Bearer {admin}",
+                                                                       "accept-language": "zh-CN"}).json()
+            denied = _post(client, "{ callbacksRequests { id } }", clerk)
+            return _post(client, add, admin), zh, denied
+
+    try:
+        en, zh, denied = await asyncio.to_thread(run)
+    finally:
+        await db.close()
+    assert en["data"]["callbacksRequestAdd"] == {"request": None, "errors": [
+        {"field": "subject", "code": "CALLBACKS_SUBJECT_REQUIRED", "message": "a callback request needs a subject"}]}
+    assert zh["data"]["callbacksRequestAdd"]["errors"][0]["message"] == "回访请求须填写事由"
+    error = denied["errors"][0]
+    assert error["extensions"]["code"] == "PERMISSION_DENIED" and "callbacks.request.read" in error["message"]
