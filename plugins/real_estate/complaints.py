@@ -56,6 +56,8 @@ PERMISSIONS = (
     Permission(f"{P}.company_leader", "handle emergencies escalated to the property company's leader",
                "处理升级至物业公司主管领导的紧急投诉"),
     Permission(f"{P}.board_leader", "decide emergencies escalated to the board", "裁决升级至董事领导的紧急投诉"),
+    Permission(f"{P}.respond", "answer customer-service calls and call customers back (customer-service agent)",
+               "答复客户来电并回访（客服专员）"),
     Permission(f"{P}.verify", "verify handled complaints (developer customer service, property company)",
                "验证已处理的投诉（开发商客户服务部、物业公司）"),
 )
@@ -179,4 +181,38 @@ PROPERTY_COMPLAINTS = ComplaintFlowDefinition(
     read_permission=f"{P}.read", assign_permission=f"{P}.front_desk",
 )
 
-FLOWS = (PROPERTY_COMPLAINTS,)
+# --- the customer centre's reply rule (seed 003 R5-5, R5-9: the third, small flow of issue 19) ---
+#
+# A call (inquiry or complaint) the customer-service agent cannot answer on the spot is recorded,
+# passed at once to the responsible person, and the customer gets a reply within 30 minutes
+# (「时限30分钟内」); a callback measures satisfaction; a new need raised in the callback becomes a
+# follow-up case linked to the original one (intake with ``previous_id``).
+
+CALL_ROLES = (FlowRole("responsible", "Responsible person", "责任人", f"{P}.front_desk"),)
+CALL_STATES = (
+    S("received", "Call recorded", "来电已记录"),
+    S("with_responsible", "With the responsible person", "已转责任人"),
+    S("replied", "Replied to the customer", "已答复客户"),
+    S("called_back", "Called back", "已回访"),
+    S("closed", "Closed", "已结案", terminal=True),
+)
+CALL_TRANSITIONS = (
+    T("received", "replied", "answer_on_the_spot", permission=f"{P}.respond", required_fields=("answer",)),
+    T("received", "with_responsible", "pass_to_responsible", permission=f"{P}.respond",
+      required_fields=("question",)),
+    T("with_responsible", "replied", "reply", permission=f"{P}.respond", required_fields=("answer",)),
+    T("replied", "called_back", "call_back", permission=f"{P}.respond", record=RecordKind.RETURN_VISIT),
+    T("called_back", "closed", "close_call", permission=f"{P}.respond"),
+)
+CALL_TIMERS = (
+    FlowTimer("reply_30min", "Customer replied within 30 minutes", "30分钟内答复客户", "intake", ("enter:replied",),
+              minutes(30), on_breach=(Remind("responsible"), NotifyFirstResponder())),
+)
+SERVICE_CALLS = ComplaintFlowDefinition(
+    id="service_call", name_en="Customer-service call", name_zh="客服来电", categories=("inquiry", "complaint"),
+    severities=("normal",), states=CALL_STATES, initial="received", transitions=CALL_TRANSITIONS, roles=CALL_ROLES,
+    timers=CALL_TIMERS, numbering=Numbering("KF{YY}{MM}{DD}{seq:3}", ResetPeriod.DAY),
+    read_permission=f"{P}.read", assign_permission=f"{P}.front_desk",
+)
+
+FLOWS = (PROPERTY_COMPLAINTS, SERVICE_CALLS)

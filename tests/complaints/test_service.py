@@ -426,3 +426,34 @@ def as_head(people):
 
     return as_user(people.front_desk.tenant_id, people.front_desk.user_id, "real_estate.complaint.read",
                    "real_estate.complaint.department_head")
+
+
+async def test_a_service_call_not_answered_is_replied_within_30_minutes_or_reminded(people, registry, clock):
+    """R5-5 (the customer-service reply rule, issue 19's third flow): a call passed to the
+    responsible person must be replied to within 30 minutes; past that the responsible person is
+    reminded and the agent who took it told; a new need raised in the callback becomes a
+    follow-up case linked to the original (R5-9)."""
+    from tests.complaints.conftest import as_user
+
+    agent = as_user(people.front_desk.tenant_id, people.front_desk.user_id, "real_estate.complaint.read",
+                    "real_estate.complaint.respond")
+    opened_at = clock.set(sh(2026, 9, 30, 10))
+    call = await service.intake(agent, registry, vertical="real_estate", flow="service_call", category="complaint",
+                                severity="normal", subject="物业费账单有误", channel="phone", complainant=PERSON)
+    assert call.number == "KF260930001"
+    clock.advance(minutes=2)
+    await service.transition(agent, registry, call.id, "pass_to_responsible", {"question": "账单核对"})
+    tenant = agent.tenant_id
+    assert await service.breach_due_in_tenant(tenant, opened_at + timedelta(minutes=29), registry) == 0
+    assert await service.breach_due_in_tenant(tenant, opened_at + timedelta(minutes=30, seconds=1), registry) == 1
+    clock.advance(minutes=38)
+    await service.transition(agent, registry, call.id, "reply", {"answer": "已更正账单"})
+    await service.transition(agent, registry, call.id, "call_back", {"satisfaction": 3})
+    await service.transition(agent, registry, call.id, "close_call")
+    t = await service.timeline(agent, registry, call.id)
+    assert [(c.timer, c.status) for c in t.clocks] == [("reply_30min", "late")]
+    assert [e.detail.get("role") for e in t.events if e.kind == "reminded"] == ["responsible"]
+    follow_up = await service.intake(agent, registry, vertical="real_estate", flow="service_call", category="inquiry",
+                                     severity="normal", subject="申请分期缴费", channel="phone", complainant=PERSON,
+                                     previous_id=call.id)
+    assert (follow_up.previous_id, follow_up.number) == (call.id, "KF260930002")
