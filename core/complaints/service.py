@@ -23,6 +23,7 @@ from core.audit.chain import record
 from core.calendar.days import TenantCalendar
 from core.calendar.settings import load_calendar
 from core.complaints import policy
+from core.complaints.privacy import SEALED_COMPLAINANT
 from core.complaints.tables import Complaint, ComplaintClock, ComplaintEvent
 from core.archives.tables import Archive
 from core.context import Context
@@ -54,7 +55,6 @@ log = structlog.get_logger("kehu.complaints")
 SOURCES = ("external", "internal")
 CHANNELS = ("phone", "email", "visit", "letter", "online")
 COMPLAINANT_FIELDS = ("name", "phone", "address")
-SEALED_COMPLAINANT = "complaint.complainant"
 TICK_ACTOR = "job:complaint-tick"
 TICK_BATCH = 500  # clocks handled per tenant per tick; the rest wait for the next tick
 MAX_SUBJECT = 2000

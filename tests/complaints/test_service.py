@@ -457,3 +457,31 @@ async def test_a_service_call_not_answered_is_replied_within_30_minutes_or_remin
                                      severity="normal", subject="申请分期缴费", channel="phone", complainant=PERSON,
                                      previous_id=call.id)
     assert (follow_up.previous_id, follow_up.number) == (call.id, "KF260930002")
+
+
+async def test_a_complainant_on_an_old_key_is_resealed_on_the_active_key(people, registry, clock):
+    """Issue 19 (complainant data encrypted like a customer's) with R8 key rotation: the rekey step
+    of complaints re-seals a complainant still on an old key; after the old key is dropped the
+    complainant still opens."""
+    from core.complaints.privacy import REKEY_STEP_COLUMNS, reseal_complainants
+    from core.privacy import crypto
+
+    before, secrets = crypto._ring, {}
+
+    def use(*ids):
+        crypto.configure_data_keys(crypto.keyring_from([(k, secrets.setdefault(k, crypto.new_data_key())) for k in ids]))
+
+    try:
+        use("old")
+        case = await open_property(people.employee, registry)
+        use("new", "old")
+        tenant = people.employee.tenant_id
+        async with unit_of_work(SYSTEM.for_tenant(tenant)) as uow:
+            found = await uow.select(*(getattr(Complaint, c) for c in REKEY_STEP_COLUMNS))
+            assert await reseal_complainants(uow, tenant, found) == 1
+            assert await reseal_complainants(uow, tenant, await uow.select(Complaint.id, Complaint.complainant)) == 0
+        use("new")
+        seen = await service.timeline(SYSTEM.for_tenant(tenant), registry, case.id)
+        assert seen.complaint.complainant == PERSON
+    finally:
+        crypto._ring = before
