@@ -630,3 +630,45 @@ async def test_assessments_page_in_sql_newest_first(client, world):
     assert key == sorted(key, reverse=True)
     page = await _data(client, token, "{ assessments(first: 1) { edges { cursor } } }")
     await _refuses_other_lists_cursors(client, token, "assessments", page["assessments"]["edges"][0]["cursor"])
+
+
+async def test_a_department_scoped_archivist_gets_full_pages_of_the_loans_it_may_see(seeded):
+    """Issue 17 point 3: archiveLoans applies the caller's scope in the query too: an archivist of
+    one department paging two at a time gets full pages holding only its department's loans,
+    every one of them once, while the other department's loans lie between them in the register."""
+    from core.customers import service as customer_service
+    from core.db.keyset import Window
+    from core.plugins.testing import make_registry
+    from core.privacy import borrowing
+    from core.tenancy import service as tenancy
+    from tests.support import add_user, sign_in
+
+    admin = await sign_in("acme", "admin")
+    departments = {d.name: d.id for d in await tenancy.list_departments(admin)}
+    role = {r.name: r.id for r in await roles.list_roles(admin)}["客服部档案管理员"]
+    await add_user(seeded.acme, "archivist", department_ids=[departments["客服部"]], role_ids=[role])
+    borrower = await add_user(seeded.acme, "borrower")
+    system = SYSTEM.for_tenant(seeded.acme.id)
+    ours, theirs = [], []
+    for i in range(3):
+        for department, kept in (("客服部", ours), ("销售部", theirs)):
+            kept.append((await customer_service.create_customer(system, make_registry(), {
+                "kind": "organisation", "org_name": f"{department}客户{i}",
+                "department_id": str(departments[department])})).customer.id)
+    lent = {}
+    for i in range(4):
+        for customer_id in (*ours, *theirs):
+            loan = await borrowing.lend_archive(admin, customer_id, borrower_id=borrower.id, content=f"卷{i}")
+            lent[loan.id] = customer_id
+    archivist = await sign_in("acme", "archivist")
+    seen, after = [], None
+    while True:
+        page, more = await borrowing.loans_page(archivist, Window(2, after=after))
+        assert all(loan.customer_id in ours for loan in page)
+        seen += page
+        if not more:
+            break
+        assert len(page) == 2, "a page cut short by rows of another department"
+        after = (page[-1].lent_at, page[-1].id)
+    assert [loan.id for loan in seen] == [loan.id for loan in await borrowing.list_loans(archivist)]
+    assert sorted(loan.id for loan in seen) == sorted(k for k, c in lent.items() if c in ours) and len(seen) == 12
