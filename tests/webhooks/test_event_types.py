@@ -68,7 +68,7 @@ def _module(path: Path) -> _Module:
 
 def _name_in_function(name: str, function: ast.AST, module: _Module) -> set[str] | None:
     """Values a local name takes: from its assignments, a ``for`` over literal tuples, or, for a
-    parameter, from the arguments of every call of the function in its module."""
+    parameter, from the arguments of every call of the function in its module or its package."""
     found: set[str] = set()
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
@@ -87,14 +87,16 @@ def _name_in_function(name: str, function: ast.AST, module: _Module) -> set[str]
     if name not in params and name not in [a.arg for a in function.args.kwonlyargs]:
         return None
     position = params.index(name) if name in params else None
-    for call in ast.walk(module.tree):
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == function.name:
-            argument = next((k.value for k in call.keywords if k.arg == name), None)
-            if argument is None and position is not None and position < len(call.args):
-                argument = call.args[position]
-            if argument is None:
-                raise Unresolved(f"{module.path.name}: a call of {function.name} without {name}")
-            found |= _values(argument, module, module.function_of(call))
+    # The calls: in its module, and in the modules of its package (a helper shared by a package's use cases).
+    for caller in [module, *(_module(p) for p in sorted(module.path.parent.glob("*.py")) if p != module.path)]:
+        for call in ast.walk(caller.tree):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == function.name:
+                argument = next((k.value for k in call.keywords if k.arg == name), None)
+                if argument is None and position is not None and position < len(call.args):
+                    argument = call.args[position]
+                if argument is None:
+                    raise Unresolved(f"{caller.path.name}: a call of {function.name} without {name}")
+                found |= _values(argument, caller, caller.function_of(call))
     if not found:
         raise Unresolved(f"{module.path.name}: no call of {function.name}")
     return found
