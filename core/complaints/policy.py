@@ -112,6 +112,27 @@ def pauses_in(flow: ComplaintFlowDefinition, timer: FlowTimer | None, state: str
 # --- due times -----------------------------------------------------------------------------------
 
 
+def deadline_from_field(timer: FlowTimer, calendar: TenantCalendar, start: datetime,
+                        given: Mapping[str, Any]) -> datetime | None:
+    """The due time a timer with ``deadline_field`` takes from the starting action's fields (None:
+    the timer has none). ``ValueError`` when the value is no date and time with an offset, not
+    after ``start``, or later than the timer's ``target`` allows."""
+    name = getattr(timer, "deadline_field", None)
+    if name is None:
+        return None
+    value = given.get(name)
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{name} must be a date and time with its offset, e.g. 2026-09-30T18:00+08:00")
+    at = at.astimezone(UTC)
+    if at <= start or at > due_time(calendar, start, timer.target):
+        raise ValueError(f"{name} must be after now and at most {timer.target.amount} {timer.target.unit.value} away")
+    return at
+
+
 def due_time(calendar: TenantCalendar, start: datetime, limit: Limit) -> datetime:
     """When a clock started at ``start`` with ``limit`` falls due (UTC). Minutes and hours are
     elapsed time; calendar days the same local time that many days later; working days closing

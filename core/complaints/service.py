@@ -240,8 +240,10 @@ async def _event(uow: UnitOfWork, complaint_id: UUID, at: datetime, kind: str, *
 
 
 async def _start_clock(uow: UnitOfWork, calendar: TenantCalendar, complaint_id: UUID, timer: FlowTimer,
-                       started_at: datetime, state: str, flow: ComplaintFlowDefinition) -> None:
-    due = policy.due_time(calendar, started_at, timer.target)
+                       started_at: datetime, state: str, flow: ComplaintFlowDefinition,
+                       given: Mapping[str, Any] | None = None) -> None:
+    due = policy.deadline_from_field(timer, calendar, started_at, given or {}) or policy.due_time(
+        calendar, started_at, timer.target)
     hard = policy.due_time(calendar, started_at, timer.hard_limit) if timer.hard_limit else None
     paused = policy.pauses_in(flow, timer, state)
     await uow.insert(ComplaintClock(
@@ -253,7 +255,8 @@ async def _start_clock(uow: UnitOfWork, calendar: TenantCalendar, complaint_id: 
 
 
 async def _apply_events(uow: UnitOfWork, calendar: TenantCalendar, flow: ComplaintFlowDefinition,
-                        complaint: Mapping[str, Any], events: Sequence[str], state_after: str, at: datetime) -> None:
+                        complaint: Mapping[str, Any], events: Sequence[str], state_after: str, at: datetime,
+                        given: Mapping[str, Any] | None = None) -> None:
     """Stop, pause, resume and start the complaint's clocks for events that happened at ``at``."""
     complaint_id = complaint["id"]
     clocks = await uow.select(ComplaintClock).where((ComplaintClock.complaint_id == complaint_id)
@@ -283,7 +286,7 @@ async def _apply_events(uow: UnitOfWork, calendar: TenantCalendar, flow: Complai
             await _resume_clock(uow, calendar, clock, at)
     for timer in policy.timers_started(flow, complaint["branch"], events):
         if timer.code not in running and state_after not in flow.terminal_states():
-            await _start_clock(uow, calendar, complaint_id, timer, at, state_after, flow)
+            await _start_clock(uow, calendar, complaint_id, timer, at, state_after, flow, given)
 
 
 async def _resume_clock(uow: UnitOfWork, calendar: TenantCalendar, clock: Mapping[str, Any], at: datetime) -> None:
@@ -462,6 +465,12 @@ async def transition(ctx: Context, registry: VerticalRegistry, complaint_id: UUI
                            f"{wrong} must be {'a satisfaction from 1 to 5' if wrong == 'satisfaction' else 'true or false'}",
                            f"{wrong} 须为{'1 至 5 的满意度' if wrong == 'satisfaction' else '是或否'}")
         calendar = await load_calendar(uow)
+        for timer in policy.timers_started(definition, row["branch"], policy.transition_events(step)):
+            try:
+                policy.deadline_from_field(timer, calendar, at, given)
+            except ValueError as error:
+                raise _invalid("COMPLAINT_FIELDS_INVALID", timer.deadline_field, str(error),
+                               f"{timer.deadline_field} 须为晚于现在、且不超过时限的带时区日期时间") from None
         recorded = {**json.loads(row["fields"]), **{f"{action}.{k}": v for k, v in given.items()}}
         values: dict[Any, Any] = {Complaint.state: step.target, Complaint.fields: json.dumps(recorded, default=str, sort_keys=True)}
         target_paused = step.target in definition.paused_states()
@@ -474,7 +483,7 @@ async def transition(ctx: Context, registry: VerticalRegistry, complaint_id: UUI
         await _changed(uow, row, values)
         await _event(uow, row["id"], at, "transitioned", action=action, from_state=row["state"], to_state=step.target,
                      detail={"fields": sorted(given), **({"record": step.record.value} if step.record else {})})
-        await _apply_events(uow, calendar, definition, row, policy.transition_events(step), step.target, at)
+        await _apply_events(uow, calendar, definition, row, policy.transition_events(step), step.target, at, given)
         await record(uow, "complaint.transitioned", "complaint", row["id"],
                      {"action": action, "state": [row["state"], step.target], "fields": sorted(given)})
         await outbox.add(uow, "complaint.transitioned", "complaint", row["id"], ("state", *sorted(given)))

@@ -311,7 +311,10 @@ class FlowTimer:
     due ``target`` after its start and, when given, passes its ``hard_limit`` later still. It
     pauses while the case is in a state of ``pause_in`` (None: every paused state of the flow;
     ``()``: never). Passing the target runs ``on_breach`` once, passing the hard limit
-    ``on_hard_breach`` once. ``branches`` (empty: all) limits it to complaints of those branches."""
+    ``on_hard_breach`` once. ``branches`` (empty: all) limits it to complaints of those branches.
+    With ``deadline_field`` the clock falls due when the starting action says (a field of that
+    action holding a date and time with its offset, e.g. the handling deadline set at dispatch,
+    限期处理); ``target`` is then the longest deadline that action may set."""
 
     code: str
     name_en: str
@@ -324,6 +327,7 @@ class FlowTimer:
     branches: tuple[str, ...] = ()
     on_breach: tuple[Reaction, ...] = ()
     on_hard_breach: tuple[Reaction, ...] = ()
+    deadline_field: str | None = None
 
     def __post_init__(self) -> None:
         _code(self.code, "timer code")
@@ -515,6 +519,12 @@ def flow_problems(flow: ComplaintFlowDefinition) -> list[str]:
             if isinstance(reaction, Escalate) and reaction.report_action is not None and reaction.report_action not in actions:
                 problems.append(f"{what}: the written report of the escalation to {reaction.role!r} is filed by "
                                 f"unknown action {reaction.report_action!r}")
+        if timer.deadline_field is not None:
+            kind, action = event_parts(timer.start_on)
+            starters = [t for t in flow.transitions if t.action == action] if kind == "action" else []
+            if not starters or any(timer.deadline_field not in t.fields_required for t in starters):
+                problems.append(f"{what}: its deadline_field {timer.deadline_field!r} must be a required field of "
+                                "the action that starts it (start_on 'action:<action>')")
         if timer.hard_limit is None and timer.on_hard_breach:
             problems.append(f"{what}: on_hard_breach needs a hard_limit")
     if flow.branches and not any(not b.categories and not b.severities for b in flow.branches):

@@ -5,7 +5,8 @@ Three paths, chosen at intake by category:
 
 - routine reasonable complaints (日常投诉合理事项): any employee takes it (the first responder,
   首问责任人) and forwards it to the customer-centre front desk within 24 h (R10-1); the front desk
-  dispatches it to a department within 12 h with a handling deadline (R10-2); a department that
+  dispatches it to a department within 12 h with a handling deadline (R10-2: a clock of its own,
+  due when the front desk says, at most 30 days away); a department that
   cannot meet the deadline tells the front desk within 2 h of the dispatch (R10-4); it reports
   back within 2 h of resolving (R10-5); verification, then the return visit within 2 working
   days (R10-5); then the first responder is told within 2 h (R10-8). Waiting on the customer
@@ -37,6 +38,7 @@ from core.plugins.complaint_flows import (
     RecordKind,
     Remind,
     ResetPeriod,
+    calendar_days,
     hours,
     minutes,
     working_days,
@@ -140,6 +142,9 @@ TIMERS = (
               on_breach=(Remind("front_desk"), NotifyFirstResponder())),
     FlowTimer("dispatch_12h", "Dispatched within 12 h", "12小时内派单", "enter:at_front_desk", ("action:dispatch",),
               hours(12), branches=(ROUTINE,), on_breach=(Remind("front_desk"),)),
+    FlowTimer("handling_deadline", "Handled by the deadline set at dispatch", "限期处理", "action:dispatch",
+              ("enter:resolved",), calendar_days(30), branches=(ROUTINE,), deadline_field="handling_deadline",
+              on_breach=(Remind("department"), Remind("front_desk"))),
     FlowTimer("delay_notice_2h", "Delay told to the front desk within 2 h of the dispatch", "接到调度后2小时内告知延期",
               "action:dispatch", ("action:notify_delay", "enter:resolved"), hours(2), branches=(ROUTINE,),
               on_breach=(Remind("department"),)),

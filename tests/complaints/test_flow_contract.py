@@ -56,6 +56,14 @@ def flow(**changes):
     return ComplaintFlowDefinition(**values)
 
 
+def test_a_deadline_set_by_the_starting_action_is_accepted():
+    """R10-2 (a handling deadline set at dispatch): a timer may take its due time from a required
+    field of the action that starts it."""
+    timer = FlowTimer("handle", "Handle", "限期处理", "action:dispatch", ("enter:closed",), hours(72),
+                      deadline_field="department")
+    assert flow(timers=(*TIMERS, timer)).timer("handle").deadline_field == "department"
+
+
 def test_a_complete_flow_builds_and_is_frozen():
     """Issue 19: states with paused states, transitions with permission and required fields,
     branches, timers with target, hard limit and reactions, numbering."""
@@ -77,6 +85,10 @@ def test_a_complete_flow_builds_and_is_frozen():
     (dict(branches=(FlowBranch("urgent", severities=("urgent",)),)), "no branch admits category 'routine'"),
     (dict(transitions=TRANSITIONS + (FlowTransition("closed", "received", "reopen"),)), "terminal state 'closed' has a way out"),
     (dict(initial="limbo"), "initial state 'limbo'"),
+    (dict(timers=(FlowTimer("t", "t", "t", "action:dispatch", (), hours(1), deadline_field="when"),)),
+     "deadline_field 'when' must be a required field of the action that starts it"),
+    (dict(timers=(FlowTimer("t", "t", "t", "intake", (), hours(1), deadline_field="department"),)),
+     "deadline_field 'department' must be a required field"),
 ])
 def test_the_validator_refuses_a_broken_flow(changes, problem):
     """Issue 19 (flows validated at start): unreachable terminal states, unknown states, roles a

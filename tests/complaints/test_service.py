@@ -128,6 +128,7 @@ async def test_a_routine_complaint_from_intake_to_close_with_every_timer(people,
     await service.resume(people.department, registry, case.id)
     clocks = clocks_of(await service.timeline(people.front_desk, registry, case.id))
     assert clocks["delay_notice_2h"].due_at == dispatched + timedelta(hours=5)  # 2 h + the 3 h pause
+    assert clocks["handling_deadline"].due_at == sh(2026, 9, 30, 21)  # 18:00 as set at dispatch + the pause
     clock.advance(minutes=20)
     await service.transition(people.department, registry, case.id, "resolve", {"resolution": "已更换电梯按钮"})
     clock.advance(hours=1)
@@ -147,7 +148,8 @@ async def test_a_routine_complaint_from_intake_to_close_with_every_timer(people,
     assert closed.state == "closed" and closed.closed_at == clock.at
     clocks = clocks_of(await service.timeline(people.front_desk, registry, case.id))
     assert {code: c.status for code, c in clocks.items()} == {
-        "forward_24h": "met", "dispatch_12h": "met", "delay_notice_2h": "met", "report_back_2h": "met",
+        "forward_24h": "met", "dispatch_12h": "met", "handling_deadline": "met", "delay_notice_2h": "met",
+        "report_back_2h": "met",
         "return_visit_2wd": "met", "first_responder_2h": "met"}
     assert clocks["forward_24h"].due_at == t0 + timedelta(hours=24)
     assert reported < clocks["return_visit_2wd"].due_at
@@ -160,7 +162,7 @@ async def test_working_day_timer_counts_the_make_up_saturday(people, registry, c
     clock.set(sh(2026, 10, 8, 9, 30))
     case = await open_property(people.employee, registry)
     for ctx, action, fields in ((people.employee, "forward", {}),
-                                (people.front_desk, "dispatch", {"department": "绿化", "handling_deadline": "今天"}),
+                                (people.front_desk, "dispatch", {"department": "绿化", "handling_deadline": "2026-10-09T18:00+08:00"}),
                                 (people.department, "resolve", {"resolution": "修剪完毕"}),
                                 (people.department, "report_back", {})):
         clock.advance(minutes=5)
@@ -187,6 +189,10 @@ async def _footprint(tenant_id, complaint_id):
     ("department", "dispatch", {"department": "x", "handling_deadline": "y"}, "PERMISSION_DENIED"),
     ("front_desk", "dispatch", {"department": "工程部"}, "COMPLAINT_FIELDS_REQUIRED"),
     ("front_desk", "dispatch", {"department": "工程部", "handling_deadline": "  "}, "COMPLAINT_FIELDS_REQUIRED"),
+    ("front_desk", "dispatch", {"department": "工程部", "handling_deadline": "明天"}, "COMPLAINT_FIELDS_INVALID"),
+    ("front_desk", "dispatch", {"department": "工程部", "handling_deadline": "2026-09-30T18:00"}, "COMPLAINT_FIELDS_INVALID"),
+    ("front_desk", "dispatch", {"department": "工程部", "handling_deadline": "2026-09-29T18:00+08:00"}, "COMPLAINT_FIELDS_INVALID"),
+    ("front_desk", "dispatch", {"department": "工程部", "handling_deadline": "2027-09-29T18:00+08:00"}, "COMPLAINT_FIELDS_INVALID"),
     ("front_desk", "resolve", {"resolution": "x"}, "COMPLAINT_TRANSITION_INVALID"),
     ("front_desk", "notify_department", {"department": "x"}, "COMPLAINT_TRANSITION_INVALID"),  # emergency branch only
 ])
