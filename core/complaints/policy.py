@@ -72,6 +72,10 @@ def invalid_record_field(transition: FlowTransition, given: Mapping[str, Any]) -
 
 
 def transition_events(transition: FlowTransition) -> tuple[str, ...]:
+    """What a transition makes happen; an action that keeps the state (filing a report) neither
+    leaves nor enters it."""
+    if transition.source == transition.target:
+        return (f"action:{transition.action}",)
     return (f"leave:{transition.source}", f"action:{transition.action}", f"enter:{transition.target}")
 
 

@@ -127,3 +127,12 @@ def test_records_require_their_fields():
     visit = FlowTransition("a", "b", "visit", record=RecordKind.RETURN_VISIT)
     assert [policy.invalid_record_field(visit, {"satisfaction": v}) for v in (0, 1, 5, 6, True, "5")] == [
         "satisfaction", None, None, "satisfaction", "satisfaction", "satisfaction"]
+
+
+def test_an_action_that_keeps_the_state_neither_leaves_nor_enters_it():
+    """Issue 19 (clocks start and stop on events): filing a report in the current state must not
+    restart the clocks that start when that state is entered."""
+    from core.plugins.complaint_flows import FlowTransition
+
+    assert policy.transition_events(FlowTransition("a", "a", "file")) == ("action:file",)
+    assert policy.transition_events(FlowTransition("a", "b", "go")) == ("leave:a", "action:go", "enter:b")
