@@ -28,7 +28,8 @@ from core.complaints.tables import Complaint, ComplaintClock, ComplaintEvent
 from core.archives.tables import Archive
 from core.context import Context
 from core.customers.tables import Customer
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
+from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity.access import require, require_signed_in
@@ -563,6 +564,43 @@ async def timeline(ctx: Context, registry: VerticalRegistry, complaint_id: UUID)
                     events=[EventView(at=_utc(e["at"]), actor=e["actor"], kind=e["kind"], action=e["action"],  # type: ignore[arg-type]
                                       from_state=e["from_state"], to_state=e["to_state"], timer=e["timer"],
                                       detail=json.loads(e["detail"])) for e in events])
+
+
+def _may_read(ctx: Context, flow: ComplaintFlowDefinition) -> bool:
+    try:
+        _require(ctx, flow.read_permission)
+    except KehuError:
+        return False
+    return True
+
+
+async def list_complaints(ctx: Context, registry: VerticalRegistry, window: Window, *, vertical: str | None = None,
+                          flow: str | None = None, state: str | None = None, open_only: bool = False,
+                          customer_id: UUID | None = None) -> tuple[list[ComplaintView], bool]:
+    """A page of the complaints of the flows the caller may read (of the tenant's enabled
+    verticals), newest first (keyset on opened_at, id); whether more lie beyond the page."""
+    require_signed_in(ctx)
+    async with unit_of_work(ctx, write=False) as uow:
+        enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
+            VerticalEnablement.status == "enabled")}
+        readable = [(d.id, f.id) for d in registry.definitions if d.id in enabled
+                    for f in d.complaint_flows if isinstance(f, ComplaintFlowDefinition) and _may_read(ctx, f)
+                    and (vertical is None or d.id == vertical) and (flow is None or f.id == flow)]
+        if not readable:
+            return [], False
+        reach = None
+        for vertical_id, flow_id in readable:
+            one = (Complaint.vertical == vertical_id) & (Complaint.flow == flow_id)
+            reach = one if reach is None else reach | one
+        query = uow.select(Complaint).where(reach)
+        if state is not None:
+            query = query.where(Complaint.state == state)
+        if open_only:
+            query = query.where(Complaint.closed_at.is_null())
+        if customer_id is not None:
+            query = query.where(Complaint.customer_id == customer_id)
+        rows, more = await keyset.fetch(query, (Complaint.opened_at, Complaint.id), window, descending=True)
+    return [_view(ctx, row) for row in rows], more
 
 
 # --- the tick ------------------------------------------------------------------------------------

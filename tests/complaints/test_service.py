@@ -484,3 +484,27 @@ async def test_a_complainant_on_an_old_key_is_resealed_on_the_active_key(people,
         assert seen.complaint.complainant == PERSON
     finally:
         crypto._ring = before
+
+
+async def test_complaints_are_listed_newest_first_in_keyset_pages_of_readable_flows(people, registry, clock):
+    """Issue 19 (complaints listed for the GraphQL connection to come): newest first, keyset pages,
+    filters on flow, state and open; only flows whose read permission the caller holds; never
+    another tenant's."""
+    from core.db.keyset import Window
+
+    clock.set(sh(2026, 9, 30, 9))
+    made = []
+    for _ in range(5):
+        clock.advance(minutes=1)
+        made.append(await open_property(people.employee, registry))
+    await service.transition(people.employee, registry, made[0].id, "forward")
+    await open_property(people.globex, registry)
+    page, more = await service.list_complaints(people.front_desk, registry, Window(size=2))
+    assert [c.id for c in page] == [made[4].id, made[3].id] and more
+    page, more = await service.list_complaints(people.front_desk, registry,
+                                               Window(size=10, after=(page[-1].opened_at, page[-1].id)))
+    assert [c.id for c in page] == [made[2].id, made[1].id, made[0].id] and not more
+    forwarded, _ = await service.list_complaints(people.front_desk, registry, Window(size=10), state="at_front_desk")
+    assert [c.id for c in forwarded] == [made[0].id]
+    assert await service.list_complaints(people.outsider, registry, Window(size=10)) == ([], False)
+    assert await service.list_complaints(people.front_desk, registry, Window(size=10), flow="service_call") == ([], False)
