@@ -15,6 +15,7 @@ from core.complaints import service
 from core.context import Context, Principal
 from core.identity.permissions import Scope
 from core.plugins import VerticalInfo, hookimpl
+from core.plugins.complaint_flows import working_days
 from core.plugins.testing import make_registry
 from core.verticals import service as verticals
 from tests.support import SYSTEM, add_user
@@ -91,3 +92,50 @@ async def test_the_hard_limit_of_the_documented_example_reacts_once(database, se
     assert fix.hard_breached_at == start + timedelta(hours=8, seconds=1)
     assert [e.detail["limit"] for e in t.events if e.kind == "breached" and e.timer == "fix_main"] == ["target", "hard_limit"]
     assert [e.detail["role"] for e in t.events if e.kind == "reminded"] == ["duty"]
+
+
+async def test_pauses_move_a_stored_working_day_due_time_as_documented(database, seeded, monkeypatch):
+    """Issue 19 acceptance 4, end to end: a household leak's 1-working-day fix clock, paused while
+    the customer is not at home and resumed, over random pause intervals and random tenant
+    calendars (own holidays and working days around 国庆 2026), is stored with the documented due
+    time: running time counted to it equals what the unpaused clock would have counted."""
+    import random
+
+    from core.calendar.settings import load_calendar, update_calendar
+    from core.complaints import policy
+    from core.db import unit_of_work
+
+    registry = make_registry(("water", example_module()))
+    tenant = seeded.acme.id
+    system = SYSTEM.for_tenant(tenant)
+    await verticals.enable_vertical(system, registry, "water")
+    rng = random.Random(19)
+    for _ in range(8):
+        days = [f"2026-{m:02d}-{d:02d}" for m, d in ((9, rng.randint(20, 30)), (10, rng.randint(8, 20)))]
+        await update_calendar(system, {"extra_holidays": days[:rng.randint(0, 2)], "extra_workdays": days[2:] or [
+            "2026-10-03"] if rng.random() < 0.5 else []})
+        async with unit_of_work(system, write=False) as uow:
+            calendar = await load_calendar(uow)
+        now = datetime(2026, 9, 25, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 60 * 24 * 20))
+        monkeypatch.setattr(service, "now", lambda: now)
+        case = await service.intake(system, registry, vertical="water", flow="leak", category="household",
+                                    severity="normal", subject="漏水", channel="phone", complainant={"name": "周"})
+        await service.transition(system, registry, case.id, "answer", {"crew": "四班"})
+        start = now
+        original = policy.due_time(calendar, start, working_days(1))
+        paused_total = timedelta(0)
+        due = original
+        for _ in range(rng.randint(1, 3)):
+            paused_at = now + timedelta(minutes=rng.randint(1, 60 * 20))
+            if paused_at >= due:
+                break
+            resumed_at = paused_at + timedelta(minutes=rng.randint(1, 60 * 24 * 4))
+            now = paused_at
+            await service.transition(system, registry, case.id, "customer_away")
+            now = resumed_at
+            await service.transition(system, registry, case.id, "customer_back")
+            paused_total += policy.counted(calendar, "working_days", paused_at, resumed_at)
+            [fix] = [c for c in (await service.timeline(system, registry, case.id)).clocks if c.timer == "fix_household"]
+            due = fix.due_at
+        running = policy.counted(calendar, "working_days", start, due) - paused_total
+        assert running == policy.counted(calendar, "working_days", start, original), (start, due, original)
