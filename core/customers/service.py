@@ -666,7 +666,8 @@ async def customer_history(ctx: Context, customer_id: UUID, *, include_merged: b
     async with unit_of_work(ctx, write=False) as uow:
         query = await _history_query(uow, customer_id, include_merged)
         rows = await query.order_by(*_HISTORY_ORDER)
-    return [_history_entry(ctx, h) for h in rows]
+        shown = await _enabled(uow)
+    return [_history_entry(ctx, h, shown) for h in rows]
 
 
 # Oldest first; a version number breaks a tie of times, the customer one of merged histories.
@@ -684,10 +685,14 @@ async def _history_query(uow: UnitOfWork, customer_id: UUID, include_merged: boo
     return uow.select(CustomerHistory).where(CustomerHistory.customer_id.is_in(ids))
 
 
-def _history_entry(ctx: Context, h: Mapping[str, Any]) -> HistoryEntry:
+def _history_entry(ctx: Context, h: Mapping[str, Any], shown: frozenset[str]) -> HistoryEntry:
+    """A history row as read: changes of a vertical the tenant has not enabled stay stored but
+    hidden, like its fields on the record (issue 18 point 7)."""
     assert ctx.tenant_id is not None
+    changes = {name: change for name, change in open_history(ctx.tenant_id, h["changes"]).items()
+               if not name.startswith("extensions.") or name.split(".")[1] in shown}
     return HistoryEntry(customer_id=h["customer_id"], version=int(h["version"]), changed_at=h["changed_at"],
-                        actor=h["actor"], reason=h["reason"], changes=open_history(ctx.tenant_id, h["changes"]))
+                        actor=h["actor"], reason=h["reason"], changes=changes)
 
 
 async def customer_history_page(ctx: Context, customer_id: UUID, window: Window, *,
@@ -698,7 +703,8 @@ async def customer_history_page(ctx: Context, customer_id: UUID, window: Window,
     async with unit_of_work(ctx, write=False) as uow:
         rows, more = await keyset.fetch(await _history_query(uow, customer_id, include_merged), _HISTORY_ORDER,
                                         window)
-    return [_history_entry(ctx, h) for h in rows], more
+        shown = await _enabled(uow)
+    return [_history_entry(ctx, h, shown) for h in rows], more
 
 
 async def customer_as_of(ctx: Context, customer_id: UUID, at: datetime) -> tuple[int, dict[str, Any]]:

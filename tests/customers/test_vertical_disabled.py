@@ -66,6 +66,22 @@ async def test_a_disabled_verticals_customers_can_still_be_updated_and_its_data_
     assert back.record["tags"] == ["vip"]
 
 
+async def test_a_disabled_verticals_changes_are_hidden_from_the_history_and_return(acme, both):
+    """Issue 18 point 7: the history (and a past version rebuilt from it) hides a disabled
+    vertical's fields like the record does, and shows them again on re-enable."""
+    admin, customer = await _customer(acme, both)
+    await verticals.disable_vertical(SYSTEM.for_tenant(acme.id), both, "dealer")
+    history = await customers.customer_history(admin, customer.id)
+    changed = {name for entry in history for name in entry.changes}
+    assert "extensions.shop.credit_limit" in changed
+    assert not any(name.startswith("extensions.dealer.") for name in changed)
+    _, record = await customers.customer_as_of(admin, customer.id, history[-1].changed_at)
+    assert record["extensions"] == {"shop": {"credit_limit": "1234.56"}}
+    await verticals.enable_vertical(SYSTEM.for_tenant(acme.id), both, "dealer")
+    history = await customers.customer_history(admin, customer.id)
+    assert history[0].changes["extensions.dealer.vin"] == [None, DEALER_DATA["vin"]]
+
+
 async def test_a_blocked_plugins_data_is_kept_on_update_and_not_masked_as_personal(acme, both):
     """Issue 18 point 7: when the dealer plugin is not loaded (blocked), the tenant's customers can
     still be updated, its data is kept, and a read shows none of it rather than its not_personal
