@@ -649,6 +649,7 @@ def calendar_load(path: str) -> None:
     """Load one year's official schedule from PATH (JSON; format in docs/operators.md), validated,
     for every tenant; deadlines that counted that year's provisional days are recomputed."""
     from core.calendar import schedules
+    from core.archives import lifecycle, reconciliation  # noqa: F401 - register their recomputes
     from core.privacy import subject_requests  # noqa: F401 - registers its recompute
 
     settings = _settings()

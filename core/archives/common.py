@@ -35,7 +35,7 @@ from core.archives import checks
 from core.archives.tables import (Archive, ArchiveCheckResult, ArchiveDocumentRow,
                                   ArchiveFolder, ArchiveTransition, KpiEntry)
 from core.audit.chain import record as audit
-from core.calendar.days import TenantCalendar
+from core.calendar.days import Deadline, TenantCalendar
 from core.context import Context
 from core.customers.tables import Customer
 from core.db.uow import UnitOfWork
@@ -137,6 +137,7 @@ class ArchiveView:
     results: tuple[CheckResultView, ...] = ()  # of the latest check round
     transitions: tuple[TransitionView, ...] = ()
     created_at: datetime | None = None  # the archives list's order (with the id)
+    deadline_provisional: bool = False  # deadline_at counted provisional calendar days (issue 18 point 11)
 
     @property
     def passed(self) -> bool:
@@ -167,6 +168,7 @@ class MissingView:
     responsible_user_id: UUID | None
     due_at: datetime
     resolved_at: datetime | None
+    due_provisional: bool = False  # due_at counted provisional calendar days (issue 18 point 11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +330,8 @@ async def archive_view(uow: UnitOfWork, row: Mapping[str, Any], *, full: bool = 
                        state=row["state"], facts=json.loads(row["facts"]), submitted_by=row["submitted_by"],
                        submitted_at=row["submitted_at"], checked_by=row["checked_by"], deadline_at=row["deadline_at"],
                        rejections=row["rejections"], check_round=row["check_round"], version=row["version"],
-                       documents=documents, results=results, transitions=transitions, created_at=row.get("created_at"))
+                       documents=documents, results=results, transitions=transitions, created_at=row.get("created_at"),
+                       deadline_provisional=bool(row.get("deadline_provisional")))
 
 
 async def documents_of(uow: UnitOfWork, archive_id: UUID) -> list[dict[str, Any]]:
@@ -412,6 +415,14 @@ def int_parameter(parameters: Mapping[str, ParameterValue], key: str, default: i
     that declares no such parameter has no such entry charged (docs/plugins.md, "KPI entries")."""
     value = parameters.get(key, default)
     return int(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else default
+
+
+def rectification_deadline(calendar: TenantCalendar, start: datetime, hours: int) -> Deadline:
+    """:func:`rectification_due` and whether it is provisional: a day from the start's local date
+    to the due date is classified by a provisional schedule (issue 18 point 11)."""
+    at = rectification_due(calendar, start, hours)
+    last = at - timedelta(microseconds=1)  # a deadline at midnight counted no hour of the day it names
+    return Deadline(at, calendar.crosses_provisional(start, max(start, last)))
 
 
 def rectification_due(calendar: TenantCalendar, start: datetime, hours: int) -> datetime:

@@ -21,10 +21,11 @@ from core.archives.common import (ACCEPTED, ARCHIVED, ASSEMBLING, ArchiveView,
                                   invalid, json_object, add_kpi_entry, may_read, move,
                                   recompute_folder_retention, refuse_read_only, require_vertical_permission,
                                   require_reader, require_somewhere, standard_of,
-                                  checked_text, user_of, enabled_vertical, rectification_due)
+                                  checked_text, user_of, enabled_vertical, rectification_deadline)
 from core.archives.folders import readable_verticals
 from core.archives.tables import Archive, ArchiveCheckResult, ArchiveDocumentRow, ArchiveTransition, MissingReport
 from core.audit.chain import record as audit
+from core.calendar.schedules import on_schedule_loaded
 from core.calendar.settings import load_calendar as tenant_calendar
 from core.context import Context
 from core.db import keyset, unit_of_work
@@ -34,6 +35,7 @@ from core.filters import one_of
 from core.identity.access import require_different_actor
 from core.jobs import outbox
 from core.plugins.manager import VerticalRegistry
+from core.tenancy.every_tenant import tenant_ids
 
 
 async def create_archive(ctx: Context, registry: VerticalRegistry, folder_id: UUID, standard: str, *,
@@ -203,8 +205,9 @@ async def accept_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
 async def reject_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID,
                          defects: Sequence[str] = ()) -> ArchiveView:
     """Send back for rectification (不合格档案记录): the defects are the failed rules plus any the
-    checker lists; the deadline is the vertical's rectification hours on working days; the
-    submitter gets the non-conforming-archive KPI entry."""
+    checker lists; the deadline is the vertical's rectification hours on working days (with
+    whether it counted provisional calendar days, and what it counts from, so loading the year's
+    official schedule recomputes it); the submitter gets the non-conforming-archive KPI entry."""
     require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
         archive = await archive_row(uow, archive_id)
@@ -222,10 +225,12 @@ async def reject_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
                            "请列明不合格项：没有未通过的规则")
         at = common.now()
         hours = int_parameter(parameters, standard.rectification_hours_parameter or "", DEFAULT_RECTIFICATION_HOURS)
-        deadline = rectification_due(await tenant_calendar(uow), at, hours)
+        deadline = rectification_deadline(await tenant_calendar(uow), at, hours)
         note = "; ".join([*failed, *listed])[:4000]
         await move(uow, archive, (UNDER_CHECK,), REJECTED,
-                    {Archive.deadline_at: deadline, Archive.rejections: archive["rejections"] + 1,
+                    {Archive.deadline_at: deadline.at, Archive.deadline_from: at, Archive.deadline_hours: hours,
+                     Archive.deadline_provisional: int(deadline.provisional),
+                     Archive.rejections: archive["rejections"] + 1,
                      Archive.rejected_hash: documents_hash(await documents_of(uow, archive_id))}, note=note, at=at)
         await add_kpi_entry(uow, archive["vertical"], user_of(archive["submitted_by"]), "nonconforming_archive",
                    f"non-conforming archive: {note}", points=int_parameter(parameters, KPI_NONCONFORMING, 0),
@@ -338,3 +343,36 @@ async def handover_register(ctx: Context, registry: VerticalRegistry, vertical: 
             & (ArchiveTransition.at < end)).order_by(ArchiveTransition.at)
     return [(t["archive_id"], TransitionView(t["from_state"], t["to_state"], t["actor"], t["at"], t["note"]))
             for t in rows if t["archive_id"] in archives]
+
+
+async def recompute_provisional_deadlines(year: int) -> int:
+    """After ``year``'s official schedule is loaded (issue 18 point 11): every rejected archive
+    whose rectification deadline counted provisional days of that year is computed again from its
+    rejection on the tenant's calendar (audited as ``archive.deadline_recomputed`` when it moves);
+    returns how many moved."""
+    changed = 0
+    for tenant_id in await tenant_ids("job:calendar"):
+        async with unit_of_work(Context.system("job:calendar", tenant_id)) as uow:
+            rows = await uow.select(Archive.id, Archive.deadline_at, Archive.deadline_from,
+                                    Archive.deadline_hours).where(
+                (Archive.state == REJECTED) & (Archive.deadline_provisional == 1)
+                & Archive.deadline_from.is_not_null() & Archive.deadline_hours.is_not_null())
+            if not rows:
+                continue
+            calendar = await tenant_calendar(uow)
+            for r in rows:
+                zone = calendar.zone
+                if not (r["deadline_from"].astimezone(zone).year <= year <= r["deadline_at"].astimezone(zone).year):
+                    continue  # its provisional days are of another year
+                deadline = rectification_deadline(calendar, r["deadline_from"], r["deadline_hours"])
+                await uow.update(Archive, {Archive.deadline_at: deadline.at,
+                                           Archive.deadline_provisional: int(deadline.provisional)}).where(
+                    Archive.id == r["id"])
+                if deadline.at != r["deadline_at"]:
+                    changed += 1
+                    await audit(uow, "archive.deadline_recomputed", TARGET, r["id"],
+                                {"deadline_at": (r["deadline_at"], deadline.at), "calendar_year": year})
+    return changed
+
+
+on_schedule_loaded("archive_rectifications", recompute_provisional_deadlines)

@@ -20,6 +20,7 @@ from core.archives.folders import readable_verticals
 from core.archives.tables import Archive, ArchiveFolder, MissingReport, Reconciliation
 from core.audit.chain import record as audit
 from core.calendar.days import DeadlineUnit, Duration
+from core.calendar.schedules import on_schedule_loaded
 from core.calendar.settings import load_calendar as tenant_calendar
 from core.context import Context
 from core.db import keyset, unit_of_work
@@ -28,6 +29,7 @@ from core.identity.access import require
 from core.identity.tables import User
 from core.jobs import outbox
 from core.plugins.manager import VerticalRegistry
+from core.tenancy.every_tenant import tenant_ids
 
 
 def parse_expected_csv(text: str) -> list[ExpectedRow]:
@@ -48,7 +50,7 @@ def _missing_view(row: Mapping[str, Any]) -> MissingView:
     return MissingView(id=row["id"], reconciliation_id=row["reconciliation_id"], vertical=row["vertical"],
                        standard=row["standard"], subject_key=row["subject_key"],
                        responsible_user_id=row["responsible_user_id"], due_at=row["due_at"],
-                       resolved_at=row["resolved_at"])
+                       resolved_at=row["resolved_at"], due_provisional=bool(row.get("due_provisional")))
 
 
 async def import_expected(ctx: Context, registry: VerticalRegistry, vertical: str, standard: str, *, source: str,
@@ -56,7 +58,8 @@ async def import_expected(ctx: Context, registry: VerticalRegistry, vertical: st
     """Reconcile the archives expected by an external system (AAK, 小R3, CRM) with those received:
     excluded subjects go to 未上报记录 with their reason; each other subject without a submitted
     archive gets a missing-archive report (档案缺失报告) due in the vertical's working days, and
-    its responsible person the missing-archive KPI entry."""
+    its responsible person the missing-archive KPI entry. A due date that counted provisional
+    calendar days says so and is recomputed when the year's official schedule is loaded."""
     require(ctx, permission(vertical, "check"))
     source = (source or "").strip()
     period = (period or "").strip()
@@ -92,14 +95,15 @@ async def import_expected(ctx: Context, registry: VerticalRegistry, vertical: st
                                         received_count=sum(1 for r in wanted if r.key.strip() in received),
                                         imported_by=ctx.actor, created_at=at)
         await uow.insert(reconciliation)
-        due = (await tenant_calendar(uow)).due_at(
-            at, Duration(int_parameter(parameters, MISSING_DAYS_PARAMETER, DEFAULT_MISSING_DAYS), DeadlineUnit.WORKING_DAYS))
+        days = int_parameter(parameters, MISSING_DAYS_PARAMETER, DEFAULT_MISSING_DAYS)
+        due = (await tenant_calendar(uow)).deadline(at, Duration(days, DeadlineUnit.WORKING_DAYS))
         missing = [r for r in wanted if r.key.strip() not in received]
         for row in missing:
             person = users.get(row.responsible) if row.responsible else None
             await uow.insert(MissingReport(reconciliation_id=reconciliation.id, vertical=vertical, standard=standard,
                                            subject_key=row.key.strip(), responsible_user_id=person,
-                                           due_at=due.astimezone(UTC), created_at=at))
+                                           due_at=due.at.astimezone(UTC), due_working_days=days,
+                                           due_provisional=int(due.provisional), created_at=at))
             await add_kpi_entry(uow, vertical, person, "missing_archive", f"{source} {period}: archive missing",
                        points=int_parameter(parameters, KPI_MISSING, 0), subject_key=row.key.strip(), at=at)
         await audit(uow, "archive.reconciled", "archive_reconciliation", reconciliation.id,
@@ -146,3 +150,37 @@ async def missing_reports_page(ctx: Context, registry: VerticalRegistry, window:
         rows, more = await keyset.fetch(uow.select(MissingReport).where(_missing_where(verticals, open_only)),
                                         _MISSING_ORDER, window)
     return [_missing_view(r) for r in rows], more
+
+
+async def recompute_provisional_due(year: int) -> int:
+    """After ``year``'s official schedule is loaded (issue 18 point 11): every open missing-archive
+    report whose due date counted provisional days of that year is computed again from its creation
+    on the tenant's calendar (audited as ``archive.missing_report_due_recomputed`` when it moves);
+    returns how many moved."""
+    changed = 0
+    for tenant_id in await tenant_ids("job:calendar"):
+        async with unit_of_work(Context.system("job:calendar", tenant_id)) as uow:
+            rows = await uow.select(MissingReport.id, MissingReport.created_at, MissingReport.due_at,
+                                    MissingReport.due_working_days).where(
+                MissingReport.resolved_at.is_null() & (MissingReport.due_provisional == 1)
+                & MissingReport.due_working_days.is_not_null())
+            if not rows:
+                continue
+            calendar = await tenant_calendar(uow)
+            for r in rows:
+                zone = calendar.zone
+                if not (r["created_at"].astimezone(zone).year <= year <= r["due_at"].astimezone(zone).year):
+                    continue  # its provisional days are of another year
+                deadline = calendar.deadline(r["created_at"], Duration(r["due_working_days"], DeadlineUnit.WORKING_DAYS))
+                due_at = deadline.at.astimezone(UTC)
+                await uow.update(MissingReport, {MissingReport.due_at: due_at,
+                                                 MissingReport.due_provisional: int(deadline.provisional)}).where(
+                    MissingReport.id == r["id"])
+                if due_at != r["due_at"]:
+                    changed += 1
+                    await audit(uow, "archive.missing_report_due_recomputed", "archive_missing_report", r["id"],
+                                {"due_at": (r["due_at"], due_at), "calendar_year": year})
+    return changed
+
+
+on_schedule_loaded("missing_archive_reports", recompute_provisional_due)

@@ -34,6 +34,9 @@ class Archive(TenantOwned, tablename="archive"):
     submitted_at = Timestamptz(null=True, default=None)
     checked_by = Varchar(length=100, null=True, default=None)
     deadline_at = Timestamptz(null=True, default=None)  # a rejected archive's rectification deadline
+    deadline_from = Timestamptz(null=True, default=None)  # the rejection it counts from
+    deadline_hours = Integer(null=True, default=None)  # working-day hours it counts
+    deadline_provisional = Integer(default=0)  # 1: deadline_at counted days of a provisional calendar year
     rejected_hash = Varchar(length=64, null=True, default=None)  # documents as rejected
     rejections = Integer(default=0)
     check_round = Integer(default=0)
@@ -115,6 +118,8 @@ class MissingReport(TenantOwned, tablename="archive_missing_report"):
     subject_key = Varchar(length=100)
     responsible_user_id = UUID(null=True, default=None)
     due_at = Timestamptz()
+    due_working_days = Integer(null=True, default=None)  # working days counted from created_at
+    due_provisional = Integer(default=0)  # 1: due_at counted days of a provisional calendar year
     resolved_at = Timestamptz(null=True, default=None)
 
 

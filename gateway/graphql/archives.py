@@ -104,6 +104,9 @@ class Archive(Node):
     submitted_at: datetime | None
     checked_by: str | None
     deadline_at: datetime | None = strawberry.field(description="When a rejected archive must be back.")
+    provisional: bool = strawberry.field(description=(
+        "Whether deadlineAt counted working days of a year whose official holiday schedule is not loaded yet "
+        "(a provisional schedule): it is recomputed when the schedule is loaded."))
     rejections: int
     check_round: int
     documents: list[ArchiveDocument]
@@ -114,7 +117,7 @@ class Archive(Node):
     def of(cls, a: archive_common.ArchiveView) -> Archive:
         return cls(id=_id(a.id), folder_id=_id(a.folder_id), vertical=a.vertical, standard=a.standard, state=a.state,
                    facts=a.facts, submitted_by=a.submitted_by, submitted_at=a.submitted_at, checked_by=a.checked_by,
-                   deadline_at=a.deadline_at, rejections=a.rejections, check_round=a.check_round,
+                   deadline_at=a.deadline_at, provisional=a.deadline_provisional, rejections=a.rejections, check_round=a.check_round,
                    documents=[ArchiveDocument(code=d.code, position=d.position, fields=d.fields) for d in a.documents],
                    check_results=[ArchiveCheckResult(
                        id=_id(r.id), round=r.round, rule_code=r.rule_code, kind=r.kind, status=r.status,
@@ -152,12 +155,16 @@ class MissingArchiveReport:
     subject_key: str
     responsible_user_id: strawberry.ID | None
     due_at: datetime
+    provisional: bool = strawberry.field(description=(
+        "Whether dueAt counted working days of a year whose official holiday schedule is not loaded yet "
+        "(a provisional schedule): it is recomputed when the schedule is loaded."))
     resolved_at: datetime | None
 
     @classmethod
     def of(cls, m: archive_common.MissingView) -> MissingArchiveReport:
         return cls(id=_id(m.id), vertical=m.vertical, standard=m.standard, subject_key=m.subject_key,
-                   responsible_user_id=_id(m.responsible_user_id), due_at=m.due_at, resolved_at=m.resolved_at)
+                   responsible_user_id=_id(m.responsible_user_id), due_at=m.due_at, provisional=m.due_provisional,
+                   resolved_at=m.resolved_at)
 
 
 @strawberry.type

@@ -67,7 +67,7 @@ async def test_loading_a_year_recomputes_provisional_subject_request_due_dates(d
     request = await _working_day_request(seeded.acme.id, reg, datetime(2027, 2, 1, 10, 0, tzinfo=SHANGHAI))
     assert request.due_at == datetime(2027, 2, 19, 18, 0, tzinfo=SHANGHAI) and request.due_provisional
     report = await schedules.load_schedule(OPERATOR, FIXTURE.read_text(encoding="utf-8"))
-    assert (report.year, report.replaced, report.recomputed) == (2027, False, {"subject_requests": 1})
+    assert (report.year, report.replaced, report.recomputed["subject_requests"]) == (2027, False, 1)
     acme = SYSTEM.for_tenant(seeded.acme.id)
     async with unit_of_work(acme, write=False) as uow:
         row = await uow.select(sr.SubjectRequest.due_at, sr.SubjectRequest.due_provisional).where(
@@ -77,7 +77,7 @@ async def test_loading_a_year_recomputes_provisional_subject_request_due_dates(d
     assert not calendar.is_provisional(date(2027, 2, 8)) and calendar.is_working_day(date(2027, 2, 20))
     # loading the same year again replaces it and finds nothing left to recompute
     report = await schedules.load_schedule(OPERATOR, FIXTURE.read_text(encoding="utf-8"))
-    assert (report.replaced, report.recomputed) == (True, {"subject_requests": 0})
+    assert (report.replaced, report.recomputed["subject_requests"]) == (True, 0)
 
 
 async def test_calendar_days_are_a_subject_requests_default_and_never_provisional(database, seeded, reg):
