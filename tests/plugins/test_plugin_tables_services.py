@@ -62,7 +62,10 @@ REGISTRY = make_registry(("desk", Desk()))
 
 @pytest.fixture
 def catalog(seeded, monkeypatch):
+    from core.customers import importing
     from core.identity import permissions
+
+    monkeypatch.setattr(importing, "_registry", REGISTRY)  # the verticals this deployment started with
 
     monkeypatch.setattr(permissions, "_catalog", permissions.catalog())  # given back afterwards
     permissions.install_catalog(REGISTRY.permissions)
@@ -218,6 +221,30 @@ async def test_a_verticals_tick_runs_for_tenants_that_enabled_it_only(catalog):
         unregister_sweep("desk.reminders")
     with pytest.raises(ValueError, match="starting with the vertical's id"):
         tick("reminders")
+
+
+async def test_a_blocked_verticals_tick_does_not_run(catalog, monkeypatch):
+    """Issue 18 point 2: a vertical the operator blocked (KEHU_DISABLED_PLUGINS) or that was
+    skipped as broken at start keeps its module imported, but its tick work does not run."""
+    from core.jobs.timers import tick as run_tick
+    from core.jobs.timers import unregister_sweep
+    from core.customers import importing
+    from core.verticals.service import enable_vertical
+
+    seen: list = []
+
+    @tick("desk.reminders")
+    async def remind(ctx, now):
+        seen.append(ctx.tenant_id)
+        return 1
+
+    try:
+        await enable_vertical(await sign_in("acme", "admin"), REGISTRY, "desk")
+        monkeypatch.setattr(importing, "_registry", make_registry())  # started with desk blocked
+        handled = await run_tick(datetime(2026, 10, 12, 1, 0, tzinfo=UTC))
+        assert handled["desk.reminders"] == 0 and seen == []
+    finally:
+        unregister_sweep("desk.reminders")
 
 
 async def test_a_verticals_long_job_runs_with_progress_and_output(catalog):
