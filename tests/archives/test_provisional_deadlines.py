@@ -8,7 +8,10 @@ controlled (``core.archives.common.now`` frozen) and the calendar is the real on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+import subprocess
+import sys
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from core.archives import common as archive_common
 from core.archives import folders as archive_folders
+from core.archives import kpi as archive_kpi
 from core.archives import lifecycle as archive_lifecycle
 from core.archives import reconciliation as archive_reconciliation
 from core.archives.tables import Archive, MissingReport
@@ -117,8 +121,6 @@ async def test_a_recomputed_rectification_deadline_decides_whether_a_resubmissio
     await _load_2027()
     _freeze(monkeypatch, datetime(2027, 2, 12, 10, 0, tzinfo=SHANGHAI))
     await archive_lifecycle.resubmit_archive(people.advisor, registry, rejected.id)
-    from core.archives import kpi as archive_kpi
-
     ledger = await archive_kpi.kpi_ledger(people.clerk, registry, user_id=people.advisor.user_id)
     assert "late_rectification" not in [e.rule_code for e in ledger]
 
@@ -232,3 +234,18 @@ async def test_graphql_says_not_provisional_once_2027_is_loaded(settings, seeded
     [report] = missing["data"]["missingArchiveReports"]["nodes"]
     assert report["provisional"] is False
     assert datetime.fromisoformat(report["dueAt"]) == datetime(2027, 1, 4, 18, 0, tzinfo=SHANGHAI)
+
+
+def test_kehu_calendar_load_recomputes_archive_deadlines_in_a_fresh_process(sqlite_settings):
+    """Issue 18 point 11: `kehu calendar load`, run as its own process (nothing imported beforehand),
+    registers the archive recomputes and reports them next to the subject requests'."""
+    env = {**os.environ, "KEHU_DATABASE_URL": sqlite_settings.database_url}
+    command = [sys.executable, "-c", "from gateway.cli import main; main()"]
+    migrated = subprocess.run([*command, "migrate"], env=env, capture_output=True, text=True, timeout=300)
+    assert migrated.returncode == 0, migrated.stderr
+    loaded = subprocess.run([*command, "calendar", "load", str(FIXTURE)], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "recomputed 0 archive rectifications due date(s)" in loaded.stdout
+    assert "recomputed 0 missing archive reports due date(s)" in loaded.stdout
+    assert "recomputed 0 subject requests due date(s)" in loaded.stdout
