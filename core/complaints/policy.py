@@ -148,6 +148,13 @@ def due_time(calendar: TenantCalendar, start: datetime, limit: Limit) -> datetim
     return calendar.due_at(start, Duration(limit.amount, unit)).astimezone(UTC)
 
 
+def provisional(calendar: TenantCalendar, unit: LimitUnit | str, start: datetime, due: datetime | None) -> bool:
+    """Whether a working-day due time counted days of a year whose official holiday schedule is
+    not known yet (it may move once the schedule is loaded); other units never are."""
+    return (due is not None and LimitUnit(unit) is LimitUnit.WORKING_DAYS
+            and calendar.crosses_provisional(start, due))
+
+
 def _midnight(day: date, calendar: TenantCalendar) -> datetime:
     return datetime.combine(day, time(0), tzinfo=calendar.zone)
 

@@ -119,6 +119,7 @@ class ClockView:
     hard_breached_at: datetime | None
     paused_at: datetime | None
     stopped_at: datetime | None
+    provisional: bool = False  # a working-day due time on a year whose official schedule is not known yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,7 @@ def _clock_view(row: Mapping[str, Any]) -> ClockView:
                      started_at=_utc(row["started_at"]), due_at=_utc(row["due_at"]),  # type: ignore[arg-type]
                      hard_due_at=_utc(row["hard_due_at"]), breached_at=_utc(row["breached_at"]),
                      hard_breached_at=_utc(row["hard_breached_at"]), paused_at=_utc(row["paused_at"]),
-                     stopped_at=_utc(row["stopped_at"]))
+                     stopped_at=_utc(row["stopped_at"]), provisional=bool(row["provisional"]))
 
 
 # --- lookups -------------------------------------------------------------------------------------
@@ -250,7 +251,8 @@ async def _start_clock(uow: UnitOfWork, calendar: TenantCalendar, complaint_id: 
     await uow.insert(ComplaintClock(
         id=uuid4(), complaint_id=complaint_id, timer=timer.code, kind="timer", role=None, unit=timer.target.unit.value,
         status="paused" if paused else "running", started_at=started_at, due_at=due, hard_due_at=hard,
-        next_due_at=None if paused else due, paused_at=started_at if paused else None))
+        next_due_at=None if paused else due, paused_at=started_at if paused else None,
+        provisional=policy.provisional(calendar, timer.target.unit, started_at, hard or due)))
     await _event(uow, complaint_id, started_at, "clock_started", timer=timer.code,
                  detail={"due_at": due.isoformat(), "hard_due_at": hard.isoformat() if hard else None})
 
@@ -300,7 +302,10 @@ async def _resume_clock(uow: UnitOfWork, calendar: TenantCalendar, clock: Mappin
         pending = None
     await uow.update(ComplaintClock, {ComplaintClock.status: "running", ComplaintClock.paused_at: None,
                                       ComplaintClock.due_at: due, ComplaintClock.hard_due_at: hard,
-                                      ComplaintClock.next_due_at: pending}).where(ComplaintClock.id == clock["id"])
+                                      ComplaintClock.next_due_at: pending,
+                                      ComplaintClock.provisional: policy.provisional(
+                                          calendar, clock["unit"], _utc(clock["started_at"]), hard or due)}
+                     ).where(ComplaintClock.id == clock["id"])
     await _event(uow, clock["complaint_id"], at, "clock_resumed", timer=clock["timer"],
                  detail={"due_at": due.isoformat() if due else None, "hard_due_at": hard.isoformat() if hard else None})
 
@@ -637,7 +642,8 @@ async def _react(uow: UnitOfWork, calendar: TenantCalendar, flow: ComplaintFlowD
                 await uow.insert(ComplaintClock(
                     id=uuid4(), complaint_id=complaint_id, timer=f"report:{reaction.role}", kind="report",
                     role=reaction.role, unit=reaction.report_within.unit.value, status="running",  # type: ignore[union-attr]
-                    started_at=moment, due_at=report_due, next_due_at=report_due))
+                    started_at=moment, due_at=report_due, next_due_at=report_due,
+                    provisional=policy.provisional(calendar, reaction.report_within.unit, moment, report_due)))  # type: ignore[union-attr]
             role = flow.role(reaction.role)
             detail = {"role": reaction.role, "permission": role.permission if role else None, "timer": timer.code,
                       "report_due_at": report_due.isoformat() if report_due else None}

@@ -2,7 +2,7 @@
 hold plain JSON text; the complainant's personal fields (a free-text person) are sealed
 (``core.privacy.crypto``, column ``complaint.complainant``)."""
 
-from piccolo.columns import UUID, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Integer, Text, Timestamptz, Varchar
 
 from core.db.tables import TenantOwned
 
@@ -53,6 +53,8 @@ class ComplaintClock(TenantOwned, tablename="complaint_clock"):
     hard_breached_at = Timestamptz(null=True, default=None)
     paused_at = Timestamptz(null=True, default=None)
     stopped_at = Timestamptz(null=True, default=None)
+    # a working-day due time that counted days of a year whose official schedule is not known yet
+    provisional = Boolean(default=False)
 
 
 class ComplaintEvent(TenantOwned, tablename="complaint_event"):

@@ -508,3 +508,21 @@ async def test_complaints_are_listed_newest_first_in_keyset_pages_of_readable_fl
     assert [c.id for c in forwarded] == [made[0].id]
     assert await service.list_complaints(people.outsider, registry, Window(size=10)) == ([], False)
     assert await service.list_complaints(people.front_desk, registry, Window(size=10), flow="service_call") == ([], False)
+
+
+async def test_a_working_day_clock_in_a_year_without_an_official_schedule_says_provisional(people, registry, clock):
+    """Issue 18 point 11 applied to complaints: a return visit due 2 working days after a report
+    back in 2027 (no official schedule loaded or published yet) is provisional; one in 2026 is not."""
+    for year, expected in ((2026, False), (2027, True)):
+        clock.set(sh(year, 3, 2, 10))
+        case = await open_property(people.employee, registry)
+        for ctx, action, fields in ((people.employee, "forward", {}),
+                                    (people.front_desk, "dispatch", {"department": "保洁",
+                                                                     "handling_deadline": f"{year}-03-02T18:00+08:00"}),
+                                    (people.department, "resolve", {"resolution": "完成"}),
+                                    (people.department, "report_back", {})):
+            clock.advance(minutes=5)
+            await service.transition(ctx, registry, case.id, action, fields)
+        clocks = clocks_of(await service.timeline(people.front_desk, registry, case.id))
+        assert clocks["return_visit_2wd"].provisional is expected
+        assert clocks["report_back_2h"].provisional is False

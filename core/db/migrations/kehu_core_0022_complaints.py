@@ -55,6 +55,7 @@ _CLOCK = tenant_table(
         "hard_breached_at TIMESTAMPTZ",
         "paused_at TIMESTAMPTZ",
         "stopped_at TIMESTAMPTZ",
+        "provisional BOOLEAN NOT NULL DEFAULT false",
     ],
     indexes=(("next_due_at",), ("complaint_id",)),
     references=(("complaint_id", "complaint"),),
