@@ -24,6 +24,7 @@ from core.plugins.types import (
     ComplaintState,
     ComplaintTransition,
     ContractError,
+    EventType,
     CustomerField,
     DeadlineUnit,
     DocumentField,
@@ -83,7 +84,7 @@ async def tenant_parameters(info: Any, vertical_id: str, registry: Any = None) -
 __all__ = [
     "PROJECT_NAME", "ArchiveCheck", "CheckFinding", "ArchiveDocument", "ArchiveStandard", "AttributionDecision",
     "AttributionPolicy", "BlacklistScope", "ComplaintDeadline", "ComplaintFlow", "ComplaintState",
-    "ComplaintTransition", "ContractError", "CustomerField", "DeadlineUnit", "DocumentField", "DocumentFieldKind", "ErasureMode", "EscalationStep", "FieldKind",
+    "ComplaintTransition", "ContractError", "CustomerField", "EventType", "DeadlineUnit", "DocumentField", "DocumentFieldKind", "ErasureMode", "EscalationStep", "FieldKind",
     "Frequency", "Grade", "GradingScheme", "GraphQLTypes", "Parameter", "ParameterKind", "ParameterValue",
     "Permission", "PersonalDataTable", "PluginError", "PrivacyClass", "RetentionEnd", "RetentionRule", "SubmissionSchedule",
     "VerticalInfo", "VisitChannel", "VisitPlan", "hookimpl", "hookspec", "tenant_parameters",

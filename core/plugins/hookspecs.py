@@ -17,6 +17,7 @@ from core.plugins.types import (
     ArchiveStandard,
     AttributionPolicy,
     ComplaintFlow,
+    EventType,
     CustomerField,
     GradingScheme,
     GraphQLTypes,
@@ -137,4 +138,11 @@ def kehu_migrations() -> Iterable[PluginMigration]:  # type: ignore[empty-body]
 def kehu_isolation_operations() -> Iterable[IsolationOperation]:  # type: ignore[empty-body]
     """Return the GraphQL operations of the vertical that the tenant-isolation suite drives as one
     tenant and then probes with the other tenant's ids.
+    """
+
+
+@hookspec
+def kehu_event_types() -> Iterable[EventType]:  # type: ignore[empty-body]
+    """Return the event types the vertical emits (``emit``): webhook endpoints may subscribe to
+    these by name, like core's. An emitted type that is not declared reaches only ``*`` endpoints.
     """

@@ -22,6 +22,7 @@ from core.plugins.types import (
     ArchiveStandard,
     AttributionPolicy,
     ComplaintFlow,
+    EventType,
     ContractError,
     CustomerField,
     GradingScheme,
@@ -57,6 +58,7 @@ DATA_HOOKS: dict[str, tuple[str, type]] = {
     "kehu_tables": ("tables", type),
     "kehu_migrations": ("migrations", PluginMigration),
     "kehu_isolation_operations": ("isolation_operations", IsolationOperation),
+    "kehu_event_types": ("event_types", EventType),
 }
 
 
@@ -78,6 +80,7 @@ class VerticalDefinition:
     tables: tuple[type, ...] = ()  # Piccolo table classes (core.plugins.TenantTable)
     migrations: tuple[PluginMigration, ...] = ()  # sorted by version
     isolation_operations: tuple[IsolationOperation, ...] = ()
+    event_types: tuple[EventType, ...] = ()
 
     @property
     def id(self) -> str:
@@ -179,6 +182,8 @@ def collect_definition(manager: pluggy.PluginManager, name: str) -> VerticalDefi
     definition = VerticalDefinition(info=info, **values)
     problems = [f"permission {p.name!r} must start with {name!r}."
                 for p in definition.permissions if not p.name.startswith(f"{name}.")]
+    problems += [f"event type {e.name!r} must start with {name!r}."
+                 for e in definition.event_types if not e.name.startswith(f"{name}.")]
     problems += check_vertical(definition)
     problems += check_tables(name, definition.tables, definition.migrations)
     if problems:

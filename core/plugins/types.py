@@ -709,3 +709,29 @@ class GraphQLTypes:
 
     def __post_init__(self) -> None:
         _frozen(self, types=_sequence(self.types, "GraphQL types"))
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """An event the vertical emits through the outbox (``emit``), which webhook endpoints may then
+    subscribe to by name: ``name`` starts with the vertical's id (``my_vertical.note_added``);
+    ``data_type`` is what the payload's ``data.id`` names, ``changed`` what ``data.changed`` lists,
+    ``when`` when it is emitted (shown to integrators)."""
+
+    name: str
+    data_type: str
+    changed: str
+    when: str
+
+    def __post_init__(self) -> None:
+        for attribute in ("name", "data_type", "changed", "when"):
+            if not isinstance(getattr(self, attribute), str):
+                raise ContractError(f"event type {self.name!r}: {attribute} must be a string")
+        if not _EVENT_NAME.match(self.name):
+            raise ContractError(f"event type {self.name!r} must be dotted lowercase words (my_vertical.note_added)")
+
+
+_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")

@@ -64,13 +64,15 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(os.urandom(32)).decode()
 
 
-def check_event_types(event_types: Iterable[str]) -> list[str]:
+def check_event_types(event_types: Iterable[str], vertical_events: Iterable[str] = ()) -> list[str]:
+    """The subscribed types, cleaned: core's, or those the loaded verticals declare (kehu_event_types)."""
     cleaned = sorted({t.strip() for t in event_types})
     if not cleaned or any(t != "*" and not EVENT_TYPE_PATTERN.match(t) for t in cleaned):
         raise KehuError("EVENT_TYPES_INVALID", 'event types are names like "department.created", or "*" for all',
                         '事件类型须形如 "department.created"，或以 "*" 表示全部', field="event_types")
     # A misspelt type would be accepted and then never fire: only types kehu emits are taken.
-    unknown = [t for t in cleaned if t != "*" and t not in events.NAMES]
+    known = events.NAMES | set(vertical_events)
+    unknown = [t for t in cleaned if t != "*" and t not in known]
     if unknown:
         raise KehuError("WEBHOOK_EVENT_UNKNOWN",
                         f"kehu emits no event {unknown[0]!r}; the event types are listed in docs/webhooks.md",
@@ -108,11 +110,11 @@ def _delivery_view(row: dict) -> DeliveryView:
 
 
 async def create_endpoint(ctx: Context, url: str, event_types: Iterable[str],
-                          description: str = "") -> tuple[EndpointView, str]:
+                          description: str = "", *, vertical_events: Iterable[str] = ()) -> tuple[EndpointView, str]:
     """Register an endpoint; returns it with its signing secret (shown this once)."""
     require(ctx, PERMISSION)
     url = await check_resolved(url)  # public targets only (issue 16 point 3)
-    types = check_event_types(event_types)
+    types = check_event_types(event_types, vertical_events)
     description = _description(description)
     secret = new_secret()
     async with unit_of_work(ctx) as uow:
@@ -143,14 +145,14 @@ async def list_endpoints(ctx: Context) -> list[EndpointView]:
 
 async def update_endpoint(ctx: Context, endpoint_id: UUID, *, url: str | None = None,
                           event_types: Iterable[str] | None = None, description: str | None = None,
-                          status: str | None = None) -> EndpointView:
+                          status: str | None = None, vertical_events: Iterable[str] = ()) -> EndpointView:
     """Change an endpoint; ``status="active"`` re-enables a disabled one with its failures reset."""
     require(ctx, PERMISSION)
     wanted: dict = {}
     if url is not None:
         wanted["url"] = await check_resolved(url)
     if event_types is not None:
-        wanted["event_types"] = json.dumps(check_event_types(event_types))
+        wanted["event_types"] = json.dumps(check_event_types(event_types, vertical_events))
     if description is not None:
         wanted["description"] = _description(description)
     if status is not None:

@@ -133,6 +133,11 @@ class WebhookQuery:
         return keyset_connection(request, views, more, lambda v: [v.attempted_at, v.id], WebhookAttempt.of)
 
 
+def _vertical_events(info: Info) -> list[str]:
+    """The event types the loaded verticals declare (kehu_event_types): subscribable like core's."""
+    return [event.name for definition in info.context.registry.definitions for event in definition.event_types]
+
+
 @strawberry.type
 class WebhookMutation:
     @strawberry.mutation(description="Register an endpoint for event types ('*' for all). The URL must be https:// "
@@ -141,7 +146,8 @@ class WebhookMutation:
     async def webhook_endpoint_create(self, info: Info, url: str, event_types: list[str],
                                       description: str = "") -> WebhookEndpointCreatePayload:
         async def call() -> dict:
-            view, secret = await webhooks.create_endpoint(ctx_of(info), url, event_types, description)
+            view, secret = await webhooks.create_endpoint(ctx_of(info), url, event_types, description,
+                                                          vertical_events=_vertical_events(info))
             return {"endpoint": WebhookEndpoint.of(view), "secret": secret}
         return await mutate(info, WebhookEndpointCreatePayload, call)
 
@@ -151,7 +157,8 @@ class WebhookMutation:
                                       status: str | None = None) -> WebhookEndpointPayload:
         async def call() -> dict:
             view = await webhooks.update_endpoint(ctx_of(info), parse_id(id, "id"), url=url, event_types=event_types,
-                                                  description=description, status=status)
+                                                  description=description, status=status,
+                                                  vertical_events=_vertical_events(info))
             return {"endpoint": WebhookEndpoint.of(view)}
         return await mutate(info, WebhookEndpointPayload, call)
 

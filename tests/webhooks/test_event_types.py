@@ -226,3 +226,48 @@ async def test_graphql_answers_the_coded_error_naming_the_type(settings, seeded)
     payload = body["data"]["webhookEndpointCreate"]
     assert payload["endpoint"] is None and payload["errors"][0]["code"] == "WEBHOOK_EVENT_UNKNOWN", body
     assert "customer.creatd" in payload["errors"][0]["message"]
+
+
+# --- a vertical's own event types ------------------------------------------------------------------
+
+def _desk(events_declared):
+    from core.plugins import VerticalInfo
+    from core.plugins.testing import plugin
+
+    return plugin(kehu_vertical_info=lambda: VerticalInfo(id="desk", name_zh="服务台", name_en="Desk", version="1.0"),
+                  kehu_event_types=lambda: events_declared)
+
+
+async def test_a_verticals_declared_event_types_can_be_subscribed_to_over_graphql(settings, seeded):
+    """Issue 18 point 2 (the outbox as a vertical's service): the event types a vertical declares
+    with kehu_event_types are accepted by webhookEndpointCreate/Update like core's; an undeclared
+    one of the same vertical is refused WEBHOOK_EVENT_UNKNOWN."""
+    from litestar.testing import AsyncTestClient
+
+    from core.plugins import EventType
+    from core.plugins.testing import make_registry
+    from gateway.app import create_app
+    from tests.gateway.test_identity_api import gql, login
+
+    registry = make_registry(("desk", _desk([EventType("desk.ticket_added", "desk_ticket", "subject",
+                                                       "a ticket is added")])))
+    relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000, "tick_interval_seconds": 3600})
+    create = ('mutation($t: [String!]!) { webhookEndpointCreate(url: "https://example.com/h", eventTypes: $t) '
+              '{ endpoint { id eventTypes } errors { code } } }')
+    async with AsyncTestClient(create_app(relaxed, registry=registry)) as client:
+        token = (await login(client))["accessToken"]
+        made = (await gql(client, create, token, t=["desk.ticket_added", "customer.created"])).json()
+        refused = (await gql(client, create, token, t=["desk.ticket_closed"])).json()
+    assert made["data"]["webhookEndpointCreate"]["endpoint"]["eventTypes"] == ["customer.created", "desk.ticket_added"]
+    assert refused["data"]["webhookEndpointCreate"]["errors"][0]["code"] == "WEBHOOK_EVENT_UNKNOWN"
+
+
+def test_a_verticals_event_type_must_carry_its_id():
+    """Issue 18 point 2: a vertical's event types start with its id, like its permissions."""
+    from core.plugins import ContractError, EventType, PluginError
+    from core.plugins.testing import make_registry
+
+    with pytest.raises(PluginError, match="event type 'ticket.added' must start with 'desk'"):
+        make_registry(("desk", _desk([EventType("ticket.added", "desk_ticket", "", "never")])))
+    with pytest.raises(ContractError, match="dotted lowercase"):
+        EventType("Desk Ticket", "desk_ticket", "", "never")
