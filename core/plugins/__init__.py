@@ -50,6 +50,26 @@ from core.plugins.types import (
     VisitChannel,
     VisitPlan,
 )
+from core.plugins.complaint_flows import (  # the complaint engine's flow contract
+    ComplaintFlowDefinition,
+    Escalate,
+    FlowBranch,
+    FlowRole,
+    FlowState,
+    FlowTimer,
+    FlowTransition,
+    Limit,
+    LimitUnit,
+    NotifyFirstResponder,
+    Numbering,
+    RecordKind,
+    Remind,
+    ResetPeriod,
+    calendar_days,
+    hours,
+    minutes,
+    working_days,
+)
 from core.plugins.tables import IsolationOperation, PluginMigration, TenantTable, tenant_table_migration
 from core.errors import KehuError
 
@@ -82,6 +102,7 @@ async def tenant_parameters(info: Any, vertical_id: str, registry: Any = None) -
 
 
 __all__ = [
+    "ComplaintFlowDefinition", "Escalate", "FlowBranch", "FlowRole", "FlowState", "FlowTimer", "FlowTransition", "Limit", "LimitUnit", "NotifyFirstResponder", "Numbering", "RecordKind", "Remind", "ResetPeriod", "calendar_days", "hours", "minutes", "working_days",
     "PROJECT_NAME", "ArchiveCheck", "CheckFinding", "ArchiveDocument", "ArchiveStandard", "AttributionDecision",
     "AttributionPolicy", "BlacklistScope", "ComplaintDeadline", "ComplaintFlow", "ComplaintState",
     "ComplaintTransition", "ContractError", "CustomerField", "EventType", "DeadlineUnit", "DocumentField", "DocumentFieldKind", "ErasureMode", "EscalationStep", "FieldKind",

@@ -15,6 +15,8 @@ from typing import Any
 from uuid import UUID
 
 from core.audit.chain import record as audit
+from core.complaints.privacy import REKEY_STEP_COLUMNS, reseal_complainants
+from core.complaints.tables import Complaint
 from core.context import Context
 from core.customers import service
 from core.customers.import_tables import CustomerImportUpload
@@ -128,6 +130,7 @@ STEPS: tuple[tuple[str, type[TenantOwned], tuple[str, ...], Fix], ...] = (
     ("contacts", CustomerContact, ("id", "phones", "email", "sealed"), _contacts),
     ("history", CustomerHistory, ("id", "changes"), _history),
     ("uploads", CustomerImportUpload, ("id", "data"), _uploads),
+    ("complaints", Complaint, REKEY_STEP_COLUMNS, reseal_complainants),  # free-text complainants
 )
 
 

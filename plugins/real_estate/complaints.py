@@ -24,8 +24,8 @@ Three paths, chosen at intake by category:
 
 from __future__ import annotations
 
-from core.plugins import Permission
-from core.plugins.complaint_flows import (
+from core.plugins import (
+    Permission,
     ComplaintFlowDefinition,
     Escalate,
     FlowBranch,

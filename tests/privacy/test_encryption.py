@@ -130,7 +130,8 @@ async def test_key_rotation_reencrypts_and_old_key_values_are_gone(acme, registr
     job_ctx = Context.system("test", acme.id)
     changed = await rekey.rekey_tenant(job_ctx)
     assert changed["customers"] == 1 and changed["contacts"] == 1 and changed["history"] == 2
-    assert (await rekey.rekey_tenant(job_ctx)) == {"customers": 0, "contacts": 0, "history": 0, "uploads": 0}
+    assert (await rekey.rekey_tenant(job_ctx)) == {"customers": 0, "contacts": 0, "history": 0, "uploads": 0,
+                                                   "complaints": 0}
     async with unit_of_work(job_ctx, write=False) as uow:
         stored = await uow.fetch("SELECT c.sealed AS v FROM customer c WHERE c.tenant_id = {} UNION ALL "
                                  "SELECT k.value FROM customer_key k WHERE k.tenant_id = {} UNION ALL "
