@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import structlog
+from piccolo.columns.combination import WhereRaw
 
 from core.audit.chain import record
 from core.calendar.days import TenantCalendar
@@ -32,7 +33,7 @@ from core.db import keyset, unit_of_work
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
-from core.identity.access import require, require_signed_in
+from core.identity.access import require, require_any, require_signed_in
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.plugins.complaint_flows import (
@@ -43,7 +44,7 @@ from core.plugins.complaint_flows import (
     Remind,
 )
 from core.plugins.manager import VerticalRegistry
-from core.privacy import crypto
+from core.privacy import crypto, freeze
 from core.identity.tables import User
 from core.privacy.masking import mask_phone, mask_text, may_see_clear
 from core.tenancy.tables import Department
@@ -221,6 +222,13 @@ async def _check_links(uow: UnitOfWork, *, customer_id: UUID | None = None, assi
             raise _invalid(code, name, f"no {what_en} {value}", f"未找到{what_zh} {value}")
 
 
+async def _refuse_if_frozen(uow: UnitOfWork, row: Mapping[str, Any], *, reading: bool = False) -> None:
+    """A complaint naming a frozen customer is out of processing like the customer (PIPL art. 47):
+    every change is refused with ``CUSTOMER_FROZEN``; only an auditor may read it."""
+    if row["customer_id"] is not None:
+        await freeze.refuse_if_frozen(uow, row["customer_id"], reading=reading)
+
+
 def _require(ctx: Context, permission: str | None) -> None:
     if permission:
         require(ctx, permission)
@@ -244,15 +252,16 @@ async def _event(uow: UnitOfWork, complaint_id: UUID, at: datetime, kind: str, *
 async def _start_clock(uow: UnitOfWork, calendar: TenantCalendar, complaint_id: UUID, timer: FlowTimer,
                        started_at: datetime, state: str, flow: ComplaintFlowDefinition,
                        given: Mapping[str, Any] | None = None) -> None:
+    target = policy.timer_target(timer, given)  # the target a field of the starting action chose, else its own
     due = policy.deadline_from_field(timer, calendar, started_at, given or {}) or policy.due_time(
-        calendar, started_at, timer.target)
+        calendar, started_at, target)
     hard = policy.due_time(calendar, started_at, timer.hard_limit) if timer.hard_limit else None
     paused = policy.pauses_in(flow, timer, state)
     await uow.insert(ComplaintClock(
-        id=uuid4(), complaint_id=complaint_id, timer=timer.code, kind="timer", role=None, unit=timer.target.unit.value,
+        id=uuid4(), complaint_id=complaint_id, timer=timer.code, kind="timer", role=None, unit=target.unit.value,
         status="paused" if paused else "running", started_at=started_at, due_at=due, hard_due_at=hard,
         next_due_at=None if paused else due, paused_at=started_at if paused else None,
-        provisional=policy.provisional(calendar, timer.target.unit, started_at, hard or due)))
+        provisional=policy.provisional(calendar, target.unit, started_at, hard or due)))
     await _event(uow, complaint_id, started_at, "clock_started", timer=timer.code,
                  detail={"due_at": due.isoformat(), "hard_due_at": hard.isoformat() if hard else None})
 
@@ -276,6 +285,8 @@ async def _apply_events(uow: UnitOfWork, calendar: TenantCalendar, flow: Complai
             await uow.update(ComplaintClock, {ComplaintClock.status: status, ComplaintClock.stopped_at: at,
                                               ComplaintClock.next_due_at: None}).where(ComplaintClock.id == clock["id"])
             await _event(uow, complaint_id, at, "clock_stopped", timer=clock["timer"], detail={"status": status})
+            if status == "late" and timer is not None and clock["kind"] == "timer" and timer.on_late:
+                await _react(uow, calendar, flow, complaint, timer, timer.on_late, at, at)  # e.g. the 查办单
             continue
         running.add(clock["timer"])
         if clock["kind"] != "timer":
@@ -401,6 +412,8 @@ async def intake(ctx: Context, registry: VerticalRegistry, *, vertical: str, flo
         await _enabled(uow, registry, vertical)
         await _check_links(uow, customer_id=customer_id, department_id=department_id, archive_id=archive_id,
                            previous_id=previous_id)
+        if customer_id is not None:  # a frozen customer is out of all processing (PIPL art. 47)
+            await freeze.refuse_if_frozen(uow, customer_id)
         calendar = await load_calendar(uow)
         day = policy.local_day(calendar, at)
         slot = policy.number_slot(vertical, definition, day)
@@ -448,6 +461,7 @@ async def transition(ctx: Context, registry: VerticalRegistry, complaint_id: UUI
         definition = flow_of(registry, row["vertical"], row["flow"])
         _require(ctx, definition.read_permission)
         await _enabled(uow, registry, row["vertical"])
+        await _refuse_if_frozen(uow, row)
         if version is not None and version != row["version"]:
             raise _invalid("VERSION_CONFLICT", "version", "the complaint changed meanwhile; read it again",
                            "投诉已被他人修改，请重新读取")
@@ -461,6 +475,12 @@ async def transition(ctx: Context, registry: VerticalRegistry, complaint_id: UUI
                            f"状态 {row['state']!r} 下不能执行 {action!r}（可执行：{open_actions or '无'}）")
         if step.permission:
             require(ctx, step.permission)
+        if step.authority and not policy.missing_fields(step, given):  # approval by authority level (核决权限)
+            try:
+                require_any(ctx, policy.authority_permissions(step, given, json.loads(row["fields"])))
+            except ValueError as error:
+                raise _invalid("COMPLAINT_FIELDS_INVALID", step.authority_field, str(error),
+                               f"{step.authority_field} 须为不小于 0 的金额") from None
         missing = policy.missing_fields(step, given)
         if missing:
             raise _invalid("COMPLAINT_FIELDS_REQUIRED", missing[0], f"{action} needs {', '.join(missing)}",
@@ -470,6 +490,9 @@ async def transition(ctx: Context, registry: VerticalRegistry, complaint_id: UUI
             raise _invalid("COMPLAINT_FIELDS_INVALID", wrong,
                            f"{wrong} must be {'a satisfaction from 1 to 5' if wrong == 'satisfaction' else 'true or false'}",
                            f"{wrong} 须为{'1 至 5 的满意度' if wrong == 'satisfaction' else '是或否'}")
+        refused = policy.invalid_field(definition, step, row["branch"], given)  # a target's choice, an amount
+        if refused:
+            raise _invalid("COMPLAINT_FIELDS_INVALID", *refused)
         calendar = await load_calendar(uow)
         for timer in policy.timers_started(definition, row["branch"], policy.transition_events(step)):
             try:
@@ -508,6 +531,7 @@ async def assign(ctx: Context, registry: VerticalRegistry, complaint_id: UUID, *
         definition = flow_of(registry, row["vertical"], row["flow"])
         _require(ctx, definition.assign_permission)
         await _enabled(uow, registry, row["vertical"])
+        await _refuse_if_frozen(uow, row)
         if row["state"] in definition.terminal_states():
             raise _invalid("COMPLAINT_CLOSED", "id", f"complaint {row['number']} is closed", f"投诉 {row['number']} 已结案")
         await _check_links(uow, assignee_id=assignee_id, department_id=department_id)
@@ -563,6 +587,7 @@ async def timeline(ctx: Context, registry: VerticalRegistry, complaint_id: UUID)
         row = await _load(uow, complaint_id)
         definition = flow_of(registry, row["vertical"], row["flow"])
         _require(ctx, definition.read_permission)
+        await _refuse_if_frozen(uow, row, reading=True)
         clocks = await uow.select(ComplaintClock).where(ComplaintClock.complaint_id == row["id"]).order_by(ComplaintClock.started_at)
         events = await uow.select(ComplaintEvent).where(ComplaintEvent.complaint_id == row["id"]).order_by(ComplaintEvent.at).order_by(ComplaintEvent.created_at)
     return Timeline(complaint=_view(ctx, row), clocks=[_clock_view(c) for c in clocks],
@@ -604,6 +629,10 @@ async def list_complaints(ctx: Context, registry: VerticalRegistry, window: Wind
             query = query.where(Complaint.closed_at.is_null())
         if customer_id is not None:
             query = query.where(Complaint.customer_id == customer_id)
+        if not freeze.may_read_frozen(ctx):  # a frozen customer's complaints are out of processing
+            query = query.where(WhereRaw("(complaint.customer_id IS NULL OR complaint.customer_id NOT IN "
+                                         "(SELECT customer_id FROM customer_freeze WHERE tenant_id = {}))",
+                                         ctx.tenant_id))
         rows, more = await keyset.fetch(query, (Complaint.opened_at, Complaint.id), window, descending=True)
     return [_view(ctx, row) for row in rows], more
 
@@ -654,6 +683,7 @@ async def _react(uow: UnitOfWork, calendar: TenantCalendar, flow: ComplaintFlowD
         elif isinstance(reaction, Remind):
             role = flow.role(reaction.role)
             detail = {"role": reaction.role, "permission": role.permission if role else None, "timer": timer.code,
+                      "notice": reaction.notice,
                       "department_id": str(complaint["department_id"]) if complaint["department_id"] else None}
             await _event(uow, complaint_id, at, "reminded", timer=timer.code, detail=detail)
             await record(uow, "complaint.reminded", "complaint", complaint_id, detail)
