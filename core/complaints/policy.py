@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.calendar.days import DeadlineUnit, Duration, TenantCalendar
@@ -68,6 +69,77 @@ def invalid_record_field(transition: FlowTransition, given: Mapping[str, Any]) -
             return "satisfaction"
     if transition.record is RecordKind.DECISION and not isinstance(given.get("reportable"), bool):
         return "reportable"
+    return None
+
+
+# --- approval by authority level, targets chosen by a field ---------------------------------------
+
+
+def amount_of(value: Any) -> Decimal | None:
+    """An amount given in a field: a number or numeric text of at least 0 (None: anything else)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and number >= 0 else None
+
+
+def authority_value(transition: FlowTransition, given: Mapping[str, Any], recorded: Mapping[str, Any]) -> Any:
+    """The value an approval's level is read from: this action's field, or the field an earlier
+    action recorded (stored as ``<action>.<field>``)."""
+    name = transition.authority_field
+    if name is None:
+        return None
+    return recorded.get(name) if "." in name else given.get(name)
+
+
+def authority_permissions(transition: FlowTransition, given: Mapping[str, Any],
+                          recorded: Mapping[str, Any]) -> tuple[str, ...]:
+    """The permissions any one of which lets the caller take ``transition`` for its amount: the
+    permission of the level the amount falls in and of every higher level (empty: the transition
+    has no authority levels). ``ValueError`` when the amount is missing or no number of at least 0."""
+    levels = getattr(transition, "authority", ())
+    if not levels:
+        return ()
+    value = amount_of(authority_value(transition, given, recorded))
+    if value is None:
+        raise ValueError(f"{transition.authority_field} must be an amount of at least 0")
+    index = next(i for i, (up_to, _) in enumerate(levels) if up_to is None or value <= up_to)
+    return tuple(dict.fromkeys(permission for _, permission in levels[index:]))
+
+
+def timer_target(timer: FlowTimer, given: Mapping[str, Any] | None = None) -> Limit:
+    """The limit a clock of ``timer`` starts with: the target of the starting action's field's
+    value when the timer has ``target_field``, else its ``target``."""
+    name = getattr(timer, "target_field", None)
+    if name is None:
+        return timer.target
+    chosen = dict(timer.targets).get((given or {}).get(name))  # type: ignore[arg-type]
+    if chosen is None:
+        raise ValueError(f"{name} must be one of {', '.join(v for v, _ in timer.targets)}")
+    return chosen
+
+
+def invalid_field(flow: ComplaintFlowDefinition, transition: FlowTransition, branch: str | None,
+                  given: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """The first field of ``given`` the flow's rules refuse, as (field, English, Chinese): a
+    value choosing a timer's target that is none of its choices, or an amount an approval's
+    authority level is read from that is no number of at least 0."""
+    for timer in timers_started(flow, branch, transition_events(transition)):
+        name = getattr(timer, "target_field", None)
+        if name is not None and given.get(name) not in dict(timer.targets):
+            allowed = [value for value, _ in timer.targets]
+            return name, f"{name} must be one of {', '.join(allowed)}", f"{name} 须为以下之一：{'、'.join(allowed)}"
+    for other in flow.transitions:
+        name = getattr(other, "authority_field", None)
+        if name is None:
+            continue
+        action, _, field_name = name.rpartition(".")
+        mine = (action == transition.action) if action else other is transition
+        if mine and amount_of(given.get(field_name)) is None:
+            return (field_name, f"{field_name} must be an amount of at least 0", f"{field_name} 须为不小于 0 的金额")
     return None
 
 

@@ -9,13 +9,17 @@ A :class:`ComplaintFlowDefinition` is a :class:`core.plugins.types.ComplaintFlow
   pause there (waiting on the customer);
 - ``transitions`` of :class:`FlowTransition`: an action from one state to another, the permission
   it needs, the fields it requires, the branches it belongs to, and the record it writes
-  (return visit, verification, decision);
+  (return visit, verification, decision); with ``authority`` the permission depends on an amount
+  (approval by authority level, 核决权限);
 - ``branches`` (:class:`FlowBranch`): chosen at intake by category and severity, the first that
   matches; a transition or timer limited to branches applies only to complaints of those branches;
 - ``timers`` (:class:`FlowTimer`): started by one event, stopped by others, a target and optional
-  hard limit (:class:`Limit`: minutes, hours, calendar days or working days), paused in states,
-  and the reactions run once when a limit is passed (:class:`Escalate` to a role with a written
-  report due, :class:`Remind` a role, :class:`NotifyFirstResponder`);
+  hard limit (:class:`Limit`: minutes, hours, calendar days or working days) or a target chosen by
+  a field of the starting action (``target_field``/``targets``: 15 days domestic, 20 foreign),
+  paused in states, and the reactions run once when a limit is passed (:class:`Escalate` to a
+  role with a written report due, :class:`Remind` a role with a named notice,
+  :class:`NotifyFirstResponder`) or when the clock stops after its due time (``on_late``: the
+  查办单 asking why a step was late);
 - ``numbering`` (:class:`Numbering`): the case number's pattern and when its sequence resets;
 - ``intake_permission``, ``read_permission``, ``assign_permission``: who may open, read and
   assign a case (None: any signed-in member of the tenant).
@@ -34,6 +38,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -224,11 +229,43 @@ RECORD_FIELDS: dict[RecordKind, tuple[str, ...]] = {
 }
 
 
+_AUTHORITY_FIELD = re.compile(r"^([a-z][a-z0-9_]{0,39}\.)?[A-Za-z_][A-Za-z0-9_]{0,59}$")
+
+
+def _authority(value: object, where: str) -> tuple[tuple[Decimal | None, str], ...]:
+    levels = _tuple(value, f"{where}: authority")
+    out: list[tuple[Decimal | None, str]] = []
+    for level in levels:
+        if not isinstance(level, tuple) or len(level) != 2 or not isinstance(level[1], str) or not level[1]:
+            raise ContractError(f"{where}: an authority level is (up_to, permission), not {level!r}"[:300])
+        up_to = level[0]
+        if up_to is not None and (isinstance(up_to, bool) or not isinstance(up_to, (int, Decimal))
+                                  or not Decimal(up_to).is_finite() or up_to < 0):
+            raise ContractError(f"{where}: an authority level's up_to is a whole number or Decimal of at least 0 "
+                                f"or None, not {up_to!r}")
+        out.append((None if up_to is None else Decimal(up_to), level[1]))
+    bounds = [up_to for up_to, _ in out]
+    if out and (bounds[-1] is not None or None in bounds[:-1]
+                or any(a >= b for a, b in zip(bounds[:-2], bounds[1:-1], strict=True))):  # type: ignore[operator]
+        raise ContractError(f"{where}: authority levels go from the lowest up_to to the highest, the last with "
+                            "up_to None (no upper bound)")
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class FlowTransition:
     """``action`` moves a complaint from ``source`` to ``target``; the caller needs
     ``permission`` (when given) and must give every field of ``required_fields`` (and those of
-    ``record``). ``branches`` (empty: all) limits it to complaints of those branches."""
+    ``record``). ``branches`` (empty: all) limits it to complaints of those branches.
+
+    Approval by authority level (核决权限): with ``authority_field`` and ``authority`` the caller
+    also needs the permission of the level the amount falls in, or of any higher level.
+    ``authority`` is ``((up_to, permission), …)`` from the lowest level up, each ``up_to`` larger
+    than the one before and the last ``None`` (no upper bound); an amount up to and including
+    ``up_to`` falls in that level. ``authority_field`` names a required field of this action, or
+    ``"<action>.<field>"``: a required field an earlier action recorded (e.g. the loss amount
+    set at consolidation). The amount is a number of at least 0 (text such as ``"12000.50"``
+    too); the action giving it is refused with ``COMPLAINT_FIELDS_INVALID`` otherwise."""
 
     source: str
     target: str
@@ -237,13 +274,22 @@ class FlowTransition:
     required_fields: tuple[str, ...] = ()
     branches: tuple[str, ...] = ()
     record: RecordKind | None = None
+    authority_field: str | None = None
+    authority: tuple[tuple[Decimal | int | None, str], ...] = ()
 
     def __post_init__(self) -> None:
         _code(self.action, "transition action")
         where = f"transition {self.action!r}"
         _frozen(self, required_fields=_strings(self.required_fields, f"{where}: required_fields"),
                 branches=_strings(self.branches, f"{where}: branches"),
-                record=None if self.record is None else _enum(RecordKind, self.record, f"{where}: record"))
+                record=None if self.record is None else _enum(RecordKind, self.record, f"{where}: record"),
+                authority=_authority(self.authority, where))
+        if (self.authority_field is None) != (not self.authority):
+            raise ContractError(f"{where}: approval by authority level needs both authority_field and authority")
+        if self.authority_field is not None and (not isinstance(self.authority_field, str)
+                                                 or not _AUTHORITY_FIELD.match(self.authority_field)):
+            raise ContractError(f"{where}: authority_field {self.authority_field!r} must be a field name or "
+                                "'<action>.<field>'")
 
     @property
     def fields_required(self) -> tuple[str, ...]:
@@ -291,9 +337,15 @@ class Escalate:
 
 @dataclass(frozen=True, slots=True)
 class Remind:
-    """A reminder notice (催办单) to ``role``, e.g. the responsible department."""
+    """A notice to ``role``, e.g. the responsible department: ``notice`` names its kind, a
+    reminder (催办单) unless the flow says otherwise (``"overdue_investigation"``: the 查办单 asking
+    a department why a step was late)."""
 
     role: str
+    notice: str = "reminder"
+
+    def __post_init__(self) -> None:
+        _code(self.notice, f"notice to {self.role!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +366,15 @@ class FlowTimer:
     ``on_hard_breach`` once. ``branches`` (empty: all) limits it to complaints of those branches.
     With ``deadline_field`` the clock falls due when the starting action says (a field of that
     action holding a date and time with its offset, e.g. the handling deadline set at dispatch,
-    限期处理); ``target`` is then the longest deadline that action may set."""
+    限期处理); ``target`` is then the longest deadline that action may set.
+
+    With ``target_field`` the target depends on a field of the starting action:
+    ``targets`` pairs each value the field may take with its limit, e.g.
+    ``(("domestic", calendar_days(15)), ("foreign", calendar_days(20)))`` (R3-11); ``target`` is
+    then the longest of them, and the action is refused with ``COMPLAINT_FIELDS_INVALID`` when the
+    field holds another value. ``on_late`` runs once when the clock stops (its step done, or the
+    case closed) after its due time, e.g. the 查办单 to the late department (R2-25); it may
+    remind or notify, not escalate."""
 
     code: str
     name_en: str
@@ -328,6 +388,9 @@ class FlowTimer:
     on_breach: tuple[Reaction, ...] = ()
     on_hard_breach: tuple[Reaction, ...] = ()
     deadline_field: str | None = None
+    target_field: str | None = None
+    targets: tuple[tuple[str, Limit], ...] = ()
+    on_late: tuple[Reaction, ...] = ()
 
     def __post_init__(self) -> None:
         _code(self.code, "timer code")
@@ -338,12 +401,32 @@ class FlowTimer:
                 pause_in=None if self.pause_in is None else _strings(self.pause_in, f"{where}: pause_in"),
                 branches=_strings(self.branches, f"{where}: branches"),
                 on_breach=_tuple(self.on_breach, f"{where}: on_breach"),
-                on_hard_breach=_tuple(self.on_hard_breach, f"{where}: on_hard_breach"))
+                on_hard_breach=_tuple(self.on_hard_breach, f"{where}: on_hard_breach"),
+                targets=_tuple(self.targets, f"{where}: targets"), on_late=_tuple(self.on_late, f"{where}: on_late"))
+        for reaction in self.on_late:
+            if not isinstance(reaction, (Remind, NotifyFirstResponder)):
+                raise ContractError(f"{where}: on_late may remind or notify the first responder, not "
+                                    f"{type(reaction).__name__}")
+        if (self.target_field is None) != (not self.targets):
+            raise ContractError(f"{where}: a target chosen by a field needs both target_field and targets")
+        if self.target_field is not None and self.deadline_field is not None:
+            raise ContractError(f"{where}: a timer takes its due time from deadline_field or target_field, not both")
+        values: list[str] = []
+        for pair in self.targets:
+            if (not isinstance(pair, tuple) or len(pair) != 2 or not isinstance(pair[0], str) or not pair[0]
+                    or not isinstance(pair[1], Limit)):
+                raise ContractError(f"{where}: targets pair a field value with its Limit, not {pair!r}"[:300])
+            if pair[0] in values:
+                raise ContractError(f"{where}: target for {pair[0]!r} is declared twice")
+            values.append(pair[0])
+        if self.targets and (max(limit.approximate_minutes() for _, limit in self.targets)
+                             != self.target.approximate_minutes()):
+            raise ContractError(f"{where}: with targets, target must be the longest of them")
         for event in (self.start_on, *self.stop_on):
             if not isinstance(event, str) or not _EVENT.match(event):
                 raise ContractError(f"{where}: event {event!r} is not intake, enter:<state>, leave:<state>, "
                                     "action:<action> or breach:<timer>")
-        for reaction in (*self.on_breach, *self.on_hard_breach):
+        for reaction in (*self.on_breach, *self.on_hard_breach, *self.on_late):
             if not isinstance(reaction, (Escalate, Remind, NotifyFirstResponder)):
                 raise ContractError(f"{where}: a reaction must be Escalate, Remind or NotifyFirstResponder, "
                                     f"not {type(reaction).__name__}")
@@ -510,7 +593,7 @@ def flow_problems(flow: ComplaintFlowDefinition) -> list[str]:
         for branch in timer.branches:
             if branch not in branches:
                 problems.append(f"{what}: names unknown branch {branch!r}")
-        for reaction in (*timer.on_breach, *timer.on_hard_breach):
+        for reaction in (*timer.on_breach, *timer.on_hard_breach, *timer.on_late):
             role = getattr(reaction, "role", None)
             if role is not None and role not in roles:
                 declared = ", ".join(sorted(roles)) or "none"
@@ -525,8 +608,22 @@ def flow_problems(flow: ComplaintFlowDefinition) -> list[str]:
             if not starters or any(timer.deadline_field not in t.fields_required for t in starters):
                 problems.append(f"{what}: its deadline_field {timer.deadline_field!r} must be a required field of "
                                 "the action that starts it (start_on 'action:<action>')")
+        if timer.target_field is not None:
+            kind, action = event_parts(timer.start_on)
+            starters = [t for t in flow.transitions if t.action == action] if kind == "action" else []
+            if not starters or any(timer.target_field not in t.fields_required for t in starters):
+                problems.append(f"{what}: its target_field {timer.target_field!r} must be a required field of "
+                                "the action that starts it (start_on 'action:<action>')")
         if timer.hard_limit is None and timer.on_hard_breach:
             problems.append(f"{what}: on_hard_breach needs a hard_limit")
+    for t in flow.transitions:
+        if t.authority_field is None:
+            continue
+        action, _, name = t.authority_field.rpartition(".")
+        givers = [g for g in flow.transitions if g.action == action] if action else [t]
+        if not givers or any(name not in g.fields_required for g in givers):
+            problems.append(f"{where}: transition {t.action!r}: its authority_field {t.authority_field!r} must be "
+                            "a required field of this action or '<action>.<field>' of an action that requires it")
     if flow.branches and not any(not b.categories and not b.severities for b in flow.branches):
         # every category/severity pair must find a branch
         for category in flow.categories:

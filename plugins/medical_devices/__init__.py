@@ -1,10 +1,11 @@
-"""The medical-device distributors vertical (seed 000 part 3: admission, grading, blacklist, visits).
+"""The medical-device distributors vertical (seed 000 part 3: admission, grading, blacklist, visits;
+seed 003 R2, R3, R14: the product-quality complaint flow, ``complaints.py``).
 
 The grading engine that consumes ``rules.GRADING`` arrives with its own issue.
 """
 
 from core.plugins import VerticalInfo, hookimpl
-from plugins.medical_devices import rules
+from plugins.medical_devices import complaints, rules
 
 VERSION = "0.2.0"
 
@@ -16,7 +17,7 @@ def kehu_vertical_info() -> VerticalInfo:
 
 @hookimpl
 def kehu_permissions():
-    return rules.PERMISSIONS
+    return (*rules.PERMISSIONS, *complaints.PERMISSIONS)
 
 
 @hookimpl
@@ -32,3 +33,8 @@ def kehu_grading_schemes():
 @hookimpl
 def kehu_visit_plans():
     return rules.VISITS
+
+
+@hookimpl
+def kehu_complaint_flows():
+    return complaints.FLOWS
