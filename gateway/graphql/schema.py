@@ -21,6 +21,7 @@ from gateway.graphql.archives import ArchiveMutation, ArchiveQuery
 from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
 from gateway.graphql.common import NODE_LOADERS, Node, parse_global_id
+from gateway.graphql.complaints import ComplaintMutation, ComplaintQuery
 from gateway.graphql.customer_jobs import CustomerJobMutation
 from gateway.graphql.customers import CustomerMutation, CustomerQuery
 from gateway.graphql.errors import log_errors
@@ -61,7 +62,7 @@ class MetaQuery:
 
 # What a lookup says when the object is not the caller's to see (or not of that type): node(id:) then
 # answers null, like a missing id. Errors about the caller itself (not signed in) still stand.
-_NOT_THIS_NODE = frozenset({"NOT_FOUND", "CUSTOMER_NOT_FOUND", "PERMISSION_DENIED", "VERTICAL_NOT_ENABLED", "ID_INVALID"})
+_NOT_THIS_NODE = frozenset({"NOT_FOUND", "CUSTOMER_NOT_FOUND", "COMPLAINT_NOT_FOUND", "PERMISSION_DENIED", "VERTICAL_NOT_ENABLED", "ID_INVALID"})
 
 
 @strawberry.type
@@ -89,14 +90,14 @@ class NodeQuery:
 
 @strawberry.type
 class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
-            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, MetaQuery, NodeQuery):
+            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, MetaQuery, NodeQuery):
     pass
 
 
 @strawberry.type
 class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
-               PrivacyRequestMutation):
+               PrivacyRequestMutation, ComplaintMutation):
     pass
 
 
