@@ -8,6 +8,7 @@ from __future__ import annotations
 import core.archives.retention  # noqa: F401 - archive_retention sweep
 import core.auditing.service  # noqa: F401 - audit.export job, audit_anchors sweep
 from core.complaints.service import configure_complaints  # complaint_clocks sweep
+import core.complaints.reports  # noqa: F401 - complaint.report job
 import core.customers.exporting  # noqa: F401 - customer.export job
 import core.customers.service  # noqa: F401 - customer_reviews sweep
 import core.idempotency.service  # noqa: F401 - idempotency_keys sweep (expired keys)
