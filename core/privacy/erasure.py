@@ -8,6 +8,11 @@ kehu keeps it, in one transaction.
   consents, loans, ...), except those with a rule here: field history becomes one row saying the
   customer was erased; subject requests, freezes and legal holds stay (they hold no values).
 - Plugin tables declared with ``kehu_personal_data`` are deleted from or anonymised.
+- Complaints naming the subject (``customer_id``) stay with their clocks and timeline (the
+  tenant's records of its deadlines); the free-text complainant recorded with them is emptied and
+  the subject's values quoted in their subject line and recorded fields are replaced
+  (``core.complaints.privacy.erase_complainants``). A free-text complainant of a complaint not
+  linked to the subject is not matched by name.
 - Archive folders naming the subject (core.archives.privacy): while one is under retention (A6/A7)
   erasure is refused with ``ARCHIVE_RETENTION`` (freeze instead); folders past retention are
   anonymised with their archives.
@@ -52,7 +57,7 @@ _CUSTOMER_KEEPS = frozenset({"id", "tenant_id", "created_at", "kind", "owner_id"
                              "created_by"})
 # Tables holding a customer_id whose rows stay (they hold no personal values) or have their own rule.
 _KEPT_TABLES = frozenset({"customer", "customer_history", "customer_merge", "subject_request", "customer_freeze",
-                          "legal_hold", "audit_entry", "audit_chain", "audit_anchor"})
+                          "legal_hold", "audit_entry", "audit_chain", "audit_anchor", "complaint"})
 # Free-text columns that might quote a value: the value is replaced there, the row kept.
 _FREE_TEXT = (("outbox_event", "payload"), ("outbox_event", "last_error"), ("webhook_delivery", "payload"),
               ("webhook_delivery", "last_error"), ("webhook_attempt", "error"), ("long_job", "result"),
@@ -287,6 +292,11 @@ async def erase_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUI
     anonymised["customer"] = len(ids)
     anonymised["customer_history"] = len(ids)
     anonymised.update(await archive_privacy.erase_folders(uow, ids))  # folders past retention
+
+    if "complaint" in schema:  # the case stays, the complainant's fields go (core.complaints.privacy)
+        from core.complaints import privacy as complaint_privacy
+
+        anonymised["complaint"] = await complaint_privacy.erase_complainants(uow, ids, values, REPLACEMENT)
 
     # Merge lineage keeps ids only; its free-text reason may name the person.
     if "customer_merge" in schema:

@@ -10,7 +10,8 @@ load``). A sweep announces ``privacy.request_due_soon`` two days before and
 ``privacy.request_overdue`` after, once each.
 
 Fulfilment: access and portability start a ``privacy.subject_export`` job writing everything kehu
-holds about the subject as JSON and CSV (the subject's own copy, in clear); correction applies the
+holds about the subject as JSON and CSV (the subject's own copy, in clear; its ``complaints``
+section holds the complaints naming the subject, with their timeline); correction applies the
 given field changes through the customer service with the request as reason; deletion erases the
 subject, or freezes it while an archive folder naming it is under retention (A6/A7, where erasure
 says ``ARCHIVE_RETENTION``); withdrawal withdraws every granted consent."""
@@ -307,6 +308,9 @@ async def recompute_provisional_due(year: int) -> int:
 
 on_schedule_loaded("subject_requests", recompute_provisional_due)
 
+# The complaint clocks' recompute registers itself on import; `kehu calendar load` imports this module.
+from core.complaints import recompute as _complaint_recompute  # noqa: E402, F401
+
 
 # --- the subject's copy ----------------------------------------------------------------------------
 
@@ -329,6 +333,10 @@ async def _subject_data(uow: UnitOfWork, registry: VerticalRegistry, customer_id
         data["consents"] = [{k: str(v) if v is not None else None for k, v in r.items() if k != "tenant_id"}
                             for r in await uow.fetch("SELECT * FROM consent_record WHERE tenant_id = {} AND "
                                                      "customer_id = {}", uow.ctx.tenant_id, customer_id)]
+    if "complaint" in schema:  # as complainant or linked customer (issue 19)
+        from core.complaints import privacy as complaint_privacy
+
+        data["complaints"] = await complaint_privacy.subject_complaints(uow, [customer_id])
     for t in personal_data_tables(registry):
         if t.table in schema:
             cols = ", ".join(t.columns)
