@@ -5,7 +5,7 @@ department where the flow records them.
 :func:`aggregate` is pure: it reads complaint and clock rows (mappings with the columns of
 ``core.complaints.tables``) and the report's moment, and counts. :func:`complaint_report` reads
 the rows of the flows the caller may read (each flow's ``read_permission``, of the tenant's
-enabled verticals) and aggregates them; :func:`start_report_export` queues the long job
+enabled verticals; a caller who may read none of them is refused) and aggregates them; :func:`start_report_export` queues the long job
 ``complaint.report`` that writes the same report as CSV (UTF-8 with a BOM, sections one after
 the other) or XLSX (a sheet per section).
 
@@ -52,7 +52,7 @@ from core.complaints.tables import Complaint, ComplaintClock
 from core.context import Context, Principal
 from core.db import unit_of_work
 from core.errors import KehuError
-from core.identity.access import require, require_signed_in
+from core.identity.access import require, require_any, require_signed_in
 from core.identity.permissions import Scope
 from core.jobs import long_jobs
 from core.plugins.complaint_flows import ComplaintFlowDefinition
@@ -279,8 +279,9 @@ def aggregate(complaints: Iterable[Mapping[str, Any]], clocks: Iterable[Mapping[
 
 def _readable_flows(ctx: Context, registry: VerticalRegistry, enabled: set[str], vertical: str | None,
                     flow: str | None) -> list[tuple[str, str]]:
-    """The (vertical, flow) pairs of the report: the flows asked for, each needing its read
-    permission (one named flow the caller may not read is refused by name)."""
+    """The (vertical, flow) pairs of the report: the flows asked for that the caller may read
+    (their read permission); PERMISSION_DENIED when it may read none of them (or names one it
+    may not read)."""
     chosen: list[tuple[str, ComplaintFlowDefinition]] = [
         (d.id, f) for d in registry.definitions if d.id in enabled for f in d.complaint_flows
         if isinstance(f, ComplaintFlowDefinition) and (vertical is None or d.id == vertical)
@@ -299,6 +300,10 @@ def _readable_flows(ctx: Context, registry: VerticalRegistry, enabled: set[str],
         except KehuError:
             continue
         readable.append((vertical_id, definition.id))
+    if not readable and not ctx.is_system:
+        # a report needs the read permission of a flow it covers; with none, it is refused naming them
+        wanted = [f.read_permission for _, f in chosen if f.read_permission] or sorted(_flow_permissions(registry))
+        require_any(ctx, wanted or ["(no complaint flow)"])
     return readable
 
 
@@ -325,8 +330,9 @@ _CLOCK_COLUMNS = (ComplaintClock.complaint_id, ComplaintClock.timer, ComplaintCl
 async def complaint_report(ctx: Context, registry: VerticalRegistry, *, vertical: str | None = None,
                            flow: str | None = None, since: datetime | None = None, until: datetime | None = None,
                            loss_field: str = LOSS_FIELD) -> ComplaintReport:
-    """The report of the complaints opened in [since, until) of the flows the caller may read (a
-    named flow needs its read permission), at the service's time."""
+    """The report of the complaints opened in [since, until) of the flows the caller may read, at
+    the service's time; refused (PERMISSION_DENIED) when the caller may read none of the flows
+    asked for, or names a flow it may not read."""
     require_signed_in(ctx)
     _check_range(since, until)
     if not isinstance(loss_field, str) or not loss_field or len(loss_field) > 60:

@@ -21,6 +21,7 @@ from gateway.graphql.archives import ArchiveMutation, ArchiveQuery
 from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
 from gateway.graphql.common import NODE_LOADERS, Node, parse_global_id
+from gateway.graphql.complaint_reports import ComplaintReportMutation, ComplaintReportQuery
 from gateway.graphql.complaints import ComplaintMutation, ComplaintQuery
 from gateway.graphql.customer_jobs import CustomerJobMutation
 from gateway.graphql.customers import CustomerMutation, CustomerQuery
@@ -90,14 +91,15 @@ class NodeQuery:
 
 @strawberry.type
 class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
-            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, MetaQuery, NodeQuery):
+            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, MetaQuery,
+            NodeQuery):
     pass
 
 
 @strawberry.type
 class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
-               PrivacyRequestMutation, ComplaintMutation):
+               PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation):
     pass
 
 

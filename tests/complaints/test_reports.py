@@ -129,14 +129,20 @@ async def test_report_range_and_flow_filters(people, registry, clock):
 
 
 async def test_report_needs_the_flows_read_permission_and_stays_in_the_tenant(people, registry, clock):
-    """Issue 19 Reports (permission: the flow's read permission): a member without it reads no
-    complaint of that flow, and is refused when naming the flow; another tenant's report counts
-    none of this tenant's complaints."""
+    """Issue 19 Reports (permission: the flow's read permission): a member without the read
+    permission of any flow asked for is refused, by name; another tenant's report counts none of
+    this tenant's complaints."""
     await _scene(people, registry, clock)
-    assert (await reports.complaint_report(people.outsider, registry, vertical="real_estate")).complaints == 0
-    with pytest.raises(KehuError) as refused:
-        await reports.complaint_report(people.outsider, registry, vertical="real_estate", flow="property_complaint")
-    assert refused.value.code == "PERMISSION_DENIED"
+    for kwargs in (dict(vertical="real_estate"), dict(vertical="real_estate", flow="property_complaint")):
+        with pytest.raises(KehuError) as refused:
+            await reports.complaint_report(people.outsider, registry, **kwargs)
+        assert refused.value.code == "PERMISSION_DENIED" and "real_estate.complaint.read" in refused.value.message_en
+    # the quality flow has no read permission: the outsider's report covers it alone
+    await service.intake(people.outsider, registry, vertical="quality", flow="quality", category="quality",
+                         severity="normal", subject="划痕", channel="email", complainant={"name": "李雷"})
+    mine = await reports.complaint_report(people.outsider, registry)
+    assert mine.complaints == 1 and [(v.vertical, v.flow) for v in mine.volumes] == [("quality", "quality")]
+    assert (await reports.complaint_report(people.employee, registry)).complaints == 7
     assert (await reports.complaint_report(people.globex, registry)).complaints == 0
 
 

@@ -47,6 +47,7 @@ PROTECTED = {
     "identityPolicyUpdate": 'mutation { identityPolicyUpdate(input: {passwordMinLength: 8}) { errors { code } } }',
     "auditRetentionUpdate": 'mutation { auditRetentionUpdate(days: 400) { errors { code } } }',
     "auditExportStart": 'mutation { auditExportStart { job { id } errors { code } } }',
+    "complaintReportExportStart": 'mutation { complaintReportExportStart { job { id } errors { code } } }',
     "auditAnchor": 'mutation { auditAnchor { errors { code } } }',
     "webhookEndpointCreate": 'mutation { webhookEndpointCreate(url: "https://example.com/hook", eventTypes: ["*"]) '
                              '{ errors { code } } }',
@@ -144,6 +145,7 @@ PROTECTED_QUERIES = {
     "identityPolicy": "{ identityPolicy { passwordMinLength } }",
     "auditEntries": "{ auditEntries { edges { node { seq } } } }",
     "auditVerify": "{ auditVerify { ok } }",
+    "complaintReport": "{ complaintReport { complaints } }",
     "webhookEndpoints": "{ webhookEndpoints { nodes { id } } }",
     "webhookDeliveries": "{ webhookDeliveries { nodes { id } } }",
     "customers": "{ customers { edges { node { id } } } }",
