@@ -114,7 +114,7 @@ async def recompute_in_tenant(uow: UnitOfWork, registry: Any, year: int) -> int:
         (ComplaintClock.provisional == True) & ComplaintClock.status.is_in(["running", "paused"]))  # noqa: E712
     if not clocks:
         return 0
-    from core.complaints.service import flow_of
+    from core.complaints.service import flow_of, now
 
     calendar = await load_calendar(uow)
     moved = 0
@@ -144,7 +144,7 @@ async def recompute_in_tenant(uow: UnitOfWork, registry: Any, year: int) -> int:
                   "due_at": [d.isoformat() if d else None for d in (before[0], after[0])],
                   "hard_due_at": [d.isoformat() if d else None for d in (before[1], after[1])]}
         await uow.insert(ComplaintEvent(id=uuid4(), created_at=datetime.now(UTC), complaint_id=clock["complaint_id"],
-                                        at=datetime.now(UTC), actor=ACTOR, kind="clock_recomputed",
+                                        at=now(), actor=ACTOR, kind="clock_recomputed",
                                         timer=clock["timer"], detail=json.dumps(detail, sort_keys=True)))
         await record(uow, "complaint.clock_recomputed", "complaint", clock["complaint_id"], detail)
     return moved
