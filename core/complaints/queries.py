@@ -16,13 +16,15 @@ from core.plugins.manager import VerticalRegistry
 
 async def get_complaint(ctx: Context, registry: VerticalRegistry, complaint_id: UUID) -> service.ComplaintView:
     """One complaint the caller may read: COMPLAINT_NOT_FOUND for none of this tenant's,
-    PERMISSION_DENIED without the flow's read permission, VERTICAL_NOT_ENABLED while its vertical is off."""
+    PERMISSION_DENIED without the flow's read permission, VERTICAL_NOT_ENABLED while its vertical is off,
+    CUSTOMER_FROZEN for a frozen customer's case unless the caller audits."""
     require_signed_in(ctx)
     async with unit_of_work(ctx, write=False) as uow:
         row = await service._load(uow, complaint_id)
         definition = service.flow_of(registry, row["vertical"], row["flow"])
         service._require(ctx, definition.read_permission)
         await service._enabled(uow, registry, row["vertical"])
+        await service._refuse_if_frozen(uow, row, reading=True)  # as its timeline: only an auditor reads it
     return service._view(ctx, row)
 
 

@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -25,6 +26,8 @@ from core.identity.permissions import Scope
 from core.tenancy import service as tenancy
 from tests.isolation.operations import (
     ARCHIVE,
+    COMPLAINT,
+    INTAKE,
     OPS,
     PARENT,
     SNAPSHOT,
@@ -32,6 +35,7 @@ from tests.isolation.operations import (
     Op,
     Tenant,
     archive_seen,
+    complaint_seen,
     listed,
     pluck,
 )
@@ -43,6 +47,7 @@ LOGIN = ("mutation($t: String!, $u: String!, $p: String!) { login(tenant: $t, us
 USER_CREATE = ("mutation($u: String!, $d: String!, $roles: [ID!]!) { userCreate(input: {username: $u, "
                'displayName: $d, password: "%s", roleIds: $roles}) { user { id } errors { code } } }' % PASSWORD)
 ENABLE = 'mutation { verticalEnable(verticalId: "automotive") { vertical { id enabled } errors { code } } }'
+ENABLE_REAL_ESTATE = ENABLE.replace("automotive", "real_estate")
 ARCHIVE_PERMISSIONS = ("automotive.archive.submit", "automotive.archive.check", "automotive.archive.seal",
                        "automotive.exception.approve")
 VIN = "1M8GDM9AXKP042788"  # a valid check digit; the same subject key in both tenants
@@ -171,6 +176,26 @@ class Run:
                          '{ request { id } errors { code } } }', tenant.token, id=request)
                 tenant.drop("sreq_new", request)
                 tenant.add("sreq_ok", request)
+        self.seed_complaints(tenant)
+
+    def seed_complaints(self, tenant: Tenant) -> None:
+        """The real-estate vertical, enabled by the tenant (its complaint permissions are offered to
+        the administrators' role); property complaints received, at the front desk, dispatched and
+        waiting on the customer, so every complaint transition runs from the first step."""
+        assert self._ok(ENABLE_REAL_ESTATE, tenant.token)["verticalEnable"]["vertical"]["enabled"]
+        deadline = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        moves = (("forward", None), ("dispatch", {"department": "工程部", "handling_deadline": deadline}))
+        for steps in range(4):
+            made = self._ok(INTAKE % ("", 'complainant: {name: $mark, phone: "13812345678"}', COMPLAINT),
+                            tenant.token, mark=f"{tenant.mark}投诉{steps}")["complaintIntake"]["complaint"]
+            for action, fields in moves[:steps]:
+                made = self._ok('mutation($id: ID!, $a: String!, $f: JSON) { complaintTransition(id: $id, action: $a, '
+                                'fields: $f) { %s } }' % COMPLAINT, tenant.token, id=made["id"], a=action,
+                                f=fields)["complaintTransition"]["complaint"]
+            if steps == 3:
+                made = self._ok('mutation($id: ID!) { complaintPause(id: $id, fields: {reason: "等待业主"}) { %s } }'
+                                % COMPLAINT, tenant.token, id=made["id"])["complaintPause"]["complaint"]
+            complaint_seen(tenant, made)
 
 
 RUN: Run | None = None

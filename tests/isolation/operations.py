@@ -12,6 +12,7 @@ Covering a new operation is one more entry here; tests/isolation/test_coverage.p
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,9 @@ class Tenant:
         """What the tenant's list of ``kind`` must show now."""
         if kind in VERTICAL_KINDS and not self.vertical_on:
             return set()
+        if kind == "complaint":  # a frozen customer's complaints are out of processing: lists leave them out
+            frozen = self.owned.get("frozen", set())
+            return {c for c in self.owned.get(kind, ()) if self.links.get(c) not in frozen}
         return set(self.owned.get(kind, ()))
 
     def add(self, kind: str, id_: str) -> None:
@@ -117,7 +121,7 @@ def pluck(value: Any, path: str) -> list[Any]:
 
 # Model kinds whose ids node(id:) fetches, with their GraphQL type.
 NODE_KINDS = {"user": "User", "customer": "Customer", "folder": "ArchiveFolder", "archive": "Archive", "job": "Job",
-              "request": "AccessRequest", "sreq": "SubjectRequest"}
+              "request": "AccessRequest", "sreq": "SubjectRequest", "complaint": "Complaint"}
 
 
 def _global(type_name: str) -> Vars:
@@ -269,6 +273,41 @@ def _approved(actor: Tenant, variables: dict, root: Any) -> None:
 
 def _password_changed(actor: Tenant, variables: dict, root: Any) -> None:
     actor.spare_password = variables["new"]
+
+
+# Complaints of the real-estate vertical (enabled for both tenants at the start, never disabled):
+# routine property complaints, each state a transition starts from a kind of its own, all listed
+# as "complaint".
+COMPLAINT_STATES = {"received": "cmp_received", "at_front_desk": "cmp_front_desk", "dispatched": "cmp_dispatched",
+                    "waiting_customer": "cmp_waiting"}
+COMPLAINT = "complaint { id state } errors { code }"
+INTAKE = ('mutation($mark: String!%s) { complaintIntake(input: {vertical: "real_estate", flow: "property_complaint", '
+          'category: "routine", severity: "normal", subject: $mark, channel: "phone", %s}) { %s } }')
+
+
+def complaint_seen(tenant: Tenant, complaint: dict) -> None:
+    """Put a complaint the tenant was shown under the kind of its state."""
+    for kind in COMPLAINT_STATES.values():
+        tenant.drop(kind, complaint["id"])
+    if complaint["state"] in COMPLAINT_STATES:
+        tenant.add(COMPLAINT_STATES[complaint["state"]], complaint["id"])
+    else:
+        tenant.add("complaint", complaint["id"])
+
+
+def _complaint(actor: Tenant, variables: dict, root: Any) -> None:
+    complaint_seen(actor, root["complaint"])
+
+
+def _complaint_of_customer(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.links[root["complaint"]["id"]] = variables["c"]
+    complaint_seen(actor, root["complaint"])
+
+
+def _dispatch(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, Any]:
+    """The dispatch's fields: a department and a handling deadline a day from now (R10-2)."""
+    deadline = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    return {"f": {"department": f"{actor.mark}工程部", "handling_deadline": deadline}}
 
 
 CSV = base64.b64encode("kind,org_name\norganisation,甲乙丙\n".encode()).decode()
@@ -529,6 +568,28 @@ OPS: tuple[Op, ...] = (
     Op('mutation($id: ID!) { accessRequestReject(id: $id, reason: "no") { request { id } errors { code } } }',
        ids={"id": "pending"}, as_="approver",
        drops=("id", "pending")),
+    # Complaints (issue 19): the property-management flow of the real-estate vertical
+    Op('{ complaintFlows { vertical id states { code } transitions { action requiredFields } } }'),
+    Op("{ complaints(first: 100) { nodes { id state number } } }", lists=("complaint", "nodes.*.id")),
+    Op("query($id: ID!) { complaints(customerId: $id) { nodes { id customerId } } }", ids={"id": "customer"}),
+    Op("query($id: ID!) { complaint(id: $id) { id number subject state complainant { name phone } } }",
+       ids={"id": "complaint"}),
+    Op("query($id: ID!) { complaintTimeline(id: $id) { complaint { id } clocks { timer dueAt status } "
+       "events { kind action actor } } }", ids={"id": "complaint"}),
+    Op(INTAKE % ("", 'complainant: {name: $mark, phone: "13812345678"}', COMPLAINT),
+       makes=("cmp_received", "complaint.id")),
+    Op(INTAKE % (", $c: ID!", "customerId: $c", COMPLAINT), ids={"c": "customer"}, makes=("cmp_received", "complaint.id"),
+       after=_complaint_of_customer),
+    Op('mutation($id: ID!) { complaintTransition(id: $id, action: "forward") { %s } }' % COMPLAINT,
+       ids={"id": "cmp_received"}, after=_complaint),
+    Op('mutation($id: ID!, $f: JSON!) { complaintTransition(id: $id, action: "dispatch", fields: $f) { %s } }'
+       % COMPLAINT, ids={"id": "cmp_front_desk"}, vars=_dispatch, after=_complaint),
+    Op('mutation($id: ID!, $mark: String!) { complaintPause(id: $id, fields: {reason: $mark}) { %s } }' % COMPLAINT,
+       ids={"id": "cmp_dispatched"}, after=_complaint),
+    Op("mutation($id: ID!) { complaintResume(id: $id) { %s } }" % COMPLAINT, ids={"id": "cmp_waiting"},
+       after=_complaint),
+    Op("mutation($id: ID!, $u: ID!, $dep: ID!) { complaintAssign(id: $id, assigneeId: $u, departmentId: $dep) "
+       "{ %s } }" % COMPLAINT, ids={"id": "complaint", "u": "user", "dep": "department"}),
     # Relay (issue 17 point 3): node(id:) by the id a type gives and by its global id, and pages of
     # short lists from a cursor naming a row: another tenant's row is NOT found (null, CURSOR_INVALID).
     *(Op("query($id: ID!) { node(id: $id) { id __typename } }", ids={"id": kind}) for kind in NODE_KINDS),
@@ -563,6 +624,7 @@ SNAPSHOT = """{
   archiveFolders(first: 100) { nodes { id subjectKey retentionUntil sealedAt } }
   archives(first: 100) { nodes { id state rejections checkRound submittedBy checkedBy } }
   missingArchiveReports(openOnly: false, first: 100) { nodes { id resolvedAt } } kpiLedger(first: 100) { nodes { id userId points fineCny } }
+  complaints(first: 100) { nodes { id state version assigneeId departmentId fields } }
   holdsPlaced: %s
   holdsReleased: %s
   frozen: %s
@@ -589,13 +651,14 @@ SNAPSHOT_LISTS: dict[str, str | Callable[[dict], list[str]]] = {
     "job": "jobs.nodes.*.id", "assessment": "assessments.nodes.*.id", "incident": "incidents.nodes.*.id",
     "loan": "archiveLoans.nodes.*.id", "request": "accessRequests.nodes.*.id", "sreq": "subjectRequests.nodes.*.id",
     "folder": "archiveFolders.nodes.*.id", "archive": "archives.nodes.*.id", "missing": "missingArchiveReports.nodes.*.id",
-    "kpi": "kpiLedger.nodes.*.id", "held": _held_now, "frozen": "frozen.edges.*.node.targetId",
+    "kpi": "kpiLedger.nodes.*.id", "complaint": "complaints.nodes.*.id", "held": _held_now, "frozen": "frozen.edges.*.node.targetId",
     "erased": "erased.edges.*.node.targetId"}
 # Lists only an enabled vertical shows.
 VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi"})
 # Creating one of these kinds also lists the id under its parent kind.
 PARENT = {"staff": "user", "newrole": "role", "pending": "request", "approved": "request",
-          "sreq_new": "sreq", "sreq_ok": "sreq", **{kind: "archive" for kind in ARCHIVE_STATES.values()}}
+          "sreq_new": "sreq", "sreq_ok": "sreq", **{kind: "archive" for kind in ARCHIVE_STATES.values()},
+          **{kind: "complaint" for kind in COMPLAINT_STATES.values()}}
 
 
 def listed(data: dict, kind: str) -> list[str]:
