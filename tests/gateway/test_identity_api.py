@@ -125,6 +125,14 @@ PROTECTED = {
     "archiveSeal": 'mutation { archiveSeal(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
     "archiveFineRecord": 'mutation { archiveFineRecord(archiveId: "00000000-0000-0000-0000-000000000001", userIds: ["00000000-0000-0000-0000-000000000001"], reason: "x") { errors { code } } }',
     "archiveExpectedImport": 'mutation { archiveExpectedImport(vertical: "automotive", standard: "sales_archive", source: "AAK", period: "W1", rows: [{key: "VIN1"}]) { errors { code } } }',
+    # Complaints (issue 19): the permission comes from the case's flow, so a real case is named.
+    "complaintTransition": 'mutation($complaint: ID!) { complaintTransition(id: $complaint, action: "forward") '
+                           '{ errors { code } } }',
+    "complaintAssign": 'mutation($complaint: ID!, $department: ID!) { complaintAssign(id: $complaint, '
+                       'departmentId: $department) { errors { code } } }',
+    "complaintPause": 'mutation($complaint: ID!) { complaintPause(id: $complaint, fields: {reason: "x"}) '
+                      '{ errors { code } } }',
+    "complaintResume": 'mutation($complaint: ID!) { complaintResume(id: $complaint) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -133,6 +141,8 @@ OPEN = {
     "logout": "ends the caller's own login",
     "passwordChange": "changes the caller's own password, proven by the current one",
     "jobCancel": "cancels the caller's own job or one of a kind it may read; any other job is NOT_FOUND",
+    "complaintIntake": "the flow says who may take a complaint (its intake_permission, required when it names one); "
+                       "the property flow lets any employee take one (seed 003 R10-1: the first responder)",
 }
 PROTECTED_QUERIES = {
     "users": "{ users { edges { node { id } } } }",
@@ -257,7 +267,16 @@ async def test_each_mutation_without_its_permission_is_denied_and_changes_nothin
     # Enabled, so a denied verticalDisable or verticalParametersUpdate would have something to change.
     enabled = (await gql(client, PROTECTED["verticalEnable"], admin_token)).json()
     assert enabled["data"]["verticalEnable"]["errors"] == [], enabled
-    ids = {"user": target, "role": role_id, "department": department_id, "key": key["id"], "hook": hook["id"]}
+    # A property complaint (real estate enabled: its permissions go to the administrators' role).
+    assert (await gql(client, PROTECTED["verticalEnable"].replace("automotive", "real_estate"),
+                      admin_token)).json()["data"]["verticalEnable"]["errors"] == []
+    admin_token = (await login(client))["accessToken"]
+    made = (await gql(client, 'mutation { complaintIntake(input: {vertical: "real_estate", flow: "property_complaint", '
+                              'category: "routine", severity: "normal", subject: "s", channel: "phone", '
+                              'complainant: {name: "王"}}) { complaint { id } errors { code } } }', admin_token)).json()
+    assert made["data"]["complaintIntake"]["errors"] == [], made
+    ids = {"user": target, "role": role_id, "department": department_id, "key": key["id"], "hook": hook["id"],
+           "complaint": made["data"]["complaintIntake"]["complaint"]["id"]}
     for name, document in PROTECTED.items():
         before = await _snapshot(api_settings)
         variables = {k: v for k, v in ids.items() if f"${k}" in document}
