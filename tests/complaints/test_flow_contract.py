@@ -135,3 +135,79 @@ def test_the_registry_takes_a_flow_through_the_hook_and_names_the_plugin_of_a_br
     with pytest.raises(PluginError, match="demo.*does not declare"):
         make_registry(("demo", plugin(kehu_vertical_info=info, kehu_permissions=lambda: permissions,
                                       kehu_complaint_flows=broken)))
+
+
+# --- approval by authority level, targets by a field, late reactions, named notices (R2, R3) -------
+
+LEVELS = ((10_000, "demo.complaint.manager"), (None, "demo.complaint.gm"))
+
+
+def test_authority_levels_targets_by_a_field_and_late_notices_are_accepted():
+    """R2-7 (approval by authority level), R3-11 (15 days domestic, 20 foreign), R2-25 (催办单 and
+    查办单): a transition's permission may depend on an amount recorded earlier or given with it;
+    a timer's target on a field of its starting action; a clock stopped late may send a notice."""
+    from core.plugins.complaint_flows import calendar_days
+
+    transitions = (*TRANSITIONS[:1], FlowTransition("dispatched", "closed", "approve", required_fields=("amount",),
+                                                    authority_field="amount", authority=LEVELS),
+                   *TRANSITIONS[1:])
+    f = flow(transitions=transitions, timers=(*TIMERS, FlowTimer(
+        "closure", "Closure", "结案", "action:dispatch", (), calendar_days(20), target_field="department",
+        targets=(("domestic", calendar_days(15)), ("foreign", calendar_days(20))),
+        on_late=(Remind("department", notice="overdue_investigation"),))))
+    approve = next(t for t in f.transitions if t.action == "approve")
+    assert approve.authority == ((10_000, "demo.complaint.manager"), (None, "demo.complaint.gm"))
+    assert f.timer("closure").on_late[0].notice == "overdue_investigation" and Remind("x").notice == "reminder"
+    recorded = FlowTransition("dispatched", "closed", "approve2", authority_field="dispatch.department", authority=LEVELS)
+    assert flow(transitions=(*TRANSITIONS, recorded)).transitions[-1].authority_field == "dispatch.department"
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    (dict(transitions=TRANSITIONS + (FlowTransition("dispatched", "closed", "approve", authority_field="amount",
+                                                    authority=LEVELS),)),
+     "authority_field 'amount' must be a required field of this action"),
+    (dict(transitions=TRANSITIONS + (FlowTransition("dispatched", "closed", "approve", authority_field="dispatch.amount",
+                                                    authority=LEVELS),)),
+     "authority_field 'dispatch.amount' must be a required field"),
+    (dict(timers=(FlowTimer("t", "t", "t", "intake", (), hours(2), target_field="department",
+                            targets=(("a", hours(1)), ("b", hours(2)))),)),
+     "target_field 'department' must be a required field of the action that starts it"),
+    (dict(timers=(FlowTimer("t", "t", "t", "intake", (), hours(2), on_late=(Remind("nobody"),)),)),
+     "notifies role 'nobody'"),
+])
+def test_the_validator_refuses_broken_authority_levels_and_targets(changes, problem):
+    """R2-7 / R3-11: the amount an approval level is read from and the field choosing a target must
+    be required fields the flow asks for; a late notice's role must be declared."""
+    with pytest.raises(ContractError, match=problem):
+        flow(**changes)
+
+
+@pytest.mark.parametrize(("build", "problem"), [
+    (lambda: FlowTransition("a", "b", "go", authority=LEVELS), "needs both authority_field and authority"),
+    (lambda: FlowTransition("a", "b", "go", authority_field="amount"), "needs both authority_field and authority"),
+    (lambda: FlowTransition("a", "b", "go", authority_field="amount",
+                            authority=((100, "x.a"), (10, "x.b"), (None, "x.c"))), "from the lowest up_to"),
+    (lambda: FlowTransition("a", "b", "go", authority_field="amount", authority=((100, "x.a"),)), "last with up_to None"),
+    (lambda: FlowTransition("a", "b", "go", authority_field="amount", authority=((None, "x.a"), (None, "x.b"))),
+     "from the lowest up_to"),
+    (lambda: FlowTransition("a", "b", "go", authority_field="amount", authority=((-1, "x.a"), (None, "x.b"))),
+     "at least 0"),
+    (lambda: FlowTransition("a", "b", "go", authority_field="amount", authority=("x.a",)), r"is \(up_to, permission\)"),
+    (lambda: FlowTransition("a", "b", "go", authority_field="a b", authority=LEVELS), "must be a field name"),
+    (lambda: FlowTimer("t", "t", "t", "intake", (), hours(2), target_field="market"), "needs both target_field and targets"),
+    (lambda: FlowTimer("t", "t", "t", "intake", (), hours(3), target_field="m", targets=(("a", hours(1)), ("b", hours(2)))),
+     "target must be the longest"),
+    (lambda: FlowTimer("t", "t", "t", "intake", (), hours(2), target_field="m", targets=(("a", hours(2)), ("a", hours(1)))),
+     "declared twice"),
+    (lambda: FlowTimer("t", "t", "t", "intake", (), hours(2), target_field="m", targets=(("a", 2),)), "pair a field value"),
+    (lambda: FlowTimer("t", "t", "t", "intake", (), hours(2), target_field="m", deadline_field="d",
+                       targets=(("a", hours(2)),)), "not both"),
+    (lambda: FlowTimer("t", "t", "t", "intake", (), hours(2), on_late=(Escalate("head"),)), "on_late may remind"),
+    (lambda: Remind("department", notice="查办单"), "notice to 'department'"),
+])
+def test_authority_levels_targets_and_notices_check_their_own_shape(build, problem):
+    """R2-7 / R3-12: authority levels go from the lowest amount up, the last unbounded; targets by a
+    field pair each value once with a Limit, the longest being the timer's target; a late clock
+    reminds or notifies, never escalates; a notice kind is a code."""
+    with pytest.raises(ContractError, match=problem):
+        build()

@@ -136,3 +136,47 @@ def test_an_action_that_keeps_the_state_neither_leaves_nor_enters_it():
 
     assert policy.transition_events(FlowTransition("a", "a", "file")) == ("action:file",)
     assert policy.transition_events(FlowTransition("a", "b", "go")) == ("leave:a", "action:go", "enter:b")
+
+
+def test_the_approval_level_follows_the_amount_and_a_higher_level_may_approve():
+    """R2-7 / R2-12 (核决权限): the medical-devices approval reads the loss amount recorded at
+    consolidation; up to 10,000 the sales manager (or above), up to 100,000 the deputy GM (or the
+    GM), above only the GM; an amount that is no number of at least 0 is refused."""
+    import pytest
+    from decimal import Decimal
+
+    from plugins.medical_devices.complaints import QUALITY_COMPLAINTS
+
+    approve = policy.find_transition(QUALITY_COMPLAINTS, "approval", "approve", None)
+    p = "medical_devices.complaint."
+    levels = {amount: policy.authority_permissions(approve, {}, {"consolidate.loss_amount": amount})
+              for amount in (0, "10000", 10_000.01, "100000.00", Decimal("100000.5"))}
+    assert levels == {
+        0: (f"{p}approve_sales_manager", f"{p}approve_deputy_gm", f"{p}approve_gm"),
+        "10000": (f"{p}approve_sales_manager", f"{p}approve_deputy_gm", f"{p}approve_gm"),
+        10_000.01: (f"{p}approve_deputy_gm", f"{p}approve_gm"),
+        "100000.00": (f"{p}approve_deputy_gm", f"{p}approve_gm"),
+        Decimal("100000.5"): (f"{p}approve_gm",)}
+    for wrong in (None, "abc", -1, True, "Infinity", [1]):
+        with pytest.raises(ValueError):
+            policy.authority_permissions(approve, {}, {"consolidate.loss_amount": wrong})
+    assert policy.authority_permissions(policy.find_transition(QUALITY_COMPLAINTS, "approved", "close", None), {}, {}) == ()
+
+
+def test_the_closure_target_follows_the_market_and_bad_values_are_named():
+    """R3-11: accepted for a domestic customer the closure clock runs 15 calendar days, for a foreign
+    one 20; any other market, or a loss amount that is no amount, is named with its field."""
+    from plugins.medical_devices.complaints import QUALITY_COMPLAINTS
+
+    closure = QUALITY_COMPLAINTS.timer("closure")
+    assert policy.timer_target(closure, {"market": "domestic"}) == calendar_days(15)
+    assert policy.timer_target(closure, {"market": "foreign"}) == calendar_days(20)
+    assert policy.timer_target(QUALITY_COMPLAINTS.timer("qa_report_3d")) == working_days(3)
+    accept = policy.find_transition(QUALITY_COMPLAINTS, "received", "accept", None)
+    assert policy.invalid_field(QUALITY_COMPLAINTS, accept, None, {"market": "foreign"}) is None
+    assert policy.invalid_field(QUALITY_COMPLAINTS, accept, None, {"market": "abroad"})[0] == "market"
+    consolidate = policy.find_transition(QUALITY_COMPLAINTS, "consolidation", "consolidate", None)
+    assert policy.invalid_field(QUALITY_COMPLAINTS, consolidate, None, {"loss_amount": "12000.50"}) is None
+    assert policy.invalid_field(QUALITY_COMPLAINTS, consolidate, None, {"loss_amount": "-3"})[0] == "loss_amount"
+    accepted = sh(2026, 9, 29, 11)
+    assert policy.due_time(CAL, accepted, policy.timer_target(closure, {"market": "domestic"})) == sh(2026, 10, 14, 11)
