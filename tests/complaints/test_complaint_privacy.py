@@ -7,6 +7,7 @@ clock."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -184,3 +185,36 @@ async def test_a_legal_hold_keeps_the_complaints_whole(seeded, people, registry,
     await erasure.erase_subject(acme, registry, subject.id, "asked")
     assert (await _row(seeded.acme.id, linked.id))["complainant"] is None
 
+
+
+async def test_the_customers_timeline_shows_its_complaints(seeded, people, registry, clock):
+    """Issue 19 (complaints appear in the customer's timeline): the customer's changes and the
+    events of the complaints naming it (opened, each transition), oldest first; another
+    customer's complaint and an unlinked free-text one are not in it; a reader who may not read
+    the flow sees only the history; a frozen customer's timeline is an auditor's only."""
+    from core.customers import timeline
+
+    clock.set(datetime.now(UTC) + timedelta(days=1))  # after the customer's creation (on the real clock)
+    subject, own, linked, unlinked, others = await _cases(seeded, people, registry)
+    clock.advance(hours=1)
+    await service.transition(people.employee, registry, own.id, "forward")
+    reader = as_user(seeded.acme.id, people.front_desk.principal.user_id, "customer.read",
+                     "real_estate.complaint.read")
+    entries = await timeline.customer_timeline(reader, registry, subject.id)
+    assert [e.kind for e in entries][0] == "history" and entries[0].history.version == 1
+    shown = [(e.complaint_number, e.event, e.to_state) for e in entries if e.kind == "complaint"]
+    assert shown == [(own.number, "opened", "received"), (linked.number, "opened", "received"),
+                     (own.number, "transitioned", "at_front_desk")]
+    assert [e.at for e in entries] == sorted(e.at for e in entries)
+    assert entries[-1].actor == people.employee.actor and entries[-1].subject == own.subject
+
+    history_only = as_user(seeded.acme.id, people.outsider.principal.user_id, "customer.read")
+    assert {e.kind for e in await timeline.customer_timeline(history_only, registry, subject.id)} == {"history"}
+
+    await freeze.freeze_customer(SYSTEM.for_tenant(seeded.acme.id), subject.id, "kept", "PIPL art. 47 (2)")
+    with pytest.raises(KehuError) as refused:
+        await timeline.customer_timeline(reader, registry, subject.id)
+    assert refused.value.code == "CUSTOMER_FROZEN"
+    auditor = as_user(seeded.acme.id, people.front_desk.principal.user_id, "customer.read",
+                      "real_estate.complaint.read", "privacy.audit.read")
+    assert len(await timeline.customer_timeline(auditor, registry, subject.id)) == len(entries)
