@@ -24,7 +24,7 @@ from tests.support import SYSTEM
 
 # Lists that are catalogs of the deployment or the tenant's configuration, not records: a few
 # entries each, no ids of their own.
-CATALOGS = {"permissions", "verticals", "tenantVerticals", "retentionPolicies"}
+CATALOGS = {"permissions", "verticals", "tenantVerticals", "retentionPolicies", "complaintFlows"}
 PAGE_ARGUMENTS = {"first", "after", "last", "before"}
 
 
@@ -50,7 +50,7 @@ def test_every_list_of_records_is_a_full_relay_connection(sqlite_settings):
     for expected in ("users", "customers", "auditEntries", "roleChanges", "customerHistory", "customerMerges",
                      "archiveFolders", "archives", "kpiLedger", "missingArchiveReports", "webhookDeliveries",
                      "webhookAttempts", "jobs", "customerConsents", "consentHistory", "incidents", "archiveLoans",
-                     "accessRequests", "subjectRequests"):
+                     "accessRequests", "subjectRequests", "complaints"):
         assert expected in connections, expected
     for name, connection in connections.items():
         assert PAGE_ARGUMENTS <= set(schema.query_type.fields[name].args), name
@@ -62,7 +62,7 @@ def test_every_list_of_records_is_a_full_relay_connection(sqlite_settings):
     node = schema.type_map["Node"]
     assert set(node.fields) == {"id"}
     assert {t.name for t in schema.get_implementations(node).objects} == {
-        "User", "Customer", "ArchiveFolder", "Archive", "Job", "AccessRequest", "SubjectRequest"}
+        "User", "Customer", "ArchiveFolder", "Archive", "Job", "AccessRequest", "SubjectRequest", "Complaint"}
 
 
 @pytest.fixture
