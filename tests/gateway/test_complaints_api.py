@@ -17,6 +17,7 @@ from core.complaints import service
 from core.plugins.manager import load_verticals
 from gateway.app import create_app
 from tests.gateway.test_identity_api import _snapshot, gql, login
+from tests.support import PASSWORD
 
 ENABLE = 'mutation { verticalEnable(verticalId: "real_estate") { vertical { id enabled } errors { code } } }'
 COMPLAINT = ("id number state branch category firstResponder escalatedTo availableActions version closedAt "
@@ -252,3 +253,27 @@ async def test_complaint_flows_describe_the_enabled_verticals_flows(client, cloc
     assert {"code": "waiting_customer", "terminal": False, "paused": True} in flow["states"]
     other = await admin_of(client, tenant="globex", enable=False)
     assert await ok(client, doc, other) == []
+
+
+async def test_a_member_without_the_flows_read_permission_reads_no_case(client, clock):
+    """Issue 19 (who may read a flow's cases is the flow's read permission): a signed-in member
+    without it gets PERMISSION_DENIED for the case and its timeline, an empty list, null from
+    node(id:), and complaintPause/complaintResume refuse it before saying anything of the case's
+    state; it may still take a complaint (R10-1: any employee is a first responder)."""
+    admin = await admin_of(client)
+    case = (await ok(client, INTAKE, admin, subject="电梯故障", category="routine"))["complaint"]
+    await ok(client, 'mutation { userCreate(input: {username: "clerk", displayName: "clerk", password: "%s"}) '
+                     '{ user { id } errors { code } } }' % PASSWORD, admin)
+    clerk = (await login(client, username="clerk"))["accessToken"]
+    for doc in ("query($id: ID!) { complaint(id: $id) { id } }", TIMELINE):
+        body = (await gql(client, doc, clerk, id=case["id"])).json()
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED", body
+    assert (await ok(client, "{ complaints { nodes { id } } }", clerk))["nodes"] == []
+    node = (await gql(client, "query($id: ID!) { node(id: $id) { id } }", clerk, id=case["id"])).json()
+    assert node["data"]["node"] is None
+    for doc in (PAUSE, RESUME):
+        body = (await gql(client, doc, clerk, id=case["id"], fields=None)).json()
+        [root] = body["data"].values()
+        assert [e["code"] for e in root["errors"]] == ["PERMISSION_DENIED"], body
+    own = (await ok(client, INTAKE, clerk, subject="噪音", category="routine"))["complaint"]
+    assert own["firstResponder"].startswith("user:") and own["number"] == "WY2609002"
