@@ -180,3 +180,35 @@ def test_the_recompute_is_registered_with_the_schedule_loader():
     import core.privacy.subject_requests  # noqa: F401
 
     assert schedules._recomputes["complaint_clocks"] is recompute.recompute_provisional_clocks
+
+
+async def test_a_target_chosen_by_a_field_is_recomputed_with_the_recorded_choice(seeded):
+    """Issue 19 part 2: a timer whose target a field of its starting action chooses (target_field,
+    as R3-11's domestic / foreign closure) is recomputed with the value the case recorded; with no
+    single recorded value its clock is left as it is."""
+    from core.calendar.settings import load_calendar
+    from core.complaints import policy
+
+    choice = FlowTimer("close_wd", "Closed", "结案", "action:investigate", ("enter:closed",),
+                       Limit(20, LimitUnit.WORKING_DAYS), target_field="market",
+                       targets=(("domestic", Limit(10, LimitUnit.WORKING_DAYS)),
+                                ("foreign", Limit(20, LimitUnit.WORKING_DAYS))))
+    flow = ComplaintFlowDefinition(
+        id="chosen", name_en="Chosen", name_zh="选择", categories=("quality",), severities=("normal",),
+        states=(FlowState("received", "Received", "已受理"), FlowState("investigating", "Investigating", "调查中"),
+                FlowState("closed", "Closed", "已结案", terminal=True)),
+        initial="received",
+        transitions=(FlowTransition("received", "investigating", "investigate", required_fields=("market",)),
+                     FlowTransition("investigating", "closed", "close")),
+        timers=(choice,))
+    start = sh(2026, 12, 30, 10)
+    stored = {"kind": "timer", "timer": "close_wd", "role": None, "unit": "working_days", "status": "running",
+              "started_at": start, "due_at": start, "hard_due_at": None, "breached_at": None,
+              "hard_breached_at": None, "paused_at": None}
+    async with unit_of_work(SYSTEM.for_tenant(seeded.acme.id), write=False) as uow:
+        calendar = await load_calendar(uow)
+    values = recompute.recomputed(calendar, flow, stored, [], {"investigate.market": "domestic"})
+    assert values[ComplaintClock.due_at] == policy.due_time(calendar, start, Limit(10, LimitUnit.WORKING_DAYS))
+    values = recompute.recomputed(calendar, flow, stored, [], {"investigate.market": "foreign"})
+    assert values[ComplaintClock.due_at] == policy.due_time(calendar, start, Limit(20, LimitUnit.WORKING_DAYS))
+    assert recompute.recomputed(calendar, flow, stored, [], {}) is None
