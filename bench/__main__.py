@@ -8,11 +8,12 @@ import json
 import platform
 import sys
 
-from bench import archive_checks, audit_overhead, customer_import, customer_page, graphql_overhead, login_throughput, outbox_overhead
+from bench import archive_checks, audit_overhead, complaint_tick, customer_import, customer_page, graphql_overhead, login_throughput, outbox_overhead
 
 BENCHMARKS = {
     "archive_checks": archive_checks.run,
     "audit_overhead": audit_overhead.run,
+    "complaint_tick": complaint_tick.run,
     "customer_import": customer_import.run,
     "customer_page": customer_page.run,
     "graphql_overhead": graphql_overhead.run,
