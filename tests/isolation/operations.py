@@ -588,6 +588,8 @@ OPS: tuple[Op, ...] = (
        ids={"id": "cmp_dispatched"}, after=_complaint),
     Op("mutation($id: ID!) { complaintResume(id: $id) { %s } }" % COMPLAINT, ids={"id": "cmp_waiting"},
        after=_complaint),
+    Op('{ complaintReport(vertical: "real_estate") { complaints onTime { timer } overdue { departmentId } } }'),
+    Op('mutation { complaintReportExportStart(vertical: "real_estate") { %s } }' % JOB, makes=("job", "job.id")),
     Op("mutation($id: ID!, $u: ID!, $dep: ID!) { complaintAssign(id: $id, assigneeId: $u, departmentId: $dep) "
        "{ %s } }" % COMPLAINT, ids={"id": "complaint", "u": "user", "dep": "department"}),
     # Relay (issue 17 point 3): node(id:) by the id a type gives and by its global id, and pages of
