@@ -214,3 +214,52 @@ def test_aggregate_is_pure_and_counts_a_running_clock_past_due_as_breached():
     assert [(t.on_time, t.breached, t.pending, t.rate) for t in report.on_time] == [(0, 1, 1, 0.0)]
     assert [(o.complaints, o.clocks) for o in report.overdue] == [(1, 1)]
     assert [(x.complaints, x.total) for x in report.losses] == [(1, Decimal("15.5"))]
+
+
+# --- over GraphQL ------------------------------------------------------------------------------------
+
+REPORT = ("query($since: DateTime) { complaintReport(vertical: \"real_estate\", since: $since) { at timezone complaints "
+          "onTime { flow timer kind onTime breached pending onTimeRate } volumes { category severity complaints open } "
+          "overdue { departmentId department complaints clocks } weekly { period start opened } "
+          "monthly { period opened onTimeRate } losses { department total unreadable } } }")
+EXPORT = ("mutation($format: String!) { complaintReportExportStart(format: $format, vertical: \"real_estate\") "
+          "{ job { id kind status } errors { code field } } }")
+
+
+@pytest.fixture
+async def api(settings, seeded):
+    from litestar.testing import AsyncTestClient
+
+    from gateway.app import create_app
+
+    quiet = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000, "rate_limit_per_minute": 10_000,
+                                        "tick_interval_seconds": 3600})
+    async with AsyncTestClient(create_app(quiet)) as test_client:
+        yield test_client
+
+
+async def test_report_and_its_export_over_graphql(api, clock):
+    """Issue 19 (GraphQL: the reports): complaintReport answers the report of the caller's readable
+    flows (a pending clock has no rate yet); complaintReportExportStart queues the requester's
+    complaint.report job, and a bad format answers its code in the payload and queues nothing."""
+    from tests.gateway.test_complaints_api import INTAKE, admin_of, ok
+    from tests.gateway.test_identity_api import gql
+
+    clock.set(sh(2026, 9, 30, 10))
+    token = await admin_of(api)
+    await ok(api, INTAKE, token, subject="电梯故障", category="routine")
+    report = await ok(api, REPORT, token, since="2026-09-01T00:00:00+08:00")
+    assert report["complaints"] == 1 and report["timezone"] == "Asia/Shanghai"
+    assert datetime.fromisoformat(report["at"]) == sh(2026, 9, 30, 10)
+    assert report["onTime"] == [{"flow": "property_complaint", "timer": "forward_24h", "kind": "timer", "onTime": 0,
+                                 "breached": 0, "pending": 1, "onTimeRate": None}]
+    assert report["volumes"] == [{"category": "routine", "severity": "normal", "complaints": 1, "open": 1}]
+    assert report["overdue"] == [] and report["losses"] == []
+    assert report["weekly"] == [{"period": "2026-W40", "start": "2026-09-28", "opened": 1}]
+    assert report["monthly"] == [{"period": "2026-09", "opened": 1, "onTimeRate": None}]
+    started = await ok(api, EXPORT, token, format="xlsx")
+    assert started["job"]["kind"] == "complaint.report" and started["job"]["status"] in ("queued", "running",
+                                                                                         "succeeded")
+    body = (await gql(api, EXPORT, token, format="pdf")).json()
+    payload = body["data"]["complaintReportExportStart"]
+    assert payload["job"] is None and payload["errors"] == [{"code": "EXPORT_FORMAT_INVALID", "field": "format"}]
