@@ -277,3 +277,29 @@ async def test_a_member_without_the_flows_read_permission_reads_no_case(client, 
         assert [e["code"] for e in root["errors"]] == ["PERMISSION_DENIED"], body
     own = (await ok(client, INTAKE, clerk, subject="噪音", category="routine"))["complaint"]
     assert own["firstResponder"].startswith("user:") and own["number"] == "WY2609002"
+
+
+async def test_complaints_page_newest_first_and_node_takes_the_global_id(client, clock):
+    """Issue 17 point 3 for complaints: a Relay connection in keyset pages (newest first, first/after
+    and last/before), filtered by state; node(id:) takes the case's id or its global id."""
+    from gateway.graphql.common import global_id
+
+    token = await admin_of(client)
+    ids = []
+    for subject in ("一", "二", "三"):
+        clock.advance(minutes=1)
+        ids.append((await ok(client, INTAKE, token, subject=subject, category="routine"))["complaint"]["id"])
+    await ok(client, TRANSITION, token, id=ids[0], action="forward", fields=None)
+    page = await ok(client, "{ complaints(first: 2) { nodes { id } pageInfo { hasNextPage endCursor } } }", token)
+    assert [n["id"] for n in page["nodes"]] == [ids[2], ids[1]] and page["pageInfo"]["hasNextPage"]
+    rest = await ok(client, "query($c: String!) { complaints(first: 2, after: $c) { nodes { id } "
+                            "pageInfo { hasNextPage hasPreviousPage } } }", token, c=page["pageInfo"]["endCursor"])
+    assert [n["id"] for n in rest["nodes"]] == [ids[0]]
+    assert rest["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
+    last = await ok(client, "{ complaints(last: 1) { nodes { id } } }", token)
+    assert [n["id"] for n in last["nodes"]] == [ids[0]]
+    moved = await ok(client, '{ complaints(state: "at_front_desk") { nodes { id } } }', token)
+    assert [n["id"] for n in moved["nodes"]] == [ids[0]]
+    node = await ok(client, "query($g: ID!) { node(id: $g) { id ... on Complaint { number } } }", token,
+                    g=global_id("Complaint", uuid.UUID(ids[1])))
+    assert node == {"id": ids[1], "number": "WY2609002"}
