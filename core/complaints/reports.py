@@ -321,6 +321,22 @@ def _check_range(since: datetime | None, until: datetime | None) -> None:
                            f"a report covers at most {MAX_RANGE_DAYS} days", f"报表最多覆盖 {MAX_RANGE_DAYS} 天")
 
 
+async def _scope(uow: Any, registry: VerticalRegistry, vertical: str | None, flow: str | None,
+                 since: datetime | None, until: datetime | None, loss_field: str) -> list[tuple[str, str]]:
+    """Check a report's arguments and the caller's permission; the (vertical, flow) pairs it covers."""
+    ctx = uow.ctx
+    require_signed_in(ctx)
+    _check_range(since, until)
+    if not isinstance(loss_field, str) or not loss_field or len(loss_field) > 60:
+        raise _invalid("COMPLAINT_REPORT_RANGE_INVALID", "loss_field", "the loss field is a name of 1 to 60 characters",
+                       "损失字段名须为 1 至 60 个字符")
+    enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
+        VerticalEnablement.status == "enabled")}
+    if vertical is not None and flow is not None and vertical not in enabled:
+        service.flow_of(registry, vertical, flow)
+    return _readable_flows(ctx, registry, enabled, vertical, flow)
+
+
 _COMPLAINT_COLUMNS = (Complaint.id, Complaint.vertical, Complaint.flow, Complaint.category, Complaint.severity,
                       Complaint.department_id, Complaint.fields, Complaint.opened_at, Complaint.closed_at)
 _CLOCK_COLUMNS = (ComplaintClock.complaint_id, ComplaintClock.timer, ComplaintClock.kind, ComplaintClock.status,
@@ -333,18 +349,9 @@ async def complaint_report(ctx: Context, registry: VerticalRegistry, *, vertical
     """The report of the complaints opened in [since, until) of the flows the caller may read, at
     the service's time; refused (PERMISSION_DENIED) when the caller may read none of the flows
     asked for, or names a flow it may not read."""
-    require_signed_in(ctx)
-    _check_range(since, until)
-    if not isinstance(loss_field, str) or not loss_field or len(loss_field) > 60:
-        raise _invalid("COMPLAINT_REPORT_RANGE_INVALID", "loss_field", "the loss field is a name of 1 to 60 characters",
-                       "损失字段名须为 1 至 60 个字符")
     at = service.now()
     async with unit_of_work(ctx, write=False) as uow:
-        enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
-            VerticalEnablement.status == "enabled")}
-        if vertical is not None and flow is not None and vertical not in enabled:
-            service.flow_of(registry, vertical, flow)
-        readable = _readable_flows(ctx, registry, enabled, vertical, flow)
+        readable = await _scope(uow, registry, vertical, flow, since, until, loss_field)
         calendar = await load_calendar(uow)
         complaints: list[dict[str, Any]] = []
         clocks: list[dict[str, Any]] = []
@@ -453,9 +460,8 @@ async def start_report_export(ctx: Context, registry: VerticalRegistry, *, fmt: 
     require_signed_in(ctx)
     if fmt not in FORMATS:
         raise _invalid("EXPORT_FORMAT_INVALID", "format", "format must be csv or xlsx", "格式须为 csv 或 xlsx")
-    # the same checks as the query, before anything is queued (a refused export writes nothing)
-    await complaint_report(ctx, registry, vertical=vertical, flow=flow, since=since, until=until,
-                           loss_field=loss_field)
+    async with unit_of_work(ctx, write=False) as uow:  # the query's checks, before anything is queued
+        await _scope(uow, registry, vertical, flow, since, until, loss_field)
     who = None
     if ctx.principal is not None:
         p = ctx.principal
