@@ -18,7 +18,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.customers import merging
+from core.customers import merging, timeline
 from core.customers import service as customers
 from core.plugins.types import CustomerField
 from core.jobs import service as job_service
@@ -196,6 +196,25 @@ class HistoryEntry:
     actor: str
     reason: str
     changes: JSON = strawberry.field(description="{field: [old, new]}; dotted names for nested fields")
+
+
+@strawberry.type(description="One entry of a customer's timeline: a change of its record (kind history) or an "
+                               "event of a complaint naming it (kind complaint).")
+class CustomerTimelineEntry:
+    at: datetime
+    kind: str = strawberry.field(description="history | complaint")
+    customer_id: strawberry.ID
+    actor: str
+    history: HistoryEntry | None = strawberry.field(description="kind history: the change (masked)")
+    complaint_id: strawberry.ID | None = strawberry.field(description="kind complaint: the case")
+    complaint_number: str | None
+    vertical: str | None
+    flow: str | None
+    event: str | None = strawberry.field(description="opened | transitioned | assigned | breached | escalated")
+    action: str | None
+    from_state: str | None
+    to_state: str | None
+    subject: str | None
 
 
 @strawberry.type
@@ -453,6 +472,32 @@ class CustomerQuery:
                                 changed_at=e.changed_at, actor=e.actor, reason=e.reason,
                                 changes=masking.mask_changes(e.changes, schema))
         return keyset_connection(request, entries, more, lambda e: [e.changed_at, e.version, e.customer_id], node)
+
+    @strawberry.field(description="A customer's history and the events of the complaints naming it (of the flows "
+                                  "the caller may read), oldest first; with includeMerged also those of customers "
+                                  "merged into it. Paged in memory: one customer's entries.")
+    async def customer_timeline(self, info: Info, id: strawberry.ID, include_merged: bool = False,
+                                first: int | None = None, after: str | None = None, last: int | None = None,
+                                before: str | None = None) -> Connection[CustomerTimelineEntry]:
+        request = page_request(info, "customerTimeline", first, after, last, before)
+        entries = await timeline.customer_timeline(ctx_of(info), info.context.registry, parse_id(id, "id"),
+                                                   include_merged=include_merged)
+        schema = schema_of(info)
+
+        def node(e: timeline.TimelineEntry) -> CustomerTimelineEntry:
+            h = e.history
+            return CustomerTimelineEntry(
+                at=e.at, kind=e.kind, customer_id=strawberry.ID(str(e.customer_id)), actor=e.actor,
+                history=HistoryEntry(customer_id=strawberry.ID(str(h.customer_id)), version=h.version,
+                                     changed_at=h.changed_at, actor=h.actor, reason=h.reason,
+                                     changes=masking.mask_changes(h.changes, schema)) if h else None,
+                complaint_id=strawberry.ID(str(e.complaint_id)) if e.complaint_id else None,
+                complaint_number=e.complaint_number, vertical=e.vertical, flow=e.flow, event=e.event, action=e.action,
+                from_state=e.from_state, to_state=e.to_state, subject=e.subject)
+        # A cursor is the entry's place in the timeline and its moment: if entries came before it meanwhile,
+        # the moment no longer matches and the cursor is refused (start again), never a skipped entry.
+        return list_connection(request, list(enumerate(entries)), lambda pair: [pair[0], pair[1].at, pair[1].kind],
+                               lambda pair: node(pair[1]))
 
     @strawberry.field(description="A customer as it was at a past moment, rebuilt from its history.")
     async def customer_as_of(self, info: Info, id: strawberry.ID, at: datetime) -> CustomerSnapshot:

@@ -303,3 +303,25 @@ async def test_complaints_page_newest_first_and_node_takes_the_global_id(client,
     node = await ok(client, "query($g: ID!) { node(id: $g) { id ... on Complaint { number } } }", token,
                     g=global_id("Complaint", uuid.UUID(ids[1])))
     assert node == {"id": ids[1], "number": "WY2609002"}
+
+
+async def test_a_customers_complaints_appear_in_its_timeline(client, clock):
+    """Issue 19 ("they appear in the customer's timeline"): customerTimeline shows the customer's
+    own changes and the events of a complaint naming it, oldest first."""
+    token = await admin_of(client)
+    made = await ok(client, 'mutation { customerCreate(input: {kind: "organisation", orgName: "物业业主委员会"}) '
+                            '{ customer { id } errors { code } } }', token)
+    customer_id = made["customer"]["id"]
+    intake = ('mutation($c: ID!) { complaintIntake(input: {vertical: "real_estate", flow: "property_complaint", '
+              'category: "routine", severity: "normal", subject: "电梯噪音", channel: "phone", customerId: $c}) '
+              '{ complaint { id number } errors { code field message } } }')
+    opened = (await ok(client, intake, token, c=customer_id))["complaint"]
+    timeline = await ok(client, 'query($id: ID!) { customerTimeline(id: $id) { nodes { at kind complaintId '
+                                'complaintNumber event subject history { version } } } }', token, id=customer_id)
+    nodes = timeline["nodes"]
+    assert [n["at"] for n in nodes] == sorted(n["at"] for n in nodes)  # oldest first (the complaint clock is 2026-09-30)
+    assert {"kind": "history", "version": 1} in [{"kind": n["kind"], **(n["history"] or {})} for n in nodes]
+    for node in nodes:
+        node.pop("at")
+    assert {"kind": "complaint", "complaintId": opened["id"], "complaintNumber": opened["number"], "event": "opened",
+            "subject": "电梯噪音", "history": None} in nodes

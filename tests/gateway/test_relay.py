@@ -50,7 +50,7 @@ def test_every_list_of_records_is_a_full_relay_connection(sqlite_settings):
     for expected in ("users", "customers", "auditEntries", "roleChanges", "customerHistory", "customerMerges",
                      "archiveFolders", "archives", "kpiLedger", "missingArchiveReports", "webhookDeliveries",
                      "webhookAttempts", "jobs", "customerConsents", "consentHistory", "incidents", "archiveLoans",
-                     "accessRequests", "subjectRequests", "complaints"):
+                     "accessRequests", "subjectRequests", "complaints", "customerTimeline"):
         assert expected in connections, expected
     for name, connection in connections.items():
         assert PAGE_ARGUMENTS <= set(schema.query_type.fields[name].args), name
@@ -154,7 +154,7 @@ async def world(client):
 # Arguments the connections need, from the world.
 def _arguments(name: str, world: dict) -> tuple[str, str, dict]:
     """(variable declarations, field arguments, variables) of the connection ``name``."""
-    by_customer = {"customerHistory": "id", "customerMerges": "id", "customerConsents": "customerId",
+    by_customer = {"customerHistory": "id", "customerTimeline": "id", "customerMerges": "id", "customerConsents": "customerId",
                    "consentHistory": "customerId"}
     if name in by_customer:
         return ", $id: ID!", f"{by_customer[name]}: $id, ", {"id": world["customer"]}

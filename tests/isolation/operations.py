@@ -386,6 +386,8 @@ OPS: tuple[Op, ...] = (
        ids={"id": "customer"}),
     Op("query($id: ID!) { customerHistory(id: $id, includeMerged: true) { nodes { customerId version changes } } }",
        ids={"id": "customer"}),
+    Op("query($id: ID!) { customerTimeline(id: $id, includeMerged: true) { nodes { kind customerId complaintId "
+       "complaintNumber subject history { version changes } } } }", ids={"id": "customer"}),
     Op('query($id: ID!) { customerAsOf(id: $id, at: "2100-01-01T00:00:00Z") { version record } }',
        ids={"id": "customer"}),
     Op("query($id: ID!) { customerMerges(id: $id) { nodes { id survivorId mergedId } } }", ids={"id": "customer"}),
