@@ -17,7 +17,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.complaints import policy, queries
+from core.complaints import policy, queries, unmasking
 from core.complaints import service as complaints
 from core.errors import KehuError
 from core.plugins.complaint_flows import (
@@ -65,6 +65,20 @@ class Complainant:
         phone, address = person.get("phone"), person.get("address")
         return cls(name=person.get("name"), phone=masking.mask_phone(phone) if phone else phone,
                    address=masking.mask_text(address) if address else address)
+
+
+@strawberry.type(description="A complainant's contact data in clear (complaintComplainantUnmask).")
+class ClearComplainant:
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@strawberry.type
+class ComplainantUnmaskPayload:
+    complainant: ClearComplainant | None = strawberry.field(default=None, description="null when the case names "
+                                                            "a customer (customerUnmask) rather than a person")
+    errors: list[UserError]
 
 
 @strawberry.type(description="A complaint case (投诉) run by its vertical's flow.")
@@ -432,3 +446,13 @@ class ComplaintMutation:
             return {"complaint": _complaint(info, await complaints.resume(ctx_of(info), _registry(info), complaint_id,
                                                                           fields))}
         return await mutate(info, ComplaintPayload, call)
+
+    @strawberry.mutation(description="The complainant's name, phone and address in clear, with a reason (needs "
+                                     "customer.pii.unmask and the flow's read permission; audited, never the values).")
+    async def complaint_complainant_unmask(self, info: Info, id: strawberry.ID,
+                                           reason: str) -> ComplainantUnmaskPayload:
+        async def call() -> dict:
+            person = await unmasking.unmask_complainant(ctx_of(info), _registry(info), parse_id(id, "id"), reason)
+            return {"complainant": ClearComplainant(name=person.get("name"), phone=person.get("phone"),
+                                                    address=person.get("address")) if person else None}
+        return await mutate(info, ComplainantUnmaskPayload, call)

@@ -325,3 +325,28 @@ async def test_a_customers_complaints_appear_in_its_timeline(client, clock):
         node.pop("at")
     assert {"kind": "complaint", "complaintId": opened["id"], "complaintNumber": opened["number"], "event": "opened",
             "subject": "电梯噪音", "history": None} in nodes
+
+
+async def test_the_complainant_is_shown_in_clear_only_on_request_with_a_reason_and_audited(client, clock):
+    """Issue 19 (a free-text complainant's personal data masked like a customer's): as customerUnmask
+    does for a customer, complaintComplainantUnmask gives the complainant in clear to a holder of
+    customer.pii.unmask and the flow's read permission, with a reason of 5 characters or more,
+    audited with the reason and never the values; others are refused and nothing is written."""
+    token = await admin_of(client)
+    case = (await ok(client, INTAKE, token, subject="电梯故障", category="routine"))["complaint"]
+    unmask = ('mutation($id: ID!, $reason: String!) { complaintComplainantUnmask(id: $id, reason: $reason) '
+              '{ complainant { name phone address } errors { code field } } }')
+    short = (await gql(client, unmask, token, id=case["id"], reason="看")).json()["data"]["complaintComplainantUnmask"]
+    assert short["complainant"] is None and short["errors"] == [{"code": "REASON_REQUIRED", "field": "reason"}]
+    clear = await ok(client, unmask, token, id=case["id"], reason="回访核实联系方式")
+    assert clear["complainant"] == {"name": "王小明", "phone": "13812345678", "address": "3栋2单元1101"}
+    audit = await ok(client, '{ auditEntries(filter: {action: "complaint.complainant_unmasked"}) { nodes { targetId diff } } }',
+                     token)
+    [entry] = audit["nodes"]
+    assert entry["targetId"] == case["id"] and "13812345678" not in str(entry["diff"])
+    assert "回访核实联系方式" in str(entry["diff"])
+    await ok(client, 'mutation { userCreate(input: {username: "clerk", displayName: "clerk", password: "%s"}) '
+                     '{ user { id } errors { code } } }' % PASSWORD, token)
+    clerk = (await login(client, username="clerk"))["accessToken"]
+    refused = (await gql(client, unmask, clerk, id=case["id"], reason="回访核实联系方式")).json()
+    assert refused["data"]["complaintComplainantUnmask"]["errors"][0]["code"] == "PERMISSION_DENIED"

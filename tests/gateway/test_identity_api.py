@@ -133,6 +133,8 @@ PROTECTED = {
     "complaintPause": 'mutation($complaint: ID!) { complaintPause(id: $complaint, fields: {reason: "x"}) '
                       '{ errors { code } } }',
     "complaintResume": 'mutation($complaint: ID!) { complaintResume(id: $complaint) { errors { code } } }',
+    "complaintComplainantUnmask": 'mutation($complaint: ID!) { complaintComplainantUnmask(id: $complaint, '
+                                  'reason: "isolation") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {

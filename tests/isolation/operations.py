@@ -590,6 +590,8 @@ OPS: tuple[Op, ...] = (
        ids={"id": "cmp_dispatched"}, after=_complaint),
     Op("mutation($id: ID!) { complaintResume(id: $id) { %s } }" % COMPLAINT, ids={"id": "cmp_waiting"},
        after=_complaint),
+    Op('mutation($id: ID!) { complaintComplainantUnmask(id: $id, reason: "isolation check") '
+       '{ complainant { name phone } errors { code } } }', ids={"id": "complaint"}),
     Op('{ complaintReport(vertical: "real_estate") { complaints onTime { timer } overdue { departmentId } } }'),
     Op('mutation { complaintReportExportStart(vertical: "real_estate") { %s } }' % JOB, makes=("job", "job.id")),
     Op("mutation($id: ID!, $u: ID!, $dep: ID!) { complaintAssign(id: $id, assigneeId: $u, departmentId: $dep) "
