@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from core.identity.permissions import Scope
+if TYPE_CHECKING:  # a name for the annotations only: importing it would pull the plugin contract in
+    from core.identity.permissions import Scope
 
 
 def new_request_id() -> str:
