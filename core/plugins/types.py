@@ -679,7 +679,9 @@ class VisitChannel(StrEnum):
 @dataclass(frozen=True, slots=True)
 class VisitPlan:
     """Visit customers of ``segment`` every ``every_days`` days through ``channel``. When
-    ``grading_scheme`` is given, ``segment`` is one of that scheme's grade codes."""
+    ``grading_scheme`` is given, ``segment`` is one of that scheme's grade codes. ``monthly``
+    reads the plan as once per calendar month (MD25 每月走访一次): the visit is due by the end of
+    each month rather than ``every_days`` after the last one."""
 
     id: str
     segment: str
@@ -688,6 +690,7 @@ class VisitPlan:
     description_en: str
     description_zh: str
     grading_scheme: str | None = None
+    monthly: bool = False
 
     def __post_init__(self) -> None:
         _frozen(self, channel=_enum(VisitChannel, self.channel, f"visit plan {self.id!r}: channel"))

@@ -107,6 +107,12 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
            "a breach sends a reminder notice (催办单) to the responsible department (tick)"),
     *_each("complaint.first_responder_notified", "complaint", "first_responder",
            "a breach notifies the complaint's first responder (首问责任人) (tick)"),
+    # visits
+    *_each("visit.planned", "visit_schedule", "due_at, plan_id, status",
+           "a customer joins a visit plan its grade calls for, with its first due date"),
+    *_each("visit.plan_ended", "visit_schedule", "status", "a customer's grade no longer calls for a visit plan"),
+    *_each("visit.recorded", "visit", "channel, report, visited_at", "a visit is recorded with its summary report"),
+    *_each("visit.overdue", "visit_schedule", "status, overdue_at", "a planned visit passes its due date unmet (tick)"),
 )
 
 NAMES: frozenset[str] = frozenset(e.name for e in EVENT_TYPES)
