@@ -11,7 +11,6 @@ from core.complaints.service import configure_complaints  # complaint_clocks swe
 import core.complaints.reports  # noqa: F401 - complaint.report job
 import core.customers.exporting  # noqa: F401 - customer.export job
 import core.customers.service  # noqa: F401 - customer_reviews sweep
-import core.grading.service  # noqa: F401 - grade_deadlines sweep
 import core.idempotency.service  # noqa: F401 - idempotency_keys sweep (expired keys)
 import core.privacy.access_requests  # noqa: F401 - access_requests sweep (expiry)
 import core.privacy.borrowing  # noqa: F401 - archive_loans sweep

@@ -107,14 +107,6 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
            "a breach sends a reminder notice (催办单) to the responsible department (tick)"),
     *_each("complaint.first_responder_notified", "complaint", "first_responder",
            "a breach notifies the complaint's first responder (首问责任人) (tick)"),
-    # grading
-    *_each("grade.changed", "customer", "grade", "a customer's grade in a scheme and scope changes (review, override or deadline)"),
-    *_each("grade.fact_recorded", "customer", "facts", "a fact a grading scheme scores is recorded for a customer"),
-    *_each("grade.review_proposed grade.review_approved grade.review_published", "grade_review", "status",
-           "a grade review run is proposed (what-if), approved by another person, or published"),
-    *_each("grade.deadline_flagged", "grade_deadline", "due_at, required_grade",
-           "a required grade change (a downgrade) is flagged with its deadline"),
-    *_each("grade.deadline_enforced", "grade_deadline", "status", "the tick carries out a required grade change past its deadline"),
     # visits
     *_each("visit.planned", "visit_schedule", "due_at, plan_id, status",
            "a customer joins a visit plan its grade calls for, with its first due date"),
