@@ -11,12 +11,14 @@ from core.complaints.service import configure_complaints  # complaint_clocks swe
 import core.complaints.reports  # noqa: F401 - complaint.report job
 import core.customers.exporting  # noqa: F401 - customer.export job
 import core.customers.service  # noqa: F401 - customer_reviews sweep
+import core.grading.service  # noqa: F401 - grade_deadlines sweep
 import core.idempotency.service  # noqa: F401 - idempotency_keys sweep (expired keys)
 import core.privacy.access_requests  # noqa: F401 - access_requests sweep (expiry)
 import core.privacy.borrowing  # noqa: F401 - archive_loans sweep
 import core.privacy.rekey  # noqa: F401 - privacy.rekey job
 import core.privacy.subject_requests  # noqa: F401 - privacy.subject_export job, subject_requests sweep
 import core.webhooks.delivery  # noqa: F401 - webhook handler and its sweep
+import core.visits.service  # noqa: F401 - visit_schedules sweep (overdue visits)
 import core.visits.service  # noqa: F401 - visit_schedules sweep (overdue visits)
 from core.customers.importing import configure_importing  # customer.import job, customer_import_uploads sweep
 from core.plugins.manager import VerticalRegistry

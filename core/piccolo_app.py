@@ -26,6 +26,8 @@ DOMAIN_TABLE_MODULES = (
     "core.calendar.tables",
     "core.complaints.tables",
     "core.visits.tables",
+    "core.grading.tables",
+    "core.visits.tables",
     "core.blacklists.tables",
 )
 

@@ -563,6 +563,12 @@ class Grade:
     name_zh: str
     rank: int
     cap_percent: float | None = None
+    # a soft cap warns in a review instead of refusing its publication
+    cap_soft: bool = False
+    # a parameter of the vertical whose tenant value replaces ``cap_percent`` (``vip_cap_percent``)
+    cap_parameter: str | None = None
+    # the lowest weighted score (see ``GradeCriterion``) that earns this grade; None: no floor
+    min_score: float | None = None
 
 
 class BlacklistScope(StrEnum):
@@ -571,6 +577,23 @@ class BlacklistScope(StrEnum):
 
 
 GradingPolicy = Callable[[Mapping[str, Any], Mapping[str, ParameterValue]], str]
+
+
+class GradeScope(StrEnum):
+    """Where a grade holds (MD19): one grade per customer for the tenant, or one per department
+    or product line."""
+
+    TENANT = "tenant"
+    DEPARTMENT = "department"
+    PRODUCT_LINE = "product_line"
+
+
+@dataclass(frozen=True, slots=True)
+class GradeCriterion:
+    """One weighted criterion of a scheme: the latest recorded value of fact ``fact`` times ``weight``."""
+
+    fact: str
+    weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,9 +609,19 @@ class GradingScheme:
     blacklist_scopes: tuple[BlacklistScope, ...] = ()
     blacklist_days: int | None = None
     score: GradingPolicy | None = None
+    scope: GradeScope = GradeScope.TENANT
+    criteria: tuple[GradeCriterion, ...] = ()
+    # who proposes reviews, records facts and overrides; who approves a review (not its proposer).
+    # None: ``<vertical>.grade.assign``
+    permission: str | None = None
+    approve_permission: str | None = None
+    # days to carry out a required change (MD10) when the vertical has no ``downgrade_deadline_days``
+    change_deadline_days: int | None = None
 
     def __post_init__(self) -> None:
         where = f"grading scheme {self.id!r}"
+        _frozen(self, scope=_enum(GradeScope, self.scope, f"{where}: scope"),
+                criteria=_sequence(self.criteria, f"{where}: criteria"))
         _frozen(self, grades=_sequence(self.grades, f"{where}: grades"),
                 blacklist_scopes=tuple(_enum(BlacklistScope, s, f"{where}: blacklist scope")
                                        for s in _strings(self.blacklist_scopes, f"{where}: blacklist_scopes")))

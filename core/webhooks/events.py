@@ -113,6 +113,20 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
     *_each("visit.plan_ended", "visit_schedule", "status", "a customer's grade no longer calls for a visit plan"),
     *_each("visit.recorded", "visit", "channel, report, visited_at", "a visit is recorded with its summary report"),
     *_each("visit.overdue", "visit_schedule", "status, overdue_at", "a planned visit passes its due date unmet (tick)"),
+    # grading
+    *_each("grade.changed", "customer", "grade", "a customer's grade in a scheme and scope changes (review, override or deadline)"),
+    *_each("grade.fact_recorded", "customer", "facts", "a fact a grading scheme scores is recorded for a customer"),
+    *_each("grade.review_proposed grade.review_approved grade.review_published", "grade_review", "status",
+           "a grade review run is proposed (what-if), approved by another person, or published"),
+    *_each("grade.deadline_flagged", "grade_deadline", "due_at, required_grade",
+           "a required grade change (a downgrade) is flagged with its deadline"),
+    *_each("grade.deadline_enforced", "grade_deadline", "status", "the tick carries out a required grade change past its deadline"),
+    # visits
+    *_each("visit.planned", "visit_schedule", "due_at, plan_id, status",
+           "a customer joins a visit plan its grade calls for, with its first due date"),
+    *_each("visit.plan_ended", "visit_schedule", "status", "a customer's grade no longer calls for a visit plan"),
+    *_each("visit.recorded", "visit", "channel, report, visited_at", "a visit is recorded with its summary report"),
+    *_each("visit.overdue", "visit_schedule", "status, overdue_at", "a planned visit passes its due date unmet (tick)"),
 )
 
 NAMES: frozenset[str] = frozenset(e.name for e in EVENT_TYPES)
