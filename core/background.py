@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import core.archives.retention  # noqa: F401 - archive_retention sweep
 import core.auditing.service  # noqa: F401 - audit.export job, audit_anchors sweep
+import core.blacklists.service  # noqa: F401 - blacklist_expiry sweep
 from core.complaints.service import configure_complaints  # complaint_clocks sweep
 import core.complaints.reports  # noqa: F401 - complaint.report job
 import core.customers.exporting  # noqa: F401 - customer.export job

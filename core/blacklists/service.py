@@ -9,17 +9,36 @@ its own department.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import structlog
 from piccolo.columns.combination import Or
 
+from core.audit.chain import record
+from core.blacklists import policy
 from core.blacklists.tables import BlacklistEntry
+from core.context import Context
+from core.customers.tables import Customer
+from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
-from core.plugins.types import BlacklistScope, Permission
+from core.identity.access import require
+from core.jobs import outbox
+from core.jobs.timers import register_sweep
+from core.plugins.types import BlacklistScope, GradingScheme, Permission
+from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Department
+
+log = structlog.get_logger("kehu.blacklists")
+
+TARGET = "blacklist_entry"
+TICK_ACTOR = "job:blacklist-tick"
+TICK_BATCH = 500  # entries expired per tenant per tick; the rest wait for the next tick
 
 
 def now() -> datetime:
@@ -101,3 +120,235 @@ PERMISSIONS = (
                "division for the company list, the department for its own)", "审批他人提出的黑名单申请"),
     Permission("blacklist.lift", "lift a blacklist entry before its expiry, with a reason", "提前解除黑名单并说明理由"),
 )
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    id: UUID
+    customer_id: UUID
+    scope: str
+    department_id: UUID | None
+    status: str
+    reason: str
+    evidence: tuple[Mapping[str, str], ...]
+    proposed_by: str
+    proposed_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    starts_at: datetime | None
+    expires_at: datetime | None
+    validity_days: int | None
+    ended_at: datetime | None
+    ended_by: str | None
+    end_reason: str | None
+    version: int
+
+
+def _view(row: Mapping[str, Any]) -> EntryView:
+    return EntryView(
+        id=row["id"], customer_id=row["customer_id"], scope=row["scope"], department_id=row["department_id"],
+        status=row["status"], reason=row["reason"], evidence=tuple(json.loads(row["evidence"] or "[]")),
+        proposed_by=row["proposed_by"], proposed_at=_utc(row["proposed_at"]),  # type: ignore[arg-type]
+        approved_by=row["approved_by"], approved_at=_utc(row["approved_at"]), starts_at=_utc(row["starts_at"]),
+        expires_at=_utc(row["expires_at"]), validity_days=row["validity_days"], ended_at=_utc(row["ended_at"]),
+        ended_by=row["ended_by"], end_reason=row["end_reason"], version=row["version"])
+
+
+async def _load(uow: UnitOfWork, entry_id: UUID) -> dict[str, Any]:
+    row = await uow.select(BlacklistEntry).where(BlacklistEntry.id == entry_id).first() \
+        if isinstance(entry_id, UUID) else None
+    if row is None:
+        raise KehuError("BLACKLIST_ENTRY_NOT_FOUND", f"no blacklist entry {entry_id}", f"未找到黑名单记录 {entry_id}",
+                        field="id")
+    return row
+
+
+async def _changed(uow: UnitOfWork, row: Mapping[str, Any], values: dict[Any, Any]) -> None:
+    """Write ``values`` if the entry is still the version read, else VERSION_CONFLICT."""
+    values[BlacklistEntry.version] = row["version"] + 1
+    done = await uow.update(BlacklistEntry, values).where(
+        (BlacklistEntry.id == row["id"]) & (BlacklistEntry.version == row["version"])).returning(BlacklistEntry.id)
+    if not done:
+        raise KehuError("VERSION_CONFLICT", "the blacklist entry changed meanwhile; read it again",
+                        "黑名单记录已被他人修改，请重新读取", field="version")
+
+
+def _state(row: Mapping[str, Any], *wanted: str) -> None:
+    if row["status"] not in wanted:
+        raise KehuError("BLACKLIST_ENTRY_STATE",
+                        f"the blacklist entry is {row['status']}; this step needs it {' or '.join(wanted)}",
+                        f"黑名单记录当前为 {row['status']}，此操作要求 {' 或 '.join(wanted)}", field="id")
+
+
+# --- use cases -----------------------------------------------------------------------------------
+
+
+async def propose(ctx: Context, customer_id: UUID, *, scope: str, reason: str, evidence: Sequence[Mapping[str, str]],
+                  department_id: UUID | None = None, validity_days: int | None = None,
+                  scheme: GradingScheme | None = None) -> EntryView:
+    """Propose a customer for the company blacklist (scope ``tenant``) or a department's, with a
+    reason and evidence (MD13). It blocks nothing until another user approves it. ``validity_days``
+    shortens the default validity (MD15); ``scheme`` (the vertical's grading scheme) gives the
+    scopes it allows and its default validity."""
+    require(ctx, "blacklist.propose")
+    scope = policy.check_scope(scope, department_id, scheme.blacklist_scopes if scheme and scheme.blacklist_scopes
+                               else tuple(BlacklistScope))
+    text = policy.check_reason(reason)
+    items = policy.check_evidence(evidence)
+    at = now()
+    policy.expiry(at, policy.default_validity(scope, scheme), validity_days)  # refuse a lengthening now
+    async with unit_of_work(ctx) as uow:
+        customer = await uow.select(Customer.id).where(
+            (Customer.id == customer_id) & Customer.deleted_at.is_null()).first() \
+            if isinstance(customer_id, UUID) else None
+        if customer is None:
+            raise KehuError("CUSTOMER_NOT_FOUND", f"no customer {customer_id}", f"未找到客户 {customer_id}",
+                            field="customer_id")
+        if department_id is not None and (not isinstance(department_id, UUID) or await uow.select(Department.id).where(
+                Department.id == department_id).first() is None):
+            raise KehuError("DEPARTMENT_UNKNOWN", f"no department {department_id}", f"未找到部门 {department_id}",
+                            field="department_id")
+        entry_id = uuid4()
+        await uow.insert(BlacklistEntry(
+            id=entry_id, customer_id=customer_id, scope=scope, department_id=department_id, status="proposed",
+            reason=text, evidence=json.dumps(items, ensure_ascii=False), proposed_by=ctx.actor, proposed_at=at,
+            validity_days=validity_days))
+        await record(uow, "blacklist.proposed", TARGET, entry_id,
+                     {"customer_id": customer_id, "scope": scope, "department_id": department_id,
+                      "evidence_items": len(items), "validity_days": validity_days})
+        await outbox.add(uow, "blacklist.proposed", TARGET, entry_id,
+                         ("customer_id", "scope", "department_id", "reason", "evidence"))
+        return _view(await _load(uow, entry_id))
+
+
+async def approve(ctx: Context, entry_id: UUID, *, version: int, note: str | None = None,
+                  scheme: GradingScheme | None = None) -> EntryView:
+    """Approve a proposal: someone other than its proposer (MD13 authority; separation of duties).
+    The entry takes effect now and expires after its validity; the approval is filed with the
+    company level (the marketing division) as a ``blacklist.filed`` notice (MD13), audited."""
+    require(ctx, "blacklist.approve")
+    at = now()
+    async with unit_of_work(ctx) as uow:
+        row = await _load(uow, entry_id)
+        _state(row, "proposed")
+        if row["proposed_by"] == ctx.actor:
+            raise KehuError("BLACKLIST_SAME_PERSON", "the person who proposed a blacklist entry cannot approve it",
+                            "提出黑名单申请的人不能审批该申请", field="id")
+        if row["version"] != version:
+            raise KehuError("VERSION_CONFLICT", "the blacklist entry changed meanwhile; read it again",
+                            "黑名单记录已被他人修改，请重新读取", field="version")
+        expires = policy.expiry(at, policy.default_validity(row["scope"], scheme), row["validity_days"])
+        await _changed(uow, row, {BlacklistEntry.status: "active", BlacklistEntry.approved_by: ctx.actor,
+                                  BlacklistEntry.approved_at: at, BlacklistEntry.starts_at: at,
+                                  BlacklistEntry.expires_at: expires,
+                                  BlacklistEntry.decided_note: note.strip() if isinstance(note, str) and note.strip()
+                                  else None})
+        await record(uow, "blacklist.approved", TARGET, entry_id,
+                     {"customer_id": row["customer_id"], "scope": row["scope"], "department_id": row["department_id"],
+                      "proposed_by": row["proposed_by"], "expires_at": expires})
+        await outbox.add(uow, "blacklist.approved", TARGET, entry_id,
+                         ("status", "approved_by", "starts_at", "expires_at"))
+        # MD13: a department blacklist is reported to the marketing division for filing; the company
+        # blacklist is filed as a report too. The notice goes to the company level.
+        await record(uow, "blacklist.filed", TARGET, entry_id,
+                     {"customer_id": row["customer_id"], "scope": row["scope"], "department_id": row["department_id"],
+                      "filed_with": "company", "expires_at": expires})
+        await outbox.add(uow, "blacklist.filed", TARGET, entry_id, ("scope", "department_id", "expires_at"))
+        return _view(await _load(uow, entry_id))
+
+
+async def reject(ctx: Context, entry_id: UUID, *, version: int, reason: str) -> EntryView:
+    """Reject a proposal, with a reason (someone other than its proposer)."""
+    require(ctx, "blacklist.approve")
+    text = policy.check_reason(reason)
+    at = now()
+    async with unit_of_work(ctx) as uow:
+        row = await _load(uow, entry_id)
+        _state(row, "proposed")
+        if row["proposed_by"] == ctx.actor:
+            raise KehuError("BLACKLIST_SAME_PERSON", "the person who proposed a blacklist entry cannot decide on it",
+                            "提出黑名单申请的人不能审批该申请", field="id")
+        await _changed(uow, {**row, "version": version}, {
+            BlacklistEntry.status: "rejected", BlacklistEntry.ended_at: at, BlacklistEntry.ended_by: ctx.actor,
+            BlacklistEntry.end_reason: text})
+        await record(uow, "blacklist.rejected", TARGET, entry_id, {"customer_id": row["customer_id"]})
+        await outbox.add(uow, "blacklist.rejected", TARGET, entry_id, ("status", "end_reason"))
+        return _view(await _load(uow, entry_id))
+
+
+async def lift(ctx: Context, entry_id: UUID, *, version: int, reason: str) -> EntryView:
+    """Lift an active entry before its expiry, with a reason; audited and announced."""
+    require(ctx, "blacklist.lift")
+    text = policy.check_reason(reason)
+    at = now()
+    async with unit_of_work(ctx) as uow:
+        row = await _load(uow, entry_id)
+        _state(row, "active")
+        await _changed(uow, {**row, "version": version}, {
+            BlacklistEntry.status: "lifted", BlacklistEntry.ended_at: at, BlacklistEntry.ended_by: ctx.actor,
+            BlacklistEntry.end_reason: text})
+        await record(uow, "blacklist.lifted", TARGET, entry_id,
+                     {"customer_id": row["customer_id"], "scope": row["scope"], "department_id": row["department_id"]})
+        await outbox.add(uow, "blacklist.lifted", TARGET, entry_id, ("status", "end_reason"))
+        return _view(await _load(uow, entry_id))
+
+
+async def get_entry(ctx: Context, entry_id: UUID) -> EntryView:
+    require(ctx, "blacklist.read")
+    async with unit_of_work(ctx) as uow:
+        return _view(await _load(uow, entry_id))
+
+
+async def customer_entries(ctx: Context, customer_id: UUID) -> list[EntryView]:
+    """A customer's entries, every status, newest proposal first."""
+    require(ctx, "blacklist.read")
+    async with unit_of_work(ctx) as uow:
+        rows = await uow.select(BlacklistEntry).where(BlacklistEntry.customer_id == customer_id) \
+            .order_by(BlacklistEntry.proposed_at, ascending=False)
+        return [_view(r) for r in rows]
+
+
+async def may_readmit(uow: UnitOfWork, customer_id: UUID, *, department_id: UUID | None = None) -> bool:
+    """True when no entry binding ``department_id`` (or the company) is in force: re-admission is
+    possible only after expiry or lifting (MD15); it then gives ``policy.readmission_grade``."""
+    return not await entries_in_force(uow, customer_id, department_id=department_id)
+
+
+# --- the tick ------------------------------------------------------------------------------------
+
+
+async def expire_due_in_tenant(tenant_id: UUID, at: datetime, batch: int = TICK_BATCH) -> int:
+    """Mark one tenant's active entries whose expiry has passed at ``at`` as expired, the earliest
+    first, at most ``batch``; each audited and announced with the tick as actor."""
+    handled = 0
+    async with unit_of_work(Context.system(TICK_ACTOR, tenant_id)) as uow:
+        due = await uow.select(BlacklistEntry).where(
+            (BlacklistEntry.status == "active") & (BlacklistEntry.expires_at <= at)) \
+            .order_by(BlacklistEntry.expires_at).limit(batch)
+        for row in due:
+            await _changed(uow, row, {BlacklistEntry.status: "expired", BlacklistEntry.ended_at: at,
+                                      BlacklistEntry.ended_by: TICK_ACTOR})
+            await record(uow, "blacklist.expired", TARGET, row["id"],
+                         {"customer_id": row["customer_id"], "scope": row["scope"],
+                          "department_id": row["department_id"], "expires_at": row["expires_at"]})
+            await outbox.add(uow, "blacklist.expired", TARGET, row["id"], ("status",))
+            handled += 1
+    return handled
+
+
+async def expire_due(at: datetime | None = None) -> int:
+    """The tick's sweep: every tenant's entries past their expiry."""
+    at = at or now()
+    total = 0
+    for tenant_id in await tenant_ids(TICK_ACTOR):
+        try:
+            total += await expire_due_in_tenant(tenant_id, at)
+        except Exception as error:  # noqa: BLE001 - one tenant's failure must not stop the others
+            log.error("blacklists.tick_failed", tenant_id=str(tenant_id), error=repr(error), exc_info=error)
+    return total
+
+
+register_sweep("blacklist_expiry", expire_due)

@@ -107,6 +107,16 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
            "a breach sends a reminder notice (催办单) to the responsible department (tick)"),
     *_each("complaint.first_responder_notified", "complaint", "first_responder",
            "a breach notifies the complaint's first responder (首问责任人) (tick)"),
+    # blacklists
+    *_each("blacklist.proposed", "blacklist_entry", "customer_id, scope, department_id, reason, evidence",
+           "a customer is proposed for the company or a department blacklist (MD13)"),
+    *_each("blacklist.approved", "blacklist_entry", "status, approved_by, starts_at, expires_at",
+           "another user approves a blacklist proposal: the entry takes effect (MD14)"),
+    *_each("blacklist.filed", "blacklist_entry", "scope, department_id, expires_at",
+           "an approved blacklist entry is filed with the company level (marketing division) (MD13)"),
+    *_each("blacklist.rejected", "blacklist_entry", "status, end_reason", "a blacklist proposal is rejected"),
+    *_each("blacklist.lifted", "blacklist_entry", "status, end_reason", "a blacklist entry is lifted before its expiry"),
+    *_each("blacklist.expired", "blacklist_entry", "status", "a blacklist entry reaches its expiry (tick) (MD15)"),
     # visits
     *_each("visit.planned", "visit_schedule", "due_at, plan_id, status",
            "a customer joins a visit plan its grade calls for, with its first due date"),
