@@ -20,7 +20,6 @@ import core.privacy.rekey  # noqa: F401 - privacy.rekey job
 import core.privacy.subject_requests  # noqa: F401 - privacy.subject_export job, subject_requests sweep
 import core.webhooks.delivery  # noqa: F401 - webhook handler and its sweep
 import core.visits.service  # noqa: F401 - visit_schedules sweep (overdue visits)
-import core.visits.service  # noqa: F401 - visit_schedules sweep (overdue visits)
 from core.customers.importing import configure_importing  # customer.import job, customer_import_uploads sweep
 from core.plugins.manager import VerticalRegistry
 from core.privacy.retention import configure_retention  # privacy.purge job, privacy_purge sweep

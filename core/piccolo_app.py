@@ -25,7 +25,6 @@ DOMAIN_TABLE_MODULES = (
     "core.idempotency.tables",
     "core.calendar.tables",
     "core.complaints.tables",
-    "core.visits.tables",
     "core.grading.tables",
     "core.visits.tables",
     "core.blacklists.tables",

@@ -117,12 +117,6 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
     *_each("blacklist.rejected", "blacklist_entry", "status, end_reason", "a blacklist proposal is rejected"),
     *_each("blacklist.lifted", "blacklist_entry", "status, end_reason", "a blacklist entry is lifted before its expiry"),
     *_each("blacklist.expired", "blacklist_entry", "status", "a blacklist entry reaches its expiry (tick) (MD15)"),
-    # visits
-    *_each("visit.planned", "visit_schedule", "due_at, plan_id, status",
-           "a customer joins a visit plan its grade calls for, with its first due date"),
-    *_each("visit.plan_ended", "visit_schedule", "status", "a customer's grade no longer calls for a visit plan"),
-    *_each("visit.recorded", "visit", "channel, report, visited_at", "a visit is recorded with its summary report"),
-    *_each("visit.overdue", "visit_schedule", "status, overdue_at", "a planned visit passes its due date unmet (tick)"),
     # grading
     *_each("grade.changed", "customer", "grade", "a customer's grade in a scheme and scope changes (review, override or deadline)"),
     *_each("grade.fact_recorded", "customer", "facts", "a fact a grading scheme scores is recorded for a customer"),
