@@ -352,3 +352,17 @@ async def expire_due(at: datetime | None = None) -> int:
 
 
 register_sweep("blacklist_expiry", expire_due)
+
+
+# --- intake (MD16) -------------------------------------------------------------------------------
+
+
+async def refuse_intake_if_blacklisted(uow: UnitOfWork, matching: Sequence[UUID], *,
+                                       department_id: object = None) -> None:
+    """MD16: intake checks both lists first. A new customer record whose identifier matches a
+    customer on the company blacklist, or on the blacklist of the department it is recorded for,
+    is refused with ``CUSTOMER_BLACKLISTED`` (a listed customer returns only through re-admission
+    after expiry, MD15)."""
+    department = UUID(str(department_id)) if department_id else None
+    for customer_id in matching:
+        await refuse_if_blacklisted(uow, customer_id, department_id=department, action="customer intake")

@@ -24,6 +24,7 @@ from uuid import UUID, uuid4
 from piccolo.columns.combination import Where
 from piccolo.columns.operators.comparison import Like
 
+from core.blacklists import service as blacklists
 from core.audit.chain import declare_classifier, declare_sensitive, record as audit
 from core.context import Context
 from core.customers import records as r
@@ -396,6 +397,10 @@ async def _create_customer(ctx: Context, registry: VerticalRegistry, fields: Map
                             "department", "您无权为该负责人或部门创建客户")
         await _check_refs(uow, record)
         duplicates = await find_duplicates(uow, record)
+        # MD16: intake checks the company and department blacklists first (forcing does not pass them)
+        await blacklists.refuse_intake_if_blacklisted(
+            uow, [d.customer_id for d in duplicates if "identifier" in d.matched_on],
+            department_id=record.get("department_id"))
         if any("identifier" in d.matched_on for d in duplicates):
             if not force:
                 raise v.DuplicateIdentifier(tuple(d.customer_id for d in duplicates if "identifier" in d.matched_on))
