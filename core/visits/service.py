@@ -26,11 +26,12 @@ from core.customers.tables import Customer
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
+from core.grading.tables import CustomerGrade
 from core.identity.access import require
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry
-from core.plugins.types import GradingScheme, VisitChannel
+from core.plugins.types import GradeScope, GradingScheme, VisitChannel
 from core.privacy import freeze
 from core.tenancy.every_tenant import tenant_ids
 from core.verticals.service import VerticalNotEnabled
@@ -208,6 +209,38 @@ async def plan_customer(ctx: Context, registry: VerticalRegistry, customer_id: U
             (VisitSchedule.customer_id == customer_id) & (VisitSchedule.status != "ended"))
     return [_schedule_view(r) for r in policy.queue_order(rows, priority=lambda r: r["priority"],
                                                           due_at=lambda r: r["due_at"], key=lambda r: r["plan_id"])]
+
+
+def stored_grade(scheme: GradingScheme, rows: list[Mapping[str, Any]], department_id: UUID | None) -> str | None:
+    """The grade the visit plans follow from the grading engine's current grades of one customer in
+    ``scheme``: the organisation's grade, the grade of the customer's department (MD19), or for a
+    scheme graded per product line the best of the customer's grades (the customer is visited once)."""
+    if scheme.scope is GradeScope.TENANT:
+        wanted = [r for r in rows if r["scope_key"] == "tenant"]
+    elif scheme.scope is GradeScope.DEPARTMENT:
+        wanted = [r for r in rows if department_id is not None and r["scope_key"] == str(department_id)]
+    else:
+        wanted = list(rows)
+    grades = [r["grade"] for r in wanted]
+    return min(grades, key=lambda g: (policy.grade_rank(scheme, g), g)) if grades else None
+
+
+async def plan_from_grade(ctx: Context, registry: VerticalRegistry, customer_id: UUID, *, vertical: str,
+                          scheme: str | None = None) -> list[ScheduleView]:
+    """``plan_customer`` with the customer's current grade as the grading engine stores it (none: the
+    customer's grade plans end)."""
+    require(ctx, WRITE)
+    grading = _scheme(registry, vertical, scheme)
+    if grading is None:
+        raise _invalid("scheme", f"name the grading scheme of {vertical} the visit plans follow",
+                       f"请指定 {vertical} 的拜访计划所依据的评级方案")
+    async with unit_of_work(ctx, write=False) as uow:
+        customer = await _customer(uow, customer_id)
+        rows = await uow.select(CustomerGrade.scope_key, CustomerGrade.grade).where(
+            (CustomerGrade.customer_id == customer_id) & (CustomerGrade.vertical == vertical)
+            & (CustomerGrade.scheme == grading.id))
+    grade = stored_grade(grading, rows, customer["department_id"])
+    return await plan_customer(ctx, registry, customer_id, vertical=vertical, grade=grade, scheme=grading.id)
 
 
 def _report(report: Mapping[str, Any] | None) -> dict[str, str]:

@@ -12,6 +12,7 @@ from core.audit.tables import AuditEntry
 from core.blacklists.tables import BlacklistEntry
 from core.db import unit_of_work
 from core.errors import KehuError
+from core.grading.tables import CustomerGrade
 from core.jobs.tables import OutboxEvent
 from core.visits import service
 from core.visits.tables import Visit, VisitSchedule
@@ -221,3 +222,41 @@ async def test_a_blacklisted_customer_cannot_be_given_a_visit(world, registry, c
     assert refused.value.code == "CUSTOMER_BLACKLISTED"
     done = await service.record_visit(world.sales, south, channel="on_site", visited_at=clock.at, report=REPORT)
     assert done.customer_id == south
+
+
+async def test_plans_follow_the_grade_the_grading_engine_stores(world, registry, clock):
+    """Issue 20 (MD25 through the grading engine): the visit plans follow the customer's current grade
+    as stored by the grading engine; a customer without a grade is on no grade plan; after a
+    downgrade the monthly plan ends."""
+    customer = await add_customer(world.acme, "康复医院", owner_id=world.wang, department_id=world.north)
+    assert await service.plan_from_grade(world.sales, registry, customer, vertical="clinic") == []
+    async with unit_of_work(SYSTEM.for_tenant(world.acme)) as uow:
+        await uow.insert(CustomerGrade(id=uuid4(), vertical="clinic", scheme="clinic_grades", customer_id=customer,
+                                       scope_key="tenant", grade="vip", since=clock.at))
+    plans = await service.plan_from_grade(world.sales, registry, customer, vertical="clinic")
+    assert [(p.plan_id, p.due_at) for p in plans] == [("vip_monthly", END_OF_JUNE)]
+    async with unit_of_work(SYSTEM.for_tenant(world.acme)) as uow:
+        await uow.update(CustomerGrade, {CustomerGrade.grade: "qualified"}).where(CustomerGrade.customer_id == customer)
+    plans = await service.plan_from_grade(world.sales, registry, customer, vertical="clinic")
+    assert [p.plan_id for p in plans] == ["qualified_call"]
+    with pytest.raises(KehuError) as unknown:
+        await service.plan_from_grade(world.sales, registry, customer, vertical="clinic", scheme="nope")
+    assert (unknown.value.code, unknown.value.field) == ("VISIT_INPUT_INVALID", "scheme")
+
+
+def test_the_stored_grade_is_read_in_the_scheme_scope():
+    """MD19: a department-scoped grade is read in the customer's department; per product line the
+    best grade counts (the customer is visited once)."""
+    from dataclasses import replace
+
+    from core.plugins.types import GradeScope
+    from tests.visits.conftest import SCHEME
+
+    north, south = uuid4(), uuid4()
+    rows = [{"scope_key": str(north), "grade": "qualified"}, {"scope_key": str(south), "grade": "vip"}]
+    by_department = replace(SCHEME, scope=GradeScope.DEPARTMENT)
+    assert service.stored_grade(by_department, rows, north) == "qualified"
+    assert service.stored_grade(by_department, rows, None) is None
+    lines = [{"scope_key": "knees", "grade": "preferred"}, {"scope_key": "hips", "grade": "vip"}]
+    assert service.stored_grade(replace(SCHEME, scope=GradeScope.PRODUCT_LINE), lines, None) == "vip"
+    assert service.stored_grade(SCHEME, [{"scope_key": "tenant", "grade": "preferred"}], None) == "preferred"
