@@ -28,6 +28,8 @@ from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity.access import require
+from core.identity.policies import write_setting
+from core.identity.tables import TenantSetting
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.plugins.types import BlacklistScope, GradingScheme, Permission
@@ -39,6 +41,10 @@ log = structlog.get_logger("kehu.blacklists")
 TARGET = "blacklist_entry"
 TICK_ACTOR = "job:blacklist-tick"
 TICK_BATCH = 500  # entries expired per tenant per tick; the rest wait for the next tick
+SETTINGS_KEY = "blacklists.rules"
+# seed-002 R5-16: the company blacklist's validity is not stated → a tenant parameter; 0: no expiry
+DEFAULT_RULES = {"company_days": 0}
+RULE_BOUNDS = {"company_days": (0, 3650)}
 
 
 def now() -> datetime:
@@ -183,6 +189,41 @@ def _state(row: Mapping[str, Any], *wanted: str) -> None:
                         f"黑名单记录当前为 {row['status']}，此操作要求 {' 或 '.join(wanted)}", field="id")
 
 
+# --- tenant rules --------------------------------------------------------------------------------
+
+
+async def blacklist_rules(uow: UnitOfWork) -> dict[str, int]:
+    row = await uow.select(TenantSetting.value).where(TenantSetting.key == SETTINGS_KEY).first()
+    return {**DEFAULT_RULES, **(json.loads(row["value"]) if row else {})}
+
+
+async def _default(uow: UnitOfWork, scope: str, scheme: GradingScheme | None) -> policy.Validity:
+    rules = await blacklist_rules(uow)
+    return policy.default_validity(scope, scheme, company_days=rules["company_days"] or None)
+
+
+async def update_blacklist_rules(ctx: Context, changes: Mapping[str, int]) -> dict[str, int]:
+    """Tenant rules: ``company_days``, the validity of a company blacklist entry (0: no expiry,
+    the default; seed-002 R5-16 leaves it open). Audited and announced as ``setting.updated``."""
+    require(ctx, "tenant.settings.manage")
+    for key, value in changes.items():
+        if key not in RULE_BOUNDS:
+            raise KehuError("SETTING_UNKNOWN", f"no blacklist rule {key!r}", f"没有黑名单规则 {key!r}", field=key)
+        low, high = RULE_BOUNDS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise KehuError("SETTING_INVALID", f"{key} must be a whole number from {low} to {high}",
+                            f"{key} 须为 {low} 至 {high} 的整数", field=key)
+    async with unit_of_work(ctx) as uow:
+        before = await blacklist_rules(uow)
+        after = {**before, **changes}
+        if after != before:
+            await write_setting(uow, SETTINGS_KEY, after)
+            changed = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
+            await record(uow, "setting.updated", "tenant_setting", SETTINGS_KEY, changed)
+            await outbox.add(uow, "setting.updated", "tenant_setting", SETTINGS_KEY, changed)
+        return after
+
+
 # --- use cases -----------------------------------------------------------------------------------
 
 
@@ -199,8 +240,8 @@ async def propose(ctx: Context, customer_id: UUID, *, scope: str, reason: str, e
     text = policy.check_reason(reason)
     items = policy.check_evidence(evidence)
     at = now()
-    policy.expiry(at, policy.default_validity(scope, scheme), validity_days)  # refuse a lengthening now
     async with unit_of_work(ctx) as uow:
+        policy.expiry(at, await _default(uow, scope, scheme), validity_days)  # refuse a lengthening now
         customer = await uow.select(Customer.id).where(
             (Customer.id == customer_id) & Customer.deleted_at.is_null()).first() \
             if isinstance(customer_id, UUID) else None
@@ -240,7 +281,7 @@ async def approve(ctx: Context, entry_id: UUID, *, version: int, note: str | Non
         if row["version"] != version:
             raise KehuError("VERSION_CONFLICT", "the blacklist entry changed meanwhile; read it again",
                             "黑名单记录已被他人修改，请重新读取", field="version")
-        expires = policy.expiry(at, policy.default_validity(row["scope"], scheme), row["validity_days"])
+        expires = policy.expiry(at, await _default(uow, row["scope"], scheme), row["validity_days"])
         await _changed(uow, row, {BlacklistEntry.status: "active", BlacklistEntry.approved_by: ctx.actor,
                                   BlacklistEntry.approved_at: at, BlacklistEntry.starts_at: at,
                                   BlacklistEntry.expires_at: expires,

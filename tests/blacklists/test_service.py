@@ -196,3 +196,22 @@ def test_default_validity_six_calendar_months():
     assert policy.expiry(start, policy.default_validity("tenant", company_days=365)).year == 2025
     scheme = GradingScheme(id="x", name_en="x", name_zh="x", grades=SCHEME.grades, blacklist_days=90)
     assert (policy.expiry(start, policy.default_validity("department", scheme)) - start).days == 90
+
+
+async def test_company_validity_is_a_tenant_parameter(world, clock):
+    """seed-002 R5-16: the company blacklist's validity is not stated — a tenant parameter, no
+    expiry by default; once set, a company entry expires after it and may be shortened, not
+    lengthened. Changing it needs tenant.settings.manage and is audited."""
+    with pytest.raises(KehuError) as denied:
+        await service.update_blacklist_rules(world.proposer, {"company_days": 365})
+    assert denied.value.code == "PERMISSION_DENIED"
+    with pytest.raises(KehuError) as invalid:
+        await service.update_blacklist_rules(world.system, {"company_days": -1})
+    assert invalid.value.code == "SETTING_INVALID"
+    assert await service.update_blacklist_rules(world.system, {"company_days": 365}) == {"company_days": 365}
+    entry = await _listed(world, scope="tenant")
+    assert (entry.expires_at - entry.starts_at).days == 365
+    with pytest.raises(KehuError) as longer:
+        await service.propose(world.proposer, world.customer, scope="tenant", reason="欺诈", evidence=EVIDENCE,
+                              validity_days=400)
+    assert longer.value.code == "BLACKLIST_VALIDITY_INVALID"
