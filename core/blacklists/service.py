@@ -28,11 +28,12 @@ from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity.access import require
+from core.identity.permissions import CORE_PERMISSIONS
 from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
-from core.plugins.types import BlacklistScope, GradingScheme, Permission
+from core.plugins.types import BlacklistScope, GradingScheme
 from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Department
 
@@ -118,14 +119,7 @@ async def refuse_if_blacklisted(uow: UnitOfWork, customer_id: UUID, *, departmen
 
 # --- permissions ---------------------------------------------------------------------------------
 
-PERMISSIONS = (
-    Permission("blacklist.read", "see blacklist entries", "查看黑名单"),
-    Permission("blacklist.propose", "propose customers for a department or the company blacklist",
-               "提出将客户列入部门或公司黑名单"),
-    Permission("blacklist.approve", "approve or reject blacklist proposals of others (MD13: the marketing "
-               "division for the company list, the department for its own)", "审批他人提出的黑名单申请"),
-    Permission("blacklist.lift", "lift a blacklist entry before its expiry, with a reason", "提前解除黑名单并说明理由"),
-)
+PERMISSIONS = tuple(p for p in CORE_PERMISSIONS if p.name.startswith("blacklist."))  # declared with core's
 
 
 # --- views ---------------------------------------------------------------------------------------

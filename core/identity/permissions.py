@@ -64,6 +64,10 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     _p("audit.read", "read the audit log", "查看审计日志"),
     _p("webhook.manage", "manage webhook endpoints and deliveries", "管理 Webhook 端点与投递"),
     _p("vertical.manage", "enable and disable verticals, tune their parameters", "启用、停用行业插件并调整其参数"),
+    _p("blacklist.read", "see blacklist entries", "查看黑名单"),
+    _p("blacklist.propose", "propose customers for a department or the company blacklist", "提出将客户列入部门或公司黑名单"),
+    _p("blacklist.approve", "approve or reject blacklist proposals of others", "审批他人提出的黑名单申请"),
+    _p("blacklist.lift", "lift a blacklist entry before its expiry, with a reason", "提前解除黑名单并说明理由"),
 )
 
 

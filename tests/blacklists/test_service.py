@@ -215,3 +215,14 @@ async def test_company_validity_is_a_tenant_parameter(world, clock):
         await service.propose(world.proposer, world.customer, scope="tenant", reason="欺诈", evidence=EVIDENCE,
                               validity_days=400)
     assert longer.value.code == "BLACKLIST_VALIDITY_INVALID"
+
+
+def test_blacklist_permissions_are_core_permissions():
+    """The blacklist permissions are in core's catalogue, so roles can grant them (the system
+    administrator's default role holds them)."""
+    from core.identity.permissions import catalog
+    from core.identity.roles import DEFAULT_ROLES
+    names = {p.name for p in service.PERMISSIONS}
+    assert names == {"blacklist.read", "blacklist.propose", "blacklist.approve", "blacklist.lift"}
+    assert all(n in catalog() for n in names)
+    assert names <= set(DEFAULT_ROLES["系统管理员"][1])
