@@ -147,7 +147,9 @@ async def test_an_emergency_escalates_on_the_tick_and_the_timeline_shows_it(clie
     opened = clock.at
     case = (await ok(client, INTAKE, token, subject="水管爆裂", category="emergency"))["complaint"]
     tenant = uuid.UUID((await ok(client, "{ me { tenantId } }", token))["tenantId"])
-    assert await service.breach_due_in_tenant(tenant, opened + timedelta(minutes=3, seconds=5), load_verticals(())) == 1
+    # The tick runs on the app's own loop: its database pool belongs to that loop (PostgreSQL).
+    tick = service.breach_due_in_tenant(tenant, opened + timedelta(minutes=3, seconds=5), load_verticals(()))
+    assert client.blocking_portal.call(lambda: tick) == 1
     timeline = await ok(client, TIMELINE, token, id=case["id"])
     clocks = {c["timer"]: c for c in timeline["clocks"]}
     assert clocks["em_notify_3min"]["breachedAt"] is not None
