@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.plugins import Grade, GradingScheme, Parameter, ParameterKind, Permission, VisitPlan
+from core.plugins import Grade, GradeScope, GradingScheme, Parameter, ParameterKind, Permission, VisitPlan
 
 I, D = ParameterKind.INTEGER, ParameterKind.DECIMAL
 
@@ -43,15 +43,18 @@ PARAMETERS = (
 GRADING = (
     GradingScheme(
         id="customer_grade", name_en="Customer grade (VIP / preferred / qualified)", name_zh="客户分级（VIP类/优选类/合格类）",
-        grades=(Grade("vip", "VIP", "VIP类", 1, cap_percent=15), Grade("preferred", "Preferred", "优选类", 2, cap_percent=30),
+        grades=(Grade("vip", "VIP", "VIP类", 1, cap_percent=15, cap_parameter="vip_cap_percent"),
+                Grade("preferred", "Preferred", "优选类", 2, cap_percent=30, cap_parameter="preferred_cap_percent"),
                 Grade("qualified", "Qualified", "合格类", 3)),
         review_cycle_days=182, blacklist_scopes=("department", "tenant"), blacklist_days=182,
+        scope=GradeScope.DEPARTMENT,  # MD19: a grade holds only within its department
+        change_deadline_days=5,  # MD10; the tenant parameter downgrade_deadline_days overrides it
     ),
 )
 
 VISITS = (
     VisitPlan("vip_monthly", "vip", 30, "on_site", "VIP customers visited on site once a month (MD25)",
-              "VIP类客户每月上门走访一次（MD25）", grading_scheme="customer_grade"),
+              "VIP类客户每月上门走访一次（MD25）", grading_scheme="customer_grade", monthly=True),
     VisitPlan("preferred_monthly", "preferred", 30, "on_site", "Preferred customers visited on site once a month (MD25)",
-              "优选类客户每月上门走访一次（MD25）", grading_scheme="customer_grade"),
+              "优选类客户每月上门走访一次（MD25）", grading_scheme="customer_grade", monthly=True),
 )
