@@ -24,18 +24,21 @@ from core.blacklists import policy
 from core.blacklists.tables import BlacklistEntry
 from core.context import Context
 from core.customers.tables import Customer
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
-from core.identity.access import require
+from core.identity.access import require, require_signed_in
 from core.identity.permissions import CORE_PERMISSIONS
 from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
+from core.plugins.manager import VerticalRegistry
 from core.plugins.types import BlacklistScope, GradingScheme
 from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Department
+from core.verticals.service import VerticalNotEnabled
+from core.verticals.tables import VerticalEnablement
 
 log = structlog.get_logger("kehu.blacklists")
 
@@ -183,6 +186,35 @@ def _state(row: Mapping[str, Any], *wanted: str) -> None:
                         f"黑名单记录当前为 {row['status']}，此操作要求 {' 或 '.join(wanted)}", field="id")
 
 
+# --- the scheme whose rules apply --------------------------------------------------------------
+
+
+async def scheme_for(ctx: Context, registry: VerticalRegistry, vertical: str | None = None,
+                     scheme_id: str | None = None) -> GradingScheme | None:
+    """The grading scheme whose blacklist scopes and default validity apply: the one named (of a
+    vertical the tenant has enabled), else the one scheme of the tenant's enabled verticals that
+    declares blacklist rules (none, or more than one: core's defaults, MD15)."""
+    require_signed_in(ctx)
+    async with unit_of_work(ctx, write=False) as uow:
+        enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
+            VerticalEnablement.status == "enabled")}
+    if vertical is not None or scheme_id is not None:
+        if vertical is None or scheme_id is None:
+            raise KehuError("GRADING_SCHEME_UNKNOWN", "name both the vertical and its grading scheme",
+                            "请同时指定行业插件及其客户分级方案", field="scheme" if vertical else "vertical")
+        definition = registry.definition(vertical)
+        if definition is None or vertical not in enabled:
+            raise VerticalNotEnabled(vertical)
+        for scheme in definition.grading_schemes:
+            if scheme.id == scheme_id:
+                return scheme
+        raise KehuError("GRADING_SCHEME_UNKNOWN", f"the vertical {vertical} has no grading scheme {scheme_id!r}",
+                        f"行业插件 {vertical} 没有客户分级方案 {scheme_id!r}", field="scheme")
+    found = [scheme for d in registry.definitions if d.id in enabled for scheme in d.grading_schemes
+             if scheme.blacklist_scopes or scheme.blacklist_days]
+    return found[0] if len(found) == 1 else None
+
+
 # --- tenant rules --------------------------------------------------------------------------------
 
 
@@ -194,6 +226,12 @@ async def blacklist_rules(uow: UnitOfWork) -> dict[str, int]:
 async def _default(uow: UnitOfWork, scope: str, scheme: GradingScheme | None) -> policy.Validity:
     rules = await blacklist_rules(uow)
     return policy.default_validity(scope, scheme, company_days=rules["company_days"] or None)
+
+
+async def read_blacklist_rules(ctx: Context) -> dict[str, int]:
+    require(ctx, "blacklist.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        return await blacklist_rules(uow)
 
 
 async def update_blacklist_rules(ctx: Context, changes: Mapping[str, int]) -> dict[str, int]:
@@ -343,6 +381,40 @@ async def customer_entries(ctx: Context, customer_id: UUID) -> list[EntryView]:
     async with unit_of_work(ctx) as uow:
         rows = await uow.select(BlacklistEntry).where(BlacklistEntry.customer_id == customer_id) \
             .order_by(BlacklistEntry.proposed_at, ascending=False)
+        return [_view(r) for r in rows]
+
+
+async def list_entries(ctx: Context, window: keyset.Window, *, scope: str | None = None, status: str | None = None,
+                       department_id: UUID | None = None, customer_id: UUID | None = None
+                       ) -> tuple[list[EntryView], bool]:
+    """A page of the tenant's entries, newest proposal first (keyset on proposed_at, id), filtered
+    by scope, status, department and customer; whether more lie beyond the page."""
+    require(ctx, "blacklist.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(BlacklistEntry)
+        if scope is not None:
+            query = query.where(BlacklistEntry.scope == scope)
+        if status is not None:
+            query = query.where(BlacklistEntry.status == status)
+        if department_id is not None:
+            query = query.where(BlacklistEntry.department_id == department_id)
+        if customer_id is not None:
+            query = query.where(BlacklistEntry.customer_id == customer_id)
+        rows, more = await keyset.fetch(query, (BlacklistEntry.proposed_at, BlacklistEntry.id), window,
+                                        descending=True)
+    return [_view(r) for r in rows], more
+
+
+async def customer_in_force(ctx: Context, customer_id: UUID, *, department_id: UUID | None = None) -> list[EntryView]:
+    """The customer's entries in force now that bind ``department_id`` (every company entry; with no
+    department named, the entries of every department), company entries first."""
+    require(ctx, "blacklist.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        if department_id is not None:
+            rows = await entries_in_force(uow, customer_id, department_id=department_id)
+        else:
+            rows = await _in_force(uow.select(BlacklistEntry).where(BlacklistEntry.customer_id == customer_id), now())
+            rows = sorted(rows, key=lambda r: (r["scope"] != BlacklistScope.TENANT, str(r["department_id"])))
         return [_view(r) for r in rows]
 
 

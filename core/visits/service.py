@@ -23,7 +23,7 @@ from core.blacklists.service import refuse_if_blacklisted as blacklist_refusal
 from core.calendar.settings import load_calendar
 from core.context import Context
 from core.customers.tables import Customer
-from core.db import unit_of_work
+from core.db import keyset, unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.grading.tables import CustomerGrade
@@ -303,6 +303,39 @@ async def visits_of(ctx: Context, customer_id: UUID) -> list[VisitView]:
         rows = await uow.select(Visit).where(Visit.customer_id == customer_id).order_by(Visit.visited_at, ascending=False)
     return [VisitView(r["id"], r["customer_id"], tuple(p for p in (r["plan_id"] or "").split(",") if p), r["channel"],
                       _utc(r["visited_at"]), r["visitor"], json.loads(r["report"])) for r in rows]  # type: ignore[arg-type]
+
+
+def _visit_view(r: Mapping[str, Any]) -> VisitView:
+    return VisitView(r["id"], r["customer_id"], tuple(p for p in (r["plan_id"] or "").split(",") if p), r["channel"],
+                     _utc(r["visited_at"]), r["visitor"], json.loads(r["report"]))  # type: ignore[arg-type]
+
+
+async def schedules_of(ctx: Context, customer_id: UUID) -> list[ScheduleView]:
+    """The customer's open plans (not ended) in service-priority order, as they stand."""
+    require(ctx, READ)
+    async with unit_of_work(ctx, write=False) as uow:
+        await _customer(uow, customer_id)
+        rows = await uow.select(VisitSchedule).where(
+            (VisitSchedule.customer_id == customer_id) & (VisitSchedule.status != "ended"))
+    return [_schedule_view(r) for r in policy.queue_order(rows, priority=lambda r: r["priority"],
+                                                          due_at=lambda r: _utc(r["due_at"]), key=lambda r: r["plan_id"])]
+
+
+async def list_visits(ctx: Context, window: keyset.Window, *, customer_id: UUID | None = None,
+                      department_id: UUID | None = None, owner_id: UUID | None = None) -> tuple[list[VisitView], bool]:
+    """A page of recorded visits with their reports, newest first (keyset on visited_at, id),
+    filtered by customer, department and owner; whether more lie beyond the page."""
+    require(ctx, READ)
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(Visit)
+        if customer_id is not None:
+            query = query.where(Visit.customer_id == customer_id)
+        if department_id is not None:
+            query = query.where(Visit.department_id == department_id)
+        if owner_id is not None:
+            query = query.where(Visit.owner_id == owner_id)
+        rows, more = await keyset.fetch(query, (Visit.visited_at, Visit.id), window, descending=True)
+    return [_visit_view(r) for r in rows], more
 
 
 async def due_visits(ctx: Context, *, until: datetime, department_id: UUID | None = None,
