@@ -8,7 +8,7 @@ from __future__ import annotations
 import core.archives.retention  # noqa: F401 - archive_retention sweep
 import core.auditing.service  # noqa: F401 - audit.export job, audit_anchors sweep
 import core.blacklists.service  # noqa: F401 - blacklist_expiry sweep
-from core.complaints.service import configure_complaints  # complaint_clocks sweep
+import core.complaints.service  # noqa: F401 - complaint_clocks sweep
 import core.complaints.reports  # noqa: F401 - complaint.report job
 import core.customers.exporting  # noqa: F401 - customer.export job
 import core.customers.service  # noqa: F401 - customer_reviews sweep
@@ -20,12 +20,11 @@ import core.privacy.rekey  # noqa: F401 - privacy.rekey job
 import core.privacy.subject_requests  # noqa: F401 - privacy.subject_export job, subject_requests sweep
 import core.webhooks.delivery  # noqa: F401 - webhook handler and its sweep
 import core.visits.service  # noqa: F401 - visit_schedules sweep (overdue visits)
-from core.customers.importing import configure_importing  # customer.import job, customer_import_uploads sweep
-from core.plugins.manager import VerticalRegistry
-from core.privacy.retention import configure_retention  # privacy.purge job, privacy_purge sweep
+import core.customers.importing  # noqa: F401 - customer.import job, customer_import_uploads sweep
+from core.plugins.manager import VerticalRegistry, start_verticals
+import core.privacy.retention  # noqa: F401 - privacy.purge job, privacy_purge sweep
 
 
 def configure_background_work(registry: VerticalRegistry) -> None:
-    configure_complaints(registry)
-    configure_importing(registry)
-    configure_retention(registry)
+    """The deployment's verticals, for the ticks and jobs that run their rules."""
+    start_verticals(registry)

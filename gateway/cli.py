@@ -31,7 +31,7 @@ import core.webhooks.delivery  # noqa: F401 - registers the webhook handler and 
 from core.identity.runtime import configure_identity
 from core.jobs import outbox
 from core.logging import configure_logging, configure_logging_as, redact_text
-from core.plugins.manager import load_verticals
+from core.plugins.manager import load_verticals, start_verticals
 from core.settings import Settings, load_settings
 from core.tenancy import service as tenancy
 from gateway.preflight import before_serving
@@ -513,9 +513,7 @@ def privacy_rekey(slug: str | None) -> None:
 
     async def work() -> list[tuple[str, dict[str, int]]]:
         registry = load_verticals(settings.disabled_plugins)
-        from core.customers.importing import configure_importing
-
-        configure_importing(registry)  # extension fields' privacy classes
+        start_verticals(registry)  # extension fields' privacy classes
         ids = [(await tenancy.get_tenant(Context.system(), slug)).id] if slug else await tenant_ids("cli:privacy")
         return [(str(tenant_id), await rekey.rekey_tenant(Context.system("cli:privacy", tenant_id)))
                 for tenant_id in ids]

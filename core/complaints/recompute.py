@@ -33,6 +33,7 @@ from core.context import Context
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.plugins.complaint_flows import ComplaintFlowDefinition, Escalate, Limit
+from core.plugins.manager import started_verticals
 from core.tenancy.every_tenant import tenant_ids
 
 ACTOR = "job:calendar"
@@ -153,9 +154,7 @@ async def recompute_in_tenant(uow: UnitOfWork, registry: Any, year: int) -> int:
 async def recompute_provisional_clocks(year: int) -> int:
     """After ``year``'s official schedule is loaded: every tenant's provisional complaint clocks
     computed again (see the module's text); returns how many due times moved."""
-    from core.complaints.service import _current_registry
-
-    registry = _current_registry()
+    registry = started_verticals()
     moved = 0
     for tenant_id in await tenant_ids(ACTOR):
         async with unit_of_work(Context.system(ACTOR, tenant_id)) as uow:

@@ -56,7 +56,7 @@ from core.identity.access import require, require_any, require_signed_in
 from core.identity.permissions import Scope
 from core.jobs import long_jobs
 from core.plugins.complaint_flows import ComplaintFlowDefinition
-from core.plugins.manager import VerticalRegistry
+from core.plugins.manager import VerticalRegistry, started_verticals
 from core.tenancy.tables import Department
 from core.verticals.tables import VerticalEnablement
 
@@ -434,19 +434,6 @@ def report_file(report: ComplaintReport, fmt: str) -> bytes:
 
 # --- the export job --------------------------------------------------------------------------------
 
-_report_registry: VerticalRegistry | None = None
-
-
-def configure_reports(registry: VerticalRegistry | None) -> None:
-    """The deployment's verticals, whose flows a report job reads (default: the tick's)."""
-    global _report_registry
-    _report_registry = registry
-
-
-def _registry() -> VerticalRegistry:
-    return _report_registry or service._current_registry()
-
-
 def _flow_permissions(registry: VerticalRegistry) -> set[str]:
     return {f.read_permission for d in registry.definitions for f in d.complaint_flows
             if isinstance(f, ComplaintFlowDefinition) and f.read_permission}
@@ -498,7 +485,7 @@ async def _run_report(job: long_jobs.RunningJob) -> dict[str, Any]:
     p = job.params
     ctx = _acting(job.tenant_id, p)
     await job.progress(0, None, "reading complaints")
-    report = await complaint_report(ctx, _registry(), vertical=p.get("vertical"), flow=p.get("flow"),
+    report = await complaint_report(ctx, started_verticals(), vertical=p.get("vertical"), flow=p.get("flow"),
                                     since=_moment(p.get("since")), until=_moment(p.get("until")),
                                     loss_field=p.get("loss_field") or LOSS_FIELD)
     fmt = p["format"]

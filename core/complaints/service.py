@@ -43,7 +43,7 @@ from core.plugins.complaint_flows import (
     NotifyFirstResponder,
     Remind,
 )
-from core.plugins.manager import VerticalRegistry
+from core.plugins.manager import VerticalRegistry, started_verticals
 from core.privacy import crypto, freeze
 from core.identity.tables import User
 from core.privacy.masking import mask_phone, mask_text, may_see_clear
@@ -639,23 +639,6 @@ async def list_complaints(ctx: Context, registry: VerticalRegistry, window: Wind
 
 # --- the tick ------------------------------------------------------------------------------------
 
-_registry: VerticalRegistry | None = None
-
-
-def configure_complaints(registry: VerticalRegistry | None) -> None:
-    """The deployment's verticals, whose flows the tick runs (set at start)."""
-    global _registry
-    _registry = registry
-
-
-def _current_registry() -> VerticalRegistry:
-    if _registry is None:
-        from core.plugins.manager import load_verticals
-
-        return load_verticals(())
-    return _registry
-
-
 async def _react(uow: UnitOfWork, calendar: TenantCalendar, flow: ComplaintFlowDefinition,
                  complaint: Mapping[str, Any], timer: FlowTimer, reactions: Sequence[object], moment: datetime,
                  at: datetime) -> None:
@@ -747,7 +730,7 @@ async def breach_due_in_tenant(tenant_id: UUID, at: datetime, registry: Vertical
                                batch: int = TICK_BATCH) -> int:
     """Run the reactions of one tenant's clocks past due at ``at``, the earliest first, at most
     ``batch``; the tick is their actor."""
-    registry = registry or _current_registry()
+    registry = registry or started_verticals()
     handled = 0
     async with unit_of_work(Context.system(TICK_ACTOR, tenant_id)) as uow:
         due = await due_clocks(uow, at, batch)
@@ -763,7 +746,7 @@ async def breach_due_in_tenant(tenant_id: UUID, at: datetime, registry: Vertical
 async def breach_due(at: datetime | None = None) -> int:
     """The tick's sweep: every tenant's clocks past due."""
     at = at or now()
-    registry = _current_registry()
+    registry = started_verticals()
     total = 0
     for tenant_id in await tenant_ids(TICK_ACTOR):
         try:

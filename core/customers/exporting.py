@@ -36,7 +36,8 @@ from core.audit.chain import record
 from core.context import Context
 from core.customers import service
 from core.customers.export_tables import CustomerExportLink
-from core.customers.importing import STANDARD_COLUMNS, _acting, _current_registry
+from core.customers.importing import STANDARD_COLUMNS, _acting
+from core.plugins.manager import started_verticals
 from core.db import unit_of_work
 from core.errors import KehuError
 from core.identity.access import require, require_signed_in
@@ -217,7 +218,7 @@ async def _run_export(job: long_jobs.RunningJob) -> dict[str, Any]:
     ctx = _acting(job.tenant_id, p, permissions=("customer.read", UNMASK_PERMISSION) if (p.get("as") or {}).get(
         "unmask") else ("customer.read",))
     where = access_requests.filter_of(p["filter"])
-    schema = service.extension_schema(_current_registry())
+    schema = service.extension_schema(started_verticals())
     async with unit_of_work(job.ctx, write=False) as uow:
         users = {row["id"]: row["username"] for row in await uow.select(User.id, User.username)}
         departments = {row["id"]: row["name"] for row in await uow.select(Department.id, Department.name)}

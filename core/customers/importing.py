@@ -54,7 +54,7 @@ from core.identity.permissions import Scope
 from core.identity.tables import User
 from core.jobs import long_jobs
 from core.jobs.timers import register_sweep
-from core.plugins.manager import VerticalRegistry
+from core.plugins.manager import VerticalRegistry, started_verticals
 from core.plugins.types import CustomerField, FieldKind
 from core.privacy import crypto
 from core.tenancy.tables import Department
@@ -660,23 +660,6 @@ def _acting(tenant_id: UUID, params: Mapping[str, Any], permissions: tuple[str, 
     return Context.for_principal(principal, language=who.get("language", "en"))
 
 
-_registry: VerticalRegistry | None = None
-
-
-def configure_importing(registry: VerticalRegistry) -> None:
-    """The verticals whose extension fields imports accept (set once at start)."""
-    global _registry
-    _registry = registry
-
-
-def _current_registry() -> VerticalRegistry:
-    if _registry is None:
-        from core.plugins.manager import load_verticals
-
-        return load_verticals(())
-    return _registry
-
-
 async def start_import(ctx: Context, data: bytes, filename: str, *, mode: str = SKIP_BAD_ROWS,
                        dry_run: bool = False) -> UUID:
     """Queue an import of this file; returns the job to watch. The file is kept with the job
@@ -738,7 +721,7 @@ async def _run_import(job: long_jobs.RunningJob) -> dict[str, Any]:
             CustomerImportUpload.job_id == job.id)
 
     try:
-        report = await import_customers(_acting(job.tenant_id, p), _current_registry(),
+        report = await import_customers(_acting(job.tenant_id, p), started_verticals(),
                                          base64.b64decode(open_upload(job.tenant_id, upload["data"])),
                                          p["filename"], mode=p["mode"],
                                          dry_run=p["dry_run"], progress=progress,

@@ -11,7 +11,7 @@ or a product line (``scope_id`` its code); a grade in one scope says nothing abo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,10 +29,12 @@ from core.errors import KehuError
 from core.grading import policy
 from core.grading.policy import CapViolation
 from core.grading.tables import CustomerGrade, GradeChange, GradeDeadline, GradeFact, GradeReview
-from core.identity.access import require
-from core.jobs import outbox
+from core.db import keyset
+from core.db.keyset import Window
+from core.identity.access import require, require_signed_in
+from core.jobs import long_jobs, outbox
 from core.jobs.timers import register_sweep
-from core.plugins.manager import VerticalRegistry
+from core.plugins.manager import VerticalRegistry, started_verticals
 from core.plugins.types import GradeScope, GradingScheme, ParameterValue
 from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Department
@@ -48,6 +50,10 @@ MAX_REASON = 2000
 MAX_FACT_NAME = 60
 DEADLINE_PARAMETER = "downgrade_deadline_days"
 DEFAULT_DEADLINE_DAYS = 5  # MD10: within 5 days
+MAX_NAMED = 200  # customers a GRADE_CAP_EXCEEDED message names before "and N more"
+SYNC_POPULATION_LIMIT = 2000  # a larger scope is reviewed as a long job (start_review)
+REVIEW_JOB = "grade.review"
+REVIEW_BATCH = 2000  # customers a review job reads and proposes per step (and per progress report)
 
 
 def now() -> datetime:
@@ -114,6 +120,7 @@ class HistoryEntry:
     source: str
     reason: str
     review_id: UUID | None
+    id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,11 +250,21 @@ def _reason(reason: object) -> str:
     return reason.strip()
 
 
+def _named(customers: tuple[str, ...], more_en: str, more_zh: str) -> tuple[str, str]:
+    """The customers a refusal names: every one up to MAX_NAMED, then how many more (the review's
+    what-if lists them all, paged)."""
+    shown = customers[:MAX_NAMED]
+    rest = len(customers) - len(shown)
+    return (", ".join(shown) + (f" {more_en.format(rest)}" if rest else ""),
+            "、".join(shown) + (more_zh.format(rest) if rest else ""))
+
+
 def _cap_refusal(found: list[CapViolation]) -> KehuError:
+    named = [_named(v.customers, "and {} more", "等另外 {} 个") for v in found]
     parts_en = [f"{v.grade}: {v.count} of {v.population} customers ({v.percent}%) above the cap of "
-                f"{v.cap_percent}% — {', '.join(v.customers)}" for v in found]
+                f"{v.cap_percent}% — {en}" for v, (en, _zh) in zip(found, named, strict=True)]
     parts_zh = [f"{v.grade}：{v.population} 个客户中有 {v.count} 个（{v.percent}%），超过上限 {v.cap_percent}%——"
-                f"{'、'.join(v.customers)}" for v in found]
+                f"{zh}" for v, (_en, zh) in zip(found, named, strict=True)]
     return _error("GRADE_CAP_EXCEEDED", "grade", "refused, a hard cap would be exceeded: " + "; ".join(parts_en),
                   "已拒绝，将超过等级比例上限：" + "；".join(parts_zh))
 
@@ -364,6 +381,11 @@ async def propose_review(ctx: Context, registry: VerticalRegistry, vertical: str
         parameters = await _parameters(uow, registry, vertical)
         scope_key = await _scope_key(uow, scheme, scope_id)
         population = await _population(uow, vertical, scheme, scope_key)
+        if len(population) > SYNC_POPULATION_LIMIT:
+            raise _error("GRADE_REVIEW_TOO_LARGE", "scope_id", f"the scope has {len(population)} customers, more than "
+                         f"{SYNC_POPULATION_LIMIT} reviewed in one request: start the review as a long job "
+                         f"(gradeReviewStart)", f"该范围有 {len(population)} 个客户，超过单次请求可评审的 "
+                         f"{SYNC_POPULATION_LIMIT} 个：请以后台任务方式发起评审（gradeReviewStart）")
         facts = await _facts(uow, scope_key, population)
         computed: dict[str, str] = {}
         for customer in population:
@@ -522,7 +544,7 @@ async def flag_required_change(ctx: Context, registry: VerticalRegistry, vertica
 async def enforce_due_in_tenant(tenant_id: UUID, at: datetime, registry: VerticalRegistry | None = None,
                                 batch: int = TICK_BATCH) -> int:
     """Carry out one tenant's required changes past due at ``at``: the tick is the audited actor."""
-    registry = registry or _current_registry()
+    registry = registry or started_verticals()
     handled = 0
     async with unit_of_work(Context.system(TICK_ACTOR, tenant_id)) as uow:
         due = await uow.select(GradeDeadline).where(
@@ -556,7 +578,7 @@ async def enforce_due_in_tenant(tenant_id: UUID, at: datetime, registry: Vertica
 async def enforce_due(at: datetime | None = None) -> int:
     """The tick's sweep: every tenant's required grade changes past due."""
     at = at or now()
-    registry = _current_registry()
+    registry = started_verticals()
     total = 0
     for tenant_id in await tenant_ids(TICK_ACTOR):
         try:
@@ -564,12 +586,6 @@ async def enforce_due(at: datetime | None = None) -> int:
         except Exception as error:  # noqa: BLE001 - one tenant's failure must not stop the others
             log.error("grading.tick_failed", tenant_id=str(tenant_id), error=repr(error), exc_info=error)
     return total
-
-
-def _current_registry() -> VerticalRegistry:
-    from core.customers.importing import _current_registry as started
-
-    return started()
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -590,7 +606,8 @@ async def grade_history(ctx: Context, customer_id: UUID, *, vertical: str | None
             query = query.where(GradeChange.scope_key == scope_key)
         rows = await query.order_by(GradeChange.at).order_by(GradeChange.created_at)
     return [HistoryEntry(r["vertical"], r["scheme"], r["scope_key"], r["from_grade"], r["to_grade"],
-                         r["at"].astimezone(UTC), r["actor"], r["source"], r["reason"], r["review_id"]) for r in rows]
+                         r["at"].astimezone(UTC), r["actor"], r["source"], r["reason"], r["review_id"], r["id"])
+            for r in rows]
 
 
 async def current_grades(ctx: Context, customer_id: UUID) -> dict[tuple[str, str, str], str]:
@@ -600,6 +617,194 @@ async def current_grades(ctx: Context, customer_id: UUID) -> dict[tuple[str, str
         await _customer(uow, customer_id)
         rows = await uow.select(CustomerGrade).where(CustomerGrade.customer_id == customer_id)
     return {(r["vertical"], r["scheme"], r["scope_key"]): r["grade"] for r in rows}
+
+
+# --- review runs as one long job -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """A stored review run without its what-if (lists show these; ``review`` computes the what-if)."""
+
+    id: UUID
+    vertical: str
+    scheme: str
+    scope_key: str
+    status: str
+    proposed_by: str
+    proposed_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    published_at: datetime | None
+
+
+def _row_view(row: Mapping[str, Any]) -> ReviewRow:
+    return ReviewRow(row["id"], row["vertical"], row["scheme"], row["scope_key"], row["status"], row["proposed_by"],
+                     row["proposed_at"].astimezone(UTC), row["approved_by"],
+                     row["approved_at"].astimezone(UTC) if row["approved_at"] else None,
+                     row["published_at"].astimezone(UTC) if row["published_at"] else None)
+
+
+async def start_review(ctx: Context, registry: VerticalRegistry, vertical: str, scheme_id: str, *,
+                       scope_id: object = None) -> UUID:
+    """Queue a review run of the scope's whole population as one long job (any size): the job reads
+    the customers and their facts REVIEW_BATCH at a time, reporting progress after each batch, then
+    stores the run (status proposed, proposed by the requester) with its what-if; its result names
+    the review (``review_id``). Checked now: the permission, the vertical enabled, the scope."""
+    scheme = scheme_of(registry, vertical, scheme_id)
+    require(ctx, _permission(vertical, scheme))
+    async with unit_of_work(ctx) as uow:
+        await _parameters(uow, registry, vertical)
+        scope_key = await _scope_key(uow, scheme, scope_id)
+        return await long_jobs.submit(uow, REVIEW_JOB, {"vertical": vertical, "scheme": scheme.id,
+                                                        "scope_key": scope_key, "actor": ctx.actor})
+
+
+async def _population_batches(ctx: Context, vertical: str, scheme: GradingScheme, scope_key: str,
+                              size: int) -> AsyncIterator[list[UUID]]:
+    """The scope's population in id order, ``size`` ids per batch, each read in its own short
+    transaction (keyset on the id: a batch costs the same deep in a large tenant)."""
+    if scheme.scope is GradeScope.PRODUCT_LINE:
+        async with unit_of_work(ctx, write=False) as uow:
+            everyone = [UUID(c) for c in await _population(uow, vertical, scheme, scope_key)]
+        for start in range(0, len(everyone), size):
+            yield everyone[start:start + size]
+        return
+    last: UUID | None = None
+    while True:
+        async with unit_of_work(ctx, write=False) as uow:
+            query = uow.select(Customer.id).where(Customer.deleted_at.is_null() & Customer.merged_into.is_null())
+            if scheme.scope is GradeScope.DEPARTMENT:
+                query = query.where(Customer.department_id == UUID(scope_key))
+            if last is not None:
+                query = query.where(Customer.id > last)
+            rows = await query.order_by(Customer.id).limit(size)
+        if not rows:
+            return
+        batch = [r["id"] for r in rows]
+        yield batch
+        if len(batch) < size:
+            return
+        last = batch[-1]
+
+
+async def _population_size(ctx: Context, vertical: str, scheme: GradingScheme, scope_key: str) -> int:
+    async with unit_of_work(ctx, write=False) as uow:
+        if scheme.scope is GradeScope.PRODUCT_LINE:
+            return len(await _population(uow, vertical, scheme, scope_key))
+        query = uow.count(Customer).where(Customer.deleted_at.is_null() & Customer.merged_into.is_null())
+        if scheme.scope is GradeScope.DEPARTMENT:
+            query = query.where(Customer.department_id == UUID(scope_key))
+        return await query
+
+
+async def run_review(ctx: Context, registry: VerticalRegistry, vertical: str, scheme_id: str, scope_key: str,
+                     proposer: str, progress: Callable[[int, int], Awaitable[None]] | None = None,
+                     batch_size: int | None = None) -> dict[str, Any]:
+    """The work of a review job: propose every customer of the scope from its facts, batch by batch,
+    then store the run and its what-if in one unit of work (audited, with its outbox event)."""
+    scheme = scheme_of(registry, vertical, scheme_id)
+    async with unit_of_work(ctx, write=False) as uow:
+        parameters = await _parameters(uow, registry, vertical)
+    total = await _population_size(ctx, vertical, scheme, scope_key)
+    if progress is not None:
+        await progress(0, total)
+    computed: dict[str, str] = {}
+    after: dict[str, str] = {}  # the scope's grades once published, for the caps
+    changes = population = 0
+    async for batch in _population_batches(ctx, vertical, scheme, scope_key, batch_size or REVIEW_BATCH):
+        keys = [str(c) for c in batch]
+        async with unit_of_work(ctx, write=False) as uow:
+            facts = await _facts(uow, scope_key, keys)
+            current_rows = await uow.select(CustomerGrade.customer_id, CustomerGrade.grade).where(
+                (CustomerGrade.vertical == vertical) & (CustomerGrade.scheme == scheme.id)
+                & (CustomerGrade.scope_key == scope_key) & CustomerGrade.customer_id.is_in(batch))
+        current = {str(r["customer_id"]): r["grade"] for r in current_rows}
+        for customer in keys:
+            grade = policy.propose(scheme, facts[customer], parameters)
+            if grade is not None:
+                computed[customer] = grade
+                if current.get(customer) != grade:
+                    changes += 1
+            final = grade if grade is not None else current.get(customer)
+            if final is not None:
+                after[customer] = final
+        population += len(batch)
+        if progress is not None:
+            await progress(population, max(total, population))
+    found = policy.violations(scheme, after, population, parameters)
+    review_id = uuid4()
+    async with unit_of_work(ctx) as uow:
+        await uow.insert(GradeReview(id=review_id, vertical=vertical, scheme=scheme.id, scope_key=scope_key,
+                                     status="proposed", proposed_by=proposer, proposed_at=now(),
+                                     proposals=json.dumps(computed, sort_keys=True),
+                                     violations=json.dumps([v.as_dict() for v in found])))
+        await record(uow, "grade.review_proposed", "grade_review", review_id,
+                     {"scheme": scheme.id, "scope": scope_key, "changes": changes, "violations": len(found),
+                      "population": population, "job": True})
+        await outbox.add(uow, "grade.review_proposed", "grade_review", review_id, ("status",))
+    return {"review_id": str(review_id), "population": population, "proposals": len(computed), "changes": changes,
+            "violations": len(found), "hard_violations": len(policy.hard(found))}
+
+
+@long_jobs.job_kind(REVIEW_JOB, read_permission="customer.read")
+async def _run_review_job(job: long_jobs.RunningJob) -> dict[str, Any]:
+    p = job.params
+
+    async def progress(done: int, total: int) -> None:
+        await job.progress(done, total, f"{done} of {total} customers proposed")
+
+    ctx = Context.system(p["actor"], job.tenant_id)  # the requester, checked when the job was asked for
+    return await run_review(ctx, started_verticals(), p["vertical"], p["scheme"], p["scope_key"], p["actor"],
+                            progress)
+
+
+async def list_reviews(ctx: Context, registry: VerticalRegistry, window: Window, *, vertical: str | None = None,
+                       scheme: str | None = None, status: str | None = None,
+                       scope_key: str | None = None) -> tuple[list[ReviewRow], bool]:
+    """A page of the review runs of the schemes the caller may grade with (of the tenant's enabled
+    verticals), newest first (keyset on proposed_at, id); whether more lie beyond the page."""
+    async with unit_of_work(ctx, write=False) as uow:
+        enabled = {r["vertical_id"] for r in await uow.select(VerticalEnablement.vertical_id).where(
+            VerticalEnablement.status == "enabled")}
+        reach = None
+        for definition in registry.definitions:
+            if definition.id not in enabled or (vertical is not None and definition.id != vertical):
+                continue
+            for s in definition.grading_schemes:
+                if scheme is not None and s.id != scheme:
+                    continue
+                try:
+                    require(ctx, _permission(definition.id, s))
+                except KehuError:
+                    continue
+                one = (GradeReview.vertical == definition.id) & (GradeReview.scheme == s.id)
+                reach = one if reach is None else reach | one
+        if reach is None:
+            require_signed_in(ctx)
+            return [], False
+        query = uow.select(GradeReview.id, GradeReview.vertical, GradeReview.scheme, GradeReview.scope_key,
+                           GradeReview.status, GradeReview.proposed_by, GradeReview.proposed_at,
+                           GradeReview.approved_by, GradeReview.approved_at, GradeReview.published_at).where(reach)
+        if status is not None:
+            query = query.where(GradeReview.status == status)
+        if scope_key is not None:
+            query = query.where(GradeReview.scope_key == scope_key)
+        rows, more = await keyset.fetch(query, (GradeReview.proposed_at, GradeReview.id), window, descending=True)
+    return [_row_view(r) for r in rows], more
+
+
+async def review_row(ctx: Context, registry: VerticalRegistry, review_id: UUID) -> ReviewRow:
+    """A review run's stored state, without computing its what-if."""
+    async with unit_of_work(ctx, write=False) as uow:
+        row = await uow.select(GradeReview.id, GradeReview.vertical, GradeReview.scheme, GradeReview.scope_key,
+                               GradeReview.status, GradeReview.proposed_by, GradeReview.proposed_at,
+                               GradeReview.approved_by, GradeReview.approved_at, GradeReview.published_at).where(
+            GradeReview.id == review_id).first() if isinstance(review_id, UUID) else None
+    if row is None:
+        raise _error("GRADE_REVIEW_NOT_FOUND", "id", f"no grade review {review_id}", f"未找到等级评审 {review_id}")
+    require(ctx, _permission(row["vertical"], scheme_of(registry, row["vertical"], row["scheme"])))
+    return _row_view(row)
 
 
 register_sweep("grade_deadlines", enforce_due)

@@ -285,3 +285,19 @@ def _entry_points() -> list:
     from importlib.metadata import entry_points
 
     return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+# The deployment's verticals, set once by whatever starts kehu (the app, ``kehu worker``,
+# ``kehu scheduler``, a CLI command), for work that runs outside a request: ticks, jobs.
+_started: VerticalRegistry | None = None
+
+
+def start_verticals(registry: VerticalRegistry | None) -> None:
+    """Make ``registry`` the deployment's verticals (None: forget them, as tests do)."""
+    global _started
+    _started = registry
+
+
+def started_verticals() -> VerticalRegistry:
+    """The deployment's verticals; before anything started them, every installed one."""
+    return _started if _started is not None else load_verticals(())

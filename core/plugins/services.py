@@ -119,9 +119,9 @@ async def tenant_parameters(info_or_ctx: Any, vertical_id: str, registry: Any = 
 
 
 def _started_registry() -> Any:
-    from core.customers.importing import _current_registry
+    from core.plugins.manager import started_verticals
 
-    return _current_registry()
+    return started_verticals()
 
 
 async def tenant_calendar(ctx: Context) -> TenantCalendar:
@@ -199,4 +199,87 @@ __all__ = [
     "Duration", "Event", "KehuError", "TenantCalendar", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach",
     "on_event", "record", "require_permission", "run_mutation", "submit_job", "tenant_calendar",
     "tenant_parameters", "tick", "unit_of_work",
+    "assign_grade", "customer_grade", "customer_record", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
 ]
+
+
+# --- the engines a vertical's use cases call (issue 20: grading, blacklists, customers) ----------
+
+
+async def customer_record(uow: UnitOfWork, customer_id: object) -> Mapping[str, Any] | None:
+    """The customer of that id in the unit of work's tenant, not erased or merged away: ``id``,
+    ``kind`` (person | organisation), ``status`` and ``department_id``; None when there is none."""
+    from core.customers.tables import Customer
+
+    if not isinstance(customer_id, UUID):
+        return None
+    return await uow.select(Customer.id, Customer.kind, Customer.status, Customer.department_id).where(
+        (Customer.id == customer_id) & Customer.deleted_at.is_null() & Customer.merged_into.is_null()).first()
+
+
+async def refuse_if_blacklisted(uow: UnitOfWork, customer_id: UUID, *, department_id: UUID | None = None,
+                                action: str = "business") -> None:
+    """Refuse with ``CUSTOMER_BLACKLISTED`` (naming the scope and the expiry) when the customer is on
+    the company blacklist or on the blacklist of ``department_id`` (MD14, MD16); ``action`` names
+    what was refused (an admission, an invitation, …)."""
+    from core.blacklists.service import refuse_if_blacklisted as refuse
+
+    await refuse(uow, customer_id, department_id=department_id, action=action)
+
+
+async def was_blacklisted(uow: UnitOfWork, customer_id: UUID, *, department_id: UUID | None = None) -> bool:
+    """True when the customer was on the company blacklist or on ``department_id``'s and that entry
+    has ended (expired or lifted): its return is a re-admission, at the lowest grade (MD15)."""
+    from core.blacklists.tables import BlacklistEntry
+    from core.plugins.types import BlacklistScope
+
+    rows = await uow.select(BlacklistEntry.scope, BlacklistEntry.department_id, BlacklistEntry.status).where(
+        (BlacklistEntry.customer_id == customer_id) & BlacklistEntry.status.is_in(["active", "expired", "lifted"]))
+    return any(r["scope"] == BlacklistScope.TENANT or (department_id is not None and r["department_id"] == department_id)
+               for r in rows)
+
+
+def lowest_grade(vertical: str, scheme_id: str) -> str:
+    """The code of the scheme's lowest grade, the only one a customer returns at after a blacklist (MD15)."""
+    from core.blacklists.policy import readmission_grade
+    from core.grading.service import scheme_of
+
+    return readmission_grade(scheme_of(_started_registry(), vertical, scheme_id)).code
+
+
+async def customer_grade(uow: UnitOfWork, vertical: str, scheme_id: str, customer_id: UUID, *,
+                         scope_id: object = None) -> str | None:
+    """The customer's grade in the scheme and scope (a department's id for a department-scoped
+    scheme, MD19), or None when it has none there."""
+    from core.grading.service import _scope_key, scheme_of
+    from core.grading.tables import CustomerGrade
+
+    scheme = scheme_of(_started_registry(), vertical, scheme_id)
+    scope_key = await _scope_key(uow, scheme, scope_id)
+    row = await uow.select(CustomerGrade.grade).where(
+        (CustomerGrade.vertical == vertical) & (CustomerGrade.scheme == scheme.id)
+        & (CustomerGrade.customer_id == customer_id) & (CustomerGrade.scope_key == scope_key)).first()
+    return row["grade"] if row else None
+
+
+async def assign_grade(uow: UnitOfWork, vertical: str, scheme_id: str, customer_id: UUID, grade: str, *,
+                       scope_id: object = None, reason: str, source: str = "vertical") -> bool:
+    """Give the customer ``grade`` in the scope within the caller's unit of work, through the grading
+    engine: a hard cap refuses (``GRADE_CAP_EXCEEDED``), an upward change of a blacklisted customer
+    is refused (``CUSTOMER_BLACKLISTED``), the change is in the grade history, audited and announced
+    (``grade.changed``). False when the customer already holds that grade."""
+    from core.grading import policy as grading_policy
+    from core.grading import service as grading
+
+    registry = _started_registry()
+    scheme = grading.scheme_of(registry, vertical, scheme_id)
+    grade = grading._check_grade(scheme, grade)
+    parameters = await grading._parameters(uow, registry, vertical)
+    scope_key = await grading._scope_key(uow, scheme, scope_id)
+    _changes, found, _size = await grading._what_if(uow, vertical, scheme, scope_key, {str(customer_id): grade},
+                                                    parameters)
+    hard = grading_policy.hard([v for v in found if v.grade == grade])
+    if hard:
+        raise grading._cap_refusal(hard)
+    return await grading._change(uow, vertical, scheme, customer_id, scope_key, grade, grading.now(), source=source,
+                                 reason=reason)

@@ -21,6 +21,7 @@ from uuid import UUID, uuid4
 from core.audit.chain import record
 from core.context import Context
 from core.customers.service import CustomerFilter, extension_schema
+from core.plugins.manager import started_verticals
 from core.db import keyset, unit_of_work
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
@@ -111,7 +112,7 @@ async def export_rules(uow: UnitOfWork) -> dict[str, Any]:
 def _check_fields(fields: Sequence[str]) -> list[str]:
     from core.customers import importing
 
-    schema = extension_schema(importing._current_registry())
+    schema = extension_schema(started_verticals())
     checked: list[str] = []
     for name in fields:
         ext = importing._EXT_COLUMN.match(name)

@@ -26,6 +26,7 @@ from core.db.tables import TenantOwned
 from core.db.uow import UnitOfWork
 from core.identity.access import require
 from core.jobs import long_jobs
+from core.plugins.manager import started_verticals
 from core.privacy import crypto
 from core.privacy.classification import split_personal
 
@@ -119,9 +120,7 @@ async def _uploads(uow: UnitOfWork, tenant_id: UUID, rows: list[dict[str, Any]])
 
 
 def _registry() -> Any:
-    from core.customers.importing import _current_registry
-
-    return _current_registry()
+    return started_verticals()
 
 
 # (label, table, columns read, fix): every table holding sealed or blind-index values.

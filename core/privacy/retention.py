@@ -32,7 +32,7 @@ from core.identity.tables import TenantSetting
 from core.jobs import long_jobs, outbox
 from core.jobs.tables import LongJob
 from core.jobs.timers import register_sweep
-from core.plugins.manager import VerticalRegistry
+from core.plugins.manager import VerticalRegistry, started_verticals
 from core.plugins.types import RetentionEnd
 from core.privacy import erasure, freeze
 from core.privacy.subject_tables import CustomerFreeze, LegalHold
@@ -166,20 +166,9 @@ async def start_purge(ctx: Context) -> UUID:
         return job_id
 
 
-_registry: VerticalRegistry | None = None
-
-
-def configure_retention(registry: VerticalRegistry | None) -> None:
-    """The verticals whose rules and tables the purge applies (set at start; else the import's)."""
-    global _registry
-    _registry = registry
-
-
 @long_jobs.job_kind(PURGE_JOB, read_permission="privacy.legal_hold")
 async def _run_purge(job: long_jobs.RunningJob) -> dict[str, Any]:
-    from core.customers.importing import _current_registry
-
-    registry = _registry or _current_registry()
+    registry = started_verticals()
     at = now()
     async with unit_of_work(job.ctx, write=False) as uow:
         due = await due_for_purge(uow, registry, at)

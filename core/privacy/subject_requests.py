@@ -42,7 +42,7 @@ from core.filters import one_of
 from core.identity.access import require
 from core.jobs import long_jobs, outbox
 from core.jobs.timers import register_sweep
-from core.plugins.manager import VerticalRegistry, personal_data_tables
+from core.plugins.manager import VerticalRegistry, personal_data_tables, started_verticals
 from core.privacy import erasure, freeze, retention
 from core.privacy.subject_tables import SubjectRequest
 from core.tenancy.every_tenant import tenant_ids
@@ -379,11 +379,7 @@ def _csv(data: Mapping[str, Any]) -> str:
 
 @long_jobs.job_kind(EXPORT_JOB, read_permission=MANAGE)
 async def _run_subject_export(job: long_jobs.RunningJob) -> dict[str, Any]:
-    registry = retention._registry
-    if registry is None:
-        from core.customers.importing import _current_registry
-
-        registry = _current_registry()
+    registry = started_verticals()
     async with unit_of_work(job.ctx, write=False) as uow:
         data = await _subject_data(uow, registry, UUID(job.params["customer_id"]))
     from core.customers import service  # history opened by the service (its values may be sealed)

@@ -15,6 +15,7 @@ import structlog
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 
+from core.plugins import manager
 from core.calendar import schedules
 from core.calendar.settings import load_calendar
 from core.context import Context
@@ -22,7 +23,7 @@ from core.customers import service
 from core.db import unit_of_work
 from core.errors import KehuError
 from core.identity.policies import write_setting
-from core.privacy import retention, subject_requests as sr
+from core.privacy import subject_requests as sr
 from gateway import health
 from gateway.app import create_app
 from gateway.cli import cli
@@ -38,9 +39,9 @@ OPERATOR = SYSTEM  # a system context: what `kehu calendar load` uses
 @pytest.fixture
 def reg():
     r = registry()
-    retention.configure_retention(r)
+    manager.start_verticals(r)
     yield r
-    retention.configure_retention(None)
+    manager.start_verticals(None)
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.plugins import manager
 from core.audit.tables import AuditEntry
 from core.calendar import schedules
 from core.complaints import recompute, service
@@ -60,9 +61,9 @@ def sh(*parts: int) -> datetime:
 @pytest.fixture
 def registry():
     reg = make_registry(("slowcare", slow))
-    service.configure_complaints(reg)
+    manager.start_verticals(reg)
     yield reg
-    service.configure_complaints(None)
+    manager.start_verticals(None)
 
 
 class Clock:

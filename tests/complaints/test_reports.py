@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.plugins import manager
 from core.complaints import reports, service
 from core.db import unit_of_work
 from core.errors import KehuError
@@ -155,7 +156,7 @@ async def test_report_export_job_writes_csv_with_bom_and_xlsx(people, registry, 
     """Issue 19 Reports (a long job producing CSV/XLSX): the CSV starts with a BOM and holds every
     section; the XLSX has a sheet per section with the same rows; the job is its requester's only."""
     await _scene(people, registry, clock)
-    monkeypatch.setattr(reports, "_report_registry", registry)
+    monkeypatch.setattr(manager, "_started", registry)
     tenant = people.employee.tenant_id
     csv_job = await reports.start_report_export(people.employee, registry, fmt="csv")
     xlsx_job = await reports.start_report_export(people.employee, registry, fmt="xlsx")

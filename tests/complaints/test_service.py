@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.plugins import manager
 from core.audit.tables import AuditEntry
 from core.complaints import service
 from core.complaints.tables import Complaint, ComplaintClock, ComplaintEvent
@@ -286,14 +287,14 @@ async def test_intake_refuses_bad_input_and_writes_nothing(people, registry, clo
 
 async def test_the_sweep_visits_every_tenant(people, registry, clock, monkeypatch):
     """Issue 19 (breach detection from data): the registered sweep finds every tenant's due clocks."""
-    service.configure_complaints(registry)
+    manager.start_verticals(registry)
     try:
         clock.set(sh(2026, 9, 30, 10))
         await open_property(people.employee, registry, category="emergency")
         await open_property(people.globex, registry, category="emergency")
         assert await service.breach_due(sh(2026, 9, 30, 10, 4)) == 2
     finally:
-        service.configure_complaints(None)
+        manager.start_verticals(None)
 
 
 async def test_the_tick_reads_due_clocks_through_the_due_time_index(people, registry, clock, settings):

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from stdnum.cn import ric, uscc
 
+from core.plugins import manager
 from core.audit.chain import verify_chain
 from core.audit.tables import AuditEntry
 from core.customers import exporting, importing
@@ -294,8 +295,8 @@ async def _download_export(ctx, job_id) -> bytes:
     return b"".join([chunk async for chunk in opened.chunks])
 
 
-async def test_an_import_job_reports_progress_and_its_report_downloads(acme, registry):
-    importing.configure_importing(registry)
+async def test_an_import_job_reports_progress_and_its_report_downloads(acme, registry, monkeypatch):
+    monkeypatch.setattr(manager, "_started", registry)
     admin = await sign_in("acme", "admin")
     rows, bad = make_rows(120)
     job_id = await importing.start_import(admin, to_xlsx(rows), "客户.xlsx", mode=SKIP_BAD_ROWS)
@@ -310,8 +311,8 @@ async def test_an_import_job_reports_progress_and_its_report_downloads(acme, reg
         assert await uow.count(CustomerImportUpload) == 0
 
 
-async def test_an_unreadable_upload_fails_its_job_with_the_code_and_imports_nothing(acme, registry):
-    importing.configure_importing(registry)
+async def test_an_unreadable_upload_fails_its_job_with_the_code_and_imports_nothing(acme, registry, monkeypatch):
+    monkeypatch.setattr(manager, "_started", registry)
     job_id = await importing.start_import(SYSTEM.for_tenant(acme.id), b"kind,shoe_size\nperson,42\n", "x.csv")
     job = await _run(acme.id, job_id)
     assert (job.status, job.error_code) == ("failed", "IMPORT_COLUMN_UNKNOWN")

@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 
+from core.plugins import manager
 from core.customers import importing
 from core.customers import service as customers
 from core.customers.importing import ALL_OR_NOTHING, SKIP_BAD_ROWS, import_customers, made_ahead
@@ -167,7 +168,7 @@ async def test_skip_mode_stopped_midway_resumes_after_its_last_written_batch(acm
 async def _import_job(tenant_id, registry, data: bytes, **options):
     from core.jobs import long_jobs, service as job_service
 
-    importing.configure_importing(registry)
+    manager.start_verticals(registry)
     admin = await sign_in("acme", "admin")
     job_id = await importing.start_import(admin, data, "客户.csv", **options)
     assert await long_jobs.run_job(tenant_id, job_id)

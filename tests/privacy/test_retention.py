@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.plugins import manager
 from core.customers import service
 from core.customers.tables import Customer
 from core.db import unit_of_work
@@ -22,9 +23,9 @@ from tests.support import SYSTEM, add_user, sign_in
 @pytest.fixture
 def reg():
     registry = make_registry()
-    retention.configure_retention(registry)
+    manager.start_verticals(registry)
     yield registry
-    retention.configure_retention(None)
+    manager.start_verticals(None)
 
 
 async def _customer(ctx, reg, name, status, years_ago):
@@ -90,7 +91,7 @@ async def test_a_plugin_seal_rule_freezes_instead_of_erasing(database, seeded):
             retention=(RetentionRule("after_service", 5, "last_service", "seal", "5 years after the last service",
                                      "最后一次维修后保存 5 年"),))])
     registry = make_registry(("dealer", archive))
-    retention.configure_retention(registry)
+    manager.start_verticals(registry)
     try:
         acme = SYSTEM.for_tenant(seeded.acme.id)
         await verticals.enable_vertical(acme, registry, "dealer")
@@ -104,7 +105,7 @@ async def test_a_plugin_seal_rule_freezes_instead_of_erasing(database, seeded):
             assert await freeze.is_frozen(uow, kept)
         assert (await _purge(seeded.acme.id))["frozen"] == 0
     finally:
-        retention.configure_retention(None)
+        manager.start_verticals(None)
 
 
 async def test_holds_and_purges_need_the_permission(database, seeded, reg):

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.plugins import manager
 from core.customers import service
 from core.db import unit_of_work
 from core.errors import KehuError
@@ -17,7 +18,7 @@ from core.identity.policies import write_setting
 from core.jobs import long_jobs
 from core.jobs import service as job_service
 from core.jobs.tables import OutboxEvent
-from core.privacy import retention, subject_requests as sr
+from core.privacy import subject_requests as sr
 from tests.privacy.support import make_subject, prepare, registry
 from tests.support import SYSTEM
 
@@ -25,9 +26,9 @@ from tests.support import SYSTEM
 @pytest.fixture
 def reg():
     r = registry()
-    retention.configure_retention(r)
+    manager.start_verticals(r)
     yield r
-    retention.configure_retention(None)
+    manager.start_verticals(None)
 
 
 async def test_due_date_follows_the_setting_and_reminders_go_once(database, seeded, reg):
