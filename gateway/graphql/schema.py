@@ -19,6 +19,7 @@ from core.plugins.types import VerticalInfo
 from core.settings import Settings
 from gateway.graphql.archives import ArchiveMutation, ArchiveQuery
 from gateway.graphql.audit import AuditMutation, AuditQuery
+from gateway.graphql.blacklists import BlacklistMutation, BlacklistQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
 from gateway.graphql.common import NODE_LOADERS, Node, parse_global_id
 from gateway.graphql.complaint_reports import ComplaintReportMutation, ComplaintReportQuery
@@ -27,12 +28,14 @@ from gateway.graphql.customer_jobs import CustomerJobMutation
 from gateway.graphql.customers import CustomerMutation, CustomerQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.execution import PageExecutionContext
+from gateway.graphql.grading import GradingMutation, GradingQuery
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
 from gateway.graphql.input_checks import check_inputs
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.privacy_access import AccessRequestMutation, AccessRequestQuery
 from gateway.graphql.privacy_records import PrivacyRecordMutation, PrivacyRecordQuery
 from gateway.graphql.privacy_requests import PrivacyRequestMutation, PrivacyRequestQuery
+from gateway.graphql.visits import VisitMutation, VisitQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
 from gateway.graphql.limits import limit_extensions
 from gateway.graphql.verticals import root_types
@@ -63,7 +66,7 @@ class MetaQuery:
 
 # What a lookup says when the object is not the caller's to see (or not of that type): node(id:) then
 # answers null, like a missing id. Errors about the caller itself (not signed in) still stand.
-_NOT_THIS_NODE = frozenset({"NOT_FOUND", "CUSTOMER_NOT_FOUND", "COMPLAINT_NOT_FOUND", "PERMISSION_DENIED", "VERTICAL_NOT_ENABLED", "ID_INVALID"})
+_NOT_THIS_NODE = frozenset({"NOT_FOUND", "CUSTOMER_NOT_FOUND", "COMPLAINT_NOT_FOUND", "GRADE_REVIEW_NOT_FOUND", "PERMISSION_DENIED", "VERTICAL_NOT_ENABLED", "ID_INVALID"})
 
 
 @strawberry.type
@@ -91,15 +94,16 @@ class NodeQuery:
 
 @strawberry.type
 class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
-            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, MetaQuery,
-            NodeQuery):
+            PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, GradingQuery, MetaQuery,
+            BlacklistQuery, VisitQuery, NodeQuery):
     pass
 
 
 @strawberry.type
 class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
-               PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation):
+               PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation, GradingMutation, BlacklistMutation,
+               VisitMutation):
     pass
 
 
