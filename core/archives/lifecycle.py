@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -34,7 +35,8 @@ from core.errors import NotFound
 from core.filters import one_of
 from core.identity.access import require_different_actor
 from core.jobs import outbox
-from core.plugins.manager import VerticalRegistry
+from core.plugins.manager import VerticalDefinition, VerticalRegistry
+from core.plugins.types import ParameterValue
 from core.tenancy.every_tenant import tenant_ids
 
 
@@ -98,16 +100,32 @@ async def put_document(ctx: Context, registry: VerticalRegistry, archive_id: UUI
         return await archive_view(uow, await archive_row(uow, archive_id))
 
 
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    archive: Mapping[str, Any]
+    folder: Mapping[str, Any]
+    definition: VerticalDefinition
+    parameters: Mapping[str, ParameterValue]
+
+
+async def _open(uow: Any, ctx: Context, registry: VerticalRegistry, archive_id: UUID, action: str) -> _Opened:
+    """What every transition starts from: the archive, once the caller may ``action`` it in its
+    vertical, that vertical is enabled for the tenant and the archive is not read-only."""
+    archive = await archive_row(uow, archive_id)
+    require_vertical_permission(ctx, archive["vertical"], action, archive_id)
+    definition, parameters = await enabled_vertical(uow, registry, archive["vertical"])
+    folder = await folder_row(uow, archive["folder_id"])
+    await refuse_read_only(uow, folder, archive)
+    return _Opened(archive, folder, definition, parameters)
+
+
 async def submit_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUID, note: str = "") -> ArchiveView:
     """Hand the archive to the archive department: an entry of the handover register (档案交接表);
     an open missing-archive report for the subject is resolved."""
     require_somewhere(ctx, registry, "submit")
     async with unit_of_work(ctx) as uow:
-        archive = await archive_row(uow, archive_id)
-        require_vertical_permission(ctx, archive["vertical"], "submit", archive_id)
-        await enabled_vertical(uow, registry, archive["vertical"])
-        folder = await folder_row(uow, archive["folder_id"])
-        await refuse_read_only(uow, folder, archive)
+        opened = await _open(uow, ctx, registry, archive_id, "submit")
+        archive, folder = opened.archive, opened.folder
         at = common.now()
         await move(uow, archive, (ASSEMBLING,), SUBMITTED,
                     {Archive.submitted_by: ctx.actor, Archive.submitted_at: at}, note=note.strip(), at=at)
@@ -122,12 +140,9 @@ async def check_archive(ctx: Context, registry: VerticalRegistry, archive_id: UU
     outcome. The checker is never the submitter."""
     require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
-        archive = await archive_row(uow, archive_id)
-        require_vertical_permission(ctx, archive["vertical"], "check", archive_id)
-        definition, parameters = await enabled_vertical(uow, registry, archive["vertical"])
-        standard = standard_of(definition, archive["standard"])
-        folder = await folder_row(uow, archive["folder_id"])
-        await refuse_read_only(uow, folder, archive)
+        opened = await _open(uow, ctx, registry, archive_id, "check")
+        archive, folder, parameters = opened.archive, opened.folder, opened.parameters
+        standard = standard_of(opened.definition, archive["standard"])
         require_different_actor(ctx, archive["submitted_by"] or "", "checking an archive")
         round_ = archive["check_round"] + 1
         outcomes = checks.run_checks(standard, archive_mapping(folder, archive, UNDER_CHECK,
@@ -152,10 +167,7 @@ async def override_rule(ctx: Context, registry: VerticalRegistry, result_id: UUI
         result = await uow.select(ArchiveCheckResult).where(ArchiveCheckResult.id == result_id).first()
         if result is None:
             raise NotFound("check result", result_id)
-        archive = await archive_row(uow, result["archive_id"])
-        require_vertical_permission(ctx, archive["vertical"], "exception", archive["id"])
-        await enabled_vertical(uow, registry, archive["vertical"])
-        await refuse_read_only(uow, await folder_row(uow, archive["folder_id"]), archive)
+        archive = (await _open(uow, ctx, registry, result["archive_id"], "exception")).archive
         reason = checked_text(reason, "reason", "an override needs a reason", "特殊情况须说明理由")
         require_different_actor(ctx, archive["submitted_by"] or "", "overriding a check")
         if archive["state"] != UNDER_CHECK or result["round"] != archive["check_round"] or result["status"] != checks.FAIL:
@@ -178,11 +190,8 @@ async def accept_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
     the accepting checker. Retention of the folder is recomputed."""
     require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
-        archive = await archive_row(uow, archive_id)
-        require_vertical_permission(ctx, archive["vertical"], "check", archive_id)
-        definition, parameters = await enabled_vertical(uow, registry, archive["vertical"])
-        folder = await folder_row(uow, archive["folder_id"])
-        await refuse_read_only(uow, folder, archive)
+        opened = await _open(uow, ctx, registry, archive_id, "check")
+        archive, folder = opened.archive, opened.folder
         require_different_actor(ctx, archive["submitted_by"] or "", "accepting an archive")
         if archive["state"] == UNDER_CHECK:
             failed = await uow.select(ArchiveCheckResult.rule_code).where(
@@ -198,7 +207,7 @@ async def accept_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
                                               ArchiveCheckResult.overridden_at: at}).where(
             (ArchiveCheckResult.archive_id == archive_id) & (ArchiveCheckResult.round == archive["check_round"])
             & (ArchiveCheckResult.status == checks.MANUAL))
-        await recompute_folder_retention(uow, definition, parameters, folder)
+        await recompute_folder_retention(uow, opened.definition, opened.parameters, folder)
         return await archive_view(uow, await archive_row(uow, archive_id))
 
 
@@ -210,11 +219,9 @@ async def reject_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
     official schedule recomputes it); the submitter gets the non-conforming-archive KPI entry."""
     require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
-        archive = await archive_row(uow, archive_id)
-        require_vertical_permission(ctx, archive["vertical"], "check", archive_id)
-        definition, parameters = await enabled_vertical(uow, registry, archive["vertical"])
-        standard = standard_of(definition, archive["standard"])
-        await refuse_read_only(uow, await folder_row(uow, archive["folder_id"]), archive)
+        opened = await _open(uow, ctx, registry, archive_id, "check")
+        archive, parameters = opened.archive, opened.parameters
+        standard = standard_of(opened.definition, archive["standard"])
         require_different_actor(ctx, archive["submitted_by"] or "", "rejecting an archive")
         listed = [d.strip() for d in defects if d and d.strip()]
         failed = sorted({r["rule_code"] for r in await uow.select(ArchiveCheckResult.rule_code).where(
@@ -243,10 +250,8 @@ async def resubmit_archive(ctx: Context, registry: VerticalRegistry, archive_id:
     KPI entry (T6); unchanged since the rejection (原封返回), the unchanged-resubmission one (T7)."""
     require_somewhere(ctx, registry, "submit")
     async with unit_of_work(ctx) as uow:
-        archive = await archive_row(uow, archive_id)
-        require_vertical_permission(ctx, archive["vertical"], "submit", archive_id)
-        _, parameters = await enabled_vertical(uow, registry, archive["vertical"])
-        await refuse_read_only(uow, await folder_row(uow, archive["folder_id"]), archive)
+        opened = await _open(uow, ctx, registry, archive_id, "submit")
+        archive, parameters = opened.archive, opened.parameters
         at = common.now()
         unchanged = documents_hash(await documents_of(uow, archive_id)) == archive["rejected_hash"]
         late = archive["deadline_at"] is not None and at > archive["deadline_at"]
@@ -266,10 +271,7 @@ async def file_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUI
     """Move an accepted archive into the archive store (归档)."""
     require_somewhere(ctx, registry, "check")
     async with unit_of_work(ctx) as uow:
-        archive = await archive_row(uow, archive_id)
-        require_vertical_permission(ctx, archive["vertical"], "check", archive_id)
-        await enabled_vertical(uow, registry, archive["vertical"])
-        await refuse_read_only(uow, await folder_row(uow, archive["folder_id"]), archive)
+        archive = (await _open(uow, ctx, registry, archive_id, "check")).archive
         await move(uow, archive, (ACCEPTED,), ARCHIVED)
         return await archive_view(uow, await archive_row(uow, archive_id))
 
@@ -278,10 +280,7 @@ async def seal_archive(ctx: Context, registry: VerticalRegistry, archive_id: UUI
     """Seal (封存): read-only from now on."""
     require_somewhere(ctx, registry, "seal")
     async with unit_of_work(ctx) as uow:
-        archive = await archive_row(uow, archive_id)
-        require_vertical_permission(ctx, archive["vertical"], "seal", archive_id)
-        await enabled_vertical(uow, registry, archive["vertical"])
-        await refuse_read_only(uow, await folder_row(uow, archive["folder_id"]), archive)
+        archive = (await _open(uow, ctx, registry, archive_id, "seal")).archive
         await move(uow, archive, (ARCHIVED,), SEALED, {Archive.sealed_at: common.now()}, note=note.strip())
         return await archive_view(uow, await archive_row(uow, archive_id))
 
