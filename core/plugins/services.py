@@ -227,16 +227,18 @@ async def refuse_if_blacklisted(uow: UnitOfWork, customer_id: UUID, *, departmen
     await refuse(uow, customer_id, department_id=department_id, action=action)
 
 
-async def was_blacklisted(uow: UnitOfWork, customer_id: UUID, *, department_id: UUID | None = None) -> bool:
-    """True when the customer was on the company blacklist or on ``department_id``'s and that entry
-    has ended (expired or lifted): its return is a re-admission, at the lowest grade (MD15)."""
+async def was_blacklisted(uow: UnitOfWork, customer_id: UUID, *, department_id: UUID | None = None,
+                          since: datetime | None = None) -> bool:
+    """True when the customer was put on the company blacklist or on ``department_id``'s (an approved
+    entry, in force or ended; with ``since``, one that took effect at or after it): its return is a
+    re-admission, at the lowest grade (MD15)."""
     from core.blacklists.tables import BlacklistEntry
     from core.plugins.types import BlacklistScope
 
-    rows = await uow.select(BlacklistEntry.scope, BlacklistEntry.department_id, BlacklistEntry.status).where(
+    rows = await uow.select(BlacklistEntry.scope, BlacklistEntry.department_id, BlacklistEntry.starts_at).where(
         (BlacklistEntry.customer_id == customer_id) & BlacklistEntry.status.is_in(["active", "expired", "lifted"]))
-    return any(r["scope"] == BlacklistScope.TENANT or (department_id is not None and r["department_id"] == department_id)
-               for r in rows)
+    return any((r["scope"] == BlacklistScope.TENANT or (department_id is not None and r["department_id"] == department_id))
+               and (since is None or r["starts_at"] is None or r["starts_at"] >= since) for r in rows)
 
 
 def lowest_grade(vertical: str, scheme_id: str) -> str:

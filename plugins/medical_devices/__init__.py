@@ -1,13 +1,24 @@
-"""The medical-device distributors vertical (seed 000 part 3: admission, grading, blacklist, visits;
-seed 003 R2, R3, R14: the product-quality complaint flow, ``complaints.py``).
+"""The medical-device distributors vertical (seed 000 part 3, MD1–MD30; seed 002 §5; seed 003 R11,
+R12; and the product-quality complaint flow of seed 003 R2, R3, R14 in ``complaints.py``).
 
-The grading engine that consumes ``rules.GRADING`` arrives with its own issue.
+- ``rules``: permissions, parameters, the department-scoped ``customer_grade`` scheme with its caps
+  and scoring policy, the monthly visit plans, the customer-archive standard, the event types;
+- ``policy``: pure policies (documents each customer type needs, expiry, grade criteria, archive
+  checks);
+- ``tables``: the vertical's own tables and migrations;
+- ``service``: the use cases (qualifications and their reminders, admission, forums and
+  promotions, sales and after-sale contact, change notices) on ``core.plugins`` only;
+- ``graphql``: the ``medicalDevices…`` GraphQL fields.
+
+docs/medical-devices.md maps every rule to what enforces it.
 """
 
-from core.plugins import VerticalInfo, hookimpl
-from plugins.medical_devices import complaints, rules
+from core.plugins import GraphQLTypes, IsolationOperation, PersonalDataTable, VerticalInfo, hookimpl
+from plugins.medical_devices import complaints, rules, service  # noqa: F401 - service registers the tick
+from plugins.medical_devices.graphql import MedicalDevicesMutation, MedicalDevicesQuery
+from plugins.medical_devices.tables import MIGRATIONS, TABLES
 
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 
 
 @hookimpl
@@ -38,3 +49,91 @@ def kehu_visit_plans():
 @hookimpl
 def kehu_complaint_flows():
     return complaints.FLOWS
+
+
+@hookimpl
+def kehu_archive_standards():
+    return rules.ARCHIVE_STANDARDS
+
+
+@hookimpl
+def kehu_tables():
+    return TABLES
+
+
+@hookimpl
+def kehu_migrations():
+    return MIGRATIONS
+
+
+@hookimpl
+def kehu_graphql_types():
+    return [GraphQLTypes(query=MedicalDevicesQuery, mutation=MedicalDevicesMutation)]
+
+
+@hookimpl
+def kehu_event_types():
+    return rules.EVENT_TYPES
+
+
+@hookimpl
+def kehu_personal_data():
+    # The after-sale contact note may name the customer's staff; a qualification number of a sole
+    # trader's licence identifies a person. Neither is needed once the customer is erased.
+    return [PersonalDataTable("medical_devices_sale", "customer_id", ("contact_note",), erase="anonymise"),
+            PersonalDataTable("medical_devices_qualification", "customer_id", ("number",), erase="delete")]
+
+
+_CUSTOMER = ('mutation($mark: String!) { customerCreate(input: {kind: "organisation", orgName: $mark}) '
+             '{ customer { id } errors { code } } }')
+_DEPARTMENT = 'mutation($mark: String!) { departmentCreate(name: $mark) { department { id } errors { code } } }'
+
+
+@hookimpl
+def kehu_isolation_operations():
+    c, d = "customer", "department"
+    return [
+        IsolationOperation(_CUSTOMER, makes=(c, "customer.id")),
+        IsolationOperation(_DEPARTMENT, makes=(d, "department.id")),
+        IsolationOperation('mutation($c: ID!, $mark: String!) { medicalDevicesQualificationRecord(customerId: $c, '
+                           'kind: "practice_licence", number: $mark, expiresOn: "2099-12-31") '
+                           '{ qualification { id customerId } errors { code } } }',
+                           ids=(("c", c),), makes=("medical_devices_qualification", "qualification.id")),
+        IsolationOperation('mutation($c: ID!, $d: ID!, $mark: String!) { medicalDevicesAdmit(customerId: $c, '
+                           'departmentId: $d, customerType: "medical_institution", contractNumber: $mark, '
+                           'verificationNote: $mark) { admission { id customerId } errors { code } } }',
+                           ids=(("c", c), ("d", d)), makes=("medical_devices_admission", "admission.id")),
+        IsolationOperation("{ medicalDevicesAdmissions { id customerId verificationNote } }",
+                           lists=("medical_devices_admission", "*.id")),
+        IsolationOperation("query($c: ID!) { medicalDevicesCustomer(customerId: $c) { customerId "
+                           "qualifications { id number } admissions { id } } }", ids=(("c", c),)),
+        IsolationOperation("{ medicalDevicesQualificationsExpiring(withinDays: 36500) { id number } }",
+                           lists=("medical_devices_qualification", "*.id")),
+        IsolationOperation('mutation($c: ID!, $mark: String!) { medicalDevicesChangeNoticeRecord(customerId: $c, '
+                           'kind: "change", channel: "online", receivedOn: "2026-01-05", description: $mark) '
+                           '{ notice { id } errors { code } } }', ids=(("c", c),),
+                           makes=("medical_devices_change_notice", "notice.id")),
+        IsolationOperation('mutation($mark: String!) { medicalDevicesEventPlan(kind: "forum", title: $mark, '
+                           'plannedOn: "2026-06-01", plan: $mark) { event { id title } errors { code } } }',
+                           makes=("medical_devices_event", "event.id")),
+        IsolationOperation("{ medicalDevicesEvents { id title plan } }", lists=("medical_devices_event", "*.id")),
+        IsolationOperation("query($e: ID!) { medicalDevicesEvent(id: $e) { id title } }",
+                           ids=(("e", "medical_devices_event"),)),
+        IsolationOperation("mutation($e: ID!, $c: ID!) { medicalDevicesEventInvite(id: $e, customerId: $c) "
+                           "{ event { id invitedCustomerIds } errors { code } } }",
+                           ids=(("e", "medical_devices_event"), ("c", c))),
+        IsolationOperation("mutation($e: ID!, $mark: String!) { medicalDevicesEventApprove(id: $e, note: $mark) "
+                           "{ event { id state } errors { code } } }", ids=(("e", "medical_devices_event"),)),
+        IsolationOperation("mutation($e: ID!) { medicalDevicesEventHold(id: $e) { event { id state } errors { code } } }",
+                           ids=(("e", "medical_devices_event"),)),
+        IsolationOperation("mutation($e: ID!, $mark: String!) { medicalDevicesEventReport(id: $e, report: $mark) "
+                           "{ event { id state report } errors { code } } }", ids=(("e", "medical_devices_event"),)),
+        IsolationOperation('mutation($c: ID!, $d: ID!, $mark: String!) { medicalDevicesSaleRecord(customerId: $c, '
+                           'departmentId: $d, reference: $mark, soldOn: "2026-03-01") { sale { id reference } '
+                           'errors { code } } }', ids=(("c", c), ("d", d)), makes=("medical_devices_sale", "sale.id")),
+        IsolationOperation("{ medicalDevicesSales { id reference } }", lists=("medical_devices_sale", "*.id")),
+        IsolationOperation("mutation($s: ID!, $mark: String!) { medicalDevicesSaleContact(id: $s, satisfaction: 4, "
+                           "note: $mark) { sale { id satisfaction } errors { code } } }",
+                           ids=(("s", "medical_devices_sale"),)),
+        IsolationOperation('{ medicalDevicesGradeAssessment(facts: {hospitalLevel: "三级乙等"}) { grade reasons } }'),
+    ]

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from core.plugins import Grade, GradeScope, GradingScheme, Parameter, ParameterKind, Permission, VisitPlan
+from core.plugins import (
+    ArchiveCheck,
+    ArchiveDocument,
+    ArchiveStandard,
+    DocumentField,
+    EventType,
+    Grade,
+    GradeScope,
+    GradingScheme,
+    Parameter,
+    ParameterKind,
+    Permission,
+    VisitPlan,
+)
+from plugins.medical_devices import policy
 
-I, D = ParameterKind.INTEGER, ParameterKind.DECIMAL
+I, D, B = ParameterKind.INTEGER, ParameterKind.DECIMAL, ParameterKind.BOOLEAN
 
 PERMISSIONS = (
     Permission("medical_devices.grade.assign", "grade customers within the department", "在本部门内评定客户等级"),
@@ -12,6 +26,22 @@ PERMISSIONS = (
     Permission("medical_devices.blacklist.company", "manage the company blacklist (marketing division)",
                "管理公司黑名单（营销部）"),
     Permission("medical_devices.blacklist.readmit", "approve a blacklisted customer's return", "审批黑名单客户重新准入"),
+    Permission("medical_devices.customer.read", "read admissions, qualifications, events and sales",
+               "查看客户准入、资质、活动与销售记录"),
+    Permission("medical_devices.admission.verify", "record qualifications and admit customers (the designated "
+               "person who verifies them, MD21 d)", "登记资质并办理客户准入（负责核实的指定专人，MD21 d）"),
+    Permission("medical_devices.event.plan", "plan forums and promotions and file their reports",
+               "制定恳谈会、推介会方案并提交书面报告"),
+    Permission("medical_devices.event.approve", "approve forum and promotion plans (marketing division, MD27)",
+               "审批恳谈会、推介会方案（营销事业部，MD27）"),
+    Permission("medical_devices.sale.contact", "record sales and the after-sale contact (MD29)",
+               "登记销售及售后回访（MD29）"),
+    Permission("medical_devices.archive.submit", "create and submit customer archives", "建立并提交客户档案"),
+    Permission("medical_devices.archive.check", "review customer archives (the direct superior)",
+               "审核客户档案（直接上级）"),
+    Permission("medical_devices.archive.seal", "seal customer archives", "封存客户档案"),
+    Permission("medical_devices.exception.approve", "let a failed archive rule pass for a reason",
+               "特殊情况下准予档案规则例外"),
 )
 
 PARAMETERS = (
@@ -38,6 +68,16 @@ PARAMETERS = (
     Parameter("preferred_min_annual_business_wan", I, 0,
               "Annual business needed to be preferred; blank in the regulation, 0 leaves it out (MD5 a)",
               "评为优选类所需年业务额，制度留空，0 表示不使用（MD5 a）", minimum=0, maximum=1_000_000, unit="万元"),
+    Parameter("qualification_reminder_days", I, 30, "Days before a qualification document expires that a reminder "
+              "is raised", "资质证件到期前多少天发出提醒", minimum=1, maximum=365, unit="days"),
+    Parameter("require_tax_registration", B, True, "Admission of an enterprise or distributor needs a separate tax "
+              "registration (MD2 a); off where the unified business licence (三证合一) stands for it",
+              "企业、经销商准入须另备税务登记证（MD2 a）；三证合一后可关闭"),
+    Parameter("archive_creation_days", I, 7, "Days after the first contact by which the customer archive is created "
+              "(seed-000 §4.5 AR1, seed-003 R12-1)", "首次接触后建立客户档案的期限（一周内）",
+              minimum=1, maximum=60, unit="days"),
+    Parameter("archive_update_months", I, 3, "Months between updates of a key customer's archive (AR3: quarterly)",
+              "重点客户档案补充修订间隔月数（每季度）", minimum=1, maximum=24, unit="months"),
 )
 
 GRADING = (
@@ -49,6 +89,7 @@ GRADING = (
         review_cycle_days=182, blacklist_scopes=("department", "tenant"), blacklist_days=182,
         scope=GradeScope.DEPARTMENT,  # MD19: a grade holds only within its department
         change_deadline_days=5,  # MD10; the tenant parameter downgrade_deadline_days overrides it
+        score=policy.score,  # MD3–MD7: criteria over the facts, thresholds from the tenant's parameters
     ),
 )
 
@@ -57,4 +98,52 @@ VISITS = (
               "VIP类客户每月上门走访一次（MD25）", grading_scheme="customer_grade", monthly=True),
     VisitPlan("preferred_monthly", "preferred", 30, "on_site", "Preferred customers visited on site once a month (MD25)",
               "优选类客户每月上门走访一次（MD25）", grading_scheme="customer_grade", monthly=True),
+)
+
+ARCHIVE_STANDARDS = (
+    ArchiveStandard(
+        id="customer_archive", name_en="Customer archive", name_zh="客户档案", subject="customer",
+        documents=(
+            ArchiveDocument("survey", "Customer survey form (附件4)", "销售客户情况调查表（附件4）", fields=(
+                DocumentField("first_contact_date", "date", "First contact", "首次接触日期"),
+                DocumentField("created_on", "date", "Archive created on", "建档日期"),
+                DocumentField("operating_status", "text", "Operating status", "经营状况"),
+                DocumentField("product_flow", "text", "Where purchased products go", "产品流向"),
+            ), signatures=("contact_person",)),
+            ArchiveDocument("qualifications", "Copies of the qualification documents", "资质证件复印件"),
+            ArchiveDocument("contract", "Purchase-sale contract", "购销合同", required=False),
+            ArchiveDocument("visit_reports", "Visit summary reports (附件5)", "销售客户拜访总结报告（附件5）",
+                            required=False),
+        ),
+        checks=(
+            ArchiveCheck("AR1", "Created within archive_creation_days (7) of the first contact",
+                         "首次接触后一周内建档", check=policy.created_within),
+            ArchiveCheck("MD23", "The archive has its number and the category code of the marketing division",
+                         "档案有编号及营销事业部编制的客户类别代码", check=policy.numbered),
+            ArchiveCheck("AR2", "Reviewed by the direct superior of the person who created it",
+                         "由建档人的直接上级审核"),
+        ),
+    ),
+)
+
+EVENT_TYPES = (
+    EventType("medical_devices.qualification_recorded", "medical_devices_qualification", "kind, number, expires_on",
+              "a qualification document is recorded or replaced"),
+    EventType("medical_devices.qualification_expiring", "medical_devices_qualification", "expires_on",
+              "once per document and expiry, qualification_reminder_days (30) days before it expires"),
+    EventType("medical_devices.customer_admitted", "medical_devices_admission", "customer_type, grade, readmission",
+              "a customer is admitted into a department (MD1, MD2, MD15)"),
+    EventType("medical_devices.event_planned", "medical_devices_event", "state", "a forum or promotion is planned"),
+    EventType("medical_devices.event_approved", "medical_devices_event", "state",
+              "the marketing division approves its plan (MD27)"),
+    EventType("medical_devices.event_held", "medical_devices_event", "state", "the event took place"),
+    EventType("medical_devices.event_reported", "medical_devices_event", "state, report",
+              "the written report is filed after the event (MD27)"),
+    EventType("medical_devices.customer_invited", "medical_devices_invitation", "event_id, customer_id",
+              "a customer is invited to a forum or promotion"),
+    EventType("medical_devices.sale_recorded", "medical_devices_sale", "reference, sold_on", "a sale is recorded"),
+    EventType("medical_devices.sale_contacted", "medical_devices_sale", "contacted_at, satisfaction",
+              "the after-sale contact is recorded (MD29)"),
+    EventType("medical_devices.change_notice_recorded", "medical_devices_change_notice", "kind, channel",
+              "a customer reports a business change or deregistration (MD18)"),
 )
