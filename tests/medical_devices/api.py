@@ -79,3 +79,41 @@ async def audit(client: Any, target_type: str) -> list[dict]:
     body = await client.execute('query($t: String!) { auditEntries(filter: {targetType: $t}) '
                                 '{ nodes { action actor targetId diff } } }', t=target_type)
     return body["data"]["auditEntries"]["nodes"]
+
+
+STRONG = "another-strong-phrase-77"
+
+
+async def colleague(client: Any, tenant: Any, permissions: list[str]) -> Any:
+    """Another user of the tenant holding exactly ``permissions`` (tenant scope), signed in."""
+    from core.plugins.testing import GraphQLClient
+
+    name = f"u{uuid4().hex[:8]}"
+    role = await ok(client, "mutation($n: String!, $p: [GrantInput!]) { roleCreate(input: {name: $n, permissions: $p}) "
+                    "{ role { id } errors { code } } }", "roleCreate", n=name,
+                    p=[{"permission": p, "scope": "TENANT"} for p in permissions])
+    await ok(client, "mutation($u: String!, $p: String!, $r: [ID!]!) { userCreate(input: {username: $u, displayName: $u, "
+             "password: $p, roleIds: $r}) { user { id } errors { code } } }", "userCreate", u=name, p=STRONG,
+             r=[role["role"]["id"]])
+    login = await client.http.post("/graphql", json={
+        "query": "mutation($t: String!, $u: String!, $p: String!) { login(tenant: $t, username: $u, password: $p) "
+                 "{ accessToken errors { code } } }", "variables": {"t": tenant.slug, "u": name, "p": STRONG}})
+    token = login.json()["data"]["login"]["accessToken"]
+    assert token, login.text
+    return GraphQLClient(client.http, token)
+
+
+PROPOSE = ("mutation($c: ID!, $scope: BlacklistScope!, $d: ID, $days: Int) { blacklistPropose(input: {customerId: $c, "
+           "scope: $scope, departmentId: $d, reason: \"造成重大损失\", validityDays: $days, "
+           "evidence: [{reference: \"营销事业部通报 2026-003\"}]}) { entry { id version } errors { code } } }")
+APPROVE = ("mutation($id: ID!, $v: Int!) { blacklistApprove(id: $id, version: $v) { entry { id state expiresAt } "
+           "errors { code } } }")
+
+
+async def blacklist(client: Any, approver: Any, customer_id: str, scope: str, department_id: str | None = None,
+                    days: int | None = None) -> dict:
+    """Put the customer on the company (``TENANT``) or a department's (``DEPARTMENT``) blacklist:
+    proposed by ``client``, approved by ``approver`` (MD13: never the proposer)."""
+    proposed = await ok(client, PROPOSE, "blacklistPropose", c=customer_id, scope=scope, d=department_id, days=days)
+    approved = await ok(approver, APPROVE, "blacklistApprove", id=proposed["entry"]["id"], v=proposed["entry"]["version"])
+    return approved["entry"]
