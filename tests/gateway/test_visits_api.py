@@ -61,7 +61,8 @@ async def test_md25_a_vip_is_due_on_site_by_the_end_of_each_calendar_month(clien
     assert datetime.fromisoformat(schedules[0]["dueAt"]) == sh(2026, 7, 1)
     assert schedules[0]["departmentId"] == world.sales and schedules[0]["ownerId"] == world.admin_id
     clock.set(sh(2026, 6, 20, 15))
-    call = (await ok(client, RECORD, world.admin, c=world.customer, ch="phone", at=clock.at.isoformat(),
+    earlier = (clock.at - timedelta(hours=2)).isoformat()
+    call = (await ok(client, RECORD, world.admin, c=world.customer, ch="phone", at=earlier,
                      r={"needs": "电话询问库存"}))["visit"]
     assert call["planIds"] == []
     plan = (await ok(client, CUSTOMER_PLAN, world.admin, c=world.customer))["schedules"]
