@@ -313,6 +313,19 @@ def _dispatch(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, An
 CSV = base64.b64encode("kind,org_name\norganisation,甲乙丙\n".encode()).decode()
 JOB = "job { id } errors { code }"
 
+
+def _blacklisted(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.add("bl_active", variables["id"])
+
+
+# Blacklists (issue 20): department entries (the suite's customers belong to no department, so their
+# other business goes on); the administrator proposes, the approver (another user) decides.
+BL_PROPOSE = ('mutation($c: ID!, $d: ID!, $mark: String!) { blacklistPropose(input: {customerId: $c, '
+              'scope: DEPARTMENT, departmentId: $d, reason: $mark, evidence: [{text: $mark}]}) '
+              '{ entry { id state version } errors { code } } }')
+BL_ENTRY = "entry { id state version } errors { code }"
+VISIT_REPORT = "visit { id planIds report { needs } } errors { code }"
+
 OPS: tuple[Op, ...] = (
     # Identity
     Op('mutation($t: String!, $u: String!, $p: String!) { login(tenant: $t, username: $u, password: $p) '
@@ -611,6 +624,40 @@ OPS: tuple[Op, ...] = (
        ids={"id": "department"}, vars=_cursor("departments")),
     Op("query($c: String!) { apiKeys(first: 5, after: $c) { nodes { id } } }",
        ids={"id": "apiKey"}, vars=_cursor("apiKeys")),
+    # Blacklists (issue 20, MD13-MD15)
+    Op(BL_PROPOSE, ids={"c": "customer", "d": "department"}, makes=("bl_proposed", "entry.id")),
+    Op('mutation($id: ID!, $mark: String!) { blacklistReject(id: $id, version: 1, reason: $mark) { %s } }'
+       % BL_ENTRY, ids={"id": "bl_proposed"}, as_="approver", drops=("id", "bl_proposed")),
+    # proposed again, so that one is left to approve (tests/test_atomic_mutations.py runs each entry once)
+    Op(BL_PROPOSE, ids={"c": "customer", "d": "department"}, makes=("bl_proposed", "entry.id")),
+    Op('mutation($id: ID!) { blacklistApprove(id: $id, version: 1) { %s } }' % BL_ENTRY, ids={"id": "bl_proposed"},
+       as_="approver", drops=("id", "bl_proposed"), after=_blacklisted),
+    Op('mutation($id: ID!, $mark: String!) { blacklistLift(id: $id, version: 2, reason: $mark) { %s } }' % BL_ENTRY,
+       ids={"id": "bl_active"}, drops=("id", "bl_active")),
+    Op("mutation($n: Int!) { blacklistRulesUpdate(companyDays: $n) { rules { companyDays } errors { code } } }",
+       vars=lambda actor, owner, ids: {"n": 30 * (len(actor.seen) % 5)}),
+    Op("{ blacklistRules { companyDays } }"),
+    Op("query($id: ID!) { blacklistEntry(id: $id) { id state customerId departmentId reason } }",
+       ids={"id": "blacklist"}),
+    Op("query($c: ID!) { customerBlacklist(customerId: $c) { blocked inForce { id } entries { id state } } }",
+       ids={"c": "customer"}),
+    Op("{ blacklistEntries(first: 100) { nodes { id state } } }", lists=("blacklist", "nodes.*.id")),
+    Op("query($d: ID!) { blacklistEntries(departmentId: $d, state: ACTIVE) { nodes { id departmentId } } }",
+       ids={"d": "department"}),
+    # Visits (issue 20, MD25, MD28): the medical-devices plans
+    Op('mutation($c: ID!) { visitPlanSet(customerId: $c, vertical: "medical_devices", grade: "vip") '
+       '{ schedules { id planId dueAt } errors { code } } }', ids={"c": "customer"}),
+    Op('mutation($c: ID!) { visitPlanFromGrade(customerId: $c, vertical: "medical_devices") '
+       '{ schedules { id planId } errors { code } } }', ids={"c": "customer"}),
+    Op('mutation($c: ID!, $mark: String!) { visitRecord(input: {customerId: $c, channel: "on_site", '
+       'visitedAt: "2026-01-05T10:00:00+08:00", report: {needs: $mark}}) { %s } }' % VISIT_REPORT,
+       ids={"c": "customer"}),
+    Op("query($c: ID!) { customerVisitPlan(customerId: $c) { schedules { id planId dueAt status } } }",
+       ids={"c": "customer"}),
+    Op("query($c: ID!) { visits(customerId: $c) { nodes { id customerId report { needs } } } }", ids={"c": "customer"}),
+    Op("{ visits(first: 100) { nodes { id customerId } } }"),
+    Op('{ dueVisits(until: "2100-01-01T00:00:00Z") { nodes { id customerId planId priority } } }'),
+    Op("{ visitOverdueReport { total groups { departmentId ownerId customerIds } } }"),
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
@@ -631,6 +678,7 @@ SNAPSHOT = """{
   archives(first: 100) { nodes { id state rejections checkRound submittedBy checkedBy } }
   missingArchiveReports(openOnly: false, first: 100) { nodes { id resolvedAt } } kpiLedger(first: 100) { nodes { id userId points fineCny } }
   complaints(first: 100) { nodes { id state version assigneeId departmentId fields } }
+  blacklistEntries(first: 100) { nodes { id state version } }
   holdsPlaced: %s
   holdsReleased: %s
   frozen: %s
@@ -657,14 +705,14 @@ SNAPSHOT_LISTS: dict[str, str | Callable[[dict], list[str]]] = {
     "job": "jobs.nodes.*.id", "assessment": "assessments.nodes.*.id", "incident": "incidents.nodes.*.id",
     "loan": "archiveLoans.nodes.*.id", "request": "accessRequests.nodes.*.id", "sreq": "subjectRequests.nodes.*.id",
     "folder": "archiveFolders.nodes.*.id", "archive": "archives.nodes.*.id", "missing": "missingArchiveReports.nodes.*.id",
-    "kpi": "kpiLedger.nodes.*.id", "complaint": "complaints.nodes.*.id", "held": _held_now, "frozen": "frozen.edges.*.node.targetId",
+    "kpi": "kpiLedger.nodes.*.id", "complaint": "complaints.nodes.*.id", "blacklist": "blacklistEntries.nodes.*.id", "held": _held_now, "frozen": "frozen.edges.*.node.targetId",
     "erased": "erased.edges.*.node.targetId"}
 # Lists only an enabled vertical shows.
 VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi"})
 # Creating one of these kinds also lists the id under its parent kind.
 PARENT = {"staff": "user", "newrole": "role", "pending": "request", "approved": "request",
           "sreq_new": "sreq", "sreq_ok": "sreq", **{kind: "archive" for kind in ARCHIVE_STATES.values()},
-          **{kind: "complaint" for kind in COMPLAINT_STATES.values()}}
+          **{kind: "complaint" for kind in COMPLAINT_STATES.values()}, "bl_proposed": "blacklist", "bl_active": "blacklist"}
 
 
 def listed(data: dict, kind: str) -> list[str]:
