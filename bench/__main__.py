@@ -8,7 +8,7 @@ import json
 import platform
 import sys
 
-from bench import archive_checks, audit_overhead, complaint_tick, customer_import, customer_page, graphql_overhead, login_throughput, outbox_overhead
+from bench import archive_checks, audit_overhead, complaint_tick, customer_import, grade_review, customer_page, graphql_overhead, login_throughput, outbox_overhead
 
 BENCHMARKS = {
     "archive_checks": archive_checks.run,
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "complaint_tick": complaint_tick.run,
     "customer_import": customer_import.run,
     "customer_page": customer_page.run,
+    "grade_review": grade_review.run,
     "graphql_overhead": graphql_overhead.run,
     "login_throughput": login_throughput.run,
     "outbox_overhead": outbox_overhead.run,

@@ -714,11 +714,21 @@ async def run_review(ctx: Context, registry: VerticalRegistry, vertical: str, sc
     changes = population = 0
     async for batch in _population_batches(ctx, vertical, scheme, scope_key, batch_size or REVIEW_BATCH):
         keys = [str(c) for c in batch]
+        facts: dict[str, dict[str, Any]] = {c: {} for c in keys}
         async with unit_of_work(ctx, write=False) as uow:
-            facts = await _facts(uow, scope_key, keys)
+            # The batch is in id order: read its id range (no list of thousands of ids to bind),
+            # keeping only the batch's own customers.
+            fact_rows = await uow.select(GradeFact.customer_id, GradeFact.name, GradeFact.value).where(
+                (GradeFact.scope_key == scope_key) & (GradeFact.customer_id >= batch[0])
+                & (GradeFact.customer_id <= batch[-1])).order_by(GradeFact.recorded_at).order_by(GradeFact.created_at)
             current_rows = await uow.select(CustomerGrade.customer_id, CustomerGrade.grade).where(
                 (CustomerGrade.vertical == vertical) & (CustomerGrade.scheme == scheme.id)
-                & (CustomerGrade.scope_key == scope_key) & CustomerGrade.customer_id.is_in(batch))
+                & (CustomerGrade.scope_key == scope_key) & (CustomerGrade.customer_id >= batch[0])
+                & (CustomerGrade.customer_id <= batch[-1]))
+        for row in fact_rows:  # oldest first: the latest value wins
+            values = facts.get(str(row["customer_id"]))
+            if values is not None:
+                values[row["name"]] = json.loads(row["value"])
         current = {str(r["customer_id"]): r["grade"] for r in current_rows}
         for customer in keys:
             grade = policy.propose(scheme, facts[customer], parameters)

@@ -135,6 +135,35 @@ PROTECTED = {
     "complaintResume": 'mutation($complaint: ID!) { complaintResume(id: $complaint) { errors { code } } }',
     "complaintComplainantUnmask": 'mutation($complaint: ID!) { complaintComplainantUnmask(id: $complaint, '
                                   'reason: "isolation") { errors { code } } }',
+    # Grading (issue 20): the permission is the scheme's; approving and publishing name a real review.
+    "gradeFactRecord": 'mutation($customer: ID!, $department: String!) { gradeFactRecord(vertical: "medical_devices", '
+                       'scheme: "customer_grade", customerId: $customer, name: "beds", value: 500, '
+                       'scopeId: $department) { errors { code } } }',
+    "gradeReviewPropose": 'mutation($department: String!) { gradeReviewPropose(vertical: "medical_devices", '
+                          'scheme: "customer_grade", scopeId: $department) { errors { code } } }',
+    "gradeReviewStart": 'mutation($department: String!) { gradeReviewStart(vertical: "medical_devices", '
+                        'scheme: "customer_grade", scopeId: $department) { errors { code } } }',
+    "gradeReviewApprove": 'mutation($review: ID!) { gradeReviewApprove(id: $review) { errors { code } } }',
+    "gradeReviewPublish": 'mutation($review: ID!) { gradeReviewPublish(id: $review) { errors { code } } }',
+    "gradeOverride": 'mutation($customer: ID!, $department: String!) { gradeOverride(vertical: "medical_devices", '
+                     'scheme: "customer_grade", customerId: $customer, grade: "vip", reason: "x", '
+                     'scopeId: $department) { errors { code } } }',
+    "gradeChangeFlag": 'mutation($customer: ID!, $department: String!) { gradeChangeFlag(vertical: "medical_devices", '
+                       'scheme: "customer_grade", customerId: $customer, requiredGrade: "qualified", reason: "x", '
+                       'scopeId: $department) { errors { code } } }',
+    # Blacklists and visits (issue 20): the permission is checked before the entry or customer is read.
+    "blacklistPropose": 'mutation { blacklistPropose(input: {customerId: "00000000-0000-0000-0000-000000000001", scope: COMPANY, reason: "x", '
+                        'evidence: [{text: "x"}]}) { errors { code } } }',
+    "blacklistApprove": 'mutation { blacklistApprove(id: "00000000-0000-0000-0000-000000000001", version: 1) { errors { code } } }',
+    "blacklistReject": 'mutation { blacklistReject(id: "00000000-0000-0000-0000-000000000001", version: 1, reason: "x") { errors { code } } }',
+    "blacklistLift": 'mutation { blacklistLift(id: "00000000-0000-0000-0000-000000000001", version: 1, reason: "x") { errors { code } } }',
+    "blacklistRulesUpdate": 'mutation { blacklistRulesUpdate(companyDays: 30) { errors { code } } }',
+    "visitPlanSet": 'mutation { visitPlanSet(customerId: "00000000-0000-0000-0000-000000000001", vertical: "medical_devices", grade: "vip") '
+                    '{ errors { code } } }',
+    "visitPlanFromGrade": 'mutation { visitPlanFromGrade(customerId: "00000000-0000-0000-0000-000000000001", vertical: "medical_devices") '
+                          '{ errors { code } } }',
+    "visitRecord": 'mutation { visitRecord(input: {customerId: "00000000-0000-0000-0000-000000000001", channel: "on_site", '
+                   'visitedAt: "2026-01-01T00:00:00Z", report: {needs: "x"}}) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -185,6 +214,14 @@ PROTECTED_QUERIES = {
     "kpiLedger": '{ kpiLedger { nodes { id } } }',
     "archiveQualityReport": '{ archiveQualityReport(vertical: "automotive", period: "2026-03") { expected } }',
     "missingArchiveReports": '{ missingArchiveReports { nodes { id } } }',
+    "blacklistEntries": "{ blacklistEntries { nodes { id } } }",
+    "blacklistEntry": "query($user: ID!) { blacklistEntry(id: $user) { id } }",
+    "customerBlacklist": "query($user: ID!) { customerBlacklist(customerId: $user) { blocked } }",
+    "blacklistRules": "{ blacklistRules { companyDays } }",
+    "customerVisitPlan": "query($user: ID!) { customerVisitPlan(customerId: $user) { customerId } }",
+    "visits": "{ visits { nodes { id } } }",
+    "dueVisits": "{ dueVisits { nodes { id } } }",
+    "visitOverdueReport": "{ visitOverdueReport { total } }",
 }
 
 
@@ -277,8 +314,20 @@ async def test_each_mutation_without_its_permission_is_denied_and_changes_nothin
                               'category: "routine", severity: "normal", subject: "s", channel: "phone", '
                               'complainant: {name: "王"}}) { complaint { id } errors { code } } }', admin_token)).json()
     assert made["data"]["complaintIntake"]["errors"] == [], made
+    # A customer and a proposed grade review of medical devices (enabled: its permissions go to the administrators).
+    assert (await gql(client, PROTECTED["verticalEnable"].replace("automotive", "medical_devices"),
+                      admin_token)).json()["data"]["verticalEnable"]["errors"] == []
+    admin_token = (await login(client))["accessToken"]
+    customer = (await gql(client, 'mutation($d: ID!) { customerCreate(input: {kind: "organisation", orgName: "医院", '
+                                  'departmentId: $d}) { customer { id } errors { code } } }', admin_token,
+                          d=department_id)).json()["data"]["customerCreate"]
+    assert customer["errors"] == [], customer
+    review = (await gql(client, PROTECTED["gradeReviewPropose"], admin_token, department=department_id)).json()
+    assert review["data"]["gradeReviewPropose"]["errors"] == [], review
+    review = (await gql(client, 'query { gradeReviews(first: 1) { nodes { id } } }', admin_token)).json()
     ids = {"user": target, "role": role_id, "department": department_id, "key": key["id"], "hook": hook["id"],
-           "complaint": made["data"]["complaintIntake"]["complaint"]["id"]}
+           "complaint": made["data"]["complaintIntake"]["complaint"]["id"], "customer": customer["customer"]["id"],
+           "review": review["data"]["gradeReviews"]["nodes"][0]["id"]}
     for name, document in PROTECTED.items():
         before = await _snapshot(api_settings)
         variables = {k: v for k, v in ids.items() if f"${k}" in document}

@@ -310,6 +310,10 @@ def _dispatch(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, An
     return {"f": {"department": f"{actor.mark}工程部", "handling_deadline": deadline}}
 
 
+def _grade_approved(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.add("grade_approved", variables["id"])
+
+
 CSV = base64.b64encode("kind,org_name\norganisation,甲乙丙\n".encode()).decode()
 JOB = "job { id } errors { code }"
 
@@ -609,6 +613,32 @@ OPS: tuple[Op, ...] = (
     Op('mutation { complaintReportExportStart(vertical: "real_estate") { %s } }' % JOB, makes=("job", "job.id")),
     Op("mutation($id: ID!, $u: ID!, $dep: ID!) { complaintAssign(id: $id, assigneeId: $u, departmentId: $dep) "
        "{ %s } }" % COMPLAINT, ids={"id": "complaint", "u": "user", "dep": "department"}),
+    # Grading (issue 20): the medical-devices scheme, graded per department (MD19); the administrator
+    # proposes, the approver (another user) approves and publishes.
+    Op('mutation($c: ID!, $d: String!) { gradeFactRecord(vertical: "medical_devices", scheme: "customer_grade", '
+       'customerId: $c, name: "beds", value: 120, scopeId: $d) { ok errors { code } } }',
+       ids={"c": "customer", "d": "department"}),
+    Op('mutation($d: String!) { gradeReviewPropose(vertical: "medical_devices", scheme: "customer_grade", '
+       'scopeId: $d) { review { id status whatIf { population violations { customerIds } } } errors { code } } }',
+       ids={"d": "department"}, makes=("grade_review", "review.id")),
+    Op('mutation($d: String!) { gradeReviewStart(vertical: "medical_devices", scheme: "customer_grade", '
+       'scopeId: $d) { %s } }' % JOB, ids={"d": "department"}, makes=("job", "job.id")),
+    Op("mutation($id: ID!) { gradeReviewApprove(id: $id) { review { id status } errors { code } } }",
+       ids={"id": "grade_review"}, as_="approver", drops=("id", "grade_review"), after=_grade_approved),
+    Op("mutation($id: ID!) { gradeReviewPublish(id: $id) { review { id status } errors { code } } }",
+       ids={"id": "grade_approved"}, as_="approver", drops=("id", "grade_approved")),
+    Op("query($id: ID!) { gradeReview(id: $id) { id status scopeKey whatIf { changeCount changes(first: 5) "
+       "{ nodes { customerId } } } } }", ids={"id": "grade_review"}),
+    Op("{ gradeReviews(first: 100) { nodes { id status scopeKey } } }"),
+    Op('mutation($c: ID!, $d: String!, $mark: String!) { gradeOverride(vertical: "medical_devices", '
+       'scheme: "customer_grade", customerId: $c, grade: "qualified", reason: $mark, scopeId: $d) '
+       '{ grade { customerId grade } errors { code } } }', ids={"c": "customer", "d": "department"}),
+    Op('mutation($c: ID!, $d: String!, $mark: String!) { gradeChangeFlag(vertical: "medical_devices", '
+       'scheme: "customer_grade", customerId: $c, requiredGrade: "qualified", reason: $mark, scopeId: $d) '
+       '{ deadline { id status } errors { code } } }', ids={"c": "customer", "d": "department"}),
+    Op("query($c: ID!) { customerGrades(customerId: $c) { vertical scheme scopeKey grade } }", ids={"c": "customer"}),
+    Op("query($c: ID!) { gradeHistory(customerId: $c, first: 20) { nodes { scopeKey toGrade actor source } } }",
+       ids={"c": "customer"}),
     # Relay (issue 17 point 3): node(id:) by the id a type gives and by its global id, and pages of
     # short lists from a cursor naming a row: another tenant's row is NOT found (null, CURSOR_INVALID).
     *(Op("query($id: ID!) { node(id: $id) { id __typename } }", ids={"id": kind}) for kind in NODE_KINDS),
