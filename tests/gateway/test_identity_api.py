@@ -164,6 +164,19 @@ PROTECTED = {
                           '{ errors { code } } }',
     "visitRecord": 'mutation { visitRecord(input: {customerId: "00000000-0000-0000-0000-000000000001", channel: "on_site", '
                    'visitedAt: "2026-01-01T00:00:00Z", report: {needs: "x"}}) { errors { code } } }',
+    # Blacklists and visits (issue 20): the permission is checked before the entry or customer is read.
+    "blacklistPropose": 'mutation { blacklistPropose(input: {customerId: "00000000-0000-0000-0000-000000000001", scope: COMPANY, reason: "x", '
+                        'evidence: [{text: "x"}]}) { errors { code } } }',
+    "blacklistApprove": 'mutation { blacklistApprove(id: "00000000-0000-0000-0000-000000000001", version: 1) { errors { code } } }',
+    "blacklistReject": 'mutation { blacklistReject(id: "00000000-0000-0000-0000-000000000001", version: 1, reason: "x") { errors { code } } }',
+    "blacklistLift": 'mutation { blacklistLift(id: "00000000-0000-0000-0000-000000000001", version: 1, reason: "x") { errors { code } } }',
+    "blacklistRulesUpdate": 'mutation { blacklistRulesUpdate(companyDays: 30) { errors { code } } }',
+    "visitPlanSet": 'mutation { visitPlanSet(customerId: "00000000-0000-0000-0000-000000000001", vertical: "medical_devices", grade: "vip") '
+                    '{ errors { code } } }',
+    "visitPlanFromGrade": 'mutation { visitPlanFromGrade(customerId: "00000000-0000-0000-0000-000000000001", vertical: "medical_devices") '
+                          '{ errors { code } } }',
+    "visitRecord": 'mutation { visitRecord(input: {customerId: "00000000-0000-0000-0000-000000000001", channel: "on_site", '
+                   'visitedAt: "2026-01-01T00:00:00Z", report: {needs: "x"}}) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -214,6 +227,14 @@ PROTECTED_QUERIES = {
     "kpiLedger": '{ kpiLedger { nodes { id } } }',
     "archiveQualityReport": '{ archiveQualityReport(vertical: "automotive", period: "2026-03") { expected } }',
     "missingArchiveReports": '{ missingArchiveReports { nodes { id } } }',
+    "blacklistEntries": "{ blacklistEntries { nodes { id } } }",
+    "blacklistEntry": "query($user: ID!) { blacklistEntry(id: $user) { id } }",
+    "customerBlacklist": "query($user: ID!) { customerBlacklist(customerId: $user) { blocked } }",
+    "blacklistRules": "{ blacklistRules { companyDays } }",
+    "customerVisitPlan": "query($user: ID!) { customerVisitPlan(customerId: $user) { customerId } }",
+    "visits": "{ visits { nodes { id } } }",
+    "dueVisits": "{ dueVisits { nodes { id } } }",
+    "visitOverdueReport": "{ visitOverdueReport { total } }",
     "blacklistEntries": "{ blacklistEntries { nodes { id } } }",
     "blacklistEntry": "query($user: ID!) { blacklistEntry(id: $user) { id } }",
     "customerBlacklist": "query($user: ID!) { customerBlacklist(customerId: $user) { blocked } }",
