@@ -56,24 +56,24 @@ def now() -> datetime:
 
 
 def _error(code: str, en: str, zh: str, field: str | None = None) -> KehuError:
-    return KehuError(f"MEDICAL_DEVICES_{code}", en, zh, field=field)
+    return KehuError(code, en, zh, field=field)
 
 
 def _text(value: object, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str | None:
     text = value.strip() if isinstance(value, str) else ""
     if not text:
         if required:
-            raise _error("INPUT_INVALID", f"{field} is required", f"{field} 为必填项", field)
+            raise _error("MEDICAL_DEVICES_INPUT_INVALID", f"{field} is required", f"{field} 为必填项", field)
         return None
     if len(text) > limit:
-        raise _error("INPUT_INVALID", f"{field} is longer than {limit} characters", f"{field} 超过 {limit} 个字符", field)
+        raise _error("MEDICAL_DEVICES_INPUT_INVALID", f"{field} is longer than {limit} characters", f"{field} 超过 {limit} 个字符", field)
     return text
 
 
 def _day(value: object, field: str, *, required: bool = True) -> str | None:
     if value is None or value == "":
         if required:
-            raise _error("INPUT_INVALID", f"{field} is required (YYYY-MM-DD)", f"{field} 为必填项（YYYY-MM-DD）", field)
+            raise _error("MEDICAL_DEVICES_INPUT_INVALID", f"{field} is required (YYYY-MM-DD)", f"{field} 为必填项（YYYY-MM-DD）", field)
         return None
     try:
         return date.fromisoformat(str(value)).isoformat() if len(str(value)) == 10 else _bad_day(field)
@@ -82,7 +82,7 @@ def _day(value: object, field: str, *, required: bool = True) -> str | None:
 
 
 def _bad_day(field: str) -> str:
-    raise _error("INPUT_INVALID", f"{field} must be a date YYYY-MM-DD", f"{field} 须为日期 YYYY-MM-DD", field)
+    raise _error("MEDICAL_DEVICES_INPUT_INVALID", f"{field} must be a date YYYY-MM-DD", f"{field} 须为日期 YYYY-MM-DD", field)
 
 
 def _choice(value: object, choices: tuple[str, ...], code: str, field: str) -> str:
@@ -140,12 +140,12 @@ async def record_qualification(ctx: Any, customer_id: UUID, *, kind: str, number
     """Record a customer's qualification document (MD2 a, e) or replace the one of that kind (a
     renewal): its number and expiry; a new expiry gets its own reminder."""
     require_permission(ctx, VERIFY)
-    kind = _choice(kind, policy.DOCUMENT_KINDS, "DOCUMENT_KIND_INVALID", "kind")
+    kind = _choice(kind, policy.DOCUMENT_KINDS, "MEDICAL_DEVICES_DOCUMENT_KIND_INVALID", "kind")
     number = _text(number, "number", limit=100)
     expires = _day(expires_on, "expires_on", required=False)
     issued = _day(issued_on, "issued_on", required=False)
     if issued and expires and expires < issued:
-        raise _error("INPUT_INVALID", "the document expires before it was issued", "证件到期日早于签发日", "expires_on")
+        raise _error("MEDICAL_DEVICES_INPUT_INVALID", "the document expires before it was issued", "证件到期日早于签发日", "expires_on")
     day = await today(ctx)
     async with unit_of_work(ctx) as uow:
         await _customer(uow, customer_id)
@@ -263,13 +263,13 @@ def _document_problems(kinds: tuple[str, ...], held: Mapping[str, Mapping[str, A
     if missing:
         en = ", ".join(policy.DOCUMENT_NAMES[k][0] for k in missing)
         zh = "、".join(policy.DOCUMENT_NAMES[k][1] for k in missing)
-        raise _error("QUALIFICATION_MISSING", f"admission needs the {en} ({', '.join(missing)})",
+        raise _error("MEDICAL_DEVICES_QUALIFICATION_MISSING", f"admission needs the {en} ({', '.join(missing)})",
                      f"准入须提供{zh}（{', '.join(missing)}）")
     expired = [k for k in kinds if policy.is_expired(held[k]["expires_on"], day)]
     if expired:
         en = ", ".join(f"{policy.DOCUMENT_NAMES[k][0]} ({k}) expired on {held[k]['expires_on']}" for k in expired)
         zh = "、".join(f"{policy.DOCUMENT_NAMES[k][1]}（{k}）已于 {held[k]['expires_on']} 过期" for k in expired)
-        raise _error("QUALIFICATION_EXPIRED", f"admission refused: the {en}", f"不予准入：{zh}")
+        raise _error("MEDICAL_DEVICES_QUALIFICATION_EXPIRED", f"admission refused: the {en}", f"不予准入：{zh}")
 
 
 async def admit(ctx: Any, customer_id: UUID, department_id: UUID, *, customer_type: str,
@@ -287,7 +287,7 @@ async def admit(ctx: Any, customer_id: UUID, department_id: UUID, *, customer_ty
     ``medical_devices.blacklist.readmit``, with the reason, and only at the lowest grade (MD15);
     anyone else gets the grade asked for (caps hold, MD4 d, MD5 e) or the lowest (MD6)."""
     _reach(ctx, VERIFY, department_id)
-    customer_type = _choice(customer_type, policy.CUSTOMER_TYPES, "CUSTOMER_TYPE_INVALID", "customer_type")
+    customer_type = _choice(customer_type, policy.CUSTOMER_TYPES, "MEDICAL_DEVICES_CUSTOMER_TYPE_INVALID", "customer_type")
     exempt = customer_type in policy.EXEMPT_TYPES
     contract = _text(contract_number, "contract_number", required=False, limit=100)
     note = _text(verification_note, "verification_note", required=False) or ""
@@ -298,23 +298,23 @@ async def admit(ctx: Any, customer_id: UUID, department_id: UUID, *, customer_ty
         current = await customer_grade(uow, VERTICAL, SCHEME, customer_id, scope_id=department_id)  # checks the department
         await refuse_if_blacklisted(uow, customer_id, department_id=department_id, action="admission")  # MD16
         if await _deregistered(uow, customer_id):
-            raise _error("CUSTOMER_DEREGISTERED", "the customer reported its deregistration; it cannot be admitted",
+            raise _error("MEDICAL_DEVICES_CUSTOMER_DEREGISTERED", "the customer reported its deregistration; it cannot be admitted",
                          "该客户已申报注销，不予准入", "customer_id")
         latest = await _latest_admission(uow, customer_id, department_id)
         readmission = await was_blacklisted(uow, customer_id, department_id=department_id,
                                             since=latest["admitted_at"] if latest else None)
         if latest is not None and not readmission:
-            raise _error("ALREADY_ADMITTED", "the customer is already admitted in this department",
+            raise _error("MEDICAL_DEVICES_ALREADY_ADMITTED", "the customer is already admitted in this department",
                          "该客户已在本部门准入", "customer_id")
         if not exempt:
             if contract is None:
-                raise _error("CONTRACT_REQUIRED", "admission needs the signed purchase-sale contract (MD2 c)",
+                raise _error("MEDICAL_DEVICES_CONTRACT_REQUIRED", "admission needs the signed purchase-sale contract (MD2 c)",
                              "准入须签订购销合同（MD2 c）", "contract_number")
             if illegal_record:
-                raise _error("ILLEGAL_RECORD", "a customer with a record of illegal activity is not admitted (MD2 d)",
+                raise _error("MEDICAL_DEVICES_ILLEGAL_RECORD", "a customer with a record of illegal activity is not admitted (MD2 d)",
                              "有违法记录的客户不予准入（MD2 d）", "illegal_record")
             if not note:
-                raise _error("INPUT_INVALID", "the verifier's note on the customer's reputation and brand cooperation "
+                raise _error("MEDICAL_DEVICES_INPUT_INVALID", "the verifier's note on the customer's reputation and brand cooperation "
                              "is required (MD2 b, f; MD21 d)", "须填写核实人对商业信誉及品牌维护的意见（MD2 b、f；MD21 d）",
                              "verification_note")
             kinds = policy.required_documents(customer_type, special_products=special_products,
@@ -327,7 +327,7 @@ async def admit(ctx: Any, customer_id: UUID, department_id: UUID, *, customer_ty
             require_permission(ctx, READMIT)
             reason = _text(readmission_reason, "readmission_reason")
             if grade is not None and grade != lowest:
-                raise _error("READMISSION_GRADE", f"a customer returning after a blacklist is admitted only as "
+                raise _error("MEDICAL_DEVICES_READMISSION_GRADE", f"a customer returning after a blacklist is admitted only as "
                              f"{lowest} (MD15)", f"黑名单客户重新准入只能为合格类（{lowest}，MD15）", "grade")
         given = None
         if not exempt:
@@ -401,8 +401,8 @@ async def record_change_notice(ctx: Any, customer_id: UUID, *, kind: str, channe
     a change calls for re-qualification (``requalificationDue``), a deregistration stops further
     admissions and sales."""
     require_permission(ctx, VERIFY)
-    kind = _choice(kind, NOTICE_KINDS, "INPUT_INVALID", "kind")
-    channel = _choice(channel, NOTICE_CHANNELS, "INPUT_INVALID", "channel")
+    kind = _choice(kind, NOTICE_KINDS, "MEDICAL_DEVICES_INPUT_INVALID", "kind")
+    channel = _choice(channel, NOTICE_CHANNELS, "MEDICAL_DEVICES_INPUT_INVALID", "channel")
     received = _day(received_on, "received_on")
     text = _text(description, "description")
     async with unit_of_work(ctx) as uow:
@@ -448,7 +448,7 @@ async def _event_view(uow: Any, row: Mapping[str, Any]) -> EventView:
 async def _load_event(uow: Any, event_id: UUID) -> Mapping[str, Any]:
     row = await uow.select(Event).where(Event.id == event_id).first()
     if row is None:
-        raise _error("NOT_FOUND", f"no event {event_id}", f"未找到活动 {event_id}", "id")
+        raise _error("MEDICAL_DEVICES_NOT_FOUND", f"no event {event_id}", f"未找到活动 {event_id}", "id")
     return row
 
 
@@ -456,7 +456,7 @@ async def plan_event(ctx: Any, *, kind: str, title: str, planned_on: str, plan: 
                      department_id: UUID | None = None) -> EventView:
     """A forum, promotion, trade show or appreciation event with its organisation plan (MD26, MD27)."""
     _reach(ctx, PLAN, department_id)
-    kind = _choice(kind, EVENT_KINDS, "INPUT_INVALID", "kind")
+    kind = _choice(kind, EVENT_KINDS, "MEDICAL_DEVICES_INPUT_INVALID", "kind")
     title = _text(title, "title", limit=200)
     day = _day(planned_on, "planned_on")
     text = _text(plan, "plan")
@@ -482,7 +482,7 @@ async def advance_event(ctx: Any, event_id: UUID, action: str, *, text: str | No
         row = await _load_event(uow, event_id)
         _reach(ctx, APPROVE if action == "approve" else PLAN, row["department_id"])
         if row["state"] != source:
-            raise _error("EVENT_TRANSITION_INVALID", f"an event in state {row['state']} cannot be {target} "
+            raise _error("MEDICAL_DEVICES_EVENT_TRANSITION_INVALID", f"an event in state {row['state']} cannot be {target} "
                          f"(it must be {source})", f"状态为 {row['state']} 的活动不能执行此操作（须为 {source}）", "id")
         at = now()
         values: dict[Any, Any] = {Event.state: target, Event.version: Event.version + 1}
@@ -498,7 +498,7 @@ async def advance_event(ctx: Any, event_id: UUID, action: str, *, text: str | No
         claimed = await uow.update(Event, values).where((Event.id == event_id) & (Event.state == source)) \
             .returning(Event.id)
         if not claimed:
-            raise _error("EVENT_TRANSITION_INVALID", "the event changed meanwhile", "活动已被他人更改", "id")
+            raise _error("MEDICAL_DEVICES_EVENT_TRANSITION_INVALID", "the event changed meanwhile", "活动已被他人更改", "id")
         name = {"approve": "event_approved", "hold": "event_held", "report": "event_reported"}[action]
         await record(uow, f"medical_devices.{name}", "medical_devices_event", event_id, changes)
         await emit(uow, f"medical_devices.{name}", "medical_devices_event", event_id,
@@ -507,20 +507,20 @@ async def advance_event(ctx: Any, event_id: UUID, action: str, *, text: str | No
 
 
 async def invite(ctx: Any, event_id: UUID, customer_id: UUID) -> EventView:
-    """Invite a customer to a planned or approved event; a customer on the company blacklist, or on
-    the blacklist of the event's department, cannot be invited (MD14)."""
+    """Invite a customer to a planned or approved event (again: nothing changes); a customer on the
+    company blacklist, or on the blacklist of the event's department, cannot be invited (MD14)."""
     require_permission(ctx, PLAN)
     async with unit_of_work(ctx) as uow:
         row = await _load_event(uow, event_id)
         _reach(ctx, PLAN, row["department_id"])
         if row["state"] not in ("planned", "approved"):
-            raise _error("EVENT_TRANSITION_INVALID", f"an event in state {row['state']} takes no more invitations",
+            raise _error("MEDICAL_DEVICES_EVENT_TRANSITION_INVALID", f"an event in state {row['state']} takes no more invitations",
                          f"状态为 {row['state']} 的活动不能再邀请客户", "id")
         await _customer(uow, customer_id)
         await refuse_if_blacklisted(uow, customer_id, department_id=row["department_id"], action="event invitation")
         if await uow.exists(Invitation).where((Invitation.event_id == event_id)
                                               & (Invitation.customer_id == customer_id)):
-            raise _error("INPUT_INVALID", "the customer is already invited", "该客户已被邀请", "customer_id")
+            return await _event_view(uow, row)  # invited already: nothing to change
         row_id = uuid4()
         await uow.insert(Invitation(id=row_id, event_id=event_id, customer_id=customer_id, invited_by=ctx.actor,
                                     invited_at=now()))
@@ -584,10 +584,10 @@ async def record_sale(ctx: Any, customer_id: UUID, department_id: UUID, *, refer
         await _customer(uow, customer_id)
         await refuse_if_blacklisted(uow, customer_id, department_id=department_id, action="sale")
         if await _deregistered(uow, customer_id):
-            raise _error("CUSTOMER_DEREGISTERED", "the customer reported its deregistration", "该客户已申报注销",
+            raise _error("MEDICAL_DEVICES_CUSTOMER_DEREGISTERED", "the customer reported its deregistration", "该客户已申报注销",
                          "customer_id")
         if await _latest_admission(uow, customer_id, department_id) is None:
-            raise _error("NOT_ADMITTED", "the customer is not admitted in this department (MD20)",
+            raise _error("MEDICAL_DEVICES_NOT_ADMITTED", "the customer is not admitted in this department (MD20)",
                          "该客户未在本部门准入（MD20）", "customer_id")
         row_id = uuid4()
         await uow.insert(Sale(id=row_id, customer_id=customer_id, department_id=department_id, reference=reference,
@@ -603,19 +603,19 @@ async def record_contact(ctx: Any, sale_id: UUID, *, satisfaction: int, note: st
     """MD29: the proactive contact after a sale, once per sale, with the customer's satisfaction (1–5)."""
     require_permission(ctx, CONTACT)
     if isinstance(satisfaction, bool) or not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
-        raise _error("SATISFACTION_INVALID", "satisfaction is a whole number from 1 to 5", "满意度须为 1 至 5 的整数",
+        raise _error("MEDICAL_DEVICES_SATISFACTION_INVALID", "satisfaction is a whole number from 1 to 5", "满意度须为 1 至 5 的整数",
                      "satisfaction")
     text = _text(note, "note", required=False)
     async with unit_of_work(ctx) as uow:
         row = await uow.select(Sale).where(Sale.id == sale_id).first()
         if row is None or (row["department_id"] is not None
                            and not may_reach(ctx, CONTACT, department_id=row["department_id"])):
-            raise _error("NOT_FOUND", f"no sale {sale_id}", f"未找到销售记录 {sale_id}", "id")
+            raise _error("MEDICAL_DEVICES_NOT_FOUND", f"no sale {sale_id}", f"未找到销售记录 {sale_id}", "id")
         claimed = await uow.update(Sale, {Sale.contacted_at: now(), Sale.contacted_by: ctx.actor,
                                           Sale.satisfaction: satisfaction, Sale.contact_note: text}).where(
             (Sale.id == sale_id) & Sale.contacted_at.is_null()).returning(Sale.id)
         if not claimed:
-            raise _error("SALE_ALREADY_CONTACTED", "the after-sale contact of this sale is already recorded",
+            raise _error("MEDICAL_DEVICES_SALE_ALREADY_CONTACTED", "the after-sale contact of this sale is already recorded",
                          "该笔销售的售后回访已登记", "id")
         await record(uow, "medical_devices.sale_contacted", "medical_devices_sale", sale_id,
                      {"satisfaction": satisfaction})
@@ -644,5 +644,5 @@ async def assess(ctx: Any, facts: Mapping[str, Any]) -> policy.Assessment:
     """The grade the facts earn under the tenant's thresholds (the scheme's ``score``), with reasons."""
     require_permission(ctx, READ)
     if not isinstance(facts, Mapping):
-        raise _error("INPUT_INVALID", "facts is an object of fact names and values", "facts 须为事实名称与值的对象", "facts")
+        raise _error("MEDICAL_DEVICES_INPUT_INVALID", "facts is an object of fact names and values", "facts 须为事实名称与值的对象", "facts")
     return policy.assess(facts, await tenant_parameters(ctx, VERTICAL))

@@ -164,6 +164,28 @@ PROTECTED = {
                           '{ errors { code } } }',
     "visitRecord": 'mutation { visitRecord(input: {customerId: "00000000-0000-0000-0000-000000000001", channel: "on_site", '
                    'visitedAt: "2026-01-01T00:00:00Z", report: {needs: "x"}}) { errors { code } } }',
+    # The medical-devices vertical (issue 20): the permission is checked before anything is read.
+    "medicalDevicesQualificationRecord": 'mutation($customer: ID!) { medicalDevicesQualificationRecord(customerId: $customer, '
+                                         'kind: "practice_licence", number: "x", expiresOn: "2030-01-01") { errors { code } } }',
+    "medicalDevicesAdmit": 'mutation($customer: ID!, $department: ID!) { medicalDevicesAdmit(customerId: $customer, '
+                           'departmentId: $department, customerType: "retail") { errors { code } } }',
+    "medicalDevicesChangeNoticeRecord": 'mutation($customer: ID!) { medicalDevicesChangeNoticeRecord(customerId: $customer, '
+                                        'kind: "change", channel: "online", receivedOn: "2026-01-01", description: "x") '
+                                        '{ errors { code } } }',
+    "medicalDevicesEventPlan": 'mutation { medicalDevicesEventPlan(kind: "forum", title: "x", plannedOn: "2026-01-01", '
+                               'plan: "x") { errors { code } } }',
+    "medicalDevicesEventApprove": 'mutation { medicalDevicesEventApprove(id: "00000000-0000-0000-0000-000000000001") '
+                                  '{ errors { code } } }',
+    "medicalDevicesEventHold": 'mutation { medicalDevicesEventHold(id: "00000000-0000-0000-0000-000000000001") '
+                               '{ errors { code } } }',
+    "medicalDevicesEventReport": 'mutation { medicalDevicesEventReport(id: "00000000-0000-0000-0000-000000000001", '
+                                 'report: "x") { errors { code } } }',
+    "medicalDevicesEventInvite": 'mutation($customer: ID!) { medicalDevicesEventInvite(id: '
+                                 '"00000000-0000-0000-0000-000000000001", customerId: $customer) { errors { code } } }',
+    "medicalDevicesSaleRecord": 'mutation($customer: ID!, $department: ID!) { medicalDevicesSaleRecord(customerId: $customer, '
+                                'departmentId: $department, reference: "x", soldOn: "2026-01-01") { errors { code } } }',
+    "medicalDevicesSaleContact": 'mutation { medicalDevicesSaleContact(id: "00000000-0000-0000-0000-000000000001", '
+                                 'satisfaction: 5) { errors { code } } }',
     # Blacklists and visits (issue 20): the permission is checked before the entry or customer is read.
     "blacklistPropose": 'mutation { blacklistPropose(input: {customerId: "00000000-0000-0000-0000-000000000001", scope: COMPANY, reason: "x", '
                         'evidence: [{text: "x"}]}) { errors { code } } }',

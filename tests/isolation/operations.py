@@ -688,6 +688,42 @@ OPS: tuple[Op, ...] = (
     Op("{ visits(first: 100) { nodes { id customerId } } }"),
     Op('{ dueVisits(until: "2100-01-01T00:00:00Z") { nodes { id customerId planId priority } } }'),
     Op("{ visitOverdueReport { total groups { departmentId ownerId customerIds } } }"),
+    # The medical-devices vertical (issue 20): qualifications, admission, change notices, events,
+    # sales and the after-sale contact (its own suite, kehu_isolation_operations, also lists them)
+    Op('mutation($c: ID!, $mark: String!) { medicalDevicesQualificationRecord(customerId: $c, kind: "practice_licence", '
+       'number: $mark, expiresOn: "2099-12-31") { qualification { id customerId number } errors { code } } }',
+       ids={"c": "customer"}, makes=("md_qualification", "qualification.id")),
+    Op('mutation($c: ID!, $d: ID!, $mark: String!) { medicalDevicesAdmit(customerId: $c, departmentId: $d, '
+       'customerType: "medical_institution", contractNumber: $mark, verificationNote: $mark) '
+       '{ admission { id customerId departmentId grade } errors { code } } }',
+       ids={"c": "customer", "d": "department"}, makes=("md_admission", "admission.id")),
+    Op("query($d: ID!) { medicalDevicesAdmissions(departmentId: $d) { id customerId verificationNote } }",
+       ids={"d": "department"}),
+    Op("query($c: ID!) { medicalDevicesCustomer(customerId: $c) { customerId requalificationDue "
+       "qualifications { id number } admissions { id } changeNotices { id } } }", ids={"c": "customer"}),
+    Op("{ medicalDevicesQualificationsExpiring(withinDays: 36500) { id customerId number } }"),
+    Op('mutation($c: ID!, $mark: String!) { medicalDevicesChangeNoticeRecord(customerId: $c, kind: "change", '
+       'channel: "online", receivedOn: "2026-01-05", description: $mark) { notice { id } errors { code } } }',
+       ids={"c": "customer"}),
+    Op('mutation($mark: String!) { medicalDevicesEventPlan(kind: "forum", title: $mark, plannedOn: "2026-06-01", '
+       'plan: $mark) { event { id title } errors { code } } }', makes=("md_event", "event.id")),
+    Op("{ medicalDevicesEvents { id title plan invitedCustomerIds } }", lists=("md_event", "*.id")),
+    Op("query($e: ID!) { medicalDevicesEvent(id: $e) { id title } }", ids={"e": "md_event"}),
+    Op("mutation($e: ID!, $c: ID!) { medicalDevicesEventInvite(id: $e, customerId: $c) "
+       "{ event { id invitedCustomerIds } errors { code } } }", ids={"e": "md_event", "c": "customer"}),
+    Op("mutation($e: ID!, $mark: String!) { medicalDevicesEventApprove(id: $e, note: $mark) "
+       "{ event { id state } errors { code } } }", ids={"e": "md_event"}),
+    Op("mutation($e: ID!) { medicalDevicesEventHold(id: $e) { event { id state } errors { code } } }",
+       ids={"e": "md_event"}),
+    Op("mutation($e: ID!, $mark: String!) { medicalDevicesEventReport(id: $e, report: $mark) "
+       "{ event { id state report } errors { code } } }", ids={"e": "md_event"}),
+    Op('mutation($c: ID!, $d: ID!, $mark: String!) { medicalDevicesSaleRecord(customerId: $c, departmentId: $d, '
+       'reference: $mark, soldOn: "2026-03-01") { sale { id reference } errors { code } } }',
+       ids={"c": "customer", "d": "department"}, makes=("md_sale", "sale.id")),
+    Op("{ medicalDevicesSales { id customerId reference } }"),
+    Op("mutation($s: ID!, $mark: String!) { medicalDevicesSaleContact(id: $s, satisfaction: 4, note: $mark) "
+       "{ sale { id satisfaction } errors { code } } }", ids={"s": "md_sale"}),
+    Op('{ medicalDevicesGradeAssessment(facts: {hospitalLevel: "三级乙等"}) { grade reasons } }'),
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
