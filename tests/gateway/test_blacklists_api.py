@@ -16,6 +16,8 @@ from litestar.testing import AsyncTestClient
 
 from core.blacklists import service as blacklists
 from core.context import Context
+from core.db import use_database
+from core.db.migrate import migrate
 from core.errors import KehuError
 from core.grading import service as grading
 from core.plugins.manager import load_verticals
@@ -46,6 +48,15 @@ FILLER = ('mutation($d: ID!, $n: String!) { customerCreate(input: {kind: "organi
           '{ customer { id } errors { code } } }')
 STANDING = ("query($c: ID!, $d: ID) { customerBlacklist(customerId: $c, departmentId: $d) { customerId blocked "
             "inForce { id scope } entries { id state } } }")
+EVENT = ('mutation($d: ID!) { medicalDevicesEventPlan(kind: "forum", title: "客户座谈会", plannedOn: "2027-03-01", '
+         'plan: "邀请重点客户座谈", departmentId: $d) { event { id } errors { code } } }')
+INVITE = ("mutation($e: ID!, $c: ID!) { medicalDevicesEventInvite(id: $e, customerId: $c) { event { invitedCustomerIds } "
+          "errors { code field message } } }")
+QUALIFICATION = ('mutation($c: ID!) { medicalDevicesQualificationRecord(customerId: $c, kind: "practice_licence", '
+                 'number: "PDY12345", expiresOn: "2030-12-31") { qualification { id } errors { code } } }')
+ADMIT = ('mutation($c: ID!, $d: ID!, $g: String, $why: String) { medicalDevicesAdmit(customerId: $c, departmentId: $d, '
+         'customerType: "medical_institution", contractNumber: "HT-2024-001", verificationNote: "信誉良好", grade: $g, '
+         'readmissionReason: $why) { admission { grade readmission } errors { code field message } } }')
 IDENTIFIER = "11010519491231002X"
 
 
@@ -81,7 +92,9 @@ def api_settings(settings):
 
 
 @pytest.fixture
-async def client(api_settings, seeded):
+async def client(api_settings, seeded, database):
+    await migrate(api_settings, load_verticals(()))  # the verticals' own tables too (medical devices' events)
+    use_database(database)  # migrating opened a database of its own
     async with AsyncTestClient(create_app(api_settings)) as test_client:
         yield test_client
 
@@ -144,6 +157,10 @@ class World:
                              days=days))["entry"]
         return (await ok(self.client, APPROVE, self.approver, id=proposed["id"], v=proposed["version"]))["entry"]
 
+    async def events(self) -> dict[str, str]:
+        """A forum planned by each department (medical devices, MD26)."""
+        return {d: (await ok(self.client, EVENT, self.admin, d=d))["event"]["id"] for d in (self.sales, self.service)}
+
     def grade(self, grade: str, department: str, customer: str | None = None) -> None:
         """Grade the customer in a department through the grading engine (on the app's own loop)."""
         system = Context.system("test", self.tenant)
@@ -199,7 +216,7 @@ async def test_md13_blacklist_operations_need_their_permission(client, world):
 
 async def test_acceptance_4_the_company_blacklist_blocks_every_department(client, world, clock):
     """Acceptance 4, MD14 (R5-15) and MD16: on the company blacklist the customer gets no visit, no
-    visit plan, no upward grading in either department and no new record (intake, forced or not) in
+    visit plan, no upward grading, no event invitation and no new record (intake, forced or not) in
     either department; CUSTOMER_BLACKLISTED names the company blacklist and the expiry."""
     assert (await ok(client, RULES, world.admin, n=365))["rules"] == {"companyDays": 365}
     world.grade("qualified", world.sales)
@@ -215,6 +232,9 @@ async def test_acceptance_4_the_company_blacklist_blocks_every_department(client
         assert refusal.code == "CUSTOMER_BLACKLISTED" and "company blacklist" in refusal.message_en
         error = await refused(client, CREATE, world.admin, d=department, o=None, n="小明", id=IDENTIFIER)
         assert error["code"] == "CUSTOMER_BLACKLISTED" and "company blacklist" in error["message"]
+    for department, event in (await world.events()).items():
+        error = await refused(client, INVITE, world.admin, e=event, c=world.customer)
+        assert error["code"] == "CUSTOMER_BLACKLISTED" and "company blacklist" in error["message"], department
     world.grade("qualified", world.sales)  # no change, no refusal: only an upward grading is business
     standing = await ok(client, STANDING, world.admin, c=world.customer, d=world.service)
     assert standing["blocked"] is True and [e["scope"] for e in standing["inForce"]] == ["COMPANY"]
@@ -222,8 +242,8 @@ async def test_acceptance_4_the_company_blacklist_blocks_every_department(client
 
 async def test_acceptance_4_a_department_blacklist_blocks_only_its_department(client, world, clock):
     """Acceptance 4, MD14 (R5-15), MD16: on 客服部's blacklist the customer of 销售部 may still be
-    visited (its department's business) and graded up in 销售部, but not graded up in 客服部 nor
-    taken in again there; the refusal names the department and the expiry."""
+    visited (its department's business), graded up and invited in 销售部, but not graded up,
+    invited or taken in again in 客服部; the refusal names the department and the expiry."""
     world.grade("qualified", world.sales)
     world.grade("qualified", world.service)
     entry = await world.listed("DEPARTMENT", world.service)
@@ -236,6 +256,11 @@ async def test_acceptance_4_a_department_blacklist_blocks_only_its_department(cl
     assert error["code"] == "CUSTOMER_BLACKLISTED" and "客服部" in error["message"]
     again = await ok(client, CREATE, world.admin, d=world.sales, o=None, n="小明", id=IDENTIFIER)
     assert again["customer"]["id"] != world.customer  # 销售部 may take it in (forced past the duplicate)
+    events = await world.events()
+    error = await refused(client, INVITE, world.admin, e=events[world.service], c=world.customer)
+    assert error["code"] == "CUSTOMER_BLACKLISTED" and "客服部" in error["message"]
+    invited = await ok(client, INVITE, world.admin, e=events[world.sales], c=world.customer)
+    assert invited["event"]["invitedCustomerIds"] == [world.customer]
     assert (await ok(client, STANDING, world.admin, c=world.customer, d=world.sales))["blocked"] is False
     assert (await ok(client, STANDING, world.admin, c=world.customer, d=world.service))["blocked"] is True
     # the customer's own department listing it blocks its visits too
@@ -247,7 +272,8 @@ async def test_acceptance_4_a_department_blacklist_blocks_only_its_department(cl
 async def test_acceptance_4_after_six_months_it_returns_only_at_the_lowest_grade(client, world, clock):
     """Acceptance 4, MD15 (R5-16, R5-17), seed-000 check 34: listed by 销售部 on 2024-01-01 with no
     shortening, the customer cannot return before 2024-07-01; the tick expires the entry then (the
-    tick the audited actor); re-admission puts it at 合格 (qualified), the scheme's lowest grade."""
+    tick the audited actor); re-admission (the vertical's medicalDevicesAdmit, with a reason) puts it
+    at 合格 (qualified), the scheme's lowest grade, and refuses any other."""
     world.grade("preferred", world.sales)
     entry = await world.listed("DEPARTMENT", world.sales)
     assert datetime.fromisoformat(entry["expiresAt"]) == sh(2024, 7, 1, 10)
@@ -264,12 +290,17 @@ async def test_acceptance_4_after_six_months_it_returns_only_at_the_lowest_grade
     audit = await ok(client, '{ auditEntries(filter: {action: "blacklist.expired"}) { nodes { actor targetId } } }',
                      world.admin)
     assert audit["nodes"] == [{"actor": blacklists.TICK_ACTOR, "targetId": entry["id"]}]
-    # re-admission: the scheme's lowest grade
-    registry = load_verticals(())
-    scheme = grading.scheme_of(registry, VERTICAL, SCHEME)
-    lowest = blacklists.policy.readmission_grade(scheme)
+    # re-admission (the vertical's admission, MD20): only with a reason, only at the scheme's lowest grade
+    lowest = blacklists.policy.readmission_grade(grading.scheme_of(load_verticals(()), VERTICAL, SCHEME))
     assert (lowest.code, lowest.name_zh) == ("qualified", "合格类")
-    world.grade(lowest.code, world.sales)
+    await ok(client, QUALIFICATION, world.admin, c=world.customer)
+    error = await refused(client, ADMIT, world.admin, c=world.customer, d=world.sales, g="vip", why="经营已根本改善")
+    assert error["code"] == "MEDICAL_DEVICES_READMISSION_GRADE"
+    back = await ok(client, ADMIT, world.admin, c=world.customer, d=world.sales, why="经营已根本改善")
+    assert back["admission"] == {"grade": "qualified", "readmission": True}
+    grades = await ok(client, "query($c: ID!) { customerGrades(customerId: $c) { scopeKey grade } }", world.admin,
+                      c=world.customer)
+    assert grades == [{"scopeKey": world.sales, "grade": "qualified"}]
     history = await ok(client, "query($c: ID!) { customerBlacklist(customerId: $c) { blocked entries { state } } }",
                        world.admin, c=world.customer)
     assert history == {"blocked": False, "entries": [{"state": "EXPIRED"}]}
