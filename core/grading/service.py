@@ -450,10 +450,12 @@ async def approve_review(ctx: Context, registry: VerticalRegistry, review_id: UU
         return await _review_view(uow, registry, row)
 
 
-async def publish_review(ctx: Context, registry: VerticalRegistry, review_id: UUID) -> ReviewView:
+async def publish_review(ctx: Context, registry: VerticalRegistry, review_id: UUID, *,
+                         in_job: bool = False) -> ReviewView:
     """Publish an approved run atomically: every change or none. Refused with ``GRADE_CAP_EXCEEDED``
     (naming the grade, the share and the customers holding it) when a hard cap would be exceeded;
-    soft caps are in the view's ``warnings``."""
+    soft caps are in the view's ``warnings``. A run proposing more than SYNC_POPULATION_LIMIT
+    grades is published by a long job (``start_publish``), still in one unit of work."""
     async with unit_of_work(ctx) as uow:
         row = await _load_review(uow, review_id)
         scheme = scheme_of(registry, row["vertical"], row["scheme"])
@@ -461,6 +463,7 @@ async def publish_review(ctx: Context, registry: VerticalRegistry, review_id: UU
         if row["status"] != "approved":
             raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not approved",
                          f"该评审状态为 {row['status']}，未获审批")
+        _refuse_if_large(row, in_job)
         view = await _review_view(uow, registry, row)
         blocking = policy.hard(view.violations)
         if blocking:
@@ -767,6 +770,45 @@ async def _run_review_job(job: long_jobs.RunningJob) -> dict[str, Any]:
     ctx = Context.system(p["actor"], job.tenant_id)  # the requester, checked when the job was asked for
     return await run_review(ctx, started_verticals(), p["vertical"], p["scheme"], p["scope_key"], p["actor"],
                             progress)
+
+
+PUBLISH_JOB = "grade.publish"
+
+
+def _proposal_count(row: Mapping[str, Any]) -> int:
+    return len(json.loads(row["proposals"]))
+
+
+def _refuse_if_large(row: Mapping[str, Any], in_job: bool) -> None:
+    count = _proposal_count(row)
+    if not in_job and count > SYNC_POPULATION_LIMIT:
+        raise _error("GRADE_REVIEW_TOO_LARGE", "id", f"the review proposes {count} grades, more than "
+                     f"{SYNC_POPULATION_LIMIT} published in one request: publish it as a long job "
+                     f"(gradeReviewPublishStart)", f"该评审提出 {count} 个等级，超过单次请求可发布的 "
+                     f"{SYNC_POPULATION_LIMIT} 个：请以后台任务方式发布（gradeReviewPublishStart）")
+
+
+async def start_publish(ctx: Context, registry: VerticalRegistry, review_id: UUID) -> UUID:
+    """Queue the publication of an approved run of any size as one long job: every change in one
+    unit of work, or none (the job fails with ``GRADE_CAP_EXCEEDED`` when a hard cap would be
+    exceeded). Checked now: the approving permission and the state."""
+    async with unit_of_work(ctx) as uow:
+        row = await _load_review(uow, review_id)
+        scheme = scheme_of(registry, row["vertical"], row["scheme"])
+        require(ctx, _permission(row["vertical"], scheme, approve=True))
+        if row["status"] != "approved":
+            raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not approved",
+                         f"该评审状态为 {row['status']}，未获审批")
+        return await long_jobs.submit(uow, PUBLISH_JOB, {"review_id": str(review_id), "actor": ctx.actor})
+
+
+@long_jobs.job_kind(PUBLISH_JOB, read_permission="customer.read")
+async def _run_publish_job(job: long_jobs.RunningJob) -> dict[str, Any]:
+    p = job.params
+    await job.progress(0, None, "publishing the review's changes in one unit of work")
+    ctx = Context.system(p["actor"], job.tenant_id)  # the requester, checked when the job was asked for
+    view = await publish_review(ctx, started_verticals(), UUID(p["review_id"]), in_job=True)
+    return {"review_id": p["review_id"], "changes": len(view.changes), "warnings": len(view.warnings)}
 
 
 async def list_reviews(ctx: Context, registry: VerticalRegistry, window: Window, *, vertical: str | None = None,

@@ -297,12 +297,24 @@ class GradingMutation:
 
     @strawberry.mutation(description="Publish an approved review run atomically, every change or none. Refused with "
                                      "GRADE_CAP_EXCEEDED, naming the grade, the share, the cap and the customers, "
-                                     "when a hard cap would be exceeded (MD4 d, MD5 e); soft caps are warnings.")
+                                     "when a hard cap would be exceeded (MD4 d, MD5 e); soft caps are warnings. A run "
+                                     "proposing more than 2000 grades: gradeReviewPublishStart.")
     async def grade_review_publish(self, info: Info, id: strawberry.ID) -> GradeReviewPayload:
         async def call() -> dict:
             view = await grading.publish_review(ctx_of(info), _registry(info), parse_id(id, "id"))
             return {"review": await _review(info, view.id, view)}
         return await mutate(info, GradeReviewPayload, call)
+
+    @strawberry.mutation(description="Publish an approved review run of any size as one long job, every change in "
+                                     "one unit of work or none: the job fails with GRADE_CAP_EXCEEDED when a hard cap "
+                                     "would be exceeded. gradeReviewPublish refuses a run proposing more than 2000 "
+                                     "grades (GRADE_REVIEW_TOO_LARGE).")
+    async def grade_review_publish_start(self, info: Info, id: strawberry.ID) -> JobPayload:
+        async def call() -> dict:
+            ctx = ctx_of(info)
+            job_id = await grading.start_publish(ctx, _registry(info), parse_id(id, "id"))
+            return {"job": Job.of(await job_service.get_job(ctx, job_id))}
+        return await mutate(info, JobPayload, call)
 
     @strawberry.mutation(description="Set one customer's grade by hand with a reason (GRADE_REASON_REQUIRED); a hard "
                                      "cap still holds (an upgrade respects the caps, MD12), a soft one warns.")

@@ -37,6 +37,7 @@ PUBLISH = "mutation($id: ID!) { gradeReviewPublish(id: $id) { %s } }" % PAYLOAD
 READ = "query($id: ID!) { gradeReview(id: $id) { %s } }" % REVIEW
 START = ("mutation($v: String!, $s: String!, $scope: String) { gradeReviewStart(vertical: $v, scheme: $s, "
          "scopeId: $scope) { job { id kind status } errors { code field } } }")
+PUBLISH_START = "mutation($id: ID!) { gradeReviewPublishStart(id: $id) { job { id kind status } errors { code field } } }"
 JOB = "query($id: ID!) { job(id: $id) { status progressDone progressTotal progressPercent result errorCode } }"
 OVERRIDE = ("mutation($c: ID!, $g: String!, $r: String!, $scope: String) { gradeOverride(vertical: \"%s\", "
             "scheme: \"%s\", customerId: $c, grade: $g, reason: $r, scopeId: $scope) { grade { customerId scopeKey "
@@ -291,5 +292,35 @@ async def test_acceptance_6_review_run_as_one_long_job_with_progress(client, clo
     assert not review["whatIf"]["publishable"]
     approved = await payload(client, APPROVE, t.approver, id=result["review_id"])
     assert approved["errors"] == [] and approved["review"]["status"] == "approved"
-    refused = await payload(client, PUBLISH, t.approver, id=result["review_id"])
-    assert refused["errors"][0]["code"] == "GRADE_CAP_EXCEEDED"
+    too_large = await payload(client, PUBLISH, t.approver, id=result["review_id"])
+    assert [e["code"] for e in too_large["errors"]] == ["GRADE_REVIEW_TOO_LARGE"]
+    failed = await finished(client, t.approver, await payload(client, PUBLISH_START, t.approver, id=result["review_id"]))
+    assert (failed["status"], failed["errorCode"]) == ("failed", "GRADE_CAP_EXCEEDED")  # 40 VIP of 240: 16.67%
+    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"] == []  # nothing published
+
+    # Five VIP customers' business falls: 35 of 240 VIP (14.58%) publishes, as one job, atomically.
+    client.blocking_portal.call(add_facts, client.seeded.acme.id, sales, [UUID(c) for c in people[:5]],
+                                "annual_business", 60)
+    job = await finished(client, t.admin, await payload(client, START, t.admin, v=TEST_VERTICAL, s=SCHEME,
+                                                        scope=sales))
+    review_id = json.loads(job["result"])["review_id"]
+    assert (await payload(client, APPROVE, t.approver, id=review_id))["errors"] == []
+    done = await finished(client, t.approver, await payload(client, PUBLISH_START, t.approver, id=review_id))
+    assert done["status"] == "succeeded", done
+    assert json.loads(done["result"]) == {"review_id": review_id, "changes": 240, "warnings": 1}
+    assert (await payload(client, READ, t.admin, id=review_id))["status"] == "published"
+    grades = {c: (await ok(client, GRADES, t.admin, c=c))["customerGrades"][0]["grade"] for c in people[:6]}
+    assert grades == {**{c: "preferred" for c in people[:5]}, people[5]: "vip"}
+    [entry] = (await ok(client, HISTORY, t.admin, c=people[5]))["gradeHistory"]["nodes"]
+    assert (entry["source"], entry["reviewId"], entry["actor"].startswith("user:")) == ("review", review_id, True)
+
+
+async def finished(client, token: str, started: dict) -> dict:
+    """The job a start mutation queued, once it has finished (the app runs jobs in-process)."""
+    assert started["errors"] == [], started
+    for _ in range(600):
+        job = (await ok(client, JOB, token, id=started["job"]["id"]))["job"]
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(job)

@@ -145,6 +145,7 @@ PROTECTED = {
                         'scheme: "customer_grade", scopeId: $department) { errors { code } } }',
     "gradeReviewApprove": 'mutation($review: ID!) { gradeReviewApprove(id: $review) { errors { code } } }',
     "gradeReviewPublish": 'mutation($review: ID!) { gradeReviewPublish(id: $review) { errors { code } } }',
+    "gradeReviewPublishStart": 'mutation($review: ID!) { gradeReviewPublishStart(id: $review) { errors { code } } }',
     "gradeOverride": 'mutation($customer: ID!, $department: String!) { gradeOverride(vertical: "medical_devices", '
                      'scheme: "customer_grade", customerId: $customer, grade: "vip", reason: "x", '
                      'scopeId: $department) { errors { code } } }',
