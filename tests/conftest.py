@@ -113,8 +113,11 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[Database]:
-    """A migrated database of each kind, opened as the application would open it."""
-    await migrate(settings)
+    """A migrated database of each kind, opened as the application would open it: core's tables and
+    the installed verticals' own (as ``kehu migrate`` creates them), since the app serves their fields."""
+    from core.plugins.manager import load_verticals
+
+    await migrate(settings, load_verticals(settings.disabled_plugins))
     configure_identity(settings)
     configure_data_keys(settings)  # the keys the app built on these settings will use
     configure_audit_anchors(settings)  # anchors under this test's var_dir

@@ -79,6 +79,7 @@ _SERVICES = frozenset({
     "Duration", "TenantCalendar", "Event", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach", "on_event", "record",
     "require_permission", "run_mutation", "submit_job", "tenant_calendar", "tick", "unit_of_work",
     "assign_grade", "customer_grade", "customer_record", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
+    "archives_accepted", "department_exists", "graded_customers",
 })
 
 

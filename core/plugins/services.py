@@ -200,6 +200,7 @@ __all__ = [
     "on_event", "record", "require_permission", "run_mutation", "submit_job", "tenant_calendar",
     "tenant_parameters", "tick", "unit_of_work",
     "assign_grade", "customer_grade", "customer_record", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
+    "archives_accepted", "department_exists", "graded_customers",
 ]
 
 
@@ -285,3 +286,50 @@ async def assign_grade(uow: UnitOfWork, vertical: str, scheme_id: str, customer_
         raise grading._cap_refusal(hard)
     return await grading._change(uow, vertical, scheme, customer_id, scope_key, grade, grading.now(), source=source,
                                  reason=reason)
+
+
+async def department_exists(uow: UnitOfWork, department_id: object) -> bool:
+    """Whether the tenant has a department of that id."""
+    from core.tenancy.tables import Department
+
+    return isinstance(department_id, UUID) and await uow.exists(Department).where(Department.id == department_id)
+
+
+async def graded_customers(uow: UnitOfWork, vertical: str, scheme_id: str,
+                           grades: Iterable[str]) -> dict[UUID, list[tuple[str, str]]]:
+    """The customers holding one of ``grades`` of the scheme in some scope: customer id -> its
+    (scope, grade) pairs among them."""
+    from core.grading.tables import CustomerGrade
+
+    rows = await uow.select(CustomerGrade.customer_id, CustomerGrade.scope_key, CustomerGrade.grade).where(
+        (CustomerGrade.vertical == vertical) & (CustomerGrade.scheme == scheme_id)
+        & CustomerGrade.grade.is_in(list(grades)))
+    found: dict[UUID, list[tuple[str, str]]] = {}
+    for row in rows:
+        found.setdefault(row["customer_id"], []).append((row["scope_key"], row["grade"]))
+    return found
+
+
+async def archives_accepted(uow: UnitOfWork, vertical: str, standard: str,
+                            customer_ids: Iterable[UUID]) -> dict[UUID, datetime]:
+    """For each customer that owns a folder of the vertical, the latest acceptance of an archive of
+    ``standard`` in it (customers with none are left out)."""
+    from core.archives.tables import Archive, ArchiveFolder
+
+    ids = list(customer_ids)
+    if not ids:
+        return {}
+    folders = await uow.select(ArchiveFolder.id, ArchiveFolder.owner_customer_id).where(
+        (ArchiveFolder.vertical == vertical) & ArchiveFolder.owner_customer_id.is_in(ids))
+    owner = {f["id"]: f["owner_customer_id"] for f in folders}
+    if not owner:
+        return {}
+    rows = await uow.select(Archive.folder_id, Archive.accepted_at).where(
+        (Archive.vertical == vertical) & (Archive.standard == standard) & Archive.folder_id.is_in(list(owner))
+        & Archive.accepted_at.is_not_null())
+    latest: dict[UUID, datetime] = {}
+    for row in rows:
+        customer = owner[row["folder_id"]]
+        if customer not in latest or row["accepted_at"] > latest[customer]:
+            latest[customer] = row["accepted_at"]
+    return latest

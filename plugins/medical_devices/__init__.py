@@ -123,4 +123,5 @@ def kehu_isolation_operations():
                            ids=(("e", "medical_devices_event"), ("c", c))),
         IsolationOperation("{ medicalDevicesSales { id reference } }", lists=("medical_devices_sale", "*.id")),
         IsolationOperation('{ medicalDevicesGradeAssessment(facts: {hospitalLevel: "三级乙等"}) { grade reasons } }'),
+        IsolationOperation("{ medicalDevicesArchiveUpdatesDue { customerId grades { scopeKey grade } } }"),
     ]

@@ -161,6 +161,21 @@ class Assessment:
     reasons: list[str]
 
 
+@strawberry.type(name="MedicalDevicesGradeHeld")
+class GradeHeld:
+    scope_key: str = strawberry.field(description="The department's id (MD19).")
+    grade: str
+
+
+@strawberry.type(name="MedicalDevicesArchiveUpdateDue",
+                 description="A key customer whose archive is due its quarterly update (AR3, R12-2).")
+class ArchiveUpdateDue:
+    customer_id: strawberry.ID
+    grades: list[GradeHeld]
+    last_accepted_at: datetime | None = strawberry.field(description="The latest accepted customer archive; null: none.")
+    due_since: datetime | None
+
+
 @strawberry.type(name="MedicalDevicesQualificationPayload")
 class QualificationPayload:
     qualification: Qualification | None = None
@@ -245,6 +260,14 @@ class MedicalDevicesQuery:
         rows = await service.sales(context(info), uncontacted_only=uncontacted_only,
                                    department_id=_maybe(department_id, "department_id"))
         return [_sale(s) for s in rows]
+
+    @strawberry.field(description="Key customers (VIP or preferred) whose customer archive was not updated within "
+                                  "archive_update_months (3: quarterly, AR3, R12-2); those without any first.")
+    async def medical_devices_archive_updates_due(self, info: strawberry.Info) -> list[ArchiveUpdateDue]:
+        return [ArchiveUpdateDue(customer_id=strawberry.ID(str(d.customer_id)),
+                                 grades=[GradeHeld(scope_key=k, grade=g) for k, g in d.grades],
+                                 last_accepted_at=d.last_accepted_at, due_since=d.due_since)
+                for d in await service.archive_updates_due(context(info))]
 
     @strawberry.field(description="The grade these facts earn under the tenant's thresholds (MD4–MD6), before caps.")
     async def medical_devices_grade_assessment(self, info: strawberry.Info, facts: FactsInput) -> Assessment:

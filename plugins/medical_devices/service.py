@@ -8,6 +8,7 @@ writes nothing."""
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,10 +18,13 @@ from uuid import UUID, uuid4
 from core.plugins import (
     KehuError,
     Scope,
+    archives_accepted,
     assign_grade,
     customer_grade,
     customer_record,
+    department_exists,
     emit,
+    graded_customers,
     lowest_grade,
     may_reach,
     record,
@@ -461,8 +465,9 @@ async def plan_event(ctx: Any, *, kind: str, title: str, planned_on: str, plan: 
     day = _day(planned_on, "planned_on")
     text = _text(plan, "plan")
     async with unit_of_work(ctx) as uow:
-        if department_id is not None:
-            await customer_grade(uow, VERTICAL, SCHEME, uuid4(), scope_id=department_id)  # the department exists
+        if department_id is not None and not await department_exists(uow, department_id):
+            raise KehuError("DEPARTMENT_UNKNOWN", f"no department {department_id}", f"未找到部门 {department_id}",
+                            field="department_id")
         row_id = uuid4()
         await uow.insert(Event(id=row_id, kind=kind, title=title, department_id=department_id, planned_on=day,
                                plan=text, state="planned", planned_by=ctx.actor, version=1))
@@ -646,3 +651,45 @@ async def assess(ctx: Any, facts: Mapping[str, Any]) -> policy.Assessment:
     if not isinstance(facts, Mapping):
         raise _error("MEDICAL_DEVICES_INPUT_INVALID", "facts is an object of fact names and values", "facts 须为事实名称与值的对象", "facts")
     return policy.assess(facts, await tenant_parameters(ctx, VERTICAL))
+
+
+# --- quarterly archive updates of key customers (seed-000 §4.5 AR3, seed-003 R12-2) ---------------
+
+KEY_GRADES = ("vip", "preferred")
+
+
+@dataclass(frozen=True)
+class ArchiveUpdateDue:
+    customer_id: UUID
+    grades: list[tuple[str, str]]
+    last_accepted_at: datetime | None
+    due_since: datetime | None  # None: the key customer has no accepted archive at all
+
+
+def add_months(at: datetime, months: int) -> datetime:
+    """The same day ``months`` calendar months later (the month's last day when it has fewer)."""
+    index = at.month - 1 + months
+    year, month = at.year + index // 12, index % 12 + 1
+    return at.replace(year=year, month=month, day=min(at.day, monthrange(year, month)[1]))
+
+
+async def archive_updates_due(ctx: Any) -> list[ArchiveUpdateDue]:
+    """AR3 / R12-2: the key customers (VIP or preferred in some department) whose customer archive
+    was not updated (an archive of ``customer_archive`` accepted) within ``archive_update_months``
+    (3: every quarter), the longest overdue first; those with no accepted archive at all first."""
+    require_permission(ctx, READ)
+    months = int((await tenant_parameters(ctx, VERTICAL))["archive_update_months"])
+    at = now()
+    async with unit_of_work(ctx, write=False) as uow:
+        key = await graded_customers(uow, VERTICAL, SCHEME, KEY_GRADES)
+        accepted = await archives_accepted(uow, VERTICAL, "customer_archive", key)
+    due = []
+    for customer_id, grades in key.items():
+        last = accepted.get(customer_id)
+        if last is None:
+            due.append(ArchiveUpdateDue(customer_id, sorted(grades), None, None))
+            continue
+        last = last.astimezone(UTC)
+        if add_months(last, months) <= at:
+            due.append(ArchiveUpdateDue(customer_id, sorted(grades), last, add_months(last, months)))
+    return sorted(due, key=lambda d: (d.last_accepted_at is not None, d.last_accepted_at or at, str(d.customer_id)))

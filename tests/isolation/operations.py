@@ -727,6 +727,7 @@ OPS: tuple[Op, ...] = (
     Op("mutation($s: ID!, $mark: String!) { medicalDevicesSaleContact(id: $s, satisfaction: 4, note: $mark) "
        "{ sale { id satisfaction } errors { code } } }", ids={"s": "md_sale"}),
     Op('{ medicalDevicesGradeAssessment(facts: {hospitalLevel: "三级乙等"}) { grade reasons } }'),
+    Op("{ medicalDevicesArchiveUpdatesDue { customerId grades { scopeKey grade } lastAcceptedAt } }"),
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the

@@ -48,3 +48,45 @@ async def test_r12_ar1_md23_the_customer_archive_checks(kehu_client, kehu_tenant
     status = {r["ruleCode"]: (r["kind"], r["status"]) for r in checked["checkResults"]}
     assert {code for code, (_kind, state) in status.items() if state == "fail"} == failed, status
     assert status["AR1"][0] == status["MD23"][0] == "policy" and status["AR2"] == ("manual", "manual")
+
+
+UPDATES = "{ medicalDevicesArchiveUpdatesDue { customerId grades { grade } lastAcceptedAt dueSince } }"
+ACCEPT = ("mutation($a: ID!) { archiveAccept(id: $a) { archive { state transitions { toState at } } "
+          "errors { code message } } }")
+
+
+async def test_ar3_key_customers_archives_are_updated_every_quarter(kehu_client, kehu_tenant, clock):
+    """AR3 / R12-2: a key customer's (VIP or preferred) archive is supplemented every quarter
+    (archive_update_months, 3): listed while it has no accepted archive, not within 3 months of
+    the latest acceptance, listed again from then on; a qualified customer is no key customer."""
+    from datetime import datetime, timedelta
+
+    from tests.medical_devices.api import DOCS, admit, department, documents
+
+    dep = await department(kehu_client)
+    key, plain = await customer(kehu_client), await customer(kehu_client)
+    for cust, grade in ((key, "vip"), (plain, "qualified")):
+        await documents(kehu_client, cust, DOCS["medical_institution"])
+        assert (await admit(kehu_client, cust, dep, g=grade))["data"]["medicalDevicesAdmit"]["errors"] == []
+    due = await ok(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue")
+    assert due == [{"customerId": key, "grades": [{"grade": "vip"}], "lastAcceptedAt": None, "dueSince": None}]
+
+    folder = (await ok(kehu_client, FOLDER, "archiveFolderCreate", k="KA-100", c=key))["folder"]["id"]
+    archive = (await ok(kehu_client, CREATE, "archiveCreate", f=folder,
+                        facts={"archive_number": "KA-100", "category_code": "H3"}))["archive"]["id"]
+    await ok(kehu_client, PUT, "archiveDocumentPut", a=archive, code="survey", fields=_survey("2026-03-02", "2026-03-03"))
+    await ok(kehu_client, PUT, "archiveDocumentPut", a=archive, code="qualifications", fields={})
+    await ok(kehu_client, SUBMIT, "archiveSubmit", a=archive)
+    superior = await colleague(kehu_client, kehu_tenant, ["medical_devices.archive.check"])
+    await ok(superior, CHECK, "archiveCheck", a=archive)
+    moves = (await ok(superior, ACCEPT, "archiveAccept", a=archive))["archive"]["transitions"]
+    accepted = datetime.fromisoformat([m["at"] for m in moves if m["toState"] == "accepted"][-1])
+
+    clock.at = accepted + timedelta(days=80)  # within the quarter
+    assert await ok(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue") == []
+    clock.at = accepted + timedelta(days=93)  # past 3 calendar months
+    due = await ok(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue")
+    assert [d["customerId"] for d in due] == [key]
+    assert abs(datetime.fromisoformat(due[0]["lastAcceptedAt"]) - accepted) < timedelta(seconds=1)
+    assert datetime.fromisoformat(due[0]["dueSince"]).date() > (accepted + timedelta(days=80)).date()
+    assert datetime.fromisoformat(due[0]["dueSince"]) <= clock.at
