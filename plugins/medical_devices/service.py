@@ -299,7 +299,10 @@ async def admit(ctx: Any, customer_id: UUID, department_id: UUID, *, customer_ty
     day = await today(ctx)
     async with unit_of_work(ctx) as uow:
         await _customer(uow, customer_id)
-        current = await customer_grade(uow, VERTICAL, SCHEME, customer_id, scope_id=department_id)  # checks the department
+        if not await department_exists(uow, department_id):
+            raise KehuError("DEPARTMENT_UNKNOWN", f"no department {department_id}", f"未找到部门 {department_id}",
+                            field="department_id")
+        current = await customer_grade(uow, VERTICAL, SCHEME, customer_id, scope_id=department_id)
         await refuse_if_blacklisted(uow, customer_id, department_id=department_id, action="admission")  # MD16
         if await _deregistered(uow, customer_id):
             raise _error("MEDICAL_DEVICES_CUSTOMER_DEREGISTERED", "the customer reported its deregistration; it cannot be admitted",

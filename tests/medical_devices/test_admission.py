@@ -166,3 +166,15 @@ async def test_md4d_an_admission_above_the_vip_cap_is_refused(kehu_client, clock
     await customer(kehu_client, department_id=dep)
     body = (await admit(kehu_client, customers[0], dep, g="vip"))["data"]["medicalDevicesAdmit"]
     assert body["errors"] == [] and body["admission"]["grade"] == "vip"
+
+
+async def test_md20_admission_names_an_existing_department_and_customer(kehu_client, clock):
+    """MD20: a customer goes into one of the tenant's departments; an unknown department or customer
+    is refused, writing nothing."""
+    dep, cust = await department(kehu_client), await customer(kehu_client)
+    unknown = "00000000-0000-0000-0000-000000000009"
+    errors = (await admit(kehu_client, cust, unknown, "retail"))["data"]["medicalDevicesAdmit"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("DEPARTMENT_UNKNOWN", "departmentId")]
+    errors = (await admit(kehu_client, unknown, dep, "retail"))["data"]["medicalDevicesAdmit"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("CUSTOMER_NOT_FOUND", "customerId")]
+    assert await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions") == []
