@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,6 +21,8 @@ import structlog
 
 from core.audit.chain import record
 from core.blacklists.service import refuse_if_blacklisted
+from core.calendar.days import DeadlineUnit, Duration
+from core.calendar.settings import load_calendar as tenant_calendar
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import unit_of_work
@@ -50,6 +52,10 @@ MAX_REASON = 2000
 MAX_FACT_NAME = 60
 DEADLINE_PARAMETER = "downgrade_deadline_days"
 DEFAULT_DEADLINE_DAYS = 5  # MD10: within 5 days
+# MD10's "5日内" does not say calendar or working days (seed-002 note 12): a vertical may declare this
+# choice parameter (calendar_days | working_days); calendar days when it does not. Working days
+# count on the tenant's working calendar and end at its closing time.
+DEADLINE_UNIT_PARAMETER = "downgrade_deadline_unit"
 MAX_NAMED = 200  # customers a GRADE_CAP_EXCEEDED message names before "and N more"
 SYNC_POPULATION_LIMIT = 2000  # a larger scope is reviewed as a long job (start_review)
 REVIEW_JOB = "grade.review"
@@ -522,8 +528,9 @@ async def flag_required_change(ctx: Context, registry: VerticalRegistry, vertica
         await _customer(uow, customer_id)
         scope_key = await _scope_key(uow, scheme, scope_id)
         days = parameters.get(DEADLINE_PARAMETER, scheme.change_deadline_days or DEFAULT_DEADLINE_DAYS)
+        unit = _deadline_unit(parameters.get(DEADLINE_UNIT_PARAMETER))
         flagged = now()
-        due = flagged + timedelta(days=int(days))  # type: ignore[arg-type]
+        due = (await tenant_calendar(uow)).due_at(flagged, Duration(int(days), unit)).astimezone(UTC)  # type: ignore[arg-type]
         deadline_id = uuid4()
         await uow.insert(GradeDeadline(id=deadline_id, vertical=vertical, scheme=scheme.id, customer_id=customer_id,
                                        scope_key=scope_key, required_grade=required_grade, reason=why,
@@ -542,6 +549,10 @@ async def flag_required_change(ctx: Context, registry: VerticalRegistry, vertica
             await uow.update(GradeDeadline, {GradeDeadline.status: status, GradeDeadline.resolved_at: flagged,
                                              GradeDeadline.next_due_at: None}).where(GradeDeadline.id == deadline_id)
     return DeadlineView(deadline_id, customer_id, scope_key, required_grade, due, status)
+
+
+def _deadline_unit(value: object) -> DeadlineUnit:
+    return DeadlineUnit.WORKING_DAYS if value == DeadlineUnit.WORKING_DAYS.value else DeadlineUnit.CALENDAR_DAYS
 
 
 async def enforce_due_in_tenant(tenant_id: UUID, at: datetime, registry: VerticalRegistry | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 from uuid import UUID
 
 import pytest
@@ -324,3 +325,45 @@ async def finished(client, token: str, started: dict) -> dict:
             return job
         await asyncio.sleep(0.05)
     raise AssertionError(job)
+
+
+OVERRIDE_IN = ("mutation($v: String!, $c: ID!, $g: String!, $scope: String) { gradeOverride(vertical: $v, "
+               "scheme: \"customer_grade\", customerId: $c, grade: $g, reason: \"年度评审\", scopeId: $scope) "
+               "{ errors { code } } }")
+FLAG_IN = ("mutation($v: String!, $c: ID!, $scope: String) { gradeChangeFlag(vertical: $v, scheme: \"customer_grade\", "
+           "customerId: $c, requiredGrade: \"preferred\", reason: \"逾期回款\", scopeId: $scope) { deadline { dueAt "
+           "status } errors { code } } }")
+
+
+async def test_md10_deadline_counts_working_days_when_the_tenant_says_so(client, clock):
+    """MD10 (5日内; seed-002 note 12: calendar or working days is not said): calendar days by
+    default; a tenant counting working days (downgrade_deadline_unit) on the real 2026 calendar:
+    flagged on Wednesday 30 September 10:00 in Shanghai, the five working days skip the National
+    Day holidays (1 to 7 October) and Sunday 11 October and count the make-up Saturday 10 October,
+    so the downgrade is due on Tuesday 13 October at closing time; the tick on the 13th at noon
+    changes nothing, the tick the next morning downgrades."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    clock.set(datetime(2026, 9, 30, 10, 0, tzinfo=shanghai).astimezone(UTC))
+    t = await acme(client)
+    sales = t.departments["销售部"]
+    people = customers(client, 20, sales)  # two VIP of twenty: 10%, within the cap
+    for c in people[:2]:
+        assert (await payload(client, OVERRIDE_IN, t.admin, v=TEST_VERTICAL, c=c, g="vip", scope=sales))["errors"] == []
+    by_default = await payload(client, FLAG_IN, t.admin, v=TEST_VERTICAL, c=people[0], scope=sales)
+    assert datetime.fromisoformat(by_default["deadline"]["dueAt"]) == clock.at + timedelta(days=5)  # 5 October
+
+    updated = await payload(client, 'mutation { verticalParametersUpdate(verticalId: "%s", parameters: [{key: '
+                                    '"downgrade_deadline_unit", value: "working_days"}]) { errors { code } } }'
+                            % TEST_VERTICAL, t.admin)
+    assert updated["errors"] == [], updated
+    flagged = await payload(client, FLAG_IN, t.admin, v=TEST_VERTICAL, c=people[1], scope=sales)
+    due = datetime.fromisoformat(flagged["deadline"]["dueAt"]).astimezone(shanghai)
+    assert due.date().isoformat() == "2026-10-13" and due.hour >= 17, due
+
+    noon = datetime(2026, 10, 13, 12, 0, tzinfo=shanghai).astimezone(UTC)
+    assert client.blocking_portal.call(service.enforce_due, noon) == 1  # only the calendar-day deadline (5 October)
+    grades = {c: (await ok(client, GRADES, t.admin, c=c))["customerGrades"][0]["grade"] for c in people[:2]}
+    assert grades == {people[0]: "preferred", people[1]: "vip"}
+    morning = datetime(2026, 10, 14, 9, 0, tzinfo=shanghai).astimezone(UTC)
+    assert client.blocking_portal.call(service.enforce_due, morning) == 1
+    assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"][0]["grade"] == "preferred"

@@ -48,6 +48,8 @@ SCHEME = GradingScheme(
 PARAMETERS = (
     Parameter("vip_cap_percent", ParameterKind.DECIMAL, 15.0, "VIP cap (MD4 d)", "VIP比例上限", minimum=0, maximum=100),
     Parameter("downgrade_deadline_days", ParameterKind.INTEGER, 5, "MD10 deadline", "降级期限", minimum=1, maximum=60),
+    Parameter("downgrade_deadline_unit", ParameterKind.CHOICE, "calendar_days", "MD10 deadline in calendar or "
+              "working days", "降级期限按自然日或工作日计", choices=("calendar_days", "working_days")),
 )
 gradetest = plugin(
     kehu_vertical_info=lambda: VerticalInfo(id=VERTICAL, name_zh="分级测试", name_en="Grading test", version="1.0"),
