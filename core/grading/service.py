@@ -436,24 +436,36 @@ async def review(ctx: Context, registry: VerticalRegistry, review_id: UUID) -> R
         return await _review_view(uow, registry, row)
 
 
+async def _approve(uow: UnitOfWork, registry: VerticalRegistry, review_id: UUID) -> dict[str, Any]:
+    ctx = uow.ctx
+    row = await _load_review(uow, review_id)
+    scheme = scheme_of(registry, row["vertical"], row["scheme"])
+    require(ctx, _permission(row["vertical"], scheme, approve=True))
+    if row["status"] != "proposed":
+        raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not proposed",
+                     f"该评审状态为 {row['status']}，不是待审批")
+    if row["proposed_by"] == ctx.actor:
+        raise _error("GRADE_REVIEW_SAME_PERSON", "id", "the proposer of a review cannot approve it",
+                     "评审的提出人不能审批该评审")
+    await uow.update(GradeReview, {GradeReview.status: "approved", GradeReview.approved_by: ctx.actor,
+                                   GradeReview.approved_at: now()}).where(GradeReview.id == review_id)
+    await record(uow, "grade.review_approved", "grade_review", review_id, {"scheme": scheme.id})
+    await outbox.add(uow, "grade.review_approved", "grade_review", review_id, ("status", "approved_by"))
+    return await _load_review(uow, review_id)
+
+
 async def approve_review(ctx: Context, registry: VerticalRegistry, review_id: UUID) -> ReviewView:
     """Approve a proposed run: a holder of the approving permission who is not its proposer."""
     async with unit_of_work(ctx) as uow:
-        row = await _load_review(uow, review_id)
-        scheme = scheme_of(registry, row["vertical"], row["scheme"])
-        require(ctx, _permission(row["vertical"], scheme, approve=True))
-        if row["status"] != "proposed":
-            raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not proposed",
-                         f"该评审状态为 {row['status']}，不是待审批")
-        if row["proposed_by"] == ctx.actor:
-            raise _error("GRADE_REVIEW_SAME_PERSON", "id", "the proposer of a review cannot approve it",
-                         "评审的提出人不能审批该评审")
-        await uow.update(GradeReview, {GradeReview.status: "approved", GradeReview.approved_by: ctx.actor,
-                                       GradeReview.approved_at: now()}).where(GradeReview.id == review_id)
-        await record(uow, "grade.review_approved", "grade_review", review_id, {"scheme": scheme.id})
-        await outbox.add(uow, "grade.review_approved", "grade_review", review_id, ("status", "approved_by"))
-        row = await _load_review(uow, review_id)
+        row = await _approve(uow, registry, review_id)
         return await _review_view(uow, registry, row)
+
+
+async def approve(ctx: Context, registry: VerticalRegistry, review_id: UUID) -> ReviewRow:
+    """``approve_review`` without computing the what-if (a review of any size: the approval itself
+    reads one row)."""
+    async with unit_of_work(ctx) as uow:
+        return _row_view(await _approve(uow, registry, review_id))
 
 
 async def publish_review(ctx: Context, registry: VerticalRegistry, review_id: UUID, *,

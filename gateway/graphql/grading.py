@@ -288,11 +288,12 @@ class GradingMutation:
         return await mutate(info, JobPayload, call)
 
     @strawberry.mutation(description="Approve a proposed review run: a holder of the scheme's approving permission who "
-                                     "did not propose it (GRADE_REVIEW_SAME_PERSON).")
+                                     "did not propose it (GRADE_REVIEW_SAME_PERSON). The review's whatIf is computed "
+                                     "only when selected.")
     async def grade_review_approve(self, info: Info, id: strawberry.ID) -> GradeReviewPayload:
         async def call() -> dict:
-            view = await grading.approve_review(ctx_of(info), _registry(info), parse_id(id, "id"))
-            return {"review": await _review(info, view.id, view)}
+            row = await grading.approve(ctx_of(info), _registry(info), parse_id(id, "id"))
+            return {"review": GradeReview.of(row)}  # whatIf computed only when asked
         return await mutate(info, GradeReviewPayload, call)
 
     @strawberry.mutation(description="Publish an approved review run atomically, every change or none. Refused with "
