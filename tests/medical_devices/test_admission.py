@@ -178,3 +178,14 @@ async def test_md20_admission_names_an_existing_department_and_customer(kehu_cli
     errors = (await admit(kehu_client, unknown, dep, "retail"))["data"]["medicalDevicesAdmit"]["errors"]
     assert [(e["code"], e["field"]) for e in errors] == [("CUSTOMER_NOT_FOUND", "customerId")]
     assert await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions") == []
+
+
+async def test_a_tenant_without_the_vertical_gets_vertical_not_enabled(kehu_client, clock):
+    """Every medicalDevices… field answers VERTICAL_NOT_ENABLED once the tenant disables the vertical."""
+    body = await kehu_client.execute('mutation { verticalDisable(verticalId: "medical_devices") { errors { code } } }')
+    assert body["data"]["verticalDisable"]["errors"] == []
+    for doc in (ADMISSIONS, '{ medicalDevicesEvents { id } }',
+                'mutation { medicalDevicesEventPlan(kind: "forum", title: "t", plannedOn: "2026-04-01", plan: "p") '
+                '{ errors { code } } }'):
+        answer = await kehu_client.execute(doc)
+        assert answer["data"] is None and answer["errors"][0]["extensions"]["code"] == "VERTICAL_NOT_ENABLED", answer
