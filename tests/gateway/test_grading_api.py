@@ -367,3 +367,31 @@ async def test_md10_deadline_counts_working_days_when_the_tenant_says_so(client,
     morning = datetime(2026, 10, 14, 9, 0, tzinfo=shanghai).astimezone(UTC)
     assert client.blocking_portal.call(service.enforce_due, morning) == 1
     assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"][0]["grade"] == "preferred"
+
+
+async def test_another_tenant_cannot_see_or_touch_reviews_grades_or_history(client, clock):
+    """Tenant isolation: Globex's administrator (medical devices enabled there too) naming Acme's
+    review, customer or department is answered as if they did not exist, and nothing changes."""
+    t = await acme(client)
+    sales = t.departments["销售部"]
+    people = customers(client, 10, sales)
+    run = await payload(client, PROPOSE, t.admin, v=MD, s=SCHEME, scope=sales, p=_vip(people[:1]))
+    assert (await payload(client, OVERRIDE, t.admin, c=people[1], g="preferred", r="履约良好", scope=sales))["errors"] == []
+    other = (await login(client, tenant="globex"))["accessToken"]
+    assert (await payload(client, ENABLE, other, v=MD))["errors"] == []
+    other = (await login(client, tenant="globex"))["accessToken"]
+
+    read = (await gql(client, READ, other, id=run["review"]["id"])).json()
+    assert read["data"] is None and read["errors"][0]["extensions"]["code"] == "GRADE_REVIEW_NOT_FOUND"
+    assert (await ok(client, "query($id: ID!) { node(id: $id) { id } }", other, id=run["review"]["id"]))["node"] is None
+    assert (await ok(client, REVIEWS, other))["gradeReviews"]["nodes"] == []
+    for doc in (GRADES, HISTORY):
+        body = (await gql(client, doc, other, c=people[1])).json()
+        assert body["errors"][0]["extensions"]["code"] == "CUSTOMER_NOT_FOUND", body
+    for doc, variables in ((APPROVE, {"id": run["review"]["id"]}), (PUBLISH, {"id": run["review"]["id"]}),
+                           (OVERRIDE, {"c": people[1], "g": "vip", "r": "x", "scope": sales}),
+                           (FLAG, {"c": people[1], "g": "qualified", "r": "x", "scope": sales})):
+        answer = await payload(client, doc, other, **variables)
+        assert answer["errors"][0]["code"] in ("GRADE_REVIEW_NOT_FOUND", "CUSTOMER_NOT_FOUND", "GRADE_SCOPE_INVALID"), answer
+    assert (await payload(client, READ, t.admin, id=run["review"]["id"]))["status"] == "proposed"
+    assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"][0]["grade"] == "preferred"
