@@ -696,8 +696,9 @@ OPS: tuple[Op, ...] = (
     Op('mutation($c: ID!, $mark: String!) { medicalDevicesQualificationRecord(customerId: $c, kind: "practice_licence", '
        'number: $mark, expiresOn: "2099-12-31") { qualification { id customerId number } errors { code } } }',
        ids={"c": "customer"}, makes=("md_qualification", "qualification.id")),
+    # a retail customer (MD1: no documents needed), so any customer of the model can be admitted
     Op('mutation($c: ID!, $d: ID!, $mark: String!) { medicalDevicesAdmit(customerId: $c, departmentId: $d, '
-       'customerType: "medical_institution", contractNumber: $mark, verificationNote: $mark) '
+       'customerType: "retail", contractNumber: $mark, verificationNote: $mark) '
        '{ admission { id customerId departmentId grade } errors { code } } }',
        ids={"c": "customer", "d": "department"}, makes=("md_admission", "admission.id")),
     Op("query($d: ID!) { medicalDevicesAdmissions(departmentId: $d) { id customerId verificationNote } }",
