@@ -33,7 +33,8 @@ from core.grading.policy import CapViolation
 from core.grading.tables import CustomerGrade, GradeChange, GradeDeadline, GradeFact, GradeReview
 from core.db import keyset
 from core.db.keyset import Window
-from core.identity.access import require, require_signed_in
+from core.identity.access import PermissionDenied, require, require_signed_in
+from core.identity.permissions import Scope
 from core.jobs import long_jobs, outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry, started_verticals
@@ -149,6 +150,20 @@ def scheme_of(registry: VerticalRegistry, vertical: str, scheme_id: str) -> Grad
             return scheme
     raise _error("GRADING_SCHEME_UNKNOWN", "scheme", f"the vertical {vertical} has no grading scheme {scheme_id!r}",
                  f"行业插件 {vertical} 没有客户分级方案 {scheme_id!r}")
+
+
+def _within(ctx: Context, permission: str, scheme: GradingScheme, scope_key: str) -> None:
+    """The permission reaches this scope's grades: held tenant-wide, or held for a department the
+    caller belongs to when the scheme grades per department (MD19: a department grades its own
+    customers). A department- or own-scoped holder reaches nothing organisation-wide."""
+    held = require(ctx, permission)
+    if held is Scope.TENANT:
+        return
+    principal = ctx.principal
+    if (scheme.scope is GradeScope.DEPARTMENT and held is Scope.DEPARTMENT and principal is not None
+            and scope_key in {str(d) for d in principal.department_ids}):
+        return
+    raise PermissionDenied(permission)
 
 
 def _permission(vertical: str, scheme: GradingScheme, approve: bool = False) -> str:
@@ -340,6 +355,7 @@ async def record_fact(ctx: Context, registry: VerticalRegistry, vertical: str, s
         await _parameters(uow, registry, vertical)
         await _customer(uow, customer_id)
         scope_key = await _scope_key(uow, scheme, scope_id)
+        _within(ctx, _permission(vertical, scheme), scheme, scope_key)
         fact_id = uuid4()
         await uow.insert(GradeFact(id=fact_id, customer_id=customer_id, scope_key=scope_key, name=name.strip(),
                                    value=json.dumps(value), recorded_at=now(), recorded_by=ctx.actor))
@@ -386,6 +402,7 @@ async def propose_review(ctx: Context, registry: VerticalRegistry, vertical: str
     async with unit_of_work(ctx) as uow:
         parameters = await _parameters(uow, registry, vertical)
         scope_key = await _scope_key(uow, scheme, scope_id)
+        _within(ctx, _permission(vertical, scheme), scheme, scope_key)
         population = await _population(uow, vertical, scheme, scope_key)
         if len(population) > SYNC_POPULATION_LIMIT:
             raise _error("GRADE_REVIEW_TOO_LARGE", "scope_id", f"the scope has {len(population)} customers, more than "
@@ -432,7 +449,8 @@ async def review(ctx: Context, registry: VerticalRegistry, review_id: UUID) -> R
     """A review run's what-if against the grades as they are now."""
     async with unit_of_work(ctx, write=False) as uow:
         row = await _load_review(uow, review_id)
-        require(ctx, _permission(row["vertical"], scheme_of(registry, row["vertical"], row["scheme"])))
+        scheme = scheme_of(registry, row["vertical"], row["scheme"])
+        _within(ctx, _permission(row["vertical"], scheme), scheme, row["scope_key"])
         return await _review_view(uow, registry, row)
 
 
@@ -440,7 +458,7 @@ async def _approve(uow: UnitOfWork, registry: VerticalRegistry, review_id: UUID)
     ctx = uow.ctx
     row = await _load_review(uow, review_id)
     scheme = scheme_of(registry, row["vertical"], row["scheme"])
-    require(ctx, _permission(row["vertical"], scheme, approve=True))
+    _within(ctx, _permission(row["vertical"], scheme, approve=True), scheme, row["scope_key"])
     if row["status"] != "proposed":
         raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not proposed",
                      f"该评审状态为 {row['status']}，不是待审批")
@@ -477,7 +495,7 @@ async def publish_review(ctx: Context, registry: VerticalRegistry, review_id: UU
     async with unit_of_work(ctx) as uow:
         row = await _load_review(uow, review_id)
         scheme = scheme_of(registry, row["vertical"], row["scheme"])
-        require(ctx, _permission(row["vertical"], scheme, approve=True))
+        _within(ctx, _permission(row["vertical"], scheme, approve=True), scheme, row["scope_key"])
         if row["status"] != "approved":
             raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not approved",
                          f"该评审状态为 {row['status']}，未获审批")
@@ -513,6 +531,7 @@ async def override_grade(ctx: Context, registry: VerticalRegistry, vertical: str
         parameters = await _parameters(uow, registry, vertical)
         await _customer(uow, customer_id)
         scope_key = await _scope_key(uow, scheme, scope_id)
+        _within(ctx, _permission(vertical, scheme), scheme, scope_key)
         _changes, found, _population_size = await _what_if(uow, vertical, scheme, scope_key,
                                                           {str(customer_id): grade}, parameters)
         found = [v for v in found if v.grade == grade]  # only the grade this override adds to
@@ -539,6 +558,7 @@ async def flag_required_change(ctx: Context, registry: VerticalRegistry, vertica
         parameters = await _parameters(uow, registry, vertical)
         await _customer(uow, customer_id)
         scope_key = await _scope_key(uow, scheme, scope_id)
+        _within(ctx, _permission(vertical, scheme), scheme, scope_key)
         days = parameters.get(DEADLINE_PARAMETER, scheme.change_deadline_days or DEFAULT_DEADLINE_DAYS)
         unit = _deadline_unit(parameters.get(DEADLINE_UNIT_PARAMETER))
         flagged = now()
@@ -682,6 +702,7 @@ async def start_review(ctx: Context, registry: VerticalRegistry, vertical: str, 
     async with unit_of_work(ctx) as uow:
         await _parameters(uow, registry, vertical)
         scope_key = await _scope_key(uow, scheme, scope_id)
+        _within(ctx, _permission(vertical, scheme), scheme, scope_key)
         return await long_jobs.submit(uow, REVIEW_JOB, {"vertical": vertical, "scheme": scheme.id,
                                                         "scope_key": scope_key, "actor": ctx.actor})
 
@@ -818,7 +839,7 @@ async def start_publish(ctx: Context, registry: VerticalRegistry, review_id: UUI
     async with unit_of_work(ctx) as uow:
         row = await _load_review(uow, review_id)
         scheme = scheme_of(registry, row["vertical"], row["scheme"])
-        require(ctx, _permission(row["vertical"], scheme, approve=True))
+        _within(ctx, _permission(row["vertical"], scheme, approve=True), scheme, row["scope_key"])
         if row["status"] != "approved":
             raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not approved",
                          f"该评审状态为 {row['status']}，未获审批")
@@ -850,10 +871,15 @@ async def list_reviews(ctx: Context, registry: VerticalRegistry, window: Window,
                 if scheme is not None and s.id != scheme:
                     continue
                 try:
-                    require(ctx, _permission(definition.id, s))
+                    held = require(ctx, _permission(definition.id, s))
                 except KehuError:
                     continue
                 one = (GradeReview.vertical == definition.id) & (GradeReview.scheme == s.id)
+                if held is not Scope.TENANT:  # a department's holder sees its departments' reviews (MD19)
+                    mine = [str(d) for d in ctx.principal.department_ids] if ctx.principal else []
+                    if s.scope is not GradeScope.DEPARTMENT or held is not Scope.DEPARTMENT or not mine:
+                        continue
+                    one = one & GradeReview.scope_key.is_in(mine)
                 reach = one if reach is None else reach | one
         if reach is None:
             require_signed_in(ctx)
@@ -878,7 +904,8 @@ async def review_row(ctx: Context, registry: VerticalRegistry, review_id: UUID) 
             GradeReview.id == review_id).first() if isinstance(review_id, UUID) else None
     if row is None:
         raise _error("GRADE_REVIEW_NOT_FOUND", "id", f"no grade review {review_id}", f"未找到等级评审 {review_id}")
-    require(ctx, _permission(row["vertical"], scheme_of(registry, row["vertical"], row["scheme"])))
+    scheme = scheme_of(registry, row["vertical"], row["scheme"])
+    _within(ctx, _permission(row["vertical"], scheme), scheme, row["scope_key"])
     return _row_view(row)
 
 

@@ -283,3 +283,46 @@ async def test_a_blacklisted_customer_is_not_graded_upward_in_that_department(wo
     await service.override_grade(world.proposer, registry, VERTICAL, S, customer, "vip", "other department",
                                  scope_id=world.service_dept)
     assert [h.to_grade for h in await service.grade_history(world.reader, customer)] == ["preferred", "qualified", "vip"]
+
+
+async def test_md19_a_department_scoped_grader_grades_only_its_own_departments(world, registry, clock):
+    """MD19 and the medical-devices permission "grade customers within the department": a caller
+    holding the grading permission for its department (scope DEPARTMENT, member of Sales) proposes,
+    overrides and reads reviews in Sales, and is refused (PERMISSION_DENIED, nothing written) in
+    Service; its list of reviews shows only Sales' reviews."""
+    from uuid import uuid4
+
+    from core.context import Context, Principal
+    from core.identity.permissions import Scope
+
+    sales_people = await add_customers(world.tenant_id, 10, world.sales)
+    service_people = await add_customers(world.tenant_id, 10, world.service_dept)
+    grader = Context.for_principal(Principal(
+        tenant_id=world.tenant_id, user_id=uuid4(), api_key_id=None,
+        permissions={"gradetest.grade.assign": Scope.DEPARTMENT, "customer.read": Scope.TENANT},
+        department_ids=frozenset({world.sales})))
+    mine = await service.propose_review(grader, registry, VERTICAL, S, scope_id=world.sales)
+    await service.override_grade(grader, registry, VERTICAL, S, sales_people[0], "preferred", "履约良好",
+                                 scope_id=world.sales)
+    theirs = await service.propose_review(world.proposer, registry, VERTICAL, S, scope_id=world.service_dept)
+    before = await _count(world.tenant_id, GradeChange)
+    for attempt in (
+        service.propose_review(grader, registry, VERTICAL, S, scope_id=world.service_dept),
+        service.override_grade(grader, registry, VERTICAL, S, service_people[0], "preferred", "x",
+                               scope_id=world.service_dept),
+        service.flag_required_change(grader, registry, VERTICAL, S, service_people[0], "qualified", "x",
+                                     scope_id=world.service_dept),
+        service.review(grader, registry, theirs.id),
+        service.approve_review(grader, registry, theirs.id),
+    ):
+        with pytest.raises(KehuError) as refused:
+            await attempt
+        assert refused.value.code == "PERMISSION_DENIED"
+    assert await _count(world.tenant_id, GradeChange) == before
+    assert (await service.review(grader, registry, mine.id)).scope_key == str(world.sales)
+    from core.db.keyset import Window
+
+    listed, _ = await service.list_reviews(grader, registry, Window(10))
+    assert [r.id for r in listed] == [mine.id]
+    everyone, _ = await service.list_reviews(world.proposer, registry, Window(10))
+    assert {r.id for r in everyone} == {mine.id, theirs.id}
