@@ -3,6 +3,7 @@ acceptance 5) through GraphQL, on a controlled clock."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 
@@ -23,6 +24,14 @@ from tests.medical_devices.api import (
 )
 from tests.medical_devices.conftest import SHANGHAI
 
+
+
+async def run_tick(kehu_client, at: datetime) -> dict:
+    """The tick on the app's own loop (its PostgreSQL pool belongs to that loop), at ``at``."""
+    return await asyncio.to_thread(kehu_client.http.blocking_portal.call, tick, at)
+
+
+REMINDERS = "medical_devices.qualification_reminders"
 EXPIRING = "query($w: Int) { medicalDevicesQualificationsExpiring(withinDays: $w) { kind expiresOn remindedFor } }"
 
 
@@ -91,9 +100,9 @@ async def test_acceptance5_a_reminder_is_raised_30_days_before_expiry_once(kehu_
     cust = await customer(kehu_client)
     await documents(kehu_client, cust, ["device_operation_licence"], expires="2026-07-31")
     await documents(kehu_client, cust, ["business_licence"], expires=None)  # never expires: no reminder
-    assert (await tick(datetime(2026, 6, 30, 9, 0, tzinfo=SHANGHAI)))["medical_devices.qualification_reminders"] == 0
-    assert (await tick(datetime(2026, 7, 1, 0, 0, tzinfo=SHANGHAI)))["medical_devices.qualification_reminders"] == 1
-    assert (await tick(datetime(2026, 7, 2, 9, 0, tzinfo=SHANGHAI)))["medical_devices.qualification_reminders"] == 0
+    assert (await run_tick(kehu_client, datetime(2026, 6, 30, 9, 0, tzinfo=SHANGHAI)))[REMINDERS] == 0
+    assert (await run_tick(kehu_client, datetime(2026, 7, 1, 0, 0, tzinfo=SHANGHAI)))[REMINDERS] == 1
+    assert (await run_tick(kehu_client, datetime(2026, 7, 2, 9, 0, tzinfo=SHANGHAI)))[REMINDERS] == 0
     entries = await audit(kehu_client, "medical_devices_qualification")
     reminders = [e for e in entries if e["action"] == "medical_devices.qualification_expiring"]
     assert len(reminders) == 1 and reminders[0]["actor"] == "job:medical_devices.qualification_reminders"
@@ -103,7 +112,7 @@ async def test_acceptance5_a_reminder_is_raised_30_days_before_expiry_once(kehu_
     assert listed == [{"kind": "device_operation_licence", "expiresOn": "2026-07-31", "remindedFor": "2026-07-31"}]
 
     await documents(kehu_client, cust, ["device_operation_licence"], expires="2031-07-31")  # renewed
-    assert (await tick(datetime(2031, 7, 1, 9, 0, tzinfo=SHANGHAI)))["medical_devices.qualification_reminders"] == 1
+    assert (await run_tick(kehu_client, datetime(2031, 7, 1, 9, 0, tzinfo=SHANGHAI)))[REMINDERS] == 1
 
 
 async def test_acceptance5_the_reminder_days_are_a_tenant_parameter(kehu_client, clock):
@@ -111,7 +120,7 @@ async def test_acceptance5_the_reminder_days_are_a_tenant_parameter(kehu_client,
     cust = await customer(kehu_client)
     await documents(kehu_client, cust, ["practice_licence"], expires="2026-07-31")
     await ok(kehu_client, PARAMS, "verticalParametersUpdate", k="qualification_reminder_days", v=10)
-    assert (await tick(datetime(2026, 7, 1, 9, 0, tzinfo=SHANGHAI)))["medical_devices.qualification_reminders"] == 0
-    assert (await tick(datetime(2026, 7, 21, 9, 0, tzinfo=SHANGHAI)))["medical_devices.qualification_reminders"] == 1
+    assert (await run_tick(kehu_client, datetime(2026, 7, 1, 9, 0, tzinfo=SHANGHAI)))[REMINDERS] == 0
+    assert (await run_tick(kehu_client, datetime(2026, 7, 21, 9, 0, tzinfo=SHANGHAI)))[REMINDERS] == 1
     profile = await ok(kehu_client, CUSTOMER, "medicalDevicesCustomer", c=cust)
     assert profile["qualifications"][0]["expiresOn"] == "2026-07-31"
