@@ -179,6 +179,16 @@ async def _changed(uow: UnitOfWork, row: Mapping[str, Any], values: dict[Any, An
                         "黑名单记录已被他人修改，请重新读取", field="version")
 
 
+async def _existing_customer(uow: UnitOfWork, customer_id: object) -> None:
+    """CUSTOMER_NOT_FOUND unless the customer is one of the tenant's (not deleted)."""
+    found = await uow.select(Customer.id).where(
+        (Customer.id == customer_id) & Customer.deleted_at.is_null()).first() \
+        if isinstance(customer_id, UUID) else None
+    if found is None:
+        raise KehuError("CUSTOMER_NOT_FOUND", f"no customer {customer_id}", f"未找到客户 {customer_id}",
+                        field="customer_id")
+
+
 def _state(row: Mapping[str, Any], *wanted: str) -> None:
     if row["status"] not in wanted:
         raise KehuError("BLACKLIST_ENTRY_STATE",
@@ -274,12 +284,7 @@ async def propose(ctx: Context, customer_id: UUID, *, scope: str, reason: str, e
     at = now()
     async with unit_of_work(ctx) as uow:
         policy.expiry(at, await _default(uow, scope, scheme), validity_days)  # refuse a lengthening now
-        customer = await uow.select(Customer.id).where(
-            (Customer.id == customer_id) & Customer.deleted_at.is_null()).first() \
-            if isinstance(customer_id, UUID) else None
-        if customer is None:
-            raise KehuError("CUSTOMER_NOT_FOUND", f"no customer {customer_id}", f"未找到客户 {customer_id}",
-                            field="customer_id")
+        await _existing_customer(uow, customer_id)
         if department_id is not None and (not isinstance(department_id, UUID) or await uow.select(Department.id).where(
                 Department.id == department_id).first() is None):
             raise KehuError("DEPARTMENT_UNKNOWN", f"no department {department_id}", f"未找到部门 {department_id}",
@@ -379,6 +384,7 @@ async def customer_entries(ctx: Context, customer_id: UUID) -> list[EntryView]:
     """A customer's entries, every status, newest proposal first."""
     require(ctx, "blacklist.read")
     async with unit_of_work(ctx) as uow:
+        await _existing_customer(uow, customer_id)
         rows = await uow.select(BlacklistEntry).where(BlacklistEntry.customer_id == customer_id) \
             .order_by(BlacklistEntry.proposed_at, ascending=False)
         return [_view(r) for r in rows]
@@ -410,6 +416,7 @@ async def customer_in_force(ctx: Context, customer_id: UUID, *, department_id: U
     department named, the entries of every department), company entries first."""
     require(ctx, "blacklist.read")
     async with unit_of_work(ctx, write=False) as uow:
+        await _existing_customer(uow, customer_id)
         if department_id is not None:
             rows = await entries_in_force(uow, customer_id, department_id=department_id)
         else:

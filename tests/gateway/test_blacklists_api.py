@@ -344,7 +344,8 @@ async def test_lifting_and_rejecting_with_the_version_read(client, world, clock)
 
 async def test_blacklist_entries_page_by_scope_state_and_department(client, world, clock):
     """blacklistEntries: newest proposal first, filtered by scope, state, department and customer,
-    paged with first/after; another tenant sees none of them and reads one as not found."""
+    paged with first/after; another tenant sees none of them, reads one as not found and the
+    customer's standing as CUSTOMER_NOT_FOUND."""
     company = await world.listed("COMPANY")
     clock.set(clock.at + timedelta(minutes=1))
     sales = await world.listed("DEPARTMENT", world.sales)
@@ -369,5 +370,7 @@ async def test_blacklist_entries_page_by_scope_state_and_department(client, worl
     assert (await ok(client, query, other))["nodes"] == []
     body = (await gql(client, "query($id: ID!) { blacklistEntry(id: $id) { id } }", other, id=company["id"])).json()
     assert body["errors"][0]["extensions"]["code"] == "BLACKLIST_ENTRY_NOT_FOUND"
+    body = (await gql(client, STANDING, other, c=world.customer)).json()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "CUSTOMER_NOT_FOUND"
     assert (await refused(client, APPROVE, other, id=pending["id"], v=1))["code"] in (
         "BLACKLIST_ENTRY_NOT_FOUND", "PERMISSION_DENIED")
