@@ -21,6 +21,7 @@ from core.errors import KehuError
 from core.plugins.types import BlacklistScope, Grade, GradingScheme
 
 DEPARTMENT_MONTHS = 6  # MD15
+MAX_VALIDITY_DAYS = 36500  # a shortened validity of a company entry with no expiry: at most 100 years
 MAX_REASON = 2000
 MAX_EVIDENCE = 50
 MAX_EVIDENCE_TEXT = 2000
@@ -63,9 +64,11 @@ def expiry(starts_at: datetime, default: Validity, requested_days: int | None = 
         limit = None
     if requested_days is None:
         return limit
-    if not isinstance(requested_days, int) or isinstance(requested_days, bool) or requested_days < 1:
-        raise KehuError("BLACKLIST_VALIDITY_INVALID", "the validity is a whole number of days, at least 1",
-                        "有效期须为至少 1 天的整数天数", field="validity_days")
+    if not isinstance(requested_days, int) or isinstance(requested_days, bool) \
+            or not 1 <= requested_days <= MAX_VALIDITY_DAYS:
+        raise KehuError("BLACKLIST_VALIDITY_INVALID",
+                        f"the validity is a whole number of days from 1 to {MAX_VALIDITY_DAYS}",
+                        f"有效期须为 1 至 {MAX_VALIDITY_DAYS} 天的整数天数", field="validity_days")
     asked = starts_at + timedelta(days=requested_days)
     if limit is not None and asked > limit:
         raise KehuError("BLACKLIST_VALIDITY_INVALID",

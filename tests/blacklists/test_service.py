@@ -146,6 +146,9 @@ async def test_evidence_reason_and_filing_notice_events(world, clock):
     ({"scope": "tenant"}, "BLACKLIST_SCOPE_INVALID", "department_id"),
     ({"validity_days": 200}, "BLACKLIST_VALIDITY_INVALID", "validity_days"),
     ({"validity_days": 0}, "BLACKLIST_VALIDITY_INVALID", "validity_days"),
+    ({"validity_days": 2_147_483_647}, "BLACKLIST_VALIDITY_INVALID", "validity_days"),  # no overflow: coded
+    ({"scope": "tenant", "department_id": None, "validity_days": 36_501}, "BLACKLIST_VALIDITY_INVALID",
+     "validity_days"),
 ])
 async def test_invalid_proposals_are_refused_and_write_nothing(world, clock, change, code, field):
     """A proposal needs a scope, a reason and evidence; MD15: the 6-month validity may be shortened,
