@@ -35,6 +35,7 @@ from core.complaints import service
 from core.complaints.tables import ComplaintClock
 from core.context import Context
 from core.db import Database, unit_of_work, use_database
+from core.plugins.manager import start_verticals
 from core.plugins.testing import make_registry
 from core.settings import load_settings
 from core.tenancy.service import TenantAdmin, create_tenant
@@ -148,7 +149,7 @@ async def _run(tmp: Path, *, quick: bool) -> dict[str, object]:
     small, large, due = (200, 2_000, 20) if quick else (1_000, 100_000, 100)
     rounds = 2 if quick else 12
     registry = make_registry(("real_estate", real_estate))
-    service.configure_complaints(registry)
+    start_verticals(registry)
     async with AsyncExitStack() as stack:
         seeding = time.perf_counter()
         baseline, settings = await _side(stack, tmp, "small", small, due, registry)
@@ -166,7 +167,7 @@ async def _run(tmp: Path, *, quick: bool) -> dict[str, object]:
             baseline_queries.append(min([await _query(baseline) for _ in range(5)]))
             await _reset(subject)
             subject_queries.append(min([await _query(subject) for _ in range(5)]))
-        service.configure_complaints(None)
+        start_verticals(None)
     subject_s, baseline_s = min(subject_times), min(baseline_times)
     ratio = subject_s / baseline_s
     return {
