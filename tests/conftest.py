@@ -40,11 +40,16 @@ def postgres_admin_url() -> str | None:
 
 
 def redis_url() -> str | None:
-    if os.environ.get("KEHU_TEST_REDIS_URL"):
-        return os.environ["KEHU_TEST_REDIS_URL"]
-    if os.environ.get("CI"):
-        return DEFAULT_REDIS_URL
-    return None
+    url = os.environ.get("KEHU_TEST_REDIS_URL") or (DEFAULT_REDIS_URL if os.environ.get("CI") else None)
+    return None if url is None else _worker_redis_database(url)
+
+
+def _worker_redis_database(url: str) -> str:
+    """Each pytest-xdist worker its own Redis database (15, 14, …): tests flush theirs."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{max(base - int(worker.removeprefix('gw') or 0), 0)}"))
 
 
 def _with_database(url: str, dbname: str, user: str | None = None) -> str:

@@ -318,8 +318,29 @@ def _capture_outputs(capture: LogCapture) -> None:
     CliRunner.invoke = invoke_recording  # type: ignore[method-assign]
 
 
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """Under pytest-xdist the controller runs no test: its workers scan their own log lines and
+    send it what they found (``workeroutput``)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+class _WorkerFindings:
+    """On the xdist controller: the findings each worker reports as it goes down."""
+
+    @pytest.hookimpl
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        found = getattr(node, "workeroutput", {}).get("secret_scan") or {}
+        _state["findings"].extend(found.get("findings", ()))
+        _state["capped"] = _state.get("capped") or found.get("capped", False)
+        _state["dropped"] = _state.get("dropped", 0) + found.get("dropped", 0)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("--no-secret-scan", default=False) or hasattr(config, "workerinput"):
+    if config.getoption("--no-secret-scan", default=False):
+        return
+    if _is_xdist_controller(config):
+        _state.update(findings=[], controller=True)
+        config.pluginmanager.register(_WorkerFindings(), "kehu-secret-scan-findings")
         return
     directory = Path(tempfile.mkdtemp(prefix="kehu-secret-scan-"))
     capture = LogCapture(directory)
@@ -350,6 +371,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _state.get("controller"):
+        _fail_on_findings(session)
+        return
     capture: LogCapture | None = _state.get("capture")
     if capture is None:
         return
@@ -359,19 +383,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         findings = find_secrets(read_entries(capture.path), SECRETS.kinds)
     finally:
         shutil.rmtree(_state["directory"], ignore_errors=True)  # it may hold the very secrets found
-    _state.update(findings=findings, capture=None, capped=capture.capped)
-    if findings and session.exitstatus == pytest.ExitCode.OK:
+    described = [finding.describe() for finding in findings]  # the kind and logger, never the secret
+    _state.update(findings=described, capture=None, capped=capture.capped, dropped=SECRETS.dropped)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports and fails the run
+        workeroutput["secret_scan"] = {"findings": described, "capped": capture.capped, "dropped": SECRETS.dropped}
+    _fail_on_findings(session)
+
+
+def _fail_on_findings(session: pytest.Session) -> None:
+    if _state.get("findings") and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    findings: list[Finding] = _state.get("findings") or []
+    findings: list[str] = _state.get("findings") or []
     for finding in findings:
-        terminalreporter.write_line(f"SECRET IN LOGS: {finding.describe()}", red=True, bold=True)
+        terminalreporter.write_line(f"SECRET IN LOGS: {finding}", red=True, bold=True)
     if findings:
         terminalreporter.write_line("secret scan: the run fails because log lines hold credentials; redact them "
                                     "where they are logged, or their shape in core/logging.py", red=True)
     if _state.get("capped"):
         terminalreporter.write_line(f"secret scan: only the first {MAX_LOG_BYTES // 2**20} MiB of log lines were scanned")
-    if SECRETS.dropped:
-        terminalreporter.write_line(f"secret scan: {SECRETS.dropped} secret(s) not tracked (cap {MAX_SECRETS})")
+    if _state.get("dropped"):
+        terminalreporter.write_line(f"secret scan: {_state['dropped']} secret(s) not tracked (cap {MAX_SECRETS})")

@@ -158,11 +158,12 @@ def test_secrets_this_run_creates_are_tracked():
     assert kinds.get(anchor_seed) == "audit anchor signing key"
 
 
-def _inner_run(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
+def _inner_run(tmp_path: Path, body: str, *options: str) -> subprocess.CompletedProcess:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(body))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.secret_scan", "-q", "-p", "no:cacheprovider",
-                           "test_inner.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+                           *options, "test_inner.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
 
 
 INNER = """
@@ -180,6 +181,16 @@ def test_a_run_whose_logs_hold_a_secret_fails_without_printing_it(tmp_path):
     """Issue 16 point 4: a test run that logs a password it set fails (exit status 1) though every
     test passed, naming the kind of secret and the logger, not the password."""
     result = _inner_run(tmp_path, INNER.format(log='"password changed to %s", password'))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "SECRET IN LOGS: a password" in result.stdout and "'leaky'" in result.stdout
+    assert "planted-password-4f2a9c" not in result.stdout + result.stderr
+
+
+def test_a_parallel_run_fails_when_a_workers_logs_hold_a_secret(tmp_path):
+    """make test runs on pytest-xdist workers: a worker scans its own log lines and the run (the
+    controller's exit status) still fails on what it found, without printing the secret."""
+    result = _inner_run(tmp_path, INNER.format(log='"password changed to %s", password'), "-n", "2")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 passed" in result.stdout
     assert "SECRET IN LOGS: a password" in result.stdout and "'leaky'" in result.stdout

@@ -51,7 +51,9 @@ async def _ensure_app_role(database: Database, role: str) -> None:
     await database.fetch(
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN "
         'CREATE ROLE "' + role + '" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; '
-        "END IF; END $$"
+        "END IF; "
+        # roles are cluster-wide: two databases migrated at once may both try to create it
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
     )
     await database.fetch(f'GRANT USAGE ON SCHEMA public TO "{role}"')
     tables = await database.fetch(
