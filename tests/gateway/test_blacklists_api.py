@@ -16,8 +16,6 @@ from litestar.testing import AsyncTestClient
 
 from core.blacklists import service as blacklists
 from core.context import Context
-from core.db import use_database
-from core.db.migrate import migrate
 from core.errors import KehuError
 from core.grading import service as grading
 from core.plugins.manager import load_verticals
@@ -92,9 +90,7 @@ def api_settings(settings):
 
 
 @pytest.fixture
-async def client(api_settings, seeded, database):
-    await migrate(api_settings, load_verticals(()))  # the verticals' own tables too (medical devices' events)
-    use_database(database)  # migrating opened a database of its own
+async def client(api_settings, seeded):
     async with AsyncTestClient(create_app(api_settings)) as test_client:
         yield test_client
 
