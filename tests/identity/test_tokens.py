@@ -37,7 +37,9 @@ AUDIENCE = "kehu-api"
 KEY = SigningKey(kid="k1", secret=new_signing_secret())
 OLD = SigningKey(kid="2024", secret=new_signing_secret())
 NEW = SigningKey(kid="2025", secret=new_signing_secret())
-USER, TENANT, SESSION = uuid4(), uuid4(), uuid4()
+# fixed ids: parameter ids built from them must be the same in every pytest-xdist worker
+USER, TENANT, SESSION = (UUID("6f1c2a4e-0b7d-4e1a-9c3f-2d5e8a7b4c10"), UUID("0320c330-35a4-4144-8a6c-26654bf2301a"),
+                         UUID("79798c9c-657e-475b-886e-3395561ff160"))
 BASE64URL = string.ascii_letters + string.digits + "-_"
 
 
