@@ -79,7 +79,7 @@ _SERVICES = frozenset({
     "Duration", "TenantCalendar", "Event", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach", "on_event", "record",
     "require_permission", "run_mutation", "submit_job", "tenant_calendar", "tick", "unit_of_work",
     "assign_grade", "customer_grade", "customer_record", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
-    "archives_accepted", "department_exists", "graded_customers",
+    "archives_accepted", "department_exists", "graded_customers", "page_request", "fetch_page", "connection",
 })
 
 
@@ -92,6 +92,10 @@ def __getattr__(name: str) -> Any:
         from gateway.graphql.common import UserError
 
         return UserError
+    if name == "Connection":  # a page of a root list (Relay): edges { cursor node }, nodes, pageInfo
+        from gateway.graphql.common import Connection
+
+        return Connection
     raise AttributeError(f"module 'core.plugins' has no attribute {name!r}")
 
 
@@ -111,6 +115,6 @@ __all__ = [
     "Frequency", "Grade", "GradeCriterion", "GradeScope", "GradingScheme", "GraphQLTypes", "Parameter", "ParameterKind", "ParameterValue",
     "Permission", "PersonalDataTable", "PluginError", "PrivacyClass", "RetentionEnd", "RetentionRule", "SubmissionSchedule",
     "VerticalInfo", "VisitChannel", "VisitPlan", "hookimpl", "hookspec", "tenant_parameters",
-    "IsolationOperation", "KehuError", "PluginMigration", "TenantTable", "tenant_table_migration", "UserError",
+    "IsolationOperation", "KehuError", "PluginMigration", "TenantTable", "tenant_table_migration", "UserError", "Connection",
     *sorted(_SERVICES),
 ]

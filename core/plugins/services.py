@@ -23,6 +23,9 @@ works exactly like core does:
   for every tenant that has the vertical enabled.
 - ``long_job(kind, read_permission=…)`` and ``submit_job(uow, kind, params)`` — long operations run
   by kehu's job loop, with progress and downloadable output.
+- ``page_request(info, list_name, first, after, last, before)``, ``fetch_page(query, columns,
+  window)`` and ``connection(request, rows, more, key, node)`` — a root list as a Relay connection
+  (``core.plugins.Connection``), read one keyset window at a time under the page cap.
 """
 
 from __future__ import annotations
@@ -195,10 +198,42 @@ async def run_mutation(info: Any, payload: Callable[..., Any], call: Callable[[]
     return await mutate(info, payload, call)
 
 
+def page_request(info: Any, list_name: str, first: int | None = None, after: str | None = None,
+                 last: int | None = None, before: str | None = None) -> Any:
+    """The page arguments of a root list checked (one of ``first``/``last``, within the page cap:
+    ``PAGE_SIZE_INVALID``, ``PAGE_ARGUMENTS_CONFLICT``; cursors of this list: ``CURSOR_INVALID``).
+    ``list_name`` names the list and its order (``my_vertical.notes``); ``request.window(parse)``
+    is the keyset window, ``parse`` turning a cursor's key (a list of text and numbers) back into
+    the key columns' values."""
+    from gateway.graphql.common import page_request as request
+
+    return request(info, list_name, first, after, last, before)
+
+
+async def fetch_page(query: Any, columns: Iterable[Any], window: Any, *,
+                     descending: bool = False) -> tuple[list[dict[str, Any]], bool]:
+    """One keyset window of ``query`` (a select in the caller's unit of work) in the order of
+    ``columns`` (a stable order: its last column is the id), and whether more rows lie beyond it;
+    no OFFSET, never more than the page size plus one row read."""
+    from core.db.keyset import fetch
+
+    return await fetch(query, list(columns), window, descending=descending)
+
+
+def connection(request: Any, rows: Iterable[Any], more: bool, key: Callable[[Any], Iterable[Any]],
+               node: Callable[[Any], Any]) -> Any:
+    """The Relay ``Connection`` (edges with cursors, nodes, pageInfo) of a page read with
+    ``fetch_page``: ``key(row)`` is the row's values of the order's columns, ``node(row)`` the
+    GraphQL object of the row."""
+    from gateway.graphql.common import keyset_connection
+
+    return keyset_connection(request, list(rows), more, lambda row: list(key(row)), node)
+
+
 __all__ = [
     "Duration", "Event", "KehuError", "TenantCalendar", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach",
     "on_event", "record", "require_permission", "run_mutation", "submit_job", "tenant_calendar",
-    "tenant_parameters", "tick", "unit_of_work",
+    "tenant_parameters", "tick", "unit_of_work", "page_request", "fetch_page", "connection",
     "assign_grade", "customer_grade", "customer_record", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
     "archives_accepted", "department_exists", "graded_customers",
 ]
