@@ -12,7 +12,7 @@ from uuid import UUID
 
 import strawberry
 
-from core.plugins import KehuError, UserError, context, run_mutation
+from core.plugins import Connection, KehuError, UserError, connection, context, page_request, run_mutation
 from plugins.medical_devices import service
 
 
@@ -176,6 +176,12 @@ class ArchiveUpdateDue:
     due_since: datetime | None
 
 
+def _update_due(d: service.ArchiveUpdateDue) -> ArchiveUpdateDue:
+    return ArchiveUpdateDue(customer_id=strawberry.ID(str(d.customer_id)),
+                            grades=[GradeHeld(scope_key=k, grade=g) for k, g in d.grades],
+                            last_accepted_at=d.last_accepted_at, due_since=d.due_since)
+
+
 @strawberry.type(name="MedicalDevicesQualificationPayload")
 class QualificationPayload:
     qualification: Qualification | None = None
@@ -229,21 +235,33 @@ class MedicalDevicesQuery:
                         change_notices=[_notice(n) for n in found.change_notices],
                         requalification_due=found.requalification_due)
 
-    @strawberry.field(description="Admissions, newest first, optionally of one department.")
-    async def medical_devices_admissions(self, info: strawberry.Info,
-                                         department_id: strawberry.ID | None = None) -> list[Admission]:
-        rows = await service.admissions(context(info), department_id=_maybe(department_id, "department_id"))
-        return [_admission(a) for a in rows]
+    @strawberry.field(description="Admissions the caller may read, newest first, optionally of one department.")
+    async def medical_devices_admissions(self, info: strawberry.Info, department_id: strawberry.ID | None = None,
+                                         first: int | None = None, after: str | None = None,
+                                         last: int | None = None, before: str | None = None) -> Connection[Admission]:
+        request = page_request(info, "medical_devices.admissions", first, after, last, before)
+        rows, more = await service.admissions(context(info), request.window(service.admission_key),
+                                              department_id=_maybe(department_id, "department_id"))
+        return connection(request, rows, more, lambda a: (a.admitted_at, a.id), _admission)
 
     @strawberry.field(description="Qualification documents expired or expiring within withinDays (default: the "
                                   "tenant's qualification_reminder_days), soonest first.")
-    async def medical_devices_qualifications_expiring(self, info: strawberry.Info,
-                                                      within_days: int | None = None) -> list[Qualification]:
-        return [_qualification(q) for q in await service.expiring_qualifications(context(info), within_days)]
+    async def medical_devices_qualifications_expiring(
+            self, info: strawberry.Info, within_days: int | None = None, first: int | None = None,
+            after: str | None = None, last: int | None = None,
+            before: str | None = None) -> Connection[Qualification]:
+        request = page_request(info, "medical_devices.qualifications_expiring", first, after, last, before)
+        rows, more = await service.expiring_qualifications(context(info), request.window(service.qualification_key),
+                                                           within_days)
+        return connection(request, rows, more, lambda q: (q.expires_on, q.id), _qualification)
 
-    @strawberry.field(description="Forums and promotions, by planned day.")
-    async def medical_devices_events(self, info: strawberry.Info, state: str | None = None) -> list[Event]:
-        return [_event(e) for e in await service.events(context(info), state=state)]
+    @strawberry.field(description="Forums and promotions the caller may read, by planned day.")
+    async def medical_devices_events(self, info: strawberry.Info, state: str | None = None, first: int | None = None,
+                                     after: str | None = None, last: int | None = None,
+                                     before: str | None = None) -> Connection[Event]:
+        request = page_request(info, "medical_devices.events", first, after, last, before)
+        rows, more = await service.events(context(info), request.window(service.event_key), state=state)
+        return connection(request, rows, more, lambda e: (e.planned_on, e.id), _event)
 
     @strawberry.field(description="One event; null when the tenant has none of that id.")
     async def medical_devices_event(self, info: strawberry.Info, id: strawberry.ID) -> Event | None:
@@ -256,18 +274,23 @@ class MedicalDevicesQuery:
 
     @strawberry.field(description="Sales, oldest first; uncontactedOnly: those without their after-sale contact (MD29).")
     async def medical_devices_sales(self, info: strawberry.Info, uncontacted_only: bool = False,
-                                    department_id: strawberry.ID | None = None) -> list[Sale]:
-        rows = await service.sales(context(info), uncontacted_only=uncontacted_only,
-                                   department_id=_maybe(department_id, "department_id"))
-        return [_sale(s) for s in rows]
+                                    department_id: strawberry.ID | None = None, first: int | None = None,
+                                    after: str | None = None, last: int | None = None,
+                                    before: str | None = None) -> Connection[Sale]:
+        request = page_request(info, "medical_devices.sales", first, after, last, before)
+        rows, more = await service.sales(context(info), request.window(service.sale_key),
+                                         uncontacted_only=uncontacted_only,
+                                         department_id=_maybe(department_id, "department_id"))
+        return connection(request, rows, more, lambda s: (s.sold_on, s.id), _sale)
 
     @strawberry.field(description="Key customers (VIP or preferred) whose customer archive was not updated within "
                                   "archive_update_months (3: quarterly, AR3, R12-2); those without any first.")
-    async def medical_devices_archive_updates_due(self, info: strawberry.Info) -> list[ArchiveUpdateDue]:
-        return [ArchiveUpdateDue(customer_id=strawberry.ID(str(d.customer_id)),
-                                 grades=[GradeHeld(scope_key=k, grade=g) for k, g in d.grades],
-                                 last_accepted_at=d.last_accepted_at, due_since=d.due_since)
-                for d in await service.archive_updates_due(context(info))]
+    async def medical_devices_archive_updates_due(
+            self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+            last: int | None = None, before: str | None = None) -> Connection[ArchiveUpdateDue]:
+        request = page_request(info, "medical_devices.archive_updates_due", first, after, last, before)
+        rows, more = await service.archive_updates_due(context(info), request.window(service.due_key))
+        return connection(request, rows, more, service.due_order, _update_due)
 
     @strawberry.field(description="The grade these facts earn under the tenant's thresholds (MD4–MD6), before caps.")
     async def medical_devices_grade_assessment(self, info: strawberry.Info, facts: FactsInput) -> Assessment:

@@ -24,6 +24,7 @@ from core.plugins import (
     customer_record,
     department_exists,
     emit,
+    fetch_page,
     graded_customers,
     lowest_grade,
     may_reach,
@@ -113,6 +114,20 @@ async def _customer(uow: Any, customer_id: UUID) -> Mapping[str, Any]:
     return row
 
 
+def _within_reach(query: Any, column: Any, ctx: Any, permission: str, *, unassigned: bool = False) -> Any:
+    """``query`` narrowed, in the query itself, to the rows whose department (``column``) the caller's
+    scope of ``permission`` reaches (rows without a department too, with ``unassigned``); None when
+    it reaches none. A page read after that is a full page of what the caller may see."""
+    scope = require_permission(ctx, permission)
+    if scope is Scope.TENANT:
+        return query
+    departments = list(ctx.principal.department_ids) if scope is Scope.DEPARTMENT and ctx.principal else []
+    condition = column.is_in(departments) if departments else None
+    if unassigned:
+        condition = column.is_null() if condition is None else condition | column.is_null()
+    return None if condition is None else query.where(condition)
+
+
 async def today(ctx: Any, at: datetime | None = None) -> date:
     """The day it is in the tenant's time zone."""
     calendar = await tenant_calendar(ctx)
@@ -178,19 +193,25 @@ async def record_qualification(ctx: Any, customer_id: UUID, *, kind: str, number
     return _qualification(row, day)
 
 
-async def expiring_qualifications(ctx: Any, within_days: int | None = None) -> list[QualificationView]:
-    """Documents that expire within ``within_days`` (the tenant's reminder days by default) or have
-    expired, soonest first."""
+def qualification_key(raw: list[Any]) -> tuple[str, UUID]:
+    """A cursor's key of the expiring qualifications: (expires_on, id)."""
+    return date.fromisoformat(raw[0]).isoformat(), UUID(raw[1])
+
+
+async def expiring_qualifications(ctx: Any, window: Any, within_days: int | None = None
+                                  ) -> tuple[list[QualificationView], bool]:
+    """One keyset window of the documents that expire within ``within_days`` (the tenant's reminder
+    days by default) or have expired, soonest first (expires_on, id), and whether more lie beyond."""
     require_permission(ctx, READ)
     days = within_days if within_days is not None else int((await tenant_parameters(ctx, VERTICAL))[
         "qualification_reminder_days"])
     day = await today(ctx)
     limit = (day + timedelta(days=max(0, days))).isoformat()
     async with unit_of_work(ctx, write=False) as uow:
-        rows = await uow.select(Qualification).where(
-            Qualification.expires_on.is_not_null() & (Qualification.expires_on <= limit)
-        ).order_by(Qualification.expires_on).order_by(Qualification.id)
-    return [_qualification(r, day) for r in rows]
+        rows, more = await fetch_page(uow.select(Qualification).where(
+            Qualification.expires_on.is_not_null() & (Qualification.expires_on <= limit)),
+            [Qualification.expires_on, Qualification.id], window)
+    return [_qualification(r, day) for r in rows], more
 
 
 @tick("medical_devices.qualification_reminders")
@@ -358,18 +379,24 @@ async def admit(ctx: Any, customer_id: UUID, department_id: UUID, *, customer_ty
         return _admission(await uow.select(Admission).where(Admission.id == row_id).first())
 
 
-async def admissions(ctx: Any, *, customer_id: UUID | None = None, department_id: UUID | None = None
-                     ) -> list[AdmissionView]:
-    """Admissions, newest first, of a customer and/or a department."""
+def admission_key(raw: list[Any]) -> tuple[datetime, UUID]:
+    """A cursor's key of the admissions: (admitted_at, id)."""
+    return datetime.fromisoformat(raw[0]), UUID(raw[1])
+
+
+async def admissions(ctx: Any, window: Any, *, department_id: UUID | None = None
+                     ) -> tuple[list[AdmissionView], bool]:
+    """One keyset window of the admissions the caller may read, newest first (admitted_at, id),
+    optionally of one department, and whether more lie beyond it."""
     require_permission(ctx, READ)
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(Admission)
-        if customer_id is not None:
-            query = query.where(Admission.customer_id == customer_id)
+        query = _within_reach(uow.select(Admission), Admission.department_id, ctx, READ)
+        if query is None:
+            return [], False
         if department_id is not None:
             query = query.where(Admission.department_id == department_id)
-        rows = await query.order_by(Admission.admitted_at, ascending=False).order_by(Admission.id)
-    return [_admission(r) for r in rows if may_reach(ctx, READ, department_id=r["department_id"])]
+        rows, more = await fetch_page(query, [Admission.admitted_at, Admission.id], window, descending=True)
+    return [_admission(r) for r in rows], more
 
 
 @dataclass(frozen=True)
@@ -393,7 +420,9 @@ async def customer(ctx: Any, customer_id: UUID) -> CustomerView | None:
             .order_by(Qualification.kind)
         notices = await uow.select(ChangeNotice).where(ChangeNotice.customer_id == customer_id) \
             .order_by(ChangeNotice.created_at)
-    admitted = await admissions(ctx, customer_id=customer_id)
+        rows = await uow.select(Admission).where(Admission.customer_id == customer_id) \
+            .order_by(Admission.admitted_at, ascending=False).order_by(Admission.id)
+    admitted = [_admission(r) for r in rows if may_reach(ctx, READ, department_id=r["department_id"])]
     latest = max((a.admitted_at for a in admitted), default=None)
     due = any(latest is not None and n["created_at"].astimezone(UTC) > latest for n in notices)
     return CustomerView(customer_id, [_qualification(r, day) for r in documents], admitted, list(notices), due)
@@ -539,15 +568,23 @@ async def invite(ctx: Any, event_id: UUID, customer_id: UUID) -> EventView:
         return await _event_view(uow, row)
 
 
-async def events(ctx: Any, *, state: str | None = None) -> list[EventView]:
+def event_key(raw: list[Any]) -> tuple[str, UUID]:
+    """A cursor's key of the events: (planned_on, id)."""
+    return date.fromisoformat(raw[0]).isoformat(), UUID(raw[1])
+
+
+async def events(ctx: Any, window: Any, *, state: str | None = None) -> tuple[list[EventView], bool]:
+    """One keyset window of the events the caller may read (those of no department, and those of
+    a department within reach), by planned day (planned_on, id), and whether more lie beyond it."""
     require_permission(ctx, READ)
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(Event)
+        query = _within_reach(uow.select(Event), Event.department_id, ctx, READ, unassigned=True)
+        if query is None:
+            return [], False
         if state is not None:
             query = query.where(Event.state == state)
-        rows = await query.order_by(Event.planned_on).order_by(Event.id)
-        return [await _event_view(uow, r) for r in rows
-                if r["department_id"] is None or may_reach(ctx, READ, department_id=r["department_id"])]
+        rows, more = await fetch_page(query, [Event.planned_on, Event.id], window)
+        return [await _event_view(uow, r) for r in rows], more
 
 
 async def event(ctx: Any, event_id: UUID) -> EventView | None:
@@ -632,17 +669,26 @@ async def record_contact(ctx: Any, sale_id: UUID, *, satisfaction: int, note: st
         return _sale(await uow.select(Sale).where(Sale.id == sale_id).first())
 
 
-async def sales(ctx: Any, *, uncontacted_only: bool = False, department_id: UUID | None = None) -> list[SaleView]:
-    """Sales, oldest first; ``uncontacted_only``: those still without their after-sale contact (MD29)."""
+def sale_key(raw: list[Any]) -> tuple[str, UUID]:
+    """A cursor's key of the sales: (sold_on, id)."""
+    return date.fromisoformat(raw[0]).isoformat(), UUID(raw[1])
+
+
+async def sales(ctx: Any, window: Any, *, uncontacted_only: bool = False, department_id: UUID | None = None
+                ) -> tuple[list[SaleView], bool]:
+    """One keyset window of the sales the caller may read, oldest first (sold_on, id), and whether
+    more lie beyond it; ``uncontacted_only``: those still without their after-sale contact (MD29)."""
     require_permission(ctx, READ)
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(Sale)
+        query = _within_reach(uow.select(Sale), Sale.department_id, ctx, READ, unassigned=True)
+        if query is None:
+            return [], False
         if uncontacted_only:
             query = query.where(Sale.contacted_at.is_null())
         if department_id is not None:
             query = query.where(Sale.department_id == department_id)
-        rows = await query.order_by(Sale.sold_on).order_by(Sale.id)
-    return [_sale(r) for r in rows if r["department_id"] is None or may_reach(ctx, READ, department_id=r["department_id"])]
+        rows, more = await fetch_page(query, [Sale.sold_on, Sale.id], window)
+    return [_sale(r) for r in rows], more
 
 
 # --- grading criteria (MD3–MD7) -------------------------------------------------------------------
@@ -676,10 +722,30 @@ def add_months(at: datetime, months: int) -> datetime:
     return at.replace(year=year, month=month, day=min(at.day, monthrange(year, month)[1]))
 
 
-async def archive_updates_due(ctx: Any) -> list[ArchiveUpdateDue]:
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def due_order(d: ArchiveUpdateDue) -> tuple[int, datetime, str]:
+    """The order of the archive updates due (and their cursors' key): none accepted first, then the
+    longest overdue, then by customer id."""
+    return (0, _NEVER, str(d.customer_id)) if d.last_accepted_at is None else \
+        (1, d.last_accepted_at, str(d.customer_id))
+
+
+def due_key(raw: list[Any]) -> tuple[int, datetime, str]:
+    """A cursor's key of the archive updates due: (accepted at all, last accepted, customer id)."""
+    rank, at, customer_id = raw
+    if rank not in (0, 1) or isinstance(rank, bool):
+        raise ValueError("rank")
+    return rank, datetime.fromisoformat(at), str(UUID(customer_id))
+
+
+async def archive_updates_due(ctx: Any, window: Any) -> tuple[list[ArchiveUpdateDue], bool]:
     """AR3 / R12-2: the key customers (VIP or preferred in some department) whose customer archive
     was not updated (an archive of ``customer_archive`` accepted) within ``archive_update_months``
-    (3: every quarter), the longest overdue first; those with no accepted archive at all first."""
+    (3: every quarter), the longest overdue first; those with no accepted archive at all first.
+    One window of that order (the due list is worked out from the key customers' grades and
+    archives, then windowed) and whether more lie beyond it."""
     require_permission(ctx, READ)
     months = int((await tenant_parameters(ctx, VERTICAL))["archive_update_months"])
     at = now()
@@ -695,4 +761,10 @@ async def archive_updates_due(ctx: Any) -> list[ArchiveUpdateDue]:
         last = last.astimezone(UTC)
         if add_months(last, months) <= at:
             due.append(ArchiveUpdateDue(customer_id, sorted(grades), last, add_months(last, months)))
-    return sorted(due, key=lambda d: (d.last_accepted_at is not None, d.last_accepted_at or at, str(d.customer_id)))
+    ordered = sorted(due, key=due_order)
+    if window.after is not None:
+        ordered = [d for d in ordered if due_order(d) > tuple(window.after)]
+    if window.before is not None:
+        ordered = [d for d in ordered if due_order(d) < tuple(window.before)]
+    more = len(ordered) > window.size
+    return (ordered[-window.size:] if window.backward else ordered[:window.size]), more

@@ -17,7 +17,8 @@ ADMIT = ("mutation($c: ID!, $d: ID!, $t: String!, $contract: String, $note: Stri
          "$special: Boolean, $g: String, $why: String) { medicalDevicesAdmit(customerId: $c, departmentId: $d, "
          "customerType: $t, contractNumber: $contract, verificationNote: $note, illegalRecord: $illegal, "
          "specialProducts: $special, grade: $g, readmissionReason: $why) { %s %s } }" % (ADMISSION, ERR))
-ADMISSIONS = "query($d: ID) { medicalDevicesAdmissions(departmentId: $d) { id customerId grade readmission } }"
+ADMISSIONS = ("query($d: ID, $first: Int, $after: String) { medicalDevicesAdmissions(departmentId: $d, first: $first, "
+              "after: $after) { nodes { id customerId grade readmission } pageInfo { hasNextPage endCursor } } }")
 CUSTOMER = ("query($c: ID!) { medicalDevicesCustomer(customerId: $c) { customerId requalificationDue "
             "qualifications { kind number expiresOn expired } admissions { departmentId grade } "
             "changeNotices { kind channel } } }")
@@ -39,6 +40,11 @@ async def ok(client: Any, doc: str, root: str, **variables: Any) -> dict:
     if isinstance(payload, dict) and "errors" in payload:
         assert payload["errors"] == [], payload
     return payload
+
+
+async def nodes(client: Any, doc: str, root: str, **variables: Any) -> list[dict]:
+    """The nodes of a list (a connection) the caller reads."""
+    return (await ok(client, doc, root, **variables))["nodes"]
 
 
 async def refused(client: Any, doc: str, root: str, **variables: Any) -> dict:

@@ -10,6 +10,7 @@ import pytest
 import plugins.medical_devices as medical_devices
 from core.plugins.testing import ContractSuite
 from tests.medical_devices.api import (
+    nodes,
     ADMISSIONS,
     CUSTOMER,
     DOCS,
@@ -55,7 +56,7 @@ async def test_md2_each_type_needs_its_documents_and_is_refused_naming_the_missi
         error = (await admit(kehu_client, cust, dep, customer_type))["data"]["medicalDevicesAdmit"]["errors"][0]
         assert error["code"] == "MEDICAL_DEVICES_QUALIFICATION_MISSING" and missing in error["message"], error
         assert all(k not in error["message"] for k in kinds[:i])
-        assert (await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep)) == []
+        assert (await nodes(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep)) == []
     await documents(kehu_client, cust, kinds)
     admitted = (await admit(kehu_client, cust, dep, customer_type))["data"]["medicalDevicesAdmit"]
     assert admitted["errors"] == [] and admitted["admission"]["grade"] == "qualified"  # MD6
@@ -98,7 +99,7 @@ async def test_md2_admission_criteria_refuse_and_write_nothing(kehu_client, cloc
     body = await admit(kehu_client, cust, dep, **change)
     errors = body["data"]["medicalDevicesAdmit"]["errors"]
     assert [(e["code"], e["field"]) for e in errors] == [(code, field)]
-    assert await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep) == []
+    assert await nodes(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep) == []
     assert await audit(kehu_client, "medical_devices_admission") == []
 
 
@@ -110,7 +111,7 @@ async def test_md21d_the_admission_records_who_verified_it_audited_and_announced
     await documents(kehu_client, cust, DOCS["medical_institution"])
     admitted = (await admit(kehu_client, cust, dep))["data"]["medicalDevicesAdmit"]["admission"]
     assert admitted["verifiedBy"] and admitted["customerId"] == cust and admitted["departmentId"] == dep
-    listed = await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep)
+    listed = await nodes(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep)
     assert [a["id"] for a in listed] == [admitted["id"]]
     entries = await audit(kehu_client, "medical_devices_admission")
     assert [(e["action"], e["targetId"]) for e in entries] == [("medical_devices.customer_admitted", admitted["id"])]
@@ -133,7 +134,7 @@ async def test_acceptance5_an_expired_device_operation_licence_blocks_admission(
     error = (await admit(kehu_client, cust, dep, "distributor"))["data"]["medicalDevicesAdmit"]["errors"][0]
     assert error["code"] == "MEDICAL_DEVICES_QUALIFICATION_EXPIRED"
     assert "device_operation_licence" in error["message"] and "2026-03-01" in error["message"]
-    assert await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep) == []
+    assert await nodes(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep) == []
     await documents(kehu_client, cust, ["device_operation_licence"], expires="2031-03-01")
     assert (await admit(kehu_client, cust, dep, "distributor"))["data"]["medicalDevicesAdmit"]["errors"] == []
 
@@ -162,7 +163,7 @@ async def test_md4d_an_admission_above_the_vip_cap_is_refused(kehu_client, clock
     await documents(kehu_client, customers[0], DOCS["medical_institution"])
     body = (await admit(kehu_client, customers[0], dep, g="vip"))["data"]["medicalDevicesAdmit"]
     assert [e["code"] for e in body["errors"]] == ["GRADE_CAP_EXCEEDED"] and customers[0] in body["errors"][0]["message"]
-    assert await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep) == []
+    assert await nodes(kehu_client, ADMISSIONS, "medicalDevicesAdmissions", d=dep) == []
     await customer(kehu_client, department_id=dep)
     body = (await admit(kehu_client, customers[0], dep, g="vip"))["data"]["medicalDevicesAdmit"]
     assert body["errors"] == [] and body["admission"]["grade"] == "vip"
@@ -177,14 +178,14 @@ async def test_md20_admission_names_an_existing_department_and_customer(kehu_cli
     assert [(e["code"], e["field"]) for e in errors] == [("DEPARTMENT_UNKNOWN", "departmentId")]
     errors = (await admit(kehu_client, unknown, dep, "retail"))["data"]["medicalDevicesAdmit"]["errors"]
     assert [(e["code"], e["field"]) for e in errors] == [("CUSTOMER_NOT_FOUND", "customerId")]
-    assert await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions") == []
+    assert await nodes(kehu_client, ADMISSIONS, "medicalDevicesAdmissions") == []
 
 
 async def test_a_tenant_without_the_vertical_gets_vertical_not_enabled(kehu_client, clock):
     """Every medicalDevices… field answers VERTICAL_NOT_ENABLED once the tenant disables the vertical."""
     body = await kehu_client.execute('mutation { verticalDisable(verticalId: "medical_devices") { errors { code } } }')
     assert body["data"]["verticalDisable"]["errors"] == []
-    for doc in (ADMISSIONS, '{ medicalDevicesEvents { id } }',
+    for doc in (ADMISSIONS, '{ medicalDevicesEvents { nodes { id } } }',
                 'mutation { medicalDevicesEventPlan(kind: "forum", title: "t", plannedOn: "2026-04-01", plan: "p") '
                 '{ errors { code } } }'):
         answer = await kehu_client.execute(doc)

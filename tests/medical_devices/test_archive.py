@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.medical_devices.api import colleague, customer, ok
+from tests.medical_devices.api import colleague, customer, nodes, ok
 
 RESULTS = "checkResults { ruleCode kind status }"
 FOLDER = ('mutation($k: String!, $c: ID!) { archiveFolderCreate(vertical: "medical_devices", subjectKey: $k, '
@@ -50,7 +50,7 @@ async def test_r12_ar1_md23_the_customer_archive_checks(kehu_client, kehu_tenant
     assert status["AR1"][0] == status["MD23"][0] == "policy" and status["AR2"] == ("manual", "manual")
 
 
-UPDATES = "{ medicalDevicesArchiveUpdatesDue { customerId grades { grade } lastAcceptedAt dueSince } }"
+UPDATES = "{ medicalDevicesArchiveUpdatesDue { nodes { customerId grades { grade } lastAcceptedAt dueSince } } }"
 ACCEPT = ("mutation($a: ID!) { archiveAccept(id: $a) { archive { state transitions { toState at } } "
           "errors { code message } } }")
 
@@ -68,7 +68,7 @@ async def test_ar3_key_customers_archives_are_updated_every_quarter(kehu_client,
     for cust, grade in ((key, "vip"), (plain, "qualified")):
         await documents(kehu_client, cust, DOCS["medical_institution"])
         assert (await admit(kehu_client, cust, dep, g=grade))["data"]["medicalDevicesAdmit"]["errors"] == []
-    due = await ok(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue")
+    due = await nodes(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue")
     assert due == [{"customerId": key, "grades": [{"grade": "vip"}], "lastAcceptedAt": None, "dueSince": None}]
 
     folder = (await ok(kehu_client, FOLDER, "archiveFolderCreate", k="KA-100", c=key))["folder"]["id"]
@@ -83,9 +83,9 @@ async def test_ar3_key_customers_archives_are_updated_every_quarter(kehu_client,
     accepted = datetime.fromisoformat([m["at"] for m in moves if m["toState"] == "accepted"][-1])
 
     clock.at = accepted + timedelta(days=80)  # within the quarter
-    assert await ok(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue") == []
+    assert await nodes(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue") == []
     clock.at = accepted + timedelta(days=93)  # past 3 calendar months
-    due = await ok(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue")
+    due = await nodes(kehu_client, UPDATES, "medicalDevicesArchiveUpdatesDue")
     assert [d["customerId"] for d in due] == [key]
     assert abs(datetime.fromisoformat(due[0]["lastAcceptedAt"]) - accepted) < timedelta(seconds=1)
     assert datetime.fromisoformat(due[0]["dueSince"]).date() > (accepted + timedelta(days=80)).date()

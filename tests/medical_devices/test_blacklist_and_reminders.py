@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from core.jobs.timers import tick
 from tests.medical_devices.api import (
+    nodes,
     ADMISSIONS,
     CUSTOMER,
     DOCS,
@@ -32,7 +33,7 @@ async def run_tick(kehu_client, at: datetime) -> dict:
 
 
 REMINDERS = "medical_devices.qualification_reminders"
-EXPIRING = "query($w: Int) { medicalDevicesQualificationsExpiring(withinDays: $w) { kind expiresOn remindedFor } }"
+EXPIRING = "query($w: Int) { medicalDevicesQualificationsExpiring(withinDays: $w) { nodes { kind expiresOn remindedFor } } }"
 
 
 async def _approver(kehu_client, kehu_tenant):
@@ -49,7 +50,7 @@ async def test_md16_the_company_blacklist_refuses_admission_in_every_department_
     for dep in (x, y):
         errors = (await admit(kehu_client, cust, dep))["data"]["medicalDevicesAdmit"]["errors"]
         assert [e["code"] for e in errors] == ["CUSTOMER_BLACKLISTED"] and "company blacklist" in errors[0]["message"]
-    assert await ok(kehu_client, ADMISSIONS, "medicalDevicesAdmissions") == []
+    assert await nodes(kehu_client, ADMISSIONS, "medicalDevicesAdmissions") == []
 
 
 async def test_md14_a_department_blacklist_refuses_admission_only_in_that_department(kehu_client, kehu_tenant, clock):
@@ -88,8 +89,9 @@ async def test_md15_after_the_department_entry_expires_the_customer_returns_only
     back = (await admit(kehu_client, cust, x, why="经营状况已根本改善"))["data"]["medicalDevicesAdmit"]
     assert back["errors"] == [] and back["admission"]["readmission"] is True
     assert back["admission"]["grade"] == "qualified"
-    grades = await kehu_client.execute("query($c: ID!) { customerGrades(customerId: $c) { scopeKey grade } }", c=cust)
-    assert grades["data"]["customerGrades"] == [{"scopeKey": x, "grade": "qualified"}]
+    grades = await kehu_client.execute("query($c: ID!) { customerGrades(customerId: $c) { nodes { scopeKey grade } } }",
+                                       c=cust)
+    assert grades["data"]["customerGrades"]["nodes"] == [{"scopeKey": x, "grade": "qualified"}]
 
 
 async def test_acceptance5_a_reminder_is_raised_30_days_before_expiry_once(kehu_client, clock):
@@ -108,7 +110,7 @@ async def test_acceptance5_a_reminder_is_raised_30_days_before_expiry_once(kehu_
     assert len(reminders) == 1 and reminders[0]["actor"] == "job:medical_devices.qualification_reminders"
     diff = json.loads(reminders[0]["diff"])
     assert diff["kind"] == {"to": "device_operation_licence"} and diff["days_left"] == {"to": 30}
-    listed = await ok(kehu_client, EXPIRING, "medicalDevicesQualificationsExpiring", w=36500)
+    listed = await nodes(kehu_client, EXPIRING, "medicalDevicesQualificationsExpiring", w=36500)
     assert listed == [{"kind": "device_operation_licence", "expiresOn": "2026-07-31", "remindedFor": "2026-07-31"}]
 
     await documents(kehu_client, cust, ["device_operation_licence"], expires="2031-07-31")  # renewed

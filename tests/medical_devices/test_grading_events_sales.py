@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.medical_devices.api import (
+    nodes,
     CUSTOMER,
     DOCS,
     ERR,
@@ -149,7 +150,7 @@ RECORD_SALE = ('mutation($c: ID!, $d: ID!, $r: String!) { medicalDevicesSaleReco
                'reference: $r, soldOn: "2026-03-05") { %s %s } }' % (SALE, ERR))
 CONTACT = ('mutation($id: ID!, $s: Int!) { medicalDevicesSaleContact(id: $id, satisfaction: $s, note: "假肢适配良好") '
            '{ %s %s } }' % (SALE, ERR))
-UNCONTACTED = "{ medicalDevicesSales(uncontactedOnly: true) { id reference } }"
+UNCONTACTED = "{ medicalDevicesSales(uncontactedOnly: true) { nodes { id reference } } }"
 
 
 async def _admitted(kehu_client, dep):
@@ -166,7 +167,7 @@ async def test_md29_each_sale_is_followed_by_one_contact_with_satisfaction(kehu_
     cust = await _admitted(kehu_client, dep)
     first = (await ok(kehu_client, RECORD_SALE, "medicalDevicesSaleRecord", c=cust, d=dep, r="SO-1"))["sale"]
     second = (await ok(kehu_client, RECORD_SALE, "medicalDevicesSaleRecord", c=cust, d=dep, r="SO-2"))["sale"]
-    assert {s["reference"] for s in await ok(kehu_client, UNCONTACTED, "medicalDevicesSales")} == {"SO-1", "SO-2"}
+    assert {s["reference"] for s in await nodes(kehu_client, UNCONTACTED, "medicalDevicesSales")} == {"SO-1", "SO-2"}
     for bad in (0, 6):
         error = await refused(kehu_client, CONTACT, "medicalDevicesSaleContact", id=first["id"], s=bad)
         assert (error["code"], error["field"]) == ("MEDICAL_DEVICES_SATISFACTION_INVALID", "satisfaction")
@@ -174,7 +175,7 @@ async def test_md29_each_sale_is_followed_by_one_contact_with_satisfaction(kehu_
     assert contacted["satisfaction"] == 5 and contacted["contactedAt"] and contacted["contactNote"] == "假肢适配良好"
     again = await refused(kehu_client, CONTACT, "medicalDevicesSaleContact", id=first["id"], s=3)
     assert again["code"] == "MEDICAL_DEVICES_SALE_ALREADY_CONTACTED"
-    assert [s["id"] for s in await ok(kehu_client, UNCONTACTED, "medicalDevicesSales")] == [second["id"]]
+    assert [s["id"] for s in await nodes(kehu_client, UNCONTACTED, "medicalDevicesSales")] == [second["id"]]
 
 
 async def test_md14_md20_a_sale_needs_an_admitted_customer_not_blacklisted(kehu_client, kehu_tenant, clock):
@@ -188,7 +189,7 @@ async def test_md14_md20_a_sale_needs_an_admitted_customer_not_blacklisted(kehu_
                     cust, "DEPARTMENT", x)
     error = await refused(kehu_client, RECORD_SALE, "medicalDevicesSaleRecord", c=cust, d=x, r="SO-10")
     assert error["code"] == "CUSTOMER_BLACKLISTED"
-    assert await ok(kehu_client, "{ medicalDevicesSales { id } }", "medicalDevicesSales") == []
+    assert await nodes(kehu_client, "{ medicalDevicesSales { nodes { id } } }", "medicalDevicesSales") == []
 
 
 # --- business change notices (MD18) ------------------------------------------------------------------
