@@ -201,7 +201,7 @@ async def run_mutation(info: Any, payload: Callable[..., Any], call: Callable[[]
 def page_request(info: Any, list_name: str, first: int | None = None, after: str | None = None,
                  last: int | None = None, before: str | None = None) -> Any:
     """The page arguments of a root list checked (one of ``first``/``last``, within the page cap:
-    ``PAGE_SIZE_INVALID``, ``PAGE_ARGUMENTS_CONFLICT``; cursors of this list: ``CURSOR_INVALID``).
+    ``PAGE_SIZE_TOO_LARGE``, ``PAGE_SIZE_INVALID``, ``PAGE_ARGUMENTS_CONFLICT``; cursors of this list: ``CURSOR_INVALID``).
     ``list_name`` names the list and its order (``my_vertical.notes``); ``request.window(parse)``
     is the keyset window, ``parse`` turning a cursor's key (a list of text and numbers) back into
     the key columns' values."""

@@ -102,10 +102,10 @@ def kehu_isolation_operations():
                            'kind: "practice_licence", number: $mark, expiresOn: "2099-12-31") '
                            '{ qualification { id customerId } errors { code } } }',
                            ids=(("c", c),), makes=("medical_devices_qualification", "qualification.id")),
-        IsolationOperation("{ medicalDevicesQualificationsExpiring(withinDays: 36500) { id number } }",
-                           lists=("medical_devices_qualification", "*.id")),
-        IsolationOperation("{ medicalDevicesAdmissions { id customerId verificationNote } }",
-                           lists=("medical_devices_admission", "*.id")),
+        IsolationOperation("{ medicalDevicesQualificationsExpiring(withinDays: 36500, first: 100) { nodes { id number } } }",
+                           lists=("medical_devices_qualification", "nodes.*.id")),
+        IsolationOperation("{ medicalDevicesAdmissions(first: 100) { nodes { id customerId verificationNote } } }",
+                           lists=("medical_devices_admission", "nodes.*.id")),
         IsolationOperation("query($c: ID!) { medicalDevicesCustomer(customerId: $c) { customerId "
                            "qualifications { id number } admissions { id } changeNotices { id description } } }",
                            ids=(("c", c),)),
@@ -115,13 +115,15 @@ def kehu_isolation_operations():
         IsolationOperation('mutation($mark: String!) { medicalDevicesEventPlan(kind: "forum", title: $mark, '
                            'plannedOn: "2026-06-01", plan: $mark) { event { id title } errors { code } } }',
                            makes=("medical_devices_event", "event.id")),
-        IsolationOperation("{ medicalDevicesEvents { id title plan } }", lists=("medical_devices_event", "*.id")),
+        IsolationOperation("{ medicalDevicesEvents(first: 100) { nodes { id title plan } } }",
+                           lists=("medical_devices_event", "nodes.*.id")),
         IsolationOperation("query($e: ID!) { medicalDevicesEvent(id: $e) { id title } }",
                            ids=(("e", "medical_devices_event"),)),
         IsolationOperation("mutation($e: ID!, $c: ID!) { medicalDevicesEventInvite(id: $e, customerId: $c) "
                            "{ event { id invitedCustomerIds } errors { code } } }",
                            ids=(("e", "medical_devices_event"), ("c", c))),
-        IsolationOperation("{ medicalDevicesSales { id reference } }", lists=("medical_devices_sale", "*.id")),
+        IsolationOperation("{ medicalDevicesSales(first: 100) { nodes { id reference } } }",
+                           lists=("medical_devices_sale", "nodes.*.id")),
         IsolationOperation('{ medicalDevicesGradeAssessment(facts: {hospitalLevel: "三级乙等"}) { grade reasons } }'),
-        IsolationOperation("{ medicalDevicesArchiveUpdatesDue { customerId grades { scopeKey grade } } }"),
+        IsolationOperation("{ medicalDevicesArchiveUpdatesDue(first: 100) { nodes { customerId grades { scopeKey grade } } } }"),
     ]

@@ -701,17 +701,18 @@ OPS: tuple[Op, ...] = (
        'customerType: "retail", contractNumber: $mark, verificationNote: $mark) '
        '{ admission { id customerId departmentId grade } errors { code } } }',
        ids={"c": "customer", "d": "department"}, makes=("md_admission", "admission.id")),
-    Op("query($d: ID!) { medicalDevicesAdmissions(departmentId: $d) { id customerId verificationNote } }",
+    Op("query($d: ID!) { medicalDevicesAdmissions(departmentId: $d, first: 100) { nodes { id customerId verificationNote } } }",
        ids={"d": "department"}),
     Op("query($c: ID!) { medicalDevicesCustomer(customerId: $c) { customerId requalificationDue "
        "qualifications { id number } admissions { id } changeNotices { id } } }", ids={"c": "customer"}),
-    Op("{ medicalDevicesQualificationsExpiring(withinDays: 36500) { id customerId number } }"),
+    Op("{ medicalDevicesQualificationsExpiring(withinDays: 36500, first: 100) { nodes { id customerId number } } }"),
     Op('mutation($c: ID!, $mark: String!) { medicalDevicesChangeNoticeRecord(customerId: $c, kind: "change", '
        'channel: "online", receivedOn: "2026-01-05", description: $mark) { notice { id } errors { code } } }',
        ids={"c": "customer"}),
     Op('mutation($mark: String!) { medicalDevicesEventPlan(kind: "forum", title: $mark, plannedOn: "2026-06-01", '
        'plan: $mark) { event { id title } errors { code } } }', makes=("md_event", "event.id")),
-    Op("{ medicalDevicesEvents { id title plan invitedCustomerIds } }", lists=("md_event", "*.id")),
+    Op("{ medicalDevicesEvents(first: 100) { nodes { id title plan invitedCustomerIds } } }",
+       lists=("md_event", "nodes.*.id")),
     Op("query($e: ID!) { medicalDevicesEvent(id: $e) { id title } }", ids={"e": "md_event"}),
     Op("mutation($e: ID!, $c: ID!) { medicalDevicesEventInvite(id: $e, customerId: $c) "
        "{ event { id invitedCustomerIds } errors { code } } }", ids={"e": "md_event", "c": "customer"}),
@@ -724,11 +725,11 @@ OPS: tuple[Op, ...] = (
     Op('mutation($c: ID!, $d: ID!, $mark: String!) { medicalDevicesSaleRecord(customerId: $c, departmentId: $d, '
        'reference: $mark, soldOn: "2026-03-01") { sale { id reference } errors { code } } }',
        ids={"c": "customer", "d": "department"}, makes=("md_sale", "sale.id")),
-    Op("{ medicalDevicesSales { id customerId reference } }"),
+    Op("{ medicalDevicesSales(first: 100) { nodes { id customerId reference } } }"),
     Op("mutation($s: ID!, $mark: String!) { medicalDevicesSaleContact(id: $s, satisfaction: 4, note: $mark) "
        "{ sale { id satisfaction } errors { code } } }", ids={"s": "md_sale"}),
     Op('{ medicalDevicesGradeAssessment(facts: {hospitalLevel: "三级乙等"}) { grade reasons } }'),
-    Op("{ medicalDevicesArchiveUpdatesDue { customerId grades { scopeKey grade } lastAcceptedAt } }"),
+    Op("{ medicalDevicesArchiveUpdatesDue(first: 100) { nodes { customerId grades { scopeKey grade } lastAcceptedAt } } }"),
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the

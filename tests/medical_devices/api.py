@@ -90,17 +90,19 @@ async def audit(client: Any, target_type: str) -> list[dict]:
 STRONG = "another-strong-phrase-77"
 
 
-async def colleague(client: Any, tenant: Any, permissions: list[str]) -> Any:
-    """Another user of the tenant holding exactly ``permissions`` (tenant scope), signed in."""
+async def colleague(client: Any, tenant: Any, permissions: list[str], *, scope: str = "TENANT",
+                    department_ids: list[str] = ()) -> Any:
+    """Another user of the tenant holding exactly ``permissions`` (with ``scope``), member of
+    ``department_ids``, signed in."""
     from core.plugins.testing import GraphQLClient
 
     name = f"u{uuid4().hex[:8]}"
     role = await ok(client, "mutation($n: String!, $p: [GrantInput!]) { roleCreate(input: {name: $n, permissions: $p}) "
                     "{ role { id } errors { code } } }", "roleCreate", n=name,
-                    p=[{"permission": p, "scope": "TENANT"} for p in permissions])
-    await ok(client, "mutation($u: String!, $p: String!, $r: [ID!]!) { userCreate(input: {username: $u, displayName: $u, "
-             "password: $p, roleIds: $r}) { user { id } errors { code } } }", "userCreate", u=name, p=STRONG,
-             r=[role["role"]["id"]])
+                    p=[{"permission": p, "scope": scope} for p in permissions])
+    await ok(client, "mutation($u: String!, $p: String!, $r: [ID!]!, $d: [ID!]!) { userCreate(input: {username: $u, "
+             "displayName: $u, password: $p, roleIds: $r, departmentIds: $d}) { user { id } errors { code } } }",
+             "userCreate", u=name, p=STRONG, r=[role["role"]["id"]], d=list(department_ids))
     login = await client.http.post("/graphql", json={
         "query": "mutation($t: String!, $u: String!, $p: String!) { login(tenant: $t, username: $u, password: $p) "
                  "{ accessToken errors { code } } }", "variables": {"t": tenant.slug, "u": name, "p": STRONG}})
