@@ -131,6 +131,8 @@ async def world(client):
         assert updated["errors"] == [], updated
         first = {**first, "version": updated["customer"]["version"]}
     await gql(client, 'mutation { verticalEnable(verticalId: "automotive") { errors { code } } }', token)
+    # the medical-devices lists are connections too (walked empty here; tests/medical_devices pages them)
+    await gql(client, 'mutation { verticalEnable(verticalId: "medical_devices") { errors { code } } }', token)
     folder = (await _data(client, token, 'mutation($c: ID!, $k: String!) { archiveFolderCreate(vertical: "automotive", '
                                          'subjectKey: $k, ownerCustomerId: $c, facts: {}) '
                                          '{ folder { id } errors { code } } }', c=first["id"], k=VIN))["archiveFolderCreate"]
