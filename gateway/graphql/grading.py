@@ -231,9 +231,13 @@ class GradingQuery:
 
     @strawberry.field(description="A customer's current grades: one per scheme and scope (a grade in one department "
                                   "says nothing about another, MD19). Needs customer.read.")
-    async def customer_grades(self, info: Info, customer_id: strawberry.ID) -> list[CustomerGrade]:
+    async def customer_grades(self, info: Info, customer_id: strawberry.ID, first: int | None = None,
+                              after: str | None = None, last: int | None = None,
+                              before: str | None = None) -> Connection[CustomerGrade]:
+        request = page_request(info, "customerGrades", first, after, last, before)
         grades = await grading.current_grades(ctx_of(info), parse_id(customer_id, "customerId"))
-        return [CustomerGrade(vertical=v, scheme=s, scope_key=k, grade=g) for (v, s, k), g in sorted(grades.items())]
+        return list_connection(request, sorted(grades.items()), lambda item: list(item[0]), lambda item: CustomerGrade(
+            vertical=item[0][0], scheme=item[0][1], scope_key=item[0][2], grade=item[1]))
 
     @strawberry.field(description="Every grade the customer received, oldest first, in every scheme and scope (or "
                                   "the one named). Needs customer.read.")

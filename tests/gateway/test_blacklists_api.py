@@ -294,9 +294,9 @@ async def test_acceptance_4_after_six_months_it_returns_only_at_the_lowest_grade
     assert error["code"] == "MEDICAL_DEVICES_READMISSION_GRADE"
     back = await ok(client, ADMIT, world.admin, c=world.customer, d=world.sales, why="经营已根本改善")
     assert back["admission"] == {"grade": "qualified", "readmission": True}
-    grades = await ok(client, "query($c: ID!) { customerGrades(customerId: $c) { scopeKey grade } }", world.admin,
-                      c=world.customer)
-    assert grades == [{"scopeKey": world.sales, "grade": "qualified"}]
+    grades = await ok(client, "query($c: ID!) { customerGrades(customerId: $c) { nodes { scopeKey grade } } }",
+                      world.admin, c=world.customer)
+    assert grades["nodes"] == [{"scopeKey": world.sales, "grade": "qualified"}]
     history = await ok(client, "query($c: ID!) { customerBlacklist(customerId: $c) { blocked entries { state } } }",
                        world.admin, c=world.customer)
     assert history == {"blocked": False, "entries": [{"state": "EXPIRED"}]}

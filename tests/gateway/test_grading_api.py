@@ -46,7 +46,7 @@ OVERRIDE = ("mutation($c: ID!, $g: String!, $r: String!, $scope: String) { grade
 FLAG = ("mutation($c: ID!, $g: String!, $r: String!, $scope: String) { gradeChangeFlag(vertical: \"%s\", "
         "scheme: \"%s\", customerId: $c, requiredGrade: $g, reason: $r, scopeId: $scope) { deadline { id customerId "
         "scopeKey requiredGrade dueAt status } errors { code field } } }" % (MD, SCHEME))
-GRADES = "query($c: ID!) { customerGrades(customerId: $c) { vertical scheme scopeKey grade } }"
+GRADES = "query($c: ID!) { customerGrades(customerId: $c) { nodes { vertical scheme scopeKey grade } } }"
 HISTORY = ("query($c: ID!, $scope: String) { gradeHistory(customerId: $c, scopeKey: $scope, first: 50) { nodes { "
            "scopeKey fromGrade toGrade actor source reason reviewId } } }")
 REVIEWS = ("query($status: String) { gradeReviews(status: $status, first: 10) { nodes { id status scopeKey } "
@@ -152,7 +152,7 @@ async def test_acceptance_2_md4_vip_cap_16_percent_refused_at_publish_15_percent
     [error] = refused["errors"]
     assert (error["code"], error["field"]) == ("GRADE_CAP_EXCEEDED", "grade")
     assert "16 of 100" in error["message"] and all(c in error["message"] for c in people[:16])
-    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"] == []  # nothing changed
+    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"]["nodes"] == []  # nothing changed
     assert (await payload(client, READ, t.admin, id=sixteen["review"]["id"]))["status"] == "approved"
 
     fifteen = await payload(client, PROPOSE, t.admin, v=MD, s=SCHEME, scope=sales, p=_vip(people[:15]))
@@ -160,11 +160,11 @@ async def test_acceptance_2_md4_vip_cap_16_percent_refused_at_publish_15_percent
     await payload(client, APPROVE, t.approver, id=fifteen["review"]["id"])
     published = await payload(client, PUBLISH, t.approver, id=fifteen["review"]["id"])
     assert published["errors"] == [] and published["review"]["status"] == "published", published
-    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"] == [
+    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"]["nodes"] == [
         {"vertical": MD, "scheme": SCHEME, "scopeKey": sales, "grade": "vip"}]
     [entry] = (await ok(client, HISTORY, t.admin, c=people[14]))["gradeHistory"]["nodes"]
     assert (entry["source"], entry["toGrade"], entry["reviewId"]) == ("review", "vip", fifteen["review"]["id"])
-    assert [g["grade"] for g in (await ok(client, GRADES, t.admin, c=people[15]))["customerGrades"]] != ["vip"]
+    assert [g["grade"] for g in (await ok(client, GRADES, t.admin, c=people[15]))["customerGrades"]["nodes"]] != ["vip"]
     listed = (await ok(client, REVIEWS, t.admin, status="published"))["gradeReviews"]["nodes"]
     assert [r["id"] for r in listed] == [fifteen["review"]["id"]]
 
@@ -182,7 +182,7 @@ async def test_md12_upgrade_respects_caps_override_needs_reason_md19_department_
     second = await payload(client, OVERRIDE, t.admin, c=people[1], g="vip", r="年业务额高", scope=sales)
     assert second["errors"][0]["code"] == "GRADE_CAP_EXCEEDED"  # 2 of 10 would be 20%, over 15%
     assert "2 of 10" in second["errors"][0]["message"] and people[1] in second["errors"][0]["message"]
-    assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"] == []
+    assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"]["nodes"] == []
     no_reason = await payload(client, OVERRIDE, t.admin, c=people[1], g="preferred", r="  ", scope=sales)
     assert no_reason["errors"] == [{"code": "GRADE_REASON_REQUIRED", "field": "reason",
                                     "message": no_reason["errors"][0]["message"]}]
@@ -191,7 +191,7 @@ async def test_md12_upgrade_respects_caps_override_needs_reason_md19_department_
 
     elsewhere = await payload(client, OVERRIDE, t.admin, c=people[0], g="qualified", r="客服部评定", scope=service_dept)
     assert elsewhere["errors"] == [], elsewhere
-    grades = (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"]
+    grades = (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"]["nodes"]
     assert {g["scopeKey"]: g["grade"] for g in grades} == {sales: "vip", service_dept: "qualified"}
     in_sales = (await ok(client, HISTORY, t.admin, c=people[0], scope=sales))["gradeHistory"]["nodes"]
     assert [(h["toGrade"], h["source"], h["reason"]) for h in in_sales] == [("vip", "override", "三级甲等医院，回款及时")]
@@ -214,9 +214,9 @@ async def test_acceptance_3_md10_vip_with_late_payment_downgraded_by_the_tick_wi
     assert due == clock.at + timedelta(days=5) and deadline["status"] == "open"
 
     assert client.blocking_portal.call(service.enforce_due, due - timedelta(minutes=1)) == 0
-    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"][0]["grade"] == "vip"
+    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"]["nodes"][0]["grade"] == "vip"
     assert client.blocking_portal.call(service.enforce_due, due + timedelta(minutes=1)) == 1
-    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"][0]["grade"] == "preferred"
+    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"]["nodes"][0]["grade"] == "preferred"
     last = (await ok(client, HISTORY, t.admin, c=people[0]))["gradeHistory"]["nodes"][-1]
     assert (last["fromGrade"], last["toGrade"], last["actor"], last["source"]) == (
         "vip", "preferred", service.TICK_ACTOR, "deadline")
@@ -239,7 +239,7 @@ async def test_grading_permissions_refused_without_them_and_proposer_cannot_appr
                            (START, {"v": MD, "s": SCHEME, "scope": sales})):
         answer = await payload(client, doc, t.clerk, **variables)
         assert [e["code"] for e in answer["errors"]] == ["PERMISSION_DENIED"], answer
-    assert (await ok(client, GRADES, t.clerk, c=people[0]))["customerGrades"] == []
+    assert (await ok(client, GRADES, t.clerk, c=people[0]))["customerGrades"]["nodes"] == []
     assert (await ok(client, REVIEWS, t.clerk))["gradeReviews"]["nodes"] == []
     run = await payload(client, PROPOSE, t.admin, v=MD, s=SCHEME, scope=sales, p=_vip(people[:1]))
     same = await payload(client, APPROVE, t.admin, id=run["review"]["id"])
@@ -297,7 +297,7 @@ async def test_acceptance_6_review_run_as_one_long_job_with_progress(client, clo
     assert [e["code"] for e in too_large["errors"]] == ["GRADE_REVIEW_TOO_LARGE"]
     failed = await finished(client, t.approver, await payload(client, PUBLISH_START, t.approver, id=result["review_id"]))
     assert (failed["status"], failed["errorCode"]) == ("failed", "GRADE_CAP_EXCEEDED")  # 40 VIP of 240: 16.67%
-    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"] == []  # nothing published
+    assert (await ok(client, GRADES, t.admin, c=people[0]))["customerGrades"]["nodes"] == []  # nothing published
 
     # Five VIP customers' business falls: 35 of 240 VIP (14.58%) publishes, as one job, atomically.
     client.blocking_portal.call(add_facts, client.seeded.acme.id, sales, [UUID(c) for c in people[:5]],
@@ -310,7 +310,7 @@ async def test_acceptance_6_review_run_as_one_long_job_with_progress(client, clo
     assert done["status"] == "succeeded", done
     assert json.loads(done["result"]) == {"review_id": review_id, "changes": 240, "warnings": 1}
     assert (await payload(client, READ, t.admin, id=review_id))["status"] == "published"
-    grades = {c: (await ok(client, GRADES, t.admin, c=c))["customerGrades"][0]["grade"] for c in people[:6]}
+    grades = {c: (await ok(client, GRADES, t.admin, c=c))["customerGrades"]["nodes"][0]["grade"] for c in people[:6]}
     assert grades == {**{c: "preferred" for c in people[:5]}, people[5]: "vip"}
     [entry] = (await ok(client, HISTORY, t.admin, c=people[5]))["gradeHistory"]["nodes"]
     assert (entry["source"], entry["reviewId"], entry["actor"].startswith("user:")) == ("review", review_id, True)
@@ -362,11 +362,11 @@ async def test_md10_deadline_counts_working_days_when_the_tenant_says_so(client,
 
     noon = datetime(2026, 10, 13, 12, 0, tzinfo=shanghai).astimezone(UTC)
     assert client.blocking_portal.call(service.enforce_due, noon) == 1  # only the calendar-day deadline (5 October)
-    grades = {c: (await ok(client, GRADES, t.admin, c=c))["customerGrades"][0]["grade"] for c in people[:2]}
+    grades = {c: (await ok(client, GRADES, t.admin, c=c))["customerGrades"]["nodes"][0]["grade"] for c in people[:2]}
     assert grades == {people[0]: "preferred", people[1]: "vip"}
     morning = datetime(2026, 10, 14, 9, 0, tzinfo=shanghai).astimezone(UTC)
     assert client.blocking_portal.call(service.enforce_due, morning) == 1
-    assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"][0]["grade"] == "preferred"
+    assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"]["nodes"][0]["grade"] == "preferred"
 
 
 async def test_another_tenant_cannot_see_or_touch_reviews_grades_or_history(client, clock):
@@ -394,4 +394,4 @@ async def test_another_tenant_cannot_see_or_touch_reviews_grades_or_history(clie
         answer = await payload(client, doc, other, **variables)
         assert answer["errors"][0]["code"] in ("GRADE_REVIEW_NOT_FOUND", "CUSTOMER_NOT_FOUND", "GRADE_SCOPE_INVALID"), answer
     assert (await payload(client, READ, t.admin, id=run["review"]["id"]))["status"] == "proposed"
-    assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"][0]["grade"] == "preferred"
+    assert (await ok(client, GRADES, t.admin, c=people[1]))["customerGrades"]["nodes"][0]["grade"] == "preferred"

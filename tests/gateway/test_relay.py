@@ -157,7 +157,7 @@ async def world(client):
 def _arguments(name: str, world: dict) -> tuple[str, str, dict]:
     """(variable declarations, field arguments, variables) of the connection ``name``."""
     by_customer = {"customerHistory": "id", "customerTimeline": "id", "customerMerges": "id", "customerConsents": "customerId",
-                   "consentHistory": "customerId"}
+                   "consentHistory": "customerId", "gradeHistory": "customerId", "customerGrades": "customerId"}
     if name in by_customer:
         return ", $id: ID!", f"{by_customer[name]}: $id, ", {"id": world["customer"]}
     if name == "webhookAttempts":

@@ -639,7 +639,7 @@ OPS: tuple[Op, ...] = (
     Op('mutation($c: ID!, $d: String!, $mark: String!) { gradeChangeFlag(vertical: "medical_devices", '
        'scheme: "customer_grade", customerId: $c, requiredGrade: "qualified", reason: $mark, scopeId: $d) '
        '{ deadline { id status } errors { code } } }', ids={"c": "customer", "d": "department"}),
-    Op("query($c: ID!) { customerGrades(customerId: $c) { vertical scheme scopeKey grade } }", ids={"c": "customer"}),
+    Op("query($c: ID!) { customerGrades(customerId: $c) { nodes { vertical scheme scopeKey grade } } }", ids={"c": "customer"}),
     Op("query($c: ID!) { gradeHistory(customerId: $c, first: 20) { nodes { scopeKey toGrade actor source } } }",
        ids={"c": "customer"}),
     # Relay (issue 17 point 3): node(id:) by the id a type gives and by its global id, and pages of
