@@ -33,11 +33,11 @@ from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
-from core.plugins.manager import VerticalRegistry
+from core.plugins.manager import VerticalRegistry, started_verticals
 from core.plugins.types import BlacklistScope, GradingScheme
 from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Department
-from core.verticals.service import VerticalNotEnabled
+from core.verticals.service import VerticalNotEnabled, effective_parameters
 from core.verticals.tables import VerticalEnablement
 
 log = structlog.get_logger("kehu.blacklists")
@@ -46,6 +46,7 @@ TARGET = "blacklist_entry"
 TICK_ACTOR = "job:blacklist-tick"
 TICK_BATCH = 500  # entries expired per tenant per tick; the rest wait for the next tick
 SETTINGS_KEY = "blacklists.rules"
+DEPARTMENT_MONTHS_PARAMETER = "department_blacklist_months"  # a vertical may let its tenants set it (MD15)
 # seed-002 R5-16: the company blacklist's validity is not stated → a tenant parameter; 0: no expiry
 DEFAULT_RULES = {"company_days": 0}
 RULE_BOUNDS = {"company_days": (0, 3650)}
@@ -235,7 +236,28 @@ async def blacklist_rules(uow: UnitOfWork) -> dict[str, int]:
 
 async def _default(uow: UnitOfWork, scope: str, scheme: GradingScheme | None) -> policy.Validity:
     rules = await blacklist_rules(uow)
+    months = await _department_months(uow, scheme) if scope == BlacklistScope.DEPARTMENT else None
+    if months is not None:
+        return policy.Validity(months=months)
     return policy.default_validity(scope, scheme, company_days=rules["company_days"] or None)
+
+
+async def _department_months(uow: UnitOfWork, scheme: GradingScheme | None) -> int | None:
+    """The tenant's ``department_blacklist_months`` of the vertical whose scheme this is, when that
+    vertical declares the parameter (MD15 暂定6个月: the company may set another period); it
+    takes the place of the scheme's fixed ``blacklist_days``."""
+    if scheme is None:
+        return None
+    for definition in started_verticals().definitions:
+        if any(s is scheme or s == scheme for s in definition.grading_schemes) and any(
+                p.key == DEPARTMENT_MONTHS_PARAMETER for p in definition.parameters):
+            row = await uow.select(VerticalEnablement.overrides).where(
+                (VerticalEnablement.vertical_id == definition.id) & (VerticalEnablement.status == "enabled")).first()
+            if row is None:
+                return None
+            value = effective_parameters(definition, json.loads(row["overrides"] or "{}"))[DEPARTMENT_MONTHS_PARAMETER]
+            return int(value)
+    return None
 
 
 async def read_blacklist_rules(ctx: Context) -> dict[str, int]:

@@ -321,6 +321,18 @@ async def test_md15_a_department_entry_may_be_shortened_never_lengthened(client,
     assert (error["code"], error["field"]) == ("BLACKLIST_SCOPE_INVALID", "departmentId")
 
 
+async def test_md15_the_tenant_sets_how_long_a_department_entry_lasts(client, world, clock):
+    """MD15 (暂定6个月): a department entry lasts the vertical's department_blacklist_months, 6 by
+    default; a tenant that sets 3 gets entries expiring three calendar months after approval."""
+    six = await world.listed("DEPARTMENT", world.sales)
+    assert datetime.fromisoformat(six["expiresAt"]) == clock.at.replace(month=7)  # approved on 1 January
+    update = ('mutation { verticalParametersUpdate(verticalId: "medical_devices", parameters: '
+              '[{key: "department_blacklist_months", value: 3}]) { errors { code } } }')
+    assert (await ok(client, update, world.admin))["errors"] == []
+    three = await world.listed("DEPARTMENT", world.service)
+    assert datetime.fromisoformat(three["expiresAt"]) == clock.at.replace(month=4)
+
+
 async def test_lifting_and_rejecting_with_the_version_read(client, world, clock):
     """An active entry is lifted early with a reason, only at the version read (VERSION_CONFLICT
     otherwise); afterwards the customer may be visited again. A proposal is rejected by another user."""
