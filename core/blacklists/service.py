@@ -35,7 +35,7 @@ from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry, started_verticals
 from core.plugins.types import BlacklistScope, GradingScheme
-from core.tenancy.every_tenant import tenant_ids
+from core.tenancy.every_tenant import for_each_tenant
 from core.tenancy.tables import Department
 from core.verticals.service import VerticalNotEnabled, effective_parameters
 from core.verticals.tables import VerticalEnablement
@@ -478,13 +478,8 @@ async def expire_due_in_tenant(tenant_id: UUID, at: datetime, batch: int = TICK_
 async def expire_due(at: datetime | None = None) -> int:
     """The tick's sweep: every tenant's entries past their expiry."""
     at = at or now()
-    total = 0
-    for tenant_id in await tenant_ids(TICK_ACTOR):
-        try:
-            total += await expire_due_in_tenant(tenant_id, at)
-        except Exception as error:  # noqa: BLE001 - one tenant's failure must not stop the others
-            log.error("blacklists.tick_failed", tenant_id=str(tenant_id), error=repr(error), exc_info=error)
-    return total
+    return await for_each_tenant(TICK_ACTOR, lambda tenant_id: expire_due_in_tenant(tenant_id, at),
+                                 "blacklists.tick_failed")
 
 
 register_sweep("blacklist_expiry", expire_due)

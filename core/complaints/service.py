@@ -48,7 +48,7 @@ from core.privacy import crypto, freeze
 from core.identity.tables import User
 from core.privacy.masking import mask_phone, mask_text, may_see_clear
 from core.tenancy.tables import Department
-from core.tenancy.every_tenant import tenant_ids
+from core.tenancy.every_tenant import for_each_tenant
 from core.verticals.service import VerticalNotEnabled
 from core.verticals.tables import VerticalEnablement
 
@@ -747,13 +747,8 @@ async def breach_due(at: datetime | None = None) -> int:
     """The tick's sweep: every tenant's clocks past due."""
     at = at or now()
     registry = started_verticals()
-    total = 0
-    for tenant_id in await tenant_ids(TICK_ACTOR):
-        try:
-            total += await breach_due_in_tenant(tenant_id, at, registry)
-        except Exception as error:  # noqa: BLE001 - one tenant's failure must not stop the others
-            log.error("complaints.tick_failed", tenant_id=str(tenant_id), error=repr(error), exc_info=error)
-    return total
+    return await for_each_tenant(TICK_ACTOR, lambda tenant_id: breach_due_in_tenant(tenant_id, at, registry),
+                                 "complaints.tick_failed")
 
 
 register_sweep("complaint_clocks", breach_due)

@@ -39,7 +39,7 @@ from core.jobs import long_jobs, outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry, started_verticals
 from core.plugins.types import GradeScope, GradingScheme, ParameterValue
-from core.tenancy.every_tenant import tenant_ids
+from core.tenancy.every_tenant import for_each_tenant
 from core.tenancy.tables import Department
 from core.verticals.service import VerticalNotEnabled, effective_parameters
 from core.verticals.tables import VerticalEnablement
@@ -625,13 +625,8 @@ async def enforce_due(at: datetime | None = None) -> int:
     """The tick's sweep: every tenant's required grade changes past due."""
     at = at or now()
     registry = started_verticals()
-    total = 0
-    for tenant_id in await tenant_ids(TICK_ACTOR):
-        try:
-            total += await enforce_due_in_tenant(tenant_id, at, registry)
-        except Exception as error:  # noqa: BLE001 - one tenant's failure must not stop the others
-            log.error("grading.tick_failed", tenant_id=str(tenant_id), error=repr(error), exc_info=error)
-    return total
+    return await for_each_tenant(TICK_ACTOR, lambda tenant_id: enforce_due_in_tenant(tenant_id, at, registry),
+                                 "grading.tick_failed")
 
 
 # --- reading -------------------------------------------------------------------------------------

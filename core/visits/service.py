@@ -33,7 +33,7 @@ from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry
 from core.plugins.types import GradeScope, GradingScheme, VisitChannel
 from core.privacy import freeze
-from core.tenancy.every_tenant import tenant_ids
+from core.tenancy.every_tenant import for_each_tenant
 from core.verticals.service import VerticalNotEnabled
 from core.verticals.tables import VerticalEnablement
 from core.visits import policy
@@ -402,13 +402,8 @@ async def mark_overdue_in_tenant(tenant_id: UUID, at: datetime, batch: int = TIC
 async def mark_overdue(at: datetime | None = None) -> int:
     """The tick's sweep: every tenant's visits past due."""
     at = at or now()
-    total = 0
-    for tenant_id in await tenant_ids(TICK_ACTOR):
-        try:
-            total += await mark_overdue_in_tenant(tenant_id, at)
-        except Exception as error:  # noqa: BLE001 - one tenant's failure must not stop the others
-            log.error("visits.tick_failed", tenant_id=str(tenant_id), error=repr(error), exc_info=error)
-    return total
+    return await for_each_tenant(TICK_ACTOR, lambda tenant_id: mark_overdue_in_tenant(tenant_id, at),
+                                 "visits.tick_failed")
 
 
 register_sweep("visit_schedules", mark_overdue)
