@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
 
-from core.context import Context
+from core.context import Context, Principal
 from core.identity import sessions, users
+from core.identity.permissions import Scope
 from core.tenancy import service as tenancy
 
 PASSWORD = "correct-horse-battery-1"
@@ -16,6 +19,31 @@ SYSTEM = Context.system()
 class Seeded:
     acme: tenancy.TenantView
     globex: tenancy.TenantView
+
+
+class Clock:
+    """A service's clock, moved by hand (``monkeypatch.setattr(service, "now", clock)``): deadline
+    tests run on it and the real working-day calendar."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def set(self, at: datetime) -> datetime:
+        self.at = at
+        return at
+
+    def advance(self, **delta: float) -> datetime:
+        self.at = self.at + timedelta(**delta)
+        return self.at
+
+
+def as_user(tenant_id: UUID, user_id: UUID, *permissions: str) -> Context:
+    """A signed-in user of ``tenant_id`` holding ``permissions`` tenant-wide (no session needed)."""
+    return Context.for_principal(Principal(tenant_id=tenant_id, user_id=user_id, api_key_id=None,
+                                           permissions={p: Scope.TENANT for p in permissions}))
 
 
 async def sign_in(slug: str, username: str, password: str = PASSWORD, address: str = "10.0.0.1") -> Context:

@@ -4,32 +4,17 @@ controlled clock for the blacklist service; customers made through the customer 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
 
 from core.blacklists import service
-from core.context import Context, Principal
+from core.context import Context
 from core.customers import service as customers
-from core.identity.permissions import Scope
 from core.plugins.testing import make_registry
 from core.tenancy import service as tenancy
-from tests.support import SYSTEM, add_user
-
-
-class Clock:
-    """The blacklist service's clock, moved by hand."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> datetime:
-        self.at = self.at + timedelta(**delta)
-        return self.at
+from tests.support import SYSTEM, Clock, add_user, as_user
 
 
 @pytest.fixture
@@ -37,11 +22,6 @@ def clock(monkeypatch) -> Clock:
     c = Clock(datetime(2024, 1, 1, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
     monkeypatch.setattr(service, "now", c)
     return c
-
-
-def as_user(tenant_id, user_id, *permissions) -> Context:
-    return Context.for_principal(Principal(tenant_id=tenant_id, user_id=user_id, api_key_id=None,
-                                           permissions={p: Scope.TENANT for p in permissions}))
 
 
 PERSON = {"kind": "person", "surname": "王", "given_name": "小明", "phones": ["138 1234 5678"],

@@ -5,14 +5,13 @@ people holding the flow's permissions; a controlled clock for the complaint serv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 import plugins.real_estate as real_estate
 from core.complaints import service
-from core.context import Context, Principal
-from core.identity.permissions import Scope
+from core.context import Context
 from core.plugins.complaint_flows import (
     ComplaintFlowDefinition,
     FlowState,
@@ -24,7 +23,7 @@ from core.plugins.testing import make_registry, plugin
 from core.plugins.types import VerticalInfo
 from core.verticals import service as verticals
 from plugins.real_estate.complaints import PERMISSIONS
-from tests.support import SYSTEM, add_user
+from tests.support import SYSTEM, Clock, add_user, as_user
 
 QUALITY_FLOW = ComplaintFlowDefinition(
     id="quality", name_en="Quality complaint", name_zh="客诉", categories=("quality",), severities=("normal",),
@@ -35,24 +34,6 @@ quality = plugin(
     kehu_vertical_info=lambda: VerticalInfo(id="quality", name_zh="质量", name_en="Quality", version="1.0"),
     kehu_complaint_flows=lambda: [QUALITY_FLOW],
 )
-
-
-class Clock:
-    """The complaint service's clock, moved by hand."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, at: datetime) -> datetime:
-        self.at = at
-        return at
-
-    def advance(self, **delta: float) -> datetime:
-        self.at = self.at + timedelta(**delta)
-        return self.at
 
 
 @pytest.fixture
@@ -77,11 +58,6 @@ class People:
     verifier: Context
     outsider: Context  # signed in, no complaint permission
     globex: Context  # every permission, other tenant
-
-
-def as_user(tenant_id, user_id, *permissions) -> Context:
-    return Context.for_principal(Principal(tenant_id=tenant_id, user_id=user_id, api_key_id=None,
-                                           permissions={p: Scope.TENANT for p in permissions}))
 
 
 @pytest.fixture

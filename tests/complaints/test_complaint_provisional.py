@@ -7,7 +7,7 @@ the real working-day calendar."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ from core.plugins.complaint_flows import (
 from core.plugins.testing import make_registry, plugin
 from core.plugins.types import VerticalInfo
 from core.verticals import service as verticals
-from tests.support import SYSTEM
+from tests.support import SYSTEM, Clock
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -64,14 +64,6 @@ def registry():
     manager.start_verticals(reg)
     yield reg
     manager.start_verticals(None)
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from core.plugins.manager import load_verticals
 from core.visits import service as visits
 from gateway.app import create_app
 from tests.gateway.test_identity_api import _snapshot, gql, login, new_user
+from tests.support import Clock
 
 VERTICAL = "medical_devices"
 SCHEME = "customer_grade"
@@ -60,19 +61,6 @@ IDENTIFIER = "11010519491231002X"
 
 def sh(y, m, d, hh=0, mm=0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=UTC) - timedelta(hours=8)
-
-
-class Clock:
-    """The clock of the blacklist, visit and grading services, moved by hand."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, at: datetime) -> None:
-        self.at = at
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from core.complaints import service
 from core.plugins.manager import load_verticals
 from gateway.app import create_app
 from tests.gateway.test_identity_api import _snapshot, gql, login
-from tests.support import PASSWORD
+from tests.support import PASSWORD, Clock
 
 ENABLE = 'mutation { verticalEnable(verticalId: "real_estate") { vertical { id enabled } errors { code } } }'
 COMPLAINT = ("id number state branch category firstResponder escalatedTo availableActions version closedAt "
@@ -36,17 +36,6 @@ TIMELINE = ("query($id: ID!) { complaintTimeline(id: $id) { complaint { id state
 
 def sh(y, m, d, hh=0, mm=0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from core.context import Context, Principal
+from core.context import Context
 from core.customers.tables import Customer
 from core.db import unit_of_work
 from core.grading import service
 from core.grading.tables import GradeFact
-from core.identity.permissions import Scope
 from core.plugins.testing import make_registry, plugin
 from core.plugins.types import (
     Grade,
@@ -28,7 +27,7 @@ from core.plugins.types import (
 )
 from core.tenancy.tables import Department
 from core.verticals import service as verticals
-from tests.support import SYSTEM, add_user
+from tests.support import SYSTEM, Clock, add_user, as_user
 
 VERTICAL = "gradetest"
 ASSIGN = "gradetest.grade.assign"
@@ -59,18 +58,6 @@ gradetest = plugin(
 )
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, at: datetime) -> datetime:
-        self.at = at
-        return at
-
-
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     c = Clock(datetime(2024, 7, 1, 2, 0, tzinfo=UTC))  # MD10's example: evaluated on 2024-07-01
@@ -81,11 +68,6 @@ def clock(monkeypatch) -> Clock:
 @pytest.fixture
 def registry():
     return make_registry((VERTICAL, gradetest))
-
-
-def as_user(tenant_id: UUID, user_id: UUID, *permissions: str) -> Context:
-    return Context.for_principal(Principal(tenant_id=tenant_id, user_id=user_id, api_key_id=None,
-                                           permissions={p: Scope.TENANT for p in permissions}))
 
 
 @dataclass

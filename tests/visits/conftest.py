@@ -5,21 +5,20 @@ a controlled clock for the visit service."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
 
-from core.context import Context, Principal
+from core.context import Context
 from core.customers.tables import Customer
 from core.db import unit_of_work
-from core.identity.permissions import Scope
 from core.plugins.testing import make_registry, plugin
 from core.plugins.types import Grade, GradingScheme, VerticalInfo, VisitPlan
 from core.tenancy import service as tenancy
 from core.verticals import service as verticals
 from core.visits import service
-from tests.support import SYSTEM, add_user
+from tests.support import SYSTEM, Clock, add_user, as_user
 
 SCHEME = GradingScheme("clinic_grades", "Clinic grades", "客户分级",
                        grades=(Grade("vip", "VIP", "VIP类", 1, cap_percent=15),
@@ -40,22 +39,6 @@ clinic = plugin(
 )
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, at: datetime) -> datetime:
-        self.at = at
-        return at
-
-    def advance(self, **delta: float) -> datetime:
-        self.at = self.at + timedelta(**delta)
-        return self.at
-
-
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     c = Clock(datetime(2026, 6, 3, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai, Wednesday 3 June 2026
@@ -66,11 +49,6 @@ def clock(monkeypatch) -> Clock:
 @pytest.fixture
 def registry():
     return make_registry(("clinic", clinic))
-
-
-def as_user(tenant_id, user_id, *permissions) -> Context:
-    return Context.for_principal(Principal(tenant_id=tenant_id, user_id=user_id, api_key_id=None,
-                                           permissions={p: Scope.TENANT for p in permissions}))
 
 
 @dataclass
