@@ -62,7 +62,7 @@ def test_every_list_of_records_is_a_full_relay_connection(sqlite_settings):
     node = schema.type_map["Node"]
     assert set(node.fields) == {"id"}
     assert {t.name for t in schema.get_implementations(node).objects} == {
-        "User", "Customer", "ArchiveFolder", "Archive", "Job", "AccessRequest", "SubjectRequest", "Complaint"}
+        "User", "Customer", "ArchiveFolder", "Archive", "Job", "AccessRequest", "SubjectRequest", "Complaint", "GradeReview"}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ test run, CI's included (``make test``); only a Python without ``venv`` skips it
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -101,12 +102,14 @@ def test_the_example_builds_installs_migrates_and_runs_end_to_end(venv, tmp_path
     assert "callbacks" in listed, listed
 
     first = _run([*kehu, "migrate"], cwd=tmp_path, env=env).stdout
-    assert "applied 2 vertical migration(s): callbacks:1, callbacks:2" in first, first
+    applied = re.search(r"applied \d+ vertical migration\(s\): (.+)", first)  # with the in-tree verticals
+    assert applied and {"callbacks:1", "callbacks:2"} <= set(applied.group(1).split(", ")), first
     second = _run([*kehu, "migrate"], cwd=tmp_path, env=env).stdout
     assert "nothing applied" in second and "vertical migration" not in second, second
     with sqlite3.connect(var / "kehu.sqlite3") as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(callbacks_request)")]
-        versions = connection.execute("SELECT vertical_id, version FROM vertical_migration ORDER BY version").fetchall()
+        versions = connection.execute("SELECT vertical_id, version FROM vertical_migration WHERE vertical_id = "
+                                      "'callbacks' ORDER BY version").fetchall()
     assert columns[:3] == ["id", "tenant_id", "created_at"] and "status" in columns
     assert versions == [("callbacks", 1), ("callbacks", 2)]
 

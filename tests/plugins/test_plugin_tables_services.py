@@ -62,10 +62,10 @@ REGISTRY = make_registry(("desk", Desk()))
 
 @pytest.fixture
 def catalog(seeded, monkeypatch):
-    from core.customers import importing
+    from core.plugins import manager
     from core.identity import permissions
 
-    monkeypatch.setattr(importing, "_registry", REGISTRY)  # the verticals this deployment started with
+    monkeypatch.setattr(manager, "_started", REGISTRY)  # the verticals this deployment started with
 
     monkeypatch.setattr(permissions, "_catalog", permissions.catalog())  # given back afterwards
     permissions.install_catalog(REGISTRY.permissions)
@@ -228,7 +228,7 @@ async def test_a_blocked_verticals_tick_does_not_run(catalog, monkeypatch):
     skipped as broken at start keeps its module imported, but its tick work does not run."""
     from core.jobs.timers import tick as run_tick
     from core.jobs.timers import unregister_sweep
-    from core.customers import importing
+    from core.plugins import manager
     from core.verticals.service import enable_vertical
 
     seen: list = []
@@ -240,7 +240,7 @@ async def test_a_blocked_verticals_tick_does_not_run(catalog, monkeypatch):
 
     try:
         await enable_vertical(await sign_in("acme", "admin"), REGISTRY, "desk")
-        monkeypatch.setattr(importing, "_registry", make_registry())  # started with desk blocked
+        monkeypatch.setattr(manager, "_started", make_registry())  # started with desk blocked
         handled = await run_tick(datetime(2026, 10, 12, 1, 0, tzinfo=UTC))
         assert handled["desk.reminders"] == 0 and seen == []
     finally:
