@@ -486,6 +486,18 @@ async def approve(ctx: Context, registry: VerticalRegistry, review_id: UUID) -> 
         return _row_view(await _approve(uow, registry, review_id))
 
 
+async def _approved_review(uow: UnitOfWork, ctx: Context, registry: VerticalRegistry,
+                           review_id: object) -> tuple[dict[str, Any], GradingScheme]:
+    """A review the caller may publish (the approving permission in its scope), once approved."""
+    row = await _load_review(uow, review_id)
+    scheme = scheme_of(registry, row["vertical"], row["scheme"])
+    _within(ctx, _permission(row["vertical"], scheme, approve=True), scheme, row["scope_key"])
+    if row["status"] != "approved":
+        raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not approved",
+                     f"该评审状态为 {row['status']}，未获审批")
+    return row, scheme
+
+
 async def publish_review(ctx: Context, registry: VerticalRegistry, review_id: UUID, *,
                          in_job: bool = False) -> ReviewView:
     """Publish an approved run atomically: every change or none. Refused with ``GRADE_CAP_EXCEEDED``
@@ -493,12 +505,7 @@ async def publish_review(ctx: Context, registry: VerticalRegistry, review_id: UU
     soft caps are in the view's ``warnings``. A run proposing more than SYNC_POPULATION_LIMIT
     grades is published by a long job (``start_publish``), still in one unit of work."""
     async with unit_of_work(ctx) as uow:
-        row = await _load_review(uow, review_id)
-        scheme = scheme_of(registry, row["vertical"], row["scheme"])
-        _within(ctx, _permission(row["vertical"], scheme, approve=True), scheme, row["scope_key"])
-        if row["status"] != "approved":
-            raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not approved",
-                         f"该评审状态为 {row['status']}，未获审批")
+        row, scheme = await _approved_review(uow, ctx, registry, review_id)
         _refuse_if_large(row, in_job)
         view = await _review_view(uow, registry, row)
         blocking = policy.hard(view.violations)
@@ -832,12 +839,7 @@ async def start_publish(ctx: Context, registry: VerticalRegistry, review_id: UUI
     unit of work, or none (the job fails with ``GRADE_CAP_EXCEEDED`` when a hard cap would be
     exceeded). Checked now: the approving permission and the state."""
     async with unit_of_work(ctx) as uow:
-        row = await _load_review(uow, review_id)
-        scheme = scheme_of(registry, row["vertical"], row["scheme"])
-        _within(ctx, _permission(row["vertical"], scheme, approve=True), scheme, row["scope_key"])
-        if row["status"] != "approved":
-            raise _error("GRADE_REVIEW_STATE", "id", f"the review is {row['status']}, not approved",
-                         f"该评审状态为 {row['status']}，未获审批")
+        row, scheme = await _approved_review(uow, ctx, registry, review_id)
         return await long_jobs.submit(uow, PUBLISH_JOB, {"review_id": str(review_id), "actor": ctx.actor})
 
 
