@@ -167,9 +167,10 @@ def erased(actor: Tenant, subject: str, customers: list[str] | None = None) -> N
     for customer in gone:
         actor.drop("customer", customer)
         actor.merged_into.pop(customer, None)
-    for loan, customer in list(actor.links.items()):
+    for row, customer in list(actor.links.items()):  # loans and blacklist entries go with their customer
         if customer in gone:
-            actor.drop("loan", loan)
+            for kind in ("loan", "blacklist", "bl_proposed", "bl_active"):
+                actor.drop(kind, row)
     for merge, merged in list(actor.merges.items()):
         if merged in gone:
             del actor.merges[merge]
@@ -320,6 +321,10 @@ JOB = "job { id } errors { code }"
 
 def _blacklisted(actor: Tenant, variables: dict, root: Any) -> None:
     actor.add("bl_active", variables["id"])
+
+
+def _blacklist_proposed(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.links[root["entry"]["id"]] = variables["c"]  # erasing the customer deletes its entries
 
 
 # Blacklists (issue 20): department entries (the suite's customers belong to no department, so their
@@ -658,11 +663,13 @@ OPS: tuple[Op, ...] = (
     Op("query($c: String!) { apiKeys(first: 5, after: $c) { nodes { id } } }",
        ids={"id": "apiKey"}, vars=_cursor("apiKeys")),
     # Blacklists (issue 20, MD13-MD15)
-    Op(BL_PROPOSE, ids={"c": "customer", "d": "department"}, makes=("bl_proposed", "entry.id")),
+    Op(BL_PROPOSE, ids={"c": "customer", "d": "department"}, makes=("bl_proposed", "entry.id"),
+       after=_blacklist_proposed),
     Op('mutation($id: ID!, $mark: String!) { blacklistReject(id: $id, version: 1, reason: $mark) { %s } }'
        % BL_ENTRY, ids={"id": "bl_proposed"}, as_="approver", drops=("id", "bl_proposed")),
     # proposed again, so that one is left to approve (tests/test_atomic_mutations.py runs each entry once)
-    Op(BL_PROPOSE, ids={"c": "customer", "d": "department"}, makes=("bl_proposed", "entry.id")),
+    Op(BL_PROPOSE, ids={"c": "customer", "d": "department"}, makes=("bl_proposed", "entry.id"),
+       after=_blacklist_proposed),
     Op('mutation($id: ID!) { blacklistApprove(id: $id, version: 1) { %s } }' % BL_ENTRY, ids={"id": "bl_proposed"},
        as_="approver", drops=("id", "bl_proposed"), after=_blacklisted),
     Op('mutation($id: ID!, $mark: String!) { blacklistLift(id: $id, version: 2, reason: $mark) { %s } }' % BL_ENTRY,
