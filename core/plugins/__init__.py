@@ -16,8 +16,15 @@ from core.plugins.types import (
     CheckFinding,
     ArchiveDocument,
     ArchiveStandard,
+    DIRECT_RELATIONS,
     AttributionDecision,
+    AttributionFacts,
     AttributionPolicy,
+    DealSplit,
+    LedgerEntry,
+    LedgerKind,
+    RelatedLedger,
+    Relation,
     BlacklistScope,
     ComplaintDeadline,
     ComplaintFlow,
@@ -70,6 +77,7 @@ from core.plugins.complaint_flows import (  # the complaint engine's flow contra
     minutes,
     working_days,
 )
+from core.plugins.months import add_months, months_after
 from core.plugins.tables import IsolationOperation, PluginMigration, TenantTable, tenant_table_migration
 from core.errors import KehuError
 
@@ -80,6 +88,7 @@ _SERVICES = frozenset({
     "require_permission", "run_mutation", "submit_job", "tenant_calendar", "tick", "unit_of_work",
     "assign_grade", "customer_grade", "customer_record", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
     "archives_accepted", "department_exists", "graded_customers", "page_request", "fetch_page", "connection",
+    "record_ledger_entry", "attribution_decision", "attribution_owners", "ledger_entries",
 })
 
 
@@ -110,7 +119,8 @@ async def tenant_parameters(info: Any, vertical_id: str, registry: Any = None) -
 __all__ = [
     "ComplaintFlowDefinition", "Escalate", "FlowBranch", "FlowRole", "FlowState", "FlowTimer", "FlowTransition", "Limit", "LimitUnit", "NotifyFirstResponder", "Numbering", "RecordKind", "Remind", "ResetPeriod", "calendar_days", "hours", "minutes", "working_days",
     "PROJECT_NAME", "ArchiveCheck", "CheckFinding", "ArchiveDocument", "ArchiveStandard", "AttributionDecision",
-    "AttributionPolicy", "BlacklistScope", "ComplaintDeadline", "ComplaintFlow", "ComplaintState",
+    "AttributionPolicy", "AttributionFacts", "DealSplit", "LedgerEntry", "LedgerKind", "RelatedLedger", "Relation",
+    "DIRECT_RELATIONS", "add_months", "months_after", "BlacklistScope", "ComplaintDeadline", "ComplaintFlow", "ComplaintState",
     "ComplaintTransition", "ContractError", "CustomerField", "EventType", "DeadlineUnit", "DocumentField", "DocumentFieldKind", "ErasureMode", "EscalationStep", "FieldKind",
     "Frequency", "Grade", "GradeCriterion", "GradeScope", "GradingScheme", "GraphQLTypes", "Parameter", "ParameterKind", "ParameterValue",
     "Permission", "PersonalDataTable", "PluginError", "PrivacyClass", "RetentionEnd", "RetentionRule", "SubmissionSchedule",

@@ -515,34 +515,132 @@ class PersonalDataTable:
 # --- Attribution ------------------------------------------------------------------------------
 
 
+class LedgerKind(StrEnum):
+    """What an entry of the attribution ledger records. The ledger is append-only: a correction
+    or a confirmation is a new entry that names (``refers_to``) the entry it corrects or confirms."""
+
+    REGISTRATION = "registration"  # a consultant registers the customer (visit register, lead card)
+    FOLLOW_UP = "follow_up"  # the last one starts a registration's validity again (RE20)
+    PRE_DECLARATION = "pre_declaration"  # 报备: a consultant announces a referred customer (RE26, RE29)
+    PHONE_INQUIRY = "phone_inquiry"  # recorded, never a basis for attribution (RE12)
+    VISIT = "visit"  # a reception: data["reception"] is rotation | duty | designated
+    RECOGNITION = "recognition"  # the original consultant recognised a customer who forgot them (RE9)
+    CONFIRMATION = "confirmation"  # the clerk confirms the entry it refers to: valid, immutable (RE21)
+    DEAL = "deal"
+    DEAL_CHANGE = "deal_change"  # rename or unit change of the deal it refers to (RE30)
+    TRANSFER = "transfer"  # the customer moves to ``consultant`` by a rule (RE11 C, a void card reassigned)
+    DISPUTE_DECISION = "dispute_decision"  # the approved outcome of a dispute (RE31): data["shares"]
+    CORRECTION = "correction"  # voids the entry it refers to (never a confirmed one)
+
+
+class Relation(StrEnum):
+    """How two customers are related. Spouses, parents and children, parents-in-law and
+    children-in-law are direct relatives (直系亲属, RE24-RE25); siblings and others are not."""
+
+    SPOUSE = "spouse"
+    PARENT = "parent"  # the related customer is a parent of the customer
+    CHILD = "child"
+    PARENT_IN_LAW = "parent_in_law"
+    CHILD_IN_LAW = "child_in_law"
+    SIBLING = "sibling"
+    OTHER = "other"
+
+
+DIRECT_RELATIONS = frozenset({Relation.SPOUSE, Relation.PARENT, Relation.CHILD, Relation.PARENT_IN_LAW,
+                              Relation.CHILD_IN_LAW})
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One entry as a policy sees it. ``seq`` orders the tenant's ledger; ``at`` is when it
+    happened (timezone-aware); ``confirmed`` is set by core when a confirmation refers to it."""
+
+    id: str
+    seq: int
+    customer: str
+    kind: str
+    at: Any  # datetime
+    consultant: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    refers_to: str | None = None
+    confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLedger:
+    """A related customer's entries, with the relation (``direct`` for direct relatives)."""
+
+    customer: str
+    relation: str
+    direct: bool
+    entries: tuple[LedgerEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionFacts:
+    """What core assembles for a policy: the customer's entries in ``seq`` order with corrected
+    (voided) entries left out, the related customers' entries, and the moment of the decision."""
+
+    customer: str
+    entries: tuple[LedgerEntry, ...]
+    relatives: tuple[RelatedLedger, ...] = ()
+    as_of: Any = None  # datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DealSplit:
+    """How one deal's commission splits (consultant -> percent, summing to 100) and why."""
+
+    deal: str  # the deal entry's id
+    shares: Mapping[str, int]
+    rule: str
+    explanation_en: str
+    explanation_zh: str
+    entries: tuple[str, ...] = ()
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _frozen(self, shares=dict(self.shares), entries=tuple(self.entries), facts=dict(self.facts))
+        _check_shares(self.rule, self.shares)
+
+
+def _check_shares(rule: str, shares: Mapping[str, int]) -> None:
+    if any(not 0 <= share <= 100 for share in shares.values()):
+        raise ContractError(f"attribution rule {rule!r}: a share is outside 0..100")
+    if shares and sum(shares.values()) != 100:
+        raise ContractError(f"attribution rule {rule!r}: shares add up to {sum(shares.values())}, not 100")
+
+
 @dataclass(frozen=True, slots=True)
 class AttributionDecision:
-    """Who owns a customer after an event, how commission splits (party -> percent, summing to
-    100 when there is a split) and why, in words a consultant and an auditor can read."""
+    """Who owns a customer now, how commission splits (party -> percent, summing to 100 when
+    there is a split) and why, in words a consultant and an auditor can read: the rule, the
+    facts used and the ledger entries the decision rests on; ``deals`` splits each deal."""
 
     owner: str | None
     shares: Mapping[str, int]
     rule: str
     explanation_en: str
     explanation_zh: str
+    entries: tuple[str, ...] = ()
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    deals: tuple[DealSplit, ...] = ()
 
     def __post_init__(self) -> None:
-        _frozen(self, shares=dict(self.shares))
-        if any(not 0 <= share <= 100 for share in self.shares.values()):
-            raise ContractError(f"attribution rule {self.rule!r}: a share is outside 0..100")
-        if self.shares and sum(self.shares.values()) != 100:
-            raise ContractError(f"attribution rule {self.rule!r}: shares add up to {sum(self.shares.values())}, not 100")
+        _frozen(self, shares=dict(self.shares), entries=tuple(self.entries), facts=dict(self.facts),
+                deals=tuple(self.deals))
+        _check_shares(self.rule, self.shares)
 
 
-AttributionPolicyFunction = Callable[
-    [Mapping[str, Any], Sequence[Mapping[str, Any]], Mapping[str, ParameterValue]], AttributionDecision]
+AttributionPolicyFunction = Callable[[AttributionFacts, Mapping[str, ParameterValue]], AttributionDecision]
 
 
 @dataclass(frozen=True, slots=True)
 class AttributionPolicy:
-    """``decide(event, registrations, parameters) -> AttributionDecision``: a plain synchronous
-    function of the data core hands it (the visit or deal, the customer's earlier registrations,
-    the tenant's effective parameters). Core does the I/O, persistence and audit."""
+    """``decide(facts, parameters) -> AttributionDecision``: a plain synchronous function of the
+    facts core assembles from the ledger and the tenant's effective parameters; it must give the
+    same decision for the same facts (replaying the ledger reproduces every owner). Core does the
+    I/O, persistence and audit."""
 
     id: str
     name_en: str
