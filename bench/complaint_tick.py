@@ -18,7 +18,6 @@ range read of the index on the next due time) is timed too, for the record.
 from __future__ import annotations
 
 import gc
-import statistics
 import tempfile
 import time
 import uuid
@@ -31,6 +30,7 @@ import asyncpg
 
 import plugins.real_estate as real_estate
 from bench.support import bench_database, start_database
+from bench.timing import ratio_result
 from core.complaints import service
 from core.complaints.tables import ComplaintClock
 from core.context import Context
@@ -168,24 +168,11 @@ async def _run(tmp: Path, *, quick: bool) -> dict[str, object]:
             await _reset(subject)
             subject_queries.append(min([await _query(subject) for _ in range(5)]))
         start_verticals(None)
-    subject_s, baseline_s = min(subject_times), min(baseline_times)
-    ratio = subject_s / baseline_s
-    return {
-        "name": "complaint_tick",
-        "subject": f"one complaint tick over {large:,} open complaints with {due} clocks due "
-                   f"({'SQLite' if settings.database.is_sqlite else 'PostgreSQL'})",
-        "baseline": f"one complaint tick over {small:,} open complaints with the same {due} due",
-        "due": due,
-        "rounds": rounds,
-        "seed_seconds": round(seed_seconds, 1),
-        "subject_ms": round(subject_s * 1000, 1),
-        "baseline_ms": round(baseline_s * 1000, 1),
-        "subject_rounds_ms": [round(x * 1000, 1) for x in subject_times],
-        "baseline_rounds_ms": [round(x * 1000, 1) for x in baseline_times],
-        "subject_query_ms": round(min(subject_queries) * 1000, 2),
-        "baseline_query_ms": round(min(baseline_queries) * 1000, 2),
-        "median_ratio": round(statistics.median(subject_times) / statistics.median(baseline_times), 3),
-        "ratio": round(ratio, 3),
-        "goal": f"ratio <= {GOAL_RATIO}",
-        "met": ratio <= GOAL_RATIO,
-    }
+    return ratio_result(
+        "complaint_tick", subject_times, baseline_times, GOAL_RATIO,
+        subject=f"one complaint tick over {large:,} open complaints with {due} clocks due "
+                f"({'SQLite' if settings.database.is_sqlite else 'PostgreSQL'})",
+        baseline=f"one complaint tick over {small:,} open complaints with the same {due} due",
+        due=due, seed_seconds=round(seed_seconds, 1),
+        subject_query_ms=round(min(subject_queries) * 1000, 2),
+        baseline_query_ms=round(min(baseline_queries) * 1000, 2))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import statistics
 import tempfile
 import time
 import uuid
@@ -33,6 +32,7 @@ from typing import Any
 import asyncpg
 
 from bench.support import bench_database, start_database
+from bench.timing import ratio_result
 from core.context import Context
 from core.db import current_database, unit_of_work
 from core.grading import service as grading
@@ -186,23 +186,9 @@ async def _run(tmp: Path, *, quick: bool) -> dict[str, object]:
                 await database.close()
     finally:
         start_verticals(None)
-    subject_s, baseline_s = min(subject_times), min(baseline_times)
-    ratio = subject_s / baseline_s
-    return {
-        "name": "grade_review",
-        "subject": f"one grade review run as a long job over {count:,} customers of one department with 2 facts "
-                   f"each, batches of {grading.REVIEW_BATCH:,} ({'SQLite' if is_sqlite else 'PostgreSQL'})",
-        "baseline": f"a plain read of the same {count:,} customers and {2 * count:,} facts",
-        "customers": count,
-        "rounds": rounds,
-        "seed_seconds": round(seed_seconds, 1),
-        "subject_ms": round(subject_s * 1000, 1),
-        "baseline_ms": round(baseline_s * 1000, 1),
-        "subject_rounds_ms": [round(x * 1000, 1) for x in subject_times],
-        "baseline_rounds_ms": [round(x * 1000, 1) for x in baseline_times],
-        "median_ratio": round(statistics.median(subject_times) / statistics.median(baseline_times), 3),
-        "violations": violations,
-        "ratio": round(ratio, 3),
-        "goal": f"ratio <= {GOAL_RATIO}",
-        "met": ratio <= GOAL_RATIO,
-    }
+    return ratio_result(
+        "grade_review", subject_times, baseline_times, GOAL_RATIO,
+        subject=f"one grade review run as a long job over {count:,} customers of one department with 2 facts "
+                f"each, batches of {grading.REVIEW_BATCH:,} ({'SQLite' if is_sqlite else 'PostgreSQL'})",
+        baseline=f"a plain read of the same {count:,} customers and {2 * count:,} facts",
+        customers=count, seed_seconds=round(seed_seconds, 1), violations=violations)
