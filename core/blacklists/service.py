@@ -419,15 +419,9 @@ async def list_entries(ctx: Context, window: keyset.Window, *, scope: str | None
     by scope, status, department and customer; whether more lie beyond the page."""
     require(ctx, "blacklist.read")
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(BlacklistEntry)
-        if scope is not None:
-            query = query.where(BlacklistEntry.scope == scope)
-        if status is not None:
-            query = query.where(BlacklistEntry.status == status)
-        if department_id is not None:
-            query = query.where(BlacklistEntry.department_id == department_id)
-        if customer_id is not None:
-            query = query.where(BlacklistEntry.customer_id == customer_id)
+        query = keyset.matching(uow.select(BlacklistEntry), (BlacklistEntry.scope, scope),
+                                (BlacklistEntry.status, status), (BlacklistEntry.department_id, department_id),
+                                (BlacklistEntry.customer_id, customer_id))
         rows, more = await keyset.fetch(query, (BlacklistEntry.proposed_at, BlacklistEntry.id), window,
                                         descending=True)
     return [_view(r) for r in rows], more

@@ -49,3 +49,12 @@ async def fetch(query: Select, columns: Sequence[Column], window: Window, *,
     if window.backward:
         rows.reverse()
     return rows, more
+
+
+def matching(query: Select, *filters: tuple[Column, Any]) -> Select:
+    """``query`` narrowed to rows whose column equals the value, for each (column, value) given a
+    value; a filter left at None does not narrow (the optional arguments of a list)."""
+    for column, value in filters:
+        if value is not None:
+            query = query.where(column == value)
+    return query

@@ -327,13 +327,8 @@ async def list_visits(ctx: Context, window: keyset.Window, *, customer_id: UUID 
     filtered by customer, department and owner; whether more lie beyond the page."""
     require(ctx, READ)
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(Visit)
-        if customer_id is not None:
-            query = query.where(Visit.customer_id == customer_id)
-        if department_id is not None:
-            query = query.where(Visit.department_id == department_id)
-        if owner_id is not None:
-            query = query.where(Visit.owner_id == owner_id)
+        query = keyset.matching(uow.select(Visit), (Visit.customer_id, customer_id),
+                                (Visit.department_id, department_id), (Visit.owner_id, owner_id))
         rows, more = await keyset.fetch(query, (Visit.visited_at, Visit.id), window, descending=True)
     return [_visit_view(r) for r in rows], more
 
