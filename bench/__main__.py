@@ -8,10 +8,11 @@ import json
 import platform
 import sys
 
-from bench import archive_checks, audit_overhead, complaint_tick, customer_import, grade_review, customer_page, graphql_overhead, login_throughput, outbox_overhead
+from bench import archive_checks, attribution_decide, audit_overhead, complaint_tick, customer_import, grade_review, customer_page, graphql_overhead, login_throughput, outbox_overhead
 
 BENCHMARKS = {
     "archive_checks": archive_checks.run,
+    "attribution_decide": attribution_decide.run,
     "audit_overhead": audit_overhead.run,
     "complaint_tick": complaint_tick.run,
     "customer_import": customer_import.run,

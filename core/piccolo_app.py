@@ -28,6 +28,7 @@ DOMAIN_TABLE_MODULES = (
     "core.grading.tables",
     "core.visits.tables",
     "core.blacklists.tables",
+    "core.attribution.tables",
 )
 
 APP_CONFIG = AppConfig(

@@ -25,6 +25,7 @@ NOT_CODES = {
     "KEHU_ERROR",  # KehuError's class default, replaced by every instance's own code
     "PICCOLO_CONF",  # Piccolo's environment variable
     "PROJECT_NAME",  # pluggy's project name constant
+    "DIRECT_RELATIONS",  # the plugin contract's set of direct-relative relations (core.plugins)
 }
 
 

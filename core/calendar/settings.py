@@ -19,7 +19,7 @@ from core.db.uow import UnitOfWork
 from core.identity.access import require, require_signed_in
 from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
-from core.calendar.days import TenantCalendar
+from core.calendar.days import DEFAULT_TIMEZONE, TenantCalendar
 from core.errors import KehuError
 from core.calendar.schedules import official_calendar
 
@@ -33,6 +33,12 @@ async def load_calendar(uow: UnitOfWork) -> TenantCalendar:
     row = await uow.select(TenantSetting.value).where(TenantSetting.key == CALENDAR_KEY).first()
     official = await official_calendar(uow)
     return TenantCalendar.from_mapping(json.loads(row["value"]) if row else {}, official)
+
+
+async def tenant_timezone(uow: UnitOfWork) -> str:
+    """The tenant's time zone alone (one small read: rules that only need where a day begins)."""
+    row = await uow.select(TenantSetting.value).where(TenantSetting.key == CALENDAR_KEY).first()
+    return str(json.loads(row["value"]).get("timezone") or DEFAULT_TIMEZONE) if row else DEFAULT_TIMEZONE
 
 
 async def read_calendar(ctx: Context) -> TenantCalendar:

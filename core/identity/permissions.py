@@ -68,6 +68,19 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     _p("blacklist.propose", "propose customers for a department or the company blacklist", "提出将客户列入部门或公司黑名单"),
     _p("blacklist.approve", "approve or reject blacklist proposals of others", "审批他人提出的黑名单申请"),
     _p("blacklist.lift", "lift a blacklist entry before its expiry, with a reason", "提前解除黑名单并说明理由"),
+    _p("attribution.read", "see customers' attribution ledgers, owners, commission splits and disputes",
+       "查看客户归属台账、归属人、佣金分配及争议"),
+    _p("attribution.record", "record registrations, visits, follow-ups, deals and corrections in the attribution ledger",
+       "在客户归属台账中登记来访、回访、成交及更正"),
+    _p("attribution.confirm", "confirm visit register entries, which then can never be corrected (sales clerk)",
+       "确认来访登记，确认后不得更正（销售内勤）"),
+    _p("attribution.dispute.open", "open a dispute over a deal's attribution (a party to it)", "对成交归属提出争议（当事人）"),
+    _p("attribution.dispute.opinion", "write the opinion on an attribution dispute: fault, contribution, proposed "
+       "split (project manager)", "出具归属争议处理意见：过错、贡献及建议分配（项目经理）"),
+    _p("attribution.dispute.approve", "approve or reject an attribution dispute's opinion (sales director)",
+       "审批归属争议处理意见（销售总监）"),
+    _p("customer.relate", "record how customers are related (spouses, parents, children, in-laws, siblings)",
+       "登记客户之间的亲属关系（配偶、父母、子女、姻亲、兄弟姐妹）"),
 )
 
 

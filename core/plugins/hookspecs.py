@@ -75,8 +75,9 @@ def kehu_archive_standards() -> Iterable[ArchiveStandard]:  # type: ignore[empty
 
 @hookspec
 def kehu_attribution_policy() -> Iterable[AttributionPolicy]:  # type: ignore[empty-body]
-    """Return the policies deciding who owns a customer after an event and how commission splits:
-    ``decide(event, registrations, parameters) -> AttributionDecision``, with its explanation.
+    """Return the policy deciding who owns a customer and how each deal's commission splits:
+    ``decide(facts, parameters) -> AttributionDecision``, pure, from the facts core assembles out of
+    the attribution ledger (``AttributionFacts``), with the rule, explanation and entries it rests on.
     """
 
 

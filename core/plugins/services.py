@@ -30,6 +30,7 @@ works exactly like core does:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -236,6 +237,7 @@ __all__ = [
     "tenant_parameters", "tick", "unit_of_work", "page_request", "fetch_page", "connection",
     "assign_grade", "customer_grade", "customer_record", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
     "archives_accepted", "department_exists", "graded_customers",
+    "record_ledger_entry", "attribution_decision", "attribution_owners", "ledger_entries",
 ]
 
 
@@ -368,3 +370,104 @@ async def archives_accepted(uow: UnitOfWork, vertical: str, standard: str,
         if customer not in latest or row["accepted_at"] > latest[customer]:
             latest[customer] = row["accepted_at"]
     return latest
+
+
+async def send_customer_sms(uow: UnitOfWork, customer_id: UUID, text: str, *, purpose: str = "marketing_sms",
+                            skip_tags: Iterable[str] = (), idempotency_key: str) -> str:
+    """Text a customer through the deployment's SMS sender (core.messaging; by default it only logs,
+    the number masked) if it carries none of ``skip_tags`` and its consent for ``purpose`` holds and
+    it has a phone. Returns the outcome: sent | not_found | excluded | no_consent | no_phone | failed.
+    The phone number never reaches the vertical. ``tenant_user`` (below) answers whether an id is a
+    user of the caller's tenant."""
+    from core.messaging import send_customer_sms as send
+
+    return str(await send(uow, customer_id, text, purpose=purpose, skip_tags=skip_tags,
+                          idempotency_key=idempotency_key))
+
+
+async def tenant_user(uow: UnitOfWork, user_id: object) -> bool:
+    """Whether ``user_id`` is a user (a consultant, a manager) of the unit of work's tenant."""
+    from core.identity.tables import User
+
+    return isinstance(user_id, UUID) and await uow.exists(User).where(User.id == user_id)
+
+
+# --- the attribution engine (issue 21): the ledger, decisions and the owner projection ----------
+
+
+async def record_ledger_entry(uow: UnitOfWork, vertical: str, customer_id: object, kind: str, *, at: datetime,
+                              consultant_id: object = None, data: Mapping[str, Any] | None = None,
+                              refers_to: object = None) -> Any:
+    """Append an entry to the customer's attribution ledger of ``vertical`` in the caller's unit
+    of work (validated, audited) and recompute the customer's owner; returns the ``LedgerEntry``.
+    The caller checks its own permission first. Raises ``KehuError`` on bad input (an unknown
+    customer, consultant or referred entry, a correction of a confirmed entry, ...)."""
+    from core.attribution import service as attribution
+
+    recorded = await attribution.append_entry(uow, _started_registry(), customer_id, vertical, kind, at=at,
+                                              consultant_id=consultant_id, data=data, refers_to=refers_to)
+    row = {"id": recorded.entry.id, "seq": recorded.entry.seq, "customer_id": recorded.entry.customer_id,
+           "kind": recorded.entry.kind, "at": recorded.entry.at, "consultant_id": recorded.entry.consultant_id,
+           "data": json.dumps(dict(recorded.entry.data)), "refers_to": recorded.entry.refers_to}
+    return attribution.ledger_entry(row)
+
+
+async def attribution_decision(uow: UnitOfWork, vertical: str, customer_id: object, *,
+                               as_of: datetime | None = None) -> Any:
+    """The vertical's policy applied to the facts core assembles for the customer (its entries
+    minus corrected ones, its related customers' entries) as of ``as_of`` (now by default)."""
+    from core.attribution import service as attribution
+
+    if not isinstance(customer_id, UUID) or await customer_record(uow, customer_id) is None:
+        raise KehuError("CUSTOMER_NOT_FOUND", f"no customer {customer_id}", f"未找到客户 {customer_id}",
+                        field="customer_id")
+    return await attribution.decide_in(uow, _started_registry(), vertical, customer_id, as_of=as_of)
+
+
+async def attribution_owners(uow: UnitOfWork, vertical: str, *, owner_id: UUID | None = None,
+                             valid: bool | None = None, as_of: datetime | None = None, limit: int = 500,
+                             after: UUID | None = None) -> list[Mapping[str, Any]]:
+    """Rows of the owner projection of ``vertical`` ordered by customer id (``after``: the last
+    customer id of the previous page): ``customer_id``, ``owner_id``, ``rule``, ``valid_until``,
+    ``shares`` and ``deals`` (lists of {deal, shares, rule, explanation_en, explanation_zh, entries}).
+    ``valid`` True/False compares ``valid_until`` with ``as_of`` (now by default)."""
+    from core.attribution import service as attribution
+    from core.attribution.tables import AttributionOwner
+
+    query = uow.select(AttributionOwner.customer_id, AttributionOwner.owner_id, AttributionOwner.rule,
+                       AttributionOwner.valid_until, AttributionOwner.shares, AttributionOwner.deals).where(
+        AttributionOwner.vertical == vertical)
+    query = attribution._owner_filters(query, owner_id=owner_id, valid=valid, at=as_of or attribution.now())
+    if after is not None:
+        query = query.where(AttributionOwner.customer_id > after)
+    rows = await query.order_by(AttributionOwner.customer_id).limit(max(1, min(int(limit), 5000)))
+    return [{**row, "shares": json.loads(row["shares"]), "deals": json.loads(row["deals"])} for row in rows]
+
+
+async def ledger_entries(uow: UnitOfWork, vertical: str, *, kinds: Iterable[str] | None = None,
+                         since: datetime | None = None, until: datetime | None = None, consultant_id: UUID | None = None,
+                         limit: int = 1000, after_seq: int | None = None) -> list[Any]:
+    """The tenant's ledger entries of ``vertical`` in ``seq`` order (``LedgerEntry``; every entry,
+    corrected ones too, ``confirmed`` set), filtered by kind, by when they happened (``since`` <= at <
+    ``until``) and by consultant; ``after_seq`` pages on."""
+    from core.attribution import service as attribution
+    from core.attribution.tables import AttributionEntry
+
+    query = uow.select(AttributionEntry.id, AttributionEntry.seq, AttributionEntry.customer_id, AttributionEntry.kind,
+                       AttributionEntry.at, AttributionEntry.consultant_id, AttributionEntry.data,
+                       AttributionEntry.refers_to).where(AttributionEntry.vertical == vertical)
+    if kinds is not None:
+        query = query.where(AttributionEntry.kind.is_in(list(kinds) or [""]))
+    if since is not None:
+        query = query.where(AttributionEntry.at >= since)
+    if until is not None:
+        query = query.where(AttributionEntry.at < until)
+    if consultant_id is not None:
+        query = query.where(AttributionEntry.consultant_id == consultant_id)
+    if after_seq is not None:
+        query = query.where(AttributionEntry.seq > after_seq)
+    rows = await query.order_by(AttributionEntry.seq).limit(max(1, min(int(limit), 10_000)))
+    ids = [row["id"] for row in rows]
+    confirmed = {r["refers_to"] for r in await uow.select(AttributionEntry.refers_to).where(
+        (AttributionEntry.kind == "confirmation") & AttributionEntry.refers_to.is_in(ids))} if ids else set()
+    return [attribution.ledger_entry(row, confirmed=row["id"] in confirmed) for row in rows]

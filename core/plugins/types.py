@@ -585,6 +585,7 @@ class AttributionFacts:
     entries: tuple[LedgerEntry, ...]
     relatives: tuple[RelatedLedger, ...] = ()
     as_of: Any = None  # datetime
+    zone: str = "Asia/Shanghai"  # the tenant's time zone (its working calendar's): where a day begins
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,9 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
     *_each("visit.plan_ended", "visit_schedule", "status", "a customer's grade no longer calls for a visit plan"),
     *_each("visit.recorded", "visit", "channel, report, visited_at", "a visit is recorded with its summary report"),
     *_each("visit.overdue", "visit_schedule", "status, overdue_at", "a planned visit passes its due date unmet (tick)"),
+    # attribution
+    *_each("attribution.owner_changed", "customer", "owner_id, shares, rule",
+           "a ledger entry, a relation or an approved dispute changes who owns a customer in a vertical, or its split"),
 )
 
 NAMES: frozenset[str] = frozenset(e.name for e in EVENT_TYPES)

@@ -18,6 +18,7 @@ from core.plugins.manager import VerticalRegistry, load_verticals
 from core.plugins.types import VerticalInfo
 from core.settings import Settings
 from gateway.graphql.archives import ArchiveMutation, ArchiveQuery
+from gateway.graphql.attribution import AttributionMutation, AttributionQuery
 from gateway.graphql.audit import AuditMutation, AuditQuery
 from gateway.graphql.blacklists import BlacklistMutation, BlacklistQuery
 from gateway.graphql.calendar import CalendarMutation, CalendarQuery
@@ -95,7 +96,7 @@ class NodeQuery:
 @strawberry.type
 class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
             PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, GradingQuery, MetaQuery,
-            BlacklistQuery, VisitQuery, NodeQuery):
+            BlacklistQuery, VisitQuery, AttributionQuery, NodeQuery):
     pass
 
 
@@ -103,7 +104,7 @@ class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery
 class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
                PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation, GradingMutation, BlacklistMutation,
-               VisitMutation):
+               VisitMutation, AttributionMutation):
     pass
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
-from typing import Any
-
-from core.plugins import AttributionDecision, AttributionPolicy, Grade, GradingScheme, Parameter, ParameterKind, Permission
+from core.plugins import AttributionPolicy, Grade, GradingScheme, Parameter, ParameterKind, Permission
+from plugins.real_estate import attribution
 
 PERMISSIONS = (
     Permission("real_estate.reception.register", "register visits in the visit register", "登记客户来访"),
@@ -26,8 +23,11 @@ PARAMETERS = (
               "Months in which an unrecognised returning customer may still be matched to the original consultant (RE9)",
               "未认出原置业顾问的老客户可追认的月数（RE9）", minimum=1, maximum=12, unit="months"),
     Parameter("unrecognised_commission_policy", ParameterKind.CHOICE, "split",
-              "RE9 C/D conflict: split the commission between original and new consultant, or all to the new one",
-              "RE9 C/D 条款冲突：原、新置业顾问平分佣金，或全部归新置业顾问",
+              "RE9 C/D conflict: split (the catalog's reading: recognised within the window splits the commission "
+              "between original and new consultant, not recognised gives all to the new one) or all_to_new (always "
+              "all to the new one)",
+              "RE9 C/D 条款冲突：split（目录的解读：追认期内认出则原、新置业顾问分佣，未认出则全部归新置业顾问）"
+              "或 all_to_new（一律全部归新置业顾问）",
               choices=("split", "all_to_new")),
     Parameter("unrecognised_original_share_percent", ParameterKind.INTEGER, 50,
               "The original consultant's share when the commission is split (RE9 C)",
@@ -35,38 +35,21 @@ PARAMETERS = (
     Parameter("designation_first_share_percent", ParameterKind.INTEGER, 55,
               "The first consultant's share when a same-day customer switches to a named consultant (RE16)",
               "当日客户中途指定他人接待成交时首位置业顾问所得比例（RE16）", minimum=0, maximum=100, unit="%"),
+    Parameter("require_confirmation", ParameterKind.BOOLEAN, True,
+              "Only visits and registrations the sales clerk confirmed count for attribution (RE19, RE21); "
+              "off for an office without a clerk",
+              "仅销售文员审核确认的来访登记作为归属依据（RE19、RE21）；无销售文员的案场可关闭"),
+    Parameter("relative_validity_from", ParameterKind.CHOICE, "earliest_visit",
+              "A direct relative's registration (RE24, RE25): valid from the earliest visit (RE25) or, like the "
+              "customer's own, from the last follow-up (RE20)",
+              "直系亲属的登记（RE24、RE25）：有效期自最早来访起算（RE25），或与本人登记相同自最后一次回访起算（RE20）",
+              choices=("earliest_visit", "last_follow_up")),
 )
-
-
-def _months_between(earlier: date, later: date) -> float:
-    return (later.year - earlier.year) * 12 + (later.month - earlier.month) + (later.day - earlier.day) / 31
-
-
-def decide_owner(event: Mapping[str, Any], registrations: Sequence[Mapping[str, Any]],
-                 parameters: Mapping[str, Any]) -> AttributionDecision:
-    """RE20/RE24: the earliest registration still valid (within ``registration_validity_months`` of
-    its consultant's last follow-up) owns the customer; with none, the receiving consultant does.
-
-    ``event``: ``{"on": date, "consultant": id}``; each registration: ``{"consultant": id,
-    "registered_on": date, "last_follow_up": date}``."""
-    validity = parameters["registration_validity_months"]
-    valid = [r for r in registrations if _months_between(r["last_follow_up"], event["on"]) <= validity]
-    if valid:
-        owner = min(valid, key=lambda r: r["registered_on"])["consultant"]
-        return AttributionDecision(
-            owner=owner, shares={owner: 100}, rule="RE20",
-            explanation_en=f"registered first by {owner} and followed up within {validity} month(s)",
-            explanation_zh=f"由 {owner} 最先登记且在 {validity} 个月内有回访")
-    consultant = event["consultant"]
-    return AttributionDecision(
-        owner=consultant, shares={consultant: 100}, rule="RE20",
-        explanation_en=f"no registration followed up within {validity} month(s): a new customer of {consultant}",
-        explanation_zh=f"{validity} 个月内无有效登记：视为 {consultant} 的新客户")
 
 
 ATTRIBUTION = (
     AttributionPolicy(id="visit_registration", name_en="Attribution by valid visit registration",
-                      name_zh="按有效来访登记确定客户归属", decide=decide_owner),
+                      name_zh="按有效来访登记确定客户归属", decide=attribution.decide),
 )
 
 GRADING = (

@@ -187,6 +187,37 @@ PROTECTED = {
                                 'departmentId: $department, reference: "x", soldOn: "2026-01-01") { errors { code } } }',
     "medicalDevicesSaleContact": 'mutation { medicalDevicesSaleContact(id: "00000000-0000-0000-0000-000000000001", '
                                  'satisfaction: 5) { errors { code } } }',
+    # Real-estate office management (issue 21): the permission is checked before anything is read.
+    "realEstateFollowUpRecord": 'mutation($customer: ID!) { realEstateFollowUpRecord(customerId: $customer, '
+                                'at: "2026-01-01T00:00:00Z", note: "x") { errors { code } } }',
+    "realEstateCustomerGrade": 'mutation($customer: ID!) { realEstateCustomerGrade(customerId: $customer, grade: "A") '
+                               '{ errors { code } } }',
+    "realEstateCampaignCreate": 'mutation { realEstateCampaignCreate(kind: HOLIDAY, message: "x", sendOn: "2099-01-01") '
+                                '{ errors { code } } }',
+    "realEstateCampaignSend": 'mutation { realEstateCampaignSend(id: "00000000-0000-0000-0000-000000000001") '
+                              '{ errors { code } } }',
+    "realEstateViolationRecord": 'mutation($user: ID!) { realEstateViolationRecord(consultantId: $user, rule: "RE2", '
+                                 'note: "x") { errors { code } } }',
+    # Real-estate reception queue (issue 21): the permission is checked before the queue is read.
+    "realEstateReceptionSignIn": 'mutation { realEstateReceptionSignIn(office: "A") { errors { code } } }',
+    "realEstateSalesControlAcknowledge": 'mutation { realEstateSalesControlAcknowledge(office: "A") { errors { code } } }',
+    "realEstateReceptionEligibility": 'mutation($user: ID!) { realEstateReceptionEligibility(office: "A", '
+                                      'consultantId: $user, eligible: false, reason: "x") { errors { code } } }',
+    "realEstateReceptionSwap": 'mutation($user: ID!) { realEstateReceptionSwap(office: "A", consultantId: $user, '
+                               'otherConsultantId: $user) { errors { code } } }',
+    "realEstateReceptionSkip": 'mutation($user: ID!) { realEstateReceptionSkip(office: "A", consultantId: $user) '
+                               '{ errors { code } } }',
+    "realEstateReceptionPriority": 'mutation($user: ID!) { realEstateReceptionPriority(office: "A", consultantId: $user) '
+                                   '{ errors { code } } }',
+    "realEstateReceptionArrive": 'mutation { realEstateReceptionArrive(office: "A", firstVisit: true) { errors { code } } }',
+    "realEstateReceptionNext": 'mutation { realEstateReceptionNext(office: "A") { errors { code } } }',
+    "realEstateReceptionDesignate": 'mutation($user: ID!) { realEstateReceptionDesignate(arrivalId: '
+                                    '"00000000-0000-0000-0000-000000000001", consultantId: $user) { errors { code } } }',
+    "realEstateReceptionEnd": 'mutation { realEstateReceptionEnd(receptionId: "00000000-0000-0000-0000-000000000001") '
+                              '{ errors { code } } }',
+    "realEstateReceptionReassign": 'mutation { realEstateReceptionReassign(receptionId: '
+                                   '"00000000-0000-0000-0000-000000000001", reason: "customer_refused") { errors { code } } }',
+    "realEstateRegisterConfirm": 'mutation { realEstateRegisterConfirm(office: "A", day: "2026-01-01") { errors { code } } }',
     # Blacklists and visits (issue 20): the permission is checked before the entry or customer is read.
     "blacklistPropose": 'mutation { blacklistPropose(input: {customerId: "00000000-0000-0000-0000-000000000001", scope: COMPANY, reason: "x", '
                         'evidence: [{text: "x"}]}) { errors { code } } }',
@@ -200,6 +231,20 @@ PROTECTED = {
                           '{ errors { code } } }',
     "visitRecord": 'mutation { visitRecord(input: {customerId: "00000000-0000-0000-0000-000000000001", channel: "on_site", '
                    'visitedAt: "2026-01-01T00:00:00Z", report: {needs: "x"}}) { errors { code } } }',
+    # Attribution (issue 21): the permission is checked before the customer, entry or dispute is read.
+    "attributionEntryRecord": 'mutation { attributionEntryRecord(input: {customerId: "00000000-0000-0000-0000-000000000001", '
+                              'vertical: "real_estate", kind: VISIT, at: "2026-01-01T00:00:00Z"}) { errors { code } } }',
+    "customerRelationAdd": 'mutation($customer: ID!) { customerRelationAdd(customerId: $customer, relatedId: $customer, '
+                           'relation: SPOUSE) { errors { code } } }',
+    "attributionDisputeOpen": 'mutation { attributionDisputeOpen(dealEntryId: "00000000-0000-0000-0000-000000000001", '
+                              'claim: "x") { errors { code } } }',
+    "attributionDisputeOpinion": 'mutation($user: ID!) { attributionDisputeOpinion(id: "00000000-0000-0000-0000-000000000001", '
+                                 'version: 1, opinion: "x", ownerId: $user, shares: [{consultantId: $user, percent: 100}]) '
+                                 '{ errors { code } } }',
+    "attributionDisputeApprove": 'mutation { attributionDisputeApprove(id: "00000000-0000-0000-0000-000000000001", version: 2) '
+                                 '{ errors { code } } }',
+    "attributionDisputeReject": 'mutation { attributionDisputeReject(id: "00000000-0000-0000-0000-000000000001", version: 1, '
+                                'reason: "x") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {

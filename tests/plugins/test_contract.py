@@ -57,17 +57,24 @@ def test_seed_numbers_reach_the_parameters():
 
 
 def test_real_estate_attribution_follows_the_valid_registration():
-    from datetime import date
+    """RE20: the registered consultant owns while followed up within a month; after that a visit
+    makes the customer the receiver's."""
+    from datetime import UTC, datetime
 
-    from plugins.real_estate.rules import decide_owner
+    from core.plugins import AttributionFacts, LedgerEntry
+    from plugins.real_estate.rules import ATTRIBUTION
 
-    registrations = [
-        {"consultant": "li", "registered_on": date(2026, 1, 5), "last_follow_up": date(2026, 1, 20)},
-        {"consultant": "wang", "registered_on": date(2026, 2, 1), "last_follow_up": date(2026, 2, 10)},
-    ]
-    kept = decide_owner({"on": date(2026, 2, 15), "consultant": "zhao"}, registrations,
-                        {"registration_validity_months": 1})
-    assert kept.owner == "li" and kept.shares == {"li": 100}
-    lapsed = decide_owner({"on": date(2026, 4, 1), "consultant": "zhao"}, registrations,
-                          {"registration_validity_months": 1})
-    assert lapsed.owner == "zhao" and "new customer" in lapsed.explanation_en
+    def entry(seq, kind, at, consultant, **data):
+        return LedgerEntry(id=f"e{seq}", seq=seq, customer="c1", kind=kind, at=at, consultant=consultant,
+                           data=data, confirmed=True)
+
+    decide = ATTRIBUTION[0].decide
+    registered = entry(1, "registration", datetime(2026, 1, 5, 2, tzinfo=UTC), "li")
+    followed = entry(2, "follow_up", datetime(2026, 1, 20, 2, tzinfo=UTC), "li")
+    kept = decide(AttributionFacts(customer="c1", entries=(registered, followed),
+                                   as_of=datetime(2026, 2, 15, 2, tzinfo=UTC)), {"registration_validity_months": 1})
+    assert kept.owner == "li" and kept.shares == {"li": 100} and kept.rule == "RE20"
+    visit = entry(3, "visit", datetime(2026, 4, 1, 2, tzinfo=UTC), "zhao", reception="rotation")
+    lapsed = decide(AttributionFacts(customer="c1", entries=(registered, followed, visit),
+                                     as_of=datetime(2026, 4, 1, 3, tzinfo=UTC)), {"registration_validity_months": 1})
+    assert lapsed.owner == "zhao" and "new" in lapsed.explanation_en and "li" in lapsed.explanation_en
