@@ -91,6 +91,15 @@ async def test_every_operation_answers_without_5xx_traces_or_uncoded_errors(clie
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 50
     token = await sign_in(client)
+    # Every installed vertical enabled, so the fuzzed documents reach each vertical's code, not
+    # only its VERTICAL_NOT_ENABLED guard.
+    auth = {"authorization": f"Bearer {token}"}
+    verticals = (await client.post("/graphql", headers=auth, json={"query": "{ tenantVerticals { id } }"})).json()
+    for vertical in [v["id"] for v in verticals["data"]["tenantVerticals"]]:
+        enabled = await client.post("/graphql", headers=auth, json={
+            "query": "mutation($v: String!) { verticalEnable(verticalId: $v) { errors { code } } }",
+            "variables": {"v": vertical}})
+        assert not enabled.json().get("errors"), enabled.text
     failures, sent, outcomes = [], 0, {}
     for operation in operations:
         for document in documents(operation):
