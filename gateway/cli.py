@@ -592,6 +592,9 @@ def demo(port: int | None, no_serve: bool) -> None:
                 f"username: \"{DEMO_ADMIN.username}\", password: \"{DEMO_ADMIN.password}\") {{ accessToken errors {{ code }} }} }}",
                 "                 then send the token as the header  Authorization: Bearer <accessToken>",
                 f"                 (every demo tenant has the user {DEMO_ADMIN.username!r} with that password)",
+                *([f"  Real estate:   demo-real-estate's sales office {demo_data.OFFICE}: sign in as "
+                   f"{', '.join(demo_data.SALES_OFFICE_STAFF)} (same password); see docs/operators.md"]
+                  if "demo-real-estate" in slugs else []),
             ]
         )
     )

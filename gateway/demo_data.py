@@ -7,30 +7,44 @@ codes with correct check digits (python-stdnum), mobile numbers phonenumbers acc
 their ISO 3779 check digit, addresses down to the house number. The choices come from a fixed
 random seed, so every demo database holds the same people.
 
+The real-estate tenant also gets its sales office (issue 21): consultants, a sales clerk and a
+manager, the attribution ledgers of nine of its people (registrations confirmed by the clerk,
+follow-ups, a couple, a deal), and today's reception queue; ``sales_office`` dates them back from
+the tenant's today with a fixed seed.
+
 Running it again adds nothing: each customer carries its own identifier and each vehicle its own
 VIN, and the services refuse a second customer with the same identifier (DUPLICATE_IDENTIFIER) and
-a second folder for the same vehicle (ARCHIVE_FOLDER_EXISTS); those are skipped.
+a second folder for the same vehicle (ARCHIVE_FOLDER_EXISTS); those are skipped. Staff are
+recognised by username, a customer whose ledger holds anything is left alone, and the queue's
+members by who signed in today.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from core.archives import folders as archive_folders
-
 from core.archives import lifecycle as archive_lifecycle
-from core.context import Context
+from core.attribution import service as attribution
+from core.attribution.tables import AttributionEntry
+from core.context import Context, Principal
 from core.customers import service as customers
 from core.customers import validation
+from core.db import unit_of_work
 from core.errors import KehuError
+from core.identity import roles, users
+from core.identity.permissions import Scope
+from core.identity.tables import User, UserDepartment
+from core.plugins import tenant_calendar
 from core.plugins.manager import VerticalRegistry
 from core.privacy import consent
 from core.tenancy import service as tenancy
@@ -168,7 +182,7 @@ def contact(rng: random.Random, position: str, primary: bool = False) -> custome
 
 @dataclass
 class Planned:
-    """One customer to create, what to record with it, and (automotive) its vehicle."""
+    """One customer to create, what to record with it, the person it is, and (automotive) its vehicle."""
 
     fields: dict[str, Any]
     contacts: list[customers.ContactInput] = field(default_factory=list)
@@ -246,7 +260,7 @@ def _real_estate(rng: random.Random) -> list[Planned]:
             fields = _person_fields(rng, who, status, tags, rng.choice(("sales", "online", "partner")))
             fields["needs"] = {"budget_wan": rng.choice((180, 250, 320, 450)), "rooms": rng.choice((2, 3, 4)),
                                "purpose": rng.choice(("自住", "改善", "学区"))}
-            plans.append(Planned(fields, consents=_consents(rng)))
+            plans.append(Planned(fields, consents=_consents(rng), buyer=who))
         else:
             region = rng.choice(REGIONS)
             name = f"{region.city.removesuffix('市')}{rng.choice(('华信', '鼎盛', '恒通', '瑞丰'))}科技有限公司"
@@ -417,6 +431,244 @@ async def _archive_vehicle(tenant_id: UUID, registry: VerticalRegistry, customer
     return True
 
 
+# --- the real-estate sales office -----------------------------------------------------------------
+# Issue 21: the demo-real-estate tenant shows the attribution ledger, the follow-up lists and the
+# reception queue. Its staff sign in with the demo password; the customers' histories are dated
+# back from the tenant's today, the same for a given day (fixed seed).
+
+OFFICE = "南区售楼处"
+TENANT, OWN = Scope.TENANT, Scope.OWN
+# role name -> (description, permissions); the consultant's are those the vertical's docs name
+SALES_OFFICE_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
+    "置业顾问": ("Real-estate consultant: the reception queue, own customers, their ledger and follow-ups", {
+        "customer.read": OWN, "customer.write": OWN, "attribution.read": OWN, "attribution.record": OWN,
+        "attribution.dispute.open": OWN, "real_estate.reception.sign_in": OWN,
+        "real_estate.reception.register": OWN, "real_estate.follow_up.record": OWN,
+        "real_estate.violation.read": OWN}),
+    "销售内勤": ("Sales clerk: confirms the daily visit register (RE19, RE21)", {
+        "customer.read": TENANT, "attribution.read": TENANT, "attribution.confirm": TENANT,
+        "real_estate.register.confirm": TENANT}),
+    "案场销售经理": ("On-site sales manager: the queue, relatives, follow-ups, violations and reports", {
+        "customer.read": TENANT, "customer.write": TENANT, "customer.relate": TENANT, "attribution.read": TENANT,
+        "attribution.record": TENANT, "real_estate.reception.manage": TENANT,
+        "real_estate.follow_up.record": TENANT, "real_estate.violation.record": TENANT,
+        "real_estate.violation.read": TENANT, "real_estate.report.read": TENANT}),
+}
+# username -> (display name, role); the consultants sign in to the queue in this order
+SALES_OFFICE_STAFF = {
+    "consultant1": ("陈晓东（置业顾问）", "置业顾问"),
+    "consultant2": ("林佳怡（置业顾问）", "置业顾问"),
+    "consultant3": ("周子涵（置业顾问）", "置业顾问"),
+    "clerk": ("吴静（销售内勤）", "销售内勤"),
+    "manager": ("郑建华（案场销售经理）", "案场销售经理"),
+}
+CONSULTANTS = tuple(name for name, (_, role) in SALES_OFFICE_STAFF.items() if role == "置业顾问")
+FOLLOW_UP = "follow_up_record"  # the vertical's use case (realEstateFollowUpRecord), not a raw ledger entry
+GRADE = "grade"  # realEstateCustomerGrade
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a member of the sales office records about a customer."""
+
+    what: str  # a LedgerKind value (attributionEntryRecord), FOLLOW_UP or GRADE
+    by: str  # the username of who records it
+    at: datetime | None = None
+    consultant: str | None = None  # the username the entry names
+    data: Mapping[str, Any] = field(default_factory=dict)
+    staff_data: Mapping[str, str] = field(default_factory=dict)  # data keys whose value is a staff member's id
+    confirms: int | None = None  # a CONFIRMATION: the position of the step it confirms
+
+
+@dataclass(frozen=True)
+class Story:
+    """A customer of the sales office and what happened with them, oldest first."""
+
+    customer: int  # position in plan("real_estate")
+    shows: str  # what a newcomer sees in it
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class SalesOffice:
+    stories: tuple[Story, ...]
+    spouses: tuple[int, int]  # registered first (and owner of both, RE24), registered later
+
+
+def sales_office(today: date, zone: ZoneInfo) -> SalesOffice:
+    """The sales office's history of nine of the tenant's people, dated back from ``today``.
+
+    The gaps keep their meaning in every month: "still valid" contacts are at most 27 days old (a
+    calendar month is 28 days or more), "lapsed" ones at least 32 (a month is 31 days at most)."""
+    rng = random.Random(f"{SEED}:real_estate:sales-office")
+    customers_ = plan("real_estate")
+    people = [i for i, p in enumerate(customers_) if p.buyer is not None]
+    husband = next(i for i in people if not customers_[i].buyer.female)  # type: ignore[union-attr]
+    wife = next(i for i in people if customers_[i].buyer.female)  # type: ignore[union-attr]
+    others = [i for i in people if i not in (husband, wife)]
+    buyer = next((i for i in others if customers_[i].fields["status"] == "active"), others[0])
+    others.remove(buyer)
+
+    def at(age: int, hour: int | None = None, minute: int | None = None) -> datetime:
+        hour = rng.randint(9, 17) if hour is None else hour
+        minute = rng.randrange(0, 60, 5) if minute is None else minute
+        return datetime.combine(today - timedelta(days=age), time(hour, minute), tzinfo=zone)
+
+    def registered(consultant: str, age: int) -> tuple[Step, Step]:
+        """A registration and the clerk's confirmation of it that evening (RE21)."""
+        when = at(age)
+        return (Step("registration", consultant, when, consultant, {"first_visit": True}),
+                Step("confirmation", "clerk", datetime.combine(when.date(), time(18, 30), tzinfo=zone)))
+
+    def confirmed(steps: list[Step]) -> tuple[Step, ...]:
+        """The confirmations name the registration just before them."""
+        return tuple(replace(step, confirms=n - 1) if step.what == "confirmation" and step.confirms is None else step
+                     for n, step in enumerate(steps))
+
+    def follow_up(consultant: str, age: int, note: str, *, late: bool = False) -> Step:
+        # a follow-up of a customer whose registration has lapsed by now can only be entered in
+        # the ledger itself (the vertical's use case asks who owns the customer today)
+        return Step("follow_up" if late else FOLLOW_UP, consultant, at(age), consultant, {"note": note})
+
+    stories = []
+    # graded A (a follow-up every 7 days by default) and last followed up 8 days ago or more: due now
+    stories.append(Story(others[0], "RE20: registered, followed up twice, valid; graded A, due", confirmed([
+        *registered("consultant1", rng.randint(22, 27)),
+        follow_up("consultant1", rng.randint(15, 19), "电话回访：关注三居室，周末带家人看样板间"),
+        follow_up("consultant1", rng.randint(8, 11), "微信回访：已发送 3 号楼户型图"),
+        Step(GRADE, "consultant1", data={"grade": "A", "reason": "预算明确，近期购房"})])))
+    age = rng.randint(8, 15)
+    stories.append(Story(others[1], "RE20: registered and followed up, valid; graded B", confirmed([
+        *registered("consultant2", age),
+        follow_up("consultant2", rng.randint(2, 5), "电话回访：等待贷款预审结果"),
+        Step(GRADE, "consultant2", data={"grade": "B", "reason": "有意向，资金待落实"})])))
+    stories.append(Story(others[2], "RE20: a new registration, no follow-up yet", confirmed([
+        *registered("consultant3", rng.randint(3, 10))])))
+    age = rng.randint(55, 70)
+    stories.append(Story(others[3], "RE20: followed up once, then lapsed (overdue list)", confirmed([
+        *registered("consultant1", age),
+        follow_up("consultant1", age - rng.randint(10, 20), "电话回访：暂缓购房", late=True)])))
+    stories.append(Story(others[4], "RE20: registered, never followed up, lapsed (overdue list)", confirmed([
+        *registered("consultant2", rng.randint(35, 45))])))
+    stories.append(Story(husband, "RE24: registered first by consultant1; owner of the couple", confirmed([
+        *registered("consultant1", rng.randint(15, 20))])))
+    stories.append(Story(wife, "RE24: registered later by consultant2; the spouse's earlier registration wins",
+                         confirmed([*registered("consultant2", rng.randint(4, 9))])))
+    age = rng.randint(20, 26)
+    unit = f"{rng.randint(1, 8)}号楼{rng.randint(1, 3)}单元{rng.randint(2, 26)}0{rng.randint(1, 4)}"
+    name = customers_[buyer].buyer.name  # type: ignore[union-attr]
+    steps = [*registered("consultant3", age),
+             follow_up("consultant3", rng.randint(9, 12), "电话回访：约好近期来选房")]
+    # two days ago the customer came back to consultant3 and mid-reception asked for consultant1 (RE16)
+    steps += [Step("visit", "consultant3", at(2, 10, 0), "consultant3",
+                   {"reception": "rotation", "counted": False, "rule": "RE13"}),
+              Step("visit", "consultant1", at(2, 10, 40), "consultant1",
+                   {"reception": "designated", "counted": False, "rule": "RE16", "designated": True,
+                    "instigated": False}, staff_data={"mid_reception_from": "consultant3"}),
+              Step("deal", "consultant1", at(2, 16, 30), "consultant1",
+                   {"unit": unit, "buyer_name": name, "on_the_spot": False})]
+    clerk_at = at(2, 18, 30)
+    steps += [Step("confirmation", "clerk", clerk_at, confirms=len(steps) - 3),
+              Step("confirmation", "clerk", clerk_at, confirms=len(steps) - 2)]
+    stories.append(Story(buyer, "RE16: a deal split 55/45 between the owner and the consultant the customer "
+                                "switched to", confirmed(steps)))
+    stories.append(Story(others[5], "RE21: registered yesterday, awaiting the clerk's confirmation (no owner yet)",
+                         (Step("registration", "consultant2", at(1), "consultant2", {"first_visit": True}),)))
+    return SalesOffice(tuple(stories), (husband, wife))
+
+
+async def _staff(tenant_id: UUID, password: str, report: SeedReport) -> dict[str, Context]:
+    """The office's roles and users (made once; recognised by name), and a signed-in context of
+    each, holding what their roles give, as an access token would."""
+    ctx = Context.system("cli:demo", tenant_id)
+    known = {role.name: role.id for role in await roles.list_roles(ctx)}
+    for name, (description, permissions) in SALES_OFFICE_ROLES.items():
+        if name not in known:
+            known[name] = (await roles.create_role(ctx, name=name, description=description,
+                                                   permissions=permissions)).id
+    sales = [d.id for d in await tenancy.list_departments(ctx) if d.name == "销售部"]
+    async with unit_of_work(ctx, write=False) as uow:
+        ids = {row["username"]: row["id"] for row in await uow.select(User.id, User.username).where(
+            User.username.is_in(list(SALES_OFFICE_STAFF)))}
+    for username, (display_name, role) in SALES_OFFICE_STAFF.items():
+        if username not in ids:
+            ids[username] = (await users.create_user(ctx, username=username, display_name=display_name,
+                                                     password=password, department_ids=sales,
+                                                     role_ids=[known[role]])).id
+            report.staff += 1
+    contexts = {}
+    async with unit_of_work(ctx, write=False) as uow:
+        for username, user_id in ids.items():
+            departments = await uow.select(UserDepartment.department_id).where(UserDepartment.user_id == user_id)
+            contexts[username] = Context.for_principal(Principal(
+                tenant_id=tenant_id, user_id=user_id, api_key_id=None,
+                permissions=await roles.effective_permissions(uow, user_id),
+                department_ids=frozenset(d["department_id"] for d in departments)))
+    return contexts
+
+
+async def _tell_story(story: Story, customer_id: UUID, staff: Mapping[str, Context],
+                      registry: VerticalRegistry) -> int:
+    """Record a customer's history through the use cases, each by the member of staff who does it."""
+    from plugins.real_estate import management as re_management
+
+    entries: dict[int, UUID] = {}
+    for position, step in enumerate(story.steps):
+        ctx = staff[step.by]
+        if step.what == FOLLOW_UP:
+            assert step.at is not None
+            done = await re_management.record_follow_up(ctx, customer_id, at=step.at, note=step.data["note"])
+            entries[position] = UUID(done.entry_id)
+        elif step.what == GRADE:
+            await re_management.grade_customer(ctx, customer_id, step.data["grade"], reason=step.data.get("reason"))
+        else:
+            data = {**step.data, **{key: str(staff[who].user_id) for key, who in step.staff_data.items()}}
+            consultant = staff[step.consultant].user_id if step.consultant else None
+            recorded = await attribution.record_entry(
+                ctx, registry, customer_id, vertical="real_estate", kind=step.what, at=step.at,
+                consultant_id=consultant, data=data or None,
+                refers_to=entries[step.confirms] if step.confirms is not None else None)
+            entries[position] = recorded.entry.id
+    return len(entries)
+
+
+async def seed_sales_office(tenant_id: UUID, registry: VerticalRegistry, customer_ids: Mapping[int, UUID],
+                            report: SeedReport) -> None:
+    """The real-estate tenant's staff, its customers' ledgers, the spouses and today's queue; a
+    customer whose ledger holds anything, a relation and a sign-in already there are left alone."""
+    from gateway.cli import DEMO_ADMIN  # the one demo password (the CLI prints it)
+    from plugins.real_estate import queue as re_queue
+
+    staff = await _staff(tenant_id, DEMO_ADMIN.password, report)
+    system = Context.system("cli:demo", tenant_id)
+    zone = (await tenant_calendar(system)).zone
+    office = sales_office(datetime.now(zone).date(), zone)
+    async with unit_of_work(system, write=False) as uow:
+        recorded = {row["customer_id"] for row in await uow.select(AttributionEntry.customer_id).where(
+            AttributionEntry.vertical == "real_estate").distinct()}
+    for story in office.stories:
+        customer_id = customer_ids.get(story.customer)
+        if customer_id is not None and customer_id not in recorded:
+            report.ledger_entries += await _tell_story(story, customer_id, staff, registry)
+    first, later = (customer_ids.get(i) for i in office.spouses)
+    if first is not None and later is not None:
+        try:
+            await attribution.relate(staff["manager"], registry, first, later, "spouse")
+        except KehuError as error:
+            if error.code != "CUSTOMER_RELATION_EXISTS":
+                raise
+    # today's queue: the consultants signed in, in order, each having acknowledged the sales control (RE3, RE5)
+    today_queue = await re_queue.queue(staff["manager"], OFFICE)
+    members = {m.consultant_id: m for m in today_queue.members} if today_queue else {}
+    for username in CONSULTANTS:
+        consultant = staff[username]
+        if consultant.user_id not in members:
+            await re_queue.sign_in(consultant, OFFICE)
+            report.signed_in += 1
+        if consultant.user_id not in members or not members[consultant.user_id].acknowledged:
+            await re_queue.acknowledge_sales_control(consultant, OFFICE)
+
+
 # --- seeding -------------------------------------------------------------------------------------------
 
 @dataclass
@@ -424,6 +676,9 @@ class SeedReport:
     customers: int = 0
     consents: int = 0
     archives: int = 0
+    staff: int = 0
+    ledger_entries: int = 0
+    signed_in: int = 0
 
 
 async def seed_tenant(tenant_id: UUID, vertical: str, registry: VerticalRegistry) -> SeedReport:
@@ -435,6 +690,7 @@ async def seed_tenant(tenant_id: UUID, vertical: str, registry: VerticalRegistry
     departments = [d.id for d in await tenancy.list_departments(ctx)]
     start = date(2026, 1, 5)
     vehicles = 0
+    customer_ids: dict[int, UUID] = {}  # by position in the plan, those made earlier included
     for index, planned in enumerate(plan(vertical)):
         fields = dict(planned.fields)
         if departments:
@@ -443,10 +699,12 @@ async def seed_tenant(tenant_id: UUID, vertical: str, registry: VerticalRegistry
             created = await customers.create_customer(ctx, registry, fields, contacts=planned.contacts)
         except KehuError as error:
             if error.code in ALREADY_SEEDED:
+                if isinstance(error, validation.DuplicateIdentifier) and error.customer_id is not None:
+                    customer_ids[index] = error.customer_id  # named to the system context: it reads everyone
                 continue
             raise
         report.customers += 1
-        customer_id = created.customer.id
+        customer_id = customer_ids[index] = created.customer.id
         for purpose, action in planned.consents:
             channel = "in_store" if action == "grant" else "phone"
             if action == "grant":
@@ -462,4 +720,6 @@ async def seed_tenant(tenant_id: UUID, vertical: str, registry: VerticalRegistry
                                       start + timedelta(days=7 * vehicles)):
                 report.archives += 1
             vehicles += 1
+    if vertical == "real_estate" and registry.definition(vertical) is not None:
+        await seed_sales_office(tenant_id, registry, customer_ids, report)
     return report
