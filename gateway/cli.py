@@ -549,6 +549,7 @@ async def _seed_demo(settings: Settings) -> list[str]:
 
     registry = load_verticals(settings.disabled_plugins)
     install_catalog(registry.permissions)  # the verticals' permissions, as the app does at start
+    start_verticals(registry)  # the plugins' services (ledger entries, parameters) use these verticals
     system = Context.system("cli:demo")
     existing = {t.slug: t.id for t in await tenancy.list_tenants(system)}
     slugs = []

@@ -31,6 +31,17 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 APP_ROLE = "kehu_app"
 
 
+@pytest.fixture(autouse=True)
+def _forget_started_verticals() -> Iterator[None]:
+    """Each test starts with no deployment verticals: an app a test built on its own registry (or a
+    test that started one) must not leave it to the next test of the worker, whose jobs and plugin
+    services would then miss the installed verticals."""
+    from core.plugins.manager import start_verticals
+
+    yield
+    start_verticals(None)
+
+
 def postgres_admin_url() -> str | None:
     if os.environ.get("KEHU_TEST_POSTGRES_URL"):
         return os.environ["KEHU_TEST_POSTGRES_URL"]

@@ -133,6 +133,8 @@ async def world(client):
     await gql(client, 'mutation { verticalEnable(verticalId: "automotive") { errors { code } } }', token)
     # the medical-devices lists are connections too (walked empty here; tests/medical_devices pages them)
     await gql(client, 'mutation { verticalEnable(verticalId: "medical_devices") { errors { code } } }', token)
+    # and the real-estate lists (receptions, campaigns, violations, follow-ups: tests/plugins/real_estate pages them)
+    await gql(client, 'mutation { verticalEnable(verticalId: "real_estate") { errors { code } } }', token)
     folder = (await _data(client, token, 'mutation($c: ID!, $k: String!) { archiveFolderCreate(vertical: "automotive", '
                                          'subjectKey: $k, ownerCustomerId: $c, facts: {}) '
                                          '{ folder { id } errors { code } } }', c=first["id"], k=VIN))["archiveFolderCreate"]
@@ -157,7 +159,8 @@ async def world(client):
 def _arguments(name: str, world: dict) -> tuple[str, str, dict]:
     """(variable declarations, field arguments, variables) of the connection ``name``."""
     by_customer = {"customerHistory": "id", "customerTimeline": "id", "customerMerges": "id", "customerConsents": "customerId",
-                   "consentHistory": "customerId", "gradeHistory": "customerId", "customerGrades": "customerId"}
+                   "consentHistory": "customerId", "gradeHistory": "customerId", "customerGrades": "customerId",
+                   "attributionLedger": "customerId", "customerRelations": "customerId"}
     if name in by_customer:
         return ", $id: ID!", f"{by_customer[name]}: $id, ", {"id": world["customer"]}
     if name == "webhookAttempts":

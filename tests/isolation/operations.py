@@ -17,9 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from graphql import OperationDefinitionNode, parse
 
+from core.calendar.days import DEFAULT_TIMEZONE
 from gateway.graphql.common import global_id, make_cursor
 from tests.support import PASSWORD
 
@@ -167,9 +169,10 @@ def erased(actor: Tenant, subject: str, customers: list[str] | None = None) -> N
     for customer in gone:
         actor.drop("customer", customer)
         actor.merged_into.pop(customer, None)
-    for row, customer in list(actor.links.items()):  # loans and blacklist entries go with their customer
+    for row, customer in list(actor.links.items()):  # loans, ledgers, receptions… go with it
         if customer in gone:
-            for kind in ("loan", "blacklist", "bl_proposed", "bl_active"):
+            for kind in ("loan", "blacklist", "bl_proposed", "bl_active", "att_entry", "att_visit", "att_deal", "att_dispute",
+                         "att_dispute_open", "att_dispute_opinion", "re_reception", "re_active"):
                 actor.drop(kind, row)
     for merge, merged in list(actor.merges.items()):
         if merged in gone:
@@ -334,6 +337,81 @@ BL_PROPOSE = ('mutation($c: ID!, $d: ID!, $mark: String!) { blacklistPropose(inp
               '{ entry { id state version } errors { code } } }')
 BL_ENTRY = "entry { id state version } errors { code }"
 VISIT_REPORT = "visit { id planIds report { needs } } errors { code }"
+
+def _ledger_entry(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.links[root["entry"]["id"]] = variables["c"]  # erasing the customer deletes its ledger
+
+
+def _dispute_opened(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.links[root["dispute"]["id"]] = actor.links.get(variables["d"], "")
+
+
+def _opinion_given(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.add("att_dispute_opinion", variables["id"])
+
+
+def _entry_customer(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, Any]:
+    """The customer whose ledger holds the entry (a correction or confirmation names its own)."""
+    return {"c": owner.links.get(ids["e"], ids["e"])}
+
+
+def _another_customer(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, Any]:
+    return {"d": next((c for c in owner.ids("customer") if c != ids["c"]), ids["c"])}
+
+
+# Attribution (issue 21): the real-estate vertical's ledger; the administrator records and opens
+# disputes (its role holds every core permission), the approver (another user) decides them.
+ATT_RECORD = ('mutation($c: ID!, $u: ID!, $mark: String!) { attributionEntryRecord(input: {customerId: $c, '
+              'vertical: "real_estate", kind: %s, at: "2026-01-05T10:00:00+08:00", consultantId: $u, data: %s}) '
+              '{ entry { id kind customerId } decision { ownerId rule explanationEn } errors { code } } }')
+ATT_REFER = ('mutation($c: ID!, $e: ID!) { attributionEntryRecord(input: {customerId: $c, vertical: "real_estate", '
+             'kind: %s, at: "2026-01-05T11:00:00+08:00", refersTo: $e}) { entry { id kind refersTo } errors { code } } }')
+ATT_DISPUTE = "dispute { id state version customerId } errors { code }"
+
+
+# The real-estate vertical's reception queue and office management (issue 21). Each tenant has an
+# office code of its own (a model kind, ``re_office``), so a probe names the other tenant's office.
+RE_QUEUE = ("queue { id office members { consultantId eligible salesControlAcknowledged } "
+            "waiting { id customerId note } active { id consultantId customerId } } errors { code }")
+RE_RECEPTION = "reception { id arrivalId consultantId customerId kind status } errors { code }"
+RE_ARRIVE = ("mutation($o: String!, $c: ID!, $mark: String!) { realEstateReceptionArrive(office: $o, customerId: $c, "
+             "firstVisit: true, note: $mark) { arrival { id customerId note status } errors { code } } }")
+
+
+def _own_office(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, Any]:
+    return {"office": f"案场-{actor.slug}"}  # not the marker: an error may quote the office asked for
+
+
+def _queue_seen(actor: Tenant, variables: dict, root: Any) -> None:
+    """Consultants signed in, and those who acknowledged the sales control (RE3: only they receive,
+    so the entries that need someone to receive wait for one)."""
+    for member in pluck(root, "queue.members.*"):
+        actor.add("re_consultant", member["consultantId"])
+        if member["salesControlAcknowledged"]:
+            actor.add("re_ready", member["consultantId"])
+
+
+def _received(actor: Tenant, variables: dict, root: Any) -> None:
+    """A reception started: its arrival no longer waits; erasing its customer deletes it."""
+    reception = root["reception"]
+    actor.drop("re_arrival", reception["arrivalId"])
+    actor.links[reception["id"]] = reception["customerId"] or ""
+
+
+def _campaign_sent(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.add("job", root["campaign"]["jobId"])  # the send is a long job of the tenant's
+
+
+def _queue_today(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, Any]:
+    """The tenant's local day (its working calendar keeps the default time zone here)."""
+    return {"day": datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()}
+
+
+def _report_range(actor: Tenant, owner: Tenant, ids: dict[str, str]) -> dict[str, Any]:
+    """The last 300 days (a report spans at most 366): today's receptions and the ledger's deals."""
+    to = datetime.now(UTC) + timedelta(days=1)
+    return {"from": (to - timedelta(days=300)).isoformat(), "to": to.isoformat()}
+
 
 OPS: tuple[Op, ...] = (
     # Identity
@@ -698,6 +776,118 @@ OPS: tuple[Op, ...] = (
     Op("{ visits(first: 100) { nodes { id customerId } } }"),
     Op('{ dueVisits(until: "2100-01-01T00:00:00Z") { nodes { id customerId planId priority } } }'),
     Op("{ visitOverdueReport { total groups { departmentId ownerId customerIds } } }"),
+    # Attribution (issue 21): an append-only ledger; corrections and confirmations name an entry
+    Op(ATT_RECORD % ("REGISTRATION", "{first_visit: true, note: $mark}"), ids={"c": "customer", "u": "user"},
+       makes=("att_entry", "entry.id"), after=_ledger_entry),
+    Op(ATT_RECORD % ("DEAL", "{unit: $mark, on_the_spot: false}"), ids={"c": "customer", "u": "user"},
+       makes=("att_deal", "entry.id"), after=_ledger_entry),
+    Op(ATT_RECORD % ("VISIT", "{reception: \"rotation\", note: $mark}"), ids={"c": "customer", "u": "user"},
+       makes=("att_visit", "entry.id"), after=_ledger_entry),
+    # each consumes its entry: a confirmed entry is never corrected, a corrected one never confirmed (RE21)
+    Op(ATT_REFER % "CONFIRMATION", ids={"e": "att_visit"}, vars=_entry_customer, drops=("e", "att_visit")),
+    Op(ATT_REFER % "CORRECTION", ids={"e": "att_entry"}, vars=_entry_customer, drops=("e", "att_entry")),
+    Op("query($c: ID!) { attributionLedger(customerId: $c, first: 100) { nodes { id seq kind data refersTo } } }",
+       ids={"c": "customer"}),
+    Op('query($c: ID!) { attributionDecision(customerId: $c, vertical: "real_estate") { ownerId rule explanationEn '
+       'explanationZh facts entries shares { consultantId percent } deals { dealId shares { percent } } } }',
+       ids={"c": "customer"}),
+    Op('{ attributionOwners(vertical: "real_estate", first: 100) { nodes { customerId ownerId validUntil } } }'),
+    Op("mutation($c: ID!, $d: ID!) { customerRelationAdd(customerId: $c, relatedId: $d, relation: SPOUSE) "
+       "{ relation { id relatedId relation direct } errors { code } } }", ids={"c": "customer"},
+       vars=_another_customer),
+    Op("query($c: ID!) { customerRelations(customerId: $c) { nodes { id relatedId relation } } }",
+       ids={"c": "customer"}),
+    Op("mutation($d: ID!, $mark: String!) { attributionDisputeOpen(dealEntryId: $d, claim: $mark) { %s } }"
+       % ATT_DISPUTE, ids={"d": "att_deal"}, makes=("att_dispute_open", "dispute.id"), after=_dispute_opened),
+    Op("mutation($id: ID!, $mark: String!) { attributionDisputeReject(id: $id, version: 1, reason: $mark) { %s } }"
+       % ATT_DISPUTE, ids={"id": "att_dispute_open"}, as_="approver", drops=("id", "att_dispute_open")),
+    # opened again, so one is left for the opinion and the approval (tests/test_atomic_mutations.py runs each once)
+    Op("mutation($d: ID!, $mark: String!) { attributionDisputeOpen(dealEntryId: $d, claim: $mark) { %s } }"
+       % ATT_DISPUTE, ids={"d": "att_deal"}, makes=("att_dispute_open", "dispute.id"), after=_dispute_opened),
+    Op("mutation($id: ID!, $u: ID!, $mark: String!) { attributionDisputeOpinion(id: $id, version: 1, opinion: $mark, "
+       "fault: $mark, contribution: $mark, ownerId: $u, shares: [{consultantId: $u, percent: 100}]) { %s } }"
+       % ATT_DISPUTE, ids={"id": "att_dispute_open", "u": "user"}, drops=("id", "att_dispute_open"),
+       after=_opinion_given),
+    Op("mutation($id: ID!) { attributionDisputeApprove(id: $id, version: 2) { %s entry { id kind } "
+       "decision { ownerId rule } } }" % ATT_DISPUTE, ids={"id": "att_dispute_opinion"}, as_="approver",
+       drops=("id", "att_dispute_opinion")),
+    Op("query($id: ID!) { attributionDispute(id: $id) { id state claim opinion } }", ids={"id": "att_dispute"}),
+    Op("{ attributionDisputes(first: 100) { nodes { id state claim } } }", lists=("att_dispute", "nodes.*.id")),
+    # The real-estate reception queue (issue 21; the plugin's own suite, kehu_isolation_operations,
+    # also lists these): the administrator and the approver sign in as consultants at the tenant's
+    # office and acknowledge the sales control, so the order, the turn and the receptions below have
+    # someone to move; every other entry names the office, so a probe names the other tenant's
+    Op("mutation($office: String!) { realEstateReceptionSignIn(office: $office) { %s } }" % RE_QUEUE,
+       vars=_own_office, makes=("re_office", "queue.office"), after=_queue_seen),
+    Op("mutation($office: String!) { realEstateReceptionSignIn(office: $office) { %s } }" % RE_QUEUE, as_="approver",
+       vars=_own_office, makes=("re_office", "queue.office"), after=_queue_seen),
+    Op("mutation($o: String!) { realEstateSalesControlAcknowledge(office: $o) { %s } }" % RE_QUEUE,
+       ids={"o": "re_office"}, after=_queue_seen),
+    Op("mutation($o: String!) { realEstateSalesControlAcknowledge(office: $o) { %s } }" % RE_QUEUE, as_="approver",
+       ids={"o": "re_office"}, after=_queue_seen),
+    Op("query($o: String!) { realEstateQueue(office: $o) { office turn lastInSchedule members { consultantId eligible } "
+       "waiting { id customerId note } active { id consultantId customerId } } }", ids={"o": "re_office"}),
+    # removed, then restored, so the consultant is back in the rotation for the receptions below
+    Op("mutation($o: String!, $u: ID!, $mark: String!) { realEstateReceptionEligibility(office: $o, consultantId: $u, "
+       "eligible: false, reason: $mark) { %s } }" % RE_QUEUE, ids={"o": "re_office", "u": "re_consultant"},
+       after=_queue_seen),
+    Op("mutation($o: String!, $u: ID!) { realEstateReceptionEligibility(office: $o, consultantId: $u, eligible: true) "
+       "{ %s } }" % RE_QUEUE, ids={"o": "re_office", "u": "re_consultant"}, after=_queue_seen),
+    Op("mutation($o: String!, $u: ID!, $v: ID!) { realEstateReceptionSwap(office: $o, consultantId: $u, "
+       "otherConsultantId: $v) { %s } }" % RE_QUEUE, ids={"o": "re_office", "u": "re_consultant", "v": "re_consultant"},
+       after=_queue_seen),
+    Op("mutation($o: String!, $u: ID!, $mark: String!) { realEstateReceptionPriority(office: $o, consultantId: $u, "
+       "reason: $mark) { %s } }" % RE_QUEUE, ids={"o": "re_office", "u": "re_consultant"}, after=_queue_seen),
+    Op("mutation($o: String!, $u: ID!) { realEstateReceptionSkip(office: $o, consultantId: $u) { %s } }" % RE_QUEUE,
+       ids={"o": "re_office", "u": "re_ready"}, after=_queue_seen),
+    Op(RE_ARRIVE, ids={"o": "re_office", "c": "customer"}, makes=("re_arrival", "arrival.id")),
+    Op("mutation($o: String!) { realEstateReceptionNext(office: $o) { %s } }" % RE_RECEPTION, ids={"o": "re_office"},
+       makes=("re_active", "reception.id"), after=_received),
+    Op("mutation($r: ID!) { realEstateReceptionEnd(receptionId: $r) { %s } }" % RE_RECEPTION, ids={"r": "re_active"},
+       drops=("r", "re_active")),
+    # another arrival, for the designation (the one before was received by turn)
+    Op(RE_ARRIVE, ids={"o": "re_office", "c": "customer"}, makes=("re_arrival", "arrival.id")),
+    Op("mutation($a: ID!, $u: ID!) { realEstateReceptionDesignate(arrivalId: $a, consultantId: $u) { %s } }"
+       % RE_RECEPTION, ids={"a": "re_arrival", "u": "re_ready"}, makes=("re_active", "reception.id"),
+       drops=("a", "re_arrival"), after=_received),
+    # an active reception moves once (RE11 C): it ends as transferred, the new one is active
+    Op('mutation($r: ID!) { realEstateReceptionReassign(receptionId: $r, reason: "customer_refused") { %s } }'
+       % RE_RECEPTION, ids={"r": "re_active"}, makes=("re_active", "reception.id"), drops=("r", "re_active"),
+       after=_received),
+    Op("mutation($o: String!, $day: String!) { realEstateRegisterConfirm(office: $o, day: $day) "
+       "{ confirmed errors { code } } }", ids={"o": "re_office"}, vars=_queue_today),
+    Op("{ realEstateReceptions(first: 100) { nodes { id consultantId customerId kind status } } }",
+       lists=("re_reception", "nodes.*.id")),
+    Op("query($o: String!, $u: ID!) { realEstateReceptions(office: $o, consultantId: $u, first: 100) "
+       "{ nodes { id customerId kind } } }", ids={"o": "re_office", "u": "re_consultant"}),
+    # Office management: follow-ups, grades, SMS campaigns (one send each), violations, the report
+    Op('mutation($c: ID!, $mark: String!) { realEstateFollowUpRecord(customerId: $c, at: "2026-01-05T10:00:00+08:00", '
+       'note: $mark) { followUp { entryId customerId consultantId note plan { customerId nextDueAt } } '
+       'errors { code } } }', ids={"c": "customer"}),
+    Op('mutation($c: ID!, $g: String!, $mark: String!) { realEstateCustomerGrade(customerId: $c, grade: $g, '
+       'reason: $mark) { plan { customerId grade nextDueAt } errors { code } } }', ids={"c": "customer"},
+       vars=lambda actor, owner, ids: {"g": "ABC"[len(actor.seen) % 3]}),
+    Op('{ realEstateFollowUpsDue(asOf: "2099-01-01T00:00:00Z", first: 100) { nodes { customerId consultantId grade } } }'),
+    Op('query($u: ID!) { realEstateFollowUpsDue(consultantId: $u, asOf: "2099-01-01T00:00:00Z", first: 100) '
+       '{ nodes { customerId grade nextDueAt } } }', ids={"u": "user"}),
+    Op("{ realEstateFollowUpsOverdue(first: 100) { nodes { customerId ownerId validUntil } } }"),
+    Op("query($u: ID!) { realEstateFollowUpsOverdue(consultantId: $u, first: 100) { nodes { customerId ownerId } } }",
+       ids={"u": "user"}),
+    Op('mutation($mark: String!) { realEstateCampaignCreate(kind: HOLIDAY, message: $mark, sendOn: "2099-01-01") '
+       '{ campaign { id message state } errors { code } } }', makes=("re_draft", "campaign.id")),
+    Op("{ realEstateCampaigns(first: 100) { nodes { id message } } }", lists=("re_campaign", "nodes.*.id")),
+    Op("query($k: ID!) { realEstateCampaign(id: $k) { id message outcomes { outcome count } } }",
+       ids={"k": "re_campaign"}),
+    Op("mutation($k: ID!) { realEstateCampaignSend(id: $k) { campaign { id state jobId } errors { code } } }",
+       ids={"k": "re_draft"}, drops=("k", "re_draft"), after=_campaign_sent),
+    Op('mutation($u: ID!, $mark: String!) { realEstateViolationRecord(consultantId: $u, rule: "RE2", note: $mark, '
+       'penalty: $mark) { violation { id consultantId note } errors { code } } }', ids={"u": "user"},
+       makes=("re_violation", "violation.id")),
+    Op("{ realEstateViolations(first: 100) { nodes { id consultantId note } } }", lists=("re_violation", "nodes.*.id")),
+    Op("query($u: ID!) { realEstateViolations(consultantId: $u, first: 100) { nodes { id note } } }", ids={"u": "user"}),
+    Op("query($from: DateTime!, $to: DateTime!) { realEstateReceptionReport(from: $from, to: $to) { validCustomers "
+       "invalidCustomers consultants { consultantId rotation duty designated deals violations } "
+       "deals { dealId customerId closedBy shares } grades { grade count } } }", vars=_report_range),
     # The medical-devices vertical (issue 20): qualifications, admission, change notices, events,
     # sales and the after-sale contact (its own suite, kehu_isolation_operations, also lists them)
     Op('mutation($c: ID!, $mark: String!) { medicalDevicesQualificationRecord(customerId: $c, kind: "practice_licence", '
@@ -741,7 +931,9 @@ OPS: tuple[Op, ...] = (
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
 # values a probe from the other tenant must leave unchanged. Legal holds, freezes and erasures
-# have no list of their own: the tenant's audit log says which customers they touched.
+# have no list of their own: the tenant's audit log says which customers they touched. The
+# document must stay under the cost cap (graphql_max_cost, 10 000): the real-estate lists take
+# pages of 50 (more than a run makes) and few fields.
 _AUDIT = 'auditEntries(filter: {action: "%s"}, first: 100) { edges { node { seq targetId } } }'
 SNAPSHOT = """{
   customers(first: 100) { edges { node { id version displayName tags } } }
@@ -758,6 +950,9 @@ SNAPSHOT = """{
   missingArchiveReports(openOnly: false, first: 100) { nodes { id resolvedAt } } kpiLedger(first: 100) { nodes { id userId points fineCny } }
   complaints(first: 100) { nodes { id state version assigneeId departmentId fields } }
   blacklistEntries(first: 100) { nodes { id state version } }
+  attributionDisputes(first: 100) { nodes { id state version } }
+  realEstateReceptions(first: 50) { nodes { id status } } realEstateCampaigns(first: 50) { nodes { id } }
+  realEstateViolations(first: 50) { nodes { id } }
   holdsPlaced: %s
   holdsReleased: %s
   frozen: %s
@@ -784,14 +979,18 @@ SNAPSHOT_LISTS: dict[str, str | Callable[[dict], list[str]]] = {
     "job": "jobs.nodes.*.id", "assessment": "assessments.nodes.*.id", "incident": "incidents.nodes.*.id",
     "loan": "archiveLoans.nodes.*.id", "request": "accessRequests.nodes.*.id", "sreq": "subjectRequests.nodes.*.id",
     "folder": "archiveFolders.nodes.*.id", "archive": "archives.nodes.*.id", "missing": "missingArchiveReports.nodes.*.id",
-    "kpi": "kpiLedger.nodes.*.id", "complaint": "complaints.nodes.*.id", "blacklist": "blacklistEntries.nodes.*.id", "held": _held_now, "frozen": "frozen.edges.*.node.targetId",
-    "erased": "erased.edges.*.node.targetId"}
+    "kpi": "kpiLedger.nodes.*.id", "complaint": "complaints.nodes.*.id", "blacklist": "blacklistEntries.nodes.*.id",
+    "att_dispute": "attributionDisputes.nodes.*.id", "re_reception": "realEstateReceptions.nodes.*.id",
+    "re_campaign": "realEstateCampaigns.nodes.*.id", "re_violation": "realEstateViolations.nodes.*.id",
+    "held": _held_now, "frozen": "frozen.edges.*.node.targetId", "erased": "erased.edges.*.node.targetId"}
 # Lists only an enabled vertical shows.
 VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi"})
 # Creating one of these kinds also lists the id under its parent kind.
 PARENT = {"staff": "user", "newrole": "role", "pending": "request", "approved": "request",
           "sreq_new": "sreq", "sreq_ok": "sreq", **{kind: "archive" for kind in ARCHIVE_STATES.values()},
-          **{kind: "complaint" for kind in COMPLAINT_STATES.values()}, "bl_proposed": "blacklist", "bl_active": "blacklist"}
+          **{kind: "complaint" for kind in COMPLAINT_STATES.values()}, "bl_proposed": "blacklist", "bl_active": "blacklist",
+          "att_dispute_open": "att_dispute", "att_dispute_opinion": "att_dispute", "re_active": "re_reception",
+          "re_draft": "re_campaign"}
 
 
 def listed(data: dict, kind: str) -> list[str]:
