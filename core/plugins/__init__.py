@@ -86,7 +86,7 @@ from core.errors import KehuError
 _SERVICES = frozenset({
     "Duration", "TenantCalendar", "Event", "RunningJob", "Scope", "context", "emit", "long_job", "may_reach", "on_event", "record",
     "require_permission", "run_mutation", "submit_job", "tenant_calendar", "tick", "unit_of_work",
-    "assign_grade", "customer_grade", "customer_record", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
+    "assign_grade", "customer_grade", "customer_record", "customers_out_of_processing", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
     "archives_accepted", "department_exists", "graded_customers", "page_request", "fetch_page", "connection",
     "record_ledger_entry", "attribution_decision", "attribution_owners", "ledger_entries",
     "send_customer_sms", "tenant_user",

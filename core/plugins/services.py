@@ -255,6 +255,20 @@ async def customer_record(uow: UnitOfWork, customer_id: object) -> Mapping[str, 
         (Customer.id == customer_id) & Customer.deleted_at.is_null() & Customer.merged_into.is_null()).first()
 
 
+async def customers_out_of_processing(uow: UnitOfWork, customer_ids: Iterable[UUID]) -> set[UUID]:
+    """Those of ``customer_ids`` that may no longer be processed: erased, merged away or frozen
+    (PIPL art. 47). Work waiting on such a customer (a queue, a reminder) skips it."""
+    from core.customers.tables import Customer
+    from core.privacy.freeze import frozen_among
+
+    ids = {i for i in customer_ids if isinstance(i, UUID)}
+    if not ids:
+        return set()
+    live = await uow.select(Customer.id).where(Customer.id.is_in(list(ids)) & Customer.deleted_at.is_null()
+                                               & Customer.merged_into.is_null())
+    return (ids - {row["id"] for row in live}) | await frozen_among(uow, ids)
+
+
 async def refuse_if_blacklisted(uow: UnitOfWork, customer_id: UUID, *, department_id: UUID | None = None,
                                 action: str = "business") -> None:
     """Refuse with ``CUSTOMER_BLACKLISTED`` (naming the scope and the expiry) when the customer is on

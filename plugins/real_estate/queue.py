@@ -270,10 +270,10 @@ def _office(value: object) -> str:
     return office
 
 
-def _note(value: object) -> str | None:
+def _note(value: object, field: str = "note") -> str | None:
     note = value.strip() if isinstance(value, str) else ""
     if len(note) > MAX_NOTE:
-        raise _invalid(f"note is longer than {MAX_NOTE} characters", f"备注超过 {MAX_NOTE} 个字符", "note")
+        raise _invalid(f"{field} is longer than {MAX_NOTE} characters", f"{field} 超过 {MAX_NOTE} 个字符", field)
     return note or None
 
 
@@ -673,6 +673,39 @@ def _nobody() -> KehuError:
                      "当前没有可接待的置业顾问（均在接待、无资格或未确认销控）", field="office")
 
 
+NEXT_SCAN = 50  # waiting arrivals looked at per call: a bounded read however long the day's list
+
+
+async def _next_arrival(uow: Any, ctx: Any, queue: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The earliest waiting arrival whose customer may still be processed. One erased, merged away
+    or frozen since they arrived would stop the office's queue (no ledger entry can name them): it
+    is passed over and, when the next one is received, leaves the queue with it (audited). When
+    none is left, nothing is written: the clerk takes them off (``cancel_arrival``)."""
+    from core.plugins import customers_out_of_processing
+
+    waiting = await uow.select(Arrival).where((Arrival.queue_day_id == queue["id"]) & (Arrival.status == "waiting")
+                                              ).order_by(Arrival.arrived_at).order_by(Arrival.id).limit(NEXT_SCAN)
+    gone = await customers_out_of_processing(uow, [a["customer_id"] for a in waiting if a["customer_id"]])
+    for arrival in waiting:
+        if arrival["customer_id"] not in gone:
+            return arrival
+        await _leave(uow, queue, arrival, "customer_not_processable")  # undone if this call fails
+    raise _no_customer()
+
+
+def _no_customer() -> KehuError:
+    return KehuError("REAL_ESTATE_NO_CUSTOMER_WAITING", "no customer is waiting at this office",
+                     "该案场没有等待接待的客户", field="office")
+
+
+async def _leave(uow: Any, queue: Mapping[str, Any], arrival: Mapping[str, Any], reason: str) -> None:
+    """The arrival leaves the queue unreceived (status ``left``), audited and announced."""
+    await uow.update(Arrival, {Arrival.status: "left"}).where(Arrival.id == arrival["id"])
+    changes = {"office": queue["office"], "reason": reason,
+               "customer_id": str(arrival["customer_id"]) if arrival["customer_id"] else None}
+    await record(uow, "real_estate.arrival_left", "real_estate_arrival", arrival["id"], changes)
+
+
 async def take_next(ctx: Any, office: str) -> ReceptionView:
     """The next waiting customer is received by the decision tree (RE5, RE8, RE10, RE13, RE14, RE22,
     RE26): their owner if they have a valid one and the owner is here and free, else a duty
@@ -683,11 +716,7 @@ async def take_next(ctx: Any, office: str) -> ReceptionView:
     required = await _ack_required(ctx)  # read before the unit of work: it opens its own
     async with unit_of_work(ctx) as uow:
         queue = await _taken(uow, office, day)
-        arrival = await uow.select(Arrival).where((Arrival.queue_day_id == queue["id"]) & (Arrival.status == "waiting")
-                                                  ).order_by(Arrival.arrived_at).order_by(Arrival.id).first()
-        if arrival is None:
-            raise KehuError("REAL_ESTATE_NO_CUSTOMER_WAITING", "no customer is waiting at this office",
-                            "该案场没有等待接待的客户", field="office")
+        arrival = await _next_arrival(uow, ctx, queue)
         members = await _members(uow, queue["id"])
         owner = await _owner(uow, arrival["customer_id"])
         turn = decide_reception(await _seats(uow, members, required), owner=owner)
@@ -742,6 +771,28 @@ async def designate(ctx: Any, arrival_id: UUID, consultant: UUID) -> ReceptionVi
         row = await _start(uow, ctx, queue, arrival, turn, new_customer=owner is None and turn.kind == "designated",
                            data=data)
         return _reception_view(row, queue)
+
+
+async def cancel_arrival(ctx: Any, arrival_id: UUID, *, reason: str | None = None) -> ArrivalView:
+    """A waiting customer leaves unreceived (walked out, recorded twice, or erased since): off the
+    queue, audited; nobody's turn moves. Cancelling an arrival that already left changes nothing."""
+    require_permission(ctx, SIGN_IN)
+    reason = _note(reason, "reason")
+    async with unit_of_work(ctx) as uow:
+        arrival = await uow.select(Arrival).where(Arrival.id == arrival_id).first()
+        if arrival is None:
+            raise KehuError("REAL_ESTATE_ARRIVAL_NOT_FOUND", f"no arrival {arrival_id}", f"未找到到访记录 {arrival_id}",
+                            field="arrival_id")
+        queue = await uow.select(QueueDay).where(QueueDay.id == arrival["queue_day_id"]).first()
+        queue = await _take(uow, queue["office"], queue["day"])  # serialised with take_next on this queue
+        arrival = await uow.select(Arrival).where(Arrival.id == arrival_id).first()
+        if arrival["status"] == "received":
+            raise KehuError("REAL_ESTATE_ARRIVAL_ALREADY_RECEIVED", "the customer is already being received",
+                            "该客户已在接待中", field="arrival_id")
+        if arrival["status"] == "waiting":
+            await _leave(uow, queue, arrival, reason or "left")
+            arrival = await uow.select(Arrival).where(Arrival.id == arrival_id).first()
+        return _arrival_view(arrival, queue)
 
 
 async def _reception(uow: Any, reception_id: UUID) -> tuple[Mapping[str, Any], Mapping[str, Any]]:

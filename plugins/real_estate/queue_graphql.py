@@ -62,7 +62,7 @@ class Arrival:
     first_visit: bool
     note: str | None
     arrived_at: datetime
-    status: str = strawberry.field(description="waiting | received")
+    status: str = strawberry.field(description="waiting | received | left (cancelled, or the customer erased or frozen since)")
     reception_id: strawberry.ID | None
 
 
@@ -247,6 +247,16 @@ class QueueMutation:
                                               consultant_id: strawberry.ID) -> ReceptionPayload:
         return await _reception_call(info, lambda: service.designate(
             context(info), _uuid(arrival_id, "arrival_id"), _uuid(consultant_id, "consultant_id")))
+
+    @strawberry.mutation(description="A waiting customer leaves unreceived (walked out, recorded twice, erased since): "
+                                     "off the queue, nobody's turn moves; again for one that left changes nothing.")
+    async def real_estate_reception_cancel(self, info: strawberry.Info, arrival_id: strawberry.ID,
+                                           reason: str | None = None) -> ArrivalPayload:
+        async def call() -> dict:
+            return {"arrival": _arrival(await service.cancel_arrival(context(info), _uuid(arrival_id, "arrival_id"),
+                                                                     reason=reason))}
+
+        return await run_mutation(info, ArrivalPayload, call)
 
     @strawberry.mutation(description="End an active reception (RE10); customerId identifies a customer known only now.")
     async def real_estate_reception_end(self, info: strawberry.Info, reception_id: strawberry.ID,

@@ -49,7 +49,7 @@ class Arrival(TenantTable, tablename="real_estate_arrival"):
     note = Text(null=True, default=None)
     arrived_at = Timestamptz()
     recorded_by = Varchar(length=100)
-    status = Varchar(length=16)  # waiting | received
+    status = Varchar(length=16)  # waiting | received | left
     reception_id = UUID(null=True, default=None)
 
 

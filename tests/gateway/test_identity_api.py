@@ -213,6 +213,8 @@ PROTECTED = {
     "realEstateReceptionNext": 'mutation { realEstateReceptionNext(office: "A") { errors { code } } }',
     "realEstateReceptionDesignate": 'mutation($user: ID!) { realEstateReceptionDesignate(arrivalId: '
                                     '"00000000-0000-0000-0000-000000000001", consultantId: $user) { errors { code } } }',
+    "realEstateReceptionCancel": 'mutation { realEstateReceptionCancel(arrivalId: '
+                                 '"00000000-0000-0000-0000-000000000001") { errors { code } } }',
     "realEstateReceptionEnd": 'mutation { realEstateReceptionEnd(receptionId: "00000000-0000-0000-0000-000000000001") '
                               '{ errors { code } } }',
     "realEstateReceptionReassign": 'mutation { realEstateReceptionReassign(receptionId: '

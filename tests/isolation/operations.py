@@ -850,6 +850,11 @@ OPS: tuple[Op, ...] = (
     Op("mutation($a: ID!, $u: ID!) { realEstateReceptionDesignate(arrivalId: $a, consultantId: $u) { %s } }"
        % RE_RECEPTION, ids={"a": "re_arrival", "u": "re_ready"}, makes=("re_active", "reception.id"),
        drops=("a", "re_arrival"), after=_received),
+    # a third arrival leaves unreceived
+    Op(RE_ARRIVE, ids={"o": "re_office", "c": "customer"}, makes=("re_arrival", "arrival.id")),
+    Op("mutation($a: ID!, $mark: String!) { realEstateReceptionCancel(arrivalId: $a, reason: $mark) "
+       "{ arrival { id customerId note status } errors { code } } }", ids={"a": "re_arrival"},
+       drops=("a", "re_arrival")),
     # an active reception moves once (RE11 C): it ends as transferred, the new one is active
     Op('mutation($r: ID!) { realEstateReceptionReassign(receptionId: $r, reason: "customer_refused") { %s } }'
        % RE_RECEPTION, ids={"r": "re_active"}, makes=("re_active", "reception.id"), drops=("r", "re_active"),

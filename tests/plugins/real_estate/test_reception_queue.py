@@ -6,7 +6,8 @@ writes, and two consultants calling for the next customer at the same moment (is
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -455,6 +456,59 @@ async def test_failed_operations_write_nothing(kehu_client, kehu_tenant, clock):
     assert (await refused(a, ARRIVE, o="O0", c=str(uuid4()), f=True))["code"] == "CUSTOMER_NOT_FOUND"
     assert len(await audit(kehu_client, "real_estate_queue_day")) == before
     assert (await kehu_client.execute(QUEUE_Q, o="O0"))["data"]["realEstateQueue"]["waiting"] == []
+
+
+CANCEL = ("mutation($a: ID!, $why: String) { realEstateReceptionCancel(arrivalId: $a, reason: $why) "
+          "{ arrival { id status } %s } }" % ERR)
+
+
+async def test_a_customer_gone_since_arriving_does_not_stop_the_queue(kehu_client, kehu_tenant, clock, monkeypatch):
+    """A waiting customer deleted or frozen (PIPL art. 47) after arriving can get no ledger entry:
+    the next call passes over them to the next customer, and they leave the queue with it (audited);
+    when only they wait, nothing is received and nothing written."""
+    (a, b) = await consultants(kehu_client, kehu_tenant, "O9", 2)
+    deleted, frozen, present = [await customer(kehu_client) for _ in range(3)]
+    for minutes, c in enumerate((deleted, frozen, present)):  # they arrive in this order
+        monkeypatch.setattr(service, "now", lambda at=clock + timedelta(minutes=minutes): at)
+        await ok(kehu_client, ARRIVE, o="O9", c=c, f=True)
+    await ok(kehu_client, 'mutation($id: ID!) { customerDelete(id: $id, reason: "重复建档") { errors { code } } }',
+             id=deleted)
+    await ok(kehu_client, 'mutation($id: ID!) { customerFreeze(id: $id, reason: "诉讼保全", basis: "PIPL 47") '
+             '{ errors { code } } }', id=frozen)
+    received = (await ok(a, NEXT, o="O9"))["reception"]
+    assert (received["customerId"], received["consultantId"]) == (present, a.id)
+    queue = (await kehu_client.execute(QUEUE_Q, o="O9"))["data"]["realEstateQueue"]
+    assert queue["waiting"] == []
+    left = [e for e in await audit(kehu_client, "real_estate_arrival") if e["action"] == "real_estate.arrival_left"]
+    assert [json.loads(e["diff"])["reason"]["to"] for e in left] == ["customer_not_processable"] * 2
+    assert [e.kind for e in await ledger(kehu_client, kehu_tenant, present)] == ["registration", "visit"]
+
+    # only a gone customer waits: refused, and it stays until the clerk takes it off
+    gone = await customer(kehu_client)
+    waiting = (await ok(kehu_client, ARRIVE, o="O9", c=gone, f=True))["arrival"]
+    await ok(kehu_client, 'mutation($id: ID!) { customerDelete(id: $id, reason: "重复建档") { errors { code } } }', id=gone)
+    assert (await refused(b, NEXT, o="O9"))["code"] == "REAL_ESTATE_NO_CUSTOMER_WAITING"
+    queue = (await kehu_client.execute(QUEUE_Q, o="O9"))["data"]["realEstateQueue"]
+    assert [w["id"] for w in queue["waiting"]] == [waiting["id"]]
+    cancelled = await ok(b, CANCEL, a=waiting["id"], why="客户已离开")
+    assert cancelled["arrival"]["status"] == "left"
+    assert (await kehu_client.execute(QUEUE_Q, o="O9"))["data"]["realEstateQueue"]["waiting"] == []
+
+
+async def test_a_waiting_customer_who_walks_out_is_cancelled_and_nobody_s_turn_moves(kehu_client, kehu_tenant, clock):
+    """The clerk takes a walk-in who left off the queue: the rotation is as it was, cancelling again
+    changes nothing, a received arrival cannot be cancelled, an unknown one is not found."""
+    a, b = await consultants(kehu_client, kehu_tenant, "O8", 2)
+    waiting = (await ok(kehu_client, ARRIVE, o="O8", c=None, f=True))["arrival"]
+    assert (await ok(kehu_client, CANCEL, a=waiting["id"], why=None))["arrival"]["status"] == "left"
+    assert (await ok(kehu_client, CANCEL, a=waiting["id"], why=None))["arrival"]["status"] == "left"
+    assert await order(kehu_client, "O8") == [a.id, b.id]
+    assert (await refused(a, NEXT, o="O8"))["code"] == "REAL_ESTATE_NO_CUSTOMER_WAITING"
+    received = await arrive_and_next(kehu_client, "O8")
+    assert (await refused(kehu_client, CANCEL, a=received["arrivalId"], why=None))["code"] == \
+        "REAL_ESTATE_ARRIVAL_ALREADY_RECEIVED"
+    assert (await refused(kehu_client, CANCEL, a=str(uuid4()), why=None))["code"] == "REAL_ESTATE_ARRIVAL_NOT_FOUND"
+    assert (await refused(kehu_client, CANCEL, a=received["arrivalId"], why="长" * 2001))["field"] == "reason"
 
 
 async def test_receptions_list_pages_and_a_consultant_sees_their_own(kehu_client, kehu_tenant, clock):
