@@ -26,7 +26,8 @@ NOT_FOR_KIND = {v.PERSON: ("org_name", "legal_representative"), v.ORGANISATION: 
 
 
 def build_record(fields: Mapping[str, Any], *, schema: Mapping[str, Mapping[str, CustomerField]],
-                 enabled: frozenset[str], stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 enabled: frozenset[str], stored: Mapping[str, Any] | None = None,
+                 managing: str | None = None) -> dict[str, Any]:
     """Validate and normalise a whole record; the first problem raises its coded error.
     ``stored`` is the record before an update: the extension data of verticals not enabled (or not
     loaded) is carried over from it unchanged (issue 18 point 7)."""
@@ -83,7 +84,7 @@ def build_record(fields: Mapping[str, Any], *, schema: Mapping[str, Mapping[str,
         if value:
             record[name] = value
     ext = v.extensions(fields.get("extensions"), schema, enabled, kind=kind, status=record["status"],
-                       stored=(stored or {}).get("extensions"))
+                       stored=(stored or {}).get("extensions"), managing=managing)
     if ext:
         record["extensions"] = ext
     return record

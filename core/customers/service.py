@@ -434,9 +434,11 @@ async def update_customer(ctx: Context, registry: VerticalRegistry, customer_id:
 
 
 async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUID, *, version: int,
-                             changes: Mapping[str, Any], reason: str = "") -> CustomerView:
+                             changes: Mapping[str, Any], reason: str = "", managing: str | None = None
+                             ) -> CustomerView:
     """:func:`update_customer` inside the caller's unit of work (a subject's correction request
-    changes the record and closes the request together)."""
+    changes the record and closes the request together); ``managing`` (a vertical's id) lets that
+    vertical's managed extension fields change."""
     ctx = uow.ctx
     require(ctx, "customer.write")
     reason = (reason or "").strip()
@@ -451,7 +453,7 @@ async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, custom
     schema = extension_schema(registry)
     enabled = await _enabled(uow)
     after = r.build_record({k: val for k, val in merged.items() if val is not None},
-                           schema=schema, enabled=enabled, stored=before)
+                           schema=schema, enabled=enabled, stored=before, managing=managing)
     if after.get("owner_id") != before.get("owner_id"):
         raise v.invalid("USE_TRANSFER", "owner_id", "hand a customer over with customerTransfer",
                         "请通过客户移交变更负责人")

@@ -389,9 +389,11 @@ def extension_value(vertical_id: str, spec: CustomerField, value: Any) -> Any:
 
 def extensions(value: Any, schema: Mapping[str, Mapping[str, CustomerField]],
                enabled: frozenset[str], *, kind: str | None = None, status: str | None = None,
-               stored: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+               stored: Mapping[str, Any] | None = None, managing: str | None = None) -> dict[str, dict[str, Any]]:
     """Extension fields by vertical: only enabled verticals, only declared fields, right types;
-    a vertical's required fields must be present (of the kinds and statuses it names).
+    a vertical's required fields must be present (of the kinds and statuses it names); a managed
+    field keeps its stored value unless ``managing`` names its vertical (that vertical's own
+    operations change it, through ``core.plugins.update_customer_extensions``).
 
     ``stored`` is the record's extension data before this change (an update). The data of a
     vertical the tenant has disabled, or whose plugin is not loaded, is kept as stored, untouched
@@ -427,6 +429,15 @@ def extensions(value: Any, schema: Mapping[str, Mapping[str, CustomerField]],
                               f"{vertical_id} declares no customer field {name!r}", f"{vertical_id} 没有扩展字段 {name!r}")
             if item is not None:
                 cleaned[vertical_id][name] = extension_value(vertical_id, declared[name], item)
+    for vertical_id, declared in schema.items():
+        if vertical_id == managing or vertical_id not in enabled:
+            continue
+        before = (stored or {}).get(vertical_id) or {}
+        for name, spec in declared.items():
+            if spec.managed and cleaned.get(vertical_id, {}).get(name) != before.get(name):
+                raise invalid("FIELD_MANAGED", f"extensions.{vertical_id}.{name}",
+                              f"{name} changes only through the {vertical_id} vertical's own operations",
+                              f"{name} 只能通过 {vertical_id} 插件的专门操作修改")
     for vertical_id in enabled & set(schema):
         for name, spec in schema[vertical_id].items():
             if spec.required_of(kind, status) and cleaned.get(vertical_id, {}).get(name) is None:

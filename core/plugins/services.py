@@ -485,3 +485,83 @@ async def ledger_entries(uow: UnitOfWork, vertical: str, *, kinds: Iterable[str]
     confirmed = {r["refers_to"] for r in await uow.select(AttributionEntry.refers_to).where(
         (AttributionEntry.kind == "confirmation") & AttributionEntry.refers_to.is_in(ids))} if ids else set()
     return [attribution.ledger_entry(row, confirmed=row["id"] in confirmed) for row in rows]
+
+
+async def _stored_extensions(uow: UnitOfWork, customer_id: object) -> tuple[int, dict[str, Any]] | None:
+    from core.customers.service import open_record
+    from core.customers.tables import Customer
+
+    if not isinstance(customer_id, UUID):
+        return None
+    row = await uow.select(Customer.version, Customer.data, Customer.sealed).where(
+        (Customer.id == customer_id) & Customer.deleted_at.is_null() & Customer.merged_into.is_null()).first()
+    if row is None:
+        return None
+    assert uow.ctx.tenant_id is not None
+    record = open_record(uow.ctx.tenant_id, row["data"], row["sealed"])
+    return int(row["version"]), dict(record.get("extensions") or {})
+
+
+async def customer_extensions(uow: UnitOfWork, vertical: str, customer_id: object) -> tuple[int, dict[str, Any]] | None:
+    """The customer's record version and its extension fields of ``vertical``, in clear (personal ones
+    included: never log them or put them in an audit entry or an event); None when there is no such
+    customer (erased or merged away). The vertical checks its own permission first."""
+    stored = await _stored_extensions(uow, customer_id)
+    return None if stored is None else (stored[0], dict(stored[1].get(vertical) or {}))
+
+
+async def update_customer_extensions(uow: UnitOfWork, vertical: str, customer_id: UUID, values: Mapping[str, Any], *,
+                                     version: int | None = None, reason: str = "") -> int:
+    """Set some of the customer's extension fields of ``vertical`` (None clears one), its managed
+    fields included, in the caller's unit of work: validated, versioned, in the customer's history,
+    audited (personal values masked) and announced like ``customerUpdate``; the caller needs
+    ``customer.write`` over the customer. ``version`` (the one read) guards against a concurrent
+    change (``VERSION_CONFLICT``). Returns the new version."""
+    from core.customers.service import update_customer_in
+
+    stored = await _stored_extensions(uow, customer_id)
+    if stored is None:
+        raise KehuError("CUSTOMER_NOT_FOUND", f"no customer {customer_id}", f"未找到客户 {customer_id}",
+                        field="customer_id")
+    read_version, extensions = stored
+    merged = {name: value for name, value in {**(extensions.get(vertical) or {}), **values}.items()
+              if value is not None}
+    view = await update_customer_in(uow, _started_registry(), customer_id,
+                                    version=read_version if version is None else version,
+                                    changes={"extensions": {**extensions, vertical: merged}}, reason=reason,
+                                    managing=vertical)
+    return view.version
+
+
+def seal(uow: UnitOfWork, purpose: str, value: Any) -> str:
+    """``value`` (JSON-able) encrypted under the tenant's data key, for a personal value a vertical keeps
+    in its own table; ``purpose`` (``tobacco_change``) binds the text to its use."""
+    from core.privacy import crypto
+
+    assert uow.ctx.tenant_id is not None
+    return crypto.seal_json(uow.ctx.tenant_id, purpose, value)
+
+
+def unseal(uow: UnitOfWork, purpose: str, token: str) -> Any:
+    """What :func:`seal` encrypted under the same purpose."""
+    from core.privacy import crypto
+
+    assert uow.ctx.tenant_id is not None
+    return crypto.open_json(uow.ctx.tenant_id, purpose, token)
+
+
+def blind_index(uow: UnitOfWork, kind: str, value: str) -> str:
+    """A keyed digest of ``value`` under the tenant's current data key, to store: equal values give equal
+    digests, so a vertical finds duplicates (the same phone) without keeping the value in clear."""
+    from core.privacy import crypto
+
+    assert uow.ctx.tenant_id is not None
+    return crypto.blind(uow.ctx.tenant_id, kind, value)
+
+
+def blind_indexes(uow: UnitOfWork, kind: str, value: str) -> list[str]:
+    """``value``'s digests under every configured data key, to look up (a key rotation keeps both)."""
+    from core.privacy import crypto
+
+    assert uow.ctx.tenant_id is not None
+    return crypto.blinds(uow.ctx.tenant_id, kind, value)

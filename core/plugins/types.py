@@ -318,6 +318,10 @@ class CustomerField:
     # of active customers (owners), not of prospects.
     required_kinds: tuple[str, ...] = ()
     required_statuses: tuple[str, ...] = ()
+    # A managed field changes only through its vertical's own operations (a tobacco retailer's
+    # ordering method goes through an approved change, S21 Art11): customerCreate, customerUpdate
+    # and imports refuse a value for it (FIELD_MANAGED).
+    managed: bool = False
 
     def __post_init__(self) -> None:
         where = f"customer field {self.name!r}"

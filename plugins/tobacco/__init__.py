@@ -1,12 +1,47 @@
 """The tobacco retail vertical (seed 001 S21 客户基础信息管理规定, seed 000 part 4.3 customer managers).
 
-Onboarding and change deadlines are working days of the tenant's calendar.
+- ``rules``: permissions, parameters, the master-data fields in Art2's six groups, onboarding steps;
+- ``policy``: the pure rules (deadlines on the working-day calendar, name match, sign-offs, reverts);
+- ``service``: one function per use case; ``reports``: the S21 report lists, exports and tick work;
+- ``tables``: the vertical's own tables; ``graphql``: its ``tobacco…`` fields.
+
+docs/tobacco.md maps every article to what enforces it.
 """
 
-from core.plugins import VerticalInfo, hookimpl
-from plugins.tobacco import rules
+from core.plugins import EventType, GraphQLTypes, PersonalDataTable, VerticalInfo, hookimpl
+from plugins.tobacco import reports, rules, tables
+from plugins.tobacco.graphql import ISOLATION_OPERATIONS, TobaccoMutation, TobaccoQuery
 
-VERSION = "0.2.0"
+VERSION = "0.3.0"
+
+EVENT_TYPES = (
+    EventType("tobacco.retailer_registered", "customer", "licence_date, deadlines",
+              "a licensed retailer enters onboarding (Art7)"),
+    EventType("tobacco.onboarding_overdue", "tobacco_deadline", "state, missing",
+              "an onboarding step fell due with fields missing (Art7)"),
+    EventType("tobacco.quota_approved", "customer", "quota", "the section chief approved the quota (Art7.9)"),
+    EventType("tobacco.settlement_enrolled", "customer", "settlement_method, settlement_bank, card_number, "
+              "settlement_name", "electronic settlement enrolled (Art7.5)"),
+    EventType("tobacco.ordering_method_set", "customer", "ordering_method", "the ordering method set (Art7.4, Art11)"),
+    EventType("tobacco.temporary_change_applied", "tobacco_temporary_change", "state", "a temporary change made"),
+    EventType("tobacco.temporary_change_reverted", "tobacco_temporary_change", "state", "a temporary change reverted"),
+    EventType("tobacco.temporary_change_unreverted", "tobacco_temporary_change", "state, failure",
+              "a temporary change could not revert (Art11, Art12)"),
+    EventType("tobacco.change_requested", "tobacco_change", "state", "a special change applied for"),
+    EventType("tobacco.change_signed", "tobacco_change", "state", "a special change signed"),
+    EventType("tobacco.change_rejected", "tobacco_change", "state", "a special change rejected"),
+    EventType("tobacco.change_executed", "tobacco_change", "state", "a special change executed"),
+    EventType("tobacco.change_filed", "tobacco_change", "state", "a special change filed with internal management"),
+    EventType("tobacco.watch_listed", "customer", "changes", "a customer changed phone twice within a month (Art12)"),
+    EventType("tobacco.phone_changes_reported", "tobacco_phone_report", "day, changes",
+              "a day's phone-change report to the internal-management section (Art12)"),
+)
+
+PERSONAL_DATA = (
+    PersonalDataTable("tobacco_change", "customer_id", ("sealed",)),
+    PersonalDataTable("tobacco_temporary_change", "customer_id", ("sealed",)),
+    PersonalDataTable("tobacco_phone_key", "customer_id", ("digest",)),
+)
 
 
 @hookimpl
@@ -25,5 +60,48 @@ def kehu_parameters():
 
 
 @hookimpl
+def kehu_customer_fields():
+    return rules.CUSTOMER_FIELDS
+
+
+@hookimpl
+def kehu_grading_schemes():
+    return rules.GRADING
+
+
+@hookimpl
 def kehu_visit_plans():
     return rules.VISITS
+
+
+@hookimpl
+def kehu_tables():
+    return tables.TABLES
+
+
+@hookimpl
+def kehu_migrations():
+    return tables.MIGRATIONS
+
+
+@hookimpl
+def kehu_graphql_types():
+    return [GraphQLTypes(query=TobaccoQuery, mutation=TobaccoMutation)]
+
+
+@hookimpl
+def kehu_event_types():
+    return EVENT_TYPES
+
+
+@hookimpl
+def kehu_personal_data():
+    return PERSONAL_DATA
+
+
+@hookimpl
+def kehu_isolation_operations():
+    return ISOLATION_OPERATIONS
+
+
+assert reports.EXPORT_JOB  # the tick work and the export job register on import
