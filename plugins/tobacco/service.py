@@ -530,14 +530,23 @@ async def revert_due(ctx: Any, at: datetime, *, batch: int = 200) -> int:
             TemporaryChange.revert_at).limit(batch)
     handled = 0
     for row in rows:
-        try:
-            async with unit_of_work(ctx) as uow:
-                handled += await _revert_one(uow, row["id"], at, parameters)
-        except KehuError as refused:  # written nothing; record why it could not revert
-            async with unit_of_work(ctx) as uow:
-                await _mark_unreverted(uow, row["id"], refused.code.lower()[:40], at)
-                handled += 1
+        handled += await revert_due_one(ctx, row["id"], at, parameters)
     return handled
+
+
+async def revert_due_one(ctx: Any, change_id: UUID | str, at: datetime,
+                         parameters: Mapping[str, Any] | None = None) -> int:
+    """Revert one ordered temporary change in its own unit of work; a refusal (the customer's record
+    changed under it, …) writes nothing of the revert and marks it unreverted with the code."""
+    change_id = UUID(str(change_id))
+    parameters = parameters or await tenant_parameters(ctx, VERTICAL)
+    try:
+        async with unit_of_work(ctx) as uow:
+            return await _revert_one(uow, change_id, at, parameters)
+    except KehuError as refused:
+        async with unit_of_work(ctx) as uow:
+            await _mark_unreverted(uow, change_id, refused.code.lower()[:40], at)
+        return 1
 
 
 async def _revert_one(uow: Any, change_id: UUID, at: datetime, parameters: Mapping[str, Any]) -> int:
@@ -672,6 +681,7 @@ async def sign_change(ctx: Any, change_id: UUID, *, role: str, approve: bool, no
     if not held:
         require_permission(ctx, policy.ROLE_PERMISSION[role])
     calendar, today = await _today(ctx)
+    days = int((await tenant_parameters(ctx, VERTICAL))["change_execution_working_days"])
     async with unit_of_work(ctx) as uow:
         row = await uow.select(Change).where(Change.id == change_id).first() if isinstance(change_id, UUID) else None
         if row is None:
@@ -689,7 +699,6 @@ async def sign_change(ctx: Any, change_id: UUID, *, role: str, approve: bool, no
                 {Change.second_role: role, Change.second_by: ctx.actor, Change.second_at: at}
             signed = {**row, "first_role": role} if first else {**row, "second_role": role}
             if policy.fully_signed(signed, row["kind"]):
-                days = int((await tenant_parameters(ctx, VERTICAL))["change_execution_working_days"])
                 updates |= {Change.state: "approved",
                             Change.execute_due_at: policy.close_of(calendar.add_working_days(today, days), calendar)}
         done = await uow.update(Change, {**updates, Change.version: row["version"] + 1}).where(

@@ -5,6 +5,8 @@ section (S21's roles)."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -106,6 +108,12 @@ async def extensions(client: Any, customer_id: str) -> dict:
     body = await client.execute("query($id: ID!) { customer(id: $id) { version extensions } }", id=customer_id)
     assert "errors" not in body, body
     return body["data"]["customer"]
+
+
+async def on_app(company: dict[str, Any], work: Any, *args: Any) -> Any:
+    """Tick work run on the app's own loop (its PostgreSQL pool belongs to that loop)."""
+    portal = company["admin"].http.blocking_portal
+    return await asyncio.to_thread(portal.call, functools.partial(work, company["system"], *args))
 
 
 def as_uuid(value: str) -> UUID:

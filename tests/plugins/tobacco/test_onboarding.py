@@ -12,7 +12,7 @@ import pytest
 from core.calendar import TenantCalendar
 from plugins.tobacco import policy, rules, service
 from tests.medical_devices.api import ok, refused
-from tests.plugins.tobacco.conftest import ERR, extensions, local, maintain, retailer
+from tests.plugins.tobacco.conftest import ERR, extensions, local, maintain, on_app, retailer
 
 REGISTER = ("mutation($c: ID!, $d: Date!, $e: Date) { tobaccoRetailerRegister(customerId: $c, licenceDate: $d, "
             "evaluationOn: $e) { onboarding { customerId dayOne steps { step dueAt state } } %s } }" % ERR)
@@ -86,7 +86,7 @@ async def test_s21_art7_a_registered_retailer_shows_every_deadline_through_graph
 
 
 async def test_s21_art7_the_sweep_records_each_breach_with_the_fields_missing(company, clock):
-    analyst, system = company["analyst"], company["system"]
+    analyst = company["analyst"]
     late = await retailer(analyst)
     on_time = await retailer(analyst)
     for customer in (late, on_time):
@@ -95,8 +95,8 @@ async def test_s21_art7_the_sweep_records_each_breach_with_the_fields_missing(co
                    delivery_sequence=3, invoice_type="invoice", service_staff="王五", ordering_method="phone",
                    settlement_method="cash", order_phone="13900000001", order_weekday=2)
     await maintain(analyst, late, location="城关镇二号", ordering_method="phone")
-    assert await service.sweep_onboarding(system, local(2026, 9, 24, 17, 59)) == 0  # nothing due yet
-    handled = await service.sweep_onboarding(system, local(2026, 9, 28, 18, 0))
+    assert await on_app(company, service.sweep_onboarding, local(2026, 9, 24, 17, 59)) == 0  # nothing due yet
+    handled = await on_app(company, service.sweep_onboarding, local(2026, 9, 28, 18, 0))
     assert handled == 4  # decide and core of both; market (WD3) is tomorrow
     overdue = (await ok(analyst, OVERDUE, "tobaccoOnboardingOverdue", s=None))["nodes"]
     assert [(o["customerId"], o["step"]) for o in overdue] == [(late, "decide"), (late, "core")]
@@ -104,7 +104,7 @@ async def test_s21_art7_the_sweep_records_each_breach_with_the_fields_missing(co
                                           "service_staff", "settlement_method", "order_phone", "order_weekday"}
     assert overdue[0]["missing"] == ["settlement_method"]
     # a second sweep of the same moment handles nothing (each breach recorded once)
-    assert await service.sweep_onboarding(system, local(2026, 9, 28, 18, 0)) == 0
+    assert await on_app(company, service.sweep_onboarding, local(2026, 9, 28, 18, 0)) == 0
     # fixed later, the breach stays recorded; what is missing now is empty
     await maintain(analyst, late, settlement_method="cash")
     view = await ok(analyst, ONBOARDING, "tobaccoOnboarding", c=late)
@@ -117,7 +117,7 @@ async def test_s21_art3_hidden_fields_are_never_due(company, clock):
     await ok(company["admin"], PARAMS, "verticalParametersUpdate", k="hidden_fields", v="district_type, display_form")
     customer = await retailer(analyst)
     await ok(analyst, REGISTER, "tobaccoRetailerRegister", c=customer, d="2026-09-24")
-    await service.sweep_onboarding(company["system"], local(2026, 10, 14, 18, 0))
+    await on_app(company, service.sweep_onboarding, local(2026, 10, 14, 18, 0))
     view = await ok(analyst, ONBOARDING, "tobaccoOnboarding", c=customer)
     display = next(s for s in view["steps"] if s["step"] == "display")
     assert display["state"] == "met" and display["missingThen"] == []
