@@ -193,12 +193,12 @@ async def produce_phone_reports(ctx: Any, at: datetime) -> int:
 
 
 async def start_export(ctx: Any, report: str, fmt: str, *, day: object = None) -> UUID:
+    _reader(ctx, rules.FILE, rules.MAINTAIN)
     if report not in REPORTS:
         raise KehuError("TOBACCO_INPUT_INVALID", f"report is one of {', '.join(REPORTS)}",
                         f"report 须为 {'、'.join(REPORTS)} 之一", field="report")
     if fmt not in FORMATS:
         raise KehuError("EXPORT_FORMAT_INVALID", "format must be csv or xlsx", "格式须为 csv 或 xlsx", field="format")
-    _reader(ctx, rules.FILE, rules.MAINTAIN)
     params: dict[str, Any] = {"report": report, "format": fmt}
     if report == "phone_changes":
         if day is None:

@@ -247,6 +247,29 @@ PROTECTED = {
                                  '{ errors { code } } }',
     "attributionDisputeReject": 'mutation { attributionDisputeReject(id: "00000000-0000-0000-0000-000000000001", version: 1, '
                                 'reason: "x") { errors { code } } }',
+    # Tobacco (issue 22): the post's permission is checked before the customer or change is read.
+    "tobaccoRetailerRegister": 'mutation($customer: ID!) { tobaccoRetailerRegister(customerId: $customer, '
+                               'licenceDate: "2026-01-05") { errors { code } } }',
+    "tobaccoMasterDataMaintain": 'mutation($customer: ID!) { tobaccoMasterDataMaintain(customerId: $customer, '
+                                 'values: {location: "x"}) { errors { code } } }',
+    "tobaccoQuotaApprove": 'mutation($customer: ID!) { tobaccoQuotaApprove(customerId: $customer) { errors { code } } }',
+    "tobaccoPasswordHandover": 'mutation($customer: ID!) { tobaccoPasswordHandover(customerId: $customer) '
+                               '{ errors { code } } }',
+    "tobaccoSettlementEnrol": 'mutation($customer: ID!) { tobaccoSettlementEnrol(customerId: $customer, method: DEBIT_CARD, '
+                              'bank: ICBC, cardNumber: "622200001234567890", settlementName: "x", '
+                              'sealedPowerOfAttorney: true) { errors { code } } }',
+    "tobaccoOrderingMethodSet": 'mutation($customer: ID!) { tobaccoOrderingMethodSet(customerId: $customer, method: ONLINE) '
+                                '{ errors { code } } }',
+    "tobaccoTemporaryChangeApply": 'mutation($customer: ID!) { tobaccoTemporaryChangeApply(customerId: $customer, '
+                                   'kind: ORDERING_METHOD, reason: SYSTEM_FAILURE) { errors { code } } }',
+    "tobaccoOrderRecord": 'mutation($customer: ID!) { tobaccoOrderRecord(customerId: $customer, '
+                          'at: "2026-01-05T10:00:00+08:00") { errors { code } } }',
+    "tobaccoChangeRequest": 'mutation($customer: ID!) { tobaccoChangeRequest(customerId: $customer, kind: URGENT_ROUTE, '
+                            'applicationRef: "x", reason: "x", values: {delivery_route: "R1"}) { errors { code } } }',
+    "tobaccoChangeSign": 'mutation { tobaccoChangeSign(id: "00000000-0000-0000-0000-000000000001", role: SECTION_CHIEF) { errors { code } } }',
+    "tobaccoChangeExecute": 'mutation { tobaccoChangeExecute(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "tobaccoChangeFile": 'mutation { tobaccoChangeFile(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "tobaccoReportExport": 'mutation { tobaccoReportExport(report: WATCH_LIST, format: CSV) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -413,6 +436,10 @@ async def test_each_mutation_without_its_permission_is_denied_and_changes_nothin
                                   'departmentId: $d}) { customer { id } errors { code } } }', admin_token,
                           d=department_id)).json()["data"]["customerCreate"]
     assert customer["errors"] == [], customer
+    # Tobacco enabled too, so its mutations answer for the permission, not for the vertical.
+    assert (await gql(client, PROTECTED["verticalEnable"].replace("automotive", "tobacco"),
+                      admin_token)).json()["data"]["verticalEnable"]["errors"] == []
+    admin_token = (await login(client))["accessToken"]
     review = (await gql(client, PROTECTED["gradeReviewPropose"], admin_token, department=department_id)).json()
     assert review["data"]["gradeReviewPropose"]["errors"] == [], review
     review = (await gql(client, 'query { gradeReviews(first: 1) { nodes { id } } }', admin_token)).json()

@@ -135,6 +135,7 @@ async def world(client):
     await gql(client, 'mutation { verticalEnable(verticalId: "medical_devices") { errors { code } } }', token)
     # and the real-estate lists (receptions, campaigns, violations, follow-ups: tests/plugins/real_estate pages them)
     await gql(client, 'mutation { verticalEnable(verticalId: "real_estate") { errors { code } } }', token)
+    await gql(client, 'mutation { verticalEnable(verticalId: "tobacco") { errors { code } } }', token)
     folder = (await _data(client, token, 'mutation($c: ID!, $k: String!) { archiveFolderCreate(vertical: "automotive", '
                                          'subjectKey: $k, ownerCustomerId: $c, facts: {}) '
                                          '{ folder { id } errors { code } } }', c=first["id"], k=VIN))["archiveFolderCreate"]
@@ -167,6 +168,8 @@ def _arguments(name: str, world: dict) -> tuple[str, str, dict]:
         return ", $id: ID!", "deliveryId: $id, ", {"id": str(uuid.uuid4())}
     if name == "missingArchiveReports":
         return "", "openOnly: false, ", {}
+    if name == "tobaccoPhoneChanges":
+        return "", 'day: "2026-09-28", ', {}
     if name == "workingDays":
         return "", 'from: "2026-09-28", to: "2026-10-09", ', {}  # National Day week and the days around it
     return "", "", {}

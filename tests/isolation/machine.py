@@ -179,6 +179,8 @@ class Run:
         self.seed_complaints(tenant)
         # Medical devices (issue 20): its grading permissions go to the administrators' role.
         assert self._ok(ENABLE.replace("automotive", "medical_devices"), tenant.token)["verticalEnable"]["vertical"]["enabled"]
+        # Tobacco (issue 22): its posts' permissions go to the administrators' role.
+        assert self._ok(ENABLE.replace("automotive", "tobacco"), tenant.token)["verticalEnable"]["vertical"]["enabled"]
 
     def seed_complaints(self, tenant: Tenant) -> None:
         """The real-estate vertical, enabled by the tenant (its complaint permissions are offered to

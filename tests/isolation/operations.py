@@ -932,6 +932,47 @@ OPS: tuple[Op, ...] = (
        "{ sale { id satisfaction } errors { code } } }", ids={"s": "md_sale"}),
     Op('{ medicalDevicesGradeAssessment(facts: {hospitalLevel: "三级乙等"}) { grade reasons } }'),
     Op("{ medicalDevicesArchiveUpdatesDue(first: 100) { nodes { customerId grades { scopeKey grade } lastAcceptedAt } } }"),
+    # The tobacco vertical (issue 22; its own suite, kehu_isolation_operations, also lists these): master data,
+    # onboarding, settlement and ordering, temporary and special changes, phone changes and the S21 reports
+    Op('mutation($c: ID!) { tobaccoMasterDataMaintain(customerId: $c, values: {licence_legal_person: "张三", '
+       'location: "一号街", quota: 20, order_weekday: 3}) { customerId version errors { code } } }', ids={"c": "customer"}),
+    Op('mutation($c: ID!) { tobaccoRetailerRegister(customerId: $c, licenceDate: "2026-01-05") '
+       '{ onboarding { customerId steps { step dueAt } } errors { code } } }', ids={"c": "customer"}),
+    Op("query($c: ID!) { tobaccoOnboarding(customerId: $c) { customerId dayOne steps { step state } } }",
+       ids={"c": "customer"}),
+    Op('mutation($c: ID!) { tobaccoQuotaApprove(customerId: $c) { onboarding { customerId } errors { code } } }',
+       ids={"c": "customer"}),
+    Op('mutation($c: ID!) { tobaccoSettlementEnrol(customerId: $c, method: DEBIT_CARD, bank: ICBC, '
+       'cardNumber: "622200000000000001", settlementName: "张三") { customerId version errors { code } } }',
+       ids={"c": "customer"}),
+    Op('mutation($c: ID!) { tobaccoOrderingMethodSet(customerId: $c, method: ONLINE) { customerId errors { code } } }',
+       ids={"c": "customer"}),
+    Op('mutation($c: ID!) { tobaccoPasswordHandover(customerId: $c) { onboarding { customerId } errors { code } } }',
+       ids={"c": "customer"}),
+    Op('mutation($c: ID!) { tobaccoTemporaryChangeApply(customerId: $c, kind: ORDERING_METHOD, reason: SYSTEM_FAILURE) '
+       '{ temporaryChange { id customerId state } errors { code } } }', ids={"c": "customer"},
+       makes=("tb_temporary", "temporaryChange.id")),
+    Op("query($t: ID!) { tobaccoTemporaryChange(id: $t) { id customerId state } }", ids={"t": "tb_temporary"}),
+    Op('mutation($c: ID!) { tobaccoOrderRecord(customerId: $c, at: "2026-01-05T10:00:00+08:00") '
+       '{ waitingToRevert errors { code } } }', ids={"c": "customer"}),
+    Op("{ tobaccoTemporaryChangesUnreverted(first: 100) { nodes { id customerId state } } }"),
+    Op('mutation($c: ID!, $mark: String!) { tobaccoChangeRequest(customerId: $c, kind: URGENT_ROUTE, applicationRef: $mark, '
+       'reason: $mark, values: {delivery_route: "R2"}) { change { id customerId applicationRef } errors { code } } }',
+       ids={"c": "customer"}, makes=("tb_change", "change.id")),
+    Op("query($k: ID!) { tobaccoChange(id: $k) { id customerId applicationRef state } }", ids={"k": "tb_change"}),
+    Op("{ tobaccoChanges(first: 100) { nodes { id customerId applicationRef } } }", lists=("tb_change", "nodes.*.id")),
+    # the administrator applied, so its own sign-off is refused (separation of duties); the probe is what counts
+    Op("mutation($k: ID!) { tobaccoChangeSign(id: $k, role: SECTION_CHIEF) { change { id state } errors { code } } }",
+       ids={"k": "tb_change"}),
+    Op("mutation($k: ID!) { tobaccoChangeExecute(id: $k) { change { id state } errors { code } } }",
+       ids={"k": "tb_change"}),
+    Op("mutation($k: ID!) { tobaccoChangeFile(id: $k) { change { id state } errors { code } } }", ids={"k": "tb_change"}),
+    Op("{ tobaccoOnboardingOverdue(first: 100) { nodes { id customerId step missing } } }"),
+    Op("{ tobaccoWatchList(first: 100) { nodes { customerId changes } } }"),
+    Op('{ tobaccoPhoneChanges(day: "2026-01-05", first: 100) { nodes { id customerId kind } } }'),
+    Op("{ tobaccoPhoneReports(first: 100) { nodes { id day changes } } }"),
+    Op("mutation { tobaccoReportExport(report: CHANGES_OVERDUE, format: CSV) { jobId errors { code } } }",
+       makes=("job", "jobId")),
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
