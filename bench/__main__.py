@@ -8,11 +8,12 @@ import json
 import platform
 import sys
 
-from bench import archive_checks, attribution_decide, audit_overhead, complaint_tick, customer_import, grade_review, customer_page, graphql_overhead, login_throughput, outbox_overhead
+from bench import archive_checks, attribution_decide, tobacco_sweep, audit_overhead, complaint_tick, customer_import, grade_review, customer_page, graphql_overhead, login_throughput, outbox_overhead
 
 BENCHMARKS = {
     "archive_checks": archive_checks.run,
     "attribution_decide": attribution_decide.run,
+    "tobacco_sweep": tobacco_sweep.run,
     "audit_overhead": audit_overhead.run,
     "complaint_tick": complaint_tick.run,
     "customer_import": customer_import.run,

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -41,10 +42,11 @@ async def bench_database(tmp: Path) -> AsyncIterator[dict[str, object]]:
         await connection.close()
 
 
-async def start_database(settings: Settings) -> Database:
-    """Migrate, configure identity and data keys from these settings (keys under the bench's own
-    var_dir, not the project's), then open the database as the current one. The caller closes it."""
-    await migrate(settings)
+async def start_database(settings: Settings, registry: Any = None) -> Database:
+    """Migrate (core, and the verticals of ``registry`` when given), configure identity and data keys
+    from these settings (keys under the bench's own var_dir, not the project's), then open the
+    database as the current one. The caller closes it."""
+    await (migrate(settings, registry) if registry is not None else migrate(settings))
     configure_identity(settings)
     configure_data_keys(settings)
     database = Database(settings.database)

@@ -127,24 +127,24 @@ async def register_retailer(ctx: Any, customer_id: UUID, licence_date: date, *,
         _version, values = await _values(uow, customer_id)
         existing = await uow.select(Retailer.licence_date).where(Retailer.customer_id == customer_id).first()
         if existing is not None:
-            if existing["licence_date"] == licence_date.isoformat():
-                return await onboarding(ctx, customer_id)  # the same registration again: nothing new
-            raise KehuError("TOBACCO_RETAILER_EXISTS", "the retailer is already onboarded with another licence date",
-                            "该零售户已按其他许可证日期登记入网", field="customerId")
-        due = policy.onboarding_deadlines(licence_date, calendar, parameters,
-                                          order_weekday=_weekday(values.get("order_weekday")),
-                                          evaluation_on=evaluation_on)
-        first = policy.day_one(licence_date, calendar, str(parameters["onboarding_day_one"]))
-        await update_customer_extensions(uow, VERTICAL, customer_id, {"licence_date": licence_date.isoformat()},
-                                         reason="licence received (S21 Art7)")
-        await uow.insert(Retailer(customer_id=customer_id, licence_date=licence_date.isoformat(),
-                                  day_one=first.isoformat(), registered_by=ctx.actor, registered_at=now(),
-                                  evaluation_on=evaluation_on.isoformat() if evaluation_on else None))
-        await uow.insert(*(Deadline(customer_id=customer_id, step=step, due_at=at, state="pending")
-                           for step, at in due.items()))
-        await record(uow, "tobacco.retailer_registered", "customer", customer_id,
-                     {"licence_date": licence_date.isoformat(), "day_one": first.isoformat()})
-        await emit(uow, "tobacco.retailer_registered", "customer", customer_id, ["licence_date", "deadlines"])
+            if existing["licence_date"] != licence_date.isoformat():
+                raise KehuError("TOBACCO_RETAILER_EXISTS", "the retailer is already onboarded with another licence date",
+                                "该零售户已按其他许可证日期登记入网", field="customerId")
+        if existing is None:  # the same registration again changes nothing
+            due = policy.onboarding_deadlines(licence_date, calendar, parameters,
+                                              order_weekday=_weekday(values.get("order_weekday")),
+                                              evaluation_on=evaluation_on)
+            first = policy.day_one(licence_date, calendar, str(parameters["onboarding_day_one"]))
+            await update_customer_extensions(uow, VERTICAL, customer_id, {"licence_date": licence_date.isoformat()},
+                                             reason="licence received (S21 Art7)")
+            await uow.insert(Retailer(customer_id=customer_id, licence_date=licence_date.isoformat(),
+                                      day_one=first.isoformat(), registered_by=ctx.actor, registered_at=now(),
+                                      evaluation_on=evaluation_on.isoformat() if evaluation_on else None))
+            await uow.insert(*(Deadline(customer_id=customer_id, step=step, due_at=at, state="pending")
+                               for step, at in due.items()))
+            await record(uow, "tobacco.retailer_registered", "customer", customer_id,
+                         {"licence_date": licence_date.isoformat(), "day_one": first.isoformat()})
+            await emit(uow, "tobacco.retailer_registered", "customer", customer_id, ["licence_date", "deadlines"])
     return await onboarding(ctx, customer_id)
 
 
@@ -523,9 +523,8 @@ async def record_order(ctx: Any, customer_id: UUID, at: datetime) -> int:
                                                   TemporaryChange.revert_due_at: due}).where(
             (TemporaryChange.customer_id == customer_id) & (TemporaryChange.state == "applied")
             & (TemporaryChange.applied_at <= at)).returning(TemporaryChange.id)
-        for row in rows:  # none: the order changes nothing here
-            await record(uow, "tobacco.order_recorded", "tobacco_temporary_change", row["id"],
-                         {"ordered_at": at.isoformat()})
+        await record(uow, "tobacco.order_recorded", "customer", customer_id,
+                     {"ordered_at": at.isoformat(), "temporary_changes": [str(row["id"]) for row in rows]})
     return len(rows)
 
 
@@ -739,7 +738,7 @@ async def execute_change(ctx: Any, change_id: UUID) -> dict[str, Any]:
         row = await uow.select(Change).where(Change.id == change_id).first()
         if row is None:
             raise _not_found("change", change_id)
-        policy.check_executable(row, row["kind"], ctx.actor)
+        policy.check_executable(row, row["kind"])
         customer_id = row["customer_id"]
         version, current = await _values(uow, customer_id)
         values = unseal(uow, CHANGE_SEAL, row["sealed"])

@@ -101,10 +101,12 @@ class Run:
         admin_role = next(r["id"] for r in self.post("{ roles { nodes { id name } } }", tenant.token)["data"]["roles"]["nodes"]
                           if r["name"] == "系统管理员")
         made = {}
-        for name, role_ids in ((f"approver-{tag}", [admin_role]), (tenant.spare_name, [])):
+        for name, role_ids in ((f"approver-{tag}", [admin_role]), (f"deputy-{tag}", [admin_role]),
+                               (tenant.spare_name, [])):
             made[name] = self.post(USER_CREATE, tenant.token, u=name, d=f"{tenant.mark}{name}", roles=role_ids)
             assert made[name]["data"]["userCreate"]["errors"] == [], made[name]
         tenant.approver_token = self.login(tenant.slug, f"approver-{tag}")["accessToken"]
+        tenant.deputy_token = self.login(tenant.slug, f"deputy-{tag}")["accessToken"]
         me = self.post("{ me { tenantId user { id } } }", tenant.token)["data"]["me"]
         self.equip(tenant, uuid.UUID(me["tenantId"]),
                    [me["user"]["id"], made[f"approver-{tag}"]["data"]["userCreate"]["user"]["id"]])
@@ -295,7 +297,8 @@ class IsolationMachine(RuleBasedStateMachine):
 
     def _send(self, op: Op, actor: Tenant, owner: Tenant, ids: dict[str, str]) -> tuple[dict, dict]:
         variables: dict[str, Any] = {"mark": actor.mark, "n": next(self.run.numbers), **ids}
-        token = {"admin": actor.token, "approver": actor.approver_token, "anonymous": None}.get(op.as_)
+        token = {"admin": actor.token, "approver": actor.approver_token, "deputy": actor.deputy_token,
+                 "anonymous": None}.get(op.as_)
         if op.as_ == "session":  # a fresh login of the spare user, so logging out ends nothing else
             session = self.run.login(actor.slug, actor.spare_name, actor.spare_password)
             token, variables["r"] = session["accessToken"], session["refreshToken"]

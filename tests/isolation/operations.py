@@ -37,6 +37,7 @@ class Tenant:
     admin_name: str
     token: str = ""
     approver_token: str = ""
+    deputy_token: str = ""  # a second approver: a tobacco change needs two signers besides its applicant
     spare_name: str = ""
     spare_password: str = PASSWORD
     owned: dict[str, set[str]] = field(default_factory=dict)  # kind -> ids its lists must show exactly
@@ -83,7 +84,7 @@ class Op:
     lists: tuple[str, str] | None = None  # (kind, path to ids; "*" walks a list): must equal the model
     vars: Vars | None = None
     after: After | None = None
-    as_: str = "admin"  # admin | approver | anonymous | session (a fresh login of the spare user)
+    as_: str = "admin"  # admin | approver | deputy | anonymous | session (a fresh login of the spare user)
     cross: bool = False  # probe with the other tenant even without ids (credentials)
     adopts: tuple[str, ...] = ()  # kinds a success adds without naming the ids: read back, then owned
 
@@ -956,17 +957,25 @@ OPS: tuple[Op, ...] = (
     Op('mutation($c: ID!) { tobaccoOrderRecord(customerId: $c, at: "2026-01-05T10:00:00+08:00") '
        '{ waitingToRevert errors { code } } }', ids={"c": "customer"}),
     Op("{ tobaccoTemporaryChangesUnreverted(first: 100) { nodes { id customerId state } } }"),
+    # a change moves through its states: applied by the administrator, signed by the approver and the deputy
+    # (two people, neither the applicant), executed and filed
     Op('mutation($c: ID!, $mark: String!) { tobaccoChangeRequest(customerId: $c, kind: URGENT_ROUTE, applicationRef: $mark, '
        'reason: $mark, values: {delivery_route: "R2"}) { change { id customerId applicationRef } errors { code } } }',
-       ids={"c": "customer"}, makes=("tb_change", "change.id")),
+       ids={"c": "customer"}, makes=("tb_change", "change.id"),
+       after=lambda actor, variables, root: actor.add("tb_requested", root["change"]["id"])),
     Op("query($k: ID!) { tobaccoChange(id: $k) { id customerId applicationRef state } }", ids={"k": "tb_change"}),
     Op("{ tobaccoChanges(first: 100) { nodes { id customerId applicationRef } } }", lists=("tb_change", "nodes.*.id")),
-    # the administrator applied, so its own sign-off is refused (separation of duties); the probe is what counts
     Op("mutation($k: ID!) { tobaccoChangeSign(id: $k, role: SECTION_CHIEF) { change { id state } errors { code } } }",
-       ids={"k": "tb_change"}),
+       ids={"k": "tb_requested"}, as_="approver", drops=("k", "tb_requested"),
+       after=lambda actor, variables, root: actor.add("tb_half_signed", root["change"]["id"])),
+    Op("mutation($k: ID!) { tobaccoChangeSign(id: $k, role: DEPUTY_SECTION_CHIEF) { change { id state } errors { code } } }",
+       ids={"k": "tb_half_signed"}, as_="deputy", drops=("k", "tb_half_signed"),
+       after=lambda actor, variables, root: actor.add("tb_approved", root["change"]["id"])),
     Op("mutation($k: ID!) { tobaccoChangeExecute(id: $k) { change { id state } errors { code } } }",
-       ids={"k": "tb_change"}),
-    Op("mutation($k: ID!) { tobaccoChangeFile(id: $k) { change { id state } errors { code } } }", ids={"k": "tb_change"}),
+       ids={"k": "tb_approved"}, drops=("k", "tb_approved"),
+       after=lambda actor, variables, root: actor.add("tb_executed", root["change"]["id"])),
+    Op("mutation($k: ID!) { tobaccoChangeFile(id: $k) { change { id state } errors { code } } }",
+       ids={"k": "tb_executed"}, drops=("k", "tb_executed")),
     Op("{ tobaccoOnboardingOverdue(first: 100) { nodes { id customerId step missing } } }"),
     Op("{ tobaccoWatchList(first: 100) { nodes { customerId changes } } }"),
     Op('{ tobaccoPhoneChanges(day: "2026-01-05", first: 100) { nodes { id customerId kind } } }'),

@@ -37,9 +37,9 @@ async def test_s21_art11_a_temporary_switch_to_phone_ordering_reverts_one_workin
     made = (await ok(analyst, APPLY, "tobaccoTemporaryChangeApply", c=customer, k="ORDERING_METHOD",
                      r="SYSTEM_FAILURE", p=None))["temporaryChange"]
     assert (await extensions(analyst, customer))["extensions"]["tobacco"]["ordering_method"] == "phone"
-    again = await refused(analyst, APPLY, "tobaccoTemporaryChangeApply", c=customer, k="ORDERING_METHOD",
-                          r="DEVICE_FAILURE", p=None)
-    assert again["code"] == "TOBACCO_TEMPORARY_CHANGE_OPEN"
+    again = await ok(analyst, APPLY, "tobaccoTemporaryChangeApply", c=customer, k="ORDERING_METHOD",
+                     r="DEVICE_FAILURE", p=None)
+    assert again["temporaryChange"]["id"] == made["id"]  # the open switch stands; no second one
     # nothing reverts before the customer orders
     assert await on_app(company, service.revert_due, local(2026, 9, 30, 9, 0)) == 0
     clock.set(local(2026, 9, 24, 15, 0))
@@ -91,6 +91,9 @@ async def test_s21_art12_a_second_phone_change_within_a_month_puts_the_customer_
     made = (await ok(analyst, APPLY, "tobaccoTemporaryChangeApply", c=customer, k="ORDER_PHONE", r="PHONES_FAULTY",
                      p="13900000021"))["temporaryChange"]
     assert (await ok(internal, WATCH, "tobaccoWatchList"))["nodes"] == []  # one change
+    other = await refused(analyst, APPLY, "tobaccoTemporaryChangeApply", c=customer, k="ORDER_PHONE",
+                          r="PHONES_FAULTY", p="13900000099")
+    assert other["code"] == "TOBACCO_TEMPORARY_CHANGE_OPEN"  # another number while one is open
     duplicate = await refused(analyst, APPLY, "tobaccoTemporaryChangeApply", c=quiet, k="ORDER_PHONE",
                               r="PHONES_FAULTY", p="13900000021")
     assert duplicate["code"] == "TOBACCO_PHONE_DUPLICATE"  # the duplicate check comes first (Art12)
