@@ -90,7 +90,8 @@ _SERVICES = frozenset({
     "archives_accepted", "department_exists", "graded_customers", "page_request", "fetch_page", "connection",
     "record_ledger_entry", "attribution_decision", "attribution_owners", "ledger_entries",
     "send_customer_sms", "tenant_user",
-    "customer_extensions", "update_customer_extensions", "seal", "unseal", "blind_index", "blind_indexes",
+    "customer_extensions", "update_customer_extensions", "customers_with_extensions", "seal", "unseal", "blind_index",
+    "blind_indexes",
 })
 
 

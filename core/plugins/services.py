@@ -565,3 +565,22 @@ def blind_indexes(uow: UnitOfWork, kind: str, value: str) -> list[str]:
 
     assert uow.ctx.tenant_id is not None
     return crypto.blinds(uow.ctx.tenant_id, kind, value)
+
+
+async def customers_with_extensions(uow: UnitOfWork, vertical: str, *, after: UUID | None = None,
+                                    limit: int = 1000) -> list[tuple[UUID, dict[str, Any]]]:
+    """One page (by id, after ``after``, at most ``limit`` ≤ 5,000) of the tenant's customers (not
+    erased or merged away) with their extension fields of ``vertical`` in clear — for a long job
+    that reports over every customer (a route balance), never for a request."""
+    from core.customers.service import open_record
+    from core.customers.tables import Customer
+
+    limit = max(1, min(int(limit), 5_000))
+    query = uow.select(Customer.id, Customer.data, Customer.sealed).where(
+        Customer.deleted_at.is_null() & Customer.merged_into.is_null())
+    if after is not None:
+        query = query.where(Customer.id > after)
+    rows = await query.order_by(Customer.id).limit(limit)
+    assert uow.ctx.tenant_id is not None
+    return [(row["id"], dict((open_record(uow.ctx.tenant_id, row["data"], row["sealed"]).get("extensions") or {})
+                             .get(vertical) or {})) for row in rows]

@@ -11,6 +11,7 @@ docs/tobacco.md maps every article to what enforces it.
 from core.plugins import EventType, GraphQLTypes, PersonalDataTable, VerticalInfo, hookimpl
 from plugins.tobacco import reports, rules, tables
 from plugins.tobacco.graphql import ISOLATION_OPERATIONS, TobaccoMutation, TobaccoQuery
+from plugins.tobacco.routes_graphql import RoutesMutation, RoutesQuery
 
 VERSION = "0.3.0"
 
@@ -33,6 +34,17 @@ EVENT_TYPES = (
     EventType("tobacco.change_executed", "tobacco_change", "state", "a special change executed"),
     EventType("tobacco.change_filed", "tobacco_change", "state", "a special change filed with internal management"),
     EventType("tobacco.watch_listed", "customer", "changes", "a customer changed phone twice within a month (Art12)"),
+    EventType("tobacco.route_meeting_recorded", "tobacco_route_meeting", "month, minutes",
+              "a month's route-optimisation minutes recorded (Art13)"),
+    EventType("tobacco.route_changed", "tobacco_route_change", "the route fields set",
+              "a change agreed in the route meeting maintained (Art13)"),
+    EventType("tobacco.delivery_order_changed", "tobacco_route_change", "outcome", "a delivery order changed (Art13)"),
+    EventType("tobacco.address_change_reported", "tobacco_route_change", "outcome",
+              "a delivery-order change for an address change refused and reported to internal management (Art13)"),
+    EventType("tobacco.visit_plan_saved", "tobacco_visit_plan", "entries", "a route's visit-sale plan saved (Art13)"),
+    EventType("tobacco.grade_evaluation_closed", "tobacco_evaluation", "review_due_at",
+              "a grade evaluation ended; its review is due in three working days (Art14)"),
+    EventType("tobacco.grade_review_completed", "tobacco_evaluation", "reviewed_at", "a grade evaluation reviewed"),
     EventType("tobacco.phone_changes_reported", "tobacco_phone_report", "day, changes",
               "a day's phone-change report to the internal-management section (Art12)"),
 )
@@ -86,7 +98,8 @@ def kehu_migrations():
 
 @hookimpl
 def kehu_graphql_types():
-    return [GraphQLTypes(query=TobaccoQuery, mutation=TobaccoMutation)]
+    return [GraphQLTypes(query=TobaccoQuery, mutation=TobaccoMutation),
+            GraphQLTypes(query=RoutesQuery, mutation=RoutesMutation)]
 
 
 @hookimpl

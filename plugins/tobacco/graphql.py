@@ -122,6 +122,9 @@ class ChangeNode:
     filed_by: str | None
     filed_at: datetime | None
     filing_required: bool = strawberry.field(description="Filed with the internal-management section (Art12, Art14).")
+    visited_at: datetime | None = strawberry.field(description="Internal management's last visit (duplicate phone).")
+    visit_due_at: datetime | None = strawberry.field(description="When internal management next visits the customers "
+                                                                 "sharing the phone (duplicate_phone_visit_days).")
 
 
 def _change(row: dict[str, Any]) -> ChangeNode:
@@ -132,7 +135,8 @@ def _change(row: dict[str, Any]) -> ChangeNode:
                       second_by=row["second_by"], second_at=row["second_at"], rejected_by=row["rejected_by"],
                       execute_due_at=row["execute_due_at"], executed_by=row["executed_by"],
                       executed_at=row["executed_at"], filed_by=row["filed_by"], filed_at=row["filed_at"],
-                      filing_required=policy.SPECIAL_CHANGES[row["kind"]].filed)
+                      filing_required=policy.SPECIAL_CHANGES[row["kind"]].filed, visited_at=row.get("visited_at"),
+                      visit_due_at=row.get("visit_due_at"))
 
 
 @strawberry.type(name="TobaccoTemporaryChange", description="A temporary change that reverts one working day after "
@@ -473,6 +477,7 @@ def _isolation_operations() -> tuple[Any, ...]:
     from core.plugins import IsolationOperation as Op
 
     c, t, k, j = "customer", "tobacco_temporary_change", "tobacco_change", "long_job"
+    m, e = "tobacco_route_meeting", "tobacco_evaluation"
     cust = (("c", c),)
     return (
         Op(_CUSTOMER, makes=(c, "customer.id")),
@@ -519,6 +524,28 @@ def _isolation_operations() -> tuple[Any, ...]:
         Op("{ tobaccoPhoneReports(first: 100) { nodes { id day changes } } }"),
         Op("mutation { tobaccoReportExport(report: CHANGES_OVERDUE, format: CSV) { jobId errors { code } } }",
            makes=(j, "jobId")),
+        # routes (Art13), grade reviews (Art14), duplicate-phone visits (Art12)
+        Op('mutation($mark: String!) { tobaccoRouteMeetingRecord(month: "2026-09", heldOn: "2026-09-29", minutes: $mark) '
+           '{ meeting { id month minutes } errors { code } } }', makes=(m, "meeting.id")),
+        Op("{ tobaccoRouteMeetings(first: 100) { nodes { id month minutes } } }", lists=(m, "nodes.*.id")),
+        Op('{ tobaccoRouteMinutesMissing(from: "2026-01", to: "2026-12") { missingMonths } }'),
+        Op('mutation($m: ID!, $c: ID!) { tobaccoRouteChangeApply(meetingId: $m, customerId: $c, '
+           'values: {delivery_route: "R5"}) { routeChange { id customerId meetingId } errors { code } } }',
+           ids=(("m", m), ("c", c))),
+        Op('mutation($c: ID!) { tobaccoDeliveryOrderChange(customerId: $c, sequence: 3, reason: ADDRESS_CHANGE) '
+           '{ routeChange { id customerId outcome } errors { code } } }', ids=cust),
+        Op("{ tobaccoRouteChanges(first: 100) { nodes { id customerId outcome } } }"),
+        Op('mutation($c: ID!) { tobaccoVisitPlanSave(route: "R1", month: "2026-10", visits: [{customerId: $c, '
+           'day: "2026-10-12"}]) { plan { id visits { customerId } } errors { code } } }', ids=cust),
+        Op('{ tobaccoVisitPlan(route: "R1", month: "2026-10") { id visits { customerId day } } }'),
+        Op('mutation { tobaccoGradeEvaluationClose(closedOn: "2026-09-24") { evaluation { id } errors { code } } }',
+           makes=(e, "evaluation.id")),
+        Op("{ tobaccoGradeEvaluations(first: 100) { nodes { id closedOn } } }", lists=(e, "nodes.*.id")),
+        # reviewed once and visited after an executed duplicate-phone change: driven by tests/isolation/operations.py
+        Op('mutation { tobaccoGradeReviewComplete(id: "00000000-0000-0000-0000-000000000000", note: "x") '
+           '{ evaluation { id } errors { code } } }'),
+        Op('mutation { tobaccoDuplicatePhoneVisit(id: "00000000-0000-0000-0000-000000000000") '
+           '{ change { id } errors { code } } }'),
     )
 
 

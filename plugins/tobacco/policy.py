@@ -231,3 +231,36 @@ def month_window_start(at: datetime) -> datetime:
 
 def watched(changes_in_month: int, threshold: int) -> bool:
     return changes_in_month >= threshold
+
+
+# --- visit-sale plans (Art13) ------------------------------------------------------------------------
+
+
+def visit_plan_violations(entries: list[tuple[Any, date]], cycles: Mapping[Any, int]) -> list[tuple[int, str]]:
+    """(entry index, rule) of each visit that breaks Art13, in plan order: ``consecutive`` when the
+    customer's previous visit-sale was the day before (连访连销), ``cycle`` when it lies within the
+    customer's order cycle (一个订货周期内不能访销两次)."""
+    by_customer: dict[Any, list[tuple[date, int]]] = {}
+    for index, (customer, day) in enumerate(entries):
+        by_customer.setdefault(customer, []).append((day, index))
+    found = []
+    for customer, visits in by_customer.items():
+        visits.sort()
+        kept = visits[0][0]  # each visit is judged against the last one that stands
+        for day, index in visits[1:]:
+            gap = (day - kept).days
+            if gap == 1:
+                found.append((index, "consecutive"))
+            elif gap < cycles.get(customer, 7):
+                found.append((index, "cycle"))
+            else:
+                kept = day
+    return sorted(found)
+
+
+def visit_due(change: Mapping[str, Any], days: int) -> datetime | None:
+    """When internal management next visits the customers of an executed duplicate-phone change (Art12:
+    定期走访, every ``duplicate_phone_visit_days``)."""
+    if change.get("kind") != "duplicate_phone" or change.get("executed_at") is None:
+        return None
+    return (change.get("visited_at") or change["executed_at"]) + timedelta(days=days)

@@ -22,15 +22,26 @@ from core.plugins import (
     require_permission,
     submit_job,
     tenant_calendar,
+    tenant_parameters,
     tick,
     unit_of_work,
 )
-from plugins.tobacco import policy, rules, service
-from plugins.tobacco.tables import Change, Deadline, PhoneChange, PhoneReport, TemporaryChange, Watch
+from plugins.tobacco import policy, routes, rules, service
+from plugins.tobacco.tables import (
+    Change,
+    Deadline,
+    Evaluation,
+    PhoneChange,
+    PhoneReport,
+    RouteChange,
+    TemporaryChange,
+    Watch,
+)
 
 EXPORT_JOB = "tobacco.report_export"
 REPORTS = ("onboarding_overdue", "temporary_unreverted", "watch_list", "phone_changes", "duplicate_phones",
-           "grade_changes", "changes_overdue")
+           "grade_changes", "changes_overdue", "route_balance", "route_changes", "address_changes",
+           "grade_reviews")
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 EXPORT_MAX_ROWS = 100_000
 PHONE_REPORT_DAYS_PER_TICK = 31
@@ -148,9 +159,11 @@ async def changes(ctx: Any, window: Any, *, kind: str | None = None, state: str 
     if kind is not None and kind not in policy.SPECIAL_CHANGES:
         raise KehuError("TOBACCO_INPUT_INVALID", f"kind is one of {', '.join(policy.SPECIAL_CHANGES)}",
                         f"kind 须为 {'、'.join(policy.SPECIAL_CHANGES)} 之一", field="kind")
+    days = int((await tenant_parameters(ctx, service.VERTICAL))["duplicate_phone_visit_days"])
     async with unit_of_work(ctx, write=False) as uow:
         query = _changes_query(uow, kind, state, service.now() if overdue else None)
-        return await fetch_page(query, [Change.requested_at, Change.id], window, descending=True)
+        rows, more = await fetch_page(query, [Change.requested_at, Change.id], window, descending=True)
+    return [{**row, "visit_due_at": policy.visit_due(row, days)} for row in rows], more
 
 
 # --- the daily phone-change report (Art12) ------------------------------------------------------------
@@ -222,6 +235,10 @@ _EXPORT_COLUMNS = {
     "grade_changes": ("id", "customer_id", "application_ref", "state", "first_by", "second_by", "executed_by",
                       "executed_at", "filed_at"),
     "changes_overdue": ("id", "customer_id", "kind", "application_ref", "execute_due_at"),
+    "route_balance": ("route_kind", "route", "retailers", "quota"),
+    "route_changes": ("id", "customer_id", "meeting_id", "kind", "reason", "outcome", "late", "changed_by", "at"),
+    "address_changes": ("id", "customer_id", "reason", "note", "changed_by", "at"),
+    "grade_reviews": ("id", "closed_on", "review_due_at", "reviewed_at", "reviewed_by"),
 }
 
 
@@ -238,6 +255,13 @@ async def _export_query(ctx: Any, uow: Any, params: Mapping[str, Any]) -> tuple[
         return _phone_query(uow, start, end), [PhoneChange.at, PhoneChange.id]
     if report == "changes_overdue":
         return _changes_query(uow, None, None, service.now()), [Change.requested_at, Change.id]
+    if report in ("route_changes", "address_changes"):
+        query = uow.select(RouteChange)
+        if report == "address_changes":
+            query = query.where(RouteChange.outcome == "refused_reported")
+        return query, [RouteChange.at, RouteChange.id]
+    if report == "grade_reviews":
+        return uow.select(Evaluation), [Evaluation.review_due_at, Evaluation.id]
     kind = {"duplicate_phones": "duplicate_phone", "grade_changes": "grade"}[report]
     return _changes_query(uow, kind, None, None), [Change.requested_at, Change.id]
 
@@ -259,7 +283,11 @@ async def run_export(job: Any) -> dict[str, Any]:
     columns = _EXPORT_COLUMNS[params["report"]]
     rows: list[list[Any]] = []
     after = None
-    while len(rows) < EXPORT_MAX_ROWS:
+    if params["report"] == "route_balance":
+        balance = await routes.route_balance(job.ctx, job.progress)
+        rows = [[kind, route, figures["retailers"], figures["quota"]]
+                for kind, by_route in balance.items() for route, figures in sorted(by_route.items())]
+    while params["report"] != "route_balance" and len(rows) < EXPORT_MAX_ROWS:
         async with unit_of_work(job.ctx, write=False) as uow:
             query, order = await _export_query(job.ctx, uow, params)  # a fresh query per page
             if after is not None:

@@ -40,6 +40,7 @@ REQUEST = "tobacco.change.request"
 QUOTA = "tobacco.quota.approve"
 REPORT = "tobacco.report.read"
 FILE = "tobacco.change.file"
+DELIVERY = "tobacco.delivery.order"
 
 PERMISSIONS = (
     Permission(MAINTAIN, "maintain retail customers' master data, execute approved changes, apply temporary "
@@ -58,6 +59,7 @@ PERMISSIONS = (
     Permission(GRADE_CHANGE, "change a retail customer's grade after review", "评审后变更零售客户等级"),
     Permission(ROUTE, "record route-optimisation meetings and change delivery and visit routes",
                "记录线路优化会议并调整送货及拜访线路"),
+    Permission(DELIVERY, "change the delivery order within a route (delivery person)", "调整线路内送货顺序（送货员）"),
     Permission(FILE, "file executed changes and read the phone-change reports (internal-management section)",
                "备案已执行变更并查看电话变更报告（内管科）"),
     Permission(REPORT, "read the tobacco reports: onboarding, temporary changes, watch list, routes",
@@ -199,9 +201,6 @@ PARAMETERS = (
     Parameter("duplicate_phone_visit_days", I, 90,
               "Days between internal-management visits to customers sharing a phone (Art12; the text gives none)",
               "内管人员走访重号客户的间隔天数（第十二条；原文未规定）", minimum=7, maximum=366, unit="days"),
-    Parameter("password_rotation_days", I, 90,
-              "Days after which a maintenance password must be changed (Art6; the text gives none)",
-              "维护密码定期修改的天数（第六条；原文未规定）", minimum=7, maximum=366, unit="days"),
 )
 
 # --- grades (Art14; tiers by system and manager score, competitors.md §2) -----------------------------
@@ -236,11 +235,17 @@ GRADING = (
                   score=tier, permission=GRADE_CHANGE),
 )
 
-# TB4: differentiated visits, on site first and phone second; the regulation sets no frequencies,
-# so these are defaults a tenant refines.
-VISITS = (
-    VisitPlan("key_customers_on_site", "key", 7, "on_site", "Key customers: an on-site visit every week",
-              "重点客户：每周上门拜访一次"),
-    VisitPlan("retail_customers_phone", "retail", 7, "phone", "Other retail customers: a phone visit every week",
-              "其他零售客户：每周电话拜访一次"),
-)
+# TB4: differentiated visits by tier, on site first and phone second (以上门拜访为主,电话拜访为辅); the
+# regulation sets no frequencies, so these are defaults a tenant refines in the visit engine.
+def _visit(n: int) -> VisitPlan:
+    if n <= 10:
+        return VisitPlan(f"tier_{n}_on_site_weekly", f"T{n}", 7, "on_site", f"Tier {n}: an on-site visit every week",
+                         f"第{n}档：每周上门拜访一次", grading_scheme="tier")
+    if n <= 20:
+        return VisitPlan(f"tier_{n}_on_site_fortnightly", f"T{n}", 14, "on_site",
+                         f"Tier {n}: an on-site visit every two weeks", f"第{n}档：每两周上门拜访一次", grading_scheme="tier")
+    return VisitPlan(f"tier_{n}_phone_weekly", f"T{n}", 7, "phone", f"Tier {n}: a phone visit every week",
+                     f"第{n}档：每周电话拜访一次", grading_scheme="tier")
+
+
+VISITS = tuple(_visit(n) for n in range(1, MAX_TIERS + 1))

@@ -668,17 +668,18 @@ _CHANGE_COLUMNS = (Change.id, Change.customer_id, Change.kind, Change.state, Cha
                    Change.requested_by, Change.requested_at, Change.first_role, Change.first_by, Change.first_at,
                    Change.second_role, Change.second_by, Change.second_at, Change.rejected_by,
                    Change.execute_due_at, Change.executed_by, Change.executed_at, Change.filed_by, Change.filed_at,
-                   Change.version)
+                   Change.version, Change.visited_at)
 
 
 async def change(ctx: Any, change_id: UUID) -> dict[str, Any]:
     _reads(ctx)
+    days = int((await tenant_parameters(ctx, VERTICAL))["duplicate_phone_visit_days"])
     async with unit_of_work(ctx, write=False) as uow:
         row = await uow.select(*_CHANGE_COLUMNS).where(Change.id == change_id).first() \
             if isinstance(change_id, UUID) else None
     if row is None:
         raise _not_found("change", change_id)
-    return row
+    return {**row, "visit_due_at": policy.visit_due(row, days)}
 
 
 async def sign_change(ctx: Any, change_id: UUID, *, role: str, approve: bool, note: str | None = None) -> dict[str, Any]:

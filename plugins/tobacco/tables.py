@@ -1,4 +1,4 @@
-"""The tobacco vertical's tables (its migrations 1–9). The master data itself are customer extension
+"""The tobacco vertical's tables (its migrations 1–13). The master data itself are customer extension
 fields (rules.MASTER_FIELDS); these tables hold the work around them:
 
 - ``tobacco_retailer``: a licensed retailer's onboarding (licence day, working day 1);
@@ -10,7 +10,11 @@ fields (rules.MASTER_FIELDS); these tables hold the work around them:
   Art9, Art11, Art12);
 - ``tobacco_phone_change``, ``tobacco_phone_key``, ``tobacco_watch``, ``tobacco_phone_report``: every
   order-phone change, the blind index of each retailer's order phone (duplicate check), the watch
-  list and the daily reports to the internal-management section (Art12).
+  list and the daily reports to the internal-management section (Art12);
+- ``tobacco_route_meeting``, ``tobacco_route_change``, ``tobacco_visit_plan``: the monthly
+  route-optimisation minutes, the route changes made after them and the delivery-order changes
+  (address changes refused and reported), the visit-sale plans per route and month (Art13);
+- ``tobacco_evaluation``: grade evaluations and the review due three working days after (Art14).
 
 Personal values (an order phone a temporary change replaced, a change's requested phone or card) are
 sealed with the tenant's data key (``sealed`` columns); nothing here holds a value in clear.
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from piccolo.columns import UUID, Boolean, Integer, Text, Timestamptz, Varchar
 
-from core.plugins import TenantTable, tenant_table_migration
+from core.plugins import PluginMigration, TenantTable, tenant_table_migration
 
 
 class Retailer(TenantTable, tablename="tobacco_retailer"):
@@ -63,6 +67,7 @@ class Change(TenantTable, tablename="tobacco_change"):
     filed_by = Varchar(length=100, null=True, default=None)
     filed_at = Timestamptz(null=True, default=None)
     version = Integer(default=1)
+    visited_at = Timestamptz(null=True, default=None)  # internal management's last visit (duplicate phone)
 
 
 class TemporaryChange(TenantTable, tablename="tobacco_temporary_change"):
@@ -107,7 +112,46 @@ class PhoneReport(TenantTable, tablename="tobacco_phone_report"):
     complete = Boolean(default=True)
 
 
-TABLES = (Retailer, Deadline, Change, TemporaryChange, PhoneChange, PhoneKey, Watch, PhoneReport)
+class RouteMeeting(TenantTable, tablename="tobacco_route_meeting"):
+    month = Varchar(length=7)  # YYYY-MM: one route-optimisation meeting a month (Art13)
+    held_on = Varchar(length=10)
+    minutes = Text()
+    recorded_by = Varchar(length=100)
+    recorded_at = Timestamptz()
+
+
+class RouteChange(TenantTable, tablename="tobacco_route_change"):
+    customer_id = UUID()
+    meeting_id = UUID(null=True, default=None)
+    kind = Varchar(length=16)  # meeting | delivery_order
+    reason = Varchar(length=24)
+    note = Text(default="")
+    outcome = Varchar(length=24)  # applied | refused_reported
+    late = Boolean(default=False)
+    changed_by = Varchar(length=100)
+    at = Timestamptz()
+
+
+class VisitPlanRow(TenantTable, tablename="tobacco_visit_plan"):
+    route = Varchar(length=40)
+    month = Varchar(length=7)
+    entries = Text()  # JSON [[customer id, YYYY-MM-DD], …]
+    saved_by = Varchar(length=100)
+    saved_at = Timestamptz()
+    version = Integer(default=1)
+
+
+class Evaluation(TenantTable, tablename="tobacco_evaluation"):
+    closed_on = Varchar(length=10)  # the day the grade evaluation ended (Art14)
+    review_due_at = Timestamptz()
+    reviewed_at = Timestamptz(null=True, default=None)
+    reviewed_by = Varchar(length=100, null=True, default=None)
+    note = Text(default="")
+    recorded_by = Varchar(length=100)
+
+
+TABLES = (Retailer, Deadline, Change, TemporaryChange, PhoneChange, PhoneKey, Watch, PhoneReport, RouteMeeting,
+          RouteChange, VisitPlanRow, Evaluation)
 
 _WHO = "VARCHAR(100)"
 MIGRATIONS = (
@@ -149,4 +193,25 @@ MIGRATIONS = (
         "day VARCHAR(10) NOT NULL", "changes INTEGER NOT NULL", "produced_at TIMESTAMPTZ NOT NULL",
         "complete BOOLEAN NOT NULL DEFAULT TRUE",
     ], unique=(("day",),)),
+    tenant_table_migration(9, "route-optimisation meetings", "tobacco_route_meeting", [
+        "month VARCHAR(7) NOT NULL", "held_on VARCHAR(10) NOT NULL", "minutes TEXT NOT NULL",
+        f"recorded_by {_WHO} NOT NULL", "recorded_at TIMESTAMPTZ NOT NULL",
+    ], unique=(("month",),)),
+    tenant_table_migration(10, "route and delivery-order changes", "tobacco_route_change", [
+        "customer_id UUID NOT NULL", "meeting_id UUID", "kind VARCHAR(16) NOT NULL", "reason VARCHAR(24) NOT NULL",
+        "note TEXT NOT NULL DEFAULT ''", "outcome VARCHAR(24) NOT NULL", "late BOOLEAN NOT NULL DEFAULT FALSE",
+        f"changed_by {_WHO} NOT NULL", "at TIMESTAMPTZ NOT NULL",
+    ], indexes=(("at",), ("outcome", "at"), ("customer_id", "at")),
+        references=(("meeting_id", "tobacco_route_meeting"),)),
+    tenant_table_migration(11, "visit-sale plans", "tobacco_visit_plan", [
+        "route VARCHAR(40) NOT NULL", "month VARCHAR(7) NOT NULL", "entries TEXT NOT NULL",
+        f"saved_by {_WHO} NOT NULL", "saved_at TIMESTAMPTZ NOT NULL", "version INTEGER NOT NULL DEFAULT 1",
+    ], unique=(("route", "month"),)),
+    tenant_table_migration(12, "grade evaluations and their reviews", "tobacco_evaluation", [
+        "closed_on VARCHAR(10) NOT NULL", "review_due_at TIMESTAMPTZ NOT NULL", "reviewed_at TIMESTAMPTZ",
+        f"reviewed_by {_WHO}", "note TEXT NOT NULL DEFAULT ''", f"recorded_by {_WHO} NOT NULL",
+    ], indexes=(("review_due_at",),)),
+    PluginMigration(13, "internal management's visits to customers sharing a phone",
+                    sqlite=["ALTER TABLE tobacco_change ADD COLUMN visited_at TIMESTAMPTZ"],
+                    postgres=["ALTER TABLE tobacco_change ADD COLUMN visited_at TIMESTAMPTZ"]),
 )

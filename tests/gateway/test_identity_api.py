@@ -270,6 +270,17 @@ PROTECTED = {
     "tobaccoChangeExecute": 'mutation { tobaccoChangeExecute(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
     "tobaccoChangeFile": 'mutation { tobaccoChangeFile(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
     "tobaccoReportExport": 'mutation { tobaccoReportExport(report: WATCH_LIST, format: CSV) { errors { code } } }',
+    "tobaccoRouteMeetingRecord": 'mutation { tobaccoRouteMeetingRecord(month: "2026-09", heldOn: "2026-09-29", '
+                                 'minutes: "x") { errors { code } } }',
+    "tobaccoRouteChangeApply": 'mutation($customer: ID!) { tobaccoRouteChangeApply(meetingId: \"00000000-0000-0000-0000-000000000001\", '
+                               'customerId: $customer, values: {delivery_route: "R1"}) { errors { code } } }',
+    "tobaccoDeliveryOrderChange": 'mutation($customer: ID!) { tobaccoDeliveryOrderChange(customerId: $customer, '
+                                  'sequence: 2, reason: OTHER) { errors { code } } }',
+    "tobaccoVisitPlanSave": 'mutation($customer: ID!) { tobaccoVisitPlanSave(route: "R1", month: "2026-10", '
+                            'visits: [{customerId: $customer, day: "2026-10-12"}]) { errors { code } } }',
+    "tobaccoGradeEvaluationClose": 'mutation { tobaccoGradeEvaluationClose(closedOn: "2026-09-24") { errors { code } } }',
+    "tobaccoGradeReviewComplete": 'mutation { tobaccoGradeReviewComplete(id: \"00000000-0000-0000-0000-000000000001\", note: "x") { errors { code } } }',
+    "tobaccoDuplicatePhoneVisit": 'mutation { tobaccoDuplicatePhoneVisit(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {

@@ -976,6 +976,43 @@ OPS: tuple[Op, ...] = (
        after=lambda actor, variables, root: actor.add("tb_executed", root["change"]["id"])),
     Op("mutation($k: ID!) { tobaccoChangeFile(id: $k) { change { id state } errors { code } } }",
        ids={"k": "tb_executed"}, drops=("k", "tb_executed")),
+    # a duplicate-phone change through its states, visited by internal management after execution (Art12)
+    Op('mutation($c: ID!, $mark: String!) { tobaccoChangeRequest(customerId: $c, kind: DUPLICATE_PHONE, '
+       'applicationRef: $mark, reason: $mark, values: {order_phone: "13900000001"}) { change { id customerId } '
+       'errors { code } } }', ids={"c": "customer"}, makes=("tb_change", "change.id"),
+       after=lambda actor, variables, root: actor.add("tb_dup_requested", root["change"]["id"])),
+    Op("mutation($k: ID!) { tobaccoChangeSign(id: $k, role: SECTION_CHIEF) { change { id state } errors { code } } }",
+       ids={"k": "tb_dup_requested"}, as_="approver", drops=("k", "tb_dup_requested"),
+       after=lambda actor, variables, root: actor.add("tb_dup_half", root["change"]["id"])),
+    Op("mutation($k: ID!) { tobaccoChangeSign(id: $k, role: DEPUTY_MANAGER) { change { id state } errors { code } } }",
+       ids={"k": "tb_dup_half"}, as_="deputy", drops=("k", "tb_dup_half"),
+       after=lambda actor, variables, root: actor.add("tb_dup_approved", root["change"]["id"])),
+    Op("mutation($k: ID!) { tobaccoChangeExecute(id: $k) { change { id state } errors { code } } }",
+       ids={"k": "tb_dup_approved"}, drops=("k", "tb_dup_approved"),
+       after=lambda actor, variables, root: actor.add("tb_dup_executed", root["change"]["id"])),
+    Op("mutation($k: ID!) { tobaccoDuplicatePhoneVisit(id: $k) { change { id visitedAt visitDueAt } errors { code } } }",
+       ids={"k": "tb_dup_executed"}),
+    # routes (Art13) and grade reviews (Art14)
+    Op('mutation($mark: String!) { tobaccoRouteMeetingRecord(month: "2026-09", heldOn: "2026-09-29", minutes: $mark) '
+       '{ meeting { id month minutes } errors { code } } }', makes=("tb_meeting", "meeting.id")),
+    Op("{ tobaccoRouteMeetings(first: 100) { nodes { id month minutes } } }", lists=("tb_meeting", "nodes.*.id")),
+    Op('{ tobaccoRouteMinutesMissing(from: "2026-01", to: "2026-12") { missingMonths } }'),
+    Op('mutation($m: ID!, $c: ID!) { tobaccoRouteChangeApply(meetingId: $m, customerId: $c, values: {delivery_route: "R5"}) '
+       '{ routeChange { id customerId meetingId } errors { code } } }', ids={"m": "tb_meeting", "c": "customer"}),
+    Op('mutation($c: ID!, $mark: String!) { tobaccoDeliveryOrderChange(customerId: $c, sequence: 3, '
+       'reason: ADDRESS_CHANGE, note: $mark) { routeChange { id customerId outcome note } errors { code } } }',
+       ids={"c": "customer"}),
+    Op("{ tobaccoRouteChanges(first: 100) { nodes { id customerId outcome note } } }"),
+    Op('mutation($c: ID!) { tobaccoVisitPlanSave(route: "R1", month: "2026-10", visits: [{customerId: $c, '
+       'day: "2026-10-12"}]) { plan { id visits { customerId } } errors { code } } }', ids={"c": "customer"}),
+    Op('{ tobaccoVisitPlan(route: "R1", month: "2026-10") { id visits { customerId day } } }'),
+    Op('mutation { tobaccoGradeEvaluationClose(closedOn: "2026-09-24") { evaluation { id } errors { code } } }',
+       makes=("tb_evaluation", "evaluation.id"),
+       after=lambda actor, variables, root: actor.add("tb_evaluation_open", root["evaluation"]["id"])),
+    Op("{ tobaccoGradeEvaluations(first: 100) { nodes { id closedOn note } } }", lists=("tb_evaluation", "nodes.*.id")),
+    Op("mutation($e: ID!, $mark: String!) { tobaccoGradeReviewComplete(id: $e, note: $mark) "
+       "{ evaluation { id reviewedAt note } errors { code } } }", ids={"e": "tb_evaluation_open"},
+       drops=("e", "tb_evaluation_open")),
     Op("{ tobaccoOnboardingOverdue(first: 100) { nodes { id customerId step missing } } }"),
     Op("{ tobaccoWatchList(first: 100) { nodes { customerId changes } } }"),
     Op('{ tobaccoPhoneChanges(day: "2026-01-05", first: 100) { nodes { id customerId kind } } }'),
