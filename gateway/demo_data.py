@@ -669,6 +669,61 @@ async def seed_sales_office(tenant_id: UUID, registry: VerticalRegistry, custome
             await re_queue.acknowledge_sales_control(consultant, OFFICE)
 
 
+# --- the tobacco company's retailers (issue 22) ---------------------------------------------------------
+
+# (plan position, onboarding working days ago or None (onboarded long ago), what else is true of it)
+RETAILERS = ((0, None, "online"), (1, None, "electronic"), (2, None, "temporary"), (3, 2, "core_missing"),
+             (4, 0, "new"), (5, None, "change"))
+
+
+async def seed_retailers(tenant_id: UUID, customer_ids: Mapping[int, UUID], report: SeedReport) -> None:
+    """The tobacco tenant's licensed retailers, made through the vertical's use cases: master data
+    (routes, ordering and settlement, an order phone each), two in onboarding (one licensed today, one
+    two working days ago with its WD2 fields still missing), an online retailer, one settling
+    electronically, one switched to phone ordering for a system failure, and a pending urgent route
+    change waiting for its sign-offs. A second run leaves a retailer with an order phone alone."""
+    from plugins.tobacco import service as tobacco
+
+    system = Context.system("cli:demo", tenant_id)
+    calendar = await tenant_calendar(system)
+    today = datetime.now(calendar.zone).date()
+    for position, onboarding, story in RETAILERS:
+        customer_id = customer_ids.get(position)
+        if customer_id is None:
+            continue
+        view = await customers.get_customer(system, customer_id)
+        fields = view.record.get("extensions", {}).get("tobacco", {})
+        if fields.get("order_phone"):
+            continue  # seeded by an earlier run
+        legal = view.display_name
+        await tobacco.maintain(system, customer_id, {
+            "licence_legal_person": legal, "customer_code": f"YC{3300 + position:06d}",
+            "order_phone": f"1390571{position:04d}", "order_weekday": 1 + position % 5,
+            **({} if story == "core_missing" else {
+                "location": f"城关镇解放路{10 + position}号", "visit_batch": f"周{'一二三四五'[position % 5]}批",
+                "delivery_route": f"R{1 + position % 2}", "delivery_sequence": position + 1,
+                "invoice_type": "invoice", "service_staff": "客户经理王涛", "settlement_method": "cash",
+                "ordering_method": "phone", "market_type": "城镇", "business_format": "便利店", "quota": 20 + position})})
+        if onboarding is not None:
+            licence = today
+            for _ in range(onboarding):
+                licence = licence - timedelta(days=1)
+                while not calendar.is_working_day(licence):
+                    licence -= timedelta(days=1)
+            await tobacco.register_retailer(system, customer_id, licence)
+        if story in ("online", "temporary"):
+            await tobacco.set_ordering_method(system, customer_id, method="online")
+        if story == "temporary":
+            await tobacco.apply_temporary(system, customer_id, kind="ordering_method", reason="system_failure")
+        if story == "electronic":
+            await tobacco.enrol_settlement(system, customer_id, method="debit_card", bank="icbc",
+                                           card_number=f"62220212{position:010d}", settlement_name=legal)
+        if story == "change":
+            await tobacco.request_change(system, customer_id, kind="urgent_route", application_ref="线路调整申请-001",
+                                         reason="道路施工，送货车辆绕行", values={"delivery_route": "R3"})
+        report.retailers += 1
+
+
 # --- seeding -------------------------------------------------------------------------------------------
 
 @dataclass
@@ -679,6 +734,7 @@ class SeedReport:
     staff: int = 0
     ledger_entries: int = 0
     signed_in: int = 0
+    retailers: int = 0
 
 
 async def seed_tenant(tenant_id: UUID, vertical: str, registry: VerticalRegistry) -> SeedReport:
@@ -722,4 +778,6 @@ async def seed_tenant(tenant_id: UUID, vertical: str, registry: VerticalRegistry
             vehicles += 1
     if vertical == "real_estate" and registry.definition(vertical) is not None:
         await seed_sales_office(tenant_id, registry, customer_ids, report)
+    if vertical == "tobacco" and registry.definition(vertical) is not None:
+        await seed_retailers(tenant_id, customer_ids, report)
     return report
