@@ -324,8 +324,12 @@ async def revoke_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
 
 
 async def effective_permissions(uow: UnitOfWork, user_id: UUID) -> dict[str, Scope]:
-    """The union of a user's roles, each permission at the broadest scope any role gives it."""
+    """The union of a user's roles (and the roles delegated to them for now, A/B posts), each permission
+    at the broadest scope any role gives it."""
+    from core.identity.delegations import delegated_role_ids  # A/B posts: the roles delegated to the user now
+
     role_ids = [r["role_id"] for r in await uow.select(UserRole.role_id).where(UserRole.user_id == user_id)]
+    role_ids += await delegated_role_ids(uow, user_id)
     if not role_ids:
         return {}
     merged: dict[str, Scope] = {}

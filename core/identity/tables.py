@@ -118,5 +118,24 @@ class RoleChange(TenantOwned, tablename="role_change"):
     decision_reason = Text(null=True, default=None)
 
 # What this domain registers with core's Piccolo app (core/piccolo_app.py).
+
+
+class PostDelegation(TenantOwned, tablename="post_delegation"):
+    """A/B posts (seed 001 S21 Art5): the holder of a post (a role) hands it to a colleague for a
+    time window, with the handover record (交接记录); the colleague holds the role's permissions only
+    inside the window, and only until the delegation is ended."""
+
+    role_id = UUID()
+    from_user_id = UUID()
+    to_user_id = UUID()
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    handover = Text()
+    created_by = Varchar(length=100)
+    ended_at = Timestamptz(null=True, default=None)
+    ended_by = Varchar(length=100, null=True, default=None)
+    return_note = Text(default="")
+
+
 TABLES = (User, UserDepartment, Role, RolePermission, UserRole, AuthSession, RefreshToken, ApiKey, LoginThrottle,
-          TenantSetting, OwnershipHandover, RoleChange)
+          TenantSetting, OwnershipHandover, RoleChange, PostDelegation)

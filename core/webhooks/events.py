@@ -31,6 +31,8 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
     *_each("user.updated", "user", "the fields changed", "a user is changed"),
     *_each("user.disabled user.enabled", "user", "status", "an account is closed or reopened"),
     *_each("user.role_granted user.role_revoked", "user", "roles", "a role is given to or taken from a user"),
+    *_each("user.post_delegated user.post_delegation_ended", "post_delegation", "roles",
+           "a post (role) is delegated to a colleague for a time window, or the delegation ends (A/B posts)"),
     *_each("role.created", "role", "name, description, permissions", "a role is created"),
     *_each("role.updated", "role", "the fields changed", "a role is changed (its permissions once a change is approved)"),
     *_each("role.deleted", "role", "nothing", "a role is deleted"),

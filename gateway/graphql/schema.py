@@ -27,6 +27,7 @@ from gateway.graphql.complaint_reports import ComplaintReportMutation, Complaint
 from gateway.graphql.complaints import ComplaintMutation, ComplaintQuery
 from gateway.graphql.customer_jobs import CustomerJobMutation
 from gateway.graphql.customers import CustomerMutation, CustomerQuery
+from gateway.graphql.delegations import DelegationMutation, DelegationQuery
 from gateway.graphql.errors import log_errors
 from gateway.graphql.execution import PageExecutionContext
 from gateway.graphql.grading import GradingMutation, GradingQuery
@@ -96,7 +97,7 @@ class NodeQuery:
 @strawberry.type
 class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
             PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, GradingQuery, MetaQuery,
-            BlacklistQuery, VisitQuery, AttributionQuery, NodeQuery):
+            BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery):
     pass
 
 
@@ -104,7 +105,7 @@ class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery
 class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
                PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation, GradingMutation, BlacklistMutation,
-               VisitMutation, AttributionMutation):
+               VisitMutation, AttributionMutation, DelegationMutation):
     pass
 
 

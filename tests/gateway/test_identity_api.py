@@ -247,6 +247,11 @@ PROTECTED = {
                                  '{ errors { code } } }',
     "attributionDisputeReject": 'mutation { attributionDisputeReject(id: "00000000-0000-0000-0000-000000000001", version: 1, '
                                 'reason: "x") { errors { code } } }',
+    # A/B posts (issue 22): someone else's post needs role.grant, checked before anything is read.
+    "postDelegationCreate": 'mutation($user: ID!, $role: ID!) { postDelegationCreate(roleId: $role, fromUserId: $user, '
+                            'toUserId: $user, startsAt: "2026-01-05T09:00:00+08:00", endsAt: "2099-01-12T18:00:00+08:00", '
+                            'handover: "x") { errors { code } } }',
+    "postDelegationEnd": 'mutation { postDelegationEnd(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
     # Tobacco (issue 22): the post's permission is checked before the customer or change is read.
     "tobaccoRetailerRegister": 'mutation($customer: ID!) { tobaccoRetailerRegister(customerId: $customer, '
                                'licenceDate: "2026-01-05") { errors { code } } }',

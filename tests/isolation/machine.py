@@ -108,6 +108,9 @@ class Run:
         tenant.approver_token = self.login(tenant.slug, f"approver-{tag}")["accessToken"]
         tenant.deputy_token = self.login(tenant.slug, f"deputy-{tag}")["accessToken"]
         me = self.post("{ me { tenantId user { id } } }", tenant.token)["data"]["me"]
+        tenant.add("self", me["user"]["id"])  # the administrator and its role: an A/B post it can hand over
+        tenant.add("self_role", admin_role)
+        tenant.add("colleague", made[f"approver-{tag}"]["data"]["userCreate"]["user"]["id"])
         self.equip(tenant, uuid.UUID(me["tenantId"]),
                    [me["user"]["id"], made[f"approver-{tag}"]["data"]["userCreate"]["user"]["id"]])
         return tenant

@@ -933,6 +933,18 @@ OPS: tuple[Op, ...] = (
        "{ sale { id satisfaction } errors { code } } }", ids={"s": "md_sale"}),
     Op('{ medicalDevicesGradeAssessment(facts: {hospitalLevel: "三级乙等"}) { grade reasons } }'),
     Op("{ medicalDevicesArchiveUpdatesDue(first: 100) { nodes { customerId grades { scopeKey grade } lastAcceptedAt } } }"),
+    # A/B posts (issue 22, S21 Art5): the administrator hands its own post (kinds ``self`` and ``self_role``,
+    # known from the tenant's creation) to the approver (``colleague``)
+    Op('mutation($r: ID!, $a: ID!, $b: ID!, $mark: String!, $s: DateTime!, $e: DateTime!) { postDelegationCreate('
+       'roleId: $r, fromUserId: $a, toUserId: $b, startsAt: $s, endsAt: $e, handover: $mark) '
+       '{ delegation { id roleId fromUserId toUserId handover } errors { code } } }',
+       ids={"r": "self_role", "a": "self", "b": "colleague"}, makes=("post_delegation", "delegation.id"),
+       vars=lambda actor, owner, ids: {"s": datetime.now(UTC).isoformat(),
+                                       "e": (datetime.now(UTC) + timedelta(days=7)).isoformat()}),
+    Op("{ postDelegations(first: 100) { nodes { id fromUserId toUserId handover } } }",
+       lists=("post_delegation", "nodes.*.id")),
+    Op("mutation($d: ID!, $mark: String!) { postDelegationEnd(id: $d, note: $mark) { delegation { id endedAt "
+       "returnNote } errors { code } } }", ids={"d": "post_delegation"}),
     # The tobacco vertical (issue 22; its own suite, kehu_isolation_operations, also lists these): master data,
     # onboarding, settlement and ordering, temporary and special changes, phone changes and the S21 reports
     Op('mutation($c: ID!) { tobaccoMasterDataMaintain(customerId: $c, values: {licence_legal_person: "张三", '
