@@ -18,8 +18,8 @@ from core.audit.chain import record
 from core.context import Context
 from core.db import keyset, unit_of_work
 from core.db.keyset import Window
-from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
+from core.identity import post_grants
 from core.identity.access import PermissionDenied, SeparationOfDuties, require
 from core.identity.roles import _get_role, check_no_escalation, departments_of
 from core.identity.tables import PostDelegation, User, UserRole
@@ -30,7 +30,7 @@ MAX_HANDOVER = 5_000
 
 
 def now() -> datetime:
-    return datetime.now(UTC)  # tests pin the clock here
+    return post_grants.now()  # one clock with the access layer's (tests pin post_grants.now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +68,6 @@ def _aware(value: object, field: str) -> datetime:
         raise _invalid("DELEGATION_WINDOW_INVALID", field, f"{field} is a time with its time-zone offset",
                        f"{field} 须为带时区的时间")
     return value.astimezone(UTC)
-
-
-async def delegated_role_ids(uow: UnitOfWork, user_id: UUID, at: datetime | None = None) -> list[UUID]:
-    """The roles delegated to ``user_id`` that hold at ``at`` (now by default)."""
-    moment = at or now()
-    rows = await uow.select(PostDelegation.role_id).where(
-        (PostDelegation.to_user_id == user_id) & (PostDelegation.starts_at <= moment)
-        & (PostDelegation.ends_at > moment) & PostDelegation.ended_at.is_null())
-    return [row["role_id"] for row in rows]
 
 
 async def delegate_post(ctx: Context, *, role_id: UUID, from_user_id: UUID, to_user_id: UUID, starts_at: datetime,

@@ -22,6 +22,7 @@ from core.db import keyset, unit_of_work
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
+from core.identity import post_grants
 from core.identity.access import SeparationOfDuties, require, require_different_actor
 from core.identity.permissions import CORE_PERMISSIONS, Scope, catalog
 from core.identity.tables import ApiKey, Role, RoleChange, RolePermission, User, UserDepartment, UserRole
@@ -326,10 +327,8 @@ async def revoke_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
 async def effective_permissions(uow: UnitOfWork, user_id: UUID) -> dict[str, Scope]:
     """The union of a user's roles (and the roles delegated to them for now, A/B posts), each permission
     at the broadest scope any role gives it."""
-    from core.identity.delegations import delegated_role_ids  # A/B posts: the roles delegated to the user now
-
     role_ids = [r["role_id"] for r in await uow.select(UserRole.role_id).where(UserRole.user_id == user_id)]
-    role_ids += await delegated_role_ids(uow, user_id)
+    role_ids += await post_grants.delegated_role_ids(uow, user_id)  # A/B posts: roles delegated to them now
     if not role_ids:
         return {}
     merged: dict[str, Scope] = {}

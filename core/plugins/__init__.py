@@ -100,6 +100,9 @@ def __getattr__(name: str) -> Any:
         from core.plugins import services
 
         return getattr(services, name)
+    if name == "parse_id":  # an argument's id: a raw UUID or a global id (base64 of "Type:uuid"); ID_INVALID else
+        from gateway.graphql.common import parse_id
+        return parse_id
     if name == "UserError":  # the payload error type of kehu's mutations (field, code, message)
         from gateway.graphql.common import UserError
 
@@ -128,6 +131,6 @@ __all__ = [
     "Frequency", "Grade", "GradeCriterion", "GradeScope", "GradingScheme", "GraphQLTypes", "Parameter", "ParameterKind", "ParameterValue",
     "Permission", "PersonalDataTable", "PluginError", "PrivacyClass", "RetentionEnd", "RetentionRule", "SubmissionSchedule",
     "VerticalInfo", "VisitChannel", "VisitPlan", "hookimpl", "hookspec", "tenant_parameters",
-    "IsolationOperation", "KehuError", "PluginMigration", "TenantTable", "tenant_table_migration", "UserError", "Connection",
+    "IsolationOperation", "KehuError", "PluginMigration", "TenantTable", "tenant_table_migration", "UserError", "Connection", "parse_id",
     *sorted(_SERVICES),
 ]

@@ -4,35 +4,18 @@ and never runs the resolver."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import strawberry
 
-from core.plugins import Connection, KehuError, UserError, connection, context, page_request, run_mutation
+from core.plugins import Connection, KehuError, UserError, connection, context, page_request, parse_id, run_mutation
 from plugins.medical_devices import service
 
 
-def _uuid(value: Any, field: str) -> UUID:
-    """A raw UUID or a global id (base64 of ``Type:uuid``)."""
-    try:
-        return UUID(str(value))
-    except ValueError:
-        pass
-    try:
-        type_name, _, raw = base64.urlsafe_b64decode(str(value).encode()).decode().partition(":")
-        if type_name.isidentifier():
-            return UUID(raw)
-    except (ValueError, UnicodeError, binascii.Error):
-        pass
-    raise KehuError("ID_INVALID", f"{field} is not a valid id", f"{field} 不是有效的 ID", field=field)
-
-
 def _maybe(value: Any, field: str) -> UUID | None:
-    return None if value is None else _uuid(value, field)
+    return None if value is None else parse_id(value, field)
 
 
 def _id(value: UUID | None) -> strawberry.ID | None:
@@ -222,7 +205,7 @@ class MedicalDevicesQuery:
     @strawberry.field(description="A customer's qualification documents, admissions and change notices.")
     async def medical_devices_customer(self, info: strawberry.Info, customer_id: strawberry.ID) -> Customer | None:
         try:
-            found = await service.customer(context(info), _uuid(customer_id, "customer_id"))
+            found = await service.customer(context(info), parse_id(customer_id, "customer_id"))
         except KehuError as error:
             if error.code == "ID_INVALID":
                 return None
@@ -266,7 +249,7 @@ class MedicalDevicesQuery:
     @strawberry.field(description="One event; null when the tenant has none of that id.")
     async def medical_devices_event(self, info: strawberry.Info, id: strawberry.ID) -> Event | None:
         try:
-            event_id = _uuid(id, "id")
+            event_id = parse_id(id, "id")
         except KehuError:
             return None
         found = await service.event(context(info), event_id)
@@ -306,7 +289,7 @@ class MedicalDevicesMutation:
             self, info: strawberry.Info, customer_id: strawberry.ID, kind: str, number: str,
             expires_on: str | None = None, issued_on: str | None = None) -> QualificationPayload:
         async def call() -> dict:
-            found = await service.record_qualification(context(info), _uuid(customer_id, "customer_id"), kind=kind,
+            found = await service.record_qualification(context(info), parse_id(customer_id, "customer_id"), kind=kind,
                                                        number=number, expires_on=expires_on, issued_on=issued_on)
             return {"qualification": _qualification(found)}
 
@@ -322,7 +305,7 @@ class MedicalDevicesMutation:
             readmission_reason: str | None = None) -> AdmitPayload:
         async def call() -> dict:
             found = await service.admit(
-                context(info), _uuid(customer_id, "customer_id"), _uuid(department_id, "department_id"),
+                context(info), parse_id(customer_id, "customer_id"), parse_id(department_id, "department_id"),
                 customer_type=customer_type, contract_number=contract_number, verification_note=verification_note,
                 illegal_record=illegal_record, special_products=special_products, grade=grade,
                 readmission_reason=readmission_reason)
@@ -335,7 +318,7 @@ class MedicalDevicesMutation:
             self, info: strawberry.Info, customer_id: strawberry.ID, kind: str, channel: str, received_on: str,
             description: str) -> ChangeNoticePayload:
         async def call() -> dict:
-            row = await service.record_change_notice(context(info), _uuid(customer_id, "customer_id"), kind=kind,
+            row = await service.record_change_notice(context(info), parse_id(customer_id, "customer_id"), kind=kind,
                                                      channel=channel, received_on=received_on, description=description)
             return {"notice": _notice(row)}
 
@@ -355,14 +338,14 @@ class MedicalDevicesMutation:
     async def medical_devices_event_approve(self, info: strawberry.Info, id: strawberry.ID,
                                             note: str | None = None) -> EventPayload:
         async def call() -> dict:
-            return {"event": _event(await service.advance_event(context(info), _uuid(id, "id"), "approve", text=note))}
+            return {"event": _event(await service.advance_event(context(info), parse_id(id, "id"), "approve", text=note))}
 
         return await run_mutation(info, EventPayload, call)
 
     @strawberry.mutation(description="The approved event took place.")
     async def medical_devices_event_hold(self, info: strawberry.Info, id: strawberry.ID) -> EventPayload:
         async def call() -> dict:
-            return {"event": _event(await service.advance_event(context(info), _uuid(id, "id"), "hold"))}
+            return {"event": _event(await service.advance_event(context(info), parse_id(id, "id"), "hold"))}
 
         return await run_mutation(info, EventPayload, call)
 
@@ -370,7 +353,7 @@ class MedicalDevicesMutation:
     async def medical_devices_event_report(self, info: strawberry.Info, id: strawberry.ID,
                                            report: str) -> EventPayload:
         async def call() -> dict:
-            return {"event": _event(await service.advance_event(context(info), _uuid(id, "id"), "report",
+            return {"event": _event(await service.advance_event(context(info), parse_id(id, "id"), "report",
                                                                 text=report))}
 
         return await run_mutation(info, EventPayload, call)
@@ -379,7 +362,7 @@ class MedicalDevicesMutation:
     async def medical_devices_event_invite(self, info: strawberry.Info, id: strawberry.ID,
                                            customer_id: strawberry.ID) -> EventPayload:
         async def call() -> dict:
-            found = await service.invite(context(info), _uuid(id, "id"), _uuid(customer_id, "customer_id"))
+            found = await service.invite(context(info), parse_id(id, "id"), parse_id(customer_id, "customer_id"))
             return {"event": _event(found)}
 
         return await run_mutation(info, EventPayload, call)
@@ -388,8 +371,8 @@ class MedicalDevicesMutation:
     async def medical_devices_sale_record(self, info: strawberry.Info, customer_id: strawberry.ID,
                                           department_id: strawberry.ID, reference: str, sold_on: str) -> SalePayload:
         async def call() -> dict:
-            found = await service.record_sale(context(info), _uuid(customer_id, "customer_id"),
-                                              _uuid(department_id, "department_id"), reference=reference,
+            found = await service.record_sale(context(info), parse_id(customer_id, "customer_id"),
+                                              parse_id(department_id, "department_id"), reference=reference,
                                               sold_on=sold_on)
             return {"sale": _sale(found)}
 
@@ -399,7 +382,7 @@ class MedicalDevicesMutation:
     async def medical_devices_sale_contact(self, info: strawberry.Info, id: strawberry.ID, satisfaction: int,
                                            note: str | None = None) -> SalePayload:
         async def call() -> dict:
-            found = await service.record_contact(context(info), _uuid(id, "id"), satisfaction=satisfaction, note=note)
+            found = await service.record_contact(context(info), parse_id(id, "id"), satisfaction=satisfaction, note=note)
             return {"sale": _sale(found)}
 
         return await run_mutation(info, SalePayload, call)

@@ -4,8 +4,6 @@ the use cases of ``management``."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -14,27 +12,12 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from core.plugins import Connection, KehuError, UserError, connection, context, page_request, run_mutation
+from core.plugins import Connection, KehuError, UserError, connection, context, page_request, parse_id, run_mutation
 from plugins.real_estate import management as service
 
 
-def _uuid(value: Any, field: str) -> UUID:
-    """A raw UUID or a global id (base64 of ``Type:uuid``)."""
-    try:
-        return UUID(str(value))
-    except ValueError:
-        pass
-    try:
-        type_name, _, raw = base64.urlsafe_b64decode(str(value).encode()).decode().partition(":")
-        if type_name.isidentifier():
-            return UUID(raw)
-    except (ValueError, UnicodeError, binascii.Error):
-        pass
-    raise KehuError("ID_INVALID", f"{field} is not a valid id", f"{field} 不是有效的 ID", field=field)
-
-
 def _maybe(value: Any, field: str) -> UUID | None:
-    return None if value is None else _uuid(value, field)
+    return None if value is None else parse_id(value, field)
 
 
 def _id(value: Any) -> strawberry.ID | None:
@@ -248,7 +231,7 @@ class ManagementQuery:
     @strawberry.field(description="One SMS campaign with its delivery outcomes; null when there is none of that id.")
     async def real_estate_campaign(self, info: strawberry.Info, id: strawberry.ID) -> CampaignNode | None:
         try:
-            campaign_id = _uuid(id, "id")
+            campaign_id = parse_id(id, "id")
         except KehuError:
             return None
         found = await service.campaign(context(info), campaign_id)
@@ -279,7 +262,7 @@ class ManagementMutation:
     async def real_estate_follow_up_record(self, info: strawberry.Info, customer_id: strawberry.ID, at: datetime,
                                            note: str) -> FollowUpPayload:
         async def call() -> dict:
-            found = await service.record_follow_up(context(info), _uuid(customer_id, "customer_id"), at=at, note=note)
+            found = await service.record_follow_up(context(info), parse_id(customer_id, "customer_id"), at=at, note=note)
             return {"follow_up": FollowUp(entry_id=strawberry.ID(found.entry_id),
                                           customer_id=strawberry.ID(str(found.customer_id)),
                                           consultant_id=_id(found.consultant_id), at=found.at, note=found.note,
@@ -292,7 +275,7 @@ class ManagementMutation:
     async def real_estate_customer_grade(self, info: strawberry.Info, customer_id: strawberry.ID, grade: str,
                                          reason: str | None = None) -> GradePayload:
         async def call() -> dict:
-            found = await service.grade_customer(context(info), _uuid(customer_id, "customer_id"), grade, reason=reason)
+            found = await service.grade_customer(context(info), parse_id(customer_id, "customer_id"), grade, reason=reason)
             return {"plan": _plan(found)}
 
         return await run_mutation(info, GradePayload, call)
@@ -311,7 +294,7 @@ class ManagementMutation:
                                      "(S08).")
     async def real_estate_campaign_send(self, info: strawberry.Info, id: strawberry.ID) -> CampaignPayload:
         async def call() -> dict:
-            return {"campaign": _campaign(await service.send_campaign(context(info), _uuid(id, "id")))}
+            return {"campaign": _campaign(await service.send_campaign(context(info), parse_id(id, "id")))}
 
         return await run_mutation(info, CampaignPayload, call)
 
@@ -320,7 +303,7 @@ class ManagementMutation:
     async def real_estate_violation_record(self, info: strawberry.Info, consultant_id: strawberry.ID, rule: str,
                                            note: str, penalty: str | None = None) -> ViolationPayload:
         async def call() -> dict:
-            found = await service.record_violation(context(info), _uuid(consultant_id, "consultant_id"), rule=rule,
+            found = await service.record_violation(context(info), parse_id(consultant_id, "consultant_id"), rule=rule,
                                                    note=note, penalty=penalty)
             return {"violation": _violation(found)}
 

@@ -3,35 +3,18 @@ of ``queue``. kehu answers ``VERTICAL_NOT_ENABLED`` to a tenant that has not ena
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 
-from core.plugins import Connection, KehuError, UserError, connection, context, page_request, run_mutation
+from core.plugins import Connection, UserError, connection, context, page_request, parse_id, run_mutation
 from plugins.real_estate import queue as service
 
 
-def _uuid(value: Any, field: str) -> UUID:
-    """A raw UUID or a global id (base64 of ``Type:uuid``)."""
-    try:
-        return UUID(str(value))
-    except ValueError:
-        pass
-    try:
-        type_name, _, raw = base64.urlsafe_b64decode(str(value).encode()).decode().partition(":")
-        if type_name.isidentifier():
-            return UUID(raw)
-    except (ValueError, UnicodeError, binascii.Error):
-        pass
-    raise KehuError("ID_INVALID", f"{field} is not a valid id", f"{field} 不是有效的 ID", field=field)
-
-
 def _maybe(value: Any, field: str) -> UUID | None:
-    return None if value is None else _uuid(value, field)
+    return None if value is None else parse_id(value, field)
 
 
 def _id(value: Any) -> strawberry.ID | None:
@@ -201,27 +184,27 @@ class QueueMutation:
     async def real_estate_reception_eligibility(self, info: strawberry.Info, office: str, consultant_id: strawberry.ID,
                                                 eligible: bool, reason: str | None = None) -> QueuePayload:
         return await _queue_call(info, lambda: service.set_eligibility(
-            context(info), office, _uuid(consultant_id, "consultant_id"), eligible=eligible, reason=reason))
+            context(info), office, parse_id(consultant_id, "consultant_id"), eligible=eligible, reason=reason))
 
     @strawberry.mutation(description="The site supervisor swaps two consultants' places in the order (RE6).")
     async def real_estate_reception_swap(self, info: strawberry.Info, office: str, consultant_id: strawberry.ID,
                                          other_consultant_id: strawberry.ID) -> QueuePayload:
-        return await _queue_call(info, lambda: service.swap(context(info), office, _uuid(consultant_id, "consultant_id"),
-                                                            _uuid(other_consultant_id, "other_consultant_id")))
+        return await _queue_call(info, lambda: service.swap(context(info), office, parse_id(consultant_id, "consultant_id"),
+                                                            parse_id(other_consultant_id, "other_consultant_id")))
 
     @strawberry.mutation(description="The manager marks the consultant whose turn it is absent without a valid "
                                      "reason: the turn is lost, the consultant goes to the end (RE7).")
     async def real_estate_reception_skip(self, info: strawberry.Info, office: str,
                                          consultant_id: strawberry.ID) -> QueuePayload:
         return await _queue_call(info, lambda: service.skip_turn(context(info), office,
-                                                                 _uuid(consultant_id, "consultant_id")))
+                                                                 parse_id(consultant_id, "consultant_id")))
 
     @strawberry.mutation(description="The project manager approves a priority turn for a consultant kept away by a "
                                      "superior's extra task: put at the head of the order (RE7).")
     async def real_estate_reception_priority(self, info: strawberry.Info, office: str, consultant_id: strawberry.ID,
                                              reason: str | None = None) -> QueuePayload:
         return await _queue_call(info, lambda: service.prioritise(context(info), office,
-                                                                  _uuid(consultant_id, "consultant_id"), reason=reason))
+                                                                  parse_id(consultant_id, "consultant_id"), reason=reason))
 
     @strawberry.mutation(description="A walk-in customer arrives and waits (RE22: first visit or not).")
     async def real_estate_reception_arrive(self, info: strawberry.Info, office: str, first_visit: bool,
@@ -246,14 +229,14 @@ class QueueMutation:
     async def real_estate_reception_designate(self, info: strawberry.Info, arrival_id: strawberry.ID,
                                               consultant_id: strawberry.ID) -> ReceptionPayload:
         return await _reception_call(info, lambda: service.designate(
-            context(info), _uuid(arrival_id, "arrival_id"), _uuid(consultant_id, "consultant_id")))
+            context(info), parse_id(arrival_id, "arrival_id"), parse_id(consultant_id, "consultant_id")))
 
     @strawberry.mutation(description="A waiting customer leaves unreceived (walked out, recorded twice, erased since): "
                                      "off the queue, nobody's turn moves; again for one that left changes nothing.")
     async def real_estate_reception_cancel(self, info: strawberry.Info, arrival_id: strawberry.ID,
                                            reason: str | None = None) -> ArrivalPayload:
         async def call() -> dict:
-            return {"arrival": _arrival(await service.cancel_arrival(context(info), _uuid(arrival_id, "arrival_id"),
+            return {"arrival": _arrival(await service.cancel_arrival(context(info), parse_id(arrival_id, "arrival_id"),
                                                                      reason=reason))}
 
         return await run_mutation(info, ArrivalPayload, call)
@@ -262,7 +245,7 @@ class QueueMutation:
     async def real_estate_reception_end(self, info: strawberry.Info, reception_id: strawberry.ID,
                                         customer_id: strawberry.ID | None = None) -> ReceptionPayload:
         return await _reception_call(info, lambda: service.end_reception(
-            context(info), _uuid(reception_id, "reception_id"), customer_id=_maybe(customer_id, "customer_id")))
+            context(info), parse_id(reception_id, "reception_id"), customer_id=_maybe(customer_id, "customer_id")))
 
     @strawberry.mutation(description="The manager moves an active reception: serious_fault or customer_refused to "
                                      "the next consultant of the rotation (RE11 C); mid_reception_designation (RE16, "
@@ -272,7 +255,7 @@ class QueueMutation:
                                              consultant_id: strawberry.ID | None = None,
                                              instigated: bool = False) -> ReceptionPayload:
         return await _reception_call(info, lambda: service.reassign(
-            context(info), _uuid(reception_id, "reception_id"), reason,
+            context(info), parse_id(reception_id, "reception_id"), reason,
             consultant=_maybe(consultant_id, "consultant_id"), instigated=instigated))
 
     @strawberry.mutation(description="The sales clerk confirms an office's visit register of a day: its visits and "

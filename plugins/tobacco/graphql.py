@@ -4,8 +4,6 @@ and special changes, phone changes and the S21 reports. Resolvers only call the 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -14,23 +12,8 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from core.plugins import Connection, KehuError, UserError, connection, context, page_request, run_mutation
+from core.plugins import Connection, KehuError, UserError, connection, context, page_request, parse_id, run_mutation
 from plugins.tobacco import policy, reports, rules, service
-
-
-def _uuid(value: Any, field: str) -> UUID:
-    """A raw UUID or a global id (base64 of ``Type:uuid``)."""
-    try:
-        return UUID(str(value))
-    except ValueError:
-        pass
-    try:
-        type_name, _, raw = base64.urlsafe_b64decode(str(value).encode()).decode().partition(":")
-        if type_name.isidentifier():
-            return UUID(raw)
-    except (ValueError, UnicodeError, binascii.Error):
-        pass
-    raise KehuError("ID_INVALID", f"{field} is not a valid id", f"{field} 不是有效的 ID", field=field)
 
 
 def _id(value: Any) -> strawberry.ID | None:
@@ -226,9 +209,9 @@ class ExportPayload:
     errors: list[UserError]
 
 
-def _maybe_uuid(value: Any) -> UUID | None:
+def _maybeparse_id(value: Any) -> UUID | None:
     try:
-        return _uuid(value, "id")
+        return parse_id(value, "id")
     except KehuError:
         return None
 
@@ -238,7 +221,7 @@ class TobaccoQuery:
     @strawberry.field(description="A retailer's onboarding: each step's deadline and state, what is missing now; null "
                                   "when the customer is not onboarded.")
     async def tobacco_onboarding(self, info: strawberry.Info, customer_id: strawberry.ID) -> Onboarding | None:
-        ident = _maybe_uuid(customer_id)
+        ident = _maybeparse_id(customer_id)
         if ident is None:
             return None
         try:
@@ -267,7 +250,7 @@ class TobaccoQuery:
 
     @strawberry.field(description="A temporary change; null when there is none of that id.")
     async def tobacco_temporary_change(self, info: strawberry.Info, id: strawberry.ID) -> TemporaryNode | None:
-        ident = _maybe_uuid(id)
+        ident = _maybeparse_id(id)
         if ident is None:
             return None
         try:
@@ -309,7 +292,7 @@ class TobaccoQuery:
 
     @strawberry.field(description="A special change; null when there is none of that id.")
     async def tobacco_change(self, info: strawberry.Info, id: strawberry.ID) -> ChangeNode | None:
-        ident = _maybe_uuid(id)
+        ident = _maybeparse_id(id)
         if ident is None:
             return None
         try:
@@ -338,7 +321,7 @@ class TobaccoMutation:
                                         evaluation_on: date | None = None) -> OnboardingPayload:
         async def call() -> dict:
             return {"onboarding": _onboarding(await service.register_retailer(
-                context(info), _uuid(customer_id, "customerId"), licence_date, evaluation_on=evaluation_on))}
+                context(info), parse_id(customer_id, "customerId"), licence_date, evaluation_on=evaluation_on))}
 
         return await run_mutation(info, OnboardingPayload, call)
 
@@ -350,7 +333,7 @@ class TobaccoMutation:
             if not isinstance(values, dict):
                 raise KehuError("TOBACCO_INPUT_INVALID", "values is an object {field: value}", "values 须为字段集合",
                                 field="values")
-            found = await service.maintain(context(info), _uuid(customer_id, "customerId"), values)
+            found = await service.maintain(context(info), parse_id(customer_id, "customerId"), values)
             return {"customer_id": _id(found["customer_id"]), "version": found["version"]}
 
         return await run_mutation(info, MasterDataPayload, call)
@@ -358,7 +341,7 @@ class TobaccoMutation:
     @strawberry.mutation(description="The section chief approves the new customer's scientific quota (Art7.9).")
     async def tobacco_quota_approve(self, info: strawberry.Info, customer_id: strawberry.ID) -> OnboardingPayload:
         async def call() -> dict:
-            return {"onboarding": _onboarding(await service.approve_quota(context(info), _uuid(customer_id, "customerId")))}
+            return {"onboarding": _onboarding(await service.approve_quota(context(info), parse_id(customer_id, "customerId")))}
 
         return await run_mutation(info, OnboardingPayload, call)
 
@@ -366,7 +349,7 @@ class TobaccoMutation:
     async def tobacco_password_handover(self, info: strawberry.Info, customer_id: strawberry.ID) -> OnboardingPayload:
         async def call() -> dict:
             return {"onboarding": _onboarding(await service.hand_over_password(context(info),
-                                                                               _uuid(customer_id, "customerId")))}
+                                                                               parse_id(customer_id, "customerId")))}
 
         return await run_mutation(info, OnboardingPayload, call)
 
@@ -376,7 +359,7 @@ class TobaccoMutation:
                                        bank: SettlementBank, card_number: str, settlement_name: str,
                                        sealed_power_of_attorney: bool = False) -> MasterDataPayload:
         async def call() -> dict:
-            found = await service.enrol_settlement(context(info), _uuid(customer_id, "customerId"), method=method.value,
+            found = await service.enrol_settlement(context(info), parse_id(customer_id, "customerId"), method=method.value,
                                                    bank=bank.value, card_number=card_number,
                                                    settlement_name=settlement_name,
                                                    sealed_authority=sealed_power_of_attorney)
@@ -390,7 +373,7 @@ class TobaccoMutation:
                                           method: OrderingMethod, agreement_until: date | None = None
                                           ) -> MasterDataPayload:
         async def call() -> dict:
-            found = await service.set_ordering_method(context(info), _uuid(customer_id, "customerId"),
+            found = await service.set_ordering_method(context(info), parse_id(customer_id, "customerId"),
                                                       method=method.value, agreement_until=agreement_until)
             return {"customer_id": _id(found["customer_id"]), "version": found["version"]}
 
@@ -402,7 +385,7 @@ class TobaccoMutation:
                                              kind: TemporaryKind, reason: TemporaryReason,
                                              phone: str | None = None) -> TemporaryPayload:
         async def call() -> dict:
-            found = await service.apply_temporary(context(info), _uuid(customer_id, "customerId"), kind=kind.value,
+            found = await service.apply_temporary(context(info), parse_id(customer_id, "customerId"), kind=kind.value,
                                                   reason=reason.value, phone=phone)
             return {"temporary_change": _temporary(found)}
 
@@ -413,7 +396,7 @@ class TobaccoMutation:
     async def tobacco_order_record(self, info: strawberry.Info, customer_id: strawberry.ID,
                                    at: datetime) -> OrderPayload:
         async def call() -> dict:
-            return {"waiting_to_revert": await service.record_order(context(info), _uuid(customer_id, "customerId"), at)}
+            return {"waiting_to_revert": await service.record_order(context(info), parse_id(customer_id, "customerId"), at)}
 
         return await run_mutation(info, OrderPayload, call)
 
@@ -427,7 +410,7 @@ class TobaccoMutation:
         async def call() -> dict:
             if values is not None and not isinstance(values, dict):
                 raise KehuError("TOBACCO_INPUT_INVALID", "values is an object", "values 须为字段集合", field="values")
-            found = await service.request_change(context(info), _uuid(customer_id, "customerId"), kind=kind.value,
+            found = await service.request_change(context(info), parse_id(customer_id, "customerId"), kind=kind.value,
                                                  application_ref=application_ref, reason=reason, values=values or {})
             return {"change": _change(found)}
 
@@ -438,7 +421,7 @@ class TobaccoMutation:
     async def tobacco_change_sign(self, info: strawberry.Info, id: strawberry.ID, role: SignOffRole,
                                   approve: bool = True, note: str | None = None) -> ChangePayload:
         async def call() -> dict:
-            return {"change": _change(await service.sign_change(context(info), _uuid(id, "id"), role=role.value,
+            return {"change": _change(await service.sign_change(context(info), parse_id(id, "id"), role=role.value,
                                                                 approve=approve, note=note))}
 
         return await run_mutation(info, ChangePayload, call)
@@ -446,14 +429,14 @@ class TobaccoMutation:
     @strawberry.mutation(description="Execute a change both signers approved (the analyst; the section chief for a grade).")
     async def tobacco_change_execute(self, info: strawberry.Info, id: strawberry.ID) -> ChangePayload:
         async def call() -> dict:
-            return {"change": _change(await service.execute_change(context(info), _uuid(id, "id")))}
+            return {"change": _change(await service.execute_change(context(info), parse_id(id, "id")))}
 
         return await run_mutation(info, ChangePayload, call)
 
     @strawberry.mutation(description="The internal-management section files an executed change.")
     async def tobacco_change_file(self, info: strawberry.Info, id: strawberry.ID) -> ChangePayload:
         async def call() -> dict:
-            return {"change": _change(await service.file_change(context(info), _uuid(id, "id")))}
+            return {"change": _change(await service.file_change(context(info), parse_id(id, "id")))}
 
         return await run_mutation(info, ChangePayload, call)
 

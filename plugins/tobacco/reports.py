@@ -19,7 +19,6 @@ from core.plugins import (
     fetch_page,
     long_job,
     record,
-    require_permission,
     submit_job,
     tenant_calendar,
     tenant_parameters,

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from core.plugins import Connection, KehuError, UserError, connection, context, page_request, run_mutation
+from core.plugins import Connection, KehuError, UserError, connection, context, page_request, parse_id, run_mutation
 from plugins.tobacco import reports, routes
-from plugins.tobacco.graphql import ChangeNode, ChangePayload, _change, _enum, _uuid
+from plugins.tobacco.graphql import ChangePayload, _change, _enum
 
 DeliveryReason = _enum("TobaccoDeliveryOrderReason", routes.DELIVERY_REASONS,
                        "Why the delivery order changes; ADDRESS_CHANGE is refused and reported (Art13)")
@@ -202,8 +202,8 @@ class RoutesMutation:
         async def call() -> dict:
             if not isinstance(values, dict):
                 raise KehuError("TOBACCO_INPUT_INVALID", "values is an object", "values 须为字段集合", field="values")
-            found = await routes.apply_meeting_change(context(info), _uuid(meeting_id, "meetingId"),
-                                                      _uuid(customer_id, "customerId"), values)
+            found = await routes.apply_meeting_change(context(info), parse_id(meeting_id, "meetingId"),
+                                                      parse_id(customer_id, "customerId"), values)
             return {"route_change": _route_change(found)}
 
         return await run_mutation(info, RouteChangePayload, call)
@@ -213,7 +213,7 @@ class RoutesMutation:
     async def tobacco_delivery_order_change(self, info: strawberry.Info, customer_id: strawberry.ID, sequence: int,
                                             reason: DeliveryReason, note: str | None = None) -> RouteChangePayload:
         async def call() -> dict:
-            found = await routes.change_delivery_order(context(info), _uuid(customer_id, "customerId"),
+            found = await routes.change_delivery_order(context(info), parse_id(customer_id, "customerId"),
                                                        sequence=sequence, reason=reason.value, note=note)
             return {"route_change": _route_change(found)}
 
@@ -224,7 +224,7 @@ class RoutesMutation:
     async def tobacco_visit_plan_save(self, info: strawberry.Info, route: str, month: str,
                                       visits: list[VisitInput]) -> VisitPlanPayload:
         async def call() -> dict:
-            entries = [(_uuid(v.customer_id, f"visits.{i}.customerId"), v.day) for i, v in enumerate(visits)]
+            entries = [(parse_id(v.customer_id, f"visits.{i}.customerId"), v.day) for i, v in enumerate(visits)]
             return {"plan": _plan(await routes.save_visit_plan(context(info), route=route, month=month,
                                                                entries=entries))}
 
@@ -241,16 +241,14 @@ class RoutesMutation:
     async def tobacco_grade_review_complete(self, info: strawberry.Info, id: strawberry.ID,
                                             note: str) -> EvaluationPayload:
         async def call() -> dict:
-            return {"evaluation": _evaluation(await routes.complete_review(context(info), _uuid(id, "id"), note=note))}
+            return {"evaluation": _evaluation(await routes.complete_review(context(info), parse_id(id, "id"), note=note))}
 
         return await run_mutation(info, EvaluationPayload, call)
 
     @strawberry.mutation(description="Internal management visited the customers of a duplicate-phone change (Art12).")
     async def tobacco_duplicate_phone_visit(self, info: strawberry.Info, id: strawberry.ID) -> ChangePayload:
         async def call() -> dict:
-            return {"change": _change(await routes.record_duplicate_visit(context(info), _uuid(id, "id")))}
+            return {"change": _change(await routes.record_duplicate_visit(context(info), parse_id(id, "id")))}
 
         return await run_mutation(info, ChangePayload, call)
 
-
-assert ChangeNode

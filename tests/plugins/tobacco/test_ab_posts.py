@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.identity import delegations
+from core.identity import post_grants
 from tests.medical_devices.api import colleague, ok, refused
 from tests.plugins.tobacco.conftest import ERR, Clock, local, maintain, retailer
 
@@ -25,7 +25,7 @@ REGISTER = ('mutation($c: ID!) { tobaccoRetailerRegister(customerId: $c, licence
 
 @pytest.fixture
 def leave_clock(monkeypatch, clock) -> Clock:
-    monkeypatch.setattr(delegations, "now", clock)
+    monkeypatch.setattr(post_grants, "now", clock)
     return clock
 
 

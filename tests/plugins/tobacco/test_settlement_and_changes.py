@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.medical_devices.api import colleague, ok, refused
-from tests.plugins.tobacco.conftest import ERR, extensions, maintain, retailer
+from tests.plugins.tobacco.conftest import ERR, extensions, retailer
 
 ENROL = ("mutation($c: ID!, $n: String!, $poa: Boolean!, $b: TobaccoSettlementBank!) { tobaccoSettlementEnrol("
          "customerId: $c, method: DEBIT_CARD, bank: $b, cardNumber: \"622200001234567890\", settlementName: $n, "
