@@ -442,8 +442,8 @@ async def apply_temporary(ctx: Any, customer_id: UUID, *, kind: str, reason: str
     kind = _choice(kind, "kind", policy.TEMPORARY_KINDS)
     reason = _choice(reason, "reason", policy.TEMPORARY_KINDS[kind])
     parameters = await tenant_parameters(ctx, VERTICAL)
-    async with unit_of_work(ctx) as uow:
-        version, current = await _values(uow, customer_id)
+    async with unit_of_work(ctx, write=False) as uow:
+        await _values(uow, customer_id)
         open_change = await uow.select(TemporaryChange.id, TemporaryChange.sealed).where(
             (TemporaryChange.customer_id == customer_id) & (TemporaryChange.kind == kind)
             & TemporaryChange.state.is_in(["applied", "ordered"])).first()
@@ -458,7 +458,13 @@ async def apply_temporary(ctx: Any, customer_id: UUID, *, kind: str, reason: str
     if opened is not None:
         return await temporary_change(ctx, opened)
     async with unit_of_work(ctx) as uow:
+        # read again with the version the write is guarded by: one made meanwhile is not doubled
         version, current = await _values(uow, customer_id)
+        if await uow.exists(TemporaryChange).where(
+                (TemporaryChange.customer_id == customer_id) & (TemporaryChange.kind == kind)
+                & TemporaryChange.state.is_in(["applied", "ordered"])):
+            raise KehuError("TOBACCO_TEMPORARY_CHANGE_OPEN", f"a temporary {kind} change of this customer is still "
+                            "open", f"该客户的临时 {kind} 变更尚未恢复", field="kind")
         if kind == "ordering_method":
             if current.get("ordering_method") in (None, "phone"):
                 raise KehuError("TOBACCO_TEMPORARY_CHANGE_POINTLESS", "the customer already orders by phone",
