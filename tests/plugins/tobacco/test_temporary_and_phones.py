@@ -88,8 +88,8 @@ async def test_s21_art12_a_second_phone_change_within_a_month_puts_the_customer_
     customer = await retailer(analyst, phone="13800000021")
     quiet = await retailer(analyst, phone="13800000022")
     clock.set(local(2026, 9, 24, 10, 0))
-    made = (await ok(analyst, APPLY, "tobaccoTemporaryChangeApply", c=customer, k="ORDER_PHONE", r="PHONES_FAULTY",
-                     p="13900000021"))["temporaryChange"]
+    await ok(analyst, APPLY, "tobaccoTemporaryChangeApply", c=customer, k="ORDER_PHONE", r="PHONES_FAULTY",
+             p="13900000021")
     assert (await ok(internal, WATCH, "tobaccoWatchList"))["nodes"] == []  # one change
     other = await refused(analyst, APPLY, "tobaccoTemporaryChangeApply", c=customer, k="ORDER_PHONE",
                           r="PHONES_FAULTY", p="13900000099")
@@ -106,7 +106,6 @@ async def test_s21_art12_a_second_phone_change_within_a_month_puts_the_customer_
              p="13900000031")
     watched = (await ok(internal, WATCH, "tobaccoWatchList"))["nodes"]
     assert watched == [{"customerId": customer, "changes": 2}]
-    assert made
 
 
 async def test_s21_art12_changes_a_month_apart_do_not_watch_list(company, clock):
