@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from piccolo.query.methods.select import Count
+
 from core.plugins import (
     KehuError,
     emit,
@@ -33,6 +35,7 @@ from plugins.tobacco.tables import (
     PhoneChange,
     PhoneReport,
     RouteChange,
+    RouteMeeting,
     TemporaryChange,
     Watch,
 )
@@ -40,7 +43,7 @@ from plugins.tobacco.tables import (
 EXPORT_JOB = "tobacco.report_export"
 REPORTS = ("onboarding_overdue", "temporary_unreverted", "watch_list", "phone_changes", "duplicate_phones",
            "grade_changes", "changes_overdue", "route_balance", "route_changes", "address_changes",
-           "grade_reviews")
+           "grade_reviews", "route_meetings", "onboarding_compliance")
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 EXPORT_MAX_ROWS = 100_000
 PHONE_REPORT_DAYS_PER_TICK = 31
@@ -165,6 +168,21 @@ async def changes(ctx: Any, window: Any, *, kind: str | None = None, state: str 
     return [{**row, "visit_due_at": policy.visit_due(row, days)} for row in rows], more
 
 
+async def onboarding_compliance(ctx: Any) -> list[list[Any]]:
+    """Per onboarding step: how many fell due met, overdue, and are still pending, and the share met
+    on time of those that fell due (S21 report list: onboarding SLA compliance per field group). Over
+    every deadline of the tenant: an export's work, never a request's."""
+    async with unit_of_work(ctx, write=False) as uow:
+        counts = await uow.select(Deadline.step, Deadline.state, Count()).group_by(
+            Deadline.step, Deadline.state)
+    by_step: dict[str, dict[str, int]] = {step: {"met": 0, "overdue": 0, "pending": 0} for step in rules.STEP_KEYS}
+    for row in counts:
+        by_step.setdefault(row["step"], {"met": 0, "overdue": 0, "pending": 0})[row["state"]] = row["count"]
+    return [[step, c["met"], c["overdue"], c["pending"],
+             round(100 * c["met"] / (c["met"] + c["overdue"]), 1) if c["met"] + c["overdue"] else ""]
+            for step, c in by_step.items()]
+
+
 # --- the daily phone-change report (Art12) ------------------------------------------------------------
 
 
@@ -238,6 +256,8 @@ _EXPORT_COLUMNS = {
     "route_changes": ("id", "customer_id", "meeting_id", "kind", "reason", "outcome", "late", "changed_by", "at"),
     "address_changes": ("id", "customer_id", "reason", "note", "changed_by", "at"),
     "grade_reviews": ("id", "closed_on", "review_due_at", "reviewed_at", "reviewed_by"),
+    "route_meetings": ("id", "month", "held_on", "minutes", "recorded_by", "recorded_at"),
+    "onboarding_compliance": ("step", "met", "overdue", "pending", "compliance_percent"),
 }
 
 
@@ -261,6 +281,8 @@ async def _export_query(ctx: Any, uow: Any, params: Mapping[str, Any]) -> tuple[
         return query, [RouteChange.at, RouteChange.id]
     if report == "grade_reviews":
         return uow.select(Evaluation), [Evaluation.review_due_at, Evaluation.id]
+    if report == "route_meetings":
+        return uow.select(RouteMeeting), [RouteMeeting.month, RouteMeeting.id]
     kind = {"duplicate_phones": "duplicate_phone", "grade_changes": "grade"}[report]
     return _changes_query(uow, kind, None, None), [Change.requested_at, Change.id]
 
@@ -282,11 +304,14 @@ async def run_export(job: Any) -> dict[str, Any]:
     columns = _EXPORT_COLUMNS[params["report"]]
     rows: list[list[Any]] = []
     after = None
+    whole = params["report"] in ("route_balance", "onboarding_compliance")  # aggregates, not row lists
     if params["report"] == "route_balance":
         balance = await routes.route_balance(job.ctx, job.progress)
         rows = [[kind, route, figures["retailers"], figures["quota"]]
                 for kind, by_route in balance.items() for route, figures in sorted(by_route.items())]
-    while params["report"] != "route_balance" and len(rows) < EXPORT_MAX_ROWS:
+    if params["report"] == "onboarding_compliance":
+        rows = await onboarding_compliance(job.ctx)
+    while not whole and len(rows) < EXPORT_MAX_ROWS:
         async with unit_of_work(job.ctx, write=False) as uow:
             query, order = await _export_query(job.ctx, uow, params)  # a fresh query per page
             if after is not None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from core.calendar import TenantCalendar
-from plugins.tobacco import policy, rules, service
+from plugins.tobacco import policy, reports, rules, service
 from tests.medical_devices.api import ok, refused
 from tests.plugins.tobacco.conftest import ERR, extensions, local, maintain, on_app, retailer
 
@@ -105,6 +105,10 @@ async def test_s21_art7_the_sweep_records_each_breach_with_the_fields_missing(co
     assert set(overdue[1]["missing"]) == {"visit_batch", "delivery_route", "delivery_sequence", "invoice_type",
                                           "service_staff", "settlement_method", "order_phone", "order_weekday"}
     assert overdue[0]["missing"] == ["settlement_method"]
+    # the compliance export per step: of the steps that fell due, the share met on time
+    compliance = {row[0]: row[1:] for row in await on_app(company, reports.onboarding_compliance)}
+    assert compliance["decide"] == [1, 1, 0, 50.0] and compliance["core"] == [1, 1, 0, 50.0]
+    assert compliance["market"] == [0, 0, 2, ""]
     # a second sweep of the same moment handles nothing (each breach recorded once)
     assert await on_app(company, service.sweep_onboarding, local(2026, 9, 28, 18, 0)) == 0
     # fixed later, the breach stays recorded; what is missing now is empty

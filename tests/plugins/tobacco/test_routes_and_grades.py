@@ -141,3 +141,37 @@ async def test_s21_art12_customers_sharing_a_phone_are_visited_periodically(comp
     visit = "mutation($id: ID!) { tobaccoDuplicatePhoneVisit(id: $id) { change { visitedAt visitDueAt } %s } }" % ERR
     visited = (await ok(company["internal"], visit, "tobaccoDuplicatePhoneVisit", id=change["id"]))["change"]
     assert datetime.fromisoformat(visited["visitDueAt"]) == local(2027, 1, 31, 15, 0)  # 90 days on (the default)
+
+
+async def test_s21_reports_export_as_csv_and_xlsx_long_jobs(company):
+    """The S21 reports as long jobs: the route balance as CSV (UTF-8 with a BOM) and the route meetings as XLSX,
+    downloaded by their requester."""
+    import asyncio
+    import csv
+    import io
+    import uuid
+
+    import openpyxl
+
+    from core.jobs import long_jobs
+
+    routes_post = await colleague(company["admin"], company["tenant"], [*ROUTE_POST, "tobacco.change.file"])
+    customer = await retailer(company["analyst"])
+    await maintain(company["analyst"], customer, delivery_route="R9", quota=12)
+    await ok(routes_post, MEETING, "tobaccoRouteMeetingRecord", m="2026-09", d="2026-09-29")
+    export = "mutation($r: TobaccoReport!, $f: TobaccoExportFormat!) { tobaccoReportExport(report: $r, format: $f) " \
+             "{ jobId %s } }" % ERR
+    jobs = {}
+    for report, fmt in (("ROUTE_BALANCE", "CSV"), ("ROUTE_MEETINGS", "XLSX")):
+        jobs[report] = (await ok(routes_post, export, "tobaccoReportExport", r=report, f=fmt))["jobId"]
+    portal = company["admin"].http.blocking_portal
+    for job_id in jobs.values():
+        assert await asyncio.to_thread(portal.call, long_jobs.run_job, company["tenant"].id, uuid.UUID(job_id))
+    headers = {"authorization": f"Bearer {routes_post.token}"}
+    balance = await routes_post.http.get(f"/jobs/{jobs['ROUTE_BALANCE']}/output", headers=headers)
+    assert balance.status_code == 200 and balance.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(balance.content.decode("utf-8-sig"))))
+    assert rows[0] == ["route_kind", "route", "retailers", "quota"] and ["delivery_route", "R9", "1", "12"] in rows
+    meetings = await routes_post.http.get(f"/jobs/{jobs['ROUTE_MEETINGS']}/output", headers=headers)
+    sheet = openpyxl.load_workbook(io.BytesIO(meetings.content)).active
+    assert [r[1:3] for r in sheet.iter_rows(values_only=True)] == [("month", "held_on"), ("2026-09", "2026-09-29")]
