@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ import pytest
 import plugins.tobacco as tobacco
 from core.context import Context
 from plugins.tobacco import service
+from tests import support
 from tests.medical_devices.api import colleague, ok
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -37,20 +38,14 @@ def local(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=SHANGHAI)
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at.astimezone(UTC)
+class Clock(support.Clock):
+    """tests.support's clock, kept in UTC as the services' own now() is (SQLite compares stored times as text)."""
 
-    def __call__(self) -> datetime:
-        return self.at
+    def __init__(self, at: datetime) -> None:
+        super().__init__(at.astimezone(UTC))
 
     def set(self, at: datetime) -> datetime:
-        self.at = at.astimezone(UTC)
-        return self.at
-
-    def advance(self, **delta: float) -> datetime:
-        self.at += timedelta(**delta)
-        return self.at
+        return super().set(at.astimezone(UTC))
 
 
 @pytest.fixture
