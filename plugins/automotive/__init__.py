@@ -1,14 +1,53 @@
-"""The automotive dealers vertical (seed 000 part 1: 客户档案管理制度 of a 4S dealer).
+"""The automotive dealers vertical (seed 000 part 1: 客户档案管理制度 of a 4S dealer; seed 003 R6: the
+sales floor of a 4S dealer; seed 002 part 1: the dealer's customer database).
 
-The entry point ``plugins.automotive`` is this module; its hooks return the plain data of
-``plugins.automotive.rules``; the archive-check policies are in ``checks``, VIN and plate
-validation in ``vehicles``, and the lead-card rules of seed-003 R6 in ``leads``.
+The entry point ``plugins.automotive`` is this module. Its hooks gather the plain data of its parts:
+
+- ``rules``: the archive standards, checks and customer fields of seed 000 (policies in ``checks``,
+  VIN and plate validation in ``vehicles``);
+- ``penalties``: the penalty ledger every fine of R6 lands in (configurable amounts, never a pay
+  deduction);
+- ``leads`` (pure) with ``cards``: lead cards (三表卡 / A card) and the walk-in / call-in register (R6-1
+  to R6-14, S17), their ownership on the attribution ledger;
+- ``orders``: orders, the delivery queue and payment-gated release (R6-18 to R6-27, R6-34, R6-35, R6-37);
+- ``stock``: vehicles, keys, test drives and inventory reports (R6-45 to R6-60);
+- ``database``: the customer database rules of seed 002 part 1 and customer-data lending (R6-61 to R6-63);
+- ``reports``: the R6 KPIs and reports.
+
+docs/automotive.md maps every rule to what enforces it.
 """
 
-from core.plugins import VerticalInfo, hookimpl
-from plugins.automotive import rules
+from __future__ import annotations
 
-VERSION = "0.3.0"
+import importlib
+from typing import Any
+
+from core.plugins import VerticalInfo, hookimpl
+
+VERSION = "0.4.0"
+
+# Each part is a module of this package; a part declares what it has of PERMISSIONS, PARAMETERS,
+# TABLES, MIGRATIONS, GRAPHQL (GraphQLTypes), EVENT_TYPES, PERSONAL_DATA, ISOLATION_OPERATIONS,
+# ATTRIBUTION_POLICIES. Parts not written yet are skipped, so each can land on its own.
+_PART_NAMES = ("rules", "roles", "penalties", "penalties_graphql", "cards", "orders", "stock", "database", "reports")
+
+
+def _parts() -> list[Any]:
+    found = []
+    for name in _PART_NAMES:
+        try:
+            found.append(importlib.import_module(f"plugins.automotive.{name}"))
+        except ModuleNotFoundError as error:
+            if error.name != f"plugins.automotive.{name}":
+                raise
+    return found
+
+
+PARTS = _parts()
+
+
+def _gather(attribute: str) -> list[Any]:
+    return [item for part in PARTS for item in getattr(part, attribute, ())]
 
 
 @hookimpl
@@ -18,19 +57,54 @@ def kehu_vertical_info() -> VerticalInfo:
 
 @hookimpl
 def kehu_permissions():
-    return rules.PERMISSIONS
+    return _gather("PERMISSIONS")
 
 
 @hookimpl
 def kehu_parameters():
-    return rules.PARAMETERS
+    return _gather("PARAMETERS")
 
 
 @hookimpl
 def kehu_archive_standards():
-    return rules.ARCHIVE_STANDARDS
+    return _gather("ARCHIVE_STANDARDS")
 
 
 @hookimpl
 def kehu_customer_fields():
-    return rules.CUSTOMER_FIELDS
+    return _gather("CUSTOMER_FIELDS")
+
+
+@hookimpl
+def kehu_attribution_policy():
+    return _gather("ATTRIBUTION_POLICIES")
+
+
+@hookimpl
+def kehu_tables():
+    return _gather("TABLES")
+
+
+@hookimpl
+def kehu_migrations():
+    return sorted(_gather("MIGRATIONS"), key=lambda m: m.version)
+
+
+@hookimpl
+def kehu_graphql_types():
+    return _gather("GRAPHQL")
+
+
+@hookimpl
+def kehu_event_types():
+    return _gather("EVENT_TYPES")
+
+
+@hookimpl
+def kehu_personal_data():
+    return _gather("PERSONAL_DATA")
+
+
+@hookimpl
+def kehu_isolation_operations():
+    return _gather("ISOLATION_OPERATIONS")

@@ -1,0 +1,55 @@
+"""Who may do what on the sales floor (seed 003 R6's roles) and in the customer database (seed 002
+part 1). A tenant builds its posts from these permissions; ``POSTS`` is the suggested set, which
+the demo tenant and the tests use."""
+
+from __future__ import annotations
+
+from core.plugins import Permission
+
+P = Permission
+
+PERMISSIONS = (
+    P("automotive.lead.write", "register walk-ins and calls, create lead cards, record follow-ups (销售顾问)",
+      "登记来店来电客户、建立信息卡、记录回访（销售顾问）"),
+    P("automotive.lead.sign", "sign lead cards and follow-up validity, reassign void cards, revoke cards (销售组长)",
+      "签字确认信息卡及回访有效期、重新分配废卡、撤销信息卡（销售组长）"),
+    P("automotive.lead.read", "read every lead card and the visit register (组长、经理、助理、信息员)",
+      "查看全部信息卡及来店来电登记（组长、经理、助理、信息员）"),
+    P("automotive.order.write", "draft orders and request order changes (销售顾问)", "起草订单、申请订单变更（销售顾问）"),
+    P("automotive.order.sign", "sign orders and order changes (销售经理、销售组长)", "签字确认订单及订单变更（销售经理、销售组长）"),
+    P("automotive.order.register", "register signed orders and receive delivery data (销售助理)",
+      "登记已签字的订单、接收交车客户资料（销售助理）"),
+    P("automotive.order.read", "read the order table and sold prices (组长、经理、助理 only, R6-34)",
+      "查看订单表及成交价格（仅组长、经理、助理，R6-34）"),
+    P("automotive.payment.record", "record money received, GMAC payment reports, loan disbursements and deposit "
+      "receipts (财务收银)", "登记到账、GMAC打款报告、放款及定金条（财务收银）"),
+    P("automotive.delivery.release", "hand over the key and release a car (5S专员)", "交付钥匙、放行车辆（5S专员）"),
+    P("automotive.stock.manage", "keep vehicles, keys, the inventory board and inventory reports (5S专员)",
+      "管理车辆、钥匙、库存看板及库存报告（5S专员）"),
+    P("automotive.stock.read", "read the inventory board (销售顾问)", "查看库存看板（销售顾问）"),
+    P("automotive.test_drive.write", "take keys and run test drives (销售顾问)", "领用钥匙、进行试乘试驾（销售顾问）"),
+    P("automotive.penalty.record", "record and cancel fines in the penalty ledger (销售经理)", "在罚款台账中登记、撤销罚款（销售经理）"),
+    P("automotive.penalty.read", "read everyone's fines (销售经理、销售助理)", "查看全部罚款记录（销售经理、销售助理）"),
+    P("automotive.report.read", "read the sales-floor KPIs and reports (销售经理、组长)", "查看销售部考核指标及报表（销售经理、组长）"),
+)
+
+_CUSTOMER = ("customer.read", "customer.write")
+# Suggested posts: permission -> scope ("own" keeps a consultant to their own cards and orders).
+POSTS: dict[str, dict[str, str]] = {
+    "consultant": {"automotive.lead.write": "own", "automotive.order.write": "own", "automotive.test_drive.write": "tenant",
+                   "automotive.stock.read": "tenant", **{c: "tenant" for c in _CUSTOMER}},
+    "leader": {"automotive.lead.write": "tenant", "automotive.lead.sign": "tenant", "automotive.lead.read": "tenant",
+               "automotive.order.sign": "tenant", "automotive.order.read": "tenant", "automotive.report.read": "tenant",
+               "automotive.stock.read": "tenant", **{c: "tenant" for c in _CUSTOMER}},
+    "manager": {"automotive.lead.sign": "tenant", "automotive.lead.read": "tenant", "automotive.order.sign": "tenant",
+                "automotive.order.read": "tenant", "automotive.penalty.record": "tenant",
+                "automotive.penalty.read": "tenant", "automotive.report.read": "tenant",
+                "automotive.exception.approve": "tenant", "automotive.stock.read": "tenant",
+                **{c: "tenant" for c in _CUSTOMER}},
+    "assistant": {"automotive.order.register": "tenant", "automotive.order.read": "tenant",
+                  "automotive.lead.read": "tenant", "automotive.penalty.read": "tenant", "automotive.stock.read": "tenant",
+                  **{c: "tenant" for c in _CUSTOMER}},
+    "cashier": {"automotive.payment.record": "tenant", "customer.read": "tenant"},
+    "officer": {"automotive.delivery.release": "tenant", "automotive.stock.manage": "tenant",
+                "automotive.stock.read": "tenant", "customer.read": "tenant"},
+}
