@@ -89,7 +89,7 @@ _SERVICES = frozenset({
     "assign_grade", "customer_grade", "customer_record", "customers_out_of_processing", "lowest_grade", "refuse_if_blacklisted", "was_blacklisted",
     "archives_accepted", "department_exists", "graded_customers", "page_request", "fetch_page", "connection",
     "record_ledger_entry", "attribution_decision", "attribution_owners", "ledger_entries",
-    "send_customer_sms", "tenant_user",
+    "send_customer_sms", "tenant_user", "user_names",
     "customer_extensions", "update_customer_extensions", "customers_with_extensions", "seal", "unseal", "blind_index",
     "blind_indexes",
 })

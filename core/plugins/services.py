@@ -399,6 +399,18 @@ async def send_customer_sms(uow: UnitOfWork, customer_id: UUID, text: str, *, pu
                           idempotency_key=idempotency_key))
 
 
+async def user_names(uow: UnitOfWork, user_ids: Iterable[object]) -> dict[UUID, str]:
+    """The display names of those of ``user_ids`` that are users of the unit of work's tenant (a
+    consultant's name in an SMS signature or a report)."""
+    from core.identity.tables import User
+
+    wanted = [u for u in dict.fromkeys(user_ids) if isinstance(u, UUID)]
+    if not wanted:
+        return {}
+    return {row["id"]: row["display_name"] for row in await uow.select(User.id, User.display_name).where(
+        User.id.is_in(wanted))}
+
+
 async def tenant_user(uow: UnitOfWork, user_id: object) -> bool:
     """Whether ``user_id`` is a user (a consultant, a manager) of the unit of work's tenant."""
     from core.identity.tables import User

@@ -54,8 +54,11 @@ def kehu_settings(settings):
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     """A Monday morning in Shanghai (2026-11-02 09:00), a working day."""
+    from core.attribution import service as attribution
+
     c = Clock(local(2026, 11, 2, 9, 0))
     monkeypatch.setattr(floor_clock, "now", c)
+    monkeypatch.setattr(attribution, "now", c)  # ownership is decided as of the floor's time
     return c
 
 
