@@ -301,8 +301,12 @@ async def _changed(uow: Any, row: dict[str, Any], changes: dict[Any, Any], event
 
 async def current_officer(uow: Any) -> UUID | None:
     """The 5S officer designated last (who answers for keys kept, recalls and inventory reports)."""
-    row = await uow.select(StockOfficer.user_id).order_by(StockOfficer.since, ascending=False).first()
+    row = await _officer_row(uow)
     return row["user_id"] if row else None
+
+
+async def _officer_row(uow: Any) -> dict[str, Any] | None:
+    return await uow.select(StockOfficer).order_by(StockOfficer.since, ascending=False).first()
 
 
 # --- what the orders module calls (inside its unit of work; it checks the permissions) -------
@@ -387,3 +391,677 @@ async def issue_tools(uow: Any, vin: str, *, at: datetime) -> None:
                         "only (R6-52)", "工具、质保书只在交车时发放，事后一律不补发（R6-52）", field="vin")
     await _changed(uow, row, {Vehicle.tools_state: "issued", Vehicle.tools_at: at}, "automotive.vehicle_tools",
                    ("tools_state",), {"tools_state": "issued"})
+
+
+# --- the 5S officer, vehicles, PDI and claims -------------------------------------------------
+
+
+async def _user(uow: Any, user_id: UUID, field: str) -> UUID:
+    if not await tenant_user(uow, user_id):
+        raise invalid(field, "no such user in this tenant", "本租户没有该用户")
+    return user_id
+
+
+async def designate_officer(ctx: Any, user_id: UUID) -> dict[str, Any]:
+    """The sales manager names the 5S officer who answers for keys kept, second-tier recalls (R6-54),
+    inventory reports (R6-46) and main-warehouse visits (R6-58)."""
+    require_permission(ctx, "automotive.stock.approve")
+    async with unit_of_work(ctx) as uow:
+        await _user(uow, user_id, "userId")
+        row_id = uuid4()
+        await uow.insert(StockOfficer(id=row_id, user_id=user_id, since=clock.now(), designated_by=ctx.actor))
+        await record(uow, "automotive.stock_officer_designated", "automotive_stock_officer", row_id, {"user_id": user_id})
+        await emit(uow, "automotive.stock_officer_designated", "automotive_stock_officer", row_id, ("user_id",))
+        return await uow.select(StockOfficer).where(StockOfficer.id == row_id).first()
+
+
+async def register_vehicle(ctx: Any, vin: str, model: str, kind: str, location: str, *,
+                           arrived_on: date | None = None, expected_on: date | None = None) -> dict[str, Any]:
+    """The 5S officer enters a car in the stock: in transit with its expected arrival, else where it
+    stands with its arrival date (inventory age counts from it)."""
+    require_permission(ctx, "automotive.stock.manage")
+    vin = _vin(vin)
+    model = text(model, "model", 100)
+    kind = choice(kind, "kind", KINDS)
+    location = choice(location, "location", LOCATIONS)
+    today = clock.now().date()
+    if location == "in_transit":
+        if arrived_on is not None:
+            raise invalid("arrivedOn", "a car in transit has not arrived", "在途车辆尚未到店")
+        if expected_on is None:
+            raise invalid("expectedOn", "give the expected arrival of a car in transit", "在途车辆须填写预计到店日期")
+    else:
+        arrived_on = arrived_on or today
+        expected_on = None
+        if arrived_on > today:
+            raise invalid("arrivedOn", "the arrival date lies in the future", "到店日期不能晚于今天")
+    async with unit_of_work(ctx) as uow:
+        if await vehicle_by_vin(uow, vin) is not None:
+            raise KehuError("AUTOMOTIVE_VEHICLE_EXISTS", f"the car {vin} is registered already", f"车辆 {vin} 已登记",
+                            field="vin")
+        row_id = uuid4()
+        await uow.insert(Vehicle(id=row_id, vin=vin, model=model, kind=kind, location=location,
+                                 location_since=arrived_on or today, arrived_on=arrived_on, expected_on=expected_on,
+                                 updated_at=clock.now()))
+        await record(uow, "automotive.vehicle_registered", "automotive_vehicle", row_id,
+                     {"vin": vin, "model": model, "kind": kind, "location": location})
+        await emit(uow, "automotive.vehicle_registered", "automotive_vehicle", row_id, ("vin", "kind", "location"))
+        return await uow.select(Vehicle).where(Vehicle.id == row_id).first()
+
+
+async def move_vehicle(ctx: Any, vin: str, location: str, *, on: date | None = None) -> dict[str, Any]:
+    """A car arrives or moves (the board follows at once, R6-57). R6-55: a car at a second-tier store
+    leaves it only by the local dealer staff (``automotive.stock.reallocate``) after an inspection
+    that passed, recorded since it came there; other moves are the 5S officer's."""
+    location = choice(location, "location", LOCATIONS)
+    vin = _vin(vin)
+    today = clock.now().date()
+    on = on or today
+    if on > today:
+        raise invalid("on", "the date lies in the future", "日期不能晚于今天")
+    async with unit_of_work(ctx) as uow:
+        row = await _vehicle(uow, vin)
+        if row["location"] == "second_tier":
+            require_permission(ctx, "automotive.stock.reallocate")
+            inspected = await uow.exists(Inspection).where(
+                (Inspection.vehicle_id == row["id"]) & (Inspection.passed == True)  # noqa: E712
+                & (Inspection.at >= datetime.combine(row["location_since"], time(0), clock.now().tzinfo)))
+            if not inspected:
+                raise KehuError("AUTOMOTIVE_INSPECTION_REQUIRED", "a second-tier store car is reallocated only after "
+                                "an inspection that passed (R6-55)", "二级店车辆须经检查合格后方可调拨（R6-55）", field="vin")
+        else:
+            require_permission(ctx, "automotive.stock.manage")
+        if row["delivered_at"] is not None:
+            raise KehuError("AUTOMOTIVE_VEHICLE_DELIVERED", f"the car {vin} is delivered already", f"车辆 {vin} 已交付",
+                            field="vin")
+        if location == row["location"]:
+            raise invalid("location", f"the car is at {location} already", "车辆已在该位置")
+        if location == "in_transit" and row["location"] != "in_transit":
+            raise invalid("location", "a car in stock goes back in transit only through a transfer (move it to its "
+                          "place)", "在库车辆不能改回在途")
+        changes: dict[Any, Any] = {Vehicle.location: location, Vehicle.location_since: on}
+        if row["arrived_on"] is None:
+            changes.update({Vehicle.arrived_on: on, Vehicle.expected_on: None})
+        return await _changed(uow, row, changes, "automotive.vehicle_moved", ("location", "arrived_on"),
+                              {"from": row["location"], "to": location, "on": on})
+
+
+async def record_pdi(ctx: Any, vin: str, *, passed: bool, note: str = "", damage: str | None = None) -> dict[str, Any]:
+    """R6-45: the arrival inspection (PDI) and any transport damage found, which opens a claim."""
+    require_permission(ctx, "automotive.stock.manage")
+    vin = _vin(vin)
+    note = text(note, "note", 2000, required=False)
+    damage = text(damage, "damage", 2000, required=False) or None
+    async with unit_of_work(ctx) as uow:
+        row = await _vehicle(uow, vin)
+        if row["arrived_on"] is None:
+            raise invalid("vin", "the car has not arrived yet", "车辆尚未到店", code="AUTOMOTIVE_VEHICLE_IN_TRANSIT")
+        if row["pdi_at"] is not None:
+            raise KehuError("AUTOMOTIVE_PDI_RECORDED", "the PDI of this car is recorded already", "该车 PDI 已登记",
+                            field="vin")
+        changes: dict[Any, Any] = {Vehicle.pdi_passed: passed, Vehicle.pdi_note: note or None,
+                                   Vehicle.pdi_at: clock.now()}
+        if damage:
+            changes.update({Vehicle.damage_note: damage, Vehicle.claim_state: "open"})
+        return await _changed(uow, row, changes, "automotive.vehicle_pdi_recorded", ("pdi_passed", "claim_state"),
+                              {"passed": passed, "damage": damage})
+
+
+async def close_claim(ctx: Any, vin: str, *, recovered: bool, note: str, consultant_id: UUID | None = None,
+                      amount_cny: int | None = None) -> dict[str, Any]:
+    """R6-45: the sales manager closes a transport-damage claim; an unrecovered one is borne by the
+    consultant named, as a fine of the amount the manager states."""
+    require_permission(ctx, "automotive.stock.approve")
+    vin = _vin(vin)
+    note = text(note, "note", 2000)
+    if not recovered and (consultant_id is None or amount_cny is None or not 1 <= amount_cny <= 100_000):
+        raise invalid("amountCny", "an unrecovered claim names the consultant who bears it and the amount "
+                      "(1 to 100000)", "未追回的索赔须填写承担的销售顾问及金额（1 至 100000）")
+    async with unit_of_work(ctx) as uow:
+        row = await _vehicle(uow, vin)
+        if row["claim_state"] != "open":
+            raise KehuError("AUTOMOTIVE_CLAIM_NOT_OPEN", "this car has no open transport-damage claim",
+                            "该车没有未结的运输质损索赔", field="vin")
+        if not recovered:
+            await _user(uow, consultant_id, "consultantId")  # type: ignore[arg-type]
+            penalty_id = uuid4()
+            await uow.insert(Penalty(id=penalty_id, user_id=consultant_id, rule="R6-45", amount_cny=amount_cny,
+                                     quantity=1, reason=f"运输质损索赔未追回：{vin}；{note}"[:2000],
+                                     source_key=f"claim:{vin}", at=clock.now(), recorded_by=ctx.actor))
+            await record(uow, "automotive.penalty_recorded", "automotive_penalty", penalty_id,
+                         {"user_id": consultant_id, "rule": "R6-45", "amount_cny": amount_cny})
+            await emit(uow, "automotive.penalty_recorded", "automotive_penalty", penalty_id,
+                       ("user_id", "rule", "amount_cny"))
+        return await _changed(uow, row, {Vehicle.claim_state: "recovered" if recovered else "unrecovered",
+                                         Vehicle.claim_note: note}, "automotive.vehicle_claim_closed",
+                              ("claim_state",), {"recovered": recovered, "consultant_id": consultant_id})
+
+
+# --- the inventory board (R6-23, R6-35, R6-57) --------------------------------------------------
+
+
+def age_days(row: dict[str, Any], today: date) -> int | None:
+    """Inventory age: days since the car arrived (None while in transit)."""
+    return None if row["arrived_on"] is None else (today - row["arrived_on"]).days
+
+
+async def board(ctx: Any, window: Any, *, location: str | None = None, kind: str | None = None
+                ) -> tuple[list[dict], bool]:
+    """The cars in stock and in transit (not delivered), by VIN. No price is ever on it (R6-35)."""
+    require_permission(ctx, "automotive.stock.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(Vehicle).where(Vehicle.delivered_at.is_null())
+        if location is not None:
+            query = query.where(Vehicle.location == choice(location, "location", LOCATIONS))
+        if kind is not None:
+            query = query.where(Vehicle.kind == choice(kind, "kind", KINDS))
+        return await fetch_page(query, [Vehicle.vin, Vehicle.id], window)
+
+
+async def board_updated_at(ctx: Any) -> datetime | None:
+    """R6-57: when the board last changed (any car's last change)."""
+    require_permission(ctx, "automotive.stock.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        row = await uow.select(Vehicle.updated_at).order_by(Vehicle.updated_at, ascending=False).first()
+        return row["updated_at"] if row else None
+
+
+async def board_lapses(ctx: Any, window: Any) -> tuple[list[dict], bool]:
+    """R6-57's lapse report: cars the board still shows in transit after their expected arrival."""
+    require_permission(ctx, "automotive.stock.read")
+    today = clock.now().date()
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(Vehicle).where((Vehicle.location == "in_transit") & (Vehicle.expected_on < today))
+        return await fetch_page(query, [Vehicle.expected_on, Vehicle.id], window)
+
+
+# --- tools and warranty books (R6-52, R6-56) ---------------------------------------------------
+
+
+async def issue_tools_at_delivery(ctx: Any, vin: str) -> dict[str, Any]:
+    """The assistant hands over the tools and warranty book at delivery (R6-52)."""
+    require_permission(ctx, "automotive.tools.keep")
+    vin = _vin(vin)
+    async with unit_of_work(ctx) as uow:
+        await issue_tools(uow, vin, at=clock.now())
+        return await _vehicle(uow, vin)
+
+
+async def tools_lost(ctx: Any, vin: str, user_id: UUID, *, reason: str) -> dict[str, Any]:
+    """R6-56: a lost set of tools or warranty book, fined to whoever lost it (the assistant keeping it,
+    or the consultant after issue); the sale's performance is the orders module's business."""
+    require_permission(ctx, "automotive.stock.approve")
+    vin = _vin(vin)
+    reason = text(reason, "reason", 2000)
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    async with unit_of_work(ctx) as uow:
+        row = await _vehicle(uow, vin)
+        await _user(uow, user_id, "userId")
+        if row["tools_state"] == "lost":
+            raise KehuError("AUTOMOTIVE_TOOLS_UNAVAILABLE", f"the tools of {vin} are recorded lost already",
+                            f"车辆 {vin} 的工具、质保书已登记遗失", field="vin")
+        await add_penalty(uow, parameters, "R6-56", user_id, reason=f"工具、质保书遗失：{vin}；{reason}",
+                          at=clock.now(), source_key=f"tools:{vin}", actor=ctx.actor)
+        return await _changed(uow, row, {Vehicle.tools_state: "lost", Vehicle.tools_at: clock.now()},
+                              "automotive.vehicle_tools", ("tools_state",), {"tools_state": "lost", "user_id": user_id})
+
+
+# --- keys (R6-47, R6-51A, R6-53) and approved uses (R6-49, R6-50) ------------------------------
+
+
+async def approve_use(ctx: Any, vin: str, user_id: UUID, purpose: str, *, note: str,
+                      escort_id: UUID | None = None) -> dict[str, Any]:
+    """R6-49/R6-50: the sales manager approves a commute or a cash run with a car, before its key goes
+    out; a cash run names the escort (arranged by the P-team leader)."""
+    require_permission(ctx, "automotive.stock.approve")
+    vin = _vin(vin)
+    purpose = choice(purpose, "purpose", APPROVED_USES)
+    note = text(note, "note", 1000)
+    if purpose == "cash_run" and (escort_id is None or escort_id == user_id):
+        raise invalid("escortId", "a cash run needs an escort other than the driver (R6-50)", "现金业务用车须另派押运人员（R6-50）")
+    async with unit_of_work(ctx) as uow:
+        row = await _vehicle(uow, vin)
+        await _user(uow, user_id, "userId")
+        if escort_id is not None:
+            await _user(uow, escort_id, "escortId")
+        use_id = uuid4()
+        await uow.insert(VehicleUse(id=use_id, vehicle_id=row["id"], user_id=user_id, purpose=purpose,
+                                    escort_id=escort_id, note=note, approved_by=ctx.actor, approved_at=clock.now()))
+        await record(uow, "automotive.vehicle_use_approved", "automotive_vehicle_use", use_id,
+                     {"vin": vin, "user_id": user_id, "purpose": purpose, "escort_id": escort_id})
+        await emit(uow, "automotive.vehicle_use_approved", "automotive_vehicle_use", use_id, ("purpose", "user_id"))
+        return await uow.select(VehicleUse).where(VehicleUse.id == use_id).first()
+
+
+async def take_key(ctx: Any, vin: str, purpose: str, *, order_id: UUID | None = None) -> dict[str, Any]:
+    """A consultant fills in the key-use register and takes a key from the 5S officer (R6-51A).
+
+    R6-53: a consultant holding the key of a new (stock) car takes a second one only when both
+    entries name an order and the orders differ (2 orders, 2 cars). A commute or cash run needs the
+    manager's approval first (R6-49, R6-50), which this key use consumes."""
+    require_permission(ctx, "automotive.test_drive.write")
+    holder = _actor_id(ctx)
+    vin = _vin(vin)
+    purpose = choice(purpose, "purpose", KEY_PURPOSES)
+    now = clock.now()
+    async with unit_of_work(ctx) as uow:
+        row = await _vehicle(uow, vin)
+        if row["key_state"] != "kept":
+            raise KehuError("AUTOMOTIVE_KEY_UNAVAILABLE", f"the key of {vin} is {row['key_state']}, not with the 5S "
+                            "officer", f"车辆 {vin} 的钥匙不在5S专员处", field="vin")
+        if row["kind"] == "stock":
+            held = await uow.select(KeyUse.order_id).where(
+                (KeyUse.user_id == holder) & KeyUse.returned_at.is_null() & KeyUse.lost_at.is_null()
+                & KeyUse.vehicle_id.is_in(uow.select(Vehicle.id).where(Vehicle.kind == "stock")))
+            if held and (order_id is None or any(h["order_id"] is None or h["order_id"] == order_id for h in held)):
+                raise KehuError("AUTOMOTIVE_KEY_SECOND_NEW_CAR", "you hold a new car's key already; a second one only "
+                                "for a second order (R6-53)", "已领用一把新车钥匙；除非有两张订单两台车，不得同时领用两把（R6-53）",
+                                field="orderId")
+        use = None
+        if purpose in APPROVED_USES:
+            use = await uow.select(VehicleUse.id).where(
+                (VehicleUse.vehicle_id == row["id"]) & (VehicleUse.user_id == holder)
+                & (VehicleUse.purpose == purpose) & VehicleUse.key_use_id.is_null()).first()
+            if use is None:
+                raise KehuError("AUTOMOTIVE_USE_NOT_APPROVED", f"a {purpose} with a car needs the manager's approval "
+                                "first (R6-49, R6-50)", "上下班或现金业务用车须先经销售经理批准（R6-49、R6-50）",
+                                field="purpose")
+        key_use_id = uuid4()
+        await uow.insert(KeyUse(id=key_use_id, vehicle_id=row["id"], user_id=holder, purpose=purpose,
+                                order_id=order_id, taken_at=now))
+        if use is not None:
+            await uow.update(VehicleUse, {VehicleUse.key_use_id: key_use_id}).where(VehicleUse.id == use["id"])
+        await uow.update(Vehicle, {Vehicle.key_state: "out"}).where(Vehicle.id == row["id"])
+        await record(uow, "automotive.key_taken", "automotive_key_use", key_use_id,
+                     {"vin": vin, "user_id": holder, "purpose": purpose, "order_id": order_id})
+        await emit(uow, "automotive.key_taken", "automotive_key_use", key_use_id, ("vehicle_id", "user_id", "purpose"))
+        return await uow.select(KeyUse).where(KeyUse.id == key_use_id).first()
+
+
+async def _open_key_use(uow: Any, key_use_id: UUID) -> dict[str, Any]:
+    use = await uow.select(KeyUse).where(KeyUse.id == key_use_id).first()
+    if use is None:
+        raise KehuError("AUTOMOTIVE_KEY_USE_NOT_FOUND", f"no key-use entry {key_use_id}", f"未找到钥匙领用记录 {key_use_id}",
+                        field="id")
+    if use["returned_at"] is not None or use["lost_at"] is not None:
+        raise KehuError("AUTOMOTIVE_KEY_USE_CLOSED", "this key is back or lost already", "该钥匙已归还或已登记遗失", field="id")
+    return use
+
+
+async def _late_key_fine(uow: Any, parameters: Any, drive: dict[str, Any], back: datetime, actor: str) -> bool:
+    """R6-51D: the key back later than the due time after the drive (``back`` is when it came back,
+    or now for a key still out)."""
+    if drive["key_due_at"] is None or back <= drive["key_due_at"]:
+        return False
+    return await add_penalty(uow, parameters, "R6-51D", drive["consultant_id"],
+                             reason=f"试驾结束后{parameters.get('test_drive_key_return_minutes', 5)}分钟内未归还钥匙",
+                             at=back, source_key=f"test_drive:{drive['id']}", actor=actor)
+
+
+async def return_key(ctx: Any, key_use_id: UUID) -> dict[str, Any]:
+    """The 5S officer records a key back (time in); a test-drive key back late is fined R6-51D."""
+    require_permission(ctx, "automotive.stock.manage")
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    now = clock.now()
+    async with unit_of_work(ctx) as uow:
+        use = await _open_key_use(uow, key_use_id)
+        await uow.update(KeyUse, {KeyUse.returned_at: now, KeyUse.returned_to: ctx.actor}).where(
+            KeyUse.id == key_use_id)
+        await uow.update(Vehicle, {Vehicle.key_state: "kept"}).where(
+            (Vehicle.id == use["vehicle_id"]) & (Vehicle.key_state == "out"))
+        drive = await uow.select(TestDrive).where(TestDrive.key_use_id == key_use_id).first()
+        late = drive is not None and await _late_key_fine(uow, parameters, drive, now, ctx.actor)
+        await record(uow, "automotive.key_returned", "automotive_key_use", key_use_id, {"late": late})
+        await emit(uow, "automotive.key_returned", "automotive_key_use", key_use_id, ("returned_at",))
+        return await uow.select(KeyUse).where(KeyUse.id == key_use_id).first()
+
+
+async def lose_key(ctx: Any, key_use_id: UUID, *, reason: str) -> dict[str, Any]:
+    """R6-47: a key lost while out is fined to the consultant holding it (the replacement is paid
+    apart); the car's key stays lost until a replacement is recorded by registering it back."""
+    require_permission(ctx, "automotive.stock.manage")
+    reason = text(reason, "reason", 2000)
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    now = clock.now()
+    async with unit_of_work(ctx) as uow:
+        use = await _open_key_use(uow, key_use_id)
+        await uow.update(KeyUse, {KeyUse.lost_at: now}).where(KeyUse.id == key_use_id)
+        await uow.update(Vehicle, {Vehicle.key_state: "lost", Vehicle.updated_at: now}).where(
+            Vehicle.id == use["vehicle_id"])
+        await add_penalty(uow, parameters, "R6-47", use["user_id"], reason=f"遗失钥匙：{reason}", at=now,
+                          source_key=f"key:{key_use_id}", actor=ctx.actor)
+        await record(uow, "automotive.key_lost", "automotive_key_use", key_use_id, {"reason": reason})
+        await emit(uow, "automotive.key_lost", "automotive_key_use", key_use_id, ("lost_at",))
+        return await uow.select(KeyUse).where(KeyUse.id == key_use_id).first()
+
+
+async def key_register(ctx: Any, window: Any, *, vin: str | None = None, open_only: bool = False
+                       ) -> tuple[list[dict], bool]:
+    """The key-use register, newest first: all of it for the 5S officer, else one's own entries."""
+    try:
+        everyone = require_permission(ctx, "automotive.stock.manage") is not None
+    except KehuError:
+        require_permission(ctx, "automotive.test_drive.write")
+        everyone = False
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(KeyUse)
+        if not everyone:
+            query = query.where(KeyUse.user_id == _actor_id(ctx))
+        if vin is not None:
+            row = await vehicle_by_vin(uow, vin)
+            if row is None:
+                return [], False
+            query = query.where(KeyUse.vehicle_id == row["id"])
+        if open_only:
+            query = query.where(KeyUse.returned_at.is_null() & KeyUse.lost_at.is_null())
+        return await fetch_page(query, [KeyUse.taken_at, KeyUse.id], window, descending=True)
+
+
+async def vins(uow: Any, vehicle_ids: set[UUID]) -> dict[UUID, str]:
+    if not vehicle_ids:
+        return {}
+    rows = await uow.select(Vehicle.id, Vehicle.vin).where(Vehicle.id.is_in(list(vehicle_ids)))
+    return {r["id"]: r["vin"] for r in rows}
+
+
+async def with_vins(ctx: Any, rows: list[dict]) -> list[dict]:
+    async with unit_of_work(ctx, write=False) as uow:
+        found = await vins(uow, {r["vehicle_id"] for r in rows})
+    return [{**r, "vin": found.get(r["vehicle_id"], "")} for r in rows]
+
+
+# --- test drives (R6-51) ---------------------------------------------------------------------
+
+
+async def start_test_drive(ctx: Any, vin: str, customer_id: UUID, guide_id: UUID, *, agreement: bool,
+                           licence_copy: bool) -> dict[str, Any]:
+    """A consultant starts a test drive: the key-use register must show the key out to them for this
+    car first (R6-51A: refused, and fined — the fine is committed on its own, the drive is not),
+    a guide other than the consultant accompanies it (R6-51B). The agreement and the licence copy are
+    checked at the end with the rest of the set (R6-51C)."""
+    require_permission(ctx, "automotive.test_drive.write")
+    consultant = _actor_id(ctx)
+    vin = _vin(vin)
+    if guide_id == consultant:
+        raise invalid("guideId", "the guide is another person than the consultant (R6-51B)", "指导人员须为销售顾问以外的人员（R6-51B）")
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    now = clock.now()
+    async with unit_of_work(ctx) as uow:
+        row = await _vehicle(uow, vin)
+        if row["delivered_at"] is not None:
+            raise KehuError("AUTOMOTIVE_VEHICLE_DELIVERED", f"the car {vin} is delivered already", f"车辆 {vin} 已交付",
+                            field="vin")
+        await _user(uow, guide_id, "guideId")
+        if await customer_record(uow, customer_id) is None:
+            raise invalid("customerId", "no such customer", "没有该客户")
+        use = await uow.select(KeyUse).where(
+            (KeyUse.vehicle_id == row["id"]) & (KeyUse.user_id == consultant) & (KeyUse.purpose == "test_drive")
+            & KeyUse.returned_at.is_null() & KeyUse.lost_at.is_null()).first()
+        if use is not None and await uow.exists(TestDrive).where(TestDrive.key_use_id == use["id"]):
+            raise KehuError("AUTOMOTIVE_KEY_USE_CLOSED", "this key-use entry served a test drive already; return the key "
+                            "and register it again", "该钥匙领用记录已用于一次试驾，请归还后重新登记", field="vin")
+    if use is None:
+        async with unit_of_work(ctx) as uow:
+            await add_penalty(uow, parameters, "R6-51A", consultant, reason=f"试驾 {vin} 前未填写钥匙领用登记",
+                              at=now, source_key=f"no_key:{vin}:{now.isoformat()}", actor="system")
+        raise KehuError("AUTOMOTIVE_KEY_NOT_REGISTERED", "fill in the key-use register first (R6-51A)",
+                        "试驾前须先填写钥匙领用登记（R6-51A）", field="vin")
+    async with unit_of_work(ctx) as uow:
+        drive_id = uuid4()
+        await uow.insert(TestDrive(id=drive_id, vehicle_id=row["id"], key_use_id=use["id"], consultant_id=consultant,
+                                   customer_id=customer_id, guide_id=guide_id, agreement=agreement,
+                                   licence_copy=licence_copy, started_at=now))
+        await record(uow, "automotive.test_drive_started", "automotive_test_drive", drive_id,
+                     {"vin": vin, "customer_id": customer_id, "guide_id": guide_id, "agreement": agreement,
+                      "licence_copy": licence_copy})
+        await emit(uow, "automotive.test_drive_started", "automotive_test_drive", drive_id,
+                   ("vehicle_id", "consultant_id", "guide_id"))
+        return await uow.select(TestDrive).where(TestDrive.id == drive_id).first()
+
+
+async def end_test_drive(ctx: Any, drive_id: UUID, *, confirmation: bool, survey_report: bool,
+                         agreement: bool | None = None, licence_copy: bool | None = None) -> dict[str, Any]:
+    """The consultant ends their test drive: the key is due back within the tenant's minutes (R6-51D);
+    the set (agreement, licence copy, confirmation, survey report) must be complete, else R6-51C."""
+    require_permission(ctx, "automotive.test_drive.write")
+    consultant = _actor_id(ctx)
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    minutes = int(parameters.get("test_drive_key_return_minutes", 5))
+    now = clock.now()
+    async with unit_of_work(ctx) as uow:
+        drive = await uow.select(TestDrive).where(TestDrive.id == drive_id).first()
+        if drive is None or drive["consultant_id"] != consultant:
+            raise KehuError("AUTOMOTIVE_TEST_DRIVE_NOT_FOUND", f"no test drive {drive_id} of yours",
+                            f"未找到您的试驾记录 {drive_id}", field="id")
+        if drive["ended_at"] is not None:
+            raise KehuError("AUTOMOTIVE_TEST_DRIVE_ENDED", "this test drive has ended already", "该试驾已结束", field="id")
+        agreement = drive["agreement"] or bool(agreement)
+        licence_copy = drive["licence_copy"] or bool(licence_copy)
+        complete = agreement and licence_copy and confirmation and survey_report
+        await uow.update(TestDrive, {TestDrive.ended_at: now, TestDrive.key_due_at: now + timedelta(minutes=minutes),
+                                     TestDrive.agreement: agreement, TestDrive.licence_copy: licence_copy,
+                                     TestDrive.confirmation: confirmation, TestDrive.survey_report: survey_report,
+                                     TestDrive.paperwork_complete: complete}).where(TestDrive.id == drive_id)
+        if not complete:
+            await add_penalty(uow, parameters, "R6-51C", consultant, reason="试驾协议、驾照复印件、确认书、调查报告不全",
+                              at=now, source_key=f"test_drive:{drive_id}", actor="system")
+        await record(uow, "automotive.test_drive_ended", "automotive_test_drive", drive_id,
+                     {"confirmation": confirmation, "survey_report": survey_report, "complete": complete})
+        await emit(uow, "automotive.test_drive_ended", "automotive_test_drive", drive_id,
+                   ("ended_at", "paperwork_complete"))
+        return await uow.select(TestDrive).where(TestDrive.id == drive_id).first()
+
+
+DISMISSAL_SETS = 2  # R6-51C: 2 or more incomplete sets mean dismissal (a person decides)
+
+
+async def incomplete_paperwork(ctx: Any, window: Any, *, consultant_id: UUID | None = None
+                               ) -> tuple[list[dict], bool]:
+    """R6-51C's report: test drives with an incomplete set, newest first, each with how many its
+    consultant has in all and whether that reaches the dismissal mark (2 or more)."""
+    require_permission(ctx, "automotive.report.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(TestDrive).where(TestDrive.paperwork_complete == False)  # noqa: E712
+        if consultant_id is not None:
+            query = query.where(TestDrive.consultant_id == consultant_id)
+        rows, more = await fetch_page(query, [TestDrive.started_at, TestDrive.id], window, descending=True)
+        counts: dict[UUID, int] = {}
+        for consultant in {r["consultant_id"] for r in rows}:
+            counts[consultant] = await uow.count(TestDrive).where(
+                (TestDrive.consultant_id == consultant) & (TestDrive.paperwork_complete == False))  # noqa: E712
+        found = await vins(uow, {r["vehicle_id"] for r in rows})
+    return [{**r, "vin": found.get(r["vehicle_id"], ""), "incomplete_sets": counts[r["consultant_id"]],
+             "dismissal": counts[r["consultant_id"]] >= DISMISSAL_SETS} for r in rows], more
+
+
+# --- second-tier stores (R6-54, R6-55) -------------------------------------------------------
+
+
+async def inspect_vehicle(ctx: Any, vin: str, *, passed: bool, note: str) -> dict[str, Any]:
+    """R6-55: the local dealer staff inspect a second-tier store car before reallocating it."""
+    require_permission(ctx, "automotive.stock.reallocate")
+    inspector = _actor_id(ctx)
+    vin = _vin(vin)
+    note = text(note, "note", 2000)
+    async with unit_of_work(ctx) as uow:
+        row = await _vehicle(uow, vin)
+        if row["location"] != "second_tier" or row["delivered_at"] is not None:
+            raise invalid("vin", "only a car at a second-tier store is inspected for reallocation",
+                          "只有二级店在库车辆需调拨前检查")
+        inspection_id = uuid4()
+        await uow.insert(Inspection(id=inspection_id, vehicle_id=row["id"], passed=passed, note=note,
+                                    inspected_by=inspector, at=clock.now()))
+        await record(uow, "automotive.vehicle_inspected", "automotive_vehicle_inspection", inspection_id,
+                     {"vin": vin, "passed": passed, "note": note})
+        await emit(uow, "automotive.vehicle_inspected", "automotive_vehicle_inspection", inspection_id, ("passed",))
+        return await uow.select(Inspection).where(Inspection.id == inspection_id).first()
+
+
+def _recall_limit(parameters: Any) -> int:
+    return int(parameters.get("second_tier_recall_days", 30))
+
+
+async def second_tier_overdue(ctx: Any, window: Any) -> tuple[list[dict], bool, int]:
+    """R6-54's report: cars at a second-tier store longer than the limit, oldest first, each with its
+    days late (the daily fines' count)."""
+    require_permission(ctx, "automotive.stock.read")
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    calendar = await tenant_calendar(ctx)
+    limit = _recall_limit(parameters)
+    today = clock.now().astimezone(calendar.zone).date()
+    async with unit_of_work(ctx, write=False) as uow:
+        query = uow.select(Vehicle).where(
+            (Vehicle.location == "second_tier") & Vehicle.delivered_at.is_null()
+            & (Vehicle.location_since < today - timedelta(days=limit)))
+        rows, more = await fetch_page(query, [Vehicle.location_since, Vehicle.id], window)
+    return [{**r, "days_late": (today - r["location_since"]).days - limit} for r in rows], more, limit
+
+
+@tick("automotive.second_tier_recall")
+async def fine_second_tier_recalls(ctx: Any, now: datetime) -> int:
+    """R6-54: each day a second-tier store car stays past the limit fines the designated 5S officer
+    once (``source_key`` per car and day); missed ticks catch up (days since the officer's
+    designation, 60 at most)."""
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    calendar = await tenant_calendar(ctx)
+    limit = _recall_limit(parameters)
+    today = clock.now().astimezone(calendar.zone).date()
+    fined = 0
+    async with unit_of_work(ctx) as uow:
+        designated = await _officer_row(uow)
+        if designated is None:
+            return 0
+        officer, since = designated["user_id"], designated["since"].astimezone(calendar.zone).date()
+        rows = await uow.select(Vehicle.vin, Vehicle.location_since).where(
+            (Vehicle.location == "second_tier") & Vehicle.delivered_at.is_null()
+            & (Vehicle.location_since < today - timedelta(days=limit)))
+        for row in rows:
+            first_late = row["location_since"] + timedelta(days=limit + 1)
+            day = max(first_late, since, today - timedelta(days=60))  # from the designation; 60 days at most
+            while day <= today:
+                if await add_penalty(uow, parameters, "R6-54", officer, reason=f"二级店车辆 {row['vin']} 超过{limit}天未召回",
+                                     at=clock.now(), source_key=f"recall:{row['vin']}:{day.isoformat()}"):
+                    fined += 1
+                day += timedelta(days=1)
+    return fined
+
+
+# --- inventory reports (R6-46) ---------------------------------------------------------------
+
+
+def _slot_deadline(parameters: Any, calendar: Any, day: date, slot: str) -> datetime:
+    minute = int(parameters.get(f"inventory_report_{slot}_minute", 540 if slot == "morning" else 1020))
+    return datetime.combine(day, time(minute // 60, minute % 60), calendar.zone)
+
+
+async def report_inventory(ctx: Any, slot: str, *, note: str) -> dict[str, Any]:
+    """The 5S officer's inventory report to the assistant for today's morning or afternoon slot;
+    a report after the slot's time is late and fined R6-46 at once."""
+    require_permission(ctx, "automotive.stock.manage")
+    reporter = _actor_id(ctx)
+    slot = choice(slot, "slot", SLOTS)
+    note = text(note, "note", 4000)
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    calendar = await tenant_calendar(ctx)
+    now = clock.now()
+    day = now.astimezone(calendar.zone).date()
+    late = now > _slot_deadline(parameters, calendar, day, slot)
+    async with unit_of_work(ctx) as uow:
+        if await uow.exists(InventoryReport).where((InventoryReport.day == day) & (InventoryReport.slot == slot)):
+            raise KehuError("AUTOMOTIVE_INVENTORY_REPORTED", f"the {slot} inventory report of {day} is in already",
+                            f"{day} 的{'上午' if slot == 'morning' else '下午'}库存报告已提交", field="slot")
+        report_id = uuid4()
+        await uow.insert(InventoryReport(id=report_id, day=day, slot=slot, reported_at=now, reported_by=reporter,
+                                         late=late, note=note))
+        if late:
+            await add_penalty(uow, parameters, "R6-46", reporter, reason=f"{day} {slot} 库存报告迟报", at=now,
+                              source_key=f"inventory:{day.isoformat()}:{slot}", actor="system")
+        await record(uow, "automotive.inventory_reported", "automotive_inventory_report", report_id,
+                     {"day": day, "slot": slot, "late": late})
+        await emit(uow, "automotive.inventory_reported", "automotive_inventory_report", report_id,
+                   ("day", "slot", "late"))
+        return await uow.select(InventoryReport).where(InventoryReport.id == report_id).first()
+
+
+async def inventory_reports(ctx: Any, window: Any) -> tuple[list[dict], bool]:
+    """The inventory reports, newest first (the assistant and the 5S officer read them)."""
+    require_permission(ctx, "automotive.stock.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        return await fetch_page(uow.select(InventoryReport), [InventoryReport.reported_at, InventoryReport.id],
+                                window, descending=True)
+
+
+@tick("automotive.inventory_reports")
+async def fine_missed_inventory_reports(ctx: Any, now: datetime) -> int:
+    """R6-46: a slot of a working day whose time passed without a report fines the designated 5S
+    officer once (the same ``source_key`` as a late report, so never twice); the last 7 days, and
+    only slots due after the officer's designation."""
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    calendar = await tenant_calendar(ctx)
+    moment = clock.now()
+    today = moment.astimezone(calendar.zone).date()
+    fined = 0
+    async with unit_of_work(ctx) as uow:
+        designated = await _officer_row(uow)
+        if designated is None:
+            return 0
+        officer, since = designated["user_id"], designated["since"]
+        for back in range(7, -1, -1):
+            day = today - timedelta(days=back)
+            if not calendar.is_working_day(day):
+                continue
+            for slot in SLOTS:
+                deadline = _slot_deadline(parameters, calendar, day, slot)
+                if moment <= deadline or deadline <= since:  # not due yet, or due before anyone answered
+                    continue
+                if await uow.exists(InventoryReport).where((InventoryReport.day == day)
+                                                           & (InventoryReport.slot == slot)):
+                    continue
+                if await add_penalty(uow, parameters, "R6-46", officer, reason=f"{day} {slot} 库存报告漏报", at=moment,
+                                     source_key=f"inventory:{day.isoformat()}:{slot}"):
+                    fined += 1
+    return fined
+
+
+@tick("automotive.test_drive_keys")
+async def fine_keys_still_out(ctx: Any, now: datetime) -> int:
+    """R6-51D for keys still out after a test drive's due time (a key returned late is fined when
+    it comes back, under the same ``source_key``)."""
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    moment = clock.now()
+    fined = 0
+    async with unit_of_work(ctx) as uow:
+        drives = await uow.select(TestDrive).where(
+            (TestDrive.key_due_at < moment)
+            & TestDrive.key_use_id.is_in(uow.select(KeyUse.id).where(KeyUse.returned_at.is_null())))
+        for drive in drives:
+            fined += int(await _late_key_fine(uow, parameters, drive, moment, "system"))
+    return fined
+
+
+# --- the main warehouse (R6-58) --------------------------------------------------------------
+
+
+async def record_warehouse_visit(ctx: Any, consultant_id: UUID, *, note: str,
+                                 customer_id: UUID | None = None) -> dict[str, Any]:
+    """R6-58: a consultant took a customer to the main warehouse to choose a car; the designated 5S
+    officer is fined."""
+    require_permission(ctx, "automotive.stock.approve")
+    note = text(note, "note", 2000)
+    parameters = await tenant_parameters(ctx, VERTICAL)
+    now = clock.now()
+    async with unit_of_work(ctx) as uow:
+        await _user(uow, consultant_id, "consultantId")
+        if customer_id is not None and await customer_record(uow, customer_id) is None:
+            raise invalid("customerId", "no such customer", "没有该客户")
+        officer = await current_officer(uow)
+        visit_id = uuid4()
+        await uow.insert(WarehouseVisit(id=visit_id, consultant_id=consultant_id, customer_id=customer_id,
+                                        officer_id=officer, note=note, at=now, recorded_by=ctx.actor))
+        await add_penalty(uow, parameters, "R6-58", officer, reason=f"销售顾问带客户到大库选车：{note}", at=now,
+                          source_key=f"warehouse:{visit_id}", actor=ctx.actor)
+        await record(uow, "automotive.warehouse_visit_recorded", "automotive_warehouse_visit", visit_id,
+                     {"consultant_id": consultant_id, "customer_id": customer_id, "officer_id": officer})
+        await emit(uow, "automotive.warehouse_visit_recorded", "automotive_warehouse_visit", visit_id,
+                   ("consultant_id",))
+        return await uow.select(WarehouseVisit).where(WarehouseVisit.id == visit_id).first()
