@@ -23,6 +23,8 @@ PERMISSIONS = (
       "登记已签字的订单、接收交车客户资料（销售助理）"),
     P("automotive.order.read", "read the order table and sold prices (组长、经理、助理 only, R6-34)",
       "查看订单表及成交价格（仅组长、经理、助理，R6-34）"),
+    P("automotive.performance.cancel", "cancel a sale's performance and commission after a complaint (销售经理, R6-25)",
+      "因客户投诉取消该车业绩及提成（销售经理，R6-25）"),
     P("automotive.payment.record", "record money received, GMAC payment reports, loan disbursements and deposit "
       "receipts (财务收银)", "登记到账、GMAC打款报告、放款及定金条（财务收银）"),
     P("automotive.delivery.release", "hand over the key and release a car (5S专员)", "交付钥匙、放行车辆（5S专员）"),
@@ -43,7 +45,7 @@ POSTS: dict[str, dict[str, str]] = {
     "leader": {"automotive.lead.write": "tenant", "automotive.lead.sign": "tenant", "automotive.lead.read": "tenant",
                "automotive.order.sign": "tenant", "automotive.order.read": "tenant", "automotive.report.read": "tenant",
                "automotive.stock.read": "tenant", **{c: "tenant" for c in _CUSTOMER}},
-    "manager": {"automotive.lead.sign": "tenant", "automotive.lead.settle": "tenant", "automotive.lead.read": "tenant", "automotive.order.sign": "tenant",
+    "manager": {"automotive.lead.sign": "tenant", "automotive.lead.settle": "tenant", "automotive.performance.cancel": "tenant", "automotive.lead.read": "tenant", "automotive.order.sign": "tenant",
                 "automotive.order.read": "tenant", "automotive.penalty.record": "tenant",
                 "automotive.penalty.read": "tenant", "automotive.report.read": "tenant",
                 "automotive.exception.approve": "tenant", "automotive.stock.read": "tenant",
