@@ -138,6 +138,11 @@ class ArchiveView:
     transitions: tuple[TransitionView, ...] = ()
     created_at: datetime | None = None  # the archives list's order (with the id)
     deadline_provisional: bool = False  # deadline_at counted provisional calendar days (issue 18 point 11)
+    submission_due_at: datetime | None = None  # S17/T1: when the first submission was due
+    submitted_on_time: bool | None = None  # None: no schedule or no event date
+    extended_until: datetime | None = None  # T6: an approved extension's promised time
+    damaged_at: datetime | None = None  # T4
+    damage_note: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -212,7 +217,21 @@ class ExpectedRow:
 
     key: str
     responsible: str | None = None  # username
-    excluded_reason: str | None = None
+    excluded_reason: str | None = None  # free text, or one of EXCLUSION_REASONS (optionally "code: note")
+    excluded_code: str | None = None  # one of EXCLUSION_REASONS (T2/T4, A4)
+
+
+# Structured reasons a subject is not expected (T2, T4, A4): code -> (English, Chinese).
+EXCLUSION_REASONS = {"in_repair": ("still in repair", "在修"), "unsettled": ("not settled yet", "未结算"),
+                     "warranty_claim": ("warranty claim", "索赔"), "no_invoice": ("invoice not issued", "未开发票")}
+
+
+def exclusion_code(reason: str | None) -> str | None:
+    """The structured reason an exclusion's stored text starts with (``code`` or ``code: note``)."""
+    if not reason:
+        return None
+    head = reason.split(":", 1)[0].strip()
+    return head if head in EXCLUSION_REASONS else None
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -331,7 +350,11 @@ async def archive_view(uow: UnitOfWork, row: Mapping[str, Any], *, full: bool = 
                        submitted_at=row["submitted_at"], checked_by=row["checked_by"], deadline_at=row["deadline_at"],
                        rejections=row["rejections"], check_round=row["check_round"], version=row["version"],
                        documents=documents, results=results, transitions=transitions, created_at=row.get("created_at"),
-                       deadline_provisional=bool(row.get("deadline_provisional")))
+                       deadline_provisional=bool(row.get("deadline_provisional")),
+                       submission_due_at=row.get("submission_due_at"),
+                       submitted_on_time=None if row.get("submitted_on_time") is None else bool(row["submitted_on_time"]),
+                       extended_until=row.get("extended_until"), damaged_at=row.get("damaged_at"),
+                       damage_note=row.get("damage_note"))
 
 
 async def documents_of(uow: UnitOfWork, archive_id: UUID) -> list[dict[str, Any]]:
@@ -477,41 +500,87 @@ def event_standards(event: str) -> tuple[str, str]:
     return name, f"{name}_archive"
 
 
-def retention_end(definition: VerticalDefinition, parameters: Mapping[str, ParameterValue],
-                  folder: Mapping[str, Any], archives: Sequence[Mapping[str, Any]]) -> tuple[datetime | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class RetentionPlan:
+    """A folder's retention now (``until`` by ``rule``) and, when a rule applies only after the
+    vehicle has been idle (A7), from when (``idle_at``) its end (``idle_until``) alone applies."""
+
+    until: datetime | None
+    rule: str | None
+    idle_at: datetime | None = None
+    idle_until: datetime | None = None
+    idle_rule: str | None = None
+
+
+def retention_plan(definition: VerticalDefinition, parameters: Mapping[str, ParameterValue],
+                   folder: Mapping[str, Any], archives: Sequence[Mapping[str, Any]],
+                   at: datetime | None = None) -> RetentionPlan:
     """The latest end over the retention rules of the folder's archive types (seed-000 §1.10:
     max(last service + 5y, created + 5y)). ``counted_from``: ``created`` is the folder's creation;
     ``last_<name>`` the latest acceptance in the folder of an archive of type ``<name>`` or
     ``<name>_archive`` (event_standards), else the folder's date fact of that name (a service
-    before kehu); any other name a date fact of the folder."""
+    before kehu); any other name a date fact of the folder.
+
+    A rule with an ``idle_event`` (A7: 3 years without service here, ``no_service_years``) applies
+    alone once the folder has had no such event for its idle years, counted from the latest event
+    (or from the folder's creation if there was none): from ``idle_at`` its end replaces the
+    others'. ``at`` (now) says which of the two holds today."""
     facts = json.loads(folder["facts"])
     done = [a for a in archives if a["accepted_at"] is not None]
     used = {a["standard"] for a in archives}
+
+    def event(name: str) -> datetime | None:
+        if name == "created":
+            return folder["created_at"]
+        if name.startswith("last_"):
+            events = event_standards(name)
+            return max((a["accepted_at"] for a in done if a["standard"] in events), default=None) or _date_fact(
+                facts.get(name))
+        return _date_fact(facts.get(name))
+
     best: tuple[datetime | None, str | None] = (None, None)
+    idle: tuple[datetime, datetime, str] | None = None
     for standard in definition.archive_standards:
         if standard.id not in used:
             continue
         for rule in standard.retention:
             years = int_parameter(parameters, rule.parameter, rule.years) if rule.parameter else rule.years
-            if rule.counted_from == "created":
-                start = folder["created_at"]
-            elif rule.counted_from.startswith("last_"):
-                events = event_standards(rule.counted_from)
-                start = (max((a["accepted_at"] for a in done if a["standard"] in events), default=None)
-                         or _date_fact(facts.get(rule.counted_from)))
-            else:
-                start = _date_fact(facts.get(rule.counted_from))
-            if start is not None:
-                end = _add_years(start, years)
-                if best[0] is None or end > best[0]:
-                    best = (end, rule.code)
-    return best
+            start = event(rule.counted_from)
+            if start is None:
+                continue
+            end = _add_years(start, years)
+            if best[0] is None or end > best[0]:
+                best = (end, rule.code)
+            if rule.idle_event is not None and rule.idle_years is not None:
+                idle_years = (int_parameter(parameters, rule.idle_years_parameter, rule.idle_years)
+                              if rule.idle_years_parameter else rule.idle_years)
+                idle_at = _add_years(event(rule.idle_event) or folder["created_at"], max(idle_years, 1))
+                if idle is None or idle_at < idle[0]:
+                    idle = (idle_at, end, rule.code)
+    if idle is None or best[0] is None or best[1] == idle[2] and best[0] == idle[1]:
+        return RetentionPlan(best[0], best[1])
+    if at is not None and at >= idle[0]:
+        return RetentionPlan(idle[1], idle[2])
+    return RetentionPlan(best[0], best[1], *idle)
+
+
+def retention_end(definition: VerticalDefinition, parameters: Mapping[str, ParameterValue],
+                  folder: Mapping[str, Any], archives: Sequence[Mapping[str, Any]],
+                  at: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """The folder's retention end and the rule giving it (see :func:`retention_plan`)."""
+    plan = retention_plan(definition, parameters, folder, archives, at)
+    return plan.until, plan.rule
 
 
 async def recompute_folder_retention(uow: UnitOfWork, definition: VerticalDefinition, parameters: Mapping[str, ParameterValue],
                      folder: Mapping[str, Any]) -> FolderView:
     archives = await uow.select(Archive.standard, Archive.accepted_at).where(Archive.folder_id == folder["id"])
-    until, rule = retention_end(definition, parameters, folder, archives)
+    plan = retention_plan(definition, parameters, folder, archives, now())
+    until, rule = plan.until, plan.rule
+    await uow.update(ArchiveFolder, {ArchiveFolder.retention_idle_at: plan.idle_at,
+                                     ArchiveFolder.retention_idle_until: plan.idle_until,
+                                     ArchiveFolder.retention_idle_rule: plan.idle_rule}).where(
+        ArchiveFolder.id == folder["id"])
     if until != folder["retention_until"] or rule != folder["retention_rule"]:
         await uow.update(ArchiveFolder, {ArchiveFolder.retention_until: until, ArchiveFolder.retention_rule: rule}).where(
             ArchiveFolder.id == folder["id"])

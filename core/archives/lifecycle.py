@@ -24,7 +24,9 @@ from core.archives.common import (ACCEPTED, ARCHIVED, ASSEMBLING, ArchiveView,
                                   require_reader, require_somewhere, standard_of,
                                   checked_text, user_of, enabled_vertical, rectification_deadline)
 from core.archives.folders import readable_verticals
-from core.archives.tables import Archive, ArchiveCheckResult, ArchiveDocumentRow, ArchiveTransition, MissingReport
+from core.archives.schedule import event_day, submission_due
+from core.archives.tables import (Archive, ArchiveCheckResult, ArchiveDocumentRow, ArchiveTransition, MissingReport,
+                                  Nonconformity)
 from core.audit.chain import record as audit
 from core.calendar.schedules import on_schedule_loaded
 from core.calendar.settings import load_calendar as tenant_calendar
@@ -127,8 +129,13 @@ async def submit_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
         opened = await _open(uow, ctx, registry, archive_id, "submit")
         archive, folder = opened.archive, opened.folder
         at = common.now()
+        # S17/T1: when the hand-over was due, from the type's schedule and the archive's event date
+        schedule = standard_of(opened.definition, archive["standard"]).submission
+        zone = (await tenant_calendar(uow)).zone
+        due = submission_due(schedule, opened.parameters, event_day(schedule, json.loads(archive["facts"]), zone), zone)
         await move(uow, archive, (ASSEMBLING,), SUBMITTED,
-                    {Archive.submitted_by: ctx.actor, Archive.submitted_at: at}, note=note.strip(), at=at)
+                    {Archive.submitted_by: ctx.actor, Archive.submitted_at: at, Archive.submission_due_at: due,
+                     Archive.submitted_on_time: None if due is None else int(at <= due)}, note=note.strip(), at=at)
         await uow.update(MissingReport, {MissingReport.resolved_at: at}).where(
             (MissingReport.subject_key == folder["subject_key"]) & (MissingReport.standard == archive["standard"])
             & MissingReport.resolved_at.is_null())
@@ -239,6 +246,11 @@ async def reject_archive(ctx: Context, registry: VerticalRegistry, archive_id: U
                      Archive.deadline_provisional: int(deadline.provisional),
                      Archive.rejections: archive["rejections"] + 1,
                      Archive.rejected_hash: documents_hash(await documents_of(uow, archive_id))}, note=note, at=at)
+        # 不合格档案记录 (T5): the record a manager countersigns
+        await uow.insert(Nonconformity(archive_id=archive_id, vertical=archive["vertical"], standard=archive["standard"],
+                                       round=archive["check_round"], defects=note,
+                                       responsible_user_id=user_of(archive["submitted_by"]), rejected_by=ctx.actor,
+                                       rejected_at=at, created_at=at))
         await add_kpi_entry(uow, archive["vertical"], user_of(archive["submitted_by"]), "nonconforming_archive",
                    f"non-conforming archive: {note}", points=int_parameter(parameters, KPI_NONCONFORMING, 0),
                    archive_id=archive_id, at=at)
@@ -254,12 +266,17 @@ async def resubmit_archive(ctx: Context, registry: VerticalRegistry, archive_id:
         archive, parameters = opened.archive, opened.parameters
         at = common.now()
         unchanged = documents_hash(await documents_of(uow, archive_id)) == archive["rejected_hash"]
-        late = archive["deadline_at"] is not None and at > archive["deadline_at"]
-        await move(uow, archive, (REJECTED,), RESUBMITTED, {Archive.submitted_at: at}, note=note.strip(), at=at)
+        # T6: an approved extension's promised time replaces the deadline if it is later
+        deadline = archive["deadline_at"]
+        if deadline is not None and archive["extended_until"] is not None:
+            deadline = max(deadline, archive["extended_until"])
+        late = deadline is not None and at > deadline
+        await move(uow, archive, (REJECTED,), RESUBMITTED, {Archive.submitted_at: at, Archive.extended_until: None},
+                   note=note.strip(), at=at)
         person = user_of(archive["submitted_by"])
         if late:
             await add_kpi_entry(uow, archive["vertical"], person, "late_rectification",
-                       f"resubmitted after the deadline {archive['deadline_at'].isoformat()}",
+                       f"resubmitted after the deadline {deadline.isoformat()}",
                        points=int_parameter(parameters, KPI_LATE, 0), archive_id=archive_id, at=at)
         if unchanged:
             await add_kpi_entry(uow, archive["vertical"], person, "unchanged_resubmission", "resubmitted unchanged (原封返回)",

@@ -12,7 +12,8 @@ from typing import Any
 from uuid import uuid4
 
 from core.archives import common
-from core.archives.common import (DEFAULT_MISSING_DAYS, ExpectedRow, KPI_MISSING,
+from core.archives import exceptions
+from core.archives.common import (DEFAULT_MISSING_DAYS, EXCLUSION_REASONS, ExpectedRow, KPI_MISSING,
                                   MISSING_DAYS_PARAMETER, MissingView,
                                   ReconciliationView, int_parameter, invalid, add_kpi_entry,
                                   require_reader, standard_of, enabled_vertical, permission)
@@ -42,8 +43,23 @@ def parse_expected_csv(text: str) -> list[ExpectedRow]:
     for line in reader:
         line = {(k or "").strip(): (v or "").strip() for k, v in line.items()}
         if line.get("key"):
-            rows.append(ExpectedRow(line["key"], line.get("responsible") or None, line.get("excluded_reason") or None))
+            rows.append(ExpectedRow(line["key"], line.get("responsible") or None, line.get("excluded_reason") or None,
+                                    line.get("excluded") or None))
     return rows
+
+
+def exclusion_text(row: ExpectedRow) -> str | None:
+    """What 未上报记录 keeps for an excluded subject: its structured reason (``in_repair``,
+    ``unsettled``, ``warranty_claim``, ``no_invoice``), with a free note after a colon, or free
+    text alone; None when the subject is expected."""
+    code = (row.excluded_code or "").strip() or None
+    note = (row.excluded_reason or "").strip() or None
+    if code is not None and code not in EXCLUSION_REASONS:
+        raise invalid("EXCLUSION_REASON_UNKNOWN", "rows", f"unknown exclusion reason {code!r} (one of "
+                      f"{', '.join(EXCLUSION_REASONS)})", f"未知的不计入原因 {code!r}（可选 {'、'.join(EXCLUSION_REASONS)}）")
+    if code is None:
+        return note
+    return code if note is None or note == code else f"{code}: {note}"
 
 
 def _missing_view(row: Mapping[str, Any]) -> MissingView:
@@ -79,7 +95,7 @@ async def import_expected(ctx: Context, registry: VerticalRegistry, vertical: st
         if names - set(users):
             raise invalid("USER_UNKNOWN", "rows", f"no such users: {', '.join(sorted(names - set(users)))}",
                            f"没有这些用户：{'、'.join(sorted(names - set(users)))}")
-        excluded = {r.key.strip(): r.excluded_reason.strip() for r in rows if r.excluded_reason and r.excluded_reason.strip()}
+        excluded = {r.key.strip(): text for r in rows if (text := exclusion_text(r))}
         wanted = [r for r in rows if r.key.strip() not in excluded]
         received = {f["subject_key"] for f in await uow.select(ArchiveFolder.subject_key).where(
             ArchiveFolder.id.is_in(
@@ -98,14 +114,25 @@ async def import_expected(ctx: Context, registry: VerticalRegistry, vertical: st
         days = int_parameter(parameters, MISSING_DAYS_PARAMETER, DEFAULT_MISSING_DAYS)
         due = (await tenant_calendar(uow)).deadline(at, Duration(days, DeadlineUnit.WORKING_DAYS))
         missing = [r for r in wanted if r.key.strip() not in received]
+        points = int_parameter(parameters, KPI_MISSING, 0)
         for row in missing:
+            key = row.key.strip()
             person = users.get(row.responsible) if row.responsible else None
+            # W5: an approved explanation whose promised date has not passed suspends the KPI entry;
+            # its report is due at the end of the promised date (the sweep charges a broken promise)
+            waiting = await exceptions.suspending_exception(uow, vertical, standard, key, at)
+            charged = waiting is None
             await uow.insert(MissingReport(reconciliation_id=reconciliation.id, vertical=vertical, standard=standard,
-                                           subject_key=row.key.strip(), responsible_user_id=person,
-                                           due_at=due.at.astimezone(UTC), due_working_days=days,
-                                           due_provisional=int(due.provisional), created_at=at))
-            await add_kpi_entry(uow, vertical, person, "missing_archive", f"{source} {period}: archive missing",
-                       points=int_parameter(parameters, KPI_MISSING, 0), subject_key=row.key.strip(), at=at)
+                                           subject_key=key, responsible_user_id=person,
+                                           due_at=waiting["promised_at"] if waiting else due.at.astimezone(UTC),
+                                           due_working_days=None if waiting else days,
+                                           due_provisional=0 if waiting else int(due.provisional),
+                                           exception_id=waiting["id"] if waiting else None,
+                                           kpi_charged_at=at if charged and person is not None and points else None,
+                                           created_at=at))
+            if charged:
+                await add_kpi_entry(uow, vertical, person, "missing_archive", f"{source} {period}: archive missing",
+                                    points=points, subject_key=key, at=at)
         await audit(uow, "archive.reconciled", "archive_reconciliation", reconciliation.id,
                     {"source": source, "period": period, "standard": standard, "expected": len(wanted),
                      "excluded": len(excluded), "missing": len(missing)})

@@ -20,6 +20,10 @@ class ArchiveFolder(TenantOwned, tablename="archive_folder"):
     retention_rule = Varchar(length=40, null=True, default=None)  # the rule giving retention_until
     sealed_at = Timestamptz(null=True, default=None)
     created_by = Varchar(length=100)
+    # A7: from retention_idle_at (no service for the idle years) retention_idle_until by that rule applies
+    retention_idle_at = Timestamptz(null=True, default=None)
+    retention_idle_until = Timestamptz(null=True, default=None)
+    retention_idle_rule = Varchar(length=40, null=True, default=None)
     version = Integer(default=1)
 
 
@@ -43,6 +47,12 @@ class Archive(TenantOwned, tablename="archive"):
     accepted_at = Timestamptz(null=True, default=None)
     sealed_at = Timestamptz(null=True, default=None)
     version = Integer(default=1)
+    submission_due_at = Timestamptz(null=True, default=None)  # S17/T1: when the first submission was due
+    submitted_on_time = Integer(null=True, default=None)  # 1 on time, 0 late, None: no schedule or event date
+    extended_until = Timestamptz(null=True, default=None)  # T6: an approved extension's promised time
+    damaged_at = Timestamptz(null=True, default=None)  # T4: recorded as damaged (破损)
+    damaged_by = Varchar(length=100, null=True, default=None)
+    damage_note = Text(null=True, default=None)
 
 
 class ArchiveDocumentRow(TenantOwned, tablename="archive_document"):
@@ -121,10 +131,53 @@ class MissingReport(TenantOwned, tablename="archive_missing_report"):
     due_working_days = Integer(null=True, default=None)  # working days counted from created_at
     due_provisional = Integer(default=0)  # 1: due_at counted days of a provisional calendar year
     resolved_at = Timestamptz(null=True, default=None)
+    kpi_charged_at = Timestamptz(null=True, default=None)  # the missing-archive KPI entry was written
+    exception_id = UUID(null=True, default=None)  # an approved late-submission explanation suspended it (W5)
+
+
+class ArchiveException(TenantOwned, tablename="archive_exception"):
+    """A late-submission explanation (S18, T3, W5: kind ``late_submission``, by subject and archive
+    type, with a promised date) or a rectification extension (T6: kind ``rectification``, of a
+    rejected archive, with a promised time); a manager who did not file it approves or refuses it."""
+
+    vertical = Varchar(length=40)
+    standard = Varchar(length=40)
+    subject_key = Varchar(length=100)
+    archive_id = UUID(null=True, default=None)
+    kind = Varchar(length=24)
+    reason = Text()
+    promised_on = Varchar(length=10, null=True, default=None)  # ISO date of a late-submission explanation
+    promised_at = Timestamptz()  # the moment the promise ends (the end of promised_on, tenant's zone)
+    requested_by = Varchar(length=100)
+    requested_user_id = UUID(null=True, default=None)
+    state = Varchar(length=16)  # pending approved refused
+    decided_by = Varchar(length=100, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    decision_note = Text(default="")
+    kpi_points = Integer(default=0)  # the missing-archive points at approval, charged if the promise is broken
+    settled_at = Timestamptz(null=True, default=None)  # the sweep looked at it after promised_at
+    kpi_charged = Integer(default=0)
+    version = Integer(default=1)
+
+
+class Nonconformity(TenantOwned, tablename="archive_nonconformity"):
+    """不合格档案记录 (T5): one per rejection, countersigned by a manager other than the checker."""
+
+    archive_id = UUID()
+    vertical = Varchar(length=40)
+    standard = Varchar(length=40)
+    round = Integer()
+    defects = Text()
+    responsible_user_id = UUID(null=True, default=None)
+    rejected_by = Varchar(length=100)
+    rejected_at = Timestamptz()
+    countersigned_by = Varchar(length=100, null=True, default=None)
+    countersigned_at = Timestamptz(null=True, default=None)
+    countersign_note = Text(default="")
 
 
 ARCHIVE_TABLES = (ArchiveFolder, Archive, ArchiveDocumentRow, ArchiveCheckResult, ArchiveTransition, KpiEntry,
-                  Reconciliation, MissingReport)
+                  Reconciliation, MissingReport, ArchiveException, Nonconformity)
 
 # Personal data in these tables, for erasure and subject-access exports: (table, customer column,
 # personal columns). Folders name their customers; documents and facts hold names, signatures, plates.

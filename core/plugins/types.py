@@ -432,6 +432,13 @@ class SubmissionSchedule:
     weekday: int | None = None
     day_of_month: int | None = None
     at: str | None = None
+    # Optional: the vertical's integer parameters a tenant tunes ``weekday`` and the hour of ``at``
+    # with, the hour the archive department collects a day's archives, and the archive fact (a date)
+    # of the event an archive documents (a delivery, a settlement), from which its due moment counts.
+    weekday_parameter: str | None = None
+    hour_parameter: str | None = None
+    collection_hour_parameter: str | None = None
+    event_fact: str | None = None
 
     def __post_init__(self) -> None:
         _frozen(self, frequency=_enum(Frequency, self.frequency, "submission frequency"))
@@ -457,9 +464,16 @@ class RetentionRule:
     description_en: str
     description_zh: str
     parameter: str | None = None
+    # Optional: the rule applies only once the folder has had no ``idle_event`` (``last_service``)
+    # for ``idle_years`` (tuned by ``idle_years_parameter``), and then it alone gives the retention.
+    idle_event: str | None = None
+    idle_years: int | None = None
+    idle_years_parameter: str | None = None
 
     def __post_init__(self) -> None:
         _frozen(self, then=_enum(RetentionEnd, self.then, f"retention rule {self.code!r}: end"))
+        if self.idle_event is not None and (self.idle_years is None or self.idle_years < 1):
+            raise ContractError(f"retention rule {self.code!r}: idle_event needs idle_years of at least 1")
 
 
 @dataclass(frozen=True, slots=True)

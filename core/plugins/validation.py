@@ -163,6 +163,11 @@ def check_archive_standards(standards: Sequence[ArchiveStandard], parameters: Se
                 problems.append(f"{where}: a weekly submission needs a weekday from 1 (Monday) to 7")
             if schedule.frequency is Frequency.MONTHLY and schedule.day_of_month not in range(1, 29):
                 problems.append(f"{where}: a monthly submission needs a day of month from 1 to 28")
+            for label, name in (("weekday_parameter", schedule.weekday_parameter),
+                                ("hour_parameter", schedule.hour_parameter),
+                                ("collection_hour_parameter", schedule.collection_hour_parameter)):
+                if name is not None and name not in integer_parameters:
+                    problems.append(f"{where}: submission {label} {name!r} is not an integer parameter of this vertical")
         problems += _duplicates(f"{where}: retention rule", (r.code for r in s.retention))
         for rule in s.retention:
             if not isinstance(rule.years, int) or rule.years <= 0:
@@ -170,6 +175,9 @@ def check_archive_standards(standards: Sequence[ArchiveStandard], parameters: Se
                                 "the period must be positive")
             if rule.parameter is not None and rule.parameter not in integer_parameters:
                 problems.append(f"{where}: retention rule {rule.code!r} names {rule.parameter!r}, "
+                                "which is not an integer parameter of this vertical")
+            if rule.idle_years_parameter is not None and rule.idle_years_parameter not in integer_parameters:
+                problems.append(f"{where}: retention rule {rule.code!r} names {rule.idle_years_parameter!r}, "
                                 "which is not an integer parameter of this vertical")
     return problems
 

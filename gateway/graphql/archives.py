@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,6 +22,12 @@ from core.archives import lifecycle as archive_lifecycle
 from core.archives import quality as archive_quality
 
 from core.archives import reconciliation as archive_reconciliation
+
+from core.archives import exceptions as archive_exceptions
+
+from core.archives import nonconforming as archive_nonconforming
+
+from core.archives import schedule as archive_schedule
 from gateway.graphql.common import (
     Connection,
     Node,
@@ -112,6 +119,15 @@ class Archive(Node):
     documents: list[ArchiveDocument]
     check_results: list[ArchiveCheckResult] = strawberry.field(description="Of the latest check.")
     transitions: list[ArchiveTransition]
+    submission_due_at: datetime | None = strawberry.field(default=None, description=(
+        "When the hand-over was due (S17/T1: the type's schedule from the archive's event date); null without "
+        "a schedule or event date."))
+    submitted_on_time: bool | None = strawberry.field(default=None, description=(
+        "Whether the first hand-over came by submissionDueAt; null when there is no due moment."))
+    extended_until: datetime | None = strawberry.field(default=None, description=(
+        "T6: the promised time of an approved rectification extension (a resubmission until then is not late)."))
+    damaged_at: datetime | None = strawberry.field(default=None, description="T4: when it was recorded damaged (破损).")
+    damage_note: str | None = None
 
     @classmethod
     def of(cls, a: archive_common.ArchiveView) -> Archive:
@@ -124,7 +140,9 @@ class Archive(Node):
                        document=r.document, field=r.field, message_en=r.message_en, message_zh=r.message_zh,
                        override_reason=r.override_reason, overridden_by=r.overridden_by) for r in a.results],
                    transitions=[ArchiveTransition(from_state=t.from_state, to_state=t.to_state, actor=t.actor, at=t.at,
-                                                  note=t.note) for t in a.transitions])
+                                                  note=t.note) for t in a.transitions],
+                   submission_due_at=a.submission_due_at, submitted_on_time=a.submitted_on_time,
+                   extended_until=a.extended_until, damaged_at=a.damaged_at, damage_note=a.damage_note)
 
 
 @strawberry.type(description="A KPI deduction or fine for one person.")
@@ -171,6 +189,100 @@ class MissingArchiveReport:
 class ArchiveExclusion:
     key: str
     reason: str
+    reason_code: str | None = strawberry.field(default=None, description=(
+        "The structured reason: in_repair, unsettled, warranty_claim or no_invoice; null for free text."))
+
+
+@strawberry.enum(description="Why an expected subject is not counted (T2, T4, A4).")
+class ArchiveExclusionReason(Enum):
+    IN_REPAIR = "in_repair"
+    UNSETTLED = "unsettled"
+    WARRANTY_CLAIM = "warranty_claim"
+    NO_INVOICE = "no_invoice"
+
+
+@strawberry.type(description=(
+    "A late-submission explanation (S18/T3/W5, kind late_submission: by subject and archive type, with a "
+    "promised date) or a rectification extension (T6, kind rectification: of a rejected archive, with a promised "
+    "time), signed (approved) or refused by a manager who did not file it."))
+class ArchiveException(Node):
+    id: strawberry.ID
+    vertical: str
+    standard: str
+    subject_key: str
+    archive_id: strawberry.ID | None
+    kind: str
+    reason: str
+    promised_on: date | None = strawberry.field(description="The promised date (late submissions).")
+    promised_at: datetime = strawberry.field(description="When the promise ends: the end of promisedOn in the "
+                                                         "tenant's time zone, or the promised time of an extension.")
+    requested_by: str
+    state: str = strawberry.field(description="pending | approved | refused")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
+    settled_at: datetime | None = strawberry.field(description="When the sweep settled a late-submission promise "
+                                                               "after its date.")
+    kpi_charged: bool = strawberry.field(description="Whether the broken promise cost the missing-archive point.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, e: archive_exceptions.ExceptionView) -> ArchiveException:
+        return cls(id=_id(e.id), vertical=e.vertical, standard=e.standard, subject_key=e.subject_key,
+                   archive_id=_id(e.archive_id), kind=e.kind, reason=e.reason, promised_on=e.promised_on,
+                   promised_at=e.promised_at, requested_by=e.requested_by, state=e.state, decided_by=e.decided_by,
+                   decided_at=e.decided_at, decision_note=e.decision_note, settled_at=e.settled_at,
+                   kpi_charged=e.kpi_charged, created_at=e.created_at)
+
+
+@strawberry.type(description="不合格档案记录 (T5): one per rejection, countersigned by a manager who is not the checker.")
+class ArchiveNonconformity(Node):
+    id: strawberry.ID
+    archive_id: strawberry.ID
+    vertical: str
+    standard: str
+    round: int
+    defects: str
+    responsible_user_id: strawberry.ID | None
+    rejected_by: str
+    rejected_at: datetime
+    countersigned_by: str | None
+    countersigned_at: datetime | None
+    countersign_note: str
+
+    @classmethod
+    def of(cls, n: archive_nonconforming.NonconformityView) -> ArchiveNonconformity:
+        return cls(id=_id(n.id), archive_id=_id(n.archive_id), vertical=n.vertical, standard=n.standard,
+                   round=n.round, defects=n.defects, responsible_user_id=_id(n.responsible_user_id),
+                   rejected_by=n.rejected_by, rejected_at=n.rejected_at, countersigned_by=n.countersigned_by,
+                   countersigned_at=n.countersigned_at, countersign_note=n.countersign_note)
+
+
+@strawberry.type(description="On-time submission (S17, T1, T2) of the archives of one type first handed in in a period.")
+class ArchiveSubmissionReport:
+    vertical: str
+    standard: str
+    period: str
+    submitted: int
+    on_time: int
+    late: int
+    unscheduled: int = strawberry.field(description="Handed in without a due moment (no event date).")
+    on_time_percent: float | None = strawberry.field(description="onTime over onTime + late.")
+    collected_on_time: int | None = strawberry.field(description=(
+        "Daily types with a collection hour (T2): handed in by the archive department's collection the day after "
+        "the event."))
+
+
+@strawberry.type
+class ArchiveExceptionPayload:
+    exception: ArchiveException | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ArchiveNonconformityPayload:
+    record: ArchiveNonconformity | None = None
+    errors: list[UserError]
 
 
 @strawberry.type
@@ -206,6 +318,8 @@ class ExpectedArchiveInput:
     key: str
     responsible: str | None = strawberry.field(default=None, description="username")
     excluded_reason: str | None = strawberry.field(default=None, description="puts the subject in 未上报记录")
+    excluded: ArchiveExclusionReason | None = strawberry.field(default=None, description=(
+        "a structured reason that puts the subject in 未上报记录 (excludedReason then adds a note)"))
 
 
 @strawberry.type
@@ -248,7 +362,7 @@ async def _one_archive(info: Info, archive_id: UUID) -> Archive:
 
 
 @strawberry.type
-class ArchiveQuery:
+class ArchiveLifecycleQuery:
     @strawberry.field(description="Folders of the verticals whose archives you handle.")
     async def archive_folders(self, info: Info, vertical: str | None = None, first: int | None = None,
                               after: str | None = None, last: int | None = None,
@@ -309,6 +423,40 @@ class ArchiveQuery:
                                  MissingArchiveReport.of)
 
 
+@strawberry.type
+class ArchiveRulesQuery:
+    @strawberry.field(description="Late-submission explanations and rectification extensions of the verticals whose "
+                                  "archives you handle, oldest first; state: pending | approved | refused; kind: "
+                                  "late_submission | rectification.")
+    async def archive_exceptions(self, info: Info, state: str | None = None, kind: str | None = None,
+                                 first: int | None = None, after: str | None = None, last: int | None = None,
+                                 before: str | None = None) -> Connection[ArchiveException]:
+        request = page_request(info, "archiveExceptions", first, after, last, before)
+        found, more = await archive_exceptions.exceptions_page(ctx_of(info), _registry(info), request.window(time_id_key),
+                                                               state=state, kind=kind)
+        return keyset_connection(request, found, more, lambda e: [e.created_at, e.id], ArchiveException.of)
+
+    @strawberry.field(description="Non-conforming archive records (不合格档案记录, T5), oldest rejection first; "
+                                  "awaitingCountersignature: only those no manager has countersigned yet.")
+    async def archive_nonconformities(self, info: Info, awaiting_countersignature: bool = False,
+                                      first: int | None = None, after: str | None = None, last: int | None = None,
+                                      before: str | None = None) -> Connection[ArchiveNonconformity]:
+        request = page_request(info, "archiveNonconformities", first, after, last, before)
+        found, more = await archive_nonconforming.records_page(ctx_of(info), _registry(info),
+                                                               request.window(time_id_key),
+                                                               awaiting_countersignature=awaiting_countersignature)
+        return keyset_connection(request, found, more, lambda n: [n.rejected_at, n.id], ArchiveNonconformity.of)
+
+    @strawberry.field(description="On-time submission (S17 weekly, T1 daily by the handover hour, T2 collection) of "
+                                  "one archive type for a period (YYYY-MM or YYYY).")
+    async def archive_submission_report(self, info: Info, vertical: str, standard: str,
+                                        period: str) -> ArchiveSubmissionReport:
+        r = await archive_schedule.submission_report(ctx_of(info), _registry(info), vertical, standard, period)
+        return ArchiveSubmissionReport(vertical=r.vertical, standard=r.standard, period=r.period, submitted=r.submitted,
+                                       on_time=r.on_time, late=r.late, unscheduled=r.unscheduled,
+                                       on_time_percent=r.on_time_percent, collected_on_time=r.collected_on_time)
+
+
 def _due_key_id(key: list[Any]) -> tuple[datetime, str, UUID]:
     """The key of missingArchiveReports: (due_at, subject_key, id)."""
     at, subject_key, id_ = key
@@ -320,7 +468,7 @@ def _archive(view: archive_common.ArchiveView) -> dict:
 
 
 @strawberry.type
-class ArchiveMutation:
+class ArchiveLifecycleMutation:
     @strawberry.mutation(description="Open the folder of a subject (one per subject key).")
     async def archive_folder_create(self, info: Info, vertical: str, subject_key: str, facts: JSON | None = None,
                                     owner_customer_id: strawberry.ID | None = None,
@@ -415,12 +563,76 @@ class ArchiveMutation:
                                       rows: list[ExpectedArchiveInput] | None = None) -> ArchiveReconciliationPayload:
         async def call() -> dict:
             expected = archive_reconciliation.parse_expected_csv(csv) if csv else [
-                archive_common.ExpectedRow(r.key, r.responsible, r.excluded_reason) for r in rows or []]
+                archive_common.ExpectedRow(r.key, r.responsible, r.excluded_reason,
+                                           r.excluded.value if r.excluded else None) for r in rows or []]
             r = await archive_reconciliation.import_expected(ctx_of(info), _registry(info), vertical, standard, source=source,
                                                period=period, rows=expected)
             return {"reconciliation": ArchiveReconciliation(
                 id=_id(r.id), source=r.source, period=r.period, standard=r.standard, expected_count=r.expected_count,
                 received_count=r.received_count,
-                excluded=[ArchiveExclusion(key=k, reason=v) for k, v in sorted(r.excluded.items())],
+                excluded=[ArchiveExclusion(key=k, reason=v, reason_code=archive_common.exclusion_code(v))
+                          for k, v in sorted(r.excluded.items())],
                 missing=[MissingArchiveReport.of(m) for m in r.missing])}
         return await mutate(info, ArchiveReconciliationPayload, call)
+
+
+def _exception(view: archive_exceptions.ExceptionView) -> dict:
+    return {"exception": ArchiveException.of(view)}
+
+
+@strawberry.type
+class ArchiveRulesMutation:
+    @strawberry.mutation(description="S18/T3: the reason and promised date for an archive (by subject key and type) "
+                                     "that cannot be handed in on time; needs <vertical>.archive.submit. Once a manager "
+                                     "approves it, the missing-archive KPI waits until the promised date has passed (W5).")
+    async def archive_late_submission_explain(self, info: Info, vertical: str, standard: str, subject_key: str,
+                                              reason: str, promised_on: date) -> ArchiveExceptionPayload:
+        async def call() -> dict:
+            return _exception(await archive_exceptions.explain_late_submission(
+                ctx_of(info), _registry(info), vertical, standard, subject_key, reason, promised_on))
+        return await mutate(info, ArchiveExceptionPayload, call)
+
+    @strawberry.mutation(description="T6: ask for more time to rectify a rejected archive, with the reason and the "
+                                     "promised time; needs <vertical>.archive.submit.")
+    async def archive_rectification_extend(self, info: Info, archive_id: strawberry.ID, reason: str,
+                                           promised_at: datetime) -> ArchiveExceptionPayload:
+        async def call() -> dict:
+            return _exception(await archive_exceptions.request_extension(
+                ctx_of(info), _registry(info), parse_id(archive_id, "archiveId"), reason, promised_at))
+        return await mutate(info, ArchiveExceptionPayload, call)
+
+    @strawberry.mutation(description="Sign (approve: true) or refuse (with a note) an explanation or extension; needs "
+                                     "<vertical>.exception.approve and is never done by the person who filed it.")
+    async def archive_exception_decide(self, info: Info, id: strawberry.ID, approve: bool,
+                                       note: str = "") -> ArchiveExceptionPayload:
+        async def call() -> dict:
+            return _exception(await archive_exceptions.decide_exception(ctx_of(info), _registry(info),
+                                                                        parse_id(id, "id"), approve, note))
+        return await mutate(info, ArchiveExceptionPayload, call)
+
+    @strawberry.mutation(description="T5: countersign a non-conforming archive record; needs "
+                                     "<vertical>.exception.approve, never the checker who rejected the archive.")
+    async def archive_rejection_countersign(self, info: Info, id: strawberry.ID,
+                                            note: str = "") -> ArchiveNonconformityPayload:
+        async def call() -> dict:
+            record = await archive_nonconforming.countersign(ctx_of(info), _registry(info), parse_id(id, "id"), note)
+            return {"record": ArchiveNonconformity.of(record)}
+        return await mutate(info, ArchiveNonconformityPayload, call)
+
+    @strawberry.mutation(description="T4: record an archive handed in damaged (破损); the person responsible gets the "
+                                     "missing-archive KPI entry. Needs <vertical>.archive.check.")
+    async def archive_damage_record(self, info: Info, id: strawberry.ID, note: str) -> ArchivePayload:
+        async def call() -> dict:
+            return _archive(await archive_nonconforming.record_damage(ctx_of(info), _registry(info),
+                                                                      parse_id(id, "id"), note))
+        return await mutate(info, ArchivePayload, call)
+
+
+@strawberry.type
+class ArchiveQuery(ArchiveLifecycleQuery, ArchiveRulesQuery):
+    """The archive queries: the lifecycle's and those of the rules of seed 000 part 1."""
+
+
+@strawberry.type
+class ArchiveMutation(ArchiveLifecycleMutation, ArchiveRulesMutation):
+    """The archive mutations: the lifecycle's and those of the rules of seed 000 part 1."""

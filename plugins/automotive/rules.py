@@ -187,20 +187,25 @@ _RETENTION = (
                   "按末次维修期延长5年保管，期满封存", parameter="retention_years_after_last_service"),
     RetentionRule("A7", 5, "created", "seal", "Kept 5 years from the archive's creation, then sealed (3 years without "
                   "service here: this period alone applies)", "自建档起保管5年，期满转入档案库封存（3年内无维修记录时仅按此计算）",
-                  parameter="retention_years_from_creation"),
+                  parameter="retention_years_from_creation",
+                  idle_event="last_service", idle_years=3, idle_years_parameter="no_service_years"),
 )
 
 ARCHIVE_STANDARDS = (
     ArchiveStandard(
         id="sales_archive", name_en="Sales archive (one per vehicle)", name_zh="销售档案（一车一档）",
         documents=SALES_DOCUMENTS, checks=SALES_CHECKS,
-        submission=SubmissionSchedule(frequency="weekly", weekday=1),  # S17: every Monday
+        # S17: every Monday (the tenant's weekday), the vehicles delivered the week before
+        submission=SubmissionSchedule(frequency="weekly", weekday=1, weekday_parameter="sales_submission_weekday",
+                                      event_fact="delivered_at"),
         retention=_RETENTION, rectification_hours_parameter="rectification_hours", subject="vehicle",
     ),
     ArchiveStandard(
         id="service_archive", name_en="Service archive (one per service visit)", name_zh="服务档案（每次维修一档）",
         documents=SERVICE_DOCUMENTS, checks=SERVICE_CHECKS,
-        submission=SubmissionSchedule(frequency="daily", at="10:00"),  # T1: before 10:00 every day
+        # T1: before 10:00 the day after the visit is settled; T2: 客服部 collects them at 15:00
+        submission=SubmissionSchedule(frequency="daily", at="10:00", hour_parameter="service_handover_hour",
+                                      collection_hour_parameter="service_collection_hour", event_fact="settled_at"),
         retention=_RETENTION, rectification_hours_parameter="rectification_hours", subject="vehicle",
     ),
 )
