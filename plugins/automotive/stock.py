@@ -453,6 +453,10 @@ async def move_vehicle(ctx: Any, vin: str, location: str, *, on: date | None = N
     """A car arrives or moves (the board follows at once, R6-57). R6-55: a car at a second-tier store
     leaves it only by the local dealer staff (``automotive.stock.reallocate``) after an inspection
     that passed, recorded since it came there; other moves are the 5S officer's."""
+    try:
+        require_permission(ctx, "automotive.stock.manage")
+    except KehuError:
+        require_permission(ctx, "automotive.stock.reallocate")
     location = choice(location, "location", LOCATIONS)
     vin = _vin(vin)
     today = clock.now().date()

@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from graphql import OperationDefinitionNode, parse
 
 from core.calendar.days import DEFAULT_TIMEZONE
 from gateway.graphql.common import global_id, make_cursor
+from plugins.automotive.vehicles import vin_check_digit
 from tests.support import PASSWORD
 
 NEW_PASSWORD = "another-strong-phrase-77"
@@ -642,7 +643,7 @@ OPS: tuple[Op, ...] = (
     Op("mutation($id: ID!) { archiveAccept(id: $id) { %s } }" % ARCHIVE, ids={"id": "arch_under_check"},
        as_="approver", after=_archive),
     Op('mutation($id: ID!, $mark: String!) { archiveReject(id: $id, defects: [$mark]) { %s } }' % ARCHIVE,
-       ids={"id": "arch_under_check"}, as_="approver", after=_archive, adopts=("kpi",)),
+       ids={"id": "arch_under_check"}, as_="approver", after=_archive, adopts=("kpi", "nonconf_open")),
     Op('mutation($id: ID!, $mark: String!) { archiveResubmit(id: $id, note: $mark) { %s } }' % ARCHIVE,
        ids={"id": "arch_rejected"}, after=_archive, adopts=("kpi",)),
     Op("mutation($id: ID!) { archiveArchive(id: $id) { %s } }" % ARCHIVE, ids={"id": "arch_accepted"},
@@ -660,6 +661,28 @@ OPS: tuple[Op, ...] = (
        makes=("reconciliation", "reconciliation.id"), after=_reconciled, adopts=("kpi",)),
     Op('{ archiveQualityReport(vertical: "automotive", period: "2026") { expected complete checked authentic } }'),
     Op("{ missingArchiveReports(openOnly: false, first: 100) { nodes { id subjectKey resolvedAt } } }", lists=("missing", "nodes.*.id")),
+    # The open archive rules of seed 000 part 1: explanations and extensions (the administrator files,
+    # the approver signs), non-conforming records (the approver rejects, the administrator
+    # countersigns), damaged archives, the on-time submission report
+    Op("{ archiveExceptions(first: 100) { nodes { id state kind } } }", lists=("arch_exc", "nodes.*.id")),
+    Op('mutation($mark: String!, $d: Date!) { archiveLateSubmissionExplain(vertical: "automotive", '
+       'standard: "sales_archive", subjectKey: $mark, reason: $mark, promisedOn: $d) { exception { id } errors { code } } }',
+       makes=("arch_exc_pending", "exception.id"),
+       vars=lambda actor, owner, ids: {"d": (datetime.now(ZoneInfo(DEFAULT_TIMEZONE)) + timedelta(days=7)).date().isoformat()}),
+    Op('mutation($id: ID!, $mark: String!, $t: DateTime!) { archiveRectificationExtend(archiveId: $id, reason: $mark, '
+       'promisedAt: $t) { exception { id } errors { code } } }', ids={"id": "arch_rejected"},
+       makes=("arch_exc_pending", "exception.id"),
+       vars=lambda actor, owner, ids: {"t": (datetime.now(UTC) + timedelta(days=2)).isoformat()}),
+    Op("mutation($id: ID!) { archiveExceptionDecide(id: $id, approve: true) { exception { id state } errors { code } } }",
+       ids={"id": "arch_exc_pending"}, as_="approver", drops=("id", "arch_exc_pending")),
+    Op("{ archiveNonconformities(awaitingCountersignature: true, first: 100) { nodes { id archiveId } } }",
+       lists=("nonconf_open", "nodes.*.id")),
+    Op('mutation($id: ID!, $mark: String!) { archiveRejectionCountersign(id: $id, note: $mark) { record { id } '
+       'errors { code } } }', ids={"id": "nonconf_open"}, drops=("id", "nonconf_open")),
+    Op('mutation($id: ID!, $mark: String!) { archiveDamageRecord(id: $id, note: $mark) { %s } }' % ARCHIVE,
+       ids={"id": "arch_submitted"}, as_="approver", after=_archive, adopts=("kpi",)),
+    Op('{ archiveSubmissionReport(vertical: "automotive", standard: "service_archive", period: "2026") '
+       '{ submitted onTime late unscheduled } }'),
     Op("query($id: ID!) { kpiLedger(userId: $id) { nodes { id userId points fineCny } } }", ids={"id": "user"}),
     Op("{ accessRequests(first: 100) { nodes { id state purpose } } }"),
     Op("query($id: ID!) { accessRequest(id: $id) { id state purpose } }", ids={"id": "request"}),
@@ -1031,6 +1054,43 @@ OPS: tuple[Op, ...] = (
     Op("{ tobaccoPhoneReports(first: 100) { nodes { id day changes } } }"),
     Op("mutation { tobaccoReportExport(report: CHANGES_OVERDUE, format: CSV) { jobId errors { code } } }",
        makes=("job", "jobId")),
+    # The automotive stock part (seed 003 R6-45 to R6-58; its own suite, kehu_isolation_operations, also lists
+    # these): a vehicle registers with a fresh VIN each time; the operations on a car, key, test drive or slot
+    # take a VIN or id no tenant holds here and are driven in tests/automotive/test_stock.py
+    Op("mutation($u: ID!) { automotiveStockOfficerDesignate(userId: $u) { record { id } errors { code } } }",
+       ids={"u": "colleague"}),
+    Op('mutation($v: String!, $mark: String!) { automotiveVehicleRegister(vin: $v, model: $mark, kind: "stock", '
+       'location: "4s") { vehicle { id vin } errors { code } } }',
+       vars=lambda actor, owner, ids: {"v": (lambda raw: raw[:8] + vin_check_digit(raw) + raw[9:])(
+           f"LBEHDAFB0RY{uuid4().int % 10**6:06d}")}),
+    Op('mutation { automotiveVehicleMove(vin: "LSVAA4181E2123456", location: "4s") { vehicle { id } errors { code } } }'),
+    Op('mutation { automotiveVehiclePdiRecord(vin: "LSVAA4181E2123456", passed: true) { vehicle { id } errors { code } } }'),
+    Op('mutation { automotiveVehicleClaimClose(vin: "LSVAA4181E2123456", recovered: true, note: "x") { vehicle { id } '
+       'errors { code } } }'),
+    Op('mutation { automotiveVehicleInspect(vin: "LSVAA4181E2123456", passed: true, note: "x") { record { id } errors { code } } }'),
+    Op('mutation { automotiveToolsIssue(vin: "LSVAA4181E2123456") { vehicle { id } errors { code } } }'),
+    Op('mutation($u: ID!) { automotiveToolsLost(vin: "LSVAA4181E2123456", userId: $u, reason: "x") { vehicle { id } '
+       'errors { code } } }', ids={"u": "colleague"}),
+    Op('mutation($u: ID!) { automotiveVehicleUseApprove(vin: "LSVAA4181E2123456", userId: $u, purpose: "commute", note: "x") '
+       '{ use { id } errors { code } } }', ids={"u": "colleague"}),
+    Op('mutation { automotiveKeyTake(vin: "LSVAA4181E2123456", purpose: "test_drive") { keyUse { id } errors { code } } }'),
+    Op('mutation { automotiveKeyReturn(id: "00000000-0000-0000-0000-000000000000") { keyUse { id } errors { code } } }'),
+    Op('mutation { automotiveKeyLost(id: "00000000-0000-0000-0000-000000000000", reason: "x") { keyUse { id } errors { code } } }'),
+    Op('mutation($c: ID!, $g: ID!) { automotiveTestDriveStart(vin: "LSVAA4181E2123456", customerId: $c, guideId: $g, '
+       'agreement: true, licenceCopy: true) { testDrive { id } errors { code } } }',
+       ids={"c": "customer", "g": "colleague"}),
+    Op('mutation { automotiveTestDriveEnd(id: "00000000-0000-0000-0000-000000000000", confirmation: true, surveyReport: true) '
+       '{ testDrive { id } errors { code } } }'),
+    Op('mutation { automotiveInventoryReport(slot: "noon", note: "x") { report { id } errors { code } } }'),
+    Op('mutation($u: ID!, $c: ID!) { automotiveWarehouseVisitRecord(consultantId: $u, customerId: $c, note: "x") '
+       '{ record { id } errors { code } } }', ids={"u": "colleague", "c": "customer"}),
+    Op("{ automotiveInventoryBoard(first: 100) { nodes { id vin reservedMark } } }"),
+    Op("{ automotiveInventoryBoardUpdatedAt }"),
+    Op("{ automotiveInventoryBoardLapses(first: 100) { nodes { id vin } } }"),
+    Op("{ automotiveSecondTierOverdue(first: 100) { nodes { daysLate vehicle { id } } } }"),
+    Op("{ automotiveKeyRegister(first: 100) { nodes { id vin userId } } }"),
+    Op("{ automotiveTestDrivePaperwork(first: 100) { nodes { id consultantId } } }"),
+    Op("{ automotiveInventoryReports(first: 100) { nodes { id day slot } } }"),
 )
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
@@ -1052,6 +1112,7 @@ SNAPSHOT = """{
   archiveFolders(first: 100) { nodes { id subjectKey retentionUntil sealedAt } }
   archives(first: 100) { nodes { id state rejections checkRound submittedBy checkedBy } }
   missingArchiveReports(openOnly: false, first: 100) { nodes { id resolvedAt } } kpiLedger(first: 100) { nodes { id userId points fineCny } }
+  archiveExceptions(first: 100) { nodes { id state } } archiveNonconformities(awaitingCountersignature: true, first: 100) { nodes { id } }
   complaints(first: 100) { nodes { id state version assigneeId departmentId fields } }
   blacklistEntries(first: 100) { nodes { id state version } }
   attributionDisputes(first: 100) { nodes { id state version } }
@@ -1083,18 +1144,19 @@ SNAPSHOT_LISTS: dict[str, str | Callable[[dict], list[str]]] = {
     "job": "jobs.nodes.*.id", "assessment": "assessments.nodes.*.id", "incident": "incidents.nodes.*.id",
     "loan": "archiveLoans.nodes.*.id", "request": "accessRequests.nodes.*.id", "sreq": "subjectRequests.nodes.*.id",
     "folder": "archiveFolders.nodes.*.id", "archive": "archives.nodes.*.id", "missing": "missingArchiveReports.nodes.*.id",
-    "kpi": "kpiLedger.nodes.*.id", "complaint": "complaints.nodes.*.id", "blacklist": "blacklistEntries.nodes.*.id",
+    "kpi": "kpiLedger.nodes.*.id", "arch_exc": "archiveExceptions.nodes.*.id",
+    "nonconf_open": "archiveNonconformities.nodes.*.id", "complaint": "complaints.nodes.*.id", "blacklist": "blacklistEntries.nodes.*.id",
     "att_dispute": "attributionDisputes.nodes.*.id", "re_reception": "realEstateReceptions.nodes.*.id",
     "re_campaign": "realEstateCampaigns.nodes.*.id", "re_violation": "realEstateViolations.nodes.*.id",
     "held": _held_now, "frozen": "frozen.edges.*.node.targetId", "erased": "erased.edges.*.node.targetId"}
 # Lists only an enabled vertical shows.
-VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi"})
+VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi", "arch_exc", "nonconf_open"})
 # Creating one of these kinds also lists the id under its parent kind.
 PARENT = {"staff": "user", "newrole": "role", "pending": "request", "approved": "request",
           "sreq_new": "sreq", "sreq_ok": "sreq", **{kind: "archive" for kind in ARCHIVE_STATES.values()},
           **{kind: "complaint" for kind in COMPLAINT_STATES.values()}, "bl_proposed": "blacklist", "bl_active": "blacklist",
           "att_dispute_open": "att_dispute", "att_dispute_opinion": "att_dispute", "re_active": "re_reception",
-          "re_draft": "re_campaign"}
+          "re_draft": "re_campaign", "arch_exc_pending": "arch_exc"}
 
 
 def listed(data: dict, kind: str) -> list[str]:
