@@ -51,6 +51,13 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     _p("privacy.assessment.manage", "write personal-information impact assessments", "编写个人信息保护影响评估"),
     _p("privacy.incident.manage", "record personal-information incidents and their reports", "登记个人信息安全事件及报告"),
     _p("privacy.archive.lend", "lend customer archives and take them back", "借出、收回客户档案"),
+    _p("privacy.archive.approve", "approve archive loans for the lending side (sales manager, team leader)",
+       "审批档案借阅（借出方：销售经理、销售组长）"),
+    _p("privacy.archive.keep", "approve archive loans as their custodian and consent to copies (archivist, sales "
+       "assistant)", "作为保管人审批档案借阅并同意复印（档案管理员、销售助理）"),
+    _p("privacy.archive.external", "sign archive loans to persons of an external unit (general manager, customer "
+       "director)", "签字批准外单位人员借阅档案（总经理、客户总监）"),
+    _p("privacy.archive.ban.lift", "lift a borrower's lending ban, with a reason", "解除借阅人的借阅禁令并说明理由"),
     _p("privacy.request.manage", "handle data-subject requests (access, correction, deletion, portability, withdrawal)",
        "处理个人信息主体的权利请求（查阅、更正、删除、转移、撤回）"),
     _p("privacy.erase", "erase a customer's personal data for good", "彻底删除客户个人信息"),

@@ -40,7 +40,8 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
              "customer.write": T, "customer.pii.unmask": T, "audit.read": T, "customer.transfer": T,
              "customer.merge": T, "customer.review": T, "customer.duplicate.force": T, "customer.import": T,
              "customer.export": T, "privacy.consent.read": T, "privacy.assessment.manage": T,
-             "privacy.consent.manage": T, "privacy.archive.lend": T,
+             "privacy.consent.manage": T, "privacy.archive.lend": T, "privacy.archive.approve": T,
+             "privacy.archive.external": T, "privacy.archive.ban.lift": T,
              "privacy.incident.manage": T,
              "privacy.export.request": T}),
     "客户总监": ("Customer director: all customer records of the tenant",
@@ -48,11 +49,12 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
               "department.read": T, "customer.transfer": T, "customer.merge": T, "customer.review": T,
               "customer.duplicate.force": T, "customer.import": T, "customer.export": T,
               "privacy.consent.manage": T, "privacy.consent.read": T, "privacy.archive.lend": T,
+              "privacy.archive.approve": T, "privacy.archive.external": T, "privacy.archive.ban.lift": T,
               "privacy.export.request": T}),
     "客服部档案管理员": ("Archive administrator of the customer-service department",
                  {"customer.read": D, "customer.write": D, "department.read": T, "customer.review": D,
                   "customer.merge": D, "privacy.consent.manage": D, "privacy.consent.read": D,
-                  "privacy.archive.lend": D}),
+                  "privacy.archive.lend": D, "privacy.archive.keep": D}),
     "销售顾问": ("Sales consultant: own customers only", {"customer.read": O, "customer.write": O}),
 }
 ADMIN_ROLE = "系统管理员"

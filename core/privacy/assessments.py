@@ -32,6 +32,9 @@ KEEP_YEARS = 3
 # same defaults; a test keeps them equal.
 SETTINGS: dict[str, tuple[int, int, int]] = {"privacy.incident_report_hours": (72, 1, 720),
                                              "privacy.loan_days": (7, 1, 365),
+                                             "privacy.loan_approvals": (0, 0, 1),
+                                             "privacy.approved_loan_days": (1, 1, 365),
+                                             "privacy.loan_ban": (1, 0, 1),
                                              "privacy.request_days": (15, 1, 90),
                                              "privacy.request_working_days": (0, 0, 1),
                                              "privacy.retention_years": (5, 1, 50)}

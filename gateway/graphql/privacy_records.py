@@ -150,26 +150,79 @@ class IncidentPayload:
     errors: list[UserError]
 
 
+@strawberry.type(description="The archivist's consent to copy items of a lent archive (never beyond what was lent).")
+class ArchiveLoanCopy:
+    id: strawberry.ID
+    scope: list[str] = strawberry.field(description="The items of the loan's content that may be copied.")
+    approved_by: strawberry.ID
+    approved_at: datetime
+
+
 @strawberry.type(description="One lending of a customer's archive (档案借阅登记).")
 class ArchiveLoan:
     id: strawberry.ID
     customer_id: strawberry.ID
-    borrower_id: strawberry.ID
-    borrower_name: str
+    borrower_id: strawberry.ID | None = strawberry.field(description="null: a person of an external unit.")
+    borrower_name: str = strawberry.field(description="The user's name, or an external borrower's name (unit).")
+    external_name: str | None
+    external_unit: str | None
     content: str
-    lent_at: datetime
+    status: str = strawberry.field(description="pending (waiting for approvals or a signature) | lent | returned | lost")
+    lent_at: datetime = strawberry.field(description="When it went out; while pending, when it was asked for.")
     lent_by: str
-    due_at: datetime
+    due_at: datetime = strawberry.field(description="When it is due back; while pending, as proposed.")
     returned_at: datetime | None
     returned_by: str | None
     overdue: bool = strawberry.field(description="Still out after its due date.")
+    returned_late: bool
+    needs_approvals: bool = strawberry.field(description="Needs the lender's and the custodian's approvals.")
+    lender_approved_by: strawberry.ID | None
+    keeper_approved_by: strawberry.ID | None = strawberry.field(description="The custodian who approved it.")
+    signed_by: strawberry.ID | None = strawberry.field(description="Who signed a loan to an external unit.")
+    incident: str | None = strawberry.field(description="lost | damaged, once recorded.")
+    incident_note: str | None
+    copies: list[ArchiveLoanCopy]
 
     @classmethod
     def of(cls, view: borrowing.LoanView) -> ArchiveLoan:
-        return cls(id=_id(view.id), customer_id=_id(view.customer_id), borrower_id=_id(view.borrower_id),
-                   borrower_name=view.borrower_name, content=view.content, lent_at=view.lent_at, lent_by=view.lent_by,
-                   due_at=view.due_at, returned_at=view.returned_at, returned_by=view.returned_by,
-                   overdue=view.overdue)
+        def opt(value: Any) -> strawberry.ID | None:
+            return None if value is None else _id(value)
+
+        return cls(id=_id(view.id), customer_id=_id(view.customer_id), borrower_id=opt(view.borrower_id),
+                   borrower_name=view.borrower_name, external_name=view.external_name,
+                   external_unit=view.external_unit, content=view.content, status=view.status, lent_at=view.lent_at,
+                   lent_by=view.lent_by, due_at=view.due_at, returned_at=view.returned_at, returned_by=view.returned_by,
+                   overdue=view.overdue, returned_late=view.returned_late, needs_approvals=view.needs_approvals,
+                   lender_approved_by=opt(view.lender_approved_by), keeper_approved_by=opt(view.keeper_approved_by),
+                   signed_by=opt(view.signed_by), incident=view.incident, incident_note=view.incident_note,
+                   copies=[ArchiveLoanCopy(id=_id(c.id), scope=list(c.scope), approved_by=_id(c.approved_by),
+                                           approved_at=c.approved_at) for c in view.copies])
+
+
+@strawberry.type(description="A borrower refused further archive loans after a late return, a loss or a damage.")
+class ArchiveBorrowerBan:
+    id: strawberry.ID
+    borrower_id: strawberry.ID | None = strawberry.field(description="null: a person of an external unit.")
+    borrower_name: str
+    loan_id: strawberry.ID
+    cause: str = strawberry.field(description="late | lost | damaged")
+    banned_at: datetime
+    lifted_at: datetime | None
+    lifted_by: str | None
+    lift_reason: str | None
+
+    @classmethod
+    def of(cls, view: borrowing.BanView) -> ArchiveBorrowerBan:
+        return cls(id=_id(view.id), borrower_id=None if view.borrower_id is None else _id(view.borrower_id),
+                   borrower_name=view.borrower_name, loan_id=_id(view.loan_id), cause=view.cause,
+                   banned_at=view.banned_at, lifted_at=view.lifted_at, lifted_by=view.lifted_by,
+                   lift_reason=view.lift_reason)
+
+
+@strawberry.type
+class ArchiveBorrowerBanPayload:
+    ban: ArchiveBorrowerBan | None = None
+    errors: list[UserError]
 
 
 @strawberry.type
@@ -182,6 +235,14 @@ class ArchiveLoanPayload:
 class PrivacySettings:
     incident_report_hours: int = strawberry.field(description="Hours to report an incident (default 72).")
     loan_days: int = strawberry.field(description="Default archive loan period in days (default 7).")
+    loan_approvals: int = strawberry.field(
+        description="1: every archive loan waits for two approvals, the lending side's and the custodian's; "
+                    "0 (default): lent when registered.")
+    approved_loan_days: int = strawberry.field(
+        description="Loan period in days of a loan that needed the two approvals (default 1).")
+    loan_ban: int = strawberry.field(
+        description="1 (default): a late return, a loss or a damage bans the borrower from further loans; 0: no new "
+                    "bans (existing ones stay until lifted).")
     request_days: int = strawberry.field(description="Days to answer a data-subject request (default 15).")
     request_working_days: int = strawberry.field(
         description="1: requestDays counts working days of the tenant's calendar; 0 (default): calendar days.")
@@ -196,6 +257,9 @@ class PrivacySettings:
 class PrivacySettingsInput:
     incident_report_hours: int | None = None
     loan_days: int | None = None
+    loan_approvals: int | None = None
+    approved_loan_days: int | None = None
+    loan_ban: int | None = None
     request_days: int | None = None
     request_working_days: int | None = None
     retention_years: int | None = None
@@ -274,6 +338,18 @@ class PrivacyRecordQuery:
             customer_id=parse_id(customer_id, "customerId") if customer_id else None)
         return keyset_connection(request, loans, more, lambda loan: [loan.lent_at, loan.id], ArchiveLoan.of)
 
+    @strawberry.field(description="Borrowers refused further archive loans, newest first; activeOnly: not lifted. "
+                                  "Needs one of the archive lending permissions.")
+    async def archive_borrower_bans(self, info: Info, borrower_id: strawberry.ID | None = None,
+                                    active_only: bool = False, first: int | None = None, after: str | None = None,
+                                    last: int | None = None,
+                                    before: str | None = None) -> Connection[ArchiveBorrowerBan]:
+        request = page_request(info, "archiveBorrowerBans", first, after, last, before)
+        bans, more = await borrowing.bans_page(
+            ctx_of(info), request.window(time_id_key), active_only=active_only,
+            borrower_id=parse_id(borrower_id, "borrowerId") if borrower_id else None)
+        return keyset_connection(request, bans, more, lambda ban: [ban.banned_at, ban.id], ArchiveBorrowerBan.of)
+
 
 @strawberry.type
 class PrivacyRecordMutation:
@@ -336,16 +412,64 @@ class PrivacyRecordMutation:
             return {"incident": Incident.of(view)}
         return await mutate(info, IncidentPayload, call)
 
-    @strawberry.mutation(description="Lend a customer's archive to a user; due back by dueAt or after the tenant's "
-                                     "loan days. Needs privacy.archive.lend.")
-    async def archive_lend(self, info: Info, customer_id: strawberry.ID, borrower_id: strawberry.ID, content: str,
-                           due_at: datetime | None = None) -> ArchiveLoanPayload:
+    @strawberry.mutation(description="Lend a customer's archive to a user (borrowerId) or to a person of an external "
+                                     "unit (externalName, externalUnit); due back by dueAt or after the tenant's loan "
+                                     "days. Pending until the approvals (privacy setting loanApprovals) and, for an "
+                                     "external unit, the signature are in. A banned borrower is refused "
+                                     "(BORROWER_BANNED). Needs privacy.archive.lend.")
+    async def archive_lend(self, info: Info, customer_id: strawberry.ID, content: str,
+                           borrower_id: strawberry.ID | None = None, due_at: datetime | None = None,
+                           external_name: str | None = None, external_unit: str | None = None) -> ArchiveLoanPayload:
         async def call() -> dict:
             view = await borrowing.lend_archive(ctx_of(info), parse_id(customer_id, "customerId"),
-                                                borrower_id=parse_id(borrower_id, "borrowerId"), content=content,
-                                                due_at=due_at)
+                                                borrower_id=parse_id(borrower_id, "borrowerId") if borrower_id else None,
+                                                content=content, due_at=due_at, external_name=external_name,
+                                                external_unit=external_unit)
             return {"loan": ArchiveLoan.of(view)}
         return await mutate(info, ArchiveLoanPayload, call)
+
+    @strawberry.mutation(description="Approve a pending archive loan as the lending side (capacity \"lender\": "
+                                     "privacy.archive.approve) or as its custodian (\"custodian\": "
+                                     "privacy.archive.keep); two different people, neither the borrower. The loan "
+                                     "goes out with the last approval it needs.")
+    async def archive_loan_approve(self, info: Info, loan_id: strawberry.ID, capacity: str) -> ArchiveLoanPayload:
+        async def call() -> dict:
+            return {"loan": ArchiveLoan.of(await borrowing.approve_loan(ctx_of(info), parse_id(loan_id, "loanId"),
+                                                                        capacity))}
+        return await mutate(info, ArchiveLoanPayload, call)
+
+    @strawberry.mutation(description="Sign a pending loan to a person of an external unit (privacy.archive.external: "
+                                     "the general manager or the customer director).")
+    async def archive_loan_sign(self, info: Info, loan_id: strawberry.ID) -> ArchiveLoanPayload:
+        async def call() -> dict:
+            return {"loan": ArchiveLoan.of(await borrowing.sign_external_loan(ctx_of(info),
+                                                                              parse_id(loan_id, "loanId")))}
+        return await mutate(info, ArchiveLoanPayload, call)
+
+    @strawberry.mutation(description="Record that lent data was lost (kind \"lost\", the loan ends) or damaged "
+                                     "(\"damaged\"); the borrower is banned when the tenant bans. Needs "
+                                     "privacy.archive.lend.")
+    async def archive_loan_incident(self, info: Info, loan_id: strawberry.ID, kind: str,
+                                    note: str) -> ArchiveLoanPayload:
+        async def call() -> dict:
+            return {"loan": ArchiveLoan.of(await borrowing.record_loan_incident(
+                ctx_of(info), parse_id(loan_id, "loanId"), kind, note))}
+        return await mutate(info, ArchiveLoanPayload, call)
+
+    @strawberry.mutation(description="The archivist consents to copying items of a lent archive; each item must be one "
+                                     "the loan lent (COPY_EXCEEDS_LOAN). Needs privacy.archive.keep.")
+    async def archive_copy_approve(self, info: Info, loan_id: strawberry.ID, scope: list[str]) -> ArchiveLoanPayload:
+        async def call() -> dict:
+            return {"loan": ArchiveLoan.of(await borrowing.approve_copy(ctx_of(info), parse_id(loan_id, "loanId"),
+                                                                        scope))}
+        return await mutate(info, ArchiveLoanPayload, call)
+
+    @strawberry.mutation(description="Lift a borrower's ban with the reason (audited); never one's own. Needs "
+                                     "privacy.archive.ban.lift.")
+    async def archive_ban_lift(self, info: Info, id: strawberry.ID, reason: str) -> ArchiveBorrowerBanPayload:
+        async def call() -> dict:
+            return {"ban": ArchiveBorrowerBan.of(await borrowing.lift_ban(ctx_of(info), parse_id(id, "id"), reason))}
+        return await mutate(info, ArchiveBorrowerBanPayload, call)
 
     @strawberry.mutation(description="Record that a lent archive came back (you are recorded as who took it back).")
     async def archive_return(self, info: Info, loan_id: strawberry.ID) -> ArchiveLoanPayload:
