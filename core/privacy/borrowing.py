@@ -459,6 +459,15 @@ async def _ban_one(uow: UnitOfWork, ban_id: UUID) -> BanView:
     return (await _ban_views(uow, [await uow.select(ArchiveBorrowerBan).where(ArchiveBorrowerBan.id == ban_id).first()]))[0]
 
 
+async def ban_of_loan(ctx: Context, loan_id: UUID) -> BanView | None:
+    """The latest ban a loan caused (its late return, loss or damage), if any."""
+    _read_scope(ctx)
+    async with unit_of_work(ctx, write=False) as uow:
+        row = await uow.select(ArchiveBorrowerBan).where(ArchiveBorrowerBan.loan_id == loan_id).order_by(
+            ArchiveBorrowerBan.banned_at, ascending=False).first()
+        return (await _ban_views(uow, [row]))[0] if row else None
+
+
 async def lift_ban(ctx: Context, ban_id: UUID, reason: str) -> BanView:
     """Lift a borrower's ban, with the reason (a serious product needs them); audited, announced.
     Nobody lifts their own ban."""
@@ -469,7 +478,10 @@ async def lift_ban(ctx: Context, ban_id: UUID, reason: str) -> BanView:
         if ban is None:
             raise NotFound("borrower ban", ban_id)
         loan = await uow.select(ArchiveLoan.customer_id).where(ArchiveLoan.id == ban["loan_id"]).first()
-        await reach_customer(uow, loan["customer_id"], LIFT)
+        if loan is not None:
+            await reach_customer(uow, loan["customer_id"], LIFT)
+        elif require(ctx, LIFT) is not Scope.TENANT:  # the loan went with its erased customer
+            raise NotFound("borrower ban", ban_id)
         if ban["borrower_id"] is not None and ban["borrower_id"] == _caller(ctx):
             raise KehuError("BAN_SELF_LIFT", "nobody lifts their own ban", "不能解除自己的借阅禁令", field="id")
         at = now()
@@ -514,8 +526,10 @@ async def bans_page(ctx: Context, window: Window, *, borrower_id: UUID | None = 
     """The borrowers' bans, newest first, of loans of customers the caller reaches."""
     scope = _read_scope(ctx)
     async with unit_of_work(ctx, write=False) as uow:
-        query = uow.select(ArchiveBorrowerBan).where(ArchiveBorrowerBan.loan_id.is_in(
-            uow.select(ArchiveLoan.id).where(ArchiveLoan.customer_id.is_in(_reachable_customers(uow, scope)))))
+        query = uow.select(ArchiveBorrowerBan)
+        if scope is not Scope.TENANT:  # tenant-wide readers also see bans whose loan went with an erased customer
+            query = query.where(ArchiveBorrowerBan.loan_id.is_in(
+                uow.select(ArchiveLoan.id).where(ArchiveLoan.customer_id.is_in(_reachable_customers(uow, scope)))))
         if borrower_id is not None:
             query = query.where(ArchiveBorrowerBan.borrower_id == borrower_id)
         if active_only:

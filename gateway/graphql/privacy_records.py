@@ -228,6 +228,8 @@ class ArchiveBorrowerBanPayload:
 @strawberry.type
 class ArchiveLoanPayload:
     loan: ArchiveLoan | None = None
+    ban: ArchiveBorrowerBan | None = strawberry.field(
+        default=None, description="The borrower's ban this step caused (a late return, a loss, a damage), if any.")
     errors: list[UserError]
 
 
@@ -452,8 +454,10 @@ class PrivacyRecordMutation:
     async def archive_loan_incident(self, info: Info, loan_id: strawberry.ID, kind: str,
                                     note: str) -> ArchiveLoanPayload:
         async def call() -> dict:
-            return {"loan": ArchiveLoan.of(await borrowing.record_loan_incident(
-                ctx_of(info), parse_id(loan_id, "loanId"), kind, note))}
+            ctx = ctx_of(info)
+            view = await borrowing.record_loan_incident(ctx, parse_id(loan_id, "loanId"), kind, note)
+            ban = await borrowing.ban_of_loan(ctx, view.id)
+            return {"loan": ArchiveLoan.of(view), "ban": ArchiveBorrowerBan.of(ban) if ban else None}
         return await mutate(info, ArchiveLoanPayload, call)
 
     @strawberry.mutation(description="The archivist consents to copying items of a lent archive; each item must be one "
@@ -474,5 +478,8 @@ class PrivacyRecordMutation:
     @strawberry.mutation(description="Record that a lent archive came back (you are recorded as who took it back).")
     async def archive_return(self, info: Info, loan_id: strawberry.ID) -> ArchiveLoanPayload:
         async def call() -> dict:
-            return {"loan": ArchiveLoan.of(await borrowing.return_archive(ctx_of(info), parse_id(loan_id, "loanId")))}
+            ctx = ctx_of(info)
+            view = await borrowing.return_archive(ctx, parse_id(loan_id, "loanId"))
+            ban = await borrowing.ban_of_loan(ctx, view.id)
+            return {"loan": ArchiveLoan.of(view), "ban": ArchiveBorrowerBan.of(ban) if ban else None}
         return await mutate(info, ArchiveLoanPayload, call)

@@ -102,6 +102,12 @@ PROTECTED = {
     "archiveLend": 'mutation($user: ID!) { archiveLend(customerId: $user, borrowerId: $user, content: "c") '
                    '{ errors { code } } }',
     "archiveReturn": 'mutation($user: ID!) { archiveReturn(loanId: $user) { errors { code } } }',
+    "archiveLoanApprove": 'mutation($user: ID!) { archiveLoanApprove(loanId: $user, capacity: "lender") { errors { code } } }',
+    "archiveLoanSign": 'mutation($user: ID!) { archiveLoanSign(loanId: $user) { errors { code } } }',
+    "archiveLoanIncident": 'mutation($user: ID!) { archiveLoanIncident(loanId: $user, kind: "lost", note: "x") '
+                           '{ errors { code } } }',
+    "archiveCopyApprove": 'mutation($user: ID!) { archiveCopyApprove(loanId: $user, scope: ["x"]) { errors { code } } }',
+    "archiveBanLift": 'mutation($user: ID!) { archiveBanLift(id: $user, reason: "x") { errors { code } } }',
     "subjectRequestCreate": 'mutation { subjectRequestCreate(customerId: "00000000-0000-0000-0000-000000000001", kind: "access") { errors { code } } }',
     "subjectRequestVerifyIdentity": 'mutation { subjectRequestVerifyIdentity(id: "00000000-0000-0000-0000-000000000001", method: "card") '
                                     '{ errors { code } } }',
@@ -342,6 +348,7 @@ PROTECTED_QUERIES = {
     "assessments": "{ assessments { nodes { id } } }",
     "incidents": "{ incidents { nodes { id } } }",
     "archiveLoans": "{ archiveLoans { nodes { id } } }",
+    "archiveBorrowerBans": "{ archiveBorrowerBans { nodes { id } } }",
     "privacySettings": "{ privacySettings { requestDays } }",
     "subjectRequests": "{ subjectRequests { nodes { id } } }",
     "subjectRequest": "query($user: ID!) { subjectRequest(id: $user) { id } }",

@@ -592,6 +592,24 @@ OPS: tuple[Op, ...] = (
        '{ loan { id } errors { code } } }', ids={"id": "customer", "to": "user"}, makes=("loan", "loan.id"),
        after=_lent),
     Op("mutation($id: ID!) { archiveReturn(loanId: $id) { loan { id } errors { code } } }", ids={"id": "loan"}),
+    # Lending rules (tests/privacy/test_lending_rules.py drives each with its people): a loan to an
+    # external unit waits for the signature; approvals may be recorded on any pending loan.
+    Op('mutation($id: ID!, $mark: String!) { archiveLend(customerId: $id, externalName: $mark, externalUnit: $mark, '
+       'content: $mark) { loan { id } errors { code } } }', ids={"id": "customer"}, makes=("ext_loan", "loan.id"),
+       after=_lent),
+    Op('mutation($id: ID!) { archiveLoanApprove(loanId: $id, capacity: "lender") { loan { id } errors { code } } }',
+       ids={"id": "ext_loan"}),
+    Op('mutation($id: ID!) { archiveLoanApprove(loanId: $id, capacity: "custodian") { loan { id } errors { code } } }',
+       ids={"id": "ext_loan"}, as_="approver"),
+    Op("mutation($id: ID!) { archiveLoanSign(loanId: $id) { loan { id } errors { code } } }", ids={"id": "ext_loan"},
+       drops=("id", "ext_loan"), as_="deputy"),
+    Op("mutation($id: ID!, $mark: String!) { archiveCopyApprove(loanId: $id, scope: [$mark]) { loan { id } "
+       "errors { code } } }", ids={"id": "loan"}, as_="deputy"),
+    Op('mutation($id: ID!) { archiveLoanIncident(loanId: $id, kind: "damaged", note: "x") { loan { id } ban { id } '
+       'errors { code } } }', ids={"id": "loan"}, makes=("ban", "ban.id")),
+    Op("{ archiveBorrowerBans(first: 100) { nodes { id loanId } } }", lists=("ban", "nodes.*.id")),
+    Op('mutation($id: ID!) { archiveBanLift(id: $id, reason: "x") { ban { id } errors { code } } }', ids={"id": "ban"},
+       as_="deputy"),
     # Retention, subject requests, erasure, freezes and legal holds
     Op("{ privacySettings { incidentReportHours loanDays requestDays retentionYears } }"),
     Op("mutation($n: Int!) { privacySettingsUpdate(input: {requestDays: $n, loanDays: $n}) { errors { code } } }",
@@ -1126,9 +1144,9 @@ SNAPSHOT_LISTS: dict[str, str | Callable[[dict], list[str]]] = {
     "re_campaign": "realEstateCampaigns.nodes.*.id", "re_violation": "realEstateViolations.nodes.*.id",
     "held": _held_now, "frozen": "frozen.edges.*.node.targetId", "erased": "erased.edges.*.node.targetId"}
 # Lists only an enabled vertical shows.
-VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi"})
+VERTICAL_KINDS = frozenset({"folder", "archive", "missing", "kpi", "arch_exc", "nonconf_open"})
 # Creating one of these kinds also lists the id under its parent kind.
-PARENT = {"staff": "user", "newrole": "role", "pending": "request", "approved": "request",
+PARENT = {"staff": "user", "ext_loan": "loan", "newrole": "role", "pending": "request", "approved": "request",
           "sreq_new": "sreq", "sreq_ok": "sreq", **{kind: "archive" for kind in ARCHIVE_STATES.values()},
           **{kind: "complaint" for kind in COMPLAINT_STATES.values()}, "bl_proposed": "blacklist", "bl_active": "blacklist",
           "att_dispute_open": "att_dispute", "att_dispute_opinion": "att_dispute", "re_active": "re_reception",

@@ -63,7 +63,8 @@ _BAN = tenant_table(
      "lift_reason TEXT"],
     unique=(("loan_id", "cause"),),
     indexes=(("borrower_id",), ("external_name", "external_unit"), ("banned_at",)),
-    references=(("loan_id", "archive_loan"), ("borrower_id", "app_user")),
+    # no key to archive_loan: erasing the customer whose loan caused a ban deletes the loan, never the ban
+    references=(("borrower_id", "app_user"),),
 )
 
 _create_loan, *_loan_indexes = _LOAN[0]
