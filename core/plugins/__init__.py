@@ -92,6 +92,7 @@ _SERVICES = frozenset({
     "send_customer_sms", "tenant_user", "user_names",
     "customer_extensions", "update_customer_extensions", "customers_with_extensions", "seal", "unseal", "blind_index",
     "blind_indexes",
+    "archive_loan_breaches",
 })
 
 

@@ -596,3 +596,17 @@ async def customers_with_extensions(uow: UnitOfWork, vertical: str, *, after: UU
     assert uow.ctx.tenant_id is not None
     return [(row["id"], dict((open_record(uow.ctx.tenant_id, row["data"], row["sealed"]).get("extensions") or {})
                              .get(vertical) or {})) for row in rows]
+
+
+# --- the archive lending register (seed-003 R6-62, R6-63): what a vertical fines ------------------
+
+
+async def archive_loan_breaches(uow: UnitOfWork, since: datetime) -> list[dict[str, Any]]:
+    """Late returns, losses and damages of lent archives recorded since ``since`` in the unit of
+    work's tenant: one entry each with ``loan_id``, ``borrower_id`` (None for a person of an
+    external unit), ``breach`` (``late`` | ``lost`` | ``damaged``) and ``at`` (when it was recorded).
+    Core announces each (``archive.returned_late``, ``archive.loan_lost``, ``archive.loan_damaged``);
+    a vertical's tick reads them here to record its fines once per loan."""
+    from core.privacy.borrowing import breaches
+
+    return await breaches(uow, since)
