@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from piccolo.columns import UUID as UUIDColumn
-from piccolo.columns import Boolean, Date, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, Text, Timestamptz, Varchar
 
 from core.plugins import (
     EventType,
