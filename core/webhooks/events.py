@@ -108,6 +108,13 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
     *_each("archive_folder.created", "archive_folder", "subject_key, facts", "an archive folder is opened"),
     *_each("archive_folder.updated", "archive_folder", "facts", "an archive folder's facts change"),
     *_each("archive_folder.sealed", "archive_folder", "sealed_at", "an archive folder is sealed at retention end"),
+    *_each("archive.damaged", "archive", "damaged_at", "an archive handed in is recorded damaged (破损, T4)"),
+    *_each("archive.rejection_countersigned", "archive_nonconformity", "countersigned_at",
+           "a manager countersigns a non-conforming archive record (T5)"),
+    *_each("archive_exception.requested", "archive_exception", "state",
+           "a late-submission explanation or a rectification extension is filed (S18, T3, T6)"),
+    *_each("archive_exception.approved archive_exception.refused", "archive_exception", "state",
+           "a manager signs or refuses an explanation or extension (W5, T6)"),
     *_each("kpi.recorded", "kpi_entry", "points, fine_cny", "an archive rule awards or fines KPI points"),
     # complaints
     *_each("complaint.opened", "complaint", "number, category, severity, state, channel, source",

@@ -205,7 +205,7 @@ class ArchiveExclusionReason(Enum):
     "A late-submission explanation (S18/T3/W5, kind late_submission: by subject and archive type, with a "
     "promised date) or a rectification extension (T6, kind rectification: of a rejected archive, with a promised "
     "time), signed (approved) or refused by a manager who did not file it."))
-class ArchiveException(Node):
+class ArchiveException:
     id: strawberry.ID
     vertical: str
     standard: str
@@ -236,7 +236,7 @@ class ArchiveException(Node):
 
 
 @strawberry.type(description="不合格档案记录 (T5): one per rejection, countersigned by a manager who is not the checker.")
-class ArchiveNonconformity(Node):
+class ArchiveNonconformity:
     id: strawberry.ID
     archive_id: strawberry.ID
     vertical: str

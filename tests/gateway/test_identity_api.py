@@ -131,6 +131,11 @@ PROTECTED = {
     "archiveSeal": 'mutation { archiveSeal(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
     "archiveFineRecord": 'mutation { archiveFineRecord(archiveId: "00000000-0000-0000-0000-000000000001", userIds: ["00000000-0000-0000-0000-000000000001"], reason: "x") { errors { code } } }',
     "archiveExpectedImport": 'mutation { archiveExpectedImport(vertical: "automotive", standard: "sales_archive", source: "AAK", period: "W1", rows: [{key: "VIN1"}]) { errors { code } } }',
+    "archiveLateSubmissionExplain": 'mutation { archiveLateSubmissionExplain(vertical: "automotive", standard: "sales_archive", subjectKey: "VIN1", reason: "x", promisedOn: "2030-01-01") { errors { code } } }',
+    "archiveRectificationExtend": 'mutation { archiveRectificationExtend(archiveId: "00000000-0000-0000-0000-000000000001", reason: "x", promisedAt: "2030-01-01T00:00:00+08:00") { errors { code } } }',
+    "archiveExceptionDecide": 'mutation { archiveExceptionDecide(id: "00000000-0000-0000-0000-000000000001", approve: true) { errors { code } } }',
+    "archiveRejectionCountersign": 'mutation { archiveRejectionCountersign(id: "00000000-0000-0000-0000-000000000001") { errors { code } } }',
+    "archiveDamageRecord": 'mutation { archiveDamageRecord(id: "00000000-0000-0000-0000-000000000001", note: "x") { errors { code } } }',
     # Complaints (issue 19): the permission comes from the case's flow, so a real case is named.
     "complaintTransition": 'mutation($complaint: ID!) { complaintTransition(id: $complaint, action: "forward") '
                            '{ errors { code } } }',

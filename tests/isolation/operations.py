@@ -661,7 +661,12 @@ OPS: tuple[Op, ...] = (
     Op("mutation($id: ID!) { archiveAccept(id: $id) { %s } }" % ARCHIVE, ids={"id": "arch_under_check"},
        as_="approver", after=_archive),
     Op('mutation($id: ID!, $mark: String!) { archiveReject(id: $id, defects: [$mark]) { %s } }' % ARCHIVE,
-       ids={"id": "arch_under_check"}, as_="approver", after=_archive, adopts=("kpi",)),
+       ids={"id": "arch_under_check"}, as_="approver", after=_archive, adopts=("kpi", "nonconf_open")),
+    # (before archiveResubmit, which takes the rejected archives away)
+    Op('mutation($id: ID!, $mark: String!, $t: DateTime!) { archiveRectificationExtend(archiveId: $id, reason: $mark, '
+       'promisedAt: $t) { exception { id } errors { code } } }', ids={"id": "arch_rejected"},
+       makes=("arch_exc_pending", "exception.id"),
+       vars=lambda actor, owner, ids: {"t": (datetime.now(UTC) + timedelta(days=2)).isoformat()}),
     Op('mutation($id: ID!, $mark: String!) { archiveResubmit(id: $id, note: $mark) { %s } }' % ARCHIVE,
        ids={"id": "arch_rejected"}, after=_archive, adopts=("kpi",)),
     Op("mutation($id: ID!) { archiveArchive(id: $id) { %s } }" % ARCHIVE, ids={"id": "arch_accepted"},
@@ -679,6 +684,24 @@ OPS: tuple[Op, ...] = (
        makes=("reconciliation", "reconciliation.id"), after=_reconciled, adopts=("kpi",)),
     Op('{ archiveQualityReport(vertical: "automotive", period: "2026") { expected complete checked authentic } }'),
     Op("{ missingArchiveReports(openOnly: false, first: 100) { nodes { id subjectKey resolvedAt } } }", lists=("missing", "nodes.*.id")),
+    # The open archive rules of seed 000 part 1: explanations and extensions (the administrator files,
+    # the approver signs), non-conforming records (the approver rejects, the administrator
+    # countersigns), damaged archives, the on-time submission report
+    Op("{ archiveExceptions(first: 100) { nodes { id state kind } } }", lists=("arch_exc", "nodes.*.id")),
+    Op('mutation($mark: String!, $d: Date!) { archiveLateSubmissionExplain(vertical: "automotive", '
+       'standard: "sales_archive", subjectKey: $mark, reason: $mark, promisedOn: $d) { exception { id } errors { code } } }',
+       makes=("arch_exc_pending", "exception.id"),
+       vars=lambda actor, owner, ids: {"d": (datetime.now(ZoneInfo(DEFAULT_TIMEZONE)) + timedelta(days=7)).date().isoformat()}),
+    Op("mutation($id: ID!) { archiveExceptionDecide(id: $id, approve: true) { exception { id state } errors { code } } }",
+       ids={"id": "arch_exc_pending"}, as_="approver", drops=("id", "arch_exc_pending")),
+    Op("{ archiveNonconformities(awaitingCountersignature: true, first: 100) { nodes { id archiveId } } }",
+       lists=("nonconf_open", "nodes.*.id")),
+    Op('mutation($id: ID!, $mark: String!) { archiveRejectionCountersign(id: $id, note: $mark) { record { id } '
+       'errors { code } } }', ids={"id": "nonconf_open"}, drops=("id", "nonconf_open")),
+    Op('mutation($id: ID!, $mark: String!) { archiveDamageRecord(id: $id, note: $mark) { %s } }' % ARCHIVE,
+       ids={"id": "arch_submitted"}, as_="approver", after=_archive, adopts=("kpi",)),
+    Op('{ archiveSubmissionReport(vertical: "automotive", standard: "service_archive", period: "2026") '
+       '{ submitted onTime late unscheduled } }'),
     Op("query($id: ID!) { kpiLedger(userId: $id) { nodes { id userId points fineCny } } }", ids={"id": "user"}),
     Op("{ accessRequests(first: 100) { nodes { id state purpose } } }"),
     Op("query($id: ID!) { accessRequest(id: $id) { id state purpose } }", ids={"id": "request"}),
@@ -1108,6 +1131,7 @@ SNAPSHOT = """{
   archiveFolders(first: 100) { nodes { id subjectKey retentionUntil sealedAt } }
   archives(first: 100) { nodes { id state rejections checkRound submittedBy checkedBy } }
   missingArchiveReports(openOnly: false, first: 100) { nodes { id resolvedAt } } kpiLedger(first: 100) { nodes { id userId points fineCny } }
+  archiveExceptions(first: 40) { nodes { id } } archiveNonconformities(awaitingCountersignature: true, first: 40) { nodes { id } }
   complaints(first: 100) { nodes { id state version assigneeId departmentId fields } }
   blacklistEntries(first: 100) { nodes { id state version } }
   attributionDisputes(first: 100) { nodes { id state version } }
@@ -1139,7 +1163,8 @@ SNAPSHOT_LISTS: dict[str, str | Callable[[dict], list[str]]] = {
     "job": "jobs.nodes.*.id", "assessment": "assessments.nodes.*.id", "incident": "incidents.nodes.*.id",
     "loan": "archiveLoans.nodes.*.id", "request": "accessRequests.nodes.*.id", "sreq": "subjectRequests.nodes.*.id",
     "folder": "archiveFolders.nodes.*.id", "archive": "archives.nodes.*.id", "missing": "missingArchiveReports.nodes.*.id",
-    "kpi": "kpiLedger.nodes.*.id", "complaint": "complaints.nodes.*.id", "blacklist": "blacklistEntries.nodes.*.id",
+    "kpi": "kpiLedger.nodes.*.id", "arch_exc": "archiveExceptions.nodes.*.id",
+    "nonconf_open": "archiveNonconformities.nodes.*.id", "complaint": "complaints.nodes.*.id", "blacklist": "blacklistEntries.nodes.*.id",
     "att_dispute": "attributionDisputes.nodes.*.id", "re_reception": "realEstateReceptions.nodes.*.id",
     "re_campaign": "realEstateCampaigns.nodes.*.id", "re_violation": "realEstateViolations.nodes.*.id",
     "held": _held_now, "frozen": "frozen.edges.*.node.targetId", "erased": "erased.edges.*.node.targetId"}
@@ -1150,7 +1175,7 @@ PARENT = {"staff": "user", "ext_loan": "loan", "newrole": "role", "pending": "re
           "sreq_new": "sreq", "sreq_ok": "sreq", **{kind: "archive" for kind in ARCHIVE_STATES.values()},
           **{kind: "complaint" for kind in COMPLAINT_STATES.values()}, "bl_proposed": "blacklist", "bl_active": "blacklist",
           "att_dispute_open": "att_dispute", "att_dispute_opinion": "att_dispute", "re_active": "re_reception",
-          "re_draft": "re_campaign"}
+          "re_draft": "re_campaign", "arch_exc_pending": "arch_exc"}
 
 
 def listed(data: dict, kind: str) -> list[str]:
