@@ -29,7 +29,7 @@ VERSION = "0.4.0"
 # Each part is a module of this package; a part declares what it has of PERMISSIONS, PARAMETERS,
 # TABLES, MIGRATIONS, GRAPHQL (GraphQLTypes), EVENT_TYPES, PERSONAL_DATA, ISOLATION_OPERATIONS,
 # ATTRIBUTION_POLICIES. Parts not written yet are skipped, so each can land on its own.
-_PART_NAMES = ("rules", "roles", "penalties", "penalties_graphql", "cards", "cards_graphql", "orders", "orders_graphql", "stock", "stock_graphql", "database", "database_graphql", "reports")
+_PART_NAMES = ("rules", "roles", "penalties", "penalties_graphql", "cards", "cards_graphql", "orders", "orders_graphql", "stock", "stock_graphql", "database", "database_graphql", "reports", "reports_graphql")
 
 
 def _parts() -> list[Any]:
@@ -47,7 +47,7 @@ PARTS = _parts()
 
 
 def _gather(attribute: str) -> list[Any]:
-    return [item for part in PARTS for item in getattr(part, attribute, ())]
+    return [item for part in PARTS for item in getattr(part, attribute.upper(), ())]
 
 
 @hookimpl
@@ -57,59 +57,59 @@ def kehu_vertical_info() -> VerticalInfo:
 
 @hookimpl
 def kehu_permissions():
-    return _gather("PERMISSIONS")
+    return _gather("permissions")
 
 
 @hookimpl
 def kehu_parameters():
-    return _gather("PARAMETERS")
+    return _gather("parameters")
 
 
 @hookimpl
 def kehu_archive_standards():
-    return _gather("ARCHIVE_STANDARDS")
+    return _gather("archive_standards")
 
 
 @hookimpl
 def kehu_customer_fields():
-    return _gather("CUSTOMER_FIELDS")
+    return _gather("customer_fields")
 
 
 @hookimpl
 def kehu_attribution_policy():
-    return _gather("ATTRIBUTION_POLICIES")
+    return _gather("attribution_policies")
 
 
 @hookimpl
 def kehu_grading_schemes():
-    return _gather("GRADING_SCHEMES")
+    return _gather("grading_schemes")
 
 
 @hookimpl
 def kehu_tables():
-    return _gather("TABLES")
+    return _gather("tables")
 
 
 @hookimpl
 def kehu_migrations():
-    return sorted(_gather("MIGRATIONS"), key=lambda m: m.version)
+    return sorted(_gather("migrations"), key=lambda m: m.version)
 
 
 @hookimpl
 def kehu_graphql_types():
-    return _gather("GRAPHQL")
+    return _gather("graphql")
 
 
 @hookimpl
 def kehu_event_types():
-    return _gather("EVENT_TYPES")
+    return _gather("event_types")
 
 
 @hookimpl
 def kehu_personal_data():
-    return _gather("PERSONAL_DATA")
+    return _gather("personal_data")
 
 
 @hookimpl
 def kehu_isolation_operations():
-    return _gather("ISOLATION_OPERATIONS")
+    return _gather("isolation_operations")

@@ -96,6 +96,7 @@ class Visit(TenantTable, tablename="automotive_visit"):
     phone_left = Boolean(default=False)
     day = Varchar(length=10)  # the local day of the visit
     sms_sent_at = Timestamptz(null=True, default=None)
+    sms_same_day = Boolean(default=False)  # sent the day of the visit (R6-14)
     sms_checked = Boolean(default=False)  # the same-day SMS check of R6-14 done
     recorded_by = Varchar(length=100)
 
@@ -162,6 +163,7 @@ MIGRATIONS = (
         "source_detail VARCHAR(200) NOT NULL DEFAULT ''", "summary TEXT NOT NULL DEFAULT ''",
         "consultant_id UUID NOT NULL", "test_drive BOOLEAN NOT NULL DEFAULT FALSE",
         "phone_left BOOLEAN NOT NULL DEFAULT FALSE", "day VARCHAR(10) NOT NULL", "sms_sent_at TIMESTAMPTZ",
+        "sms_same_day BOOLEAN NOT NULL DEFAULT FALSE",
         "sms_checked BOOLEAN NOT NULL DEFAULT FALSE", f"recorded_by {_WHO} NOT NULL",
     ], indexes=(("day",), ("consultant_id", "day"), ("sms_checked", "day"), ("customer_id",))),
     tenant_table_migration(3, "lead cards", "automotive_lead_card", [
@@ -343,6 +345,7 @@ async def send_lead_sms(ctx: Any, visit_id: UUID) -> dict[str, Any]:
     kehu's SMS sender with the customer's consent; refused, nothing is recorded."""
     require_permission(ctx, "automotive.lead.write")
     parameters = await tenant_parameters(ctx, VERTICAL)
+    visit_zone = await _zone(ctx)
     async with unit_of_work(ctx) as uow:
         visit = await uow.select(Visit).where(Visit.id == visit_id).first()
         if visit is None or (visit["consultant_id"] != ctx.user_id and not _reads_all(ctx)):
@@ -360,7 +363,8 @@ async def send_lead_sms(ctx: Any, visit_id: UUID) -> dict[str, Any]:
             raise KehuError("AUTOMOTIVE_SMS_NOT_SENT", f"the SMS was not sent: {outcome}", f"短信未发送：{outcome}",
                             field="visitId")
         at = clock.now()
-        await uow.update(Visit, {Visit.sms_sent_at: at}).where(Visit.id == visit_id)
+        await uow.update(Visit, {Visit.sms_sent_at: at, Visit.sms_same_day: at.astimezone(
+            visit_zone).date().isoformat() == visit["day"]}).where(Visit.id == visit_id)
         await record(uow, "automotive.lead_sms_sent", "automotive_visit", visit_id, {"sms_sent_at": at})
         await emit(uow, "automotive.lead_sms_sent", "automotive_visit", visit_id, ("sms_sent_at",))
         return await uow.select(Visit).where(Visit.id == visit_id).first()
@@ -436,7 +440,7 @@ async def create_card(ctx: Any, customer_id: UUID, *, source: str, first_contact
         for other in others:  # R6-9: a duplicate born of a missed follow-up
             if other["state"] == "void" and other["consultant_id"] != consultant:
                 await add_penalty(uow, parameters, "R6-9", other["consultant_id"], at=at,
-                                  reason=f"the customer's card went void without a follow-up; a duplicate card was made",
+                                  reason="the customer's card went void without a follow-up; a duplicate card was made",
                                   source_key=f"card:{other['id']}")
         if intention is not None:
             await assign_grade(uow, VERTICAL, INTENTION_SCHEME, customer_id, intention, reason="lead card")

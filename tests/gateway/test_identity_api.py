@@ -108,6 +108,16 @@ PROTECTED = {
                            '{ errors { code } } }',
     "archiveCopyApprove": 'mutation($user: ID!) { archiveCopyApprove(loanId: $user, scope: ["x"]) { errors { code } } }',
     "archiveBanLift": 'mutation($user: ID!) { archiveBanLift(id: $user, reason: "x") { errors { code } } }',
+    # The automotive customer database (seed 002 part 1): the permission is checked before anything is read.
+    "automotiveAccuracyCheckRecord": 'mutation($user: ID!) { automotiveAccuracyCheckRecord(weekOf: "2026-10-26", '
+                                     'lines: [{entererId: $user, system: "crm", sample: 1, errors: 0}]) { errors { code } } }',
+    "automotiveDatabasePlanDraft": 'mutation { automotiveDatabasePlanDraft(title: "t", content: "c", continuity: "k") '
+                                   '{ errors { code } } }',
+    "automotiveDatabasePlanOpinion": 'mutation($user: ID!) { automotiveDatabasePlanOpinion(id: $user, department: "d", '
+                                     'opinion: "o") { errors { code } } }',
+    "automotiveDatabasePlanSign": 'mutation($user: ID!) { automotiveDatabasePlanSign(id: $user) { errors { code } } }',
+    "automotiveDatabasePlanImplement": 'mutation($user: ID!) { automotiveDatabasePlanImplement(id: $user) '
+                                       '{ errors { code } } }',
     "subjectRequestCreate": 'mutation { subjectRequestCreate(customerId: "00000000-0000-0000-0000-000000000001", kind: "access") { errors { code } } }',
     "subjectRequestVerifyIdentity": 'mutation { subjectRequestVerifyIdentity(id: "00000000-0000-0000-0000-000000000001", method: "card") '
                                     '{ errors { code } } }',
@@ -297,6 +307,34 @@ PROTECTED = {
     "tobaccoGradeEvaluationClose": 'mutation { tobaccoGradeEvaluationClose(closedOn: "2026-09-24") { errors { code } } }',
     "tobaccoGradeReviewComplete": 'mutation { tobaccoGradeReviewComplete(id: \"00000000-0000-0000-0000-000000000001\", note: "x") { errors { code } } }',
     "tobaccoDuplicatePhoneVisit": 'mutation { tobaccoDuplicatePhoneVisit(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    # Automotive sales floor (seed 003 R6): the permission is checked before the card, order or fine is read.
+    "automotivePenaltyRecord": 'mutation($user: ID!) { automotivePenaltyRecord(userId: $user, rule: "R6-36", reason: "x") { errors { code } } }',
+    "automotivePenaltyCancel": 'mutation { automotivePenaltyCancel(id: \"00000000-0000-0000-0000-000000000001\", reason: "x") { errors { code } } }',
+    "automotiveVisitRegister": 'mutation { automotiveVisitRegister(input: {kind: "visit", source: "walk_in", arrivedAt: "2026-11-02T10:00:00+08:00"}) { errors { code } } }',
+    "automotiveLeadSmsSend": 'mutation { automotiveLeadSmsSend(visitId: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveCardCreate": 'mutation($customer: ID!) { automotiveCardCreate(input: {customerId: $customer, source: "walk_in", firstContact: "2026-11-02"}) { errors { code } } }',
+    "automotiveCardSign": 'mutation { automotiveCardSign(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveCardFollowUp": 'mutation { automotiveCardFollowUp(id: \"00000000-0000-0000-0000-000000000001\", channel: "phone") { errors { code } } }',
+    "automotiveFollowUpSign": 'mutation { automotiveFollowUpSign(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveCardReassign": 'mutation($user: ID!) { automotiveCardReassign(id: \"00000000-0000-0000-0000-000000000001\", consultantId: $user) { errors { code } } }',
+    "automotiveCardRevoke": 'mutation { automotiveCardRevoke(id: \"00000000-0000-0000-0000-000000000001\", reason: "客户已在他店购车") { errors { code } } }',
+    "automotiveCardReview": 'mutation { automotiveCardReview(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveCardUpdate": 'mutation { automotiveCardUpdate(id: \"00000000-0000-0000-0000-000000000001\", intention: "A") { errors { code } } }',
+    "automotiveOwnershipPropose": 'mutation($customer: ID!, $user: ID!) { automotiveOwnershipPropose(customerId: $customer, consultantId: $user, reason: "x") { errors { code } } }',
+    "automotiveOwnershipDecide": 'mutation { automotiveOwnershipDecide(id: \"00000000-0000-0000-0000-000000000001\", approve: true) { errors { code } } }',
+    "automotiveOrderDraft": 'mutation($customer: ID!) { automotiveOrderDraft(customerId: $customer, model: "x", priceCny: 100000, paymentType: "full") { errors { code } } }',
+    "automotiveOrderSign": 'mutation { automotiveOrderSign(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveOrderRegister": 'mutation { automotiveOrderRegister(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveOrderChangeRequest": 'mutation { automotiveOrderChangeRequest(id: \"00000000-0000-0000-0000-000000000001\", changes: {price_cny: 1}, reason: "x") { errors { code } } }',
+    "automotiveOrderChangeDecide": 'mutation { automotiveOrderChangeDecide(id: \"00000000-0000-0000-0000-000000000001\", approve: true) { errors { code } } }',
+    "automotiveOrderAssignVehicle": 'mutation { automotiveOrderAssignVehicle(id: \"00000000-0000-0000-0000-000000000001\", vin: "LSVAA4181E2123456") { errors { code } } }',
+    "automotivePaymentRecord": 'mutation { automotivePaymentRecord(orderId: \"00000000-0000-0000-0000-000000000001\", kind: "payment", amountCny: 1) { errors { code } } }',
+    "automotiveDepositReceiptReturned": 'mutation { automotiveDepositReceiptReturned(orderId: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveGmacRecord": 'mutation { automotiveGmacRecord(orderId: \"00000000-0000-0000-0000-000000000001\", what: "report") { errors { code } } }',
+    "automotiveCarRelease": 'mutation { automotiveCarRelease(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveDeliveryDataReceive": 'mutation { automotiveDeliveryDataReceive(id: \"00000000-0000-0000-0000-000000000001\", items: ["id_copy"]) { errors { code } } }',
+    "automotivePerformanceCancel": 'mutation { automotivePerformanceCancel(id: \"00000000-0000-0000-0000-000000000001\", reason: "x") { errors { code } } }',
+    "automotiveReferralRewardPay": 'mutation { automotiveReferralRewardPay(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
     # Automotive stock (seed 003 R6-45 to R6-58): the permission is checked before the car, key or drive is read.
     "automotiveStockOfficerDesignate": 'mutation($user: ID!) { automotiveStockOfficerDesignate(userId: $user) { errors { code } } }',
     "automotiveVehicleRegister": 'mutation { automotiveVehicleRegister(vin: "LSVAA4181E2123456", model: "x", kind: "stock", location: "4s") { errors { code } } }',

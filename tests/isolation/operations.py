@@ -1110,7 +1110,95 @@ OPS: tuple[Op, ...] = (
     Op("{ automotiveKeyRegister(first: 100) { nodes { id vin userId } } }"),
     Op("{ automotiveTestDrivePaperwork(first: 100) { nodes { id consultantId } } }"),
     Op("{ automotiveInventoryReports(first: 100) { nodes { id day slot } } }"),
+    # The automotive sales floor (seed 003 R6; its own suite, kehu_isolation_operations, also lists these): a lead
+    # card created today by the administrator, signed by the approver (never its consultant), followed up, its
+    # follow-up signed, reviewed, revoked; an order drafted, signed, registered, paid and changed. A void card's
+    # reassignment and a car's release need days to pass or a car: driven in tests/automotive/test_cards.py and
+    # test_orders.py, another tenant's ids refused here.
+    Op("mutation($u: ID!, $mark: String!) { automotivePenaltyRecord(userId: $u, rule: \"R6-36\", reason: $mark) "
+       "{ penalty { id } errors { code } } }", ids={"u": "colleague"}, makes=("au_penalty", "penalty.id")),
+    Op("mutation($p: ID!, $mark: String!) { automotivePenaltyCancel(id: $p, reason: $mark) { penalty { id cancelledAt } "
+       "errors { code } } }", ids={"p": "au_penalty"}, drops=("p", "au_penalty")),
+    Op("{ automotivePenalties(first: 100) { nodes { id rule } } }"),
+    Op('mutation($c: ID!, $mark: String!) { automotiveVisitRegister(input: {kind: "visit", source: "walk_in", '
+       'arrivedAt: "2026-11-02T10:00:00+08:00", customerId: $c, summary: $mark}) { visit { id customerId } '
+       'errors { code } } }', ids={"c": "customer"}, makes=("au_visit", "visit.id")),
+    Op("{ automotiveVisits(first: 100) { nodes { id customerId } } }", lists=("au_visit", "nodes.*.id")),
+    Op("mutation($v: ID!) { automotiveLeadSmsSend(visitId: $v) { visit { id } errors { code } } }",
+       ids={"v": "au_visit"}),
+    Op('mutation($c: ID!, $f: Date!) { automotiveCardCreate(input: {customerId: $c, source: "walk_in", '
+       'firstContact: $f}) { card { id customerId } errors { code } } }', ids={"c": "customer"},
+       makes=("au_card", "card.id"), vars=lambda actor, owner, ids: {"f": _shanghai_today()},
+       after=lambda actor, variables, root: actor.add("au_card_unsigned", root["card"]["id"])),
+    Op("query($k: ID!) { automotiveCard(id: $k) { id customerId state } }", ids={"k": "au_card"}),
+    Op("{ automotiveCards(first: 100) { nodes { id customerId } } }", lists=("au_card", "nodes.*.id")),
+    Op("mutation($k: ID!) { automotiveCardSign(id: $k) { card { id state } errors { code } } }",
+       ids={"k": "au_card_unsigned"}, as_="approver", drops=("k", "au_card_unsigned"),
+       after=lambda actor, variables, root: actor.add("au_card_active", root["card"]["id"])),
+    Op('mutation($k: ID!, $mark: String!) { automotiveCardFollowUp(id: $k, channel: "phone", note: $mark) '
+       '{ card { id followUps { id } } errors { code } } }', ids={"k": "au_card_active"},
+       after=lambda actor, variables, root: actor.add("au_follow_up", root["card"]["followUps"][-1]["id"])),
+    Op("mutation($f: ID!) { automotiveFollowUpSign(id: $f) { card { id } errors { code } } }",
+       ids={"f": "au_follow_up"}, as_="approver", drops=("f", "au_follow_up")),
+    Op('mutation($k: ID!) { automotiveCardUpdate(id: $k, intention: "A") { card { id intention } errors { code } } }',
+       ids={"k": "au_card_active"}),
+    Op("mutation($k: ID!) { automotiveCardReview(id: $k) { card { id reviewedAt } errors { code } } }",
+       ids={"k": "au_card_active"}, as_="approver"),
+    Op("mutation($u: ID!) { automotiveCardReassign(id: \"00000000-0000-0000-0000-000000000000\", consultantId: $u) "
+       "{ card { id } errors { code } } }", ids={"u": "colleague"}),
+    Op("{ automotiveCardsOverdueCallback(first: 100) { nodes { id } } }"),
+    Op("{ automotiveCardsReviewDue(first: 100) { nodes { id } } }"),
+    Op("mutation($k: ID!, $mark: String!) { automotiveCardRevoke(id: $k, reason: $mark) { card { id state } "
+       "errors { code } } }", ids={"k": "au_card_active"}, as_="approver", drops=("k", "au_card_active")),
+    Op("mutation($c: ID!, $u: ID!, $mark: String!) { automotiveOwnershipPropose(customerId: $c, consultantId: $u, "
+       "reason: $mark) { settlement { id } errors { code } } }", ids={"c": "customer", "u": "colleague"},
+       makes=("au_settlement", "settlement.id")),
+    Op("mutation($s: ID!) { automotiveOwnershipDecide(id: $s, approve: false) { settlement { id state } "
+       "errors { code } } }", ids={"s": "au_settlement"}, as_="deputy", drops=("s", "au_settlement")),
+    Op('mutation($c: ID!) { automotiveOrderDraft(customerId: $c, model: "途胜", priceCny: 150000, paymentType: "full") '
+       '{ order { id state } errors { code } } }', ids={"c": "customer"}, makes=("au_order", "order.id"),
+       after=lambda actor, variables, root: actor.add("au_order_draft", root["order"]["id"])),
+    Op("mutation($o: ID!) { automotiveOrderSign(id: $o) { order { id state } errors { code } } }",
+       ids={"o": "au_order_draft"}, as_="approver", drops=("o", "au_order_draft"),
+       after=lambda actor, variables, root: actor.add("au_order_signed", root["order"]["id"])),
+    Op("mutation($o: ID!) { automotiveOrderRegister(id: $o) { order { id state } errors { code } } }",
+       ids={"o": "au_order_signed"}, drops=("o", "au_order_signed"),
+       after=lambda actor, variables, root: actor.add("au_order_effective", root["order"]["id"])),
+    Op("query($o: ID!) { automotiveOrder(id: $o) { id customerId priceCny } }", ids={"o": "au_order"}),
+    Op("{ automotiveOrders(first: 100) { nodes { id customerId } } }", lists=("au_order", "nodes.*.id")),
+    Op("{ automotiveDeliveryQueue { orders { id customerId } } }"),
+    Op('mutation($o: ID!) { automotivePaymentRecord(orderId: $o, kind: "deposit", amountCny: 1000) '
+       '{ order { id paidCny } errors { code } } }', ids={"o": "au_order_effective"}),
+    Op("mutation($o: ID!) { automotiveDepositReceiptReturned(orderId: $o) { order { id paidCny } errors { code } } }",
+       ids={"o": "au_order_effective"}, drops=("o", "au_order_effective"),
+       after=lambda actor, variables, root: actor.add("au_order_paid", root["order"]["id"])),
+    Op('mutation($o: ID!, $mark: String!) { automotiveOrderChangeRequest(id: $o, changes: {price_cny: 160000}, '
+       'reason: $mark) { changeId errors { code } } }', ids={"o": "au_order_paid"},
+       after=lambda actor, variables, root: actor.add("au_order_change", root["changeId"])),
+    Op("mutation($x: ID!) { automotiveOrderChangeDecide(id: $x, approve: true) { order { id priceCny } "
+       "errors { code } } }", ids={"x": "au_order_change"}, as_="approver", drops=("x", "au_order_change")),
+    Op('mutation { automotiveOrderAssignVehicle(id: "00000000-0000-0000-0000-000000000000", vin: "LSVAA4181E2123456") '
+       '{ order { id } errors { code } } }'),
+    Op('mutation { automotiveGmacRecord(orderId: "00000000-0000-0000-0000-000000000000", what: "report") '
+       '{ order { id } errors { code } } }'),
+    Op('mutation { automotiveCarRelease(id: "00000000-0000-0000-0000-000000000000") { order { id } errors { code } } }'),
+    Op('mutation { automotiveDeliveryDataReceive(id: "00000000-0000-0000-0000-000000000000", items: ["id_copy"]) '
+       '{ order { id } errors { code } } }'),
+    Op('mutation($o: ID!, $mark: String!) { automotivePerformanceCancel(id: $o, reason: $mark) '
+       '{ order { id performanceCounted } errors { code } } }', ids={"o": "au_order_paid"}, as_="approver",
+       drops=("o", "au_order_paid")),
+    Op("{ automotiveReferralRewards(first: 100) { nodes { id } } }"),
+    Op('mutation { automotiveReferralRewardPay(id: "00000000-0000-0000-0000-000000000000") { reward { id } '
+       'errors { code } } }'),
+    Op('{ automotiveSalesRates(from: "2026-11") { since consultants { consultantId visits } } }'),
+    Op("{ automotiveCardValidity { consultants { consultantId active } } }"),
+    Op('{ automotiveSmsCompliance(from: "2026-11-01", to: "2026-11-30") { consultants { consultantId leads } } }'),
 )
+
+
+def _shanghai_today() -> str:
+    """Today in the tenants' zone: a lead card is created the day of the first contact (R6-1)."""
+    return datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()
 
 # Everything one tenant's reads show, in one document: lists compared with the model, and the
 # values a probe from the other tenant must leave unchanged. Legal holds, freezes and erasures
