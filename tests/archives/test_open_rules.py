@@ -41,6 +41,20 @@ class World:
     tenant_id: object
     registry: object
     monkeypatch: pytest.MonkeyPatch
+    app: object = None
+
+    async def outside(self, work):
+        """Run a direct call (a sweep's tick, a tenant setting) with the application stopped: on
+        PostgreSQL the running application's connections belong to its own event loop."""
+        await self.client.__aexit__(None, None, None)
+        try:
+            return await work
+        finally:
+            self.client = AsyncTestClient(self.app)
+            await self.client.__aenter__()
+
+    async def tick(self, moment: datetime) -> dict[str, int]:
+        return await self.outside(tick(moment))
 
     def clock(self, moment: datetime) -> None:
         self.monkeypatch.setattr(archive_common, "now", lambda: moment)
@@ -62,7 +76,8 @@ class World:
         return payload["errors"][0]["code"]
 
     async def parameters(self, **values) -> None:
-        await verticals.update_vertical_parameters(SYSTEM.for_tenant(self.tenant_id), self.registry, V, values)
+        await self.outside(verticals.update_vertical_parameters(SYSTEM.for_tenant(self.tenant_id), self.registry, V,
+                                                                values))
 
     async def kpi(self, rule_code: str | None = None, who: str = "advisor") -> list[dict]:
         data = await self.call("manager", "query($u: ID!) { kpiLedger(userId: $u, first: 100) { nodes { ruleCode "
@@ -95,9 +110,15 @@ async def world(settings, seeded, monkeypatch):
         ids[username] = str(user.id)
         await roles.grant_role(acme, user_id=user.id, role_id=role.id)
     relaxed = settings.model_copy(update={"rate_limit_anonymous_per_minute": 1000, "tick_interval_seconds": 3600})
-    async with AsyncTestClient(create_app(relaxed)) as client:
-        tokens = {u: (await login(client, username=u))["accessToken"] for u in PEOPLE}
-        yield World(client, tokens, ids, seeded.acme.id, registry, monkeypatch)
+    app = create_app(relaxed)
+    client = AsyncTestClient(app)
+    await client.__aenter__()
+    world = World(client, {}, ids, seeded.acme.id, registry, monkeypatch, app)
+    try:
+        world.tokens = {u: (await login(client, username=u))["accessToken"] for u in PEOPLE}
+        yield world
+    finally:
+        await world.client.__aexit__(None, None, None)
 
 
 EXPLAIN = """mutation($s: String!, $k: String!, $r: String!, $d: Date!) { archiveLateSubmissionExplain(
@@ -160,12 +181,12 @@ async def test_w5_a_late_archive_with_an_approved_promised_date_costs_no_kpi_poi
     assert [e["subjectKey"] for e in await w.kpi("missing_archive")] == ["VIN-B"]
 
     w.clock(at(2026, 3, 6, 20, 0))
-    assert (await tick(at(2026, 3, 6, 20, 0)))["archive_late_submissions"] == 0
+    assert (await w.tick(at(2026, 3, 6, 20, 0)))["archive_late_submissions"] == 0
     assert [e["subjectKey"] for e in await w.kpi("missing_archive")] == ["VIN-B"]
 
-    assert (await tick(at(2026, 3, 7, 0, 1)))["archive_late_submissions"] == 1
+    assert (await w.tick(at(2026, 3, 7, 0, 1)))["archive_late_submissions"] == 1
     assert sorted(e["subjectKey"] for e in await w.kpi("missing_archive")) == ["VIN-A", "VIN-B"]
-    assert (await tick(at(2026, 3, 8, 9, 0)))["archive_late_submissions"] == 0  # once
+    assert (await w.tick(at(2026, 3, 8, 9, 0)))["archive_late_submissions"] == 0  # once
     assert len(await w.kpi("missing_archive")) == 2
     [settled] = [e for e in (await w.call("clerk", EXCEPTIONS, s="approved"))["archiveExceptions"]["nodes"]
                  if e["id"] == exception]
@@ -201,7 +222,7 @@ async def test_w5_a_promise_kept_costs_nothing_and_a_report_raised_before_approv
     assert datetime.fromisoformat(reports["VIN-K"]["dueAt"]) == at(2026, 3, 11, 0, 0)
     w.clock(at(2026, 3, 5, 15, 0))
     await handed_in(w, "VIN-H")
-    assert (await tick(at(2026, 3, 12, 0, 0)))["archive_late_submissions"] == 0
+    assert (await w.tick(at(2026, 3, 12, 0, 0)))["archive_late_submissions"] == 0
     assert [e["subjectKey"] for e in await w.kpi("missing_archive")] == ["VIN-K"]
 
 
@@ -413,11 +434,11 @@ async def test_a7_example_20_retention_counts_from_creation_after_years_without_
     assert await _retention(w, serviced) == (at(2025, 6, 1), "A6", None)
     assert await _retention(w, never) == (at(2024, 1, 1, 9, 0), "A7", None)
 
-    await tick(at(2023, 5, 31, 12, 0))
+    await w.tick(at(2023, 5, 31, 12, 0))
     assert (await _retention(w, serviced))[:2] == (at(2025, 6, 1), "A6")  # not yet 3 years without service
-    await tick(at(2023, 6, 1, 0, 1))
+    await w.tick(at(2023, 6, 1, 0, 1))
     assert (await _retention(w, serviced))[:2] == (at(2024, 1, 1, 9, 0), "A7")
-    await tick(at(2024, 1, 1, 9, 1))
+    await w.tick(at(2024, 1, 1, 9, 1))
     assert (await _retention(w, never))[2] is not None and (await _retention(w, serviced))[2] is not None
     sealed = (await w.call("clerk", "{ archives(first: 10) { nodes { state } } }"))["archives"]["nodes"]
     assert {a["state"] for a in sealed} == {"sealed"}
@@ -430,7 +451,7 @@ async def test_a7_no_service_years_is_the_tenants(world):
     await w.parameters(no_service_years=5)
     w.clock(at(2019, 1, 1, 9, 0))
     serviced = await _folder_with_sales_archive(w, "VIN-A6B", {"last_service": "2020-06-01T00:00:00+08:00"})
-    await tick(at(2023, 6, 1, 0, 1))
+    await w.tick(at(2023, 6, 1, 0, 1))
     assert await _retention(w, serviced) == (at(2025, 6, 1), "A6", None)
-    await tick(at(2025, 6, 1, 0, 1))
+    await w.tick(at(2025, 6, 1, 0, 1))
     assert (await _retention(w, serviced))[2] is not None
