@@ -334,6 +334,13 @@ PROTECTED = {
     "automotiveCarRelease": 'mutation { automotiveCarRelease(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
     "automotiveDeliveryDataReceive": 'mutation { automotiveDeliveryDataReceive(id: \"00000000-0000-0000-0000-000000000001\", items: ["id_copy"]) { errors { code } } }',
     "automotivePerformanceCancel": 'mutation { automotivePerformanceCancel(id: \"00000000-0000-0000-0000-000000000001\", reason: "x") { errors { code } } }',
+    "automotiveDecorationWrite": 'mutation { automotiveDecorationWrite(kind: "decoration", description: "x") { errors { code } } }',
+    "automotiveDecorationSign": 'mutation { automotiveDecorationSign(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveEvaluationRecord": 'mutation($user: ID!) { automotiveEvaluationRecord(consultantId: $user, day: "2026-11-02", passed: []) { errors { code } } }',
+    "automotiveActionReportFile": 'mutation { automotiveActionReportFile(day: "2026-11-02", planned: "x", meetings: 2, calls: 5, visits: 2, routeMap: true, followedPlan: true) { errors { code } } }',
+    "automotiveRoadshowRecord": 'mutation { automotiveRoadshowRecord(heldOn: "2026-11-07", venue: "x") { errors { code } } }',
+    "automotiveRoadshowApprove": 'mutation { automotiveRoadshowApprove(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveRoadshowClose": 'mutation { automotiveRoadshowClose(id: \"00000000-0000-0000-0000-000000000001\", photosSubmitted: true, infos: []) { errors { code } } }',
     "automotiveReferralRewardPay": 'mutation { automotiveReferralRewardPay(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
     # Automotive stock (seed 003 R6-45 to R6-58): the permission is checked before the car, key or drive is read.
     "automotiveStockOfficerDesignate": 'mutation($user: ID!) { automotiveStockOfficerDesignate(userId: $user) { errors { code } } }',

@@ -1191,9 +1191,44 @@ OPS: tuple[Op, ...] = (
     Op('mutation { automotiveReferralRewardPay(id: "00000000-0000-0000-0000-000000000000") { reward { id } '
        'errors { code } } }'),
     Op('{ automotiveSalesRates(from: "2026-11") { since consultants { consultantId visits } } }'),
+    # decoration orders (R6-24): written by the administrator, signed by the approver as the manager; evaluations
+    # (R6-31) and action reports (R6-40) are once a day each: the approver evaluates the administrator on a day of
+    # its own per round
+    Op('mutation($mark: String!) { automotiveDecorationWrite(kind: "decoration", description: $mark) '
+       '{ decoration { id state } errors { code } } }', makes=("au_decoration", "decoration.id"),
+       after=lambda actor, variables, root: actor.add("au_decoration_pending", root["decoration"]["id"])),
+    Op("mutation($d: ID!) { automotiveDecorationSign(id: $d) { decoration { id state } errors { code } } }",
+       ids={"d": "au_decoration_pending"}, as_="approver", drops=("d", "au_decoration_pending")),
+    Op('mutation($u: ID!, $day: Date!) { automotiveEvaluationRecord(consultantId: $u, day: $day, passed: ["welcome"]) '
+       '{ evaluation { id } errors { code } } }', ids={"u": "self"}, as_="approver",
+       vars=lambda actor, owner, ids: {"day": _fresh_day()}),
+    Op('mutation($day: Date!, $mark: String!) { automotiveActionReportFile(day: $day, planned: $mark, meetings: 2, '
+       'calls: 5, visits: 2, routeMap: true, followedPlan: true) { report { id shortfalls } errors { code } } }',
+       vars=lambda actor, owner, ids: {"day": _fresh_day()}),
+    Op('{ automotiveEvaluationCoverage(day: "2026-11-02") { onDuty missing { consultantId } } }'),
+    Op('{ automotiveBigAccountStanding(from: "2026-11-01", to: "2026-11-30") { specialists { specialistId } } }'),
+    Op('mutation($mark: String!) { automotiveRoadshowRecord(heldOn: "2026-11-07", venue: $mark, costCny: 100) '
+       '{ roadshow { id } errors { code } } }', makes=("au_roadshow", "roadshow.id"),
+       after=lambda actor, variables, root: actor.add("au_roadshow_open", root["roadshow"]["id"])),
+    Op("{ automotiveRoadshows(first: 100) { nodes { id venue } } }", lists=("au_roadshow", "nodes.*.id")),
+    Op('{ automotiveRoadshowMonths(from: "2026-01", to: "2026-12") { months { month held } } }'),
+    Op("mutation($r: ID!) { automotiveRoadshowApprove(id: $r) { roadshow { id } errors { code } } }",
+       ids={"r": "au_roadshow_open"}, drops=("r", "au_roadshow_open"),
+       after=lambda actor, variables, root: actor.add("au_roadshow_approved", root["roadshow"]["id"])),
+    Op("mutation($r: ID!, $u: ID!) { automotiveRoadshowClose(id: $r, photosSubmitted: true, infos: [{consultantId: $u, "
+       "infos: 5}]) { roadshow { id closedAt } errors { code } } }", ids={"r": "au_roadshow_approved", "u": "colleague"},
+       drops=("r", "au_roadshow_approved")),
     Op("{ automotiveCardValidity { consultants { consultantId active } } }"),
     Op('{ automotiveSmsCompliance(from: "2026-11-01", to: "2026-11-30") { consultants { consultantId leads } } }'),
 )
+
+
+_DAYS = iter(range(1, 10**6))
+
+
+def _fresh_day() -> str:
+    """A day no earlier run used (once-a-day records): counting back from 2020-01-01."""
+    return (datetime(2020, 1, 1) - timedelta(days=next(_DAYS))).date().isoformat()
 
 
 def _shanghai_today() -> str:
