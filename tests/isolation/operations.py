@@ -1120,6 +1120,23 @@ OPS: tuple[Op, ...] = (
     Op("mutation($p: ID!, $mark: String!) { automotivePenaltyCancel(id: $p, reason: $mark) { penalty { id cancelledAt } "
        "errors { code } } }", ids={"p": "au_penalty"}, drops=("p", "au_penalty")),
     Op("{ automotivePenalties(first: 100) { nodes { id rule } } }"),
+    # The automotive customer database (seed 002 part 1; its own suite lists these too): plans drafted and
+    # given opinions by the administrator. A week's accuracy check (one a week, a real enterer) and signing
+    # (another person than the author) or implementing (a signed plan) are driven in
+    # tests/automotive/test_database.py; here they take a zero id and are refused.
+    Op('{ automotiveAccuracyReport(since: "2026-10-01", until: "2026-11-01") { weeks { weekOf checked } } }'),
+    Op('mutation { automotiveAccuracyCheckRecord(weekOf: "2026-10-26", lines: [{entererId: '
+       '"00000000-0000-0000-0000-000000000000", system: "crm", sample: 10, errors: 1}]) { check { id } '
+       'errors { code } } }'),
+    Op('mutation($mark: String!) { automotiveDatabasePlanDraft(title: $mark, content: $mark, continuity: $mark) '
+       '{ plan { id } errors { code } } }', makes=("au_db_plan", "plan.id")),
+    Op("{ automotiveDatabasePlans(first: 100) { nodes { id title } } }", lists=("au_db_plan", "nodes.*.id")),
+    Op('mutation($id: ID!, $mark: String!) { automotiveDatabasePlanOpinion(id: $id, department: $mark, opinion: $mark) '
+       '{ plan { id } errors { code } } }', ids={"id": "au_db_plan"}),
+    Op('mutation { automotiveDatabasePlanSign(id: "00000000-0000-0000-0000-000000000000") { plan { id } '
+       'errors { code } } }'),
+    Op('mutation { automotiveDatabasePlanImplement(id: "00000000-0000-0000-0000-000000000000") { plan { id } '
+       'errors { code } } }'),
     Op('mutation($c: ID!, $mark: String!) { automotiveVisitRegister(input: {kind: "visit", source: "walk_in", '
        'arrivedAt: "2026-11-02T10:00:00+08:00", customerId: $c, summary: $mark}) { visit { id customerId } '
        'errors { code } } }', ids={"c": "customer"}, makes=("au_visit", "visit.id")),
