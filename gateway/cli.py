@@ -596,6 +596,9 @@ def demo(port: int | None, no_serve: bool) -> None:
                 *([f"  Real estate:   demo-real-estate's sales office {demo_data.OFFICE}: sign in as "
                    f"{', '.join(demo_data.SALES_OFFICE_STAFF)} (same password); see docs/operators.md"]
                   if "demo-real-estate" in slugs else []),
+                *([f"  Dealer floor:  demo-automotive's sales floor: sign in as "
+                   f"{', '.join(demo_data.DEALER_STAFF)} (same password); see docs/automotive.md"]
+                  if "demo-automotive" in slugs else []),
             ]
         )
     )

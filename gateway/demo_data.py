@@ -577,20 +577,24 @@ def sales_office(today: date, zone: ZoneInfo) -> SalesOffice:
     return SalesOffice(tuple(stories), (husband, wife))
 
 
-async def _staff(tenant_id: UUID, password: str, report: SeedReport) -> dict[str, Context]:
+async def _staff(tenant_id: UUID, password: str, report: SeedReport,
+                 role_specs: Mapping[str, tuple[str, Mapping[str, Scope]]] | None = None,
+                 staff_specs: Mapping[str, tuple[str, str]] | None = None) -> dict[str, Context]:
     """The office's roles and users (made once; recognised by name), and a signed-in context of
     each, holding what their roles give, as an access token would."""
+    role_specs = SALES_OFFICE_ROLES if role_specs is None else role_specs
+    staff_specs = SALES_OFFICE_STAFF if staff_specs is None else staff_specs
     ctx = Context.system("cli:demo", tenant_id)
     known = {role.name: role.id for role in await roles.list_roles(ctx)}
-    for name, (description, permissions) in SALES_OFFICE_ROLES.items():
+    for name, (description, permissions) in role_specs.items():
         if name not in known:
             known[name] = (await roles.create_role(ctx, name=name, description=description,
                                                    permissions=permissions)).id
     sales = [d.id for d in await tenancy.list_departments(ctx) if d.name == "销售部"]
     async with unit_of_work(ctx, write=False) as uow:
         ids = {row["username"]: row["id"] for row in await uow.select(User.id, User.username).where(
-            User.username.is_in(list(SALES_OFFICE_STAFF)))}
-    for username, (display_name, role) in SALES_OFFICE_STAFF.items():
+            User.username.is_in(list(staff_specs)))}
+    for username, (display_name, role) in staff_specs.items():
         if username not in ids:
             ids[username] = (await users.create_user(ctx, username=username, display_name=display_name,
                                                      password=password, department_ids=sales,
@@ -667,6 +671,59 @@ async def seed_sales_office(tenant_id: UUID, registry: VerticalRegistry, custome
             report.signed_in += 1
         if consultant.user_id not in members or not members[consultant.user_id].acknowledged:
             await re_queue.acknowledge_sales_control(consultant, OFFICE)
+
+
+# --- the dealer's sales floor (issue 23) ---------------------------------------------------------------
+
+def _dealer_roles() -> dict[str, tuple[str, dict[str, Scope]]]:
+    from plugins.automotive.roles import POSTS
+
+    names = {"consultant": "销售部·销售顾问", "leader": "销售部·销售组长", "manager": "销售部·销售经理",
+             "assistant": "销售部·销售助理", "cashier": "销售部·财务收银", "officer": "销售部·5S专员"}
+    return {zh: (f"Automotive sales floor: {post} (seed 003 R6)", {p: Scope(scope) for p, scope in POSTS[post].items()})
+            for post, zh in names.items()}
+
+
+# username -> (display name, role)
+DEALER_STAFF = {
+    "consultant1": ("王磊（销售顾问）", "销售部·销售顾问"),
+    "consultant2": ("刘芳（销售顾问）", "销售部·销售顾问"),
+    "leader": ("陈刚（销售组长）", "销售部·销售组长"),
+    "manager": ("张伟（销售经理）", "销售部·销售经理"),
+    "assistant": ("李静（销售助理）", "销售部·销售助理"),
+    "cashier": ("赵敏（财务收银）", "销售部·财务收银"),
+    "officer": ("孙强（5S专员）", "销售部·5S专员"),
+}
+
+
+async def seed_sales_floor(tenant_id: UUID, customer_ids: Mapping[int, UUID], report: SeedReport) -> None:
+    """The dealer's sales-floor staff, two lead cards made today (one signed by the team leader, one waiting
+    for the signature) and an order signed, registered and paid in full, waiting in the delivery queue. A
+    tenant whose floor has a card already is left alone."""
+    from gateway.cli import DEMO_ADMIN  # the one demo password (the CLI prints it)
+    from plugins.automotive import cards as floor_cards
+    from plugins.automotive import orders as floor_orders
+
+    staff = await _staff(tenant_id, DEMO_ADMIN.password, report, _dealer_roles(), DEALER_STAFF)
+    system = Context.system("cli:demo", tenant_id)
+    async with unit_of_work(system, write=False) as uow:
+        if await uow.exists(floor_cards.Card):
+            return
+    today = datetime.now((await tenant_calendar(system)).zone).date()
+    prospects = [customer_ids[i] for i in sorted(customer_ids)][:3]
+    if len(prospects) < 3:
+        return
+    signed = await floor_cards.create_card(staff["consultant1"], prospects[0], source="walk_in", first_contact=today,
+                                           intended_model="途胜", intention="A")
+    await floor_cards.sign_card(staff["leader"], signed["id"])
+    await floor_cards.create_card(staff["consultant2"], prospects[1], source="call_in", first_contact=today,
+                                  intended_model="伊兰特", intention="B")
+    order = await floor_orders.draft_order(staff["consultant1"], prospects[2], model="途胜", price_cny=159_800,
+                                           payment_type="full")
+    await floor_orders.sign_order(staff["leader"], order["id"])
+    await floor_orders.register_order(staff["assistant"], order["id"])
+    await floor_orders.record_payment(staff["cashier"], order["id"], kind="payment", amount_cny=159_800)
+    report.ledger_entries += 2
 
 
 # --- the tobacco company's retailers (issue 22) ---------------------------------------------------------
@@ -780,4 +837,6 @@ async def seed_tenant(tenant_id: UUID, vertical: str, registry: VerticalRegistry
         await seed_sales_office(tenant_id, registry, customer_ids, report)
     if vertical == "tobacco" and registry.definition(vertical) is not None:
         await seed_retailers(tenant_id, customer_ids, report)
+    if vertical == "automotive" and registry.definition(vertical) is not None:
+        await seed_sales_floor(tenant_id, customer_ids, report)
     return report

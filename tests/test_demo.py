@@ -94,6 +94,17 @@ async def test_each_demo_tenant_gets_realistic_data_of_its_vertical_once(setting
     owners = [c for c in await _customers(tenants["demo-automotive"]) if c.record["status"] == "active"]
     assert owners and all(vin_valid(c.record["extensions"]["automotive"]["vin"]) for c in owners)
 
+    # The dealer's sales floor (issue 23): its staff, two lead cards made today (one signed by the team leader),
+    # an order signed, registered and paid in full, waiting in the delivery queue.
+    from plugins.automotive.cards import Card
+    from plugins.automotive.orders import Order
+
+    async with unit_of_work(Context.system("test", tenants["demo-automotive"]), write=False) as uow:
+        card_states = Counter(row["state"] for row in await uow.select(Card.state))
+        orders = [(row["state"], row["full_payment_at"] is not None) for row in await uow.select(
+            Order.state, Order.full_payment_at)]
+    assert card_states == {"active": 1, "unsigned": 1} and orders == [("effective", True)]
+
     await _seed_demo(settings)  # the second `kehu demo`
     for slug, counts in before.items():
         assert await _counts(tenants[slug]) == counts, slug

@@ -122,7 +122,7 @@ class Archive(Node):
     submission_due_at: datetime | None = strawberry.field(default=None, description=(
         "When the hand-over was due (S17/T1: the type's schedule from the archive's event date); null without "
         "a schedule or event date."))
-    submitted_on_time: bool | None = strawberry.field(default=None, description=(
+    submitted_on_time: bool | None = strawberry.field(default=None, name="submittedPunctually", description=(
         "Whether the first hand-over came by submissionDueAt; null when there is no due moment."))
     extended_until: datetime | None = strawberry.field(default=None, description=(
         "T6: the promised time of an approved rectification extension (a resubmission until then is not late)."))
@@ -268,7 +268,7 @@ class ArchiveSubmissionReport:
     late: int
     unscheduled: int = strawberry.field(description="Handed in without a due moment (no event date).")
     on_time_percent: float | None = strawberry.field(description="onTime over onTime + late.")
-    collected_on_time: int | None = strawberry.field(description=(
+    collected_on_time: int | None = strawberry.field(name="collectedPunctually", description=(
         "Daily types with a collection hour (T2): handed in by the archive department's collection the day after "
         "the event."))
 

@@ -136,7 +136,7 @@ FOLDER = """mutation($k: String!, $facts: JSON) { archiveFolderCreate(vertical: 
   facts: $facts) { folder { id retentionUntil retentionRule } errors { code field } } }"""
 CREATE = """mutation($f: ID!, $s: String!, $facts: JSON) { archiveCreate(folderId: $f, standard: $s, facts: $facts) {
   archive { id state } errors { code field } } }"""
-ARCHIVE_FIELDS = ("archive { id state submissionDueAt submittedOnTime extendedUntil deadlineAt damagedAt } "
+ARCHIVE_FIELDS = ("archive { id state submissionDueAt submittedPunctually extendedUntil deadlineAt damagedAt } "
                   "errors { code field }")
 STEP = "mutation($id: ID!) { %s(id: $id) { " + ARCHIVE_FIELDS + " } }"
 REJECT = 'mutation($id: ID!) { archiveReject(id: $id, defects: ["发票抬头错误"]) { ' + ARCHIVE_FIELDS + " } }"
@@ -376,7 +376,7 @@ def test_s17_t1_the_due_moment_of_a_submission():
 
 
 REPORT = """query($s: String!) { archiveSubmissionReport(vertical: "automotive", standard: $s, period: "2026-03") {
-  submitted onTime late unscheduled onTimePercent collectedOnTime } }"""
+  submitted onTime late unscheduled onTimePercent collectedPunctually } }"""
 
 
 async def test_s17_t1_t2_each_submission_records_whether_it_was_on_time_and_the_report_counts_them(world):
@@ -388,14 +388,14 @@ async def test_s17_t1_t2_each_submission_records_whether_it_was_on_time_and_the_
     outcomes = []
     for n, moment in enumerate((at(2026, 3, 3, 9, 30), at(2026, 3, 3, 11), at(2026, 3, 3, 16))):
         w.clock(moment)
-        archive = (await w.call("clerk", "query($id: ID!) { archive(id: $id) { submittedOnTime submissionDueAt } }",
+        archive = (await w.call("clerk", "query($id: ID!) { archive(id: $id) { submittedPunctually submissionDueAt } }",
                                 id=await handed_in(w, f"VIN-S{n}", "service_archive", {"settled_at": "2026-03-02"})))
-        outcomes.append(archive["archive"]["submittedOnTime"])
+        outcomes.append(archive["archive"]["submittedPunctually"])
     assert outcomes == [True, False, False]
     await handed_in(w, "VIN-S9", "service_archive")
     report = (await w.call("manager", REPORT, s="service_archive"))["archiveSubmissionReport"]
     assert report == {"submitted": 4, "onTime": 1, "late": 2, "unscheduled": 1, "onTimePercent": 33.33,
-                      "collectedOnTime": 2}
+                      "collectedPunctually": 2}
 
     w.clock(at(2026, 3, 9, 17, 0))
     await handed_in(w, "VIN-M1", facts={"delivered_at": "2026-03-04"})
@@ -404,7 +404,7 @@ async def test_s17_t1_t2_each_submission_records_whether_it_was_on_time_and_the_
     await w.parameters(sales_submission_weekday=2)
     await handed_in(w, "VIN-M3", facts={"delivered_at": "2026-03-04"})
     report = (await w.call("manager", REPORT, s="sales_archive"))["archiveSubmissionReport"]
-    assert (report["onTime"], report["late"], report["collectedOnTime"]) == (2, 1, None)
+    assert (report["onTime"], report["late"], report["collectedPunctually"]) == (2, 1, None)
 
 
 RETENTION = "query($id: ID!) { archiveFolder(id: $id) { retentionUntil retentionRule sealedAt } }"
