@@ -29,7 +29,7 @@ VERSION = "0.4.0"
 # Each part is a module of this package; a part declares what it has of PERMISSIONS, PARAMETERS,
 # TABLES, MIGRATIONS, GRAPHQL (GraphQLTypes), EVENT_TYPES, PERSONAL_DATA, ISOLATION_OPERATIONS,
 # ATTRIBUTION_POLICIES. Parts not written yet are skipped, so each can land on its own.
-_PART_NAMES = ("rules", "roles", "penalties", "penalties_graphql", "cards", "cards_graphql", "orders", "orders_graphql", "activities", "activities_graphql", "stock", "stock_graphql", "database", "database_graphql", "reports", "reports_graphql")
+_PART_NAMES = ("rules", "roles", "penalties", "penalties_graphql", "cards", "cards_graphql", "orders", "orders_graphql", "activities", "activities_graphql", "marketing", "marketing_graphql", "stock", "stock_graphql", "database", "database_graphql", "reports", "reports_graphql")
 
 
 def _parts() -> list[Any]:

@@ -164,6 +164,22 @@ async def add_penalty(uow: Any, parameters: Mapping[str, Any], rule: str, user_i
     return True
 
 
+async def add_stated_penalty(uow: Any, rule: str, user_id: UUID | None, amount_cny: int, *, reason: str, at: datetime,
+                             source_key: str, actor: str = "system") -> bool:
+    """Record a fine whose amount the rule states from a fact (R6-39: ten times a gift's value), once per
+    ``source_key``, in the caller's unit of work."""
+    if user_id is None or amount_cny <= 0 or await uow.exists(Penalty).where(
+            (Penalty.rule == rule) & (Penalty.source_key == source_key) & (Penalty.user_id == user_id)):
+        return False
+    penalty_id = uuid4()
+    await uow.insert(Penalty(id=penalty_id, user_id=user_id, rule=rule, amount_cny=min(amount_cny, MAX_AMOUNT * 10),
+                             quantity=1, reason=reason[:2000], source_key=source_key, at=at, recorded_by=actor))
+    await record(uow, "automotive.penalty_recorded", "automotive_penalty", penalty_id,
+                 {"user_id": user_id, "rule": rule, "amount_cny": amount_cny, "source": source_key})
+    await emit(uow, "automotive.penalty_recorded", "automotive_penalty", penalty_id, ("user_id", "rule", "amount_cny"))
+    return True
+
+
 async def record_penalty(ctx: Any, user_id: UUID, rule: str, *, reason: str, quantity: int = 1,
                          amount_cny: int | None = None) -> dict[str, Any]:
     """The sales manager records a fine a person judged: a rule of the catalogue at the tenant's

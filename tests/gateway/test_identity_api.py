@@ -341,6 +341,10 @@ PROTECTED = {
     "automotiveRoadshowRecord": 'mutation { automotiveRoadshowRecord(heldOn: "2026-11-07", venue: "x") { errors { code } } }',
     "automotiveRoadshowApprove": 'mutation { automotiveRoadshowApprove(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
     "automotiveRoadshowClose": 'mutation { automotiveRoadshowClose(id: \"00000000-0000-0000-0000-000000000001\", photosSubmitted: true, infos: []) { errors { code } } }',
+    "automotiveSourceVerify": 'mutation { automotiveSourceVerify(cardId: \"00000000-0000-0000-0000-000000000001\", asked: false) { errors { code } } }',
+    "automotiveGiftRequest": 'mutation($customer: ID!) { automotiveGiftRequest(customerId: $customer, description: "x", valueCny: 1) { errors { code } } }',
+    "automotiveGiftSign": 'mutation { automotiveGiftSign(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
+    "automotiveGiftClose": 'mutation { automotiveGiftClose(id: \"00000000-0000-0000-0000-000000000001\", received: true, receiptRef: "x") { errors { code } } }',
     "automotiveReferralRewardPay": 'mutation { automotiveReferralRewardPay(id: \"00000000-0000-0000-0000-000000000001\") { errors { code } } }',
     # Automotive stock (seed 003 R6-45 to R6-58): the permission is checked before the car, key or drive is read.
     "automotiveStockOfficerDesignate": 'mutation($user: ID!) { automotiveStockOfficerDesignate(userId: $user) { errors { code } } }',
