@@ -1147,9 +1147,11 @@ OPS: tuple[Op, ...] = (
     # each card and order on a customer of its own, so its ledger (and the owner it decides) starts alike in both
     # tenants, whatever other entries did to the shared customers
     Op('mutation($mark: String!) { customerCreate(input: {kind: "person", surname: "钱", givenName: $mark, '
-       'status: "potential"}) { customer { id } errors { code } } }', makes=("au_lead", "customer.id")),
+       'status: "potential"}) { customer { id } errors { code } } }', makes=("au_lead", "customer.id"),
+       after=lambda actor, variables, root: actor.add("customer", root["customer"]["id"])),  # listed with the rest
     Op('mutation($mark: String!) { customerCreate(input: {kind: "person", surname: "孙", givenName: $mark, '
-       'status: "potential"}) { customer { id } errors { code } } }', makes=("au_buyer", "customer.id")),
+       'status: "potential"}) { customer { id } errors { code } } }', makes=("au_buyer", "customer.id"),
+       after=lambda actor, variables, root: actor.add("customer", root["customer"]["id"])),  # listed with the rest
     Op('mutation($c: ID!, $f: Date!) { automotiveCardCreate(input: {customerId: $c, source: "walk_in", '
        'firstContact: $f}) { card { id customerId } errors { code } } }', ids={"c": "au_lead"}, drops=("c", "au_lead"),
        makes=("au_card", "card.id"), vars=lambda actor, owner, ids: {"f": _shanghai_today()},
