@@ -702,12 +702,14 @@ async def seed_sales_floor(tenant_id: UUID, customer_ids: Mapping[int, UUID], re
     tenant whose floor has a card already is left alone."""
     from gateway.cli import DEMO_ADMIN  # the one demo password (the CLI prints it)
     from plugins.automotive import cards as floor_cards
+    from core.plugins.services import unit_of_work as plugin_unit_of_work
     from plugins.automotive import orders as floor_orders
 
+    tenant_id = UUID(str(tenant_id))  # a plain UUID whichever driver read it
     staff = await _staff(tenant_id, DEMO_ADMIN.password, report, _dealer_roles(), DEALER_STAFF)
     system = Context.system("cli:demo", tenant_id)
-    async with unit_of_work(system, write=False) as uow:
-        if await uow.exists(floor_cards.Card):
+    async with plugin_unit_of_work(system, write=False) as uow:  # binds the vertical's tables to this database
+        if await uow.select(floor_cards.Card.id).first() is not None:
             return
     today = datetime.now((await tenant_calendar(system)).zone).date()
     prospects = [customer_ids[i] for i in sorted(customer_ids)][:3]
