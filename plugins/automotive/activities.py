@@ -37,7 +37,7 @@ from core.plugins import (
 )
 from plugins.automotive import clock
 from plugins.automotive.cards import Visit
-from plugins.automotive.common import VERTICAL, choice, invalid, text
+from plugins.automotive.common import VERTICAL, choice, holds, invalid, text
 from plugins.automotive.penalties import add_penalty
 
 P = Permission
@@ -192,7 +192,7 @@ async def write_decoration(ctx: Any, *, kind: str, description: str, amount_cny:
 async def sign_decoration(ctx: Any, decoration_id: UUID) -> dict[str, Any]:
     """R6-24: valid once the sales manager signs it the day it was written, or, the manager absent, at
     least two team leaders or assistants do; never its consultant, never after that day."""
-    manager = _holds(ctx, "automotive.decoration.sign_manager")
+    manager = holds(ctx, "automotive.decoration.sign_manager")
     if not manager:
         require_permission(ctx, "automotive.decoration.cosign")
     zone = await _zone(ctx)
@@ -223,13 +223,6 @@ async def sign_decoration(ctx: Any, decoration_id: UUID) -> dict[str, Any]:
             await emit(uow, "automotive.decoration_decided", "automotive_decoration", decoration_id, ("state",))
         return await uow.select(Decoration).where(Decoration.id == decoration_id).first()
 
-
-def _holds(ctx: Any, permission: str) -> bool:
-    try:
-        require_permission(ctx, permission)
-        return True
-    except KehuError:
-        return False
 
 
 @tick("automotive.decoration_check")
@@ -376,7 +369,7 @@ async def record_roadshow(ctx: Any, held_on: date, venue: str, *, cost_cny: int 
 
 async def approve_roadshow(ctx: Any, roadshow_id: UUID) -> dict[str, Any]:
     """R6-42: costs and gifts need the sales manager's and the general manager's approval."""
-    gm = _holds(ctx, "automotive.expense.approve_gm")
+    gm = holds(ctx, "automotive.expense.approve_gm")
     if not gm:
         require_permission(ctx, "automotive.expense.approve")
     async with unit_of_work(ctx) as uow:
@@ -454,7 +447,7 @@ async def roadshow_months(ctx: Any, since: str, until: str) -> list[dict[str, An
 
 
 async def roadshows(ctx: Any, window: Any) -> tuple[list[dict], bool]:
-    if not _holds(ctx, "automotive.market.manage"):
+    if not holds(ctx, "automotive.market.manage"):
         require_permission(ctx, "automotive.report.read")
     async with unit_of_work(ctx, write=False) as uow:
         return await fetch_page(uow.select(Roadshow), [Roadshow.created_at, Roadshow.id], window, descending=True)

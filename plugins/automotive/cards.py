@@ -46,7 +46,7 @@ from core.plugins import (
     user_names,
 )
 from plugins.automotive import clock, leads
-from plugins.automotive.common import VERTICAL, aware, choice, invalid, text
+from plugins.automotive.common import VERTICAL, aware, choice, holds, invalid, text
 from plugins.automotive.penalties import add_penalty
 
 SOURCES = ("walk_in", "call_in", "friend_referral", "owner_referral", "internet", "roadshow", "big_account",
@@ -248,17 +248,10 @@ async def _card(uow: Any, ctx: Any, card_id: UUID) -> dict[str, Any]:
     row = await uow.select(Card).where(Card.id == card_id).first()
     if row is None:
         raise _not_found(card_id)
-    if row["consultant_id"] != ctx.user_id and not _reads_all(ctx) and not _signs(ctx):
+    if row["consultant_id"] != ctx.user_id and not _reads_all(ctx) and not holds(ctx, "automotive.lead.sign"):
         raise _not_found(card_id)  # another consultant's card shows nothing (R6-10)
     return row
 
-
-def _signs(ctx: Any) -> bool:
-    try:
-        require_permission(ctx, "automotive.lead.sign")
-        return True
-    except KehuError:
-        return False
 
 
 async def _follow_ups(uow: Any, card_id: UUID) -> list[dict[str, Any]]:
@@ -677,7 +670,7 @@ async def update_card(ctx: Any, card_id: UUID, *, intention: str | None = None,
 
 
 async def get_card(ctx: Any, card_id: UUID) -> dict[str, Any]:
-    if not _reads_all(ctx) and not _signs(ctx):
+    if not _reads_all(ctx) and not holds(ctx, "automotive.lead.sign"):
         require_permission(ctx, "automotive.lead.write")
     zone = await _zone(ctx)
     parameters = await tenant_parameters(ctx, VERTICAL)
@@ -690,7 +683,7 @@ async def cards(ctx: Any, window: Any, *, state: str | None = None, consultant_i
     """Cards, newest first: all with automotive.lead.read or .sign, else the caller's own."""
     from core.plugins import fetch_page
 
-    everyone = _reads_all(ctx) or _signs(ctx)
+    everyone = _reads_all(ctx) or holds(ctx, "automotive.lead.sign")
     if not everyone:
         require_permission(ctx, "automotive.lead.write")
     if state is not None:
@@ -717,7 +710,7 @@ async def overdue_callbacks(ctx: Any, window: Any) -> tuple[list[dict], bool]:
     """S17: active cards whose planned callback day passed with no follow-up on or after it."""
     from core.plugins import fetch_page
 
-    everyone = _reads_all(ctx) or _signs(ctx)
+    everyone = _reads_all(ctx) or holds(ctx, "automotive.lead.sign")
     if not everyone:
         require_permission(ctx, "automotive.lead.write")
     zone = await _zone(ctx)

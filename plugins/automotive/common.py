@@ -25,6 +25,17 @@ def text(value: object, field: str, limit: int = 1000, *, required: bool = True)
     return found
 
 
+def holds(ctx: Any, permission: str) -> bool:
+    """Whether the caller holds ``permission`` (at any scope), without refusing."""
+    from core.plugins import require_permission
+
+    try:
+        require_permission(ctx, permission)
+        return True
+    except KehuError:
+        return False
+
+
 def choice(value: object, field: str, choices: tuple[str, ...] | Mapping[str, Any]) -> str:
     if value not in choices:
         raise invalid(field, f"{field} is one of {', '.join(choices)}", f"{field} 须为 {'、'.join(choices)} 之一")

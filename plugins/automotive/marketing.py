@@ -27,7 +27,7 @@ from core.plugins import (
 )
 from plugins.automotive import clock
 from plugins.automotive.cards import SOURCES, Card
-from plugins.automotive.common import VERTICAL, choice, invalid, text
+from plugins.automotive.common import VERTICAL, choice, holds, invalid, text
 from plugins.automotive.penalties import add_penalty, add_stated_penalty
 
 GIFT_FINE_TIMES = 10  # R6-39: ten times the gift's value
@@ -80,13 +80,6 @@ EVENT_TYPES = (
 )
 
 
-def _holds(ctx: Any, permission: str) -> bool:
-    try:
-        require_permission(ctx, permission)
-        return True
-    except KehuError:
-        return False
-
 
 async def verify_source(ctx: Any, card_id: UUID, *, asked: bool, stated_source: str | None = None,
                         note: str = "") -> dict[str, Any]:
@@ -120,7 +113,7 @@ async def verify_source(ctx: Any, card_id: UUID, *, asked: bool, stated_source: 
 
 
 async def source_checks(ctx: Any, window: Any, *, mismatches_only: bool = False) -> tuple[list[dict], bool]:
-    if not _holds(ctx, "automotive.market.manage"):
+    if not holds(ctx, "automotive.market.manage"):
         require_permission(ctx, "automotive.report.read")
     async with unit_of_work(ctx, write=False) as uow:
         query = uow.select(SourceCheck)
@@ -157,7 +150,7 @@ async def _gift(uow: Any, gift_id: UUID) -> dict[str, Any]:
 async def sign_gift(ctx: Any, gift_id: UUID) -> dict[str, Any]:
     """R6-39, R6-64: the market specialist (who registers it) and the sales manager sign the request;
     with both it is approved. Never its requester."""
-    market = _holds(ctx, "automotive.market.manage")
+    market = holds(ctx, "automotive.market.manage")
     if not market:
         require_permission(ctx, "automotive.expense.approve")
     async with unit_of_work(ctx) as uow:
@@ -204,7 +197,7 @@ async def close_gift(ctx: Any, gift_id: UUID, *, received: bool, receipt_ref: st
 
 async def gifts(ctx: Any, window: Any, *, state: str | None = None) -> tuple[list[dict], bool]:
     scope = None
-    if not _holds(ctx, "automotive.market.manage") and not _holds(ctx, "automotive.expense.approve"):
+    if not holds(ctx, "automotive.market.manage") and not holds(ctx, "automotive.expense.approve"):
         scope = require_permission(ctx, "automotive.lead.write")
     async with unit_of_work(ctx, write=False) as uow:
         query = uow.select(Gift)

@@ -147,33 +147,24 @@ async def add_penalty(uow: Any, parameters: Mapping[str, Any], rule: str, user_i
     """Record the fine of ``rule`` for ``user_id`` in the caller's unit of work, once per
     ``source_key``; nothing when nobody is named or the tenant waives the rule (amount 0). True when
     a fine was recorded."""
-    if user_id is None:
-        return False
     amount = amount_of(rule, parameters, quantity)
-    if amount <= 0:
+    return await add_stated_penalty(uow, rule, user_id, amount, reason=reason, at=at, source_key=source_key,
+                                    quantity=quantity, actor=actor)
+
+
+async def add_stated_penalty(uow: Any, rule: str, user_id: UUID | None, amount_cny: int, *, reason: str, at: datetime,
+                             source_key: str | None, quantity: int = 1, actor: str = "system") -> bool:
+    """Record a fine of ``amount_cny`` (a tenant's amount, or one the rule states from a fact: R6-39, ten
+    times a gift's value) in the caller's unit of work, once per ``source_key``; nothing when nobody is
+    named or the amount is 0."""
+    if user_id is None or amount_cny <= 0:
         return False
     if source_key is not None and await uow.exists(Penalty).where(
             (Penalty.rule == rule) & (Penalty.source_key == source_key) & (Penalty.user_id == user_id)):
         return False
     penalty_id = uuid4()
-    await uow.insert(Penalty(id=penalty_id, user_id=user_id, rule=rule, amount_cny=amount, quantity=quantity,
-                             reason=reason[:2000], source_key=source_key, at=at, recorded_by=actor))
-    await record(uow, "automotive.penalty_recorded", "automotive_penalty", penalty_id,
-                 {"user_id": user_id, "rule": rule, "amount_cny": amount, "source": source_key})
-    await emit(uow, "automotive.penalty_recorded", "automotive_penalty", penalty_id, ("user_id", "rule", "amount_cny"))
-    return True
-
-
-async def add_stated_penalty(uow: Any, rule: str, user_id: UUID | None, amount_cny: int, *, reason: str, at: datetime,
-                             source_key: str, actor: str = "system") -> bool:
-    """Record a fine whose amount the rule states from a fact (R6-39: ten times a gift's value), once per
-    ``source_key``, in the caller's unit of work."""
-    if user_id is None or amount_cny <= 0 or await uow.exists(Penalty).where(
-            (Penalty.rule == rule) & (Penalty.source_key == source_key) & (Penalty.user_id == user_id)):
-        return False
-    penalty_id = uuid4()
     await uow.insert(Penalty(id=penalty_id, user_id=user_id, rule=rule, amount_cny=min(amount_cny, MAX_AMOUNT * 10),
-                             quantity=1, reason=reason[:2000], source_key=source_key, at=at, recorded_by=actor))
+                             quantity=quantity, reason=reason[:2000], source_key=source_key, at=at, recorded_by=actor))
     await record(uow, "automotive.penalty_recorded", "automotive_penalty", penalty_id,
                  {"user_id": user_id, "rule": rule, "amount_cny": amount_cny, "source": source_key})
     await emit(uow, "automotive.penalty_recorded", "automotive_penalty", penalty_id, ("user_id", "rule", "amount_cny"))
