@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     # and how long a duplicate waits for a first request still running before 409.
     idempotency_ttl_hours: int = Field(24, ge=1, le=30 * 24)
     idempotency_wait_seconds: float = Field(10.0, ge=0, le=300)
+    # TLS only (seed-004 CSM-25): refuse plain-HTTP requests (all but /healthz and /readyz). The
+    # scheme is the connection's, or X-Forwarded-Proto from a proxy uvicorn trusts
+    # (FORWARDED_ALLOW_IPS). Unset: on in the production profile, off in the embedded one.
+    require_https: bool | None = None
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn trusts (comma-separated addresses
+    # or networks, "*" for any); unset: uvicorn's FORWARDED_ALLOW_IPS, else 127.0.0.1.
+    forwarded_allow_ips: str | None = None
 
     @field_validator("database_url", "migrate_database_url")
     @classmethod
@@ -264,6 +271,12 @@ class Settings(BaseSettings):
     @property
     def effective_log_format(self) -> str:
         return self.log_format or ("console" if self.is_embedded else "json")
+
+    @property
+    def https_required(self) -> bool:
+        if self.require_https is not None:
+            return self.require_https
+        return not self.is_embedded
 
     @property
     def introspection_enabled(self) -> bool:

@@ -20,11 +20,33 @@ if TYPE_CHECKING:
 AUTH_SCOPE_KEY = "auth"
 
 
+UNGUARDED_PATHS = frozenset({"/healthz", "/readyz"})  # probes speak plain HTTP inside the cluster
+
+
+def https_refusal(scope: Scope) -> KehuError | None:
+    """CSM-25 (TLS only): a plain-HTTP request is refused where HTTPS is required. ``scheme`` is
+    https when the connection is TLS, or when a proxy uvicorn trusts (FORWARDED_ALLOW_IPS) said
+    ``X-Forwarded-Proto: https``; an untrusted client's header changes nothing."""
+    app = scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    if settings is None or not settings.https_required or scope.get("path") in UNGUARDED_PATHS:
+        return None
+    if scope.get("scheme") == "https":
+        return None
+    return KehuError("HTTPS_REQUIRED", "this service answers over HTTPS only; nothing was read or changed",
+                     "本服务仅通过 HTTPS 提供，未读取或更改任何数据")
+
+
 async def _refuse(send: Send, error: KehuError, language: str, request_id: str | None) -> None:
     body = {"data": None, "errors": [{"message": error.message(language),
                                       "extensions": {"code": error.code, "requestId": request_id}}]}
-    await send({"type": "http.response.start", "status": 401,
-                "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b'Bearer realm="kehu"')]})
+    headers = [(b"content-type", b"application/json")]
+    if error.code in ("HTTPS_REQUIRED", "NETWORK_NOT_ALLOWED"):
+        status = 403
+    else:
+        status = 401
+        headers.append((b"www-authenticate", b'Bearer realm="kehu"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": json.dumps(body, ensure_ascii=False).encode()})
 
 
@@ -34,6 +56,11 @@ def authentication_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         headers = Headers.from_scope(scope)
+        refusal = https_refusal(scope)
+        if refusal is not None:  # before any credential is looked at
+            await _refuse(send, refusal, negotiate(headers.get("accept-language", "")),
+                          scope.get("state", {}).get("request_id"))
+            return
         authorization = headers.get("authorization", "")
         api_key = headers.get("x-api-key", "")
         principal = None
@@ -41,7 +68,9 @@ def authentication_middleware(app: ASGIApp) -> ASGIApp:
             if authorization[:7].lower() == "bearer ":
                 principal = await authenticate_access_token(authorization[7:].strip())
             elif api_key:
-                principal = await authenticate_api_key(api_key.strip())
+                client = scope.get("client")
+                principal = await authenticate_api_key(api_key.strip(), client[0] if client else None,
+                                                       scope.get("state", {}).get("request_id"))
             elif authorization:
                 raise KehuError("TOKEN_INVALID", "use 'Authorization: Bearer <token>' or 'X-API-Key: <key>'",
                                 "请使用 Authorization: Bearer <令牌> 或 X-API-Key: <密钥>")

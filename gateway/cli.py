@@ -159,6 +159,7 @@ def _serve(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # who may say the client's address and https
         log_config=None,
         server_header=False,
     )

@@ -1,4 +1,5 @@
-"""Tenant-tunable identity policies (password rules, lockout), kept in ``tenant_setting``."""
+"""Tenant-tunable identity policies (password rules, lockout, sign-in controls), kept in
+``tenant_setting``."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from core.db import unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity.access import require
+from core.identity.networks import parse_networks
 from core.identity.passwords import PasswordPolicy
 from core.identity.tables import TenantSetting
 
 PASSWORD_POLICY_KEY = "identity.password_policy"
 LOCKOUT_POLICY_KEY = "identity.lockout"
+SIGN_IN_POLICY_KEY = "identity.sign_in"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,67 @@ class LockoutPolicy:
         return now + timedelta(minutes=self.lock_minutes)
 
 
+@dataclass(frozen=True, slots=True)
+class SignInPolicy:
+    """Sign-in controls (seed-004 CSM-17, CSM-18, SEC-04, SEC-06):
+
+    - ``totp_required``: every user must sign in with a TOTP code; ``totp_required_roles``: only
+      users holding one of these roles (by name). A required user not yet enrolled gets a login
+      that may only enrol (``totpEnrolmentRequired``), then signs in again with a code.
+    - ``staff_networks``: CIDR networks staff may sign in from; ``api_key_networks``: networks API
+      keys may be used from. Empty: any address.
+    - ``challenge_after_failures``: after this many failed sign-ins for a username (within the
+      lockout window), a sign-in needs a ``signInChallenge`` answer; 0 switches it off.
+    """
+
+    totp_required: bool = False
+    totp_required_roles: tuple[str, ...] = ()
+    staff_networks: tuple[str, ...] = ()
+    api_key_networks: tuple[str, ...] = ()
+    challenge_after_failures: int = 0
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object]) -> SignInPolicy:
+        known = {f.name for f in fields(cls)}
+        values: dict[str, object] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise KehuError("SETTING_INVALID", f"unknown sign-in setting {key!r}", f"未知的登录设置 {key!r}", field=key)
+            if key == "totp_required":
+                if not isinstance(value, bool):
+                    raise KehuError("SETTING_INVALID", f"{key} must be true or false", f"{key} 须为 true 或 false", field=key)
+                values[key] = value
+            elif key == "challenge_after_failures":
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+                    raise KehuError("SETTING_INVALID", f"{key} must be a whole number from 0 to 100",
+                                    f"{key} 须为 0 至 100 的整数", field=key)
+                values[key] = value
+            elif key == "totp_required_roles":
+                if not isinstance(value, (list, tuple)) or not all(
+                        isinstance(v, str) and 0 < len(v.strip()) <= 100 for v in value) or len(value) > 100:
+                    raise KehuError("SETTING_INVALID", f"{key} must be a list of role names",
+                                    f"{key} 须为角色名称列表", field=key)
+                values[key] = tuple(dict.fromkeys(v.strip() for v in value))
+            else:
+                if not isinstance(value, (list, tuple)):
+                    raise KehuError("SETTING_INVALID", f"{key} must be a list of CIDR networks",
+                                    f"{key} 须为 CIDR 网段列表", field=key)
+                values[key] = parse_networks(value, key)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def to_mapping(self) -> dict[str, object]:
+        return {"totp_required": self.totp_required, "totp_required_roles": list(self.totp_required_roles),
+                "staff_networks": list(self.staff_networks), "api_key_networks": list(self.api_key_networks),
+                "challenge_after_failures": self.challenge_after_failures}
+
+    def totp_required_for(self, role_names: set[str]) -> bool:
+        return self.totp_required or bool(role_names & set(self.totp_required_roles))
+
+
+def sign_in_policy_from_json(value: str | None) -> SignInPolicy:
+    return SignInPolicy.from_mapping(json.loads(value)) if value else SignInPolicy()
+
+
 async def _read(uow: UnitOfWork, key: str) -> dict | None:
     row = await uow.select(TenantSetting.value).where(TenantSetting.key == key).first()
     return json.loads(row["value"]) if row else None
@@ -72,6 +136,11 @@ async def password_policy(uow: UnitOfWork) -> PasswordPolicy:
 async def lockout_policy(uow: UnitOfWork) -> LockoutPolicy:
     stored = await _read(uow, LOCKOUT_POLICY_KEY)
     return LockoutPolicy.from_mapping(stored) if stored else LockoutPolicy()
+
+
+async def sign_in_policy(uow: UnitOfWork) -> SignInPolicy:
+    stored = await _read(uow, SIGN_IN_POLICY_KEY)
+    return SignInPolicy.from_mapping(stored) if stored else SignInPolicy()
 
 
 async def write_setting(uow: UnitOfWork, key: str, value: Mapping[str, object]) -> None:
@@ -111,3 +180,24 @@ async def read_identity_policy(ctx: Context) -> tuple[PasswordPolicy, LockoutPol
     require(ctx, "tenant.settings.manage")
     async with unit_of_work(ctx, write=False) as uow:
         return await password_policy(uow), await lockout_policy(uow)
+
+
+async def update_sign_in_policy(ctx: Context, changes: Mapping[str, object]) -> SignInPolicy:
+    """Change the tenant's sign-in controls (only the keys given; validated, then stored)."""
+    require(ctx, "tenant.settings.manage")
+    async with unit_of_work(ctx) as uow:
+        old = await sign_in_policy(uow)
+        new = SignInPolicy.from_mapping({**old.to_mapping(), **changes})
+        before, after = old.to_mapping(), new.to_mapping()
+        diff = {field: (before.get(field), value) for field, value in after.items() if before.get(field) != value}
+        if diff:
+            await write_setting(uow, SIGN_IN_POLICY_KEY, after)
+            await record(uow, "setting.updated", "tenant_setting", SIGN_IN_POLICY_KEY, diff)
+            await outbox.add(uow, "setting.updated", "tenant_setting", SIGN_IN_POLICY_KEY, diff)
+        return new
+
+
+async def read_sign_in_policy(ctx: Context) -> SignInPolicy:
+    require(ctx, "tenant.settings.manage")
+    async with unit_of_work(ctx, write=False) as uow:
+        return await sign_in_policy(uow)

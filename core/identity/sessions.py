@@ -1,10 +1,17 @@
 """Signing in and out: login with throttling, refresh-token rotation with reuse detection,
-logout, and turning an access token or API key into a Principal on every request."""
+logout, and turning an access token or API key into a Principal on every request.
+
+Sign-in controls (seed-004 CSM-15, CSM-17, CSM-18; issue 24 point 3), in the order checked:
+the tenant's network allow-list (``NETWORK_NOT_ALLOWED``), the lockout, the challenge after
+repeated failures (``CHALLENGE_REQUIRED`` / ``CHALLENGE_INVALID``), the password, an account
+reported compromised (``ACCOUNT_COMPROMISED``), then the TOTP code (``TOTP_REQUIRED`` /
+``TOTP_INVALID``, each counted as a failed sign-in). Every refusal is written to the register of
+refused attempts (core.identity.refusals) after the refused work rolled back."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -12,19 +19,37 @@ from core.audit.chain import record
 from core.context import Context, Principal
 from core.db import unit_of_work
 from core.db.uow import UnitOfWork
-from core.errors import KehuError
+from core.errors import KehuError, NotFound
+from core.identity import challenges, networks
 from core.identity import roles as role_service
+from core.identity.access import require, require_signed_in
 from core.identity.permissions import Scope
 from core.identity.policies import (
     LOCKOUT_POLICY_KEY,
     PASSWORD_POLICY_KEY,
+    SIGN_IN_POLICY_KEY,
     LockoutPolicy,
     policies_from_json,
+    sign_in_policy_from_json,
 )
+from core.identity.refusals import record_refusal
 from core.identity.runtime import identity
-from core.identity.tables import ApiKey, AuthSession, LoginThrottle, RefreshToken, User, UserDepartment
+from core.identity.tables import (
+    ApiKey,
+    AuthSession,
+    LoginThrottle,
+    RefreshToken,
+    Role,
+    SignInChallenge,
+    TenantSetting,
+    TotpEnrolment,
+    User,
+    UserDepartment,
+    UserRole,
+)
 from core.identity.tokens import TokenInvalid, hash_opaque_token, new_opaque_token, parse_opaque_token
-from core.identity.users import ACTIVE, normalise_username, now
+from core.identity.totp import TotpInvalid, TotpRequired, check_code
+from core.identity.users import ACTIVE, DISABLED, LOCKED, normalise_username, now, record_sessions_revoked, revoke_sessions
 
 REFRESH_PREFIX = "rt"
 API_KEY_PREFIX = "kk"
@@ -46,6 +71,32 @@ class AccountLocked(KehuError):
         self.until = until
 
 
+class NetworkNotAllowed(KehuError):
+    def __init__(self) -> None:
+        super().__init__("NETWORK_NOT_ALLOWED", "this network may not be used to sign in or to use this key",
+                         "不允许从该网络登录或使用该密钥")
+
+
+class ChallengeRequired(KehuError):
+    def __init__(self) -> None:
+        super().__init__("CHALLENGE_REQUIRED", "after repeated failed sign-ins, answer a challenge first "
+                         "(signInChallenge, then challengeId and challengeAnswer)",
+                         "多次登录失败后须先回答验证问题（signInChallenge，再提供 challengeId 和 challengeAnswer）",
+                         field="challengeAnswer")
+
+
+class ChallengeInvalid(KehuError):
+    def __init__(self) -> None:
+        super().__init__("CHALLENGE_INVALID", "the challenge answer is wrong, expired or already used; ask a new one",
+                         "验证问题的答案错误、已过期或已使用，请重新获取", field="challengeAnswer")
+
+
+class AccountCompromised(KehuError):
+    def __init__(self) -> None:
+        super().__init__("ACCOUNT_COMPROMISED", "this account was locked after a reported compromise; "
+                         "an administrator must reset its password", "该账号因报告失窃已锁定，须由管理员重置密码")
+
+
 @dataclass(frozen=True, slots=True)
 class Tokens:
     access_token: str
@@ -54,6 +105,7 @@ class Tokens:
     user_id: UUID
     tenant_id: UUID
     must_change_password: bool = False
+    totp_enrolment_required: bool = False
 
 
 def _subjects(username: str, address: str | None) -> list[tuple[str, str]]:
@@ -73,13 +125,18 @@ _RLS_TENANT_BY_SLUG = ("SELECT set_config('app.tenant_id', coalesce((SELECT id::
 _SIGN_IN = (
     "SELECT t.id AS tenant_id, u.id AS user_id, u.password_hash, u.status, u.password_changed_at,"
     " u.must_change_password,"
-    " pp.value AS password_policy, lp.value AS lockout_policy,"
+    " pp.value AS password_policy, lp.value AS lockout_policy, sp.value AS sign_in_policy,"
     " ta.subject AS account_throttle, ta.locked_until AS account_locked_until,"
-    " tb.subject AS address_throttle, tb.locked_until AS address_locked_until"
+    " ta.failures AS account_failures, ta.window_started_at AS account_window_started_at,"
+    " tb.subject AS address_throttle, tb.locked_until AS address_locked_until,"
+    " te.secret AS totp_secret, te.confirmed_at AS totp_confirmed_at, te.last_step AS totp_last_step,"
+    " te.recovery_codes AS totp_recovery_codes"
     " FROM tenant t"
     " LEFT JOIN app_user u ON u.tenant_id = t.id AND u.username = {}"
     " LEFT JOIN tenant_setting pp ON pp.tenant_id = t.id AND pp.key = {}"
     " LEFT JOIN tenant_setting lp ON lp.tenant_id = t.id AND lp.key = {}"
+    " LEFT JOIN tenant_setting sp ON sp.tenant_id = t.id AND sp.key = {}"
+    " LEFT JOIN totp_enrolment te ON te.tenant_id = t.id AND te.user_id = u.id"
     " LEFT JOIN login_throttle ta ON ta.tenant_id = t.id AND ta.subject = {}"
     " LEFT JOIN login_throttle tb ON tb.tenant_id = t.id AND tb.subject = {}"
     " WHERE t.slug = {} AND t.status = 'active'"
@@ -88,7 +145,8 @@ _FORGIVE_FAILURES = "DELETE FROM login_throttle WHERE tenant_id = {} AND subject
 _TOUCH_LOGIN = "UPDATE app_user SET last_login_at = {} WHERE tenant_id = {} AND id = {}"
 _TOUCH_LOGIN_REHASHED = "UPDATE app_user SET last_login_at = {}, password_hash = {} WHERE tenant_id = {} AND id = {}"
 _INSERT_SESSION = ("INSERT INTO auth_session (id, tenant_id, created_at, user_id, expires_at, client_address,"
-                   " password_change_required) VALUES ({}, {}, {}, {}, {}, {}, {})")
+                   " password_change_required, totp_enrolment_required) VALUES ({}, {}, {}, {}, {}, {}, {}, {})")
+_TOUCH_TOTP = "UPDATE totp_enrolment SET last_step = {}, recovery_codes = {} WHERE tenant_id = {} AND user_id = {}"
 _INSERT_REFRESH_TOKEN = ("INSERT INTO refresh_token (id, tenant_id, created_at, session_id, token_hash, expires_at) "
                          "VALUES ({}, {}, {}, {}, {}, {})")
 
@@ -110,14 +168,18 @@ async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], poli
 
 
 async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID, address: str | None,
-                        password_change_required: bool = False) -> tuple[Tokens, UUID]:
+                        password_change_required: bool = False,
+                        totp_enrolment_required: bool = False) -> tuple[Tokens, UUID]:
     runtime = identity()
     created = now()
     expires = created + timedelta(seconds=runtime.refresh_ttl_seconds)
     session_id = uuid4()
     await uow.fetch(_INSERT_SESSION, session_id, tenant_id, created, user_id, expires, address,
-                    int(password_change_required))
-    return await _issue(uow, session_id, user_id, tenant_id, expires, password_change_required), session_id
+                    int(password_change_required), int(totp_enrolment_required))
+    tokens = await _issue(uow, session_id, user_id, tenant_id, expires, password_change_required)
+    if totp_enrolment_required:
+        tokens = replace(tokens, totp_enrolment_required=True)
+    return tokens, session_id
 
 
 async def _issue(uow: UnitOfWork, session_id: UUID, user_id: UUID, tenant_id: UUID, expires: datetime,
@@ -130,7 +192,49 @@ async def _issue(uow: UnitOfWork, session_id: UUID, user_id: UUID, tenant_id: UU
                   tenant_id=tenant_id, must_change_password=must_change_password)
 
 
-async def login(ctx: Context, *, tenant: str, username: str, password: str) -> Tokens:
+async def _refuse(tctx: Context, error: KehuError, username: str, reason: str) -> KehuError:
+    """Write the refused sign-in to the register (its own unit of work); hand the error back."""
+    await record_refusal(tctx, operation="login", code=error.code, username=username[:TARGET_ID_MAX],
+                         arguments={"reason": reason})
+    error.refusal_recorded = True  # type: ignore[attr-defined]  # gateway.graphql.common writes no second row
+    return error
+
+
+async def _failed(tctx: Context, subjects: list[tuple[str, str]], lockout: LockoutPolicy, at: datetime,
+                  username: str, reason: str, error: KehuError) -> KehuError:
+    """A failed sign-in: counted for lockout, audited as ``login.failed``, registered as refused."""
+    async with unit_of_work(tctx) as uow:
+        await _record_failure(uow, subjects, lockout, at)
+        # The username as typed (normalised; cut to the column's width), never the password.
+        await record(uow, "login.failed", "account", username[:TARGET_ID_MAX], {"reason": reason})
+    return await _refuse(tctx, error, username, reason)
+
+
+async def _role_names(tctx: Context, user_id: UUID) -> set[str]:
+    async with unit_of_work(tctx, write=False) as uow:
+        role_ids = [r["role_id"] for r in await uow.select(UserRole.role_id).where(UserRole.user_id == user_id)]
+        if not role_ids:
+            return set()
+        return {r["name"] for r in await uow.select(Role.name).where(Role.id.is_in(role_ids))}
+
+
+async def _take_challenge(tctx: Context, username: str, challenge_id: str | None, answer: str | None,
+                          at: datetime) -> bool:
+    """Use up the challenge (whatever the answer: it works once); whether it was answered right."""
+    try:
+        wanted = UUID(str(challenge_id))
+    except ValueError:
+        return False
+    async with unit_of_work(tctx) as uow:
+        open_one = ((SignInChallenge.id == wanted) & (SignInChallenge.username == username)
+                    & SignInChallenge.used_at.is_null() & (SignInChallenge.expires_at > at))
+        taken = await uow.update(SignInChallenge, {SignInChallenge.used_at: at}).where(open_one).returning(
+            SignInChallenge.answer_hash)
+    return bool(taken) and challenges.answer_matches(wanted, answer or "", taken[0]["answer_hash"])
+
+
+async def login(ctx: Context, *, tenant: str, username: str, password: str, totp_code: str | None = None,
+                challenge_id: str | None = None, challenge_answer: str | None = None) -> Tokens:
     """Sign in. Unknown tenant or user, disabled user and wrong password answer alike, and cost
     the same password-hash time. The hash runs between two short transactions, never in one."""
     hashing = identity().hashing
@@ -142,23 +246,35 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
     async with unit_of_work(ctx, write=False) as uow:
         if uow.database.is_postgres:
             await uow.fetch(_RLS_TENANT_BY_SLUG, slug)
-        found = await uow.fetch(_SIGN_IN, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY, account, address, slug)
+        found = await uow.fetch(_SIGN_IN, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY, SIGN_IN_POLICY_KEY,
+                                account, address, slug)
     if not found:  # no such active tenant
         await hashing.burn(password)
         raise InvalidCredentials()
     row = found[0]
     tenant_id: UUID = row["tenant_id"]
     rules, lockout = policies_from_json(row["password_policy"], row["lockout_policy"])
+    controls = sign_in_policy_from_json(row["sign_in_policy"])
     throttles = {row[f"{kind}_throttle"]: row[f"{kind}_locked_until"] for kind in ("account", "address")
                  if row[f"{kind}_throttle"] is not None}
     user = None if row["user_id"] is None else {
         "id": row["user_id"], "password_hash": row["password_hash"], "status": row["status"],
         "password_changed_at": row["password_changed_at"], "must_change_password": row["must_change_password"]}
     tctx = ctx.for_tenant(tenant_id)
+    if not networks.allowed(ctx.client_address, controls.staff_networks):  # CSM-17: before anything else
+        raise await _refuse(tctx, NetworkNotAllowed(), username, "network")
     locked = [until for until in throttles.values() if until and until > at]
     if locked:
-        raise AccountLocked(max(locked))
-    if user is None or user["status"] != ACTIVE:
+        raise await _refuse(tctx, AccountLocked(max(locked)), username, "locked")
+    failures = row["account_failures"] or 0
+    if row["account_window_started_at"] is not None and row["account_window_started_at"] + lockout.window() < at:
+        failures = 0  # the failures' window has passed
+    if challenges.challenge_due(failures, controls.challenge_after_failures):  # CSM-18 "captcha"
+        if not challenge_id or not challenge_answer:
+            raise await _refuse(tctx, ChallengeRequired(), username, "challenge_missing")
+        if not await _take_challenge(tctx, username, challenge_id, challenge_answer, at):
+            raise await _refuse(tctx, ChallengeInvalid(), username, "challenge_invalid")
+    if user is None or user["status"] not in (ACTIVE, LOCKED):
         await hashing.burn(password)
         valid = False
         failure = "unknown_user" if user is None else "account_disabled"
@@ -166,12 +282,22 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
         valid = await hashing.verify(user["password_hash"], password)
         failure = "wrong_password"
     if not valid:
-        async with unit_of_work(tctx) as uow:
-            await _record_failure(uow, subjects, lockout, at)
-            # The username as typed (normalised; cut to the column's width), never the password.
-            await record(uow, "login.failed", "account", username[:TARGET_ID_MAX], {"reason": failure})
-        raise InvalidCredentials()
+        raise await _failed(tctx, subjects, lockout, at, username, failure, InvalidCredentials())
     assert user is not None
+    if user["status"] == LOCKED:  # CSM-15: reported compromised; the old password opens nothing
+        raise await _refuse(tctx, AccountCompromised(), username, "account_compromised")
+    accepted = None
+    enrolment_only = False
+    if row["totp_confirmed_at"] is not None:  # CSM-18: the second factor
+        if not totp_code:
+            raise await _failed(tctx, subjects, lockout, at, username, "totp_missing", TotpRequired())
+        accepted = check_code(tenant_id, user["id"], row["totp_secret"], row["totp_last_step"] or 0,
+                              row["totp_recovery_codes"] or "[]", totp_code, at)
+        if accepted is None:
+            raise await _failed(tctx, subjects, lockout, at, username, "totp_invalid", TotpInvalid())
+    elif controls.totp_required or controls.totp_required_roles:
+        # Required but not enrolled yet: a login that may only enrol, then sign in again with a code.
+        enrolment_only = controls.totp_required_for(await _role_names(tctx, user["id"]))
     rehash = await hashing.hash(password) if hashing.needs_rehash(user["password_hash"]) else None
     # A password someone else chose (printed, or set by an administrator) or an expired one opens
     # a login that can only change it: whoever else knows it cannot use the account.
@@ -183,10 +309,67 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str) -> T
             await uow.fetch(_TOUCH_LOGIN_REHASHED, at, rehash, tenant_id, user["id"])
         else:
             await uow.fetch(_TOUCH_LOGIN, at, tenant_id, user["id"])
-        tokens, session_id = await _open_session(uow, user["id"], tenant_id, ctx.client_address, restricted)
+        if accepted is not None:  # the code (its time step, or the recovery code) is used up
+            await uow.fetch(_TOUCH_TOTP, accepted.last_step, accepted.recovery_codes, tenant_id, user["id"])
+        tokens, session_id = await _open_session(uow, user["id"], tenant_id, ctx.client_address, restricted,
+                                                 enrolment_only and not restricted)
         await record(uow, "login.succeeded", "user", user["id"],
-                     {"session_id": session_id, **({"password_change_required": True} if restricted else {})})
+                     {"session_id": session_id, **({"password_change_required": True} if restricted else {}),
+                      **({"second_factor": "totp"} if accepted is not None else {}),
+                      **({"totp_enrolment_required": True} if enrolment_only and not restricted else {})})
     return tokens
+
+
+async def sign_in_challenge(ctx: Context, *, tenant: str, username: str) -> tuple[str, str]:
+    """A question to answer at the next sign-in of ``username`` (CSM-18): (challenge id, question).
+    An unknown tenant gets a question too (one that no answer opens), so it learns nothing."""
+    username = normalise_username(username)
+    slug = tenant.strip().lower()
+    question, answer = challenges.new_question(ctx.language)
+    challenge_id = uuid4()
+    async with unit_of_work(ctx, write=False) as uow:
+        if uow.database.is_postgres:
+            await uow.fetch(_RLS_TENANT_BY_SLUG, slug)
+        found = await uow.fetch("SELECT id FROM tenant WHERE slug = {} AND status = 'active'", slug)
+    if not found:
+        return str(challenge_id), question
+    tctx = ctx.for_tenant(found[0]["id"])
+    at = now()
+    async with unit_of_work(tctx) as uow:
+        await uow.insert(SignInChallenge(id=challenge_id, username=username[:64],
+                                         answer_hash=challenges.answer_hash(challenge_id, answer),
+                                         expires_at=at + challenges.LIFETIME))
+        await record(uow, "signin.challenge_issued", "account", username[:TARGET_ID_MAX],
+                     {"challenge_id": challenge_id})
+    return str(challenge_id), question
+
+
+async def report_account_compromise(ctx: Context, user_id: UUID | None = None) -> UUID:
+    """CSM-15, SEC-03: lock an account reported stolen or leaked and end its logins. The user may
+    report their own; anyone else needs ``user.manage``. It opens again only by a password reset
+    (``userPasswordReset``); until then its old password signs in to nothing."""
+    require_signed_in(ctx)
+    target = user_id or ctx.user_id
+    if target is None:
+        raise KehuError("USER_REQUIRED", "name the user whose account was compromised", "请指定账号失窃的用户",
+                        field="userId")
+    if target != ctx.user_id:
+        require(ctx, "user.manage")
+    async with unit_of_work(ctx) as uow:
+        row = await uow.select(User.status).where(User.id == target).first()
+        if row is None:
+            raise NotFound("user", target)
+        if row["status"] == DISABLED:
+            raise KehuError("USER_ALREADY_DISABLED", "the account is already disabled", "账号已停用")
+        if row["status"] == LOCKED:
+            raise KehuError("ACCOUNT_COMPROMISED", "this account is already locked as compromised",
+                            "该账号已因失窃锁定")
+        await uow.update(User, {User.status: LOCKED}).where(User.id == target)
+        ended = await revoke_sessions(uow, target, "compromised")
+        await record(uow, "user.locked", "user", target,
+                     {"status": (row["status"], LOCKED), "reason": "compromise_reported"})
+        await record_sessions_revoked(uow, target, ended, "compromised")
+    return target
 
 
 async def refresh(ctx: Context, *, refresh_token: str) -> Tokens:
@@ -246,7 +429,8 @@ async def authenticate_access_token(token: str) -> Principal:
     claims = identity().tokens.verify_access(token)
     async with unit_of_work(Context.system("auth", claims.tenant_id), write=False) as uow:
         session = await uow.select(AuthSession.user_id, AuthSession.revoked_at, AuthSession.expires_at,
-                                   AuthSession.password_change_required).where(
+                                   AuthSession.password_change_required,
+                                   AuthSession.totp_enrolment_required).where(
             AuthSession.id == claims.session_id).first()
         if (session is None or session["user_id"] != claims.user_id or session["revoked_at"] is not None
                 or session["expires_at"] <= now()):
@@ -257,13 +441,18 @@ async def authenticate_access_token(token: str) -> Principal:
         if session["password_change_required"]:  # holds nothing until the password is changed
             return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, api_key_id=None, permissions={},
                              session_id=claims.session_id, password_change_required=True)
+        if session["totp_enrolment_required"]:  # may only enrol a second factor (CSM-18), then sign in again
+            return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, api_key_id=None, permissions={},
+                             session_id=claims.session_id)
         permissions = await role_service.effective_permissions(uow, claims.user_id)
         departments = await uow.select(UserDepartment.department_id).where(UserDepartment.user_id == claims.user_id)
     return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, api_key_id=None, permissions=permissions,
                      department_ids=frozenset(d["department_id"] for d in departments), session_id=claims.session_id)
 
 
-async def authenticate_api_key(key: str) -> Principal:
+async def authenticate_api_key(key: str, address: str | None = None, request_id: str | None = None) -> Principal:
+    """The key's Principal. A key used from outside the tenant's API-key allow-list is refused
+    (``NETWORK_NOT_ALLOWED``, CSM-17) and the refusal registered."""
     parsed = parse_opaque_token(key, API_KEY_PREFIX)
     if parsed is None:
         raise TokenInvalid()
@@ -272,8 +461,17 @@ async def authenticate_api_key(key: str) -> Principal:
     async with unit_of_work(Context.system("auth", tenant_id), write=False) as uow:
         row = await uow.select(ApiKey.id, ApiKey.permissions, ApiKey.expires_at, ApiKey.revoked_at,
                                ApiKey.last_used_at).where(ApiKey.token_hash == hash_opaque_token(key)).first()
+        setting = await uow.select(TenantSetting.value).where(TenantSetting.key == SIGN_IN_POLICY_KEY).first() \
+            if row is not None else None
     if row is None or row["revoked_at"] is not None or (row["expires_at"] and row["expires_at"] <= at):
         raise TokenInvalid()
+    controls = sign_in_policy_from_json(setting["value"] if setting else None)
+    if not networks.allowed(address, controls.api_key_networks):
+        refused = Context(tenant_id=tenant_id, actor=f"apikey:{row['id']}", client_address=address,
+                          **({"request_id": request_id} if request_id else {}))
+        await record_refusal(refused, operation="apikey.use", code="NETWORK_NOT_ALLOWED",
+                             arguments={"api_key_id": str(row["id"])})
+        raise NetworkNotAllowed()
     if row["last_used_at"] is None or row["last_used_at"] + API_KEY_TOUCH_INTERVAL < at:
         # Written at most once per touch interval, and only by the request that moves last_used_at
         # (a concurrent request that lost the race writes neither the time nor an entry).

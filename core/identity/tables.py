@@ -1,6 +1,6 @@
 """Identity tables. All tenant-owned: each has tenant_id, the unit-of-work filter and an RLS policy."""
 
-from piccolo.columns import UUID, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Integer, Text, Timestamptz, Varchar
 
 from core.db.tables import TenantOwned
 
@@ -53,6 +53,7 @@ class AuthSession(TenantOwned, tablename="auth_session"):
     revoked_reason = Varchar(length=64, null=True, default=None)
     client_address = Varchar(length=64, null=True, default=None)
     password_change_required = Integer(default=0)  # 1: this login may only change the password
+    totp_enrolment_required = Integer(default=0)  # 1: this login may only enrol a second factor
 
 
 class RefreshToken(TenantOwned, tablename="refresh_token"):
@@ -137,5 +138,40 @@ class PostDelegation(TenantOwned, tablename="post_delegation"):
     return_note = Text(default="")
 
 
+class TotpEnrolment(TenantOwned, tablename="totp_enrolment"):
+    """A user's TOTP second factor: the secret sealed with the tenant's data key, confirmed once a
+    code from the authenticator app matched; recovery codes as SHA-256 hashes (null once used)."""
+
+    user_id = UUID()
+    secret = Text()
+    confirmed_at = Timestamptz(null=True, default=None)
+    last_step = BigInt(default=0)  # the last time step accepted: a code works once
+    recovery_codes = Text(default="[]")
+
+
+class SignInChallenge(TenantOwned, tablename="sign_in_challenge"):
+    """A question asked after repeated failed sign-ins for a username: answer hashed, single use."""
+
+    username = Varchar(length=64)
+    answer_hash = Varchar(length=64)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class RefusedAttempt(TenantOwned, tablename="refused_attempt"):
+    """The security log of refusals, written after the refused operation rolled back. Never holds a
+    password, code, token or key: ``summary`` is a bounded JSON of the operation's harmless parts."""
+
+    actor = Varchar(length=100)
+    username = Varchar(length=64, null=True, default=None)
+    client_address = Varchar(length=64, null=True, default=None)
+    request_id = Varchar(length=64, null=True, default=None)
+    operation = Varchar(length=100)
+    code = Varchar(length=64)
+    result = Varchar(length=16)  # denied | failure
+    summary = Text(default="{}")
+
+
 TABLES = (User, UserDepartment, Role, RolePermission, UserRole, AuthSession, RefreshToken, ApiKey, LoginThrottle,
-          TenantSetting, OwnershipHandover, RoleChange, PostDelegation)
+          TenantSetting, OwnershipHandover, RoleChange, PostDelegation,
+          TotpEnrolment, SignInChallenge, RefusedAttempt)

@@ -27,6 +27,7 @@ from core.tenancy.tables import Department
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 ACTIVE = "active"
 DISABLED = "disabled"
+LOCKED = "locked"  # reported compromised (seed-004 CSM-15): usable again only after a password reset
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +251,15 @@ async def _store_new_password(ctx: Context, user_id: UUID, password: str, reason
         user = await _view(uow, user_id)
         (await password_policy(uow)).check(password, username=user.username)
     password_hash = await identity().hashing.hash(password)
+    unlock = reason == "password_reset" and user.status == LOCKED  # CSM-15: the reset opens it again
     async with unit_of_work(ctx) as uow:
         await uow.update(User, {User.password_hash: password_hash, User.password_changed_at: now(),
-                                User.must_change_password: int(must_change)}).where(User.id == user_id)
+                                User.must_change_password: int(must_change),
+                                **({User.status: ACTIVE} if unlock else {})}).where(User.id == user_id)
         ended = await revoke_sessions(uow, user_id, reason)
         await record(uow, f"user.{reason}", "user", user_id,
-                     {"password": "changed", **({"must_change_password": True} if must_change else {})})
+                     {"password": "changed", **({"must_change_password": True} if must_change else {}),
+                      **({"status": (LOCKED, ACTIVE)} if unlock else {})})
         await record_sessions_revoked(uow, user_id, ended, reason)
 
 
@@ -335,6 +339,9 @@ async def enable_user(ctx: Context, user_id: UUID) -> UserView:
     require(ctx, "user.disable")
     async with unit_of_work(ctx) as uow:
         before = await _view(uow, user_id)
+        if before.status == LOCKED:  # a compromised account opens only by a password reset (CSM-15)
+            raise KehuError("ACCOUNT_COMPROMISED", "this account was reported compromised: reset its password",
+                            "该账号已报告失窃，请重置其密码")
         await uow.update(User, {User.status: ACTIVE, User.disabled_at: None, User.disabled_reason: None}).where(
             User.id == user_id)
         if before.status != ACTIVE:

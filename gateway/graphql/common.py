@@ -246,7 +246,31 @@ async def mutate(info: Info, payload: Callable[..., T], call: Callable[[], Await
     try:
         return payload(**await call(), errors=[])
     except KehuError as error:
+        await _register_refusal(info, error)
         return payload(errors=[user_error(info, error)])
+
+
+async def _register_refusal(info: Info, error: KehuError) -> None:
+    """Every refused mutation (permission or validation) into the tenant's register of refused
+    attempts (core.identity.refusals; seed-004 CSM-1, CSM-19), after its own work rolled back:
+    the operation's name and its arguments with every secret-like one masked."""
+    if getattr(error, "refusal_recorded", False):  # sign-in wrote its own, with more detail
+        return
+    ctx = ctx_of(info)
+    if ctx.tenant_id is None:
+        return
+    from graphql.execution.values import get_argument_values
+
+    from core.identity.refusals import record_refusal
+
+    raw = info._raw_info
+    try:
+        arguments = get_argument_values(raw.parent_type.fields[raw.field_name], raw.field_nodes[0],
+                                        raw.variable_values)
+    except Exception:  # the refusal is what matters; its arguments are a courtesy
+        arguments = {}
+    await record_refusal(ctx, operation=raw.field_name, code=error.code,
+                         arguments={"arguments": arguments, **({"field": error.field} if error.field else {})})
 
 
 def user_error(info: Info, error: KehuError) -> UserError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -224,6 +225,9 @@ class LoginPayload:
     refresh_token: str | None = None
     access_expires_at: datetime | None = strawberry.field(default=None, description="When the access token expires.")
     must_change_password: bool = False
+    totp_enrolment_required: bool = strawberry.field(
+        default=False, description="The tenant requires a second factor this user has not enrolled: this login may "
+                                   "only enrol (totpEnrolmentStart, totpEnrolmentConfirm), then sign in again with a code.")
     errors: list[UserError]
 
 
@@ -279,7 +283,8 @@ class IdentityPolicyPayload:
 def _tokens(tokens: sessions.Tokens) -> dict:
     return {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
             "access_expires_at": datetime.fromtimestamp(tokens.access_expires_at, UTC),
-            "must_change_password": tokens.must_change_password}
+            "must_change_password": tokens.must_change_password,
+            "totp_enrolment_required": tokens.totp_enrolment_required}
 
 
 def _grants(items: list[GrantInput]) -> dict[str, Scope]:
@@ -382,8 +387,16 @@ class IdentityQuery:
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(description="Sign in to a tenant (its slug) with username and password.")
-    async def login(self, info: Info, tenant: str, username: str, password: str) -> LoginPayload:
-        return await mutate(info, LoginPayload, lambda: _login(info, tenant, username, password))
+    async def login(self, info: Info, tenant: str, username: str, password: str,
+                    totp_code: Annotated[str | None, strawberry.argument(
+                        description="The 6-digit code of the authenticator app, or a recovery code, for a user "
+                                    "with a second factor.")] = None,
+                    challenge_id: Annotated[str | None, strawberry.argument(
+                        description="After repeated failures: the id signInChallenge gave.")] = None,
+                    challenge_answer: Annotated[str | None, strawberry.argument(
+                        description="After repeated failures: the answer to its question.")] = None) -> LoginPayload:
+        return await mutate(info, LoginPayload, lambda: _login(info, tenant, username, password, totp_code,
+                                                              challenge_id, challenge_answer))
 
     @strawberry.mutation(description="Trade a refresh token for new tokens; each refresh token works once.")
     async def token_refresh(self, info: Info, refresh_token: str) -> LoginPayload:
@@ -549,5 +562,8 @@ class IdentityMutation:
         return await mutate(info, IdentityPolicyPayload, call)
 
 
-async def _login(info: Info, tenant: str, username: str, password: str) -> dict:
-    return _tokens(await sessions.login(ctx_of(info), tenant=tenant, username=username, password=password))
+async def _login(info: Info, tenant: str, username: str, password: str, totp_code: str | None = None,
+                 challenge_id: str | None = None, challenge_answer: str | None = None) -> dict:
+    return _tokens(await sessions.login(ctx_of(info), tenant=tenant, username=username, password=password,
+                                        totp_code=totp_code, challenge_id=challenge_id,
+                                        challenge_answer=challenge_answer))

@@ -32,6 +32,7 @@ from gateway.graphql.errors import log_errors
 from gateway.graphql.execution import PageExecutionContext
 from gateway.graphql.grading import GradingMutation, GradingQuery
 from gateway.graphql.identity import IdentityMutation, IdentityQuery
+from gateway.graphql.sign_in import SignInMutation, SignInQuery
 from gateway.graphql.input_checks import check_inputs
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.privacy_access import AccessRequestMutation, AccessRequestQuery
@@ -95,14 +96,14 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(IdentityQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
+class Query(IdentityQuery, SignInQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
             PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, GradingQuery, MetaQuery,
             BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
+class Mutation(IdentityMutation, SignInMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
                PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation, GradingMutation, BlacklistMutation,
                VisitMutation, AttributionMutation, DelegationMutation):
