@@ -12,6 +12,7 @@ The entry point ``plugins.automotive`` is this module. Its hooks gather the plai
 - ``orders``: orders, the delivery queue and payment-gated release (R6-18 to R6-27, R6-34, R6-35, R6-37);
 - ``stock``: vehicles, keys, test drives and inventory reports (R6-45 to R6-60);
 - ``database``: the customer database rules of seed 002 part 1 and customer-data lending (R6-61 to R6-63);
+- ``database_ops``: the database's monthly backup register (R1-08) and change / extract applications (R1-04, R1-09);
 - ``reports``: the R6 KPIs and reports.
 
 docs/automotive.md maps every rule to what enforces it.
@@ -29,7 +30,7 @@ VERSION = "0.4.0"
 # Each part is a module of this package; a part declares what it has of PERMISSIONS, PARAMETERS,
 # TABLES, MIGRATIONS, GRAPHQL (GraphQLTypes), EVENT_TYPES, PERSONAL_DATA, ISOLATION_OPERATIONS,
 # ATTRIBUTION_POLICIES. Parts not written yet are skipped, so each can land on its own.
-_PART_NAMES = ("rules", "roles", "penalties", "penalties_graphql", "cards", "cards_graphql", "orders", "orders_graphql", "activities", "activities_graphql", "marketing", "marketing_graphql", "stock", "stock_graphql", "database", "database_graphql", "reports", "reports_graphql")
+_PART_NAMES = ("rules", "roles", "penalties", "penalties_graphql", "cards", "cards_graphql", "orders", "orders_graphql", "activities", "activities_graphql", "marketing", "marketing_graphql", "stock", "stock_graphql", "database", "database_graphql", "database_ops", "database_ops_graphql", "reports", "reports_graphql")
 
 
 def _parts() -> list[Any]:
