@@ -45,6 +45,9 @@ PROTECTED = {
     "apiKeyCreate": 'mutation { apiKeyCreate(name: "k", permissions: []) { secret errors { code } } }',
     "apiKeyRevoke": 'mutation($key: ID!) { apiKeyRevoke(id: $key) { errors { code } } }',
     "identityPolicyUpdate": 'mutation { identityPolicyUpdate(input: {passwordMinLength: 8}) { errors { code } } }',
+    "signInPolicyUpdate": 'mutation { signInPolicyUpdate(input: {challengeAfterFailures: 3}) { errors { code } } }',
+    "totpReset": 'mutation($user: ID!) { totpReset(userId: $user) { errors { code } } }',
+    "accountCompromiseReport": 'mutation($user: ID!) { accountCompromiseReport(userId: $user) { errors { code } } }',
     "auditRetentionUpdate": 'mutation { auditRetentionUpdate(days: 400) { errors { code } } }',
     "auditExportStart": 'mutation { auditExportStart { job { id } errors { code } } }',
     "complaintReportExportStart": 'mutation { complaintReportExportStart { job { id } errors { code } } }',
@@ -368,6 +371,10 @@ PROTECTED = {
 OPEN = {
     "login": "signing in is how a caller gets permissions",
     "tokenRefresh": "holding the refresh token is the credential",
+    "signInChallenge": "asked before signing in, like login: a question for the next sign-in of a username",
+    "totpEnrolmentStart": "the caller's own second factor",
+    "totpEnrolmentConfirm": "the caller's own second factor, proven by a code of the app",
+    "totpDisable": "the caller's own second factor, proven by a code or recovery code",
     "logout": "ends the caller's own login",
     "passwordChange": "changes the caller's own password, proven by the current one",
     "jobCancel": "cancels the caller's own job or one of a kind it may read; any other job is NOT_FOUND",
@@ -383,6 +390,8 @@ PROTECTED_QUERIES = {
     "departments": "{ departments { nodes { id } } }",
     "apiKeys": "{ apiKeys { nodes { id } } }",
     "identityPolicy": "{ identityPolicy { passwordMinLength } }",
+    "signInPolicy": "{ signInPolicy { totpRequired } }",
+    "refusedAttempts": "{ refusedAttempts { nodes { code } } }",
     "auditEntries": "{ auditEntries { edges { node { seq } } } }",
     "auditVerify": "{ auditVerify { ok } }",
     "complaintReport": "{ complaintReport { complaints } }",
@@ -476,17 +485,24 @@ def _columns(table: str) -> str:
     return "id, event_type, aggregate_id" if table == "outbox_event" else "*"
 
 
+# The register of refused attempts is the security log of the refusal itself, written on purpose
+# after the refused work rolled back (tests/governance/test_refusals.py proves what it holds).
+_REFUSAL_LOG = ("refused_attempt",)
+
+
 async def _snapshot(settings: Settings) -> list:
     """Every row of every table, read beside the app, to prove a refused mutation changed nothing
     (no row, no audit entry, no job)."""
     if settings.database.is_sqlite:
         with sqlite3.connect(settings.database.sqlite_path) as connection:
-            tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                      if r[0] not in _REFUSAL_LOG]
             return [(t, sorted(map(repr, connection.execute(f"SELECT {_columns(t)} FROM {t}").fetchall())))
                     for t in sorted(tables)]
     connection = await asyncpg.connect(settings.migrate_database.raw)
     try:
-        tables = [r["tablename"] for r in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")]
+        tables = [r["tablename"] for r in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+                  if r["tablename"] not in _REFUSAL_LOG]
         return [(t, sorted(repr(tuple(r)) for r in await connection.fetch(f'SELECT {_columns(t)} FROM "{t}"')))
                 for t in sorted(tables)]
     finally:

@@ -482,6 +482,21 @@ OPS: tuple[Op, ...] = (
     Op("{ identityPolicy { passwordMinLength } }"),
     Op("mutation($n: Int!) { identityPolicyUpdate(input: {passwordMinLength: $n}) { errors { code } } }",
        vars=lambda actor, owner, ids: {"n": 8 + len(actor.seen) % 4}),
+    # Sign-in controls (seed-004 CSM-15, CSM-17, CSM-18): harmless settings (a role no one holds),
+    # factors never confirmed (a static document knows no code), a staff account reported compromised.
+    Op("{ signInPolicy { totpRequired totpRequiredRoles staffNetworks apiKeyNetworks challengeAfterFailures } }"),
+    Op("mutation($roles: [String!]!) { signInPolicyUpdate(input: {totpRequiredRoles: $roles}) "
+       "{ policy { totpRequiredRoles } errors { code } } }",
+       vars=lambda actor, owner, ids: {"roles": [f"nobody-{actor.mark}-{uuid4().hex[:8]}"]}),
+    Op("{ refusedAttempts(first: 50) { nodes { id operation code result } } }"),
+    Op('mutation($t: String!, $u: String!) { signInChallenge(tenant: $t, username: $u) { challengeId question '
+       'errors { code } } }', as_="anonymous",
+       vars=lambda actor, owner, ids: {"t": actor.slug, "u": f"nobody-{uuid4().hex[:8]}"}),
+    Op("mutation { totpEnrolmentStart { uri errors { code } } }", as_="session"),
+    Op('mutation { totpEnrolmentConfirm(code: "000000") { recoveryCodes errors { code } } }', as_="session"),
+    Op('mutation { totpDisable(code: "000000") { ok errors { code } } }', as_="session"),
+    Op("mutation($id: ID!) { totpReset(userId: $id) { ok errors { code } } }", ids={"id": "staff"}),
+    Op("mutation($id: ID!) { accountCompromiseReport(userId: $id) { ok errors { code } } }", ids={"id": "staff"}),
     # Customers
     Op("{ customers(first: 100) { edges { node { id version displayName } } } }",
        lists=("customer", "edges.*.node.id")),
