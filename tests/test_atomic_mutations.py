@@ -54,6 +54,16 @@ NOT_DRIVEN = {
                                   "tests/automotive/test_database.py",
     "automotiveDatabasePlanImplement": "implementing needs a plan signed by another person: driven in "
                                        "tests/automotive/test_database.py",
+    "automotiveDatabaseBackupRecord": "one backup a month: driven in tests/automotive/test_database.py "
+                                      "test_r1_08_a_second_backup_in_one_month_is_refused",
+    "automotiveDatabaseRestoreRecord": "needs a recorded backup: driven in tests/automotive/test_database.py "
+                                       "test_r1_08_the_report_lists_months_without_a_backup_and_backups_never_restore_tested",
+    "automotiveDatabaseApplicationSign": "signing needs another person than the applicant: driven in "
+                                         "tests/automotive/test_database.py test_r1_09_extract_released_only_after_general_manager_signs",
+    "automotiveDatabaseApplicationRefuse": "refusing needs another person than the applicant: driven in "
+                                           "tests/automotive/test_database.py test_r1_09_the_applicant_never_signs_and_a_refusal_keeps_its_reason",
+    "automotiveDatabaseExtractRelease": "needs an extract signed by another person: driven in "
+                                        "tests/automotive/test_database.py test_r1_09_extract_released_only_after_general_manager_signs",
     "automotiveLeadSmsSend": "needs a lead with a phone and SMS consent; driven in tests/automotive/test_cards.py",
     "automotiveCardReassign": "needs a card gone void, days after its signature; driven in tests/automotive/test_cards.py",
     "automotiveOrderAssignVehicle": "needs a registered car of the order's model; driven in tests/automotive/test_orders.py",

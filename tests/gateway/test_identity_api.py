@@ -121,6 +121,18 @@ PROTECTED = {
     "automotiveDatabasePlanSign": 'mutation($user: ID!) { automotiveDatabasePlanSign(id: $user) { errors { code } } }',
     "automotiveDatabasePlanImplement": 'mutation($user: ID!) { automotiveDatabasePlanImplement(id: $user) '
                                        '{ errors { code } } }',
+    "automotiveDatabaseBackupRecord": 'mutation { automotiveDatabaseBackupRecord(month: "2026-10-01", '
+                                      'takenAt: "2026-10-31T18:00:00+08:00", medium: "m", reference: "r") { errors { code } } }',
+    "automotiveDatabaseRestoreRecord": 'mutation($user: ID!) { automotiveDatabaseRestoreRecord(backupId: $user, '
+                                       'restoredAt: "2026-11-01T10:00:00+08:00", result: "ok") { errors { code } } }',
+    "automotiveDatabaseApply": 'mutation { automotiveDatabaseApply(kind: "extract", department: "d", what: "w", why: "y", '
+                               'scope: "s") { errors { code } } }',
+    "automotiveDatabaseApplicationSign": 'mutation($user: ID!) { automotiveDatabaseApplicationSign(id: $user) '
+                                         '{ errors { code } } }',
+    "automotiveDatabaseApplicationRefuse": 'mutation($user: ID!) { automotiveDatabaseApplicationRefuse(id: $user, '
+                                           'reason: "r") { errors { code } } }',
+    "automotiveDatabaseExtractRelease": 'mutation($user: ID!) { automotiveDatabaseExtractRelease(id: $user) '
+                                        '{ errors { code } } }',
     "subjectRequestCreate": 'mutation { subjectRequestCreate(customerId: "00000000-0000-0000-0000-000000000001", kind: "access") { errors { code } } }',
     "subjectRequestVerifyIdentity": 'mutation { subjectRequestVerifyIdentity(id: "00000000-0000-0000-0000-000000000001", method: "card") '
                                     '{ errors { code } } }',

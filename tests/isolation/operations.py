@@ -1153,6 +1153,25 @@ OPS: tuple[Op, ...] = (
        'errors { code } } }'),
     Op('mutation { automotiveDatabasePlanImplement(id: "00000000-0000-0000-0000-000000000000") { plan { id } '
        'errors { code } } }'),
+    # The backup register (R1-08: one backup a month, a restore needs a backup) and the change and extract
+    # applications (R1-04, R1-09: signing or refusing needs another person than the applicant, releasing a signed
+    # extract) are driven in tests/automotive/test_database.py; here a month to come or a zero id, refused.
+    Op('mutation { automotiveDatabaseBackupRecord(month: "2099-01-01", takenAt: "2026-11-01T10:00:00+08:00", '
+       'medium: "m", reference: "r") { backup { id } errors { code } } }'),
+    Op('mutation { automotiveDatabaseRestoreRecord(backupId: "00000000-0000-0000-0000-000000000000", '
+       'restoredAt: "2026-11-01T12:00:00+08:00", result: "ok") { backup { id } errors { code } } }'),
+    Op("{ automotiveDatabaseBackups(first: 100) { nodes { id month } } }"),
+    Op('{ automotiveDatabaseBackupReport(since: "2026-01-01", until: "2026-11-01") { monthsWithoutBackup } }'),
+    Op('mutation($mark: String!) { automotiveDatabaseApply(kind: "extract", department: $mark, what: $mark, why: $mark, '
+       'scope: $mark) { application { id } errors { code } } }', makes=("au_db_application", "application.id")),
+    Op("{ automotiveDatabaseApplications(first: 100) { nodes { id status } } }",
+       lists=("au_db_application", "nodes.*.id")),
+    Op('mutation { automotiveDatabaseApplicationSign(id: "00000000-0000-0000-0000-000000000000") { application { id } '
+       'errors { code } } }'),
+    Op('mutation { automotiveDatabaseApplicationRefuse(id: "00000000-0000-0000-0000-000000000000", reason: "r") '
+       '{ application { id } errors { code } } }'),
+    Op('mutation { automotiveDatabaseExtractRelease(id: "00000000-0000-0000-0000-000000000000") { application { id } '
+       'errors { code } } }'),
     Op('mutation($c: ID!, $mark: String!) { automotiveVisitRegister(input: {kind: "visit", source: "walk_in", '
        'arrivedAt: "2026-11-02T10:00:00+08:00", customerId: $c, summary: $mark}) { visit { id customerId } '
        'errors { code } } }', ids={"c": "customer"}, makes=("au_visit", "visit.id")),
