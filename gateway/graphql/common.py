@@ -259,14 +259,14 @@ async def _register_refusal(info: Info, error: KehuError) -> None:
     ctx = ctx_of(info)
     if ctx.tenant_id is None:
         return
-    from graphql.execution.values import get_argument_values
+    from graphql import value_from_ast_untyped
 
     from core.identity.refusals import record_refusal
 
     raw = info._raw_info
     try:
-        arguments = get_argument_values(raw.parent_type.fields[raw.field_name], raw.field_nodes[0],
-                                        raw.variable_values)
+        arguments = {node.name.value: value_from_ast_untyped(node.value, raw.variable_values)
+                     for node in raw.field_nodes[0].arguments or ()}
     except Exception:  # the refusal is what matters; its arguments are a courtesy
         arguments = {}
     await record_refusal(ctx, operation=raw.field_name, code=error.code,
