@@ -9,6 +9,10 @@
   why, scope); only the general manager or the customer director signs it (holding
   ``automotive.database.extract.sign``), never the applicant, or refuses it with a reason; an
   extract is released (by 客户部, ``automotive.database.release``) only once signed.
+- R1-15: an archivist's transfer is a formal handover record (交接记录): the leader
+  (``automotive.archivist.handover``) records who hands over to whom, when and what (the
+  registers, keys, loans still out); the successor acknowledges it. A deputy while the archivist
+  is on leave is core's post delegation (``postDelegationCreate``), documented in docs/automotive.md.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from plugins.automotive.common import aware, choice, invalid, text
 
 READ, BACKUP = "automotive.database.read", "automotive.database.backup"
 APPLY, SIGN, RELEASE = "automotive.database.apply", "automotive.database.extract.sign", "automotive.database.release"
+HANDOVER = "automotive.archivist.handover"
 RESULTS = ("ok", "failed")
 KINDS = ("change", "extract")
 APPLIED, SIGNED, REFUSED, RELEASED = "applied", "signed", "refused", "released"
@@ -77,7 +82,17 @@ class DatabaseApplication(TenantTable, tablename="automotive_db_application"):
     released_at = Timestamptz(null=True, default=None)
 
 
-TABLES = (DatabaseBackup, DatabaseRestore, DatabaseApplication)
+class ArchivistHandover(TenantTable, tablename="automotive_archivist_handover"):
+    archivist_id = UUIDColumn()
+    successor_id = UUIDColumn()
+    handed_over_at = Timestamptz()
+    items = Text()  # 交接清单: the registers, keys, loans still out, open applications
+    recorded_by = UUIDColumn()
+    recorded_at = Timestamptz()
+    acknowledged_at = Timestamptz(null=True, default=None)
+
+
+TABLES = (DatabaseBackup, DatabaseRestore, DatabaseApplication, ArchivistHandover)
 MIGRATIONS = (
     tenant_table_migration(65, "the register of the monthly database backups (seed 002 R1-08)", "automotive_db_backup", [
         "month DATE NOT NULL", "taken_at TIMESTAMPTZ NOT NULL", "taken_by UUID NOT NULL", "medium VARCHAR(200) NOT NULL",
@@ -93,6 +108,11 @@ MIGRATIONS = (
         "scope TEXT NOT NULL", "status VARCHAR(16) NOT NULL DEFAULT 'applied'", "applied_by UUID NOT NULL",
         "applied_at TIMESTAMPTZ NOT NULL", "decided_by UUID", "decided_at TIMESTAMPTZ", "refusal TEXT NOT NULL DEFAULT ''",
         "released_by UUID", "released_at TIMESTAMPTZ"], indexes=(("applied_at",), ("status",))),
+    tenant_table_migration(68, "the formal handover of an archivist's transfer (seed 002 R1-15)",
+                           "automotive_archivist_handover", [
+        "archivist_id UUID NOT NULL", "successor_id UUID NOT NULL", "handed_over_at TIMESTAMPTZ NOT NULL",
+        "items TEXT NOT NULL", "recorded_by UUID NOT NULL", "recorded_at TIMESTAMPTZ NOT NULL",
+        "acknowledged_at TIMESTAMPTZ"], indexes=(("handed_over_at",), ("successor_id",))),
 )
 EVENT_TYPES = (
     EventType("automotive.db_backup_recorded", "automotive_db_backup", "month, taken_at, medium, reference",
@@ -107,6 +127,10 @@ EVENT_TYPES = (
               "an application is refused with a reason"),
     EventType("automotive.db_extract_released", "automotive_db_application", "status, released_by",
               "客户部 releases the data of a signed extract (R1-09)"),
+    EventType("automotive.archivist_handover_recorded", "automotive_archivist_handover",
+              "archivist_id, successor_id, handed_over_at, items", "the leader records an archivist's handover (R1-15)"),
+    EventType("automotive.archivist_handover_acknowledged", "automotive_archivist_handover", "acknowledged_at",
+              "the successor acknowledges the handover (R1-15)"),
 )
 PERMISSIONS = ()  # roles.PERMISSIONS holds the automotive.database.* permissions
 
@@ -335,3 +359,71 @@ async def applications(ctx: Any, window: Any, *, status: str | None = None) -> t
             query = query.where(DatabaseApplication.status == status)
         return await fetch_page(query, [DatabaseApplication.applied_at, DatabaseApplication.id], window,
                                 descending=True)
+
+
+# --- R1-15: the formal handover of an archivist's transfer ----------------------------------------
+
+async def _handover(uow: Any, handover_id: UUID) -> dict[str, Any]:
+    row = await uow.select(ArchivistHandover).where(ArchivistHandover.id == handover_id).first()
+    if row is None:
+        raise KehuError("AUTOMOTIVE_HANDOVER_NOT_FOUND", f"no archivist handover {handover_id}",
+                        f"未找到档案管理员交接记录 {handover_id}", field="id")
+    return row
+
+
+async def record_handover(ctx: Any, *, archivist_id: UUID, successor_id: UUID, handed_over_at: datetime,
+                          items: str) -> dict[str, Any]:
+    """The leader records an archivist's transfer: who hands over to whom, when, and the list of
+    what is handed over (R1-15)."""
+    require_permission(ctx, HANDOVER)
+    me = _me(ctx)
+    aware(handed_over_at, "handedOverAt")
+    items = text(items, "items", 20_000)
+    if archivist_id == successor_id:
+        raise invalid("successorId", "the successor is another person than the archivist", "接任者须为他人",
+                      code="AUTOMOTIVE_HANDOVER_SAME_PERSON")
+    if handed_over_at > clock.now():
+        raise invalid("handedOverAt", "a handover is recorded once it took place", "交接须在发生后登记")
+    async with unit_of_work(ctx) as uow:
+        for who, field in ((archivist_id, "archivistId"), (successor_id, "successorId")):
+            if not await tenant_user(uow, who):
+                raise invalid(field, "no user of this tenant", "不是本单位用户")
+        handover_id = uuid4()
+        await uow.insert(ArchivistHandover(id=handover_id, archivist_id=archivist_id, successor_id=successor_id,
+                                           handed_over_at=handed_over_at, items=items, recorded_by=me,
+                                           recorded_at=clock.now()))
+        await record(uow, "automotive.archivist_handover_recorded", "automotive_archivist_handover", handover_id,
+                     {"archivist_id": archivist_id, "successor_id": successor_id, "handed_over_at": handed_over_at})
+        await emit(uow, "automotive.archivist_handover_recorded", "automotive_archivist_handover", handover_id,
+                   ("archivist_id", "successor_id", "handed_over_at", "items"))
+        return await _handover(uow, handover_id)
+
+
+async def acknowledge_handover(ctx: Any, handover_id: UUID) -> dict[str, Any]:
+    """The successor, and only they, acknowledges the handover once (R1-15)."""
+    require_permission(ctx, READ)
+    me = _me(ctx)
+    async with unit_of_work(ctx) as uow:
+        handover = await _handover(uow, handover_id)
+        if handover["successor_id"] != me:
+            raise KehuError("AUTOMOTIVE_HANDOVER_NOT_SUCCESSOR", "only the successor acknowledges a handover",
+                            "只有接任者才能确认交接", field="id")
+        done = await uow.update(ArchivistHandover, {ArchivistHandover.acknowledged_at: clock.now()}).where(
+            (ArchivistHandover.id == handover_id) & ArchivistHandover.acknowledged_at.is_null()).returning(
+            ArchivistHandover.id)
+        if not done:
+            raise KehuError("AUTOMOTIVE_HANDOVER_ACKNOWLEDGED", "the handover is acknowledged already", "交接已确认",
+                            field="id")
+        await record(uow, "automotive.archivist_handover_acknowledged", "automotive_archivist_handover", handover_id,
+                     {"successor_id": me})
+        await emit(uow, "automotive.archivist_handover_acknowledged", "automotive_archivist_handover", handover_id,
+                   ("acknowledged_at",))
+        return await _handover(uow, handover_id)
+
+
+async def handovers(ctx: Any, window: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Archivist handovers, newest first."""
+    require_permission(ctx, READ)
+    async with unit_of_work(ctx, write=False) as uow:
+        return await fetch_page(uow.select(ArchivistHandover), [ArchivistHandover.handed_over_at, ArchivistHandover.id],
+                                window, descending=True)

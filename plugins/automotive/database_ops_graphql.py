@@ -1,5 +1,6 @@
 """GraphQL of the customer database's backups (R1-08: ``automotiveDatabaseBackup…``) and its change
-and extract applications (R1-04 / R1-09: ``automotiveDatabaseApplication…``). Resolvers only call
+and extract applications (R1-04 / R1-09: ``automotiveDatabaseApplication…``) and the archivist's
+handover (R1-15: ``automotiveArchivistHandover…``). Resolvers only call
 ``database_ops``."""
 
 from __future__ import annotations
@@ -105,6 +106,31 @@ class ApplicationPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(name="AutomotiveArchivistHandover",
+                 description="The formal handover of an archivist's transfer (交接记录, seed 002 R1-15).")
+class HandoverNode:
+    id: strawberry.ID
+    archivist_id: strawberry.ID
+    successor_id: strawberry.ID
+    handed_over_at: datetime
+    items: str = strawberry.field(description="What is handed over: registers, keys, loans still out.")
+    recorded_by: strawberry.ID
+    recorded_at: datetime
+    acknowledged_at: datetime | None = strawberry.field(description="When the successor acknowledged it.")
+
+
+def handover_node(row: dict[str, Any]) -> HandoverNode:
+    return HandoverNode(id=_id(row["id"]), archivist_id=_id(row["archivist_id"]), successor_id=_id(row["successor_id"]),
+                        handed_over_at=row["handed_over_at"], items=row["items"], recorded_by=_id(row["recorded_by"]),
+                        recorded_at=row["recorded_at"], acknowledged_at=row["acknowledged_at"])
+
+
+@strawberry.type(name="AutomotiveArchivistHandoverPayload")
+class HandoverPayload:
+    handover: HandoverNode | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class DatabaseOpsQuery:
     @strawberry.field(description="R1-08: the recorded database backups, newest first, with their restore drills "
@@ -136,6 +162,14 @@ class DatabaseOpsQuery:
         request = page_request(info, "automotive.database_applications", first, after, last, before)
         rows, more = await database_ops.applications(context(info), request.window(time_key), status=status)
         return connection(request, rows, more, lambda r: (r["applied_at"], r["id"]), application_node)
+
+    @strawberry.field(description="R1-15: archivist handovers, newest first (automotive.database.read).")
+    async def automotive_archivist_handovers(self, info: strawberry.Info, first: int | None = None,
+                                             after: str | None = None, last: int | None = None,
+                                             before: str | None = None) -> Connection[HandoverNode]:
+        request = page_request(info, "automotive.archivist_handovers", first, after, last, before)
+        rows, more = await database_ops.handovers(context(info), request.window(time_key))
+        return connection(request, rows, more, lambda r: (r["handed_over_at"], r["id"]), handover_node)
 
 
 @strawberry.type
@@ -200,6 +234,27 @@ class DatabaseOpsMutation:
 
         return await run_mutation(info, ApplicationPayload, call)
 
+    @strawberry.mutation(description="R1-15: the leader records an archivist's transfer: who hands over to whom, when, "
+                                     "what (automotive.archivist.handover).")
+    async def automotive_archivist_handover_record(self, info: strawberry.Info, archivist_id: strawberry.ID,
+                                                   successor_id: strawberry.ID, handed_over_at: datetime,
+                                                   items: str) -> HandoverPayload:
+        async def call() -> dict:
+            return {"handover": handover_node(await database_ops.record_handover(
+                context(info), archivist_id=parse_id(archivist_id, "archivistId"),
+                successor_id=parse_id(successor_id, "successorId"), handed_over_at=handed_over_at, items=items))}
+
+        return await run_mutation(info, HandoverPayload, call)
+
+    @strawberry.mutation(description="R1-15: the successor acknowledges the handover, once (automotive.database.read).")
+    async def automotive_archivist_handover_acknowledge(self, info: strawberry.Info,
+                                                        id: strawberry.ID) -> HandoverPayload:
+        async def call() -> dict:
+            return {"handover": handover_node(await database_ops.acknowledge_handover(context(info),
+                                                                                       parse_id(id, "id")))}
+
+        return await run_mutation(info, HandoverPayload, call)
+
 
 GRAPHQL = (GraphQLTypes(query=DatabaseOpsQuery, mutation=DatabaseOpsMutation),)
 
@@ -228,6 +283,11 @@ def _isolation_operations() -> tuple[Any, ...]:
         Op('mutation { automotiveDatabaseApplicationRefuse(id: "%s", reason: "r") { application { id } '
            'errors { code } } }' % _ZERO),
         Op('mutation { automotiveDatabaseExtractRelease(id: "%s") { application { id } errors { code } } }' % _ZERO),
+        # a handover names two real users, and only the successor acknowledges: driven in test_database.py
+        Op('mutation { automotiveArchivistHandoverRecord(archivistId: "%s", successorId: "%s", '
+           'handedOverAt: "2026-11-01T10:00:00+08:00", items: "i") { handover { id } errors { code } } }' % (_ZERO, _ZERO)),
+        Op('mutation { automotiveArchivistHandoverAcknowledge(id: "%s") { handover { id } errors { code } } }' % _ZERO),
+        Op("{ automotiveArchivistHandovers(first: 100) { nodes { id } } }"),
     )
 
 

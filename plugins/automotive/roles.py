@@ -50,6 +50,8 @@ PERMISSIONS = (
     P("automotive.database.extract.sign", "sign or refuse applications to change or extract database data (总经理、客户总监, "
       "R1-09)", "签字批准或拒绝修改、调用数据库数据的申请（总经理、客户总监）"),
     P("automotive.database.release", "release the data of a signed extract (客户部, R1-09)", "发放已批准调用的数据（客户部）"),
+    P("automotive.archivist.handover", "record an archivist's formal handover on transfer (客户总监, R1-15)",
+      "登记档案管理员调动时的正式交接（客户总监）"),
 )
 
 _CUSTOMER = ("customer.read", "customer.write")
@@ -74,11 +76,14 @@ POSTS: dict[str, dict[str, str]] = {
     "cashier": {"automotive.payment.record": "tenant", "customer.read": "tenant"},
     # the customer database of seed 002 part 1 and customer-data lending (R6-61 to R6-63, core's register)
     "customer_director": {"automotive.database.check": "tenant", "automotive.database.read": "tenant",
-                          "automotive.database.extract.sign": "tenant",
+                          "automotive.database.extract.sign": "tenant", "automotive.archivist.handover": "tenant",
+                          # R1-01: the customer director approves user permissions (core's roleChangeApprove, roleGrant)
+                          "role.read": "tenant", "role.grant": "tenant", "user.read": "tenant",
                           "automotive.database.plan.sign": "tenant", "privacy.archive.external": "tenant",
                           "privacy.archive.ban.lift": "tenant", "privacy.archive.approve": "tenant",
                           **{c: "tenant" for c in _CUSTOMER}},
     "general_manager": {"automotive.expense.approve_gm": "tenant", "automotive.database.read": "tenant", "automotive.database.plan.sign": "tenant",
+                        "role.read": "tenant", "role.grant": "tenant", "user.read": "tenant",
                         "automotive.database.extract.sign": "tenant", "privacy.archive.external": "tenant", "privacy.archive.ban.lift": "tenant",
                         "customer.read": "tenant"},
     "customer_dept": {"automotive.database.plan": "tenant", "automotive.database.read": "tenant",

@@ -210,3 +210,53 @@ async def test_r1_09_the_applicant_never_signs_and_a_refusal_keeps_its_reason(of
     assert (no["application"]["status"], no["application"]["refusal"]) == ("refused", "范围过大，请缩小到本月")
     assert (await refused(office["customer_dept"], RELEASE, "automotiveDatabaseExtractRelease",
                           id=own["id"]))["code"] == "AUTOMOTIVE_APPLICATION_STATE"
+
+
+# --- R1-15: the archivist's formal handover; R1-01: the customer director approves user permissions ---------
+
+HANDOVER = ("mutation($a: ID!, $s: ID!, $t: DateTime!) { automotiveArchivistHandoverRecord(archivistId: $a, "
+            'successorId: $s, handedOverAt: $t, items: "借阅登记表、档案室钥匙、未归还借阅2笔") { handover { id '
+            "archivistId successorId acknowledgedAt } errors { code field } } }")
+ACKNOWLEDGE = ("mutation($id: ID!) { automotiveArchivistHandoverAcknowledge(id: $id) { handover { id acknowledgedAt } "
+               "errors { code field } } }")
+
+
+async def test_r1_15_an_archivists_transfer_is_a_formal_handover_the_successor_acknowledges(office):
+    """R1-15: on an archivist's transfer the leader (customer director) records the formal handover (who, to whom,
+    when, what); only the successor acknowledges it, once; 客户部 itself may not record one."""
+    archivist, successor = office["ids"]["assistant"], office["ids"]["customer_dept"]
+    assert (await refused(office["customer_dept"], HANDOVER, "automotiveArchivistHandoverRecord", a=archivist,
+                          s=successor, t="2026-11-01T17:00:00+08:00"))["code"] == "PERMISSION_DENIED"
+    same = await refused(office["customer_director"], HANDOVER, "automotiveArchivistHandoverRecord", a=archivist,
+                         s=archivist, t="2026-11-01T17:00:00+08:00")
+    assert (same["code"], same["field"]) == ("AUTOMOTIVE_HANDOVER_SAME_PERSON", "successorId")
+    made = (await ok(office["customer_director"], HANDOVER, "automotiveArchivistHandoverRecord", a=archivist,
+                     s=successor, t="2026-11-01T17:00:00+08:00"))["handover"]
+    assert (made["archivistId"], made["successorId"], made["acknowledgedAt"]) == (archivist, successor, None)
+    assert (await refused(office["general_manager"], ACKNOWLEDGE, "automotiveArchivistHandoverAcknowledge",
+                          id=made["id"]))["code"] == "AUTOMOTIVE_HANDOVER_NOT_SUCCESSOR"
+    done = await ok(office["customer_dept"], ACKNOWLEDGE, "automotiveArchivistHandoverAcknowledge", id=made["id"])
+    assert done["handover"]["acknowledgedAt"]
+    assert (await refused(office["customer_dept"], ACKNOWLEDGE, "automotiveArchivistHandoverAcknowledge",
+                          id=made["id"]))["code"] == "AUTOMOTIVE_HANDOVER_ACKNOWLEDGED"
+
+
+ROLES = "{ roles(first: 100) { nodes { id name } } }"
+CHANGE = ("mutation($r: ID!, $p: [GrantInput!]!) { roleChangeRequest(roleId: $r, permissions: $p, reason: \"R1-04\") "
+          "{ change { id state } errors { code } } }")
+APPROVE = "mutation($id: ID!) { roleChangeApprove(id: $id) { change { id state } errors { code } } }"
+
+
+async def test_r1_01_the_customer_director_approves_user_permissions(office):
+    """R1-01: widening a post's permissions waits for an approval (core's roleChangeRequest); the customer
+    director's post approves it (roleChangeApprove, role.grant); a team leader's post may not."""
+    roles = (await ok(office["admin"], ROLES, "roles"))["nodes"]
+    role = next(r["id"] for r in roles if r["name"] == "r-consultant")
+    wider = {**POSTS["consultant"], "automotive.database.read": "tenant"}
+    change = (await ok(office["admin"], CHANGE, "roleChangeRequest", r=role,
+                       p=[{"permission": p, "scope": s.upper()} for p, s in wider.items()]))["change"]
+    assert change["state"] == "PENDING"
+    assert (await refused(office["leader"], APPROVE, "roleChangeApprove", id=change["id"]))["code"] == \
+        "PERMISSION_DENIED"
+    approved = await ok(office["customer_director"], APPROVE, "roleChangeApprove", id=change["id"])
+    assert approved["change"]["state"] == "APPROVED"
