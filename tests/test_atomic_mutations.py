@@ -64,6 +64,11 @@ NOT_DRIVEN = {
                                            "tests/automotive/test_database.py test_r1_09_the_applicant_never_signs_and_a_refusal_keeps_its_reason",
     "automotiveDatabaseExtractRelease": "needs an extract signed by another person: driven in "
                                         "tests/automotive/test_database.py test_r1_09_extract_released_only_after_general_manager_signs",
+    "automotiveArchivistHandoverRecord": "names two real users: driven in tests/automotive/test_database.py "
+                                         "test_r1_15_an_archivists_transfer_is_a_formal_handover_the_successor_acknowledges",
+    "automotiveArchivistHandoverAcknowledge": "only the named successor acknowledges: driven in "
+                                              "tests/automotive/test_database.py "
+                                              "test_r1_15_an_archivists_transfer_is_a_formal_handover_the_successor_acknowledges",
     "automotiveLeadSmsSend": "needs a lead with a phone and SMS consent; driven in tests/automotive/test_cards.py",
     "automotiveCardReassign": "needs a card gone void, days after its signature; driven in tests/automotive/test_cards.py",
     "automotiveOrderAssignVehicle": "needs a registered car of the order's model; driven in tests/automotive/test_orders.py",

@@ -133,6 +133,11 @@ PROTECTED = {
                                            'reason: "r") { errors { code } } }',
     "automotiveDatabaseExtractRelease": 'mutation($user: ID!) { automotiveDatabaseExtractRelease(id: $user) '
                                         '{ errors { code } } }',
+    "automotiveArchivistHandoverRecord": 'mutation($user: ID!) { automotiveArchivistHandoverRecord(archivistId: $user, '
+                                         'successorId: $user, handedOverAt: "2026-11-01T10:00:00+08:00", items: "i") '
+                                         '{ errors { code } } }',
+    "automotiveArchivistHandoverAcknowledge": 'mutation($user: ID!) { automotiveArchivistHandoverAcknowledge(id: $user) '
+                                              '{ errors { code } } }',
     "subjectRequestCreate": 'mutation { subjectRequestCreate(customerId: "00000000-0000-0000-0000-000000000001", kind: "access") { errors { code } } }',
     "subjectRequestVerifyIdentity": 'mutation { subjectRequestVerifyIdentity(id: "00000000-0000-0000-0000-000000000001", method: "card") '
                                     '{ errors { code } } }',

@@ -1172,6 +1172,14 @@ OPS: tuple[Op, ...] = (
        '{ application { id } errors { code } } }'),
     Op('mutation { automotiveDatabaseExtractRelease(id: "00000000-0000-0000-0000-000000000000") { application { id } '
        'errors { code } } }'),
+    # an archivist's handover names two real users and only the successor acknowledges it (R1-15): driven in
+    # tests/automotive/test_database.py; here zero ids, refused.
+    Op('mutation { automotiveArchivistHandoverRecord(archivistId: "00000000-0000-0000-0000-000000000000", '
+       'successorId: "00000000-0000-0000-0000-000000000000", handedOverAt: "2026-11-01T10:00:00+08:00", items: "i") '
+       '{ handover { id } errors { code } } }'),
+    Op('mutation { automotiveArchivistHandoverAcknowledge(id: "00000000-0000-0000-0000-000000000000") '
+       '{ handover { id } errors { code } } }'),
+    Op("{ automotiveArchivistHandovers(first: 100) { nodes { id } } }"),
     Op('mutation($c: ID!, $mark: String!) { automotiveVisitRegister(input: {kind: "visit", source: "walk_in", '
        'arrivedAt: "2026-11-02T10:00:00+08:00", customerId: $c, summary: $mark}) { visit { id customerId } '
        'errors { code } } }', ids={"c": "customer"}, makes=("au_visit", "visit.id")),
