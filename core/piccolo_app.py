@@ -29,6 +29,8 @@ DOMAIN_TABLE_MODULES = (
     "core.visits.tables",
     "core.blacklists.tables",
     "core.attribution.tables",
+    "core.governance.fault_tables",
+    "core.governance.training_tables",
 )
 
 APP_CONFIG = AppConfig(

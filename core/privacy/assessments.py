@@ -252,6 +252,11 @@ class IncidentView:
     updated_by: str
     overdue: bool  # not reported to the authority and the deadline has passed
     reported_late: bool  # reported, but after the deadline
+    status: str = "investigating"  # investigating | closed (closing needs the review, CSM-29)
+    closed_at: datetime | None = None
+    review_summary: str = ""
+    review_effectiveness: str = ""
+    review_improvements: str = ""
 
 
 def _incident_view(row: Mapping[str, Any], at: datetime) -> IncidentView:
@@ -261,7 +266,11 @@ def _incident_view(row: Mapping[str, Any], at: datetime) -> IncidentView:
                         affected_count=int(row["affected_count"]), categories=tuple(json.loads(row["categories"])),
                         measures=row["measures"], reported_at=reported, subjects_notified_at=row["subjects_notified_at"],
                         created_at=row["created_at"], updated_at=row["updated_at"], updated_by=row["updated_by"],
-                        overdue=reported is None and at > due, reported_late=reported is not None and reported > due)
+                        overdue=reported is None and at > due, reported_late=reported is not None and reported > due,
+                        status=row.get("status") or "investigating", closed_at=row.get("closed_at"),
+                        review_summary=row.get("review_summary") or "",
+                        review_effectiveness=row.get("review_effectiveness") or "",
+                        review_improvements=row.get("review_improvements") or "")
 
 
 INCIDENT_FIELDS = {"summary", "discovered_at", "affected_count", "categories", "measures", "reported_at",
@@ -341,6 +350,43 @@ async def update_incident(ctx: Context, incident_id: UUID, *, version: int, chan
         diff = _diff(before, after)
         if diff:
             await _save(uow, PrivacyIncident, INCIDENT, incident_id, version, _incident_columns(after), diff)
+        return _incident_view(await uow.select(PrivacyIncident).where(PrivacyIncident.id == incident_id).first(), at)
+
+
+REVIEW_PARTS = ("summary", "effectiveness", "improvements")
+
+
+async def close_incident(ctx: Context, incident_id: UUID, *, version: int,
+                         review: Mapping[str, Any] | None = None) -> IncidentView:
+    """Close an incident last read at ``version`` with its post-incident review (seed-004 §4.5.2,
+    CSM-29): a summary, an evaluation of how effective the response was and suggestions for
+    improvement, all three required. Without them closing is refused (INCIDENT_REVIEW_REQUIRED
+    naming the missing part) and the incident stays as it was."""
+    require(ctx, "privacy.incident.manage")
+    at = now()
+    given = dict(review or {})
+    unknown = set(given) - set(REVIEW_PARTS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise KehuError("FIELD_UNKNOWN", f"a review has no part {name}", f"复盘没有 {name} 项", field=name)
+    parts = {name: _text(given, name, required=False) for name in REVIEW_PARTS}
+    for name in REVIEW_PARTS:
+        if not parts[name]:
+            raise KehuError("INCIDENT_REVIEW_REQUIRED",
+                            f"an incident closes only with its post-incident review; {name} is missing",
+                            f"安全事件须完成事后复盘（总结、有效性评估、改进建议）方可关闭，缺少 {name}",
+                            field=f"review.{name}")
+    async with unit_of_work(ctx) as uow:
+        row = await uow.select(PrivacyIncident).where(PrivacyIncident.id == incident_id).first()
+        if row is None:
+            raise NotFound("incident", incident_id)
+        if int(row["version"]) != version:
+            raise _stale("incident", version, int(row["version"]))
+        if row["status"] == "closed":
+            raise KehuError("INCIDENT_CLOSED", "the incident is already closed", "该安全事件已关闭", field="id")
+        values = {"status": "closed", "closed_at": at, **{f"review_{k}": v for k, v in parts.items()}}
+        diff = {k: (row[k], v) for k, v in values.items()}
+        await _save(uow, PrivacyIncident, INCIDENT, incident_id, version, values, diff)
         return _incident_view(await uow.select(PrivacyIncident).where(PrivacyIncident.id == incident_id).first(), at)
 
 

@@ -50,6 +50,12 @@ class PrivacyIncident(TenantOwned, tablename="privacy_incident"):
     version = Integer(default=1)
     updated_at = Timestamptz()
     updated_by = Varchar(length=100)
+    # closing needs the post-incident review's three parts (seed-004 CSM-29, migration 0036)
+    status = Varchar(length=16, default="investigating")  # investigating | closed
+    closed_at = Timestamptz(null=True, default=None)
+    review_summary = Text(default="")
+    review_effectiveness = Text(default="")
+    review_improvements = Text(default="")
 
 
 class ArchiveLoan(TenantOwned, tablename="archive_loan"):

@@ -120,14 +120,35 @@ class Incident:
     updated_by: str
     overdue: bool = strawberry.field(description="Not reported to the authority and past its deadline.")
     reported_late: bool
+    status: str = strawberry.field(description="investigating | closed (closing needs the post-incident review).")
+    closed_at: datetime | None
+    review: IncidentReview | None = strawberry.field(description="The post-incident review, once closed.")
 
     @classmethod
     def of(cls, view: assessments.IncidentView) -> Incident:
+        review = (IncidentReview(summary=view.review_summary, effectiveness=view.review_effectiveness,
+                                 improvements=view.review_improvements) if view.review_summary else None)
         return cls(id=_id(view.id), version=view.version, summary=view.summary, discovered_at=view.discovered_at,
                    report_due_at=view.report_due_at, affected_count=view.affected_count,
                    categories=list(view.categories), measures=view.measures, reported_at=view.reported_at,
                    subjects_notified_at=view.subjects_notified_at, updated_at=view.updated_at,
-                   updated_by=view.updated_by, overdue=view.overdue, reported_late=view.reported_late)
+                   updated_by=view.updated_by, overdue=view.overdue, reported_late=view.reported_late,
+                   status=view.status, closed_at=view.closed_at, review=review)
+
+
+@strawberry.type(description="The post-incident review (seed-004 §4.5.2): summary, evaluation of the response's "
+                             "effectiveness, suggestions for improvement.")
+class IncidentReview:
+    summary: str
+    effectiveness: str
+    improvements: str
+
+
+@strawberry.input(description="The post-incident review; all three parts are required to close an incident.")
+class IncidentReviewInput:
+    summary: str | None = None
+    effectiveness: str | None = None
+    improvements: str | None = None
 
 
 @strawberry.input(description="Fields of an incident; on update, fields left out keep their value and null clears one.")
@@ -411,6 +432,19 @@ class PrivacyRecordMutation:
         async def call() -> dict:
             view = await assessments.update_incident(ctx_of(info), parse_id(id, "id"), version=version,
                                                      changes=input.fields())
+            return {"incident": Incident.of(view)}
+        return await mutate(info, IncidentPayload, call)
+
+    @strawberry.mutation(description="Close an incident with its post-incident review (summary, effectiveness, "
+                                     "improvements; all required, else INCIDENT_REVIEW_REQUIRED and the incident "
+                                     "stays open); version is the one you read (privacy.incident.manage).")
+    async def incident_close(self, info: Info, id: strawberry.ID, version: int,
+                             review: IncidentReviewInput | None = None) -> IncidentPayload:
+        async def call() -> dict:
+            parts = {} if review is None else {k: v for k, v in (
+                ("summary", review.summary), ("effectiveness", review.effectiveness),
+                ("improvements", review.improvements)) if v is not None}
+            view = await assessments.close_incident(ctx_of(info), parse_id(id, "id"), version=version, review=parts)
             return {"incident": Incident.of(view)}
         return await mutate(info, IncidentPayload, call)
 
