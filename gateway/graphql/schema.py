@@ -39,6 +39,8 @@ from gateway.graphql.privacy_access import AccessRequestMutation, AccessRequestQ
 from gateway.graphql.privacy_records import PrivacyRecordMutation, PrivacyRecordQuery
 from gateway.graphql.privacy_requests import PrivacyRequestMutation, PrivacyRequestQuery
 from gateway.graphql.visits import VisitMutation, VisitQuery
+from gateway.graphql.governance_faults import FaultMutation, FaultQuery
+from gateway.graphql.training import TrainingMutation, TrainingQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
 from gateway.graphql.limits import limit_extensions
 from gateway.graphql.verticals import root_types
@@ -98,7 +100,7 @@ class NodeQuery:
 @strawberry.type
 class Query(IdentityQuery, SignInQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
             PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, GradingQuery, MetaQuery,
-            BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery):
+            BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery, FaultQuery, TrainingQuery):
     pass
 
 
@@ -106,7 +108,7 @@ class Query(IdentityQuery, SignInQuery, CustomerQuery, ArchiveQuery, AuditQuery,
 class Mutation(IdentityMutation, SignInMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
                PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation, GradingMutation, BlacklistMutation,
-               VisitMutation, AttributionMutation, DelegationMutation):
+               VisitMutation, AttributionMutation, DelegationMutation, FaultMutation, TrainingMutation):
     pass
 
 
