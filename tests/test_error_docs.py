@@ -26,6 +26,8 @@ NOT_CODES = {
     "PICCOLO_CONF",  # Piccolo's environment variable
     "PROJECT_NAME",  # pluggy's project name constant
     "DIRECT_RELATIONS",  # the plugin contract's set of direct-relative relations (core.plugins)
+    # an employee's training standing (seed-004 CSM-30, core.governance.training_policy), a state
+    "IN_GOOD_STANDING", "RETAKE_OR_RETRAIN", "PENALTY_ELIGIBLE",
 }
 
 
