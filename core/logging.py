@@ -27,7 +27,7 @@ REDACTED = "[REDACTED]"
 # Names whose value is a credential, as a dict key, a keyword argument or a ``name=value`` pair:
 # the name itself, or any name ending in "_<name>" / "-<name>" (new_password, x-api-key, data_key).
 # "password" etc. may end any name (sslpassword); short words only after a separator (not "monkey").
-_SECRET_WORDS = (r"[\w-]*(?:password|passwd|secret|token|apikey)|"
+_SECRET_WORDS = (r"[\w-]*(?:password|passwd|secret|token|apikey|totp_?code|recovery_?codes?|challenge_?answer)|"
                  r"(?:[\w-]*[_-])?(?:pwd|api_key|key|keys|seed|signature|sig|authorization|cookie|credentials?|dsn)")
 _SECRET_NAME = re.compile(rf"^(?:{_SECRET_WORDS})$", re.IGNORECASE)
 
