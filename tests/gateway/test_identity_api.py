@@ -383,6 +383,18 @@ PROTECTED = {
     "automotiveTestDriveEnd": 'mutation { automotiveTestDriveEnd(id: "00000000-0000-0000-0000-000000000001", confirmation: true, surveyReport: true) { errors { code } } }',
     "automotiveInventoryReport": 'mutation { automotiveInventoryReport(slot: "morning", note: "x") { errors { code } } }',
     "automotiveWarehouseVisitRecord": 'mutation($user: ID!) { automotiveWarehouseVisitRecord(consultantId: $user, note: "x") { errors { code } } }',
+    # Fault tickets, the post-incident review, training (issue 24, seed-004 CSM-27 to CSM-30).
+    "faultReport": 'mutation { faultReport(input: {symptom: "s", occurredAt: "2026-01-01T00:00:00Z", impactScope: "x"}) '
+                   '{ errors { code } } }',
+    "faultAdvance": 'mutation($user: ID!) { faultAdvance(id: $user, version: 1, action: "acknowledge") { errors { code } } }',
+    "faultSettingsUpdate": 'mutation { faultSettingsUpdate(generalHours: 4) { errors { code } } }',
+    "incidentClose": 'mutation($user: ID!) { incidentClose(id: $user, version: 1, review: {summary: "s", '
+                     'effectiveness: "e", improvements: "i"}) { errors { code } } }',
+    "trainingCourseCreate": 'mutation { trainingCourseCreate(title: "t") { errors { code } } }',
+    "trainingHireDaySet": 'mutation($user: ID!) { trainingHireDaySet(userId: $user, hireDay: "2024-01-15") { errors { code } } }',
+    "trainingResultRecord": 'mutation($user: ID!) { trainingResultRecord(courseId: $user, userId: $user, score: "60") '
+                            '{ errors { code } } }',
+    "trainingSettingsUpdate": 'mutation { trainingSettingsUpdate(passScore: 60) { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -456,6 +468,12 @@ PROTECTED_QUERIES = {
     "visits": "{ visits { nodes { id } } }",
     "dueVisits": "{ dueVisits { nodes { id } } }",
     "visitOverdueReport": "{ visitOverdueReport { total } }",
+    "faults": "{ faults { nodes { id } } }",
+    "faultSettings": "{ faultSettings { generalHours } }",
+    "trainingCourses": "{ trainingCourses { nodes { id } } }",
+    "employeeTraining": "query($user: ID!) { employeeTraining(userId: $user) { status } }",
+    "trainingEmployees": "{ trainingEmployees { nodes { userId } } }",
+    "trainingSettings": "{ trainingSettings { passScore } }",
 }
 
 
