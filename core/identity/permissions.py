@@ -33,6 +33,8 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     _p("role.read", "see roles and their permissions", "查看角色及权限"),
     _p("role.manage", "create, edit and delete roles", "创建、编辑、删除角色"),
     _p("role.grant", "grant and revoke roles (permission approval)", "授予、撤销角色（权限审批）"),
+    _p("role.grant.approve", "approve or reject pending grants of high-risk permissions (department head)",
+       "审批高风险权限的待批授予（部门负责人）"),
     _p("department.read", "see departments", "查看部门"),
     _p("department.manage", "create and rename departments", "创建、重命名部门"),
     _p("apikey.manage", "create, see and revoke API keys", "创建、查看、吊销 API 密钥"),

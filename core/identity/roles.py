@@ -23,6 +23,7 @@ from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity import post_grants
+from core.identity.grant_hold import hold_if_high_risk
 from core.identity.access import SeparationOfDuties, require, require_different_actor
 from core.identity.permissions import CORE_PERMISSIONS, Scope, catalog
 from core.identity.tables import ApiKey, Role, RoleChange, RolePermission, User, UserDepartment, UserRole
@@ -310,6 +311,9 @@ async def grant_role(ctx: Context, *, user_id: UUID, role_id: UUID) -> None:
             raise NotFound("user", user_id)
         check_no_escalation(ctx, role.permissions, departments=await departments_of(uow, [user_id]))
         if not await uow.exists(UserRole).where((UserRole.user_id == user_id) & (UserRole.role_id == role_id)):
+            if await hold_if_high_risk(uow, user_id=user_id, role_id=role_id, gives=role.permissions,
+                                       held=await effective_permissions(uow, user_id)):
+                return  # seed-004 CSM-21: pending until a department head approves (core.identity.grants)
             await uow.insert(UserRole(user_id=user_id, role_id=role_id, granted_by=ctx.actor))
             await record(uow, "role.granted", "user", user_id, {"role_id": role_id})
             await outbox.add(uow, "user.role_granted", "user", user_id, ("roles",))

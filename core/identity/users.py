@@ -16,6 +16,7 @@ from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity import roles as role_service
 from core.identity.access import require, require_different_actor
+from core.identity.grant_hold import grant_policy, hold_if_high_risk
 from core.identity.ownership import count_owned, owned_record_types, transfer_owned
 from core.identity.policies import password_policy
 from core.identity.runtime import identity
@@ -129,13 +130,13 @@ async def record_user_created(uow: UnitOfWork, user: User, department_ids: list[
     await outbox.add(uow, "user.created", "user", user.id, ("username", "display_name", "employee_no", "department_ids"))
 
 
-async def _grant_roles_at_creation(ctx: Context, uow: UnitOfWork, user_id: UUID, role_ids: list[UUID]) -> None:
+async def _grant_roles_at_creation(ctx: Context, uow: UnitOfWork, user_id: UUID, role_ids: list[UUID]) -> list[UUID]:
     """The roles of a new user, under the rules of :func:`core.identity.roles.grant_role` (the
     approver is not the grantee; nobody hands out more than they hold), in the creating unit of
     work: an unknown or refused role leaves no user behind (issue 16 point 5)."""
     wanted = sorted(set(role_ids), key=str)
     if not wanted:
-        return
+        return []
     found = {r["id"] for r in await uow.select(Role.id).where(Role.id.is_in(wanted))}
     if missing := [r for r in wanted if r not in found]:
         raise KehuError("NOT_FOUND", f"role {missing[0]} not found", f"未找到角色 {missing[0]}", field="roleIds")
@@ -148,7 +149,17 @@ async def _grant_roles_at_creation(ctx: Context, uow: UnitOfWork, user_id: UUID,
     require_different_actor(ctx, f"user:{user_id}", "granting a role")
     # the new user's departments are set by now: department-scoped grants must stay within the caller's reach
     role_service.check_no_escalation(ctx, granted, departments=await role_service.departments_of(uow, [user_id]))
-    await uow.insert(*(UserRole(user_id=user_id, role_id=role_id, granted_by=ctx.actor) for role_id in wanted))
+    # seed-004 CSM-21: a role that gives a high-risk permission waits for approval (core.identity.grants)
+    policy = await grant_policy(uow)
+    held_back = []
+    for role_id in wanted:
+        gives = [r["permission"] for r in await uow.select(RolePermission.permission).where(
+            RolePermission.role_id == role_id)]
+        if not ctx.is_system and policy.new_high_risk(gives, ()):
+            held_back.append(role_id)
+    if now_given := [r for r in wanted if r not in held_back]:
+        await uow.insert(*(UserRole(user_id=user_id, role_id=role_id, granted_by=ctx.actor) for role_id in now_given))
+    return held_back
 
 
 async def create_user(ctx: Context, *, username: str, display_name: str, password: str,
@@ -168,10 +179,14 @@ async def create_user(ctx: Context, *, username: str, display_name: str, passwor
         user = await insert_user(uow, username=username, display_name=display_name, password_hash=password_hash,
                                  employee_no=employee_no)
         await _set_departments(uow, user.id, list(department_ids))
-        await _grant_roles_at_creation(ctx, uow, user.id, list(role_ids))
+        held_back = await _grant_roles_at_creation(ctx, uow, user.id, list(role_ids))
         # entries last (see record_sessions_revoked): user.created, then one role.granted per role
         await record_user_created(uow, user, list(department_ids))
-        for role_id in sorted(set(role_ids), key=str):
+        for role_id in held_back:
+            await hold_if_high_risk(uow, user_id=user.id, role_id=role_id, gives=[
+                r["permission"] for r in await uow.select(RolePermission.permission).where(
+                    RolePermission.role_id == role_id)], held=())
+        for role_id in [r for r in sorted(set(role_ids), key=str) if r not in held_back]:
             await record(uow, "role.granted", "user", user.id, {"role_id": role_id})
             await outbox.add(uow, "user.role_granted", "user", user.id, ("roles",))
         return await _view(uow, user.id)

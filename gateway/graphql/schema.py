@@ -39,6 +39,7 @@ from gateway.graphql.privacy_access import AccessRequestMutation, AccessRequestQ
 from gateway.graphql.privacy_records import PrivacyRecordMutation, PrivacyRecordQuery
 from gateway.graphql.privacy_requests import PrivacyRequestMutation, PrivacyRequestQuery
 from gateway.graphql.visits import VisitMutation, VisitQuery
+from gateway.graphql.grants import GrantMutation, GrantQuery
 from gateway.graphql.governance_faults import FaultMutation, FaultQuery
 from gateway.graphql.training import TrainingMutation, TrainingQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
@@ -100,7 +101,7 @@ class NodeQuery:
 @strawberry.type
 class Query(IdentityQuery, SignInQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
             PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, GradingQuery, MetaQuery,
-            BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery, FaultQuery, TrainingQuery):
+            BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery, FaultQuery, TrainingQuery, GrantQuery):
     pass
 
 
@@ -108,7 +109,7 @@ class Query(IdentityQuery, SignInQuery, CustomerQuery, ArchiveQuery, AuditQuery,
 class Mutation(IdentityMutation, SignInMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
                PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation, GradingMutation, BlacklistMutation,
-               VisitMutation, AttributionMutation, DelegationMutation, FaultMutation, TrainingMutation):
+               VisitMutation, AttributionMutation, DelegationMutation, FaultMutation, TrainingMutation, GrantMutation):
     pass
 
 

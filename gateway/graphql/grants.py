@@ -1,0 +1,113 @@
+"""GraphQL for high-risk grants (issue 24, seed-004 CSM-21): thin resolvers over
+core.identity.grants.
+
+With ``highRiskGrantPolicySet(enabled: true)`` a ``roleGrant`` (or ``userCreate`` with roles) that
+gives its user a high-risk permission they do not hold yet does not give the role: it appears in
+``pendingGrants`` until a department head (``role.grant.approve``, neither the requester nor the
+grantee, holding what the role gives) approves it with ``pendingGrantApprove`` or rejects it with a
+reason (``pendingGrantReject``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from core.identity import grants
+from gateway.graphql.common import Connection, UserError, ctx_of, keyset_connection, mutate, page_request, parse_id, \
+    time_id_key
+
+
+@strawberry.enum(description="The state of a pending grant.")
+class PendingGrantState(Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@strawberry.type(description="A role granted to a user that gives a high-risk permission: held only once approved.")
+class PendingGrant:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    role_id: strawberry.ID
+    requested_by: str
+    requested_at: datetime
+    high_risk: list[str] = strawberry.field(description="The high-risk permissions the grant gives the user.")
+    state: PendingGrantState
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+    @classmethod
+    def of(cls, view: grants.PendingGrantView) -> PendingGrant:
+        return cls(id=strawberry.ID(str(view.id)), user_id=strawberry.ID(str(view.user_id)),
+                   role_id=strawberry.ID(str(view.role_id)), requested_by=view.requested_by,
+                   requested_at=view.requested_at, high_risk=list(view.high_risk),
+                   state=PendingGrantState(view.state), decided_by=view.decided_by, decided_at=view.decided_at,
+                   decision_reason=view.decision_reason)
+
+
+@strawberry.type(description="Whether grants of high-risk permissions wait for approval, and which permissions are "
+                             "high-risk.")
+class HighRiskGrantPolicy:
+    enabled: bool
+    permissions: list[str]
+
+
+@strawberry.type
+class PendingGrantPayload:
+    grant: PendingGrant | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class HighRiskGrantPolicyPayload:
+    policy: HighRiskGrantPolicy | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class GrantQuery:
+    @strawberry.field(description="Grants of high-risk permissions, newest first (role.read); state filters.")
+    async def pending_grants(self, info: Info, state: PendingGrantState | None = None, first: int | None = None,
+                             after: str | None = None, last: int | None = None,
+                             before: str | None = None) -> Connection[PendingGrant]:
+        request = page_request(info, "pendingGrants", first, after, last, before)
+        views, more = await grants.pending_grants_page(ctx_of(info), request.window(time_id_key),
+                                                       state=state.value if state else None)
+        return keyset_connection(request, views, more, lambda v: [v.requested_at, v.id], PendingGrant.of)
+
+    @strawberry.field(description="The tenant's high-risk grant policy (role.read).")
+    async def high_risk_grant_policy(self, info: Info) -> HighRiskGrantPolicy:
+        policy = await grants.get_grant_policy(ctx_of(info))
+        return HighRiskGrantPolicy(enabled=policy.enabled, permissions=list(policy.permissions))
+
+
+@strawberry.type
+class GrantMutation:
+    @strawberry.mutation(description="Turn approval of high-risk grants on or off and name the high-risk permissions "
+                                     "(tenant.settings.manage; CSM-21).")
+    async def high_risk_grant_policy_set(self, info: Info, enabled: bool,
+                                         permissions: list[str] | None = None) -> HighRiskGrantPolicyPayload:
+        async def call() -> dict:
+            policy = await grants.set_grant_policy(ctx_of(info), enabled=enabled, permissions=permissions)
+            return {"policy": HighRiskGrantPolicy(enabled=policy.enabled, permissions=list(policy.permissions))}
+        return await mutate(info, HighRiskGrantPolicyPayload, call)
+
+    @strawberry.mutation(description="Approve a pending grant: the user gets the role (role.grant.approve; not the "
+                                     "requester nor the grantee; the approver holds what the role gives).")
+    async def pending_grant_approve(self, info: Info, id: strawberry.ID) -> PendingGrantPayload:
+        async def call() -> dict:
+            return {"grant": PendingGrant.of(await grants.approve_grant(ctx_of(info), parse_id(id, "id")))}
+        return await mutate(info, PendingGrantPayload, call)
+
+    @strawberry.mutation(description="Reject a pending grant with a reason (role.grant.approve); the user does not get "
+                                     "the role.")
+    async def pending_grant_reject(self, info: Info, id: strawberry.ID, reason: str) -> PendingGrantPayload:
+        async def call() -> dict:
+            return {"grant": PendingGrant.of(await grants.reject_grant(ctx_of(info), parse_id(id, "id"),
+                                                                       reason=reason))}
+        return await mutate(info, PendingGrantPayload, call)
