@@ -602,6 +602,9 @@ OPS: tuple[Op, ...] = (
        'affectedCount: 1}) { incident { id } errors { code } } }', makes=("incident", "incident.id")),
     Op('mutation($id: ID!, $v: Int!, $mark: String!) { incidentUpdate(id: $id, version: $v, input: {measures: $mark}) '
        '{ incident { id version } errors { code } } }', ids={"id": "incident"}, vars=_version("id")),
+    Op('mutation($id: ID!, $v: Int!, $mark: String!) { incidentClose(id: $id, version: $v, review: {summary: $mark, '
+       'effectiveness: "e", improvements: "i"}) { incident { id version status } errors { code } } }',
+       ids={"id": "incident"}, vars=_version("id")),
     Op("{ archiveLoans(first: 100) { nodes { id customerId content } } }", lists=("loan", "nodes.*.id")),
     Op("query($id: ID!) { archiveLoans(customerId: $id) { nodes { id customerId } } }", ids={"id": "customer"}),
     Op('mutation($id: ID!, $to: ID!, $mark: String!) { archiveLend(customerId: $id, borrowerId: $to, content: $mark) '
@@ -835,6 +838,28 @@ OPS: tuple[Op, ...] = (
     Op("{ visits(first: 100) { nodes { id customerId } } }"),
     Op('{ dueVisits(until: "2100-01-01T00:00:00Z") { nodes { id customerId planId priority } } }'),
     Op("{ visitOverdueReport { total groups { departmentId ownerId customerIds } } }"),
+    # Fault tickets and training (issue 24, seed-004 CSM-27, CSM-28, CSM-30)
+    Op('mutation($mark: String!) { faultReport(input: {symptom: $mark, occurredAt: "2026-01-01T00:00:00Z", '
+       'impactScope: "x", severity: "major"}) { fault { id version } errors { code } } }', makes=("fault", "fault.id")),
+    Op("{ faults(first: 100) { nodes { id version status } } }", lists=("fault", "nodes.*.id")),
+    Op("{ faults(overdue: true, breached: false) { nodes { id } } }"),
+    Op('mutation($id: ID!, $v: Int!) { faultAdvance(id: $id, version: $v, action: "acknowledge") '
+       '{ fault { id version status } errors { code } } }', ids={"id": "fault"}, vars=_version("id")),
+    Op("{ faultSettings { criticalHours majorHours generalHours } }"),
+    Op("mutation($h: Int!) { faultSettingsUpdate(majorHours: $h) { settings { majorHours } errors { code } } }",
+       vars=(lambda c: lambda actor, owner, ids: {"h": next(c) % 700 + 1})(itertools.count(5))),
+    Op('mutation($mark: String!) { trainingCourseCreate(title: $mark) { course { id } errors { code } } }',
+       makes=("course", "course.id")),
+    Op("{ trainingCourses(first: 100) { nodes { id title } } }", lists=("course", "nodes.*.id")),
+    Op('mutation($u: ID!) { trainingHireDaySet(userId: $u, hireDay: "2024-01-15") { employee { userId hireDay } '
+       'errors { code } } }', ids={"u": "user"}),
+    Op('mutation($c: ID!, $u: ID!) { trainingResultRecord(courseId: $c, userId: $u, score: "59.5") '
+       '{ result { id outcome } errors { code } } }', ids={"c": "course", "u": "user"}),
+    Op("query($u: ID!) { employeeTraining(userId: $u) { userId status results { id courseId } } }", ids={"u": "user"}),
+    Op('{ trainingEmployees(on: "2024-04-16") { nodes { userId probationOverdue } } }'),
+    Op("{ trainingSettings { passScore probationWithinMonths } }"),
+    Op("mutation($p: Int!) { trainingSettingsUpdate(passScore: $p) { settings { passScore } errors { code } } }",
+       vars=(lambda c: lambda actor, owner, ids: {"p": next(c) % 100 + 1})(itertools.count(61))),
     # Attribution (issue 21): an append-only ledger; corrections and confirmations name an entry
     Op(ATT_RECORD % ("REGISTRATION", "{first_visit: true, note: $mark}"), ids={"c": "customer", "u": "user"},
        makes=("att_entry", "entry.id"), after=_ledger_entry),
