@@ -395,6 +395,10 @@ PROTECTED = {
     "trainingResultRecord": 'mutation($user: ID!) { trainingResultRecord(courseId: $user, userId: $user, score: "60") '
                             '{ errors { code } } }',
     "trainingSettingsUpdate": 'mutation { trainingSettingsUpdate(passScore: 60) { errors { code } } }',
+    # High-risk grants (issue 24, seed-004 CSM-21).
+    "highRiskGrantPolicySet": 'mutation { highRiskGrantPolicySet(enabled: true) { errors { code } } }',
+    "pendingGrantApprove": 'mutation($user: ID!) { pendingGrantApprove(id: $user) { errors { code } } }',
+    "pendingGrantReject": 'mutation($user: ID!) { pendingGrantReject(id: $user, reason: "r") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -474,6 +478,8 @@ PROTECTED_QUERIES = {
     "employeeTraining": "query($user: ID!) { employeeTraining(userId: $user) { status } }",
     "trainingEmployees": "{ trainingEmployees { nodes { userId } } }",
     "trainingSettings": "{ trainingSettings { passScore } }",
+    "pendingGrants": "{ pendingGrants { nodes { id } } }",
+    "highRiskGrantPolicy": "{ highRiskGrantPolicy { enabled } }",
 }
 
 

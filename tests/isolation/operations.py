@@ -604,7 +604,8 @@ OPS: tuple[Op, ...] = (
        '{ incident { id version } errors { code } } }', ids={"id": "incident"}, vars=_version("id")),
     Op('mutation($id: ID!, $v: Int!, $mark: String!) { incidentClose(id: $id, version: $v, review: {summary: $mark, '
        'effectiveness: "e", improvements: "i"}) { incident { id version status } errors { code } } }',
-       ids={"id": "incident"}, vars=_version("id")),
+       ids={"id": "incident"},  # unread, the incident is at version 2: incidentUpdate above ran once
+       vars=lambda actor, owner, ids: {"v": owner.versions.get(ids["id"], 2)}),
     Op("{ archiveLoans(first: 100) { nodes { id customerId content } } }", lists=("loan", "nodes.*.id")),
     Op("query($id: ID!) { archiveLoans(customerId: $id) { nodes { id customerId } } }", ids={"id": "customer"}),
     Op('mutation($id: ID!, $to: ID!, $mark: String!) { archiveLend(customerId: $id, borrowerId: $to, content: $mark) '
@@ -860,6 +861,15 @@ OPS: tuple[Op, ...] = (
     Op("{ trainingSettings { passScore probationWithinMonths } }"),
     Op("mutation($p: Int!) { trainingSettingsUpdate(passScore: $p) { settings { passScore } errors { code } } }",
        vars=(lambda c: lambda actor, owner, ids: {"p": next(c) % 100 + 1})(itertools.count(61))),
+    # High-risk grants (issue 24, seed-004 CSM-21): the policy stays off here (on, the suite's own
+    # grants would wait); a pending grant is made and decided in tests/governance/test_grants.py
+    Op("{ highRiskGrantPolicy { enabled permissions } }"),
+    Op("mutation { highRiskGrantPolicySet(enabled: false) { policy { enabled } errors { code } } }"),
+    Op("{ pendingGrants(first: 100) { nodes { id state userId } } }", lists=("pendinggrant", "nodes.*.id")),
+    Op("mutation($id: ID!) { pendingGrantApprove(id: $id) { grant { id state } errors { code } } }",
+       ids={"id": "pendinggrant"}, as_="approver", drops=("id", "pendinggrant")),
+    Op('mutation($id: ID!, $mark: String!) { pendingGrantReject(id: $id, reason: $mark) { grant { id state } '
+       'errors { code } } }', ids={"id": "pendinggrant"}, as_="approver", drops=("id", "pendinggrant")),
     # Attribution (issue 21): an append-only ledger; corrections and confirmations name an entry
     Op(ATT_RECORD % ("REGISTRATION", "{first_visit: true, note: $mark}"), ids={"c": "customer", "u": "user"},
        makes=("att_entry", "entry.id"), after=_ledger_entry),
