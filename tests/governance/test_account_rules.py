@@ -35,6 +35,13 @@ async def client(api_settings, seeded):
         yield test_client
 
 
+@pytest.fixture
+async def gm(seeded):
+    """A general manager (holds customer.pii.unmask), made before the app starts."""
+    gm_role = next(r.id for r in await roles.list_roles(SYSTEM.for_tenant(seeded.acme.id)) if r.name == "总经理")
+    await add_user(seeded.acme, "gm", role_ids=[gm_role])
+
+
 async def _root(client, doc, token, **variables) -> dict:
     body = (await gql(client, doc, token, **variables)).json()
     assert not body.get("errors"), body
@@ -80,7 +87,7 @@ async def test_CSM_23_logins_and_operations_are_logged_and_no_api_changes_the_lo
     assert audit_mutations == {"auditRetentionUpdate", "auditExportStart", "auditAnchor"}
 
 
-async def test_CSM_24_phones_are_encrypted_at_rest_and_shown_to_an_authorised_user(client, api_settings, seeded):
+async def test_CSM_24_phones_are_encrypted_at_rest_and_shown_to_an_authorised_user(gm, client, api_settings):
     """CSM-24: a customer's phone is in no stored row in clear; a holder of customer.pii.unmask
     reads it in clear through the API, others see it masked."""
     admin = (await login(client))["accessToken"]
@@ -92,8 +99,6 @@ async def test_CSM_24_phones_are_encrypted_at_rest_and_shown_to_an_authorised_us
     assert phone not in json.dumps(made["customer"]["phones"])
     rows = await _snapshot(api_settings)
     assert not [t for t, values in rows if any(phone in v for v in values)]
-    gm_role = next(r.id for r in await roles.list_roles(SYSTEM.for_tenant(seeded.acme.id)) if r.name == "总经理")
-    await add_user(seeded.acme, "gm", role_ids=[gm_role])
     gm = (await login(client, username="gm"))["accessToken"]
     shown = await _root(client, 'mutation($id: ID!) { customerUnmask(id: $id, fields: ["phones"], reason: "核实回访电话") '
                                 '{ values errors { code } } }', gm, id=made["customer"]["id"])
