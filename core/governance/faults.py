@@ -129,6 +129,9 @@ def _text(fields: Mapping[str, Any], name: str) -> str:
     return value.strip()
 
 
+_NAMES_ZH = {"symptom": "故障现象", "occurred_at": "出现时间", "impact_scope": "影响范围"}
+
+
 async def report_fault(ctx: Context, fields: Mapping[str, Any]) -> FaultView:
     """Report a fault (CSM-28): symptom, occurrence time and impact scope are required
     (FAULT_FIELD_REQUIRED naming the field, nothing written); the severity's fix hours fix its
@@ -137,8 +140,7 @@ async def report_fault(ctx: Context, fields: Mapping[str, Any]) -> FaultView:
     missing = policy.missing_field(dict(fields))
     if missing is not None:
         raise KehuError("FAULT_FIELD_REQUIRED", f"a fault report needs its {missing}",
-                        f"故障报告须填写{ {'symptom': '故障现象', 'occurred_at': '出现时间', 'impact_scope': '影响范围'}[missing] }",
-                        field=missing)
+                        f"故障报告须填写{_NAMES_ZH[missing]}", field=missing)
     at = now()
     severity = fields.get("severity") or "general"
     if severity not in policy.SEVERITIES:
@@ -187,7 +189,8 @@ async def advance_fault(ctx: Context, fault_id: UUID, *, version: int, action: s
                             f"处于 {status} 状态的故障单不能执行 {action}", field="action")
         changes: dict[Any, Any] = {FaultTicket.status: target, FaultTicket.version: version + 1}
         diff: dict[str, Any] = {"status": (status, target)}
-        if target in _STAMP and target != "in_progress" or (target == "in_progress" and row["started_at"] is None):
+        # a reopened fault keeps the time work first started on it
+        if target in _STAMP and (target != "in_progress" or row["started_at"] is None):
             changes[getattr(FaultTicket, _STAMP[target])] = at
             diff[_STAMP[target]] = (row[_STAMP[target]], at)
         if target == "resolved":
