@@ -1,4 +1,5 @@
-"""Pending grants of high-risk permissions (issue 24, seed-004 CSM-21)."""
+"""Pending grants of high-risk permissions (issue 24, seed-004 CSM-21) and permission reviews
+(CSM-22)."""
 
 from piccolo.columns import UUID, Text, Timestamptz, Varchar
 
@@ -19,4 +20,18 @@ class PendingGrant(TenantOwned, tablename="pending_grant"):
     decision_reason = Text(null=True, default=None)
 
 
-TABLES = (PendingGrant,)
+class PermissionReview(TenantOwned, tablename="permission_review"):
+    """A review of a user's permissions opened by a change of their department or post (seed-004
+    CSM-22); closed by a holder of ``role.grant`` with its outcome."""
+
+    user_id = UUID()
+    trigger = Varchar(length=32)  # department_changed
+    change = Text()  # JSON {field: [before, after]}
+    state = Varchar(length=16)  # open | closed
+    outcome = Varchar(length=16, null=True, default=None)  # kept | adjusted
+    note = Text(null=True, default=None)
+    closed_by = Varchar(length=100, null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+
+
+TABLES = (PendingGrant, PermissionReview)

@@ -17,6 +17,7 @@ from core.errors import KehuError, NotFound
 from core.identity import roles as role_service
 from core.identity.access import require, require_different_actor
 from core.identity.grant_hold import grant_policy, hold_if_high_risk
+from core.identity import reviews
 from core.identity.ownership import count_owned, owned_record_types, transfer_owned
 from core.identity.policies import password_policy
 from core.identity.runtime import identity
@@ -232,6 +233,9 @@ async def update_user(ctx: Context, user_id: UUID, *, display_name: str | None =
         if changes:
             await record(uow, "user.updated", "user", user_id, changes)
             await outbox.add(uow, "user.updated", "user", user_id, changes)
+        if "department_ids" in changes:  # seed-004 CSM-22: a department change opens a permission review
+            await reviews.open_review(uow, user_id, "department_changed",
+                                      {"department_ids": changes["department_ids"]})
         return after
 
 

@@ -16,7 +16,9 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from core.identity import grants
+from strawberry.scalars import JSON
+
+from core.identity import grants, reviews
 from gateway.graphql.common import Connection, UserError, ctx_of, keyset_connection, mutate, page_request, parse_id, \
     time_id_key
 
@@ -57,6 +59,32 @@ class HighRiskGrantPolicy:
     permissions: list[str]
 
 
+@strawberry.type(description="A review of a user's permissions opened by a change of their department (CSM-22).")
+class PermissionReview:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    trigger: str = strawberry.field(description="What opened it: department_changed.")
+    change: JSON = strawberry.field(description="{field: [before, after]}")
+    opened_at: datetime
+    state: str = strawberry.field(description="open | closed")
+    outcome: str | None = strawberry.field(description="kept | adjusted")
+    note: str | None
+    closed_by: str | None
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, view: reviews.ReviewView) -> PermissionReview:
+        return cls(id=strawberry.ID(str(view.id)), user_id=strawberry.ID(str(view.user_id)), trigger=view.trigger,
+                   change=view.change, opened_at=view.opened_at, state=view.state, outcome=view.outcome,
+                   note=view.note, closed_by=view.closed_by, closed_at=view.closed_at)
+
+
+@strawberry.type
+class PermissionReviewPayload:
+    review: PermissionReview | None = None
+    errors: list[UserError]
+
+
 @strawberry.type
 class PendingGrantPayload:
     grant: PendingGrant | None = None
@@ -79,6 +107,16 @@ class GrantQuery:
         views, more = await grants.pending_grants_page(ctx_of(info), request.window(time_id_key),
                                                        state=state.value if state else None)
         return keyset_connection(request, views, more, lambda v: [v.requested_at, v.id], PendingGrant.of)
+
+    @strawberry.field(description="Permission reviews opened by department changes, newest first (user.read; "
+                                  "CSM-22); state is open or closed.")
+    async def permission_reviews(self, info: Info, state: str | None = None, user_id: strawberry.ID | None = None,
+                                 first: int | None = None, after: str | None = None, last: int | None = None,
+                                 before: str | None = None) -> Connection[PermissionReview]:
+        request = page_request(info, "permissionReviews", first, after, last, before)
+        views, more = await reviews.reviews_page(ctx_of(info), request.window(time_id_key), state=state,
+                                                 user_id=parse_id(user_id, "userId") if user_id else None)
+        return keyset_connection(request, views, more, lambda v: [v.opened_at, v.id], PermissionReview.of)
 
     @strawberry.field(description="The tenant's high-risk grant policy (role.read).")
     async def high_risk_grant_policy(self, info: Info) -> HighRiskGrantPolicy:
@@ -111,3 +149,12 @@ class GrantMutation:
             return {"grant": PendingGrant.of(await grants.reject_grant(ctx_of(info), parse_id(id, "id"),
                                                                        reason=reason))}
         return await mutate(info, PendingGrantPayload, call)
+
+    @strawberry.mutation(description="Close a permission review with its outcome, kept or adjusted, and a note "
+                                     "(role.grant; CSM-22).")
+    async def permission_review_close(self, info: Info, id: strawberry.ID, outcome: str,
+                                      note: str = "") -> PermissionReviewPayload:
+        async def call() -> dict:
+            view = await reviews.close_review(ctx_of(info), parse_id(id, "id"), outcome=outcome, note=note)
+            return {"review": PermissionReview.of(view)}
+        return await mutate(info, PermissionReviewPayload, call)

@@ -399,6 +399,7 @@ PROTECTED = {
     "highRiskGrantPolicySet": 'mutation { highRiskGrantPolicySet(enabled: true) { errors { code } } }',
     "pendingGrantApprove": 'mutation($user: ID!) { pendingGrantApprove(id: $user) { errors { code } } }',
     "pendingGrantReject": 'mutation($user: ID!) { pendingGrantReject(id: $user, reason: "r") { errors { code } } }',
+    "permissionReviewClose": 'mutation($user: ID!) { permissionReviewClose(id: $user, outcome: "kept") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -480,6 +481,7 @@ PROTECTED_QUERIES = {
     "trainingSettings": "{ trainingSettings { passScore } }",
     "pendingGrants": "{ pendingGrants { nodes { id } } }",
     "highRiskGrantPolicy": "{ highRiskGrantPolicy { enabled } }",
+    "permissionReviews": "{ permissionReviews { nodes { id } } }",
 }
 
 

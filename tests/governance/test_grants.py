@@ -192,3 +192,43 @@ def test_CSM_21_policy_names_new_high_risk_permissions_only():
     with pytest.raises(KehuError) as error:
         HighRiskGrantPolicy.from_mapping({"enabled": "yes"})
     assert error.value.code == "GRANT_POLICY_INVALID"
+
+
+REVIEWS = ('query($s: String, $u: ID) { permissionReviews(state: $s, userId: $u) { nodes { id userId trigger change '
+           'state outcome note closedBy openedAt closedAt } } }')
+CLOSE_REVIEW = ('mutation($id: ID!, $o: String!, $n: String) { permissionReviewClose(id: $id, outcome: $o, note: $n) '
+                '{ review { id state outcome note closedBy } errors { code field } } }')
+MOVE = ('mutation($u: ID!, $d: [ID!]) { userUpdate(id: $u, departmentIds: $d) { user { id departmentIds } '
+        'errors { code } } }')
+
+
+async def test_CSM_22_a_department_change_opens_a_permission_review_closed_with_its_outcome(client, api_settings):
+    """CSM-22: moving a user to another department opens a permission review (listed, audited);
+    renaming them does not; a holder of role.grant closes it recording the outcome; a user without
+    it cannot, and a closed review stays closed."""
+    admin = (await login(client))["accessToken"]
+    departments = [d["id"] for d in (await _root(client, "{ departments { nodes { id } } }", admin))["nodes"]]
+    clerk = await new_user(client, admin, "clerk")
+    assert (await ok(client, REVIEWS, admin, s=None, u=clerk))["nodes"] == []
+    await ok(client, MOVE, admin, u=clerk, d=[departments[0]])
+    await ok(client, 'mutation($u: ID!) { userUpdate(id: $u, displayName: "Clerk") { errors { code } } }', admin,
+             u=clerk)
+    opened = (await ok(client, REVIEWS, admin, s="open", u=clerk))["nodes"]
+    assert len(opened) == 1
+    review = opened[0]
+    assert review["trigger"] == "department_changed" and review["change"]["department_ids"] == [[], [departments[0]]]
+    entries = (await _root(client, '{ auditEntries(filter: {action: "permission_review.opened"}) '
+                                   '{ nodes { targetId } } }', admin))["nodes"]
+    assert review["id"] in [e["targetId"] for e in entries]
+
+    token = (await login(client, username="clerk"))["accessToken"]
+    denied = await _root(client, CLOSE_REVIEW, token, id=review["id"], o="kept", n="复核")
+    assert denied["errors"][0]["code"] == "PERMISSION_DENIED"
+    bad = await _root(client, CLOSE_REVIEW, admin, id=review["id"], o="maybe", n="复核")
+    assert bad["errors"] == [{"code": "REVIEW_OUTCOME_INVALID", "field": "outcome"}]
+    closed = await ok(client, CLOSE_REVIEW, admin, id=review["id"], o="adjusted", n="调岗后撤销原部门角色")
+    assert closed["review"]["state"] == "closed" and closed["review"]["outcome"] == "adjusted"
+    assert closed["review"]["closedBy"].startswith("user:")
+    again = await _root(client, CLOSE_REVIEW, admin, id=review["id"], o="kept", n="复核")
+    assert again["errors"] == [{"code": "REVIEW_CLOSED", "field": "id"}]
+    assert (await ok(client, REVIEWS, admin, s="open", u=clerk))["nodes"] == []

@@ -870,6 +870,10 @@ OPS: tuple[Op, ...] = (
        ids={"id": "pendinggrant"}, as_="approver", drops=("id", "pendinggrant")),
     Op('mutation($id: ID!, $mark: String!) { pendingGrantReject(id: $id, reason: $mark) { grant { id state } '
        'errors { code } } }', ids={"id": "pendinggrant"}, as_="approver", drops=("id", "pendinggrant")),
+    # Permission reviews (CSM-22): opened by moving a user between departments (userUpdate)
+    Op("{ permissionReviews(first: 100) { nodes { id state userId } } }"),
+    Op('mutation($id: ID!, $mark: String!) { permissionReviewClose(id: $id, outcome: "kept", note: $mark) '
+       '{ review { id state } errors { code } } }', ids={"id": "permreview"}, drops=("id", "permreview")),
     # Attribution (issue 21): an append-only ledger; corrections and confirmations name an entry
     Op(ATT_RECORD % ("REGISTRATION", "{first_visit: true, note: $mark}"), ids={"c": "customer", "u": "user"},
        makes=("att_entry", "entry.id"), after=_ledger_entry),
