@@ -34,15 +34,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.audit.chain import record
 from core.context import Context
-from core.customers import service
+from core.customers import dlp, service
 from core.customers.export_tables import CustomerExportLink
 from core.customers.importing import STANDARD_COLUMNS, _acting
 from core.plugins.manager import started_verticals
 from core.db import unit_of_work
 from core.errors import KehuError
 from core.identity.access import require, require_signed_in
-from core.identity.tables import User
-from core.jobs import long_jobs
+from core.identity.tables import TenantSetting, User
+from core.jobs import long_jobs, outbox
 from core.jobs.tables import JobOutputChunk, LongJob
 from core.privacy import access_requests
 from core.privacy.masking import UNMASK_PERMISSION, for_reader
@@ -154,6 +154,11 @@ async def start_export(ctx: Context, access_request_id: UUID, *, fmt: str = "csv
         request = await uow.select(access_requests.AccessRequest.scope).where(
             access_requests.AccessRequest.id == access_request_id).first()
         stored = json.loads(request["scope"]) if request else {"filter": {}, "fields": None}
+        verdict = (await dlp_policy(uow)).verdict(stored["fields"])  # seed-004 CSM-26
+        if verdict == dlp.BLOCKED:
+            raise KehuError("EXPORT_BLOCKED_BY_DLP",
+                            "the tenant's export policy blocks bulk exports of contact methods (phones, emails)",
+                            "租户导出策略禁止批量导出联系方式（电话、邮箱）", field="accessRequestId")
         params = {"filter": stored["filter"], "fields": stored["fields"], "format": fmt, "as": who,
                   "actor": ctx.actor, "access_request_id": str(access_request_id), "key_id": kid,
                   "salt": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}
@@ -162,8 +167,38 @@ async def start_export(ctx: Context, access_request_id: UUID, *, fmt: str = "csv
         await record(uow, "customer.export_requested", "job", job_id,
                      {"format": fmt, "access_request_id": str(access_request_id),
                       "filter": access_requests.shown_filter(stored["filter"]),
-                      "fields": stored["fields"]})
+                      "fields": stored["fields"], "dlp": verdict})
+        if verdict == dlp.FLAGGED:
+            await outbox.add(uow, "customer.export_flagged", "job", job_id, ("dlp",))
     return job_id
+
+
+async def dlp_policy(uow: Any) -> dlp.ExportDlpPolicy:
+    row = await uow.select(TenantSetting.value).where(TenantSetting.key == dlp.SETTING_KEY).first()
+    return dlp.ExportDlpPolicy.from_mapping(json.loads(row["value"])) if row else dlp.ExportDlpPolicy()
+
+
+async def get_dlp_policy(ctx: Context) -> dlp.ExportDlpPolicy:
+    require(ctx, "customer.export")
+    async with unit_of_work(ctx, write=False) as uow:
+        return await dlp_policy(uow)
+
+
+async def set_dlp_policy(ctx: Context, *, mode: str) -> dlp.ExportDlpPolicy:
+    """Set the tenant's export DLP mode (off, flag, block; ``tenant.settings.manage``; CSM-26)."""
+    require(ctx, "tenant.settings.manage")
+    policy = dlp.ExportDlpPolicy.from_mapping({"mode": mode})
+    encoded = json.dumps(policy.as_dict(), sort_keys=True)
+    async with unit_of_work(ctx) as uow:
+        before = await dlp_policy(uow)
+        if await uow.exists(TenantSetting).where(TenantSetting.key == dlp.SETTING_KEY):
+            await uow.update(TenantSetting, {TenantSetting.value: encoded, TenantSetting.updated_by: ctx.actor}).where(
+                TenantSetting.key == dlp.SETTING_KEY)
+        else:
+            await uow.insert(TenantSetting(key=dlp.SETTING_KEY, value=encoded, updated_by=ctx.actor))
+        await record(uow, "setting.updated", "tenant_setting", dlp.SETTING_KEY, {"mode": (before.mode, policy.mode)})
+        await outbox.add(uow, "setting.updated", "tenant_setting", dlp.SETTING_KEY, ("value",))
+    return policy
 
 
 # --- the job ---------------------------------------------------------------------------------------

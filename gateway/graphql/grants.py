@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from strawberry.scalars import JSON
 
+from core.customers import exporting
 from core.identity import grants, reviews
 from gateway.graphql.common import Connection, UserError, ctx_of, keyset_connection, mutate, page_request, parse_id, \
     time_id_key
@@ -85,6 +86,18 @@ class PermissionReviewPayload:
     errors: list[UserError]
 
 
+@strawberry.type(description="The tenant's DLP policy for bulk exports carrying contact methods (CSM-26): off, "
+                             "flag (allowed, flagged in the audit log and by an event) or block.")
+class ExportDlpPolicy:
+    mode: str
+
+
+@strawberry.type
+class ExportDlpPolicyPayload:
+    policy: ExportDlpPolicy | None = None
+    errors: list[UserError]
+
+
 @strawberry.type
 class PendingGrantPayload:
     grant: PendingGrant | None = None
@@ -117,6 +130,10 @@ class GrantQuery:
         views, more = await reviews.reviews_page(ctx_of(info), request.window(time_id_key), state=state,
                                                  user_id=parse_id(user_id, "userId") if user_id else None)
         return keyset_connection(request, views, more, lambda v: [v.opened_at, v.id], PermissionReview.of)
+
+    @strawberry.field(description="The tenant's export DLP policy (customer.export; CSM-26).")
+    async def export_dlp_policy(self, info: Info) -> ExportDlpPolicy:
+        return ExportDlpPolicy(mode=(await exporting.get_dlp_policy(ctx_of(info))).mode)
 
     @strawberry.field(description="The tenant's high-risk grant policy (role.read).")
     async def high_risk_grant_policy(self, info: Info) -> HighRiskGrantPolicy:
@@ -158,3 +175,10 @@ class GrantMutation:
             view = await reviews.close_review(ctx_of(info), parse_id(id, "id"), outcome=outcome, note=note)
             return {"review": PermissionReview.of(view)}
         return await mutate(info, PermissionReviewPayload, call)
+
+    @strawberry.mutation(description="Set the export DLP mode: off, flag or block bulk exports of contact methods "
+                                     "(tenant.settings.manage; CSM-26).")
+    async def export_dlp_policy_set(self, info: Info, mode: str) -> ExportDlpPolicyPayload:
+        async def call() -> dict:
+            return {"policy": ExportDlpPolicy(mode=(await exporting.set_dlp_policy(ctx_of(info), mode=mode)).mode)}
+        return await mutate(info, ExportDlpPolicyPayload, call)

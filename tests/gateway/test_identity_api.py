@@ -400,6 +400,7 @@ PROTECTED = {
     "pendingGrantApprove": 'mutation($user: ID!) { pendingGrantApprove(id: $user) { errors { code } } }',
     "pendingGrantReject": 'mutation($user: ID!) { pendingGrantReject(id: $user, reason: "r") { errors { code } } }',
     "permissionReviewClose": 'mutation($user: ID!) { permissionReviewClose(id: $user, outcome: "kept") { errors { code } } }',
+    "exportDlpPolicySet": 'mutation { exportDlpPolicySet(mode: "flag") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
 OPEN = {
@@ -482,6 +483,7 @@ PROTECTED_QUERIES = {
     "pendingGrants": "{ pendingGrants { nodes { id } } }",
     "highRiskGrantPolicy": "{ highRiskGrantPolicy { enabled } }",
     "permissionReviews": "{ permissionReviews { nodes { id } } }",
+    "exportDlpPolicy": "{ exportDlpPolicy { mode } }",
 }
 
 

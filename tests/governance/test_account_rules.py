@@ -103,3 +103,47 @@ async def test_CSM_24_phones_are_encrypted_at_rest_and_shown_to_an_authorised_us
     shown = await _root(client, 'mutation($id: ID!) { customerUnmask(id: $id, fields: ["phones"], reason: "核实回访电话") '
                                 '{ values errors { code } } }', gm, id=made["customer"]["id"])
     assert shown["errors"] == [] and phone in json.dumps(shown["values"])
+
+
+DLP = 'mutation($m: String!) { exportDlpPolicySet(mode: $m) { policy { mode } errors { code field } } }'
+ASK = ('mutation($f: [String!]) { accessRequestCreate(purpose: "季度回访名单导出", scope: {fields: $f}) '
+       '{ request { id } errors { code } } }')
+APPROVE_ASK = 'mutation($id: ID!) { accessRequestApprove(id: $id) { request { id state } errors { code } } }'
+EXPORT = ('mutation($id: ID!) { customerExportStart(accessRequestId: $id, format: "csv") { job { id } '
+          'errors { code field } } }')
+
+
+async def _approved(client, requester, approver, fields) -> str:
+    asked = await _root(client, ASK, requester, f=fields)
+    assert asked["errors"] == [], asked
+    approved = await _root(client, APPROVE_ASK, approver, id=asked["request"]["id"])
+    assert approved["errors"] == [], approved
+    return asked["request"]["id"]
+
+
+async def test_CSM_26_the_dlp_policy_blocks_or_flags_bulk_exports_of_contacts(gm, client, api_settings):
+    """CSM-26: with the tenant's DLP mode at block, an export carrying phones or emails is refused
+    (EXPORT_BLOCKED_BY_DLP, nothing written) while one without contact columns runs; at flag it runs
+    and its audit entry names the user, the scope and the verdict."""
+    admin = (await login(client))["accessToken"]
+    gm_token = (await login(client, username="gm"))["accessToken"]
+    bad = await _root(client, DLP, admin, m="maybe")
+    assert bad["errors"] == [{"code": "DLP_MODE_INVALID", "field": "mode"}]
+    assert (await _root(client, DLP, admin, m="block"))["policy"] == {"mode": "block"}
+    everything = await _approved(client, gm_token, admin, None)
+    before = await _snapshot(api_settings)
+    blocked = await _root(client, EXPORT, gm_token, id=everything)
+    assert blocked["errors"] == [{"code": "EXPORT_BLOCKED_BY_DLP", "field": "accessRequestId"}]
+    assert await _snapshot(api_settings) == before
+    tags_only = await _approved(client, gm_token, admin, ["tags"])
+    assert (await _root(client, EXPORT, gm_token, id=tags_only))["errors"] == []
+
+    assert (await _root(client, DLP, admin, m="flag"))["policy"] == {"mode": "flag"}
+    phones = await _approved(client, gm_token, admin, ["phones"])
+    started = await _root(client, EXPORT, gm_token, id=phones)
+    assert started["errors"] == []
+    entries = (await _root(client, AUDIT, admin, a="customer.export_requested"))["nodes"]
+    entry = next(e for e in entries if e["targetId"] == started["job"]["id"])
+    diff = json.loads(entry["diff"])
+    assert entry["actor"].startswith("user:") and "phones" in json.dumps(diff["fields"])
+    assert "flagged" in json.dumps(diff["dlp"])

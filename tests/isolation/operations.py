@@ -870,6 +870,10 @@ OPS: tuple[Op, ...] = (
        ids={"id": "pendinggrant"}, as_="approver", drops=("id", "pendinggrant")),
     Op('mutation($id: ID!, $mark: String!) { pendingGrantReject(id: $id, reason: $mark) { grant { id state } '
        'errors { code } } }', ids={"id": "pendinggrant"}, as_="approver", drops=("id", "pendinggrant")),
+    # Export DLP (CSM-26): off here, so the suite's exports run (block is proven in
+    # tests/governance/test_account_rules.py)
+    Op("{ exportDlpPolicy { mode } }"),
+    Op('mutation { exportDlpPolicySet(mode: "off") { policy { mode } errors { code } } }'),
     # Permission reviews (CSM-22): opened by moving a user between departments (userUpdate)
     Op("{ permissionReviews(first: 100) { nodes { id state userId } } }"),
     Op('mutation($id: ID!, $mark: String!) { permissionReviewClose(id: $id, outcome: "kept", note: $mark) '
