@@ -31,6 +31,7 @@ DOMAIN_TABLE_MODULES = (
     "core.attribution.tables",
     "core.governance.fault_tables",
     "core.governance.training_tables",
+    "core.governance.change_tables",
     "core.identity.grant_tables",
 )
 

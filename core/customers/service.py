@@ -35,6 +35,7 @@ from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.filters import one_of
+from core.governance import change_policy
 from core.identity.access import may_reach, require
 from core.identity.ownership import register_owned
 from core.identity.permissions import Scope
@@ -356,6 +357,22 @@ def _audit_diff(changes: Mapping[str, list[Any]]) -> dict[str, tuple[Any, Any]]:
     return {name: (old, new) for name, (old, new) in changes.items()}
 
 
+async def _refuse_unreviewed_key_change(uow: UnitOfWork, diff: Mapping[str, Any]) -> None:
+    """Seed-004 §2.3.2 (CSM-7): where the tenant has turned the review of key changes on, only the
+    customer information management specialist changes key fields directly; others file a
+    change request (core.governance.changes)."""
+    ctx = uow.ctx
+    if ctx.is_system or (ctx.principal is not None and "customer.change.apply" in ctx.principal.permissions):
+        return
+    row = await uow.select(TenantSetting.value).where(TenantSetting.key == change_policy.SETTING_KEY).first()
+    settings = change_policy.settings_of(json.loads(row["value"]) if row else None)
+    keyed = change_policy.key_fields_of(diff, settings.key_fields) if settings.enabled else []
+    if keyed:
+        raise v.invalid("CHANGE_REQUEST_REQUIRED", keyed[0],
+                        f"{', '.join(keyed)} is key information: file a change request (customerChangeRequestSubmit)",
+                        f"{'、'.join(keyed)} 属关键信息，请提交变更申请")
+
+
 def _review_due(at: datetime, months: int) -> datetime:
     return at + timedelta(days=round(months * 30.44))
 
@@ -427,15 +444,18 @@ async def _create_customer(ctx: Context, registry: VerticalRegistry, fields: Map
 async def update_customer(ctx: Context, registry: VerticalRegistry, customer_id: UUID, *, version: int,
                           changes: Mapping[str, Any], reason: str = "") -> CustomerView:
     """Change some fields (a field set to None is cleared). ``version`` is the one the caller read;
-    a change of a key field needs a reason."""
+    a change of a key field needs a reason. Where the tenant reviews key changes (seed-004 §2.3.2,
+    ``customers.change_review``), a change of a key field by someone without customer.change.apply
+    is refused with CHANGE_REQUEST_REQUIRED: it goes through customerChangeRequestSubmit."""
     require(ctx, "customer.write")
     async with unit_of_work(ctx) as uow:
-        return await update_customer_in(uow, registry, customer_id, version=version, changes=changes, reason=reason)
+        return await update_customer_in(uow, registry, customer_id, version=version, changes=changes, reason=reason,
+                                        key_review=True)
 
 
 async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUID, *, version: int,
-                             changes: Mapping[str, Any], reason: str = "", managing: str | None = None
-                             ) -> CustomerView:
+                             changes: Mapping[str, Any], reason: str = "", managing: str | None = None,
+                             key_review: bool = False) -> CustomerView:
     """:func:`update_customer` inside the caller's unit of work (a subject's correction request
     changes the record and closes the request together); ``managing`` (a vertical's id) lets that
     vertical's managed extension fields change."""
@@ -463,6 +483,8 @@ async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, custom
     diff = r.diff(before, after)
     if not diff:
         return _view(row, shown=enabled)
+    if key_review:
+        await _refuse_unreviewed_key_change(uow, diff)
     keyed = r.key_changes(diff)
     if keyed and not reason:
         raise v.invalid("REASON_REQUIRED", "reason", f"changing {', '.join(keyed)} needs a reason",

@@ -45,6 +45,8 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     _p("customer.transfer", "hand customers over to another owner", "移交客户给其他负责人"),
     _p("customer.merge", "merge duplicate customers and undo merges", "合并重复客户并撤销合并"),
     _p("customer.review", "record the periodic review of customer records", "记录客户档案的定期审查"),
+    _p("customer.change.apply", "verify and apply or reject change requests of customer records, change key "
+       "fields directly (customer information management specialist)", "核实并执行或驳回客户信息变更申请，直接修改关键信息（客户信息管理专员）"),
     _p("customer.duplicate.force", "create a customer whose identifier another customer has", "强制创建证件号重复的客户"),
     _p("customer.import", "import customers from CSV or XLSX", "从 CSV 或 XLSX 导入客户"),
     _p("customer.export", "export customers to CSV or XLSX", "导出客户为 CSV 或 XLSX"),

@@ -133,6 +133,7 @@ class Customer(Node):
     review_due_at: datetime | None
     last_reviewed_at: datetime | None
     last_reviewed_by: str | None
+    created_by: str = strawberry.field(description="Who recorded it: the collector (seed-004 §2.1.3), user:<id>")
     owner_id: strawberry.Private[UUID | None]
     customer_id: strawberry.Private[UUID]
 
@@ -154,7 +155,7 @@ class Customer(Node):
                    department_id=strawberry.ID(record["department_id"]) if record.get("department_id") else None,
                    created_at=view.created_at, updated_at=view.updated_at, review_due_at=view.review_due_at,
                    last_reviewed_at=view.last_reviewed_at, last_reviewed_by=view.last_reviewed_by,
-                   owner_id=view.owner_id, customer_id=view.id)
+                   created_by=view.created_by, owner_id=view.owner_id, customer_id=view.id)
 
     # Filled by the resolver that returns the customer, for a whole page at once (one query each)
     # or through the request's DataLoaders; as plain fields they resolve without a call per row.

@@ -41,6 +41,7 @@ from gateway.graphql.privacy_requests import PrivacyRequestMutation, PrivacyRequ
 from gateway.graphql.visits import VisitMutation, VisitQuery
 from gateway.graphql.grants import GrantMutation, GrantQuery
 from gateway.graphql.governance_faults import FaultMutation, FaultQuery
+from gateway.graphql.governance_changes import GovernanceChangeMutation, GovernanceChangeQuery
 from gateway.graphql.training import TrainingMutation, TrainingQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
 from gateway.graphql.limits import limit_extensions
@@ -101,7 +102,8 @@ class NodeQuery:
 @strawberry.type
 class Query(IdentityQuery, SignInQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
             PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, GradingQuery, MetaQuery,
-            BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery, FaultQuery, TrainingQuery, GrantQuery):
+            BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery, FaultQuery, TrainingQuery, GrantQuery,
+            GovernanceChangeQuery):
     pass
 
 
@@ -109,7 +111,8 @@ class Query(IdentityQuery, SignInQuery, CustomerQuery, ArchiveQuery, AuditQuery,
 class Mutation(IdentityMutation, SignInMutation, CustomerMutation, CustomerJobMutation, ArchiveMutation, AuditMutation,
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
                PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation, GradingMutation, BlacklistMutation,
-               VisitMutation, AttributionMutation, DelegationMutation, FaultMutation, TrainingMutation, GrantMutation):
+               VisitMutation, AttributionMutation, DelegationMutation, FaultMutation, TrainingMutation, GrantMutation,
+               GovernanceChangeMutation):
     pass
 
 

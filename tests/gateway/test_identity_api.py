@@ -400,6 +400,13 @@ PROTECTED = {
     "pendingGrantApprove": 'mutation($user: ID!) { pendingGrantApprove(id: $user) { errors { code } } }',
     "pendingGrantReject": 'mutation($user: ID!) { pendingGrantReject(id: $user, reason: "r") { errors { code } } }',
     "permissionReviewClose": 'mutation($user: ID!) { permissionReviewClose(id: $user, outcome: "kept") { errors { code } } }',
+    # Key-field change requests (issue 24, seed-004 CSM-5 to CSM-8).
+    "customerChangeRequestSubmit": 'mutation($customer: ID!) { customerChangeRequestSubmit(customerId: $customer, '
+                                   'version: 1, input: {tags: ["x"]}) { errors { code } } }',
+    "customerChangeRequestApply": 'mutation($user: ID!) { customerChangeRequestApply(id: $user) { errors { code } } }',
+    "customerChangeRequestReject": 'mutation($user: ID!) { customerChangeRequestReject(id: $user, reason: "r") '
+                                   '{ errors { code } } }',
+    "customerChangeSettingsUpdate": 'mutation { customerChangeSettingsUpdate(slaWorkingDays: 3) { errors { code } } }',
     "exportDlpPolicySet": 'mutation { exportDlpPolicySet(mode: "flag") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
@@ -476,6 +483,10 @@ PROTECTED_QUERIES = {
     "visitOverdueReport": "{ visitOverdueReport { total } }",
     "faults": "{ faults { nodes { id } } }",
     "faultSettings": "{ faultSettings { generalHours } }",
+    "customerChangeRequests": "{ customerChangeRequests { nodes { id } } }",
+    "customerChangeRequest": "query($user: ID!) { customerChangeRequest(id: $user) { id } }",
+    "customerChangeSettings": "{ customerChangeSettings { slaWorkingDays } }",
+    "customerReviewOverdue": "{ customerReviewOverdue { nodes { customerId } } }",
     "trainingCourses": "{ trainingCourses { nodes { id } } }",
     "employeeTraining": "query($user: ID!) { employeeTraining(userId: $user) { status } }",
     "trainingEmployees": "{ trainingEmployees { nodes { userId } } }",

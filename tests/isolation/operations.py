@@ -861,6 +861,21 @@ OPS: tuple[Op, ...] = (
     Op("{ trainingSettings { passScore probationWithinMonths } }"),
     Op("mutation($p: Int!) { trainingSettingsUpdate(passScore: $p) { settings { passScore } errors { code } } }",
        vars=(lambda c: lambda actor, owner, ids: {"p": next(c) % 100 + 1})(itertools.count(61))),
+    # Key-field change requests (issue 24, seed-004 CSM-4 to CSM-8): the review of key changes stays
+    # off here; the specialist's decisions are proven in tests/governance/test_changes.py
+    Op('mutation($c: ID!, $v: Int!, $mark: String!) { customerChangeRequestSubmit(customerId: $c, version: $v, '
+       'input: {tags: [$mark]}, reason: "isolation") { changeRequest { id state } errors { code } } }',
+       ids={"c": "customer"}, vars=_version("c"), makes=("changereq", "changeRequest.id")),
+    Op("{ customerChangeRequests(first: 100) { nodes { id state customerId } } }", lists=("changereq", "nodes.*.id")),
+    Op("query($id: ID!) { customerChangeRequest(id: $id) { id state fields } }", ids={"id": "changereq"}),
+    Op("mutation($id: ID!) { customerChangeRequestApply(id: $id) { changeRequest { id state } errors { code } } }",
+       ids={"id": "changereq"}, as_="approver"),
+    Op('mutation($id: ID!, $mark: String!) { customerChangeRequestReject(id: $id, reason: $mark) { changeRequest '
+       '{ id state } errors { code } } }', ids={"id": "changereq"}, as_="approver"),
+    Op("{ customerChangeSettings { reviewKeyChanges keyFields slaWorkingDays } }"),
+    Op("mutation($d: Int!) { customerChangeSettingsUpdate(slaWorkingDays: $d) { settings { slaWorkingDays } "
+       "errors { code } } }", vars=(lambda c: lambda actor, owner, ids: {"d": next(c) % 60 + 1})(itertools.count(7))),
+    Op('{ customerReviewOverdue(on: "2024-07-01") { nodes { customerId quarter } } }'),
     # High-risk grants (issue 24, seed-004 CSM-21): the policy stays off here (on, the suite's own
     # grants would wait); a pending grant is made and decided in tests/governance/test_grants.py
     Op("{ highRiskGrantPolicy { enabled permissions } }"),
