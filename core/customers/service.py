@@ -373,6 +373,19 @@ async def _refuse_unreviewed_key_change(uow: UnitOfWork, diff: Mapping[str, Any]
                         f"{'、'.join(keyed)} 属关键信息，请提交变更申请")
 
 
+async def _refuse_missing_required(uow: UnitOfWork, record: Mapping[str, Any]) -> None:
+    """Seed-004 §2.1.3 (CSM-1): the fields the tenant's archive standard makes mandatory
+    (``customers.required_fields``, none by default) must be filled when a customer is created."""
+    row = await uow.select(TenantSetting.value).where(TenantSetting.key == change_policy.REQUIRED_SETTING_KEY).first()
+    missing = change_policy.missing_required(record, json.loads(row["value"])["fields"] if row else ())
+    if missing == "contact_methods":
+        raise v.invalid("FIELD_REQUIRED", "phones", "a phone or an e-mail is required by the archive standard",
+                        "档案标准规定须填写电话或邮箱")
+    if missing is not None:
+        raise v.invalid("FIELD_REQUIRED", missing, f"{missing} is required by the archive standard",
+                        f"{missing} 为档案标准规定的必填项")
+
+
 def _review_due(at: datetime, months: int) -> datetime:
     return at + timedelta(days=round(months * 30.44))
 
@@ -412,6 +425,7 @@ async def _create_customer(ctx: Context, registry: VerticalRegistry, fields: Map
         if not _may(ctx, "customer.write", record):
             raise v.invalid("PERMISSION_DENIED", "owner_id", "you may not create a customer for that owner or "
                             "department", "您无权为该负责人或部门创建客户")
+        await _refuse_missing_required(uow, record)
         await _check_refs(uow, record)
         duplicates = await find_duplicates(uow, record)
         # MD16: intake checks the company and department blacklists first (forcing does not pass them)

@@ -125,3 +125,32 @@ def last_ended_quarter(on: date) -> Quarter:
 def reviewed_in(quarter: Quarter, reviews: Iterable[datetime], zone: ZoneInfo) -> bool:
     """Whether any review time falls in ``quarter`` (local dates in the tenant's zone)."""
     return any(quarter.first_day <= at.astimezone(zone).date() <= quarter.last_day for at in reviews)
+
+
+# --- mandatory fields of the tenant's archive standard (§2.1.3 "必填字段…不得遗漏", CSM-1) ----------
+
+REQUIRED_SETTING_KEY = "customers.required_fields"
+# What a tenant may require on top of what every record needs (kind, a name): the seed's basic
+# information (§2.1.2) and the collection channel. ``contact_methods``: at least one phone or e-mail.
+REQUIRABLE_FIELDS = ("legal_representative", "address", "business.scope", "contact_methods", "phones", "emails",
+                     "identifier", "source_channel")
+ORGANISATION_ONLY = ("legal_representative",)
+
+
+def missing_required(record: Mapping[str, Any], required: Iterable[str]) -> str | None:
+    """The first required field (in ``REQUIRABLE_FIELDS`` order) a record lacks; a field of
+    organisations only is not asked of a person."""
+    wanted = set(required)
+    for name in REQUIRABLE_FIELDS:
+        if name not in wanted or (name in ORGANISATION_ONLY and record.get("kind") != "organisation"):
+            continue
+        if name == "contact_methods":
+            present = bool(record.get("phones") or record.get("emails"))
+        else:
+            value: Any = record
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            present = value not in (None, "", [], {})
+        if not present:
+            return name
+    return None

@@ -188,6 +188,34 @@ async def update_change_settings(ctx: Context, registry: VerticalRegistry, *, en
         return policy.settings_of(after)
 
 
+async def required_fields(ctx: Context) -> list[str]:
+    """The fields the tenant's archive standard makes mandatory when a customer is created (CSM-1)."""
+    require(ctx, "customer.read")
+    async with unit_of_work(ctx, write=False) as uow:
+        row = await uow.select(TenantSetting.value).where(TenantSetting.key == policy.REQUIRED_SETTING_KEY).first()
+    return list(json.loads(row["value"])["fields"]) if row else []
+
+
+async def set_required_fields(ctx: Context, fields: Sequence[str]) -> list[str]:
+    """Set them (tenant.settings.manage), among ``change_policy.REQUIRABLE_FIELDS``."""
+    require(ctx, SETTINGS)
+    for name in fields:
+        if name not in policy.REQUIRABLE_FIELDS:
+            raise _invalid("SETTING_INVALID", "fields", f"{name!r} cannot be required; one of "
+                           f"{', '.join(policy.REQUIRABLE_FIELDS)}", f"不能将 {name!r} 设为必填")
+    wanted = [name for name in policy.REQUIRABLE_FIELDS if name in set(fields)]
+    async with unit_of_work(ctx) as uow:
+        row = await uow.select(TenantSetting.value).where(TenantSetting.key == policy.REQUIRED_SETTING_KEY).first()
+        before = list(json.loads(row["value"])["fields"]) if row else []
+        if wanted != before:
+            await write_setting(uow, policy.REQUIRED_SETTING_KEY, {"fields": wanted})
+            await audit(uow, "setting.updated", "tenant_setting", policy.REQUIRED_SETTING_KEY,
+                        {"fields": (before, wanted)})
+            await outbox.add(uow, "setting.updated", "tenant_setting", policy.REQUIRED_SETTING_KEY,
+                             (policy.REQUIRED_SETTING_KEY,))
+    return wanted
+
+
 # --- requests ------------------------------------------------------------------------------------
 
 def _reach(ctx: Context, permission: str, record: Mapping[str, Any]) -> bool:

@@ -97,6 +97,17 @@ class CustomerChangeSettingsPayload:
     errors: list[UserError]
 
 
+@strawberry.type(description="The fields the tenant's archive standard makes mandatory (seed-004 §2.1.3).")
+class CustomerRequiredFields:
+    fields: list[str]
+
+
+@strawberry.type
+class CustomerRequiredFieldsPayload:
+    fields: list[str] | None = None
+    errors: list[UserError]
+
+
 @strawberry.type(description="A customer with no full review in the quarter (seed-004 §2.3.1).")
 class OverdueReview:
     customer_id: strawberry.ID
@@ -138,6 +149,13 @@ class GovernanceChangeQuery:
     @strawberry.field(description="The tenant's change-request settings (tenant.settings.manage).")
     async def customer_change_settings(self, info: Info) -> CustomerChangeSettings:
         return CustomerChangeSettings.of(await changes.change_settings(ctx_of(info)))
+
+    @strawberry.field(description="The fields the tenant's archive standard makes mandatory when a customer is "
+                                  "created (customer.read): among legal_representative, address, business.scope, "
+                                  "contact_methods (a phone or an e-mail), phones, emails, identifier, "
+                                  "source_channel.")
+    async def customer_required_fields(self, info: Info) -> CustomerRequiredFields:
+        return CustomerRequiredFields(fields=await changes.required_fields(ctx_of(info)))
 
     @strawberry.field(description="Customers (not lost or terminated) with no full review (customerReview) in a "
                                   "calendar quarter: year and quarter, or by default the last quarter ended before "
@@ -198,3 +216,10 @@ class GovernanceChangeMutation:
                 sla_working_days=sla_working_days)
             return {"settings": CustomerChangeSettings.of(settings)}
         return await mutate(info, CustomerChangeSettingsPayload, call)
+
+    @strawberry.mutation(description="Set the fields a new customer must have (tenant.settings.manage); one "
+                                     "missing refuses customerCreate with FIELD_REQUIRED naming it.")
+    async def customer_required_fields_set(self, info: Info, fields: list[str]) -> CustomerRequiredFieldsPayload:
+        async def call() -> dict:
+            return {"fields": await changes.set_required_fields(ctx_of(info), fields)}
+        return await mutate(info, CustomerRequiredFieldsPayload, call)

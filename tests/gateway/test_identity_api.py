@@ -407,6 +407,7 @@ PROTECTED = {
     "customerChangeRequestReject": 'mutation($user: ID!) { customerChangeRequestReject(id: $user, reason: "r") '
                                    '{ errors { code } } }',
     "customerChangeSettingsUpdate": 'mutation { customerChangeSettingsUpdate(slaWorkingDays: 3) { errors { code } } }',
+    "customerRequiredFieldsSet": 'mutation { customerRequiredFieldsSet(fields: ["address"]) { errors { code } } }',
     "exportDlpPolicySet": 'mutation { exportDlpPolicySet(mode: "flag") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
@@ -487,6 +488,7 @@ PROTECTED_QUERIES = {
     "customerChangeRequest": "query($user: ID!) { customerChangeRequest(id: $user) { id } }",
     "customerChangeSettings": "{ customerChangeSettings { slaWorkingDays } }",
     "customerReviewOverdue": "{ customerReviewOverdue { nodes { customerId } } }",
+    "customerRequiredFields": "{ customerRequiredFields { fields } }",
     "trainingCourses": "{ trainingCourses { nodes { id } } }",
     "employeeTraining": "query($user: ID!) { employeeTraining(userId: $user) { status } }",
     "trainingEmployees": "{ trainingEmployees { nodes { userId } } }",

@@ -876,6 +876,8 @@ OPS: tuple[Op, ...] = (
     Op("mutation($d: Int!) { customerChangeSettingsUpdate(slaWorkingDays: $d) { settings { slaWorkingDays } "
        "errors { code } } }", vars=(lambda c: lambda actor, owner, ids: {"d": next(c) % 60 + 1})(itertools.count(7))),
     Op('{ customerReviewOverdue(on: "2024-07-01") { nodes { customerId quarter } } }'),
+    Op("{ customerRequiredFields { fields } }"),
+    Op("mutation { customerRequiredFieldsSet(fields: []) { fields errors { code } } }"),
     # High-risk grants (issue 24, seed-004 CSM-21): the policy stays off here (on, the suite's own
     # grants would wait); a pending grant is made and decided in tests/governance/test_grants.py
     Op("{ highRiskGrantPolicy { enabled permissions } }"),
