@@ -45,6 +45,8 @@ NOT_DRIVEN = {
                                   "version then; driven in tests/governance/test_changes.py",
     "customerChangeRequestReject": "the specialist rejects a request filed by someone else; driven in "
                                    "tests/governance/test_changes.py",
+    "customerRequiredFieldsSet": "a mandatory field would refuse the suite's own customerCreate, so the suite sets "
+                                 "none (a no-op); driven in tests/governance/test_collection_rules.py",
     "permissionReviewClose": "needs a review opened by a department change, which the suite's users do not make "
                              "one of its own; driven in tests/governance/test_grants.py",
     "pendingGrantApprove": "needs a pending grant, made only with the high-risk grant policy on (off in the suite); "

@@ -441,7 +441,7 @@ async def _create_customer(ctx: Context, registry: VerticalRegistry, fields: Map
         await _check_key_contacts(uow, record, len(rows))
         at = now()
         rules = await customer_rules(uow)
-        await uow.insert(Customer(id=customer_id, version=1, updated_at=at, created_by=ctx.actor,
+        await uow.insert(Customer(id=customer_id, version=1, created_at=at, updated_at=at, created_by=ctx.actor,
                                   review_due_at=_review_due(at, rules["review_months"]),
                                   **column_values(record, tenant_id=uow.ctx.tenant_id, schema=schema)))
         if rows:
