@@ -209,7 +209,7 @@ async def advance_fault(ctx: Context, fault_id: UUID, *, version: int, action: s
                 diff["breached"] = (False, True)
         await uow.update(FaultTicket, changes).where(FaultTicket.id == fault_id)
         await audit(uow, f"fault.{action}", TARGET, fault_id, diff)
-        await outbox.add(uow, f"fault.{target}", TARGET, fault_id, {"status": target})
+        await outbox.add(uow, "fault.updated", TARGET, fault_id, {"status": target, "action": action})
         return _view(await uow.select(FaultTicket).where(FaultTicket.id == fault_id).first(), at)
 
 

@@ -156,6 +156,28 @@ EVENT_TYPES: tuple[EventType, ...] = (  # grouped as docs/webhooks.md lists them
     # attribution
     *_each("attribution.owner_changed", "customer", "owner_id, shares, rule",
            "a ledger entry, a relation or an approved dispute changes who owns a customer in a vertical, or its split"),
+    # governance of the customer system (seed-004)
+    *_each("customer.export_flagged", "job", "dlp",
+           "a bulk export of contact methods passes the tenant's DLP threshold and is flagged for review (CSM-26)"),
+    *_each("customer_change.submitted", "customer_change_request", "customer_id, key, due_on",
+           "a change of a customer's fields waits for the specialist (CSM-5 to CSM-7)"),
+    *_each("customer_change.applied", "customer_change_request", "customer_id, breached",
+           "the specialist applies a change request; breached when past its working-day deadline"),
+    *_each("customer_change.rejected", "customer_change_request", "customer_id",
+           "the specialist rejects a change request with a reason (CSM-8)"),
+    *_each("role.grant_requested", "pending_grant", "state",
+           "a grant of a high-risk permission waits for a department head (CSM-21)"),
+    *_each("role.grant_approved role.grant_rejected", "pending_grant", "state",
+           "a department head approves or rejects a pending high-risk grant"),
+    *_each("permission_review.opened permission_review.closed", "permission_review", "state",
+           "a user's department or post change opens a permission review, or it is closed (CSM-22)"),
+    *_each("fault.reported", "fault_ticket", "severity, due_at", "a system fault is reported with its fix deadline (CSM-27)"),
+    *_each("fault.updated", "fault_ticket", "status, action",
+           "a fault is acknowledged, started, resolved, closed or reopened"),
+    *_each("training_course.created", "training_course", "title", "a training course is set up (CSM-30)"),
+    *_each("training_record.updated", "training_record", "user_id", "a user's training record changes"),
+    *_each("training_result.recorded", "training_result", "user_id, outcome, status",
+           "an assessment score is recorded: passed, or failed with a retake due"),
 )
 
 NAMES: frozenset[str] = frozenset(e.name for e in EVENT_TYPES)
