@@ -34,7 +34,7 @@ from tests.support import PASSWORD
 
 BAD = "a\u202eb"
 SAMPLES = {"String": "x", "Int": 1, "Float": 1.0, "Boolean": False, "DateTime": "2026-01-02T03:04:05+08:00",
-           "JSON": {}, "Date": "2026-01-02"}
+           "JSON": {}, "Date": "2026-01-02", "Decimal": "60"}
 
 
 def _unwrap(type_: Any) -> Any:
