@@ -22,7 +22,8 @@ from core.context import Context
 from core.db import unit_of_work
 from core.db.tables import TenantOwned
 from core.errors import KehuError
-from core.identity import api_keys, ownership, policies, roles, sessions, users
+from core.db.keyset import Window
+from core.identity import api_keys, ownership, policies, reviews, roles, sessions, users
 from core.identity.permissions import Scope
 from core.identity.tables import ApiKey, AuthSession, Role, User
 from core.identity.tokens import TokenInvalid, hash_opaque_token
@@ -205,9 +206,18 @@ async def create_user_with_a_role(env: Env) -> Step:
 async def update_user(env: Env) -> Step:
     sales, service = env.departments["销售部"], env.departments["客服部"]
     user = await add_user(env.seeded.acme, "li.si", department_ids=[sales])
-    return Step(lambda ctx: users.update_user(ctx, user.id, display_name="李四", department_ids=[service, sales]),
-                lambda u: [entry("user.updated", "user", user.id, display_name=change("Li.Si", "李四"),
-                                 department_ids=change([str(sales)], [str(d) for d in sorted([sales, service])]))])
+
+    async def run(ctx: Context) -> UUID:
+        await users.update_user(ctx, user.id, display_name="李四", department_ids=[service, sales])
+        [review], _ = await reviews.reviews_page(ctx, Window(size=5), user_id=user.id)
+        return review.id
+
+    # CSM-22: a department change opens a permission review in the same unit of work, audited
+    return Step(run, lambda review_id: [
+        entry("user.updated", "user", user.id, display_name=change("Li.Si", "李四"),
+              department_ids=change([str(sales)], [str(d) for d in sorted([sales, service])])),
+        entry("permission_review.opened", "permission_review", review_id, user_id=to(str(user.id)),
+              trigger=to("department_changed"))])
 
 
 @case
