@@ -29,6 +29,9 @@ class Principal:
     # A login with a password someone else chose (or an expired one): it may change the password
     # and nothing else (core.identity.access.require refuses the rest with PASSWORD_CHANGE_REQUIRED).
     password_change_required: bool = False
+    # CSM-20: the highest customer access level this caller reads (a user's clearance; 0 for an
+    # API key); None only where no principal limits it.
+    clearance: int | None = None
 
     @property
     def actor(self) -> str:

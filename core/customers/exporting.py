@@ -148,7 +148,7 @@ async def start_export(ctx: Context, access_request_id: UUID, *, fmt: str = "csv
         who = {"user_id": str(p.user_id) if p.user_id else None,
                "api_key_id": str(p.api_key_id) if p.api_key_id else None, "scope": narrower.value,
                "department_ids": sorted(str(d) for d in p.department_ids), "language": ctx.language,
-               "unmask": UNMASK_PERMISSION in p.permissions}
+               "unmask": UNMASK_PERMISSION in p.permissions, "clearance": p.clearance}
     kid = next(iter(_signing_seeds()))
     async with unit_of_work(ctx) as uow:
         request = await uow.select(access_requests.AccessRequest.scope).where(

@@ -656,7 +656,8 @@ def _acting(tenant_id: UUID, params: Mapping[str, Any], permissions: tuple[str, 
     principal = Principal(tenant_id=tenant_id, user_id=UUID(who["user_id"]) if who.get("user_id") else None,
                           api_key_id=UUID(who["api_key_id"]) if who.get("api_key_id") else None,
                           permissions={name: Scope(who["scope"]) for name in permissions},
-                          department_ids=frozenset(UUID(d) for d in who.get("department_ids", ())))
+                          department_ids=frozenset(UUID(d) for d in who.get("department_ids", ())),
+                          clearance=who.get("clearance", 0))  # jobs queued before CSM-20: level 0 only
     return Context.for_principal(principal, language=who.get("language", "en"))
 
 
@@ -680,7 +681,8 @@ async def start_import(ctx: Context, data: bytes, filename: str, *, mode: str = 
         p = ctx.principal
         who = {"user_id": str(p.user_id) if p.user_id else None,
                "api_key_id": str(p.api_key_id) if p.api_key_id else None, "scope": scope.value,
-               "department_ids": sorted(str(d) for d in p.department_ids), "language": ctx.language}
+               "department_ids": sorted(str(d) for d in p.department_ids), "language": ctx.language,
+               "clearance": p.clearance}
     params = {"filename": filename, "mode": mode, "dry_run": dry_run, "as": who, "actor": ctx.actor}
     async with unit_of_work(ctx) as uow:
         job_id = await long_jobs.submit(uow, IMPORT_JOB, params)

@@ -21,7 +21,8 @@ from core.plugins.types import CustomerField
 # Top-level fields a caller may set; everything else is derived or system-kept.
 INPUT_FIELDS = ("kind", "status", "surname", "given_name", "org_name", "legal_representative", "identifier",
                 "phones", "emails", "address", "owner_id", "department_id", "tags", "source_channel", "is_key",
-                *v.SECTIONS, "extensions")
+                "access_level", *v.SECTIONS, "extensions")
+MAX_ACCESS_LEVEL = 9  # CSM-20: levels 0 (everyone) to 9
 NOT_FOR_KIND = {v.PERSON: ("org_name", "legal_representative"), v.ORGANISATION: ("surname", "given_name")}
 
 
@@ -79,6 +80,12 @@ def build_record(fields: Mapping[str, Any], *, schema: Mapping[str, Mapping[str,
         raise v.invalid("FIELD_INVALID", "is_key", "is_key must be true or false", "is_key 须为是或否")
     if is_key:
         record["is_key"] = True
+    level = fields.get("access_level") or 0
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= MAX_ACCESS_LEVEL:
+        raise v.invalid("FIELD_INVALID", "access_level", f"access_level is a whole number from 0 to {MAX_ACCESS_LEVEL}",
+                        f"访问级别须为 0 至 {MAX_ACCESS_LEVEL} 的整数")
+    if level:
+        record["access_level"] = level
     for name in v.SECTIONS:
         value = v.section(name, fields.get(name))
         if value:

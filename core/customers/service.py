@@ -223,7 +223,8 @@ def column_values(record: Mapping[str, Any], *, tenant_id: UUID,
     owner, department = record.get("owner_id"), record.get("department_id")
     return {"kind": record["kind"], "status": record["status"], "display_name": r.display_name(record),
             "owner_id": UUID(owner) if owner else None, "department_id": UUID(department) if department else None,
-            "is_key": bool(record.get("is_key")), "source_channel": record.get("source_channel"),
+            "is_key": bool(record.get("is_key")), "access_level": int(record.get("access_level") or 0),
+            "source_channel": record.get("source_channel"),
             "tags": r.dumps(record.get("tags", [])), "search": r.search_text(record), "data": r.dumps(data),
             "sealed": crypto.seal_json(tenant_id, SEALED_RECORD, personal) if personal else None}
 
@@ -289,7 +290,22 @@ async def _check_refs(uow: UnitOfWork, record: Mapping[str, Any]) -> None:
         raise v.invalid("DEPARTMENT_UNKNOWN", "department_id", "no such department in this tenant", "本租户没有该部门")
 
 
+def cleared(ctx: Context, record: Mapping[str, Any]) -> bool:
+    """CSM-20: whether the caller's clearance reaches the customer's access level."""
+    clearance = ctx.principal.clearance if ctx.principal is not None else None
+    return clearance is None or int(record.get("access_level") or 0) <= clearance
+
+
+def _refuse_above_clearance(ctx: Context, record: Mapping[str, Any]) -> None:
+    """Nobody sets a customer's access level above their own clearance (they could not read it back)."""
+    if not cleared(ctx, record):
+        raise v.invalid("ACCESS_LEVEL_ABOVE_CLEARANCE", "access_level",
+                        "you may not set an access level above your own clearance", "访问级别不得高于您本人的密级")
+
+
 def _may(ctx: Context, permission: str, record: Mapping[str, Any]) -> bool:
+    if not cleared(ctx, record):
+        return False
     return may_reach(ctx, permission, owner_id=UUID(record["owner_id"]) if record.get("owner_id") else None,
                      department_id=UUID(record["department_id"]) if record.get("department_id") else None)
 
@@ -422,6 +438,7 @@ async def _create_customer(ctx: Context, registry: VerticalRegistry, fields: Map
     async with unit_of_work(ctx) as uow:
         assert uow.ctx.tenant_id is not None
         record = r.build_record(fields, schema=schema, enabled=await _enabled(uow))
+        _refuse_above_clearance(ctx, record)
         if not _may(ctx, "customer.write", record):
             raise v.invalid("PERMISSION_DENIED", "owner_id", "you may not create a customer for that owner or "
                             "department", "您无权为该负责人或部门创建客户")
@@ -491,6 +508,7 @@ async def update_customer_in(uow: UnitOfWork, registry: VerticalRegistry, custom
     if after.get("owner_id") != before.get("owner_id"):
         raise v.invalid("USE_TRANSFER", "owner_id", "hand a customer over with customerTransfer",
                         "请通过客户移交变更负责人")
+    _refuse_above_clearance(ctx, after)
     if not _may(ctx, "customer.write", after):
         raise v.invalid("PERMISSION_DENIED", "department_id", "you may not move the customer there",
                         "您无权将客户移至该部门")
@@ -571,8 +589,10 @@ async def unmask_customer(ctx: Context, registry: VerticalRegistry, customer_id:
 
 
 def _scoped(query: Any, ctx: Context, permission: str) -> Any:
-    """Only the customers the caller's scope of ``permission`` reaches."""
+    """Only the customers the caller's scope of ``permission`` and clearance (CSM-20) reach."""
     scope = require(ctx, permission)
+    if ctx.principal is not None and ctx.principal.clearance is not None:
+        query = query.where(Customer.access_level <= ctx.principal.clearance)
     if scope is Scope.TENANT:
         return query
     assert ctx.principal is not None
@@ -833,6 +853,9 @@ async def delete_customer(ctx: Context, customer_id: UUID, *, reason: str) -> Cu
     async with unit_of_work(ctx) as uow:
         view = _view(await _load(uow, customer_id))
         _require_reach(ctx, "customer.write", view.record, customer_id)
+        from core.governance import deletion_gate  # a tenant may delete only through approved requests (CSM-13)
+
+        await deletion_gate.refuse_direct_deletion(uow)
         at = now()
         await uow.update(Customer, {Customer.deleted_at: at, Customer.updated_at: at}).where(Customer.id == customer_id)
         await audit(uow, "customer.deleted", TARGET, customer_id, {"reason": reason})

@@ -16,6 +16,7 @@ class Customer(TenantOwned, tablename="customer"):
     owner_id = UUID(null=True, default=None)
     department_id = UUID(null=True, default=None)
     is_key = Boolean(default=False)
+    access_level = Integer(default=0)  # CSM-20: read only by users cleared to this level (0: everyone)
     source_channel = Varchar(length=32, null=True, default=None)
     tags = Text(default="[]")  # JSON list, also in data
     search = Text(default="")  # lower-cased name for text search (phones are found through customer_key)

@@ -435,7 +435,7 @@ async def authenticate_access_token(token: str) -> Principal:
         if (session is None or session["user_id"] != claims.user_id or session["revoked_at"] is not None
                 or session["expires_at"] <= now()):
             raise TokenInvalid("TOKEN_REVOKED", "the session has ended")
-        user = await uow.select(User.status).where(User.id == claims.user_id).first()
+        user = await uow.select(User.status, User.clearance).where(User.id == claims.user_id).first()
         if user is None or user["status"] != ACTIVE:
             raise TokenInvalid("TOKEN_REVOKED", "the account is disabled")
         if session["password_change_required"]:  # holds nothing until the password is changed
@@ -447,7 +447,8 @@ async def authenticate_access_token(token: str) -> Principal:
         permissions = await role_service.effective_permissions(uow, claims.user_id)
         departments = await uow.select(UserDepartment.department_id).where(UserDepartment.user_id == claims.user_id)
     return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, api_key_id=None, permissions=permissions,
-                     department_ids=frozenset(d["department_id"] for d in departments), session_id=claims.session_id)
+                     department_ids=frozenset(d["department_id"] for d in departments), session_id=claims.session_id,
+                     clearance=int(user["clearance"] or 0))
 
 
 async def authenticate_api_key(key: str, address: str | None = None, request_id: str | None = None) -> Principal:
@@ -482,4 +483,5 @@ async def authenticate_api_key(key: str, address: str | None = None, request_id:
             if touched:
                 await record(uow, "apikey.used", "apikey", row["id"])
     permissions = {name: Scope.TENANT for name in json.loads(row["permissions"])}
-    return Principal(tenant_id=tenant_id, user_id=None, api_key_id=row["id"], permissions=permissions)
+    # An API key reads customers of level 0 only (CSM-20): clearances are given to people.
+    return Principal(tenant_id=tenant_id, user_id=None, api_key_id=row["id"], permissions=permissions, clearance=0)

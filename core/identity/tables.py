@@ -18,6 +18,7 @@ class User(TenantOwned, tablename="app_user"):
     disabled_reason = Text(null=True, default=None)
     last_login_at = Timestamptz(null=True, default=None)
     must_change_password = Integer(default=0)  # 1: chosen by someone else, changed at first sign-in
+    clearance = Integer(default=0)  # CSM-20: reads customers up to this access level
 
 
 class UserDepartment(TenantOwned, tablename="user_department"):

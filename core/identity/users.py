@@ -43,6 +43,7 @@ class UserView:
     role_ids: tuple[UUID, ...]
     last_login_at: datetime | None
     password_changed_at: datetime
+    clearance: int = 0  # CSM-20: the highest customer access level the user reads
 
 
 def now() -> datetime:
@@ -84,7 +85,8 @@ async def _views(uow: UnitOfWork, rows: list[dict]) -> list[UserView]:
                      employee_no=row["employee_no"], status=row["status"],
                      department_ids=tuple(sorted(departments.get(row["id"], ()))),
                      role_ids=tuple(sorted(roles.get(row["id"], ()))),
-                     last_login_at=row["last_login_at"], password_changed_at=row["password_changed_at"])
+                     last_login_at=row["last_login_at"], password_changed_at=row["password_changed_at"],
+                     clearance=int(row.get("clearance") or 0))
             for row in rows]
 
 
@@ -107,7 +109,8 @@ async def _set_departments(uow: UnitOfWork, user_id: UUID, department_ids: list[
 
 
 async def insert_user(uow: UnitOfWork, *, username: str, display_name: str, password_hash: str,
-                      employee_no: str | None = None, must_change_password: bool = False) -> User:
+                      employee_no: str | None = None, must_change_password: bool = False,
+                      clearance: int = 0) -> User:
     """Insert a user after the uniqueness rules; the caller has checked permissions and policy.
     ``must_change_password``: the password was chosen by someone else (e.g. printed by the CLI)."""
     if await uow.exists(User).where(User.username == username):
@@ -118,7 +121,7 @@ async def insert_user(uow: UnitOfWork, *, username: str, display_name: str, pass
                         "此人已有账号，请重新启用原账号", field="employeeNo")
     user = User(username=username, display_name=display_name, employee_no=employee_no or None,
                 password_hash=password_hash, password_changed_at=now(), status=ACTIVE,
-                must_change_password=int(must_change_password))
+                must_change_password=int(must_change_password), clearance=clearance)
     await uow.insert(user)
     return user
 
@@ -306,6 +309,32 @@ async def reset_password(ctx: Context, user_id: UUID, *, new_password: str) -> N
         role_service.check_no_escalation(ctx, await role_service.effective_permissions(uow, user_id),
                                          departments=await role_service.departments_of(uow, [user_id]))
     await _store_new_password(ctx, user_id, new_password, "password_reset")
+
+
+MAX_CLEARANCE = 9  # the highest customer access level (core.customers.records.MAX_ACCESS_LEVEL)
+
+
+async def set_clearance(ctx: Context, user_id: UUID, clearance: int) -> UserView:
+    """Set the customer access level a user reads up to (seed-004 §2.2.2, CSM-20). Needs
+    ``role.grant``, and nobody gives a clearance above their own: it changes who may read what."""
+    require(ctx, "role.grant")
+    if isinstance(clearance, bool) or not 0 <= clearance <= MAX_CLEARANCE:
+        raise KehuError("FIELD_INVALID", f"clearance is a whole number from 0 to {MAX_CLEARANCE}",
+                        f"密级须为 0 至 {MAX_CLEARANCE} 的整数", field="clearance")
+    own = ctx.principal.clearance if ctx.principal is not None else None
+    if own is not None and clearance > own:
+        raise KehuError("CLEARANCE_ABOVE_OWN", "you may not give a clearance above your own",
+                        "不得授予高于您本人的密级", field="clearance")
+    async with unit_of_work(ctx) as uow:
+        row = await uow.select(User.id, User.clearance).where(User.id == user_id).first()
+        if row is None:
+            raise NotFound("user", user_id)
+        before = int(row["clearance"] or 0)
+        if before != clearance:
+            await uow.update(User, {User.clearance: clearance}).where(User.id == user_id)
+            await record(uow, "user.clearance_set", "user", user_id, {"clearance": (before, clearance)})
+            await outbox.add(uow, "user.updated", "user", user_id, ("clearance",))
+        return await _view(uow, user_id)
 
 
 async def disable_user(ctx: Context, user_id: UUID, *, successor_id: UUID | None, reason: str) -> UserView:

@@ -94,7 +94,8 @@ async def create_tenant(ctx: Context, *, slug: str, name: str, departments: tupl
         if admin is not None and admin_hash is not None:
             user = await users.insert_user(uow, username=users.normalise_username(admin.username),
                                            display_name=admin.display_name, password_hash=admin_hash,
-                                           must_change_password=admin.must_change_password)
+                                           must_change_password=admin.must_change_password,
+                                           clearance=users.MAX_CLEARANCE)  # CSM-20: gives clearances on
             await uow.insert(*(UserRole(user_id=user.id, role_id=role_ids[name], granted_by=ctx.actor)
                                for name in roles.FOUNDER_ROLES))
             await users.record_user_created(uow, user, [])

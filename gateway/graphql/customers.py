@@ -122,6 +122,7 @@ class Customer(Node):
     tags: list[str]
     source_channel: str | None
     is_key: bool
+    access_level: int = strawberry.field(description="Read only by users cleared to this level; 0: everyone (CSM-20)")
     business: JSON
     needs: JSON
     credit: JSON
@@ -148,7 +149,8 @@ class Customer(Node):
                    phones=record.get("phones", []), emails=record.get("emails", []),
                    address=Address(**record["address"]) if record.get("address") else None,
                    tags=record.get("tags", []), source_channel=record.get("source_channel"),
-                   is_key=bool(record.get("is_key")), business=record.get("business", {}),
+                   is_key=bool(record.get("is_key")), access_level=int(record.get("access_level") or 0),
+                   business=record.get("business", {}),
                    needs=record.get("needs", {}), credit=record.get("credit", {}), other=record.get("other", {}),
                    # only loaded verticals' fields: a blocked plugin's are kept, hidden, never masked blind
                    extensions={k: f for k, f in record.get("extensions", {}).items() if k in schema},
@@ -284,6 +286,7 @@ class CustomerInput:
     tags: list[str] | None = strawberry.UNSET
     source_channel: str | None = strawberry.UNSET
     is_key: bool | None = strawberry.UNSET
+    access_level: int | None = strawberry.UNSET
     business: JSON | None = strawberry.UNSET
     needs: JSON | None = strawberry.UNSET
     credit: JSON | None = strawberry.UNSET
@@ -293,8 +296,8 @@ class CustomerInput:
     def fields(self) -> dict[str, Any]:
         given: dict[str, Any] = {}
         for name in ("kind", "status", "surname", "given_name", "org_name", "legal_representative", "phones",
-                     "emails", "owner_id", "department_id", "tags", "source_channel", "is_key", "business", "needs",
-                     "credit", "other", "extensions"):
+                     "emails", "owner_id", "department_id", "tags", "source_channel", "is_key", "access_level",
+                     "business", "needs", "credit", "other", "extensions"):
             value = getattr(self, name)
             if value is not strawberry.UNSET:
                 given[name] = str(value) if name.endswith("_id") and value is not None else value

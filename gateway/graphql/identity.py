@@ -121,6 +121,7 @@ class User(Node):
     role_ids: list[strawberry.ID]
     last_login_at: datetime | None
     password_changed_at: datetime
+    clearance: int = strawberry.field(description="The highest customer access level the user reads (CSM-20)")
 
     @classmethod
     def of(cls, view: users.UserView) -> User:
@@ -128,7 +129,7 @@ class User(Node):
                    employee_no=view.employee_no, status=view.status,
                    department_ids=[strawberry.ID(str(d)) for d in view.department_ids],
                    role_ids=[strawberry.ID(str(r)) for r in view.role_ids], last_login_at=view.last_login_at,
-                   password_changed_at=view.password_changed_at)
+                   password_changed_at=view.password_changed_at, clearance=view.clearance)
 
 
 
@@ -451,6 +452,13 @@ class IdentityMutation:
             successor = parse_id(successor_id, "successorId") if successor_id is not None else None
             return {"user": User.of(await users.disable_user(ctx_of(info), parse_id(id, "id"),
                                                              successor_id=successor, reason=reason))}
+        return await mutate(info, UserPayload, call)
+
+    @strawberry.mutation(description="Set the customer access level (0-9) a user reads up to; needs role.grant and "
+                                     "a clearance of your own at least as high (seed-004 CSM-20).")
+    async def user_clearance_set(self, info: Info, id: strawberry.ID, clearance: int) -> UserPayload:
+        async def call() -> dict:
+            return {"user": User.of(await users.set_clearance(ctx_of(info), parse_id(id, "id"), clearance))}
         return await mutate(info, UserPayload, call)
 
     @strawberry.mutation
