@@ -32,6 +32,7 @@ DOMAIN_TABLE_MODULES = (
     "core.governance.fault_tables",
     "core.governance.training_tables",
     "core.governance.change_tables",
+    "core.governance.deletion_tables",
     "core.identity.grant_tables",
 )
 

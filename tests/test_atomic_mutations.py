@@ -45,6 +45,9 @@ NOT_DRIVEN = {
                                   "version then; driven in tests/governance/test_changes.py",
     "customerChangeRequestReject": "the specialist rejects a request filed by someone else; driven in "
                                    "tests/governance/test_changes.py",
+    "customerDeletionSettingsUpdate": "on, it would refuse the suite's own customerErase and customerDelete "
+                                      "(DELETION_APPROVAL_REQUIRED), so the suite only sets it off (a no-op); driven "
+                                      "in tests/governance/test_deletions.py",
     "customerRequiredFieldsSet": "a mandatory field would refuse the suite's own customerCreate, so the suite sets "
                                  "none (a no-op); driven in tests/governance/test_collection_rules.py",
     "permissionReviewClose": "needs a review opened by a department change, which the suite's users do not make "

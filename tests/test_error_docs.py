@@ -28,6 +28,8 @@ NOT_CODES = {
     "DIRECT_RELATIONS",  # the plugin contract's set of direct-relative relations (core.plugins)
     # an employee's training standing (seed-004 CSM-30, core.governance.training_policy), a state
     "IN_GOOD_STANDING", "RETAKE_OR_RETRAIN", "PENALTY_ELIGIBLE",
+    # reasons of a customer deletion request (seed-004 §2.4.1, core.governance.deletion_policy), input values
+    "BUSINESS_TERMINATED_NOT_NEEDED", "DATA_ERROR", "LEGAL_OR_POLICY",
 }
 
 

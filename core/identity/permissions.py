@@ -47,6 +47,13 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     _p("customer.review", "record the periodic review of customer records", "记录客户档案的定期审查"),
     _p("customer.change.apply", "verify and apply or reject change requests of customer records, change key "
        "fields directly (customer information management specialist)", "核实并执行或驳回客户信息变更申请，直接修改关键信息（客户信息管理专员）"),
+    _p("customer.delete.request", "file a customer deletion request (deletion application form)", "提交客户信息删除申请"),
+    _p("customer.delete.sign", "sign customer deletion requests of one's department (department head)",
+       "审核签字本部门的客户信息删除申请（部门负责人）"),
+    _p("customer.delete.approve", "approve or reject signed customer deletion requests (head of customer information "
+       "management)", "审批客户信息删除申请（客户信息管理部门负责人）"),
+    _p("customer.delete.execute", "execute approved customer deletions and confirm the backup purge (system "
+       "administrator)", "执行已审批的客户信息删除并确认备份同步删除（系统管理员）"),
     _p("customer.duplicate.force", "create a customer whose identifier another customer has", "强制创建证件号重复的客户"),
     _p("customer.import", "import customers from CSV or XLSX", "从 CSV 或 XLSX 导入客户"),
     _p("customer.export", "export customers to CSV or XLSX", "导出客户为 CSV 或 XLSX"),

@@ -209,12 +209,16 @@ def _empty(column: Column) -> str:
 async def erase_subject(ctx: Context, registry: VerticalRegistry, customer_id: UUID, reason: str) -> ErasureResult:
     """Erase a customer's personal data everywhere, in one transaction; refused while the
     customer is frozen (``CUSTOMER_FROZEN``), under legal hold (``LEGAL_HOLD``) or named by an
-    archive folder under retention (``ARCHIVE_RETENTION``)."""
+    archive folder under retention (``ARCHIVE_RETENTION``), and where the tenant deletes customers
+    only through approved deletion requests (``DELETION_APPROVAL_REQUIRED``, core.governance.deletions)."""
     require(ctx, "privacy.erase")
     reason = (reason or "").strip()
     if not reason:
         raise KehuError("REASON_REQUIRED", "erasure needs a reason", "删除个人信息须填写原因", field="reason")
     async with unit_of_work(ctx) as uow:
+        from core.governance import deletion_gate  # a tenant may delete only through approved requests (CSM-13)
+
+        await deletion_gate.refuse_direct_deletion(uow)
         return await erase_in(uow, registry, customer_id, reason)
 
 

@@ -42,6 +42,7 @@ from gateway.graphql.visits import VisitMutation, VisitQuery
 from gateway.graphql.grants import GrantMutation, GrantQuery
 from gateway.graphql.governance_faults import FaultMutation, FaultQuery
 from gateway.graphql.governance_changes import GovernanceChangeMutation, GovernanceChangeQuery
+from gateway.graphql.governance_deletions import GovernanceDeletionMutation, GovernanceDeletionQuery
 from gateway.graphql.training import TrainingMutation, TrainingQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
 from gateway.graphql.limits import limit_extensions
@@ -103,7 +104,7 @@ class NodeQuery:
 class Query(IdentityQuery, SignInQuery, CustomerQuery, ArchiveQuery, AuditQuery, WebhookQuery, JobQuery, CalendarQuery,
             PrivacyRecordQuery, AccessRequestQuery, PrivacyRequestQuery, ComplaintQuery, ComplaintReportQuery, GradingQuery, MetaQuery,
             BlacklistQuery, VisitQuery, AttributionQuery, DelegationQuery, NodeQuery, FaultQuery, TrainingQuery, GrantQuery,
-            GovernanceChangeQuery):
+            GovernanceChangeQuery, GovernanceDeletionQuery):
     pass
 
 
@@ -112,7 +113,7 @@ class Mutation(IdentityMutation, SignInMutation, CustomerMutation, CustomerJobMu
                WebhookMutation, JobMutation, CalendarMutation, PrivacyRecordMutation, AccessRequestMutation,
                PrivacyRequestMutation, ComplaintMutation, ComplaintReportMutation, GradingMutation, BlacklistMutation,
                VisitMutation, AttributionMutation, DelegationMutation, FaultMutation, TrainingMutation, GrantMutation,
-               GovernanceChangeMutation):
+               GovernanceChangeMutation, GovernanceDeletionMutation):
     pass
 
 

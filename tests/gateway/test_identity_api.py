@@ -408,6 +408,22 @@ PROTECTED = {
                                    '{ errors { code } } }',
     "customerChangeSettingsUpdate": 'mutation { customerChangeSettingsUpdate(slaWorkingDays: 3) { errors { code } } }',
     "customerRequiredFieldsSet": 'mutation { customerRequiredFieldsSet(fields: ["address"]) { errors { code } } }',
+    # Customer deletion with two-level approval (issue 24, seed-004 CSM-9 to CSM-13).
+    "customerDeletionRequestSubmit": 'mutation($customer: ID!, $department: ID!) { customerDeletionRequestSubmit('
+                                     'customerId: $customer, departmentId: $department, reason: "DUPLICATE", '
+                                     'reasonDetails: "x", customerDetails: "x") { errors { code } } }',
+    "customerDeletionRequestSign": 'mutation($user: ID!) { customerDeletionRequestSign(id: $user) { errors { code } } }',
+    "customerDeletionRequestApprove": 'mutation($user: ID!) { customerDeletionRequestApprove(id: $user) '
+                                      '{ errors { code } } }',
+    "customerDeletionRequestReject": 'mutation($user: ID!) { customerDeletionRequestReject(id: $user, reason: "r") '
+                                     '{ errors { code } } }',
+    "customerDeletionExecute": 'mutation($user: ID!) { customerDeletionExecute(id: $user) { errors { code } } }',
+    "customerDeletionBackupPurgeConfirm": 'mutation($user: ID!) { customerDeletionBackupPurgeConfirm(id: $user, '
+                                          'note: "n") { errors { code } } }',
+    "customerDeletionRequestClose": 'mutation($user: ID!) { customerDeletionRequestClose(id: $user) '
+                                    '{ errors { code } } }',
+    "customerDeletionSettingsUpdate": 'mutation { customerDeletionSettingsUpdate(requiresApproval: true) '
+                                      '{ errors { code } } }',
     "exportDlpPolicySet": 'mutation { exportDlpPolicySet(mode: "flag") { errors { code } } }',
 }
 # Mutations anyone may call, and why.
@@ -489,6 +505,9 @@ PROTECTED_QUERIES = {
     "customerChangeSettings": "{ customerChangeSettings { slaWorkingDays } }",
     "customerReviewOverdue": "{ customerReviewOverdue { nodes { customerId } } }",
     "customerRequiredFields": "{ customerRequiredFields { fields } }",
+    "customerDeletionRequests": "{ customerDeletionRequests { nodes { id } } }",
+    "customerDeletionRequest": "query($user: ID!) { customerDeletionRequest(id: $user) { id } }",
+    "customerDeletionSettings": "{ customerDeletionSettings { requiresApproval } }",
     "trainingCourses": "{ trainingCourses { nodes { id } } }",
     "employeeTraining": "query($user: ID!) { employeeTraining(userId: $user) { status } }",
     "trainingEmployees": "{ trainingEmployees { nodes { userId } } }",

@@ -230,6 +230,30 @@ def _request_rejected(actor: Tenant, variables: dict, root: Any) -> None:
     actor.drop("sreq_ok", variables["id"])
 
 
+# Customer deletion requests (seed-004 CSM-9 to CSM-13): submitted (delreq_new) -> signed by the
+# approver (delreq_signed) -> approved by the deputy (delreq_approved) -> executed by the
+# administrator, erasing the customer (delreq_executed) -> backups purged (delreq_purged) -> closed.
+# All of them are listed as "delreq"; the rows outlive the customers they erased (the ledger).
+DELETION_STATES = ("delreq_new", "delreq_signed", "delreq_approved", "delreq_executed", "delreq_purged")
+DELETION = "deletionRequest { id state customerId } errors { code }"
+
+
+def _deletion_filed(actor: Tenant, variables: dict, root: Any) -> None:
+    actor.add("delreq", root["deletionRequest"]["id"])
+    actor.links[root["deletionRequest"]["id"]] = variables["c"]
+
+
+def _deletion_moved(to: str | None) -> After:
+    def moved(actor: Tenant, variables: dict, root: Any) -> None:
+        for kind in DELETION_STATES:
+            actor.drop(kind, variables["id"])
+        if to:
+            actor.add(to, variables["id"])
+        if to == "delreq_executed":
+            erased(actor, root["deletionRequest"]["customerId"])
+    return moved
+
+
 # Archives: each state has a kind, so every transition is driven (and probed) with an archive in
 # the state it moves from; all are listed as "archive".
 ARCHIVE_STATES = {"assembling": "arch_assembling", "submitted": "arch_submitted", "resubmitted": "arch_submitted",
@@ -878,6 +902,30 @@ OPS: tuple[Op, ...] = (
     Op('{ customerReviewOverdue(on: "2024-07-01") { nodes { customerId quarter } } }'),
     Op("{ customerRequiredFields { fields } }"),
     Op("mutation { customerRequiredFieldsSet(fields: []) { fields errors { code } } }"),
+    # Customer deletion with two-level approval (issue 24, seed-004 CSM-9 to CSM-13): the
+    # administrator files, the approver signs, the deputy approves, the administrator executes (the
+    # customer is erased), confirms the backup purge and closes. Requiring approval for the direct
+    # erasure stays off here (customerErase is driven); it is proven in tests/governance/test_deletions.py
+    Op('mutation($c: ID!, $d: ID!, $mark: String!) { customerDeletionRequestSubmit(customerId: $c, departmentId: $d, '
+       'reason: "DUPLICATE", reasonDetails: $mark, customerDetails: $mark) { %s } }' % DELETION,
+       ids={"c": "customer", "d": "department"}, makes=("delreq_new", "deletionRequest.id"), after=_deletion_filed),
+    Op("{ customerDeletionRequests(first: 100) { nodes { id state customerId } } }", lists=("delreq", "nodes.*.id")),
+    Op("query($id: ID!) { customerDeletionRequest(id: $id) { id state reason } }", ids={"id": "delreq"}),
+    Op("mutation($id: ID!) { customerDeletionRequestSign(id: $id) { %s } }" % DELETION, ids={"id": "delreq_new"},
+       as_="approver", after=_deletion_moved("delreq_signed")),
+    Op("mutation($id: ID!) { customerDeletionRequestApprove(id: $id) { %s } }" % DELETION,
+       ids={"id": "delreq_signed"}, as_="deputy", after=_deletion_moved("delreq_approved")),
+    Op('mutation($id: ID!, $mark: String!) { customerDeletionRequestReject(id: $id, reason: $mark) { %s } }'
+       % DELETION, ids={"id": "delreq_new"}, as_="approver", after=_deletion_moved(None)),
+    Op("mutation($id: ID!) { customerDeletionExecute(id: $id) { %s } }" % DELETION, ids={"id": "delreq_approved"},
+       after=_deletion_moved("delreq_executed")),
+    Op('mutation($id: ID!, $mark: String!) { customerDeletionBackupPurgeConfirm(id: $id, note: $mark) { %s } }'
+       % DELETION, ids={"id": "delreq_executed"}, after=_deletion_moved("delreq_purged")),
+    Op("mutation($id: ID!) { customerDeletionRequestClose(id: $id) { %s } }" % DELETION, ids={"id": "delreq_purged"},
+       after=_deletion_moved(None)),
+    Op("{ customerDeletionSettings { requiresApproval } }"),
+    Op("mutation { customerDeletionSettingsUpdate(requiresApproval: false) { settings { requiresApproval } "
+       "errors { code } } }"),
     # High-risk grants (issue 24, seed-004 CSM-21): the policy stays off here (on, the suite's own
     # grants would wait); a pending grant is made and decided in tests/governance/test_grants.py
     Op("{ highRiskGrantPolicy { enabled permissions } }"),
