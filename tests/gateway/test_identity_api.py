@@ -32,6 +32,7 @@ PROTECTED = {
     "userPasswordReset": 'mutation($user: ID!) { userPasswordReset(id: $user, newPassword: "%s") { errors { code } } }' % STRONG,
     "userDisable": 'mutation($user: ID!) { userDisable(id: $user, reason: "left") { errors { code } } }',
     "userEnable": 'mutation($user: ID!) { userEnable(id: $user) { errors { code } } }',
+    "userClearanceSet": 'mutation($user: ID!) { userClearanceSet(id: $user, clearance: 1) { errors { code } } }',
     "roleCreate": 'mutation { roleCreate(input: {name: "New", permissions: []}) { errors { code } } }',
     "roleUpdate": 'mutation($role: ID!) { roleUpdate(id: $role, input: {name: "Renamed"}) { errors { code } } }',
     "roleDelete": 'mutation($role: ID!) { roleDelete(id: $role) { errors { code } } }',

@@ -465,6 +465,8 @@ OPS: tuple[Op, ...] = (
     Op('mutation($id: ID!) { userDisable(id: $id, reason: "left") { user { id } errors { code } } }',
        ids={"id": "staff"}),
     Op("mutation($id: ID!) { userEnable(id: $id) { user { id } errors { code } } }", ids={"id": "staff"}),
+    Op("mutation($id: ID!) { userClearanceSet(id: $id, clearance: 2) { user { id clearance } errors { code } } }",
+       ids={"id": "staff"}),
     Op("{ roles(first: 100) { nodes { id name } } }", lists=("role", "nodes.*.id")),
     Op("{ permissions { name } }"),
     Op('mutation($mark: String!) { roleCreate(input: {name: $mark, permissions: [{permission: "customer.read", '
