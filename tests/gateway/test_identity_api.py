@@ -581,8 +581,11 @@ async def _snapshot(settings: Settings) -> list:
     try:
         tables = [r["tablename"] for r in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
                   if r["tablename"] not in _REFUSAL_LOG]
-        return [(t, sorted(repr(tuple(r)) for r in await connection.fetch(f'SELECT {_columns(t)} FROM "{t}"')))
-                for t in sorted(tables)]
+        # One round trip for every table (a snapshot per mutation of hundreds would otherwise cost minutes).
+        query = " UNION ALL ".join(
+            f"SELECT '{t}' AS t, coalesce(array_agg(x::text ORDER BY x::text), '{{}}') AS rows "
+            f'FROM (SELECT {_columns(t)} FROM "{t}") x' for t in sorted(tables))
+        return [(r["t"], list(r["rows"])) for r in await connection.fetch(query)]
     finally:
         await connection.close()
 
