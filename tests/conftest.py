@@ -148,6 +148,32 @@ async def _from_migrated_template(settings: Settings, registry) -> None:
                          f'CREATE DATABASE "{target}" TEMPLATE "{_templates[key]}"')
 
 
+_sqlite_templates: dict[str, Path] = {}  # disabled plugins -> a migrated SQLite file to copy
+
+
+async def _sqlite_from_migrated_template(settings: Settings, registry, template_root: Path) -> None:
+    """Start the test's SQLite file as a copy of one migrated once per worker (and set of
+    verticals): running every migration again costs about two seconds a test."""
+    import sqlite3
+
+    key = ",".join(sorted(settings.disabled_plugins))
+    if key not in _sqlite_templates:
+        folder = template_root / f"template-{len(_sqlite_templates)}"
+        folder.mkdir(parents=True)
+        template = load_settings(database_url=f"sqlite:///{folder}/kehu.sqlite3", var_dir=folder,
+                                 password_hashing="fast")
+        await migrate(template, registry)
+        _sqlite_templates[key] = folder / "kehu.sqlite3"
+    target = settings.database.sqlite_path
+    assert target is not None and not target.exists(), target
+    source, copy = sqlite3.connect(_sqlite_templates[key]), sqlite3.connect(target)
+    try:
+        source.backup(copy)  # a consistent copy, whatever the template's journal holds
+    finally:
+        source.close()
+        copy.close()
+
+
 async def _admin_execute(admin: str, *statements: str) -> None:
     connection = await asyncpg.connect(admin)
     try:
@@ -168,7 +194,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
+async def database(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
     """A migrated database of each kind, opened as the application would open it: core's tables and
     the installed verticals' own (as ``kehu migrate`` creates them), since the app serves their fields."""
     from core.plugins.manager import load_verticals
@@ -176,6 +202,8 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     registry = load_verticals(settings.disabled_plugins)
     if settings.database.kind == "postgresql":
         await _from_migrated_template(settings, registry)
+    elif settings.database.sqlite_path is not None and not settings.database.sqlite_path.exists():
+        await _sqlite_from_migrated_template(settings, registry, tmp_path_factory.getbasetemp() / "sqlite-templates")
     await migrate(settings, registry)  # nothing left to apply on the copy: checks it, grants the app role
     configure_identity(settings)
     configure_data_keys(settings)  # the keys the app built on these settings will use

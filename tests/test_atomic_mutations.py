@@ -226,10 +226,13 @@ def _ids(op: Op, tenant: machine.Tenant, shift: int = 0) -> dict[str, str] | Non
     ids: dict[str, str] = {}
     used: dict[str, int] = {}.fromkeys(op.ids.values(), shift)
     frozen = set(tenant.ids("frozen")) | FROZEN
+    # Customers owning an archive folder may be kept by its retention (ARCHIVE_RETENTION, no erasure)
+    kept = frozen | {tenant.links[f] for f in tenant.ids("folder") if f in tenant.links}
     for var, kind in op.ids.items():
-        # Frozen customers refuse every change (CUSTOMER_FROZEN): they come last, so the shifts of
-        # the rehearsal try customers that can change first, whatever order their ids sort in.
-        owned = sorted(tenant.ids(kind), key=lambda id_: id_ in frozen)
+        # Frozen or kept customers refuse some changes: they come last, so the shifts of the
+        # rehearsal try customers that can change first, whatever order their ids sort in.
+        # (a request about a customer, such as a deletion request, sorts with its customer)
+        owned = sorted(tenant.ids(kind), key=lambda id_: id_ in kept or tenant.links.get(id_) in kept)
         if not owned:
             return None
         ids[var] = owned[used.get(kind, 0) % len(owned)]
@@ -300,7 +303,8 @@ def _run_every_mutation(settings, monkeypatch) -> list[str]:
                     signed_in.close()
 
         def usable(tenant: machine.Tenant, kind: str) -> list[str]:
-            return [i for i in tenant.ids(kind) if i not in FROZEN and i not in tenant.ids("frozen")]
+            frozen = FROZEN | set(tenant.ids("frozen"))
+            return [i for i in tenant.ids(kind) if i not in frozen and tenant.links.get(i) not in frozen]
 
         def check(op: Op) -> None:
             _read_frozen(path)

@@ -27,6 +27,7 @@ from uuid import UUID, uuid4
 
 from core.audit.chain import record as audit
 from core.context import Context
+from core.customers.service import cleared
 from core.customers.tables import Customer
 from core.db import keyset, unit_of_work
 from core.db.keyset import Window
@@ -40,7 +41,7 @@ from core.identity.policies import write_setting
 from core.identity.tables import TenantSetting
 from core.jobs import outbox
 from core.plugins.manager import VerticalRegistry
-from core.privacy import crypto, erasure
+from core.privacy import crypto, erasure, freeze
 from core.tenancy.tables import Department
 
 REQUEST = "customer.delete.request"
@@ -163,8 +164,11 @@ async def submit_deletion_request(ctx: Context, customer_id: UUID, *, department
         row = await uow.select(Customer).where(Customer.id == customer_id).first()
         if (row is None or row["deleted_at"] is not None or row["merged_into"] is not None
                 or row["status"] == erasure.ERASED
+                or not cleared(ctx, row)  # CSM-20: above the caller's clearance it does not exist for them
                 or not may_reach(ctx, "customer.read", owner_id=row["owner_id"], department_id=row["department_id"])):
             raise NotFound("customer", customer_id)
+        # Kept by law (PIPL art. 47 restriction): it cannot be erased, so no request is filed for it.
+        await freeze.refuse_if_frozen(uow, customer_id)
         if not await uow.exists(Department).where(Department.id == department_id):
             raise NotFound("department", department_id)
         request_id = uuid4()

@@ -296,3 +296,16 @@ async def test_a_request_is_rejected_with_a_reason_before_its_approval_only(clie
     assert {n["id"] for n in mine} == {first["id"], second["id"]}
     body = (await gql(client, LIST, sales, s=None, m=False)).json()
     assert body["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+
+
+async def test_CSM_9_a_customer_kept_by_law_gets_no_deletion_request(client, people):
+    """A frozen customer (PIPL art. 47: kept because the law requires it) cannot be erased, so a
+    deletion request for it is refused with CUSTOMER_FROZEN and nothing is filed."""
+    admin = people["admin"]
+    customer = (await _customer(client, people["sales"]))["customer"]
+    await ok(client, 'mutation($id: ID!) { customerFreeze(id: $id, reason: "诉讼保全", basis: "PIPL 47") '
+                     '{ errors { code } } }', admin, id=customer["id"])
+    error = await refused(client, SUBMIT, people["sales"], c=customer["id"], d=people["dept"],
+                          r="BUSINESS_TERMINATED_NOT_NEEDED", rd="业务关系已终止", cd=DETAILS)
+    assert error["code"] == "CUSTOMER_FROZEN"
+    assert (await ok(client, LIST, admin, s=None, m=False))["nodes"] == []

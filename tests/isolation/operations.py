@@ -243,6 +243,11 @@ def _deletion_filed(actor: Tenant, variables: dict, root: Any) -> None:
     actor.links[root["deletionRequest"]["id"]] = variables["c"]
 
 
+def _folder_owned(actor: Tenant, variables: dict, root: Any) -> None:
+    """The folder's owner: once the folder holds archives, retention keeps the customer (no erasure)."""
+    actor.links[root["folder"]["id"]] = variables["c"]
+
+
 def _deletion_moved(to: str | None) -> After:
     def moved(actor: Tenant, variables: dict, root: Any) -> None:
         for kind in DELETION_STATES:
@@ -687,7 +692,8 @@ OPS: tuple[Op, ...] = (
     Op("query($id: ID!) { archiveFolder(id: $id) { id subjectKey retentionUntil } }", ids={"id": "folder"}),
     Op('mutation($mark: String!, $c: ID!) { archiveFolderCreate(vertical: "automotive", subjectKey: $mark, '
        'ownerCustomerId: $c, facts: {}) { folder { id } errors { code } } }', ids={"c": "customer"},
-       makes=("folder", "folder.id"), vars=lambda actor, owner, ids: {"mark": f"{actor.mark}-{len(actor.seen)}"}),
+       makes=("folder", "folder.id"), vars=lambda actor, owner, ids: {"mark": f"{actor.mark}-{len(actor.seen)}"},
+       after=_folder_owned),
     Op("{ archives(first: 100) { nodes { id state standard folderId } } }", lists=("archive", "nodes.*.id")),
     Op("query($id: ID!) { archive(id: $id) { id state documents { code } transitions { toState } } }",
        ids={"id": "archive"}),
