@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean console
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("kehu needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -25,6 +25,10 @@ demo: $(STAMP)
 PYTEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# Rebuild the staff console (gateway/console, needs Node.js and npm); its build in dist/ is committed.
+console:
+	cd gateway/console && npm ci --no-audit --no-fund && npm run build
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

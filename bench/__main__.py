@@ -8,7 +8,7 @@ import json
 import platform
 import sys
 
-from bench import archive_checks, attribution_decide, tobacco_sweep, audit_overhead, complaint_tick, customer_import, grade_review, customer_page, graphql_overhead, login_throughput, outbox_overhead
+from bench import archive_checks, attribution_decide, tobacco_sweep, audit_overhead, complaint_tick, customer_import, grade_review, customer_page, graphql_overhead, login_throughput, outbox_overhead, webhook_throughput
 
 BENCHMARKS = {
     "archive_checks": archive_checks.run,
@@ -22,6 +22,7 @@ BENCHMARKS = {
     "graphql_overhead": graphql_overhead.run,
     "login_throughput": login_throughput.run,
     "outbox_overhead": outbox_overhead.run,
+    "webhook_throughput": webhook_throughput.run,
 }
 
 

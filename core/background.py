@@ -23,6 +23,7 @@ import core.visits.service  # noqa: F401 - visit_schedules sweep (overdue visits
 import core.customers.importing  # noqa: F401 - customer.import job, customer_import_uploads sweep
 from core.plugins.manager import VerticalRegistry, start_verticals
 import core.privacy.retention  # noqa: F401 - privacy.purge job, privacy_purge sweep
+import core.backup.schedule  # noqa: F401 - monthly_backups sweep (seed-002 §1)
 
 
 def configure_background_work(registry: VerticalRegistry) -> None:

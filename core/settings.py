@@ -121,12 +121,17 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(600, ge=1, le=1_000_000)
     rate_limit_api_key_per_minute: int = Field(300, ge=1, le=1_000_000)
     rate_limit_anonymous_per_minute: int = Field(60, ge=1, le=1_000_000)
+    # Redis connect/read timeout for the API's rate limits (docs/observability.md): when Redis does
+    # not answer within it, this process limits with its own counters until Redis is back.
+    rate_limit_redis_timeout_seconds: float = Field(0.25, ge=0.01, le=10)
+    metrics_enabled: bool = True  # serve /metrics (Prometheus text); keep it off the public ingress
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=256)
     disabled_plugins: Annotated[tuple[str, ...], NoDecode] = ()
     broken_plugins: Literal["fail", "skip"] = "fail"  # a contract-breaking plugin stops start, or is left out whole
+    plugin_hook_timeout_seconds: float = Field(5.0, gt=0, le=600)  # R18: a vertical's rule running longer fails its request (PLUGIN_TIMEOUT)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] | None = None
     graphql_max_depth: int = Field(12, ge=2, le=100)
@@ -149,6 +154,13 @@ class Settings(BaseSettings):
     var_dir: Path = Path("./var")
     # Webhooks may target loopback (local development and tests only; refused in production).
     webhooks_allow_loopback: bool = False
+    # Webhook delivery (docs/webhooks.md): attempts in flight per process and per endpoint, the time
+    # allowed for one attempt, and the per-endpoint circuit breaker (failures in a row, cool-down).
+    webhooks_concurrency: int = Field(32, ge=1, le=1000)
+    webhooks_endpoint_concurrency: int = Field(4, ge=1, le=64)
+    webhooks_timeout_seconds: float = Field(10.0, ge=0.5, le=60)
+    webhooks_breaker_failures: int = Field(5, ge=1, le=1000)
+    webhooks_breaker_cooldown_seconds: int = Field(60, ge=1, le=86_400)
     # Master keys for personal data at rest, "id:base64 32 bytes", comma-separated; the first encrypts.
     data_keys: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
     # Audit anchors (docs/operators.md, Audit log): signed chain heads kept outside the database.
@@ -169,6 +181,27 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn trusts (comma-separated addresses
     # or networks, "*" for any); unset: uvicorn's FORWARDED_ALLOW_IPS, else 127.0.0.1.
     forwarded_allow_ips: str | None = None
+    # Backups (docs/backups.md, seed-002 R1-08): the key that encrypts them (base64 of 32 bytes; kept
+    # out of the file and the logs), where the monthly backup goes (unset: no scheduled backup) and
+    # how many of each tenant's scheduled backups are kept there.
+    backup_key: str | None = None
+    backup_dir: Path | None = None
+    backup_retention: int = Field(12, ge=1, le=1200)
+
+    @field_validator("backup_key")
+    @classmethod
+    def _backup_key_is_32_bytes(cls, value: str | None) -> str | None:
+        if value is not None:
+            text = value.strip()
+            try:
+                raw = base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4),
+                                       validate=True)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("expected 32 bytes in base64 (make one with: python -c 'import base64, os; "
+                                 "print(base64.b64encode(os.urandom(32)).decode())')")
+        return value
 
     @field_validator("database_url", "migrate_database_url")
     @classmethod

@@ -1,4 +1,5 @@
-"""The Litestar application factory: GraphQL at /graphql, health at /healthz and /readyz."""
+"""The Litestar application factory: GraphQL at /graphql, health at /healthz and /readyz, Prometheus
+metrics at /metrics (when ``KEHU_METRICS_ENABLED``; docs/observability.md)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ from core.privacy.crypto import configure_data_keys
 from core.jobs.long_jobs import configure_long_jobs, run_job_loop
 from core.jobs.broker import EMBEDDED
 from core.jobs.outbox import configure_jobs
+from core.webhooks.delivery import configure_delivery
+from core.plugins.manager import configure_hook_timeout
+from core.webhooks.delivery import drain as drain_webhooks
 from core.webhooks.targets import configure_webhooks
 from core.audit.anchors import configure_audit_anchors
 from core.jobs.timers import start_scheduler
@@ -38,12 +42,14 @@ from gateway.audit_export import export_audit
 from gateway.job_output import download_export, download_job_output
 from gateway.auth import authentication_middleware
 from gateway.graphiql import assets_router, page_response
+from gateway.staff_console import CONSOLE_HANDLERS
 from gateway.graphql.context import get_context
 from gateway.graphql.errors import CodedHTTPErrors, shape_error
 from gateway.idempotency import IdempotentMutations
 from gateway.graphql.schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.language import negotiate
+from gateway.metrics import MeasuredGraphQL, metrics
 from gateway.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
 from gateway.request_body import body_too_large, internal_error
 from gateway.request_id import current_request_id, request_id_middleware
@@ -68,8 +74,10 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
         allow_queries_via_get=False,  # no state-changing or costly work through cacheable GETs
     )
 
-    # IdempotentMutations first: a replayed or refused request never reaches execution.
-    class GraphQLController(IdempotentMutations, CodedHTTPErrors, base):  # type: ignore[misc, valid-type]
+    # MeasuredGraphQL outermost: every answer is counted and timed, refusals too.
+    # IdempotentMutations next: a replayed or refused request never reaches execution.
+    class GraphQLController(MeasuredGraphQL, IdempotentMutations, CodedHTTPErrors, base):  # type: ignore[misc, valid-type]
+        kehu_settings = settings
         # Per request, Strawberry builds the response object in a worker thread and resolves its
         # independent dependencies in an anyio task group; both cost more than the work itself.
         # Chaining them (response -> root value -> context) resolves each inline on the loop.
@@ -95,6 +103,7 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
                                       for e in result.errors]
             if result.extensions:
                 response["extensions"] = result.extensions
+            self.errors_counted(request, response)
             return response  # type: ignore[return-value]
 
         @route(http_method=HttpMethod.OPTIONS, include_in_schema=False)
@@ -136,6 +145,8 @@ def create_app(
     configure_jobs(settings)
     configure_long_jobs(settings)
     configure_webhooks(settings)
+    configure_delivery(settings)
+    configure_hook_timeout(settings.plugin_hook_timeout_seconds)
     configure_audit_anchors(settings)  # production without an anchor key or directory stops here
     database = database or Database(
         settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
@@ -161,12 +172,16 @@ def create_app(
             stop.set()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
-            await _stop_within(settings.shutdown_grace_seconds, worker, long_jobs)
+            # webhook attempts in flight end before the database closes (or are resent after their lease)
+            drained = asyncio.create_task(drain_webhooks(), name="kehu-webhook-drain")
+            await _stop_within(settings.shutdown_grace_seconds, worker, long_jobs, drained)
             await database.close()
             log.info("kehu.stopped")
 
     return Litestar(
         route_handlers=[healthz, readyz, export_audit, download_job_output, download_export, _graphql_controller(settings, registry),
+                        *CONSOLE_HANDLERS,  # the staff console's files, in every profile (issue 25)
+                        *([metrics] if settings.metrics_enabled else []),  # never route it from a public ingress
                         *([assets_router()] if settings.is_embedded else [])],  # GraphiQL's files, where it is served
         middleware=[request_id_middleware, authentication_middleware,
                     *(config.middleware for config in rate_limit_configs(settings))],

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 AUTH_SCOPE_KEY = "auth"
 
 
-UNGUARDED_PATHS = frozenset({"/healthz", "/readyz"})  # probes speak plain HTTP inside the cluster
+UNGUARDED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes speak plain HTTP inside the cluster
 
 
 def https_refusal(scope: Scope) -> KehuError | None:
@@ -43,6 +43,9 @@ async def _refuse(send: Send, error: KehuError, language: str, request_id: str |
     headers = [(b"content-type", b"application/json")]
     if error.code in ("HTTPS_REQUIRED", "NETWORK_NOT_ALLOWED"):
         status = 403
+    elif error.code == "DATABASE_UNAVAILABLE":  # the credential could not be checked: retry, not re-sign-in (R5)
+        status = 503
+        headers.append((b"retry-after", b"1"))
     else:
         status = 401
         headers.append((b"www-authenticate", b'Bearer realm="kehu"'))
@@ -98,6 +101,7 @@ def error_response(error: KehuError) -> Response:
     """A coded error of a plain HTTP route, with the status HTTP clients expect."""
     from litestar.response import Response
 
-    status = {"UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "NOT_FOUND": 404}.get(error.code, 400)
+    status = {"UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "NOT_FOUND": 404,
+              "DATABASE_UNAVAILABLE": 503}.get(error.code, 400)
     return Response({"errors": [{"message": error.message_en, "extensions": {"code": error.code}}]},
                     status_code=status)

@@ -291,8 +291,10 @@ def scheduler() -> None:
     configure_logging(settings)
     configure_identity(settings)
     outbox.configure_jobs(settings)
+    from core.webhooks.delivery import configure_delivery, drain
     from core.webhooks.targets import configure_webhooks
     configure_webhooks(settings)  # the scheduler's webhooks sweep sends the deliveries
+    configure_delivery(settings)
 
     async def run() -> None:
         import signal
@@ -314,6 +316,10 @@ def scheduler() -> None:
         log.info("scheduler.started", interval_seconds=settings.tick_interval_seconds)
         await stopped.wait()
         ticking.shutdown(wait=True)
+        try:  # webhook attempts in flight end (or are resent after their lease), within the grace
+            await asyncio.wait_for(drain(), settings.shutdown_grace_seconds)
+        except TimeoutError:
+            log.warning("scheduler.shutdown_forced", grace_seconds=settings.shutdown_grace_seconds)
         log.info("scheduler.stopped")
 
     _run(_with_database(settings, run))
@@ -585,6 +591,7 @@ def demo(port: int | None, no_serve: bool) -> None:
                 f"kehu {'(embedded profile)' if settings.is_embedded else ''} — database {settings.database.redacted}"
                 + (f", {len(report.applied)} migration(s) applied" if report.applied else ""),
                 f"  GraphiQL:      {address}/graphql",
+                f"  Web console:   {address}/console/  (for tenants' staff; sign in with the tenant, user and password below)",
                 f"  Readiness:     {address}/readyz",
                 f"  Demo tenants:  {', '.join(slugs)} (each with {demo_data.CUSTOMERS_PER_TENANT} customers of its "
                 "vertical; the automotive one with sales archives)",
@@ -688,6 +695,97 @@ def calendar_status() -> None:
     if not years:
         click.echo("no official schedule loaded; years the library knows and provisional ones apply")
     click.echo(f"warning: {warning['message']}" if warning else "the next 90 days hold no provisional days")
+
+
+def _backup_progress(description: str) -> Any:
+    """A progress bar on a terminal; nothing when the output is a file or a pipe."""
+    from contextlib import nullcontext
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if not console.is_terminal:
+        return nullcontext(None)
+    return Progress(TextColumn(description + " {task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+@cli.command()
+@click.option("--tenant", "slug", help="One tenant's slug (default: every tenant).")
+@click.option("--output", "output", type=click.Path(dir_okay=False, writable=True),
+              help="The file to write [default: KEHU_BACKUP_DIR or the current directory, named after the "
+                   "tenant and the time].")
+@reports_errors
+def backup(slug: str | None, output: str | None) -> None:
+    """Write a consistent, encrypted (KEHU_BACKUP_KEY), checksummed backup of one tenant or of all
+    (docs/backups.md); a failed backup leaves no file."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from core.backup.format import parse_key
+    from core.backup.service import write_backup
+
+    settings = _settings()
+    key = parse_key(settings.backup_key)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(output) if output else (settings.backup_dir or Path(".")) / f"{slug or 'all'}-{stamp}.kehu-backup"
+
+    async def work() -> Any:
+        load_verticals(settings.disabled_plugins)  # their table classes, so their tables are discovered
+        with _backup_progress("backing up") as bar:
+            task = bar.add_task("", total=None) if bar else None
+
+            async def progress(done: int, total: int, message: str) -> None:
+                if bar is not None:
+                    bar.update(task, completed=done, total=total, description=message)
+
+            return await write_backup(path, key, slug=slug, progress=progress)
+
+    report = _run(_with_owner_database(settings, work))
+    click.echo(f"backed up {', '.join(report.tenants) or 'no tenant'}: {sum(report.rows.values())} rows in "
+               f"{len(report.rows)} tables to {report.path} ({report.size} bytes, sha256 {report.sha256})")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--as-new-tenant", "as_slug", metavar="SLUG",
+              help="Restore the backup's one tenant under this slug (same tenant id and rows: into a database "
+                   "where the original tenant is not; docs/backups.md).")
+@click.option("--rewind-anchors", is_flag=True,
+              help="When the tenant's signed audit anchors reach past the backup (entries made after it are "
+                   "lost), set those anchors aside (kept, renamed) and anchor the restored chain afresh.")
+@reports_errors
+def restore(file: str, as_slug: str | None, rewind_anchors: bool) -> None:
+    """Restore FILE into this database in one transaction: checksum and key checked first, existing
+    tenants never overwritten, customers erased since the backup erased again (docs/backups.md)."""
+    from pathlib import Path
+
+    from core.audit.anchors import configure_audit_anchors
+    from core.backup.format import parse_key
+    from core.backup.service import restore_backup
+    from core.privacy.crypto import configure_data_keys
+
+    settings = _settings()
+    key = parse_key(settings.backup_key)
+    configure_audit_anchors(settings)
+    configure_data_keys(settings)  # re-applied erasures open the sealed columns
+
+    async def work() -> Any:
+        registry = load_verticals(settings.disabled_plugins)
+        install_catalog(registry.permissions)
+        start_verticals(registry)
+        with _backup_progress("restoring") as bar:
+            task = bar.add_task("", total=None) if bar else None
+
+            async def progress(done: int, total: int, message: str) -> None:
+                if bar is not None:
+                    bar.update(task, completed=done, total=total, description=message)
+
+            return await restore_backup(Path(file), key, registry, as_slug=as_slug, rewind_anchors=rewind_anchors,
+                                        progress=progress)
+
+    report = _run(_with_owner_database(settings, work))
+    click.echo(f"restored {', '.join(report.tenants)} from the backup of {report.created_at}: "
+               f"{sum(report.rows.values())} rows; {report.erasures_reapplied} erasure(s) made since re-applied")
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: database and broker answer).
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers).
+
+The broker's Redis is the workers' dependency, not the API's (R3): while it is away the API keeps
+committing (the outbox holds the jobs) and limits rates with its own counters, so `/readyz` stays
+ready and reports ``checks.broker`` as ``down``; `/healthz` carries ``details.broker``
+(``ok``/``unreachable``, production only), checked within a short timeout at most every few seconds.
 
 `/healthz` also carries ``details.calendar`` when the next 90 days hold provisional calendar days
 (a year whose official holiday schedule is neither loaded nor in the library); the same warning is
@@ -22,7 +27,8 @@ from core.calendar.days import DEFAULT_TIMEZONE
 from core.calendar.official import NATIONAL, OfficialCalendar
 from core.calendar.schedules import provisional_warning, read_official_calendar
 from core.db import current_database
-from core.jobs.broker import ping_broker
+from core.jobs.broker import EMBEDDED
+from gateway.rate_limits import broker_state
 
 CHECK_TIMEOUT_SECONDS = 2.0
 log = structlog.get_logger("kehu.health")
@@ -72,9 +78,14 @@ async def calendar_warning() -> dict[str, object] | None:
 
 
 @get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, object]:
-    warning = await calendar_warning()
-    return {"status": "ok", "details": {"calendar": warning}} if warning else {"status": "ok"}
+async def healthz(request: Request) -> dict[str, object]:
+    settings = request.app.state.settings
+    details: dict[str, object] = {}
+    if warning := await calendar_warning():
+        details["calendar"] = warning
+    if settings.broker_url != EMBEDDED:
+        details["broker"] = await broker_state(settings)
+    return {"status": "ok", "details": details} if details else {"status": "ok"}
 
 
 async def _check(name: str, probe) -> tuple[str, str]:
@@ -89,13 +100,11 @@ async def _check(name: str, probe) -> tuple[str, str]:
 @get("/readyz", include_in_schema=False)
 async def readyz(request: Request) -> Response[dict[str, object]]:
     settings = request.app.state.settings
-    checks = dict(
-        await asyncio.gather(
-            _check("database", current_database().ping),
-            _check("broker", lambda: ping_broker(settings.broker_url)),
-        )
-    )
-    ready = all(state == "ok" for state in checks.values())
+    database, broker = await asyncio.gather(_check("database", current_database().ping), broker_state(settings))
+    # The broker is reported, not required (R3); its state is this process's view, logged when it
+    # changes (rate_limit.redis_unreachable / rate_limit.redis_back), not at every probe.
+    checks = {"database": database[1], "broker": "down" if broker == "unreachable" else "ok"}
+    ready = checks["database"] == "ok"
     return Response(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status_code=HTTP_200_OK if ready else HTTP_503_SERVICE_UNAVAILABLE,

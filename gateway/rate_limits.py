@@ -14,6 +14,12 @@ will stop it: an API key its own, not its tenant's, unless the tenant's is neare
 
 Every refusal, whichever limiter refused, is a GraphQL-shaped ``RATE_LIMITED`` error with
 ``Retry-After`` and the request id (HTTP 429).
+
+In production the counters live on the broker's Redis, shared by every API process. When Redis
+cannot be reached (refused, or no answer within ``KEHU_RATE_LIMIT_REDIS_TIMEOUT_SECONDS``) a
+process limits with its own counters instead (R3: degrade, don't fail): one warning line when it
+falls back, one info line when Redis answers again, ``kehu_rate_limit_fallback`` 1 meanwhile.
+While local, Redis is tried again at most every ``REDIS_RETRY_SECONDS``, by one request at a time.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 
 import structlog
 from litestar import Request
@@ -33,13 +41,18 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.types import Message, Receive, Scope, Send
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from core.jobs.broker import EMBEDDED
+from core.metrics import RATE_LIMIT_FALLBACK
 from core.settings import Settings
 from gateway.language import negotiate
+from gateway.metrics import count_error
 
 STORE_NAME = "rate_limit"
-UNLIMITED_PATHS = ["/healthz", "/readyz"]
+# Probes; the console's static files (cached, no I/O); the scrape (its database reads are cached)
+UNLIMITED_PATHS = ["/healthz", "/readyz", "/metrics", "^/console(/|$)"]
 WINDOW_SECONDS = 60  # every budget is per minute
 COST_UNIT = "cost"  # the `qu` of cost budgets: GraphQL cost points, as in `extensions.cost`
 log = structlog.get_logger("kehu.http")
@@ -120,6 +133,7 @@ async def _refuse(scope: Scope, send: Send, budget: Budget, retry_after: int) ->
     language = negotiate(Headers.from_scope(scope).get("accept-language"))
     body = rate_limited_body(retry_after, language, request_id, policy=budget.policy)
     log.info("http.request_refused", code="RATE_LIMITED", status=429, policy=budget.policy, retry_after=retry_after)
+    count_error("RATE_LIMITED")
     await send({"type": "http.response.start", "status": 429,
                 "headers": [(b"content-type", b"application/json"), (b"retry-after", str(retry_after).encode())]})
     await send({"type": "http.response.body", "body": json.dumps(body, ensure_ascii=False).encode()})
@@ -216,11 +230,140 @@ def rate_limit_configs(settings: Settings) -> list[RateLimitConfig]:
     ]
 
 
+# --- Redis, or this process's own counters while Redis is away (R3) ------------------------------
+
+REDIS_RETRY_SECONDS = 5.0  # while local, how often (at most) one request tries Redis again
+T = TypeVar("T")
+
+
+class RedisLink:
+    """This process's view of one Redis: usable, or not (then every limiter counts locally).
+
+    Shared by the request limiters and the cost limiter of every app on that URL in the process, so
+    a fallback is logged once, not once per limiter or per request."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.local = False
+        self.retry_at = 0.0  # monotonic; while local, Redis is not tried before this
+
+    def usable(self) -> bool:
+        """Whether this call should try Redis. While local, one call every REDIS_RETRY_SECONDS
+        does (it claims the try, so concurrent requests keep counting locally meanwhile)."""
+        if not self.local:
+            return True
+        now = time.monotonic()
+        if now < self.retry_at:
+            return False
+        self.retry_at = now + REDIS_RETRY_SECONDS
+        return True
+
+    def failed(self, error: BaseException) -> None:
+        self.retry_at = time.monotonic() + REDIS_RETRY_SECONDS
+        if not self.local:
+            self.local = True
+            log.warning("rate_limit.redis_unreachable", fallback="local", error=repr(error),
+                        retry_seconds=REDIS_RETRY_SECONDS)
+
+    def answered(self) -> None:
+        if self.local:
+            self.local = False
+            log.info("rate_limit.redis_back", fallback=None)
+
+    async def run(self, remote: Callable[[], Awaitable[T]], local: Callable[[], Awaitable[T]]) -> T:
+        """``remote()`` on Redis when usable; ``local()`` when not, or when Redis fails now."""
+        if self.usable():
+            try:
+                result = await remote()
+            except (RedisError, OSError, TimeoutError) as error:  # refused, timed out, reset, loading…
+                self.failed(error)
+            else:
+                self.answered()
+                return result
+        return await local()
+
+
+_links: dict[str, RedisLink] = {}
+
+
+def redis_link(url: str) -> RedisLink:
+    if url not in _links:
+        _links[url] = RedisLink(url)
+    return _links[url]
+
+
+def _falling_back() -> float:
+    return 1.0 if any(link.local for link in _links.values()) else 0.0
+
+
+RATE_LIMIT_FALLBACK.set_function(_falling_back)  # read when scraped
+
+
+def _redis_client(settings: Settings) -> Redis:
+    """A client that gives up quickly: a request is never held long by an absent Redis."""
+    timeout = settings.rate_limit_redis_timeout_seconds
+    return Redis.from_url(settings.broker_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+
+
+async def broker_state(settings: Settings) -> str:
+    """``"embedded"``, ``"ok"`` or ``"unreachable"``: this process's latest view of the broker's
+    Redis, checked (within the short timeout) when not tried for REDIS_RETRY_SECONDS."""
+    if settings.broker_url == EMBEDDED:
+        return EMBEDDED
+    link = redis_link(settings.broker_url)
+
+    async def ping() -> bool:
+        client = _redis_client(settings)
+        try:
+            return bool(await client.ping())
+        finally:
+            await client.aclose()
+
+    async def last_known() -> bool:
+        return False
+
+    if link.local or time.monotonic() >= link.retry_at:
+        if not link.local:
+            link.retry_at = time.monotonic() + REDIS_RETRY_SECONDS  # checked at most this often
+        await link.run(ping, last_known)
+    return "unreachable" if link.local else "ok"
+
+
+class FallbackStore(Store):
+    """The request limiters' store: Redis, or memory while Redis cannot be reached."""
+
+    def __init__(self, remote: Store, link: RedisLink) -> None:
+        self.remote = remote
+        self.memory = MemoryStore()
+        self.link = link
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        await self.link.run(lambda: self.remote.set(key, value, expires_in),
+                            lambda: self.memory.set(key, value, expires_in))
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        return await self.link.run(lambda: self.remote.get(key, renew_for), lambda: self.memory.get(key, renew_for))
+
+    async def delete(self, key: str) -> None:
+        await self.link.run(lambda: self.remote.delete(key), lambda: self.memory.delete(key))
+
+    async def delete_all(self) -> None:
+        await self.link.run(self.remote.delete_all, self.memory.delete_all)
+
+    async def exists(self, key: str) -> bool:
+        return await self.link.run(lambda: self.remote.exists(key), lambda: self.memory.exists(key))
+
+    async def expires_in(self, key: str) -> int | None:
+        return await self.link.run(lambda: self.remote.expires_in(key), lambda: self.memory.expires_in(key))
+
+
 def rate_limit_store(settings: Settings) -> Store:
-    """Counters shared by every API process: Redis in production, memory when embedded."""
+    """Counters shared by every API process: Redis in production (this process's own while Redis
+    cannot be reached), memory when embedded."""
     if settings.broker_url == EMBEDDED:
         return MemoryStore()
-    return RedisStore.with_client(url=settings.broker_url, namespace="kehu-rate-limit")
+    remote = RedisStore(_redis_client(settings), namespace="kehu-rate-limit", handle_client_shutdown=True)
+    return FallbackStore(remote, redis_link(settings.broker_url))
 
 
 # --- GraphQL cost budgets ----------------------------------------------------------------------
@@ -321,19 +464,24 @@ class MemoryCostLimiter(CostLimiter):
 
 
 class RedisCostLimiter(CostLimiter):
-    """Buckets shared by every API process, updated atomically by one script."""
+    """Buckets shared by every API process, updated atomically by one script; this process's own
+    buckets while Redis cannot be reached."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        from redis.asyncio import Redis
-
-        self.redis = Redis.from_url(settings.broker_url)
+        self.redis = _redis_client(settings)
         self.script = self.redis.register_script(_CHARGE_SCRIPT)
+        self.link = redis_link(settings.broker_url)
+        self.local = MemoryCostLimiter(settings)
 
     async def _take(self, budgets: list[tuple[str, int]], cost: int, now: float) -> tuple[float, list[float]]:
-        keys = [f"kehu-rate-limit:cost:{key}" for key, _ in budgets]
-        wait, *levels = await self.script(keys=keys, args=[repr(now), cost, *(c for _, c in budgets), BUCKET_TTL_SECONDS])
-        return float(wait), [float(level) for level in levels]
+        async def remote() -> tuple[float, list[float]]:
+            keys = [f"kehu-rate-limit:cost:{key}" for key, _ in budgets]
+            wait, *levels = await self.script(keys=keys, args=[repr(now), cost, *(c for _, c in budgets),
+                                                               BUCKET_TTL_SECONDS])
+            return float(wait), [float(level) for level in levels]
+
+        return await self.link.run(remote, lambda: self.local._take(budgets, cost, now))
 
 
 def cost_limiter(settings: Settings) -> CostLimiter:

@@ -112,3 +112,19 @@ def wait_until_healthy(base: str, process, seconds: float, what: str = "kehu") -
         assert process.poll() is None, f"{what} stopped before it answered /healthz"
         assert time.monotonic() < deadline, f"{what} did not come up within {seconds:.0f} s"
         time.sleep(0.2)
+
+
+def chromium_path(what: str = "the browser tests") -> str:
+    """Debian's Chromium for the browser tests: under CI it must be there (.ci/run installs it);
+    elsewhere the test skips and says how to enable it."""
+    import os
+    import shutil
+
+    import pytest
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        raise AssertionError(f"CI needs Chromium for {what} (.ci/run installs Debian's chromium)")
+    pytest.skip(f"Chromium is not installed (apt-get install chromium); CI runs {what}")

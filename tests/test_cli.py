@@ -91,6 +91,7 @@ def test_kehu_demo_serves_graphiql_then_stops_cleanly_on_sigterm(tmp_path):
     assert process.returncode in (0, -signal.SIGTERM), stderr
     assert '"event": "Application shutdown complete."' in stderr
     assert f"GraphiQL:      {base}/graphql" in stdout
+    assert f"Web console:   {base}/console/" in stdout  # issue 25: where staff sign in
     assert "demo-automotive" in stdout and "demo-tobacco" in stdout
     assert (tmp_path / "var" / "kehu.sqlite3").exists()
     assert '"event": "kehu.stopped"' in stderr  # the lifespan ran its shutdown: pool closed, logs flushed

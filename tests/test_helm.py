@@ -30,7 +30,8 @@ kubernetes_validate = pytest.importorskip(
 yaml = pytest.importorskip("yaml", reason="PyYAML is absent: install the test extra (pip install -e '.[test]')")
 
 from core.audit.anchors import resolve_anchor_keys  # noqa: E402
-from core.settings import Profile, load_settings, new_signing_secret  # noqa: E402
+from core.privacy.crypto import new_data_key, resolve_data_keys  # noqa: E402
+from core.settings import Profile, load_settings, new_signing_secret, resolve_signing_keys  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART_DIR = ROOT / "helm" / "kehu"
@@ -44,6 +45,7 @@ APP_URL = "postgresql://kehu_app:app-pw@db.example.internal:5432/kehu"
 OWNER_URL = "postgresql://kehu_owner:owner-pw@db.example.internal:5432/kehu"
 BROKER_URL = "redis://redis.example.internal:6379/0"
 SIGNING_KEYS = f"k2:{new_signing_secret()},k1:{new_signing_secret()}"
+DATA_KEYS = f"d2:{new_data_key()},d1:{new_data_key()}"  # mid-rotation: d2 encrypts, d1 still decrypts
 ANCHOR_KEY = new_signing_secret()  # an Ed25519 seed, base64url, like a JWT signing seed
 ANCHOR_PUBLIC_KEY = new_signing_secret()  # a retired key's public half has the same shape (32 bytes, base64url)
 SECRETS = {
@@ -52,10 +54,17 @@ SECRETS = {
         "migrateDatabaseUrl": OWNER_URL,
         "brokerUrl": BROKER_URL,
         "jwtSigningKeys": SIGNING_KEYS,
+        "dataKeys": DATA_KEYS,
         "auditAnchorKey": ANCHOR_KEY,
     }
 }
+SECRET_KEYS = ("KEHU_DATABASE_URL", "KEHU_MIGRATE_DATABASE_URL", "KEHU_BROKER_URL", "KEHU_JWT_SIGNING_KEYS",
+               "KEHU_DATA_KEYS", "KEHU_AUDIT_ANCHOR_KEY")
 EXISTING = {"secrets": {"existingSecret": "kehu-credentials"}}
+# What an operator's own Secret holds (docs/helm.md lists these six keys).
+EXISTING_SECRET_DATA = {"KEHU_DATABASE_URL": APP_URL, "KEHU_MIGRATE_DATABASE_URL": OWNER_URL,
+                        "KEHU_BROKER_URL": BROKER_URL, "KEHU_JWT_SIGNING_KEYS": SIGNING_KEYS,
+                        "KEHU_DATA_KEYS": DATA_KEYS, "KEHU_AUDIT_ANCHOR_KEY": ANCHOR_KEY}
 EVERYTHING_ON = {
     "ingress": {
         "enabled": True,
@@ -84,6 +93,8 @@ EVERYTHING_ON = {
         "persistence": {"storageClass": "efs-sc", "size": "5Gi", "annotations": {"example.com/backup": "daily"}},
         "publicKeys": [ANCHOR_PUBLIC_KEY], "intervalSeconds": 120, "graceSeconds": 3600,
     },
+    "metrics": {"serviceMonitor": {"enabled": True, "interval": "15s", "scrapeTimeout": "5s",
+                                   "labels": {"release": "prometheus"}}},
 }
 MINIMAL = {
     "cronjobs": {"anchor": {"enabled": False}, "prune": {"enabled": False}},
@@ -238,6 +249,9 @@ def test_every_manifest_validates_against_the_kubernetes_schema(chart: Any, scen
     objects = render(chart, SCENARIOS[scenario])
     assert objects
     for obj in objects:
+        if obj["kind"] == "ServiceMonitor":  # a Prometheus Operator CRD: not in Kubernetes' schemas
+            validate_service_monitor(obj)
+            continue
         try:
             kubernetes_validate.validate(obj, kube_version, strict=True)
         except kubernetes_validate.ValidationError as exc:
@@ -369,17 +383,16 @@ def decoded(secret: dict[str, Any]) -> dict[str, str]:
     return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
 
 
-def test_chart_secret_holds_the_five_secret_settings(chart: Any) -> None:
+def test_chart_secret_holds_the_six_secret_settings(chart: Any) -> None:
     objects = render(chart, SECRETS)
     secret = one(objects, "Secret", RELEASE)
     assert secret["type"] == "Opaque"
-    assert decoded(secret) == {"KEHU_DATABASE_URL": APP_URL, "KEHU_MIGRATE_DATABASE_URL": OWNER_URL,
-                               "KEHU_BROKER_URL": BROKER_URL, "KEHU_JWT_SIGNING_KEYS": SIGNING_KEYS,
-                               "KEHU_AUDIT_ANCHOR_KEY": ANCHOR_KEY}
+    assert decoded(secret) == EXISTING_SECRET_DATA
     assert not hook_annotations(secret), "the release's Secret must be a normal, helm-managed object"
 
 
-@pytest.mark.parametrize("missing", ["databaseUrl", "migrateDatabaseUrl", "brokerUrl", "jwtSigningKeys", "auditAnchorKey"])
+@pytest.mark.parametrize("missing", ["databaseUrl", "migrateDatabaseUrl", "brokerUrl", "jwtSigningKeys", "dataKeys",
+                                     "auditAnchorKey"])
 def test_a_missing_secret_stops_the_render_naming_it(chart: Any, missing: str) -> None:
     values = merged(SECRETS, {"secrets": {missing: ""}})
     message = render_error(chart, values)
@@ -421,7 +434,8 @@ def test_api_pods_never_get_the_owner_connection(chart: Any) -> None:
         container = api_container(render(chart, values))
         assert not any("secretRef" in e for e in container["envFrom"]), "envFrom a Secret would leak the owner URL"
         keys = {e["valueFrom"]["secretKeyRef"]["key"] for e in container["env"] if "valueFrom" in e}
-        assert keys == {"KEHU_DATABASE_URL", "KEHU_BROKER_URL", "KEHU_JWT_SIGNING_KEYS", "KEHU_AUDIT_ANCHOR_KEY"}
+        assert keys == {"KEHU_DATABASE_URL", "KEHU_BROKER_URL", "KEHU_JWT_SIGNING_KEYS", "KEHU_DATA_KEYS",
+                        "KEHU_AUDIT_ANCHOR_KEY"}
 
 
 def env_of(container: dict[str, Any], objects: list[dict[str, Any]], secrets: dict[str, str]) -> dict[str, str]:
@@ -441,29 +455,133 @@ def env_of(container: dict[str, Any], objects: list[dict[str, Any]], secrets: di
     return env
 
 
-def test_rendered_environment_passes_kehus_own_production_settings(chart: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What each container gets is accepted by core.settings on the production profile."""
-    objects = render(chart, SECRETS)
-    secrets = decoded(one(objects, "Secret", RELEASE))
-    for name, spec in pod_specs(objects).items():
+PRODUCTION = {
+    # What an operator deploys: their image, their Secret, TLS at the ingress, metrics scraped.
+    "image": {"repository": "registry.example.com/kehu", "tag": "0.1.0", "pullPolicy": "IfNotPresent"},
+    "secrets": {"existingSecret": "kehu-credentials"},
+    "config": {"KEHU_CORS_ORIGINS": "https://app.example.com", "KEHU_RATE_LIMIT_PER_MINUTE": 1200,
+               "KEHU_DATABASE_POOL_SIZE": "20", "KEHU_DATABASE_APP_ROLE": "kehu_app_prod"},
+    "ingress": {"enabled": True, "className": "nginx",
+                "tls": [{"secretName": "kehu-tls", "hosts": ["kehu.example.com"]}]},
+    "metrics": {"serviceMonitor": {"enabled": True}},
+    "autoscaling": {"enabled": True},
+}
+
+
+def production_settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, name: str):
+    """kehu's own settings loader on exactly ``env``, and every check the production profile makes
+    at start (signing keys, data keys, the anchor key and store); the settings."""
+    for key in [k for k in os.environ if k.startswith("KEHU_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    assert settings.profile is Profile.PRODUCTION, name
+    assert [k.kid for k in resolve_signing_keys(settings)] == ["k2", "k1"], name
+    ring = resolve_data_keys(settings)  # KEHU_DATA_KEYS: the production profile needs at least one data key
+    assert (ring.active, ring.ids) == ("d2", ("d2", "d1")), name
+    assert settings.audit_anchor_dir == Path(ANCHOR_DIR), name
+    assert resolve_anchor_keys(settings).signing is not None, name
+    return settings
+
+
+@pytest.mark.parametrize("scenario", ["defaults", "production-existing-secret", "everything-on", "minimal"])
+def test_rendered_environment_passes_kehus_own_production_settings(chart: Any, monkeypatch: pytest.MonkeyPatch,
+                                                                   scenario: str) -> None:
+    """What each container gets (its ConfigMap and its Secret, as Kubernetes assembles them) is
+    accepted by core.settings on the production profile, with every key kehu needs at start: the
+    chart as documented starts, rather than crash-looping on a setting it does not carry."""
+    if scenario == "production-existing-secret":
+        objects = render(chart, PRODUCTION)
+        secrets = EXISTING_SECRET_DATA  # the operator's Secret, with the keys docs/helm.md lists
+    else:
+        objects = render(chart, SCENARIOS[scenario])
+        secrets = decoded(one(objects, "Secret", RELEASE))
+    specs = pod_specs(objects)
+    assert specs
+    for name, spec in specs.items():
         (container,) = spec["containers"]
-        env = env_of(container, objects, secrets)
-        for key in [k for k in os.environ if k.startswith("KEHU_")]:
-            monkeypatch.delenv(key)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        settings = load_settings()
-        assert settings.profile is Profile.PRODUCTION, name
+        settings = production_settings(env_of(container, objects, secrets), monkeypatch, name)
         assert settings.database_url == APP_URL, name
         assert settings.broker_url == BROKER_URL, name
-        assert [k.kid for k in settings.jwt_signing_keys] == ["k2", "k1"], name
-        # What kehu serve and kehu audit check at start on the production profile (issue 16 point 10).
-        assert settings.audit_anchor_dir == Path(ANCHOR_DIR), name
-        assert resolve_anchor_keys(settings).signing is not None, name
         if name in APP_ROLE_PODS:
             assert settings.migrate_database_url is None, name
         else:
             assert settings.migrate_database.raw == OWNER_URL, f"{name} must act as the database owner"
+        if scenario == "production-existing-secret":
+            assert settings.cors_origins == ("https://app.example.com",) and settings.database_pool_size == 20, name
+            assert settings.database_app_role == "kehu_app_prod", name
+
+
+def test_before_the_data_keys_the_chart_crash_looped(chart: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 26: without KEHU_DATA_KEYS every kehu process refuses to start on the production
+    profile. The pods the chart renders carry it; the same environment without it is refused."""
+    objects = render(chart, SECRETS)
+    secrets = decoded(one(objects, "Secret", RELEASE))
+    env = env_of(api_container(objects), objects, secrets)
+    assert env["KEHU_DATA_KEYS"] == DATA_KEYS
+    del env["KEHU_DATA_KEYS"]
+    from core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="KEHU_DATA_KEYS"):
+        production_settings(env, monkeypatch, "api")
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_the_data_keys_reach_every_kehu_container(chart: Any, scenario: str) -> None:
+    """serve, worker, scheduler, the migration hook and both CronJobs read KEHU_DATA_KEYS from the
+    Secret by name (a Secret without the key stops the pod naming it), never as a plain value."""
+    objects = render(chart, SCENARIOS[scenario])
+    existing = "existing-secret" in scenario
+    specs = pod_specs(objects)
+    expected_pods = {f"{RELEASE}-api", f"{RELEASE}-worker", f"{RELEASE}-scheduler", f"{RELEASE}-migrate"}
+    if scenario != "minimal":
+        expected_pods |= {f"{RELEASE}-audit-anchor", f"{RELEASE}-audit-prune"}
+    assert set(specs) == expected_pods
+    for name, spec in specs.items():
+        (container,) = spec["containers"]
+        secret = "kehu-credentials" if existing else (f"{RELEASE}-migrate" if name == f"{RELEASE}-migrate" else RELEASE)
+        refs = [e for e in container["env"] if e["name"] == "KEHU_DATA_KEYS"]
+        assert refs == [{"name": "KEHU_DATA_KEYS",
+                         "valueFrom": {"secretKeyRef": {"name": secret, "key": "KEHU_DATA_KEYS"}}}], name
+    assert DATA_KEYS not in yaml.safe_dump_all([o for o in objects if o["kind"] != "Secret"])
+    if not existing:
+        for secret_object in of_kind(objects, "Secret"):  # the release's and the migration hook's copy
+            assert decoded(secret_object)["KEHU_DATA_KEYS"] == DATA_KEYS
+
+
+def test_existing_secret_every_pod_reads_the_operators_secret_and_the_chart_makes_none(chart: Any) -> None:
+    objects = render(chart, PRODUCTION)
+    assert not of_kind(objects, "Secret")
+    for name, spec in pod_specs(objects).items():
+        (container,) = spec["containers"]
+        assert secret_refs(container) == {"kehu-credentials"}, name
+        named = {e["valueFrom"]["secretKeyRef"]["key"] for e in container["env"] if "valueFrom" in e}
+        assert named <= set(SECRET_KEYS), name
+        assert {"KEHU_DATA_KEYS", "KEHU_AUDIT_ANCHOR_KEY"} <= named, name
+
+
+@pytest.mark.parametrize(
+    ("data_keys", "complaint"),
+    [
+        ("not-a-key", "secrets.dataKeys: expected id:key[,id:key]"),
+        (f"d1:{new_data_key()[:20]}", "secrets.dataKeys: expected id:key[,id:key]"),
+        (f"d1:{new_data_key()},d1:{new_data_key()}", "secrets.dataKeys: key ids must be unique"),
+    ],
+    ids=["not-a-pair", "short-key", "same-id-twice"],  # never the (random) keys: xdist workers must agree
+)
+def test_bad_data_keys_are_refused_without_echoing_them(chart: Any, data_keys: str, complaint: str) -> None:
+    message = render_error(chart, SECRETS, {"secrets": {"dataKeys": data_keys}})
+    assert complaint in message
+    for part in data_keys.replace(",", ":").split(":"):
+        assert len(part) < 8 or part not in message, "a secret value must not be echoed"
+
+
+def test_data_keys_with_spaces_after_commas_are_accepted(chart: Any) -> None:
+    """kehu reads "d2:…, d1:…" (spaces around commas) as two keys; so does the chart's check."""
+    spaced = DATA_KEYS.replace(",", ", ")
+    secret = one(render(chart, SECRETS, {"secrets": {"dataKeys": spaced}}), "Secret", RELEASE)
+    assert decoded(secret)["KEHU_DATA_KEYS"] == spaced
 
 
 # --- the API pods -------------------------------------------------------------------------------
@@ -729,9 +847,7 @@ def test_anchor_store_is_one_writable_volume_mounted_where_kehu_audit_anchor_dir
             continue
         spec = specs[name]
         (container,) = spec["containers"]
-        assert env_of(container, objects, {"KEHU_AUDIT_ANCHOR_KEY": ANCHOR_KEY} | {
-            k: "x" for k in ("KEHU_DATABASE_URL", "KEHU_MIGRATE_DATABASE_URL", "KEHU_BROKER_URL",
-                             "KEHU_JWT_SIGNING_KEYS")})["KEHU_AUDIT_ANCHOR_DIR"] == ANCHOR_DIR, name
+        assert env_of(container, objects, EXISTING_SECRET_DATA)["KEHU_AUDIT_ANCHOR_DIR"] == ANCHOR_DIR, name
         (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == ANCHOR_DIR]
         assert not mount.get("readOnly", False) and "subPath" not in mount, name
         (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
@@ -847,9 +963,172 @@ def test_ingress_is_optional(chart: Any) -> None:
     assert ingress["spec"]["ingressClassName"] == "nginx"
     (rule,) = ingress["spec"]["rules"]
     assert rule["host"] == "kehu.example.com"
-    (path,) = rule["http"]["paths"]
-    assert path["backend"]["service"] == {"name": one(objects, "Service")["metadata"]["name"], "port": {"name": "http"}}
+    for path in rule["http"]["paths"]:
+        assert path["backend"]["service"] == {"name": one(objects, "Service")["metadata"]["name"],
+                                              "port": {"name": "http"}}
     assert ingress["spec"]["tls"] == [{"hosts": ["kehu.example.com"], "secretName": "kehu-tls"}]
+
+
+def ingress_routes(ingress: dict[str, Any], request_path: str) -> bool:
+    """Whether an Ingress sends ``request_path`` to a backend (Kubernetes' Prefix and Exact rules;
+    ImplementationSpecific taken as Prefix, as ingress-nginx does)."""
+    for rule in ingress["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            if path["pathType"] == "Exact":
+                if request_path == path["path"]:
+                    return True
+                continue
+            prefix = path["path"].rstrip("/")
+            if prefix == "" or request_path == prefix or request_path.startswith(prefix + "/"):
+                return True
+    return False
+
+
+def test_the_default_ingress_routes_kehus_public_paths_and_never_metrics(chart: Any) -> None:
+    """/metrics answers without credentials: the Ingress routes the API, the console, the
+    downloads and the audit export, and nothing that reaches /metrics."""
+    ingress = one(render(chart, SECRETS, {"ingress": {"enabled": True}}), "Ingress")
+    for public in ("/graphql", "/console/", "/console/assets/index.js", "/jobs/1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed/output",
+                   "/exports/link", "/audit/export"):
+        assert ingress_routes(ingress, public), public
+    for private in ("/metrics", "/metrics/", "/healthz", "/readyz"):
+        assert not ingress_routes(ingress, private), private
+
+
+@pytest.mark.parametrize("path", [{"path": "/"}, {"path": "/", "pathType": "ImplementationSpecific"},
+                                  {"path": "/metrics", "pathType": "Exact"}, {"path": "/metrics/"}])
+def test_an_ingress_path_that_would_route_metrics_is_refused(chart: Any, path: dict[str, str]) -> None:
+    hosts = [{"host": "kehu.example.com", "paths": [{"path": "/graphql"}, path]}]
+    message = render_error(chart, SECRETS, {"ingress": {"enabled": True, "hosts": hosts}})
+    assert "ingress.hosts[0].paths[1]" in message and "would route /metrics" in message
+    # With /metrics switched off in kehu, "/" is kehu's business again.
+    objects = render(chart, SECRETS, {"ingress": {"enabled": True, "hosts": hosts},
+                                      "config": {"KEHU_METRICS_ENABLED": False}})
+    assert one(objects, "Ingress")
+    assert one(objects, "ConfigMap")["data"]["KEHU_METRICS_ENABLED"] == "false"
+
+
+# --- the ServiceMonitor (Prometheus Operator) -----------------------------------------------------
+
+DURATION = r"([0-9]+(ms|s|m|h))+"
+SERVICE_MONITOR_SCHEMA = {
+    # The fields of monitoring.coreos.com/v1 ServiceMonitor the chart uses, as the Prometheus
+    # Operator's CRD defines them; anything else is an error (kubernetes-validate has no CRDs).
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "monitoring.coreos.com/v1"},
+        "kind": {"const": "ServiceMonitor"},
+        "metadata": {
+            "type": "object", "additionalProperties": False, "required": ["name", "namespace"],
+            "properties": {
+                "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63},
+                "namespace": {"type": "string"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+        "spec": {
+            "type": "object", "additionalProperties": False, "required": ["selector", "endpoints"],
+            "properties": {
+                "selector": {
+                    "type": "object", "additionalProperties": False, "required": ["matchLabels"],
+                    "properties": {"matchLabels": {"type": "object", "minProperties": 1,
+                                                   "additionalProperties": {"type": "string"}}},
+                },
+                "namespaceSelector": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"matchNames": {"type": "array", "items": {"type": "string"}},
+                                   "any": {"type": "boolean"}},
+                },
+                "endpoints": {
+                    "type": "array", "minItems": 1,
+                    "items": {
+                        "type": "object", "additionalProperties": False, "required": ["port", "path"],
+                        "properties": {
+                            "port": {"type": "string", "minLength": 1},
+                            "path": {"type": "string", "pattern": "^/"},
+                            "scheme": {"enum": ["http", "https"]},
+                            "interval": {"type": "string", "pattern": f"^{DURATION}$"},
+                            "scrapeTimeout": {"type": "string", "pattern": f"^{DURATION}$"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * units[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h)", duration))
+
+
+def validate_service_monitor(obj: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is absent: install the test extra")
+    jsonschema.validate(obj, SERVICE_MONITOR_SCHEMA)
+    for endpoint in obj["spec"]["endpoints"]:
+        if "interval" in endpoint and "scrapeTimeout" in endpoint:
+            assert _seconds(endpoint["scrapeTimeout"]) <= _seconds(endpoint["interval"]), \
+                "Prometheus refuses a scrape timeout longer than the interval"
+
+
+def test_no_service_monitor_by_default(chart: Any) -> None:
+    assert not of_kind(render(chart, SECRETS), "ServiceMonitor")
+
+
+@pytest.mark.parametrize("scenario", ["everything-on", "existing-secret-everything-on"])
+def test_service_monitor_scrapes_metrics_of_the_api_pods_through_the_service(chart: Any, scenario: str) -> None:
+    objects = render(chart, SCENARIOS[scenario])
+    monitor = one(objects, "ServiceMonitor")
+    validate_service_monitor(monitor)
+    assert monitor["metadata"]["namespace"] == NAMESPACE
+    assert monitor["metadata"]["labels"]["release"] == "prometheus", "the label a Prometheus selects on"
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert (endpoint["path"], endpoint["scheme"], endpoint["interval"], endpoint["scrapeTimeout"]) == \
+        ("/metrics", "http", "15s", "5s")
+    # It selects the chart's Service (and only it), on a port that Service names, which leads to
+    # the API pods' container port.
+    services = [s for s in of_kind(objects, "Service")
+                if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()]
+    assert [s["metadata"]["name"] for s in services] == [RELEASE]
+    (port,) = [p for p in services[0]["spec"]["ports"] if p["name"] == endpoint["port"]]
+    container = api_container(objects)
+    assert {"name": port["targetPort"], "containerPort": 8000, "protocol": "TCP"} in container["ports"]
+    assert services[0]["spec"]["selector"].items() <= \
+        api_deployment(objects)["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_service_monitor_defaults_and_refusal(chart: Any) -> None:
+    monitor = one(render(chart, SECRETS, {"metrics": {"serviceMonitor": {"enabled": True}}}), "ServiceMonitor")
+    validate_service_monitor(monitor)
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert (endpoint["interval"], endpoint["scrapeTimeout"]) == ("30s", "10s")
+    message = render_error(chart, SECRETS, {"metrics": {"serviceMonitor": {"enabled": True}},
+                                            "config": {"KEHU_METRICS_ENABLED": "false"}})
+    assert "metrics.serviceMonitor.enabled" in message and "KEHU_METRICS_ENABLED is false" in message
+    with pytest.raises(helm.HelmValuesError, match="interval"):
+        render(chart, SECRETS, {"metrics": {"serviceMonitor": {"enabled": True, "interval": "often"}}})
+
+
+def test_the_service_monitor_check_is_strict() -> None:
+    """Guard for validate_service_monitor: a misspelt field or a wrong API group fails."""
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is absent: install the test extra")
+    good = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": {"name": "kehu", "namespace": "kehu"},
+            "spec": {"selector": {"matchLabels": {"a": "b"}}, "endpoints": [{"port": "http", "path": "/metrics"}]}}
+    validate_service_monitor(good)
+    for bad in ({**good, "apiVersion": "monitoring.coreos.com/v1beta1"},
+                {**good, "spec": {**good["spec"], "endpoint": []}},
+                {**good, "spec": {**good["spec"], "endpoints": [{"port": "http", "path": "/metrics", "intervall": "1m"}]}}):
+        with pytest.raises(jsonschema.ValidationError):
+            validate_service_monitor(bad)
+    with pytest.raises(AssertionError):
+        validate_service_monitor({**good, "spec": {**good["spec"], "endpoints": [
+            {"port": "http", "path": "/metrics", "interval": "10s", "scrapeTimeout": "30s"}]}})
 
 
 def test_hpa_replaces_the_fixed_replica_count(chart: Any) -> None:

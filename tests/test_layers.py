@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FOUNDATION = {
     "core.errors", "core.settings", "core.logging", "core.filters", "core.context",
     "core.plugins.types", "core.identity.permissions",
+    "core.metrics",  # the metric objects: no I/O, no kehu import; the plumbing times itself with them
 }
 # Infrastructure, by path: every module under these (new ones are covered as they appear) ...
 INFRASTRUCTURE_PACKAGES = ("core/db", "core/jobs")

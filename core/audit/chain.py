@@ -26,6 +26,7 @@ from core.audit.anchors import PREFIX_BYTES, MAX_ENTRIES_PER_ANCHOR, Anchor, Anc
 from core.audit.tables import AuditChain, AuditEntry
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, TenantRequired
+from core.metrics import AUDIT_APPEND_SECONDS, timed
 
 # Fields never written in clear, whatever record type they belong to.
 ALWAYS_SECRET = frozenset({"password", "password_hash", "secret", "token_hash", "refresh_token", "access_token"})
@@ -114,6 +115,7 @@ def entry_hash(*, tenant_id: UUID, seq: int, occurred_at: datetime, actor: str, 
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
+@timed(AUDIT_APPEND_SECONDS)
 async def record(uow: UnitOfWork, action: str, target_type: str, target_id: object = None,
                  changes: Mapping[str, Any] | None = None) -> int:
     """Append one entry for ``action`` on a record to the tenant's chain; returns its position.
@@ -159,6 +161,7 @@ def diff_text(target_type: str, changes: Mapping[str, Any]) -> str:
     return json.dumps(build_diff(target_type, changes), ensure_ascii=False, sort_keys=True)
 
 
+@timed(AUDIT_APPEND_SECONDS)
 async def record_many(uow: UnitOfWork, action: str, target_type: str,
                       items: Sequence[tuple[object, Mapping[str, Any] | str]]) -> int:
     """Append one entry per ``(target_id, changes)`` in order, for bulk work (imports): the head

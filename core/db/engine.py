@@ -20,12 +20,53 @@ from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+import asyncpg
+
 from core.db.sqlite_pool import PooledSQLiteEngine, settle
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, KehuError
 from core.settings import DatabaseURL
 
 PICCOLO_CONF_MODULE = "core.db.piccolo_conf"
 log = structlog.get_logger("kehu.db")
+
+# PostgreSQL unreachable (R5, R6): how long connecting, taking a connection from the pool, and one
+# statement may take before the request fails with DATABASE_UNAVAILABLE instead of hanging.
+CONNECT_TIMEOUT_SECONDS = 5.0
+COMMAND_TIMEOUT_SECONDS = 10.0
+
+# The driver's ways of saying the server is gone: refused, reset, closed, shutting down.
+_CONNECTION_LOST = (OSError, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.ConnectionDoesNotExistError,
+                    asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.AdminShutdownError,
+                    asyncpg.exceptions.CrashShutdownError)
+
+
+class DatabaseUnavailable(KehuError):
+    """PostgreSQL cannot be reached (down, refusing, partitioned): the request fails at once with a
+    code, its transaction rolled back; the pool reconnects by itself when the server is back."""
+
+    def __init__(self) -> None:
+        super().__init__("DATABASE_UNAVAILABLE", "the database cannot be reached right now; retry shortly "
+                         "(a mutation with the same Idempotency-Key)", "暂时无法连接数据库，请稍后重试（变更请使用相同的 Idempotency-Key）")
+
+
+def _from_driver(error: BaseException) -> bool:
+    traceback = error.__traceback__
+    while traceback is not None:
+        if "asyncpg" in traceback.tb_frame.f_code.co_filename:
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` means the PostgreSQL server could not be reached or answered in time."""
+    if isinstance(error, DatabaseUnavailable):
+        return False
+    if isinstance(error, _CONNECTION_LOST[1:]):  # asyncpg's own
+        return True
+    # An OSError or a timeout counts only when the driver raised it: a handler's own failure (a
+    # webhook receiver refusing, say) is not the database being down.
+    return isinstance(error, (OSError, TimeoutError)) and _from_driver(error)  # a connect or statement timeout
 
 
 class ReleasingPostgresTransaction(PostgresTransaction):
@@ -36,12 +77,19 @@ class ReleasingPostgresTransaction(PostgresTransaction):
     async def __aenter__(self) -> PostgresTransaction:
         if self._parent is not None:
             return self._parent
-        self.connection = await self.get_connection()
+        try:
+            self.connection = await self.get_connection()
+        except Exception as error:
+            if connection_lost(error):
+                raise DatabaseUnavailable() from error
+            raise
         try:
             self.transaction = self.connection.transaction()
             await self.begin()
-        except BaseException:
+        except BaseException as error:
             await self._give_back()
+            if isinstance(error, Exception) and connection_lost(error):
+                raise DatabaseUnavailable() from error
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
@@ -55,6 +103,11 @@ class ReleasingPostgresTransaction(PostgresTransaction):
             self.engine.current_transaction.reset(self.context)
             await self._give_back()
         return exception is None
+
+    async def get_connection(self) -> Any:
+        if self.engine.pool:  # a pool whose connections all hang (a partition) must not hold requests forever
+            return await self.engine.pool.acquire(timeout=CONNECT_TIMEOUT_SECONDS)
+        return await self.engine.get_new_connection()
 
     async def _give_back(self) -> None:
         # asyncpg's release is shielded from a second cancel, and rolls back (or drops) a
@@ -83,7 +136,9 @@ class Database:
             self.engine = PooledSQLiteEngine(path=str(url.sqlite_path), timeout=busy_timeout_ms / 1000)
         else:
             # No extensions: the app role may not create them, and UUIDs are made in Python.
-            self.engine = KehuPostgresEngine(config={"dsn": url.raw}, extensions=())
+            # Bounded connect and statements: an unreachable server fails requests, never hangs them.
+            self.engine = KehuPostgresEngine(config={"dsn": url.raw, "timeout": CONNECT_TIMEOUT_SECONDS,
+                                                     "command_timeout": COMMAND_TIMEOUT_SECONDS}, extensions=())
 
     @property
     def is_sqlite(self) -> bool:

@@ -18,7 +18,7 @@ from piccolo.query import Count, Delete, Exists, Select, Update
 from piccolo.table import Table
 
 from core.context import Context
-from core.db.engine import Database, current_database
+from core.db.engine import Database, DatabaseUnavailable, connection_lost, current_database
 from core.db.tables import is_tenant_owned
 from core.errors import KehuError, TenantRequired
 
@@ -158,6 +158,11 @@ async def _start_rls(database: Database, tenant_id: UUID | None) -> None:
 async def unit_of_work(ctx: Context, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
     """Open one transaction for ``ctx``'s tenant; commit on success, roll back on any error."""
     database = current_database()
-    async with database.transaction(write=write):
-        await _start_rls(database, ctx.tenant_id)
-        yield UnitOfWork(ctx, database)
+    try:
+        async with database.transaction(write=write):
+            await _start_rls(database, ctx.tenant_id)
+            yield UnitOfWork(ctx, database)
+    except Exception as error:
+        if database.is_postgres and connection_lost(error):  # R5, R6: coded, never a masked 500
+            raise DatabaseUnavailable() from error
+        raise

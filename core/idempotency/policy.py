@@ -90,4 +90,4 @@ def in_progress() -> KehuError:
 # HTTP status of each refusal (the draft: 400 for a bad key, 422 for a reused one, 409 while the
 # first request runs).
 STATUS = {"IDEMPOTENCY_KEY_INVALID": 400, "IDEMPOTENCY_KEY_NOT_SUPPORTED": 400,
-          "IDEMPOTENCY_KEY_REUSED": 422, "IDEMPOTENCY_KEY_IN_PROGRESS": 409}
+          "IDEMPOTENCY_KEY_REUSED": 422, "IDEMPOTENCY_KEY_IN_PROGRESS": 409, "DATABASE_UNAVAILABLE": 503}

@@ -117,16 +117,19 @@ async def run_event(tenant_id: UUID, event_id: UUID) -> bool:
 
 
 async def _failed(ctx: Context, event_id: UUID, error: Exception) -> None:
+    # One atomic count: two workers failing the same event at once (a redelivered message) must
+    # neither lose an attempt nor count one on an event already dead (R16: dead after MAX_ATTEMPTS).
     async with unit_of_work(ctx) as uow:
-        row = await uow.select(OutboxEvent.attempts).where(OutboxEvent.id == event_id).first()
-        if row is None:
+        counted = await uow.fetch(
+            "UPDATE outbox_event SET attempts = attempts + 1, last_error = {} WHERE tenant_id = {} AND id = {} "
+            "AND status IN ('pending', 'dispatched') RETURNING attempts", repr(error)[:2000], ctx.tenant_id, event_id)
+        if not counted:
             return
-        attempts = int(row["attempts"]) + 1
+        attempts = int(counted[0]["attempts"])
         dead = attempts >= MAX_ATTEMPTS
         await uow.update(OutboxEvent, {OutboxEvent.status: "dead" if dead else "pending",
-                                       OutboxEvent.attempts: attempts,
-                                       OutboxEvent.available_at: now() + backoff(attempts),
-                                       OutboxEvent.last_error: repr(error)[:2000]}).where(OutboxEvent.id == event_id)
+                                       OutboxEvent.available_at: now() + backoff(attempts)}).where(
+            OutboxEvent.id == event_id)
 
 
 Dispatch = Callable[[UUID, UUID], Awaitable[None]]

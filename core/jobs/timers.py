@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core.metrics import TICK_SECONDS, timed
+
 log = structlog.get_logger("kehu.timers")
 
 Sweep = Callable[[datetime], Awaitable[int]]
@@ -47,8 +49,10 @@ def unregister_sweep(name: str) -> None:
     _sweeps.pop(name, None)
 
 
+@timed(TICK_SECONDS)
 async def tick(now: datetime | None = None) -> dict[str, int]:
-    """Run every sweep once; a failing sweep is logged and does not stop the others."""
+    """Run every sweep once; a failing sweep is logged and does not stop the others. Its duration
+    goes to ``kehu_tick_duration_seconds``."""
     now = now or datetime.now(UTC)
     handled = {}
     for name, sweep in list(_sweeps.items()):

@@ -8,8 +8,14 @@ a vertical is never half-loaded.
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
+import functools
 import os
-from collections.abc import Iterable, Mapping
+import queue
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Literal
@@ -189,7 +195,135 @@ def collect_definition(manager: pluggy.PluginManager, name: str) -> VerticalDefi
     if problems:
         raise fail("; ".join(problems))
     remember_tables(definition.tables)
-    return definition
+    return guard_definition(definition)
+
+
+# --- R18: a vertical's rule that raises or hangs fails its request, never the process -------------
+#
+# Hooks run once, at start (``collect_definition``); on a request kehu calls only the pure rule
+# functions a vertical declared (archive checks, attribution ``decide``, grading ``score``). The
+# registry holds them wrapped by ``guarded``: the one choke point every engine calls through.
+
+PLUGIN_FAILED = "PLUGIN_FAILED"
+PLUGIN_TIMEOUT = "PLUGIN_TIMEOUT"
+_hook_timeout: float | None = None  # None: read plugin_hook_timeout_seconds from the settings once
+
+
+def configure_hook_timeout(seconds: float | None) -> None:
+    """Set how long a vertical's rule may run (``plugin_hook_timeout_seconds``); None: from the settings."""
+    global _hook_timeout
+    _hook_timeout = seconds
+
+
+def hook_timeout() -> float:
+    global _hook_timeout
+    if _hook_timeout is None:
+        try:
+            from core.settings import load_settings
+
+            _hook_timeout = float(load_settings().plugin_hook_timeout_seconds)
+        except Exception:  # noqa: BLE001 - a settings problem is reported at start, not here
+            _hook_timeout = 5.0
+    return _hook_timeout
+
+
+class _Runner:
+    """Daemon worker threads for vertical rules: one that hangs keeps its thread (a thread cannot be
+    killed) but never the event loop past the timeout, nor the process's exit. A new thread starts
+    when none is idle, up to ``limit``; beyond that the vertical's calls time out at once."""
+
+    def __init__(self, limit: int = 32) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], contextvars.Context, Callable[..., Any], tuple, dict]] = (
+            queue.SimpleQueue())
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._workers = 0
+        self._limit = limit
+
+    def submit(self, function: Callable[..., Any], args: tuple, kwargs: dict) -> Future[Any] | None:
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+            elif self._workers < self._limit:
+                self._workers += 1
+                threading.Thread(target=self._work, name="kehu-vertical-rule", daemon=True).start()
+            else:
+                return None
+        future: Future[Any] = Future()
+        self._jobs.put((future, contextvars.copy_context(), function, args, kwargs))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, context, function, args, kwargs = self._jobs.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(context.run(function, *args, **kwargs))
+                except BaseException as error:  # noqa: BLE001 - handed to the caller
+                    future.set_exception(error)
+            del future, context, function, args, kwargs
+            with self._lock:
+                self._idle += 1
+
+
+_runner = _Runner()
+
+
+def _failed(vertical: str, what: str, code: str) -> Exception:
+    from core.errors import KehuError
+
+    if code == PLUGIN_TIMEOUT:
+        return KehuError(code, f"The vertical {vertical!r} did not answer in time ({what}); nothing was changed.",
+                         f"行业插件 {vertical} 未在时限内响应（{what}），未做任何更改。")
+    return KehuError(code, f"The vertical {vertical!r} failed ({what}); nothing was changed.",
+                     f"行业插件 {vertical} 执行出错（{what}），未做任何更改。")
+
+
+def guarded(vertical: str, what: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` (a vertical's synchronous rule) run in a worker thread for at most
+    ``hook_timeout()`` seconds: a ``KehuError`` it raises passes as it is; any other error becomes
+    ``PLUGIN_FAILED`` and running too long ``PLUGIN_TIMEOUT`` (both naming the vertical, the
+    traceback logged here, not shown), so the request fails and its unit of work rolls back."""
+    if getattr(function, "__kehu_guarded__", False):
+        return function
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        from core.errors import KehuError
+
+        timeout = hook_timeout()
+        future = _runner.submit(function, args, kwargs)
+        if future is None:
+            log.error("plugins.rule_timeout", vertical=vertical, rule=what, timeout=timeout, saturated=True)
+            raise _failed(vertical, what, PLUGIN_TIMEOUT)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            log.error("plugins.rule_timeout", vertical=vertical, rule=what, timeout=timeout)
+            raise _failed(vertical, what, PLUGIN_TIMEOUT) from None
+        except KehuError:
+            raise
+        except BaseException as error:  # noqa: BLE001 - a vertical's bug fails its request, not the process
+            log.error("plugins.rule_failed", vertical=vertical, rule=what, error=type(error).__name__, exc_info=error)
+            raise _failed(vertical, what, PLUGIN_FAILED) from None
+
+    call.__kehu_guarded__ = True  # type: ignore[attr-defined]
+    return call
+
+
+def guard_definition(definition: VerticalDefinition) -> VerticalDefinition:
+    """The definition with every rule function the engines call on a request wrapped by ``guarded``."""
+    name = definition.id
+    standards = tuple(dataclasses.replace(s, checks=tuple(
+        c if c.check is None else dataclasses.replace(c, check=guarded(name, f"archive check {c.code}", c.check))
+        for c in s.checks)) for s in definition.archive_standards)
+    policies = tuple(dataclasses.replace(p, decide=guarded(name, f"attribution policy {p.id}", p.decide))
+                     for p in definition.attribution_policies)
+    schemes = tuple(s if s.score is None else dataclasses.replace(s, score=guarded(name, f"grading scheme {s.id}", s.score))
+                    for s in definition.grading_schemes)
+    return dataclasses.replace(definition, archive_standards=standards, attribution_policies=policies,
+                               grading_schemes=schemes)
 
 
 def build_registry(manager: pluggy.PluginManager, blocked: Iterable[str] = (),

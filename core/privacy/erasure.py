@@ -22,6 +22,8 @@ kehu keeps it, in one transaction.
   in free-text columns of the outbox, webhooks and jobs.
 - The audit chain is never edited (its diffs hold no personal values); one ``customer.erased``
   entry is added, without values.
+- The erasure ledger (``erasure_ledger``: ids and time only, outside backups) gets a row per
+  customer erased, so restoring an older backup erases them again (core.backup, docs/backups.md).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from core.jobs import outbox
 from core.plugins.manager import VerticalRegistry, personal_data_tables
 from core.plugins.types import ErasureMode, PersonalDataTable
 from core.privacy import freeze
-from core.privacy.subject_tables import LegalHold
+from core.privacy.subject_tables import ErasureLedger, LegalHold
 
 TARGET = "customer"
 ERASED = "erased"
@@ -57,7 +59,8 @@ _CUSTOMER_KEEPS = frozenset({"id", "tenant_id", "created_at", "kind", "owner_id"
                              "created_by"})
 # Tables holding a customer_id whose rows stay (they hold no personal values) or have their own rule.
 _KEPT_TABLES = frozenset({"customer", "customer_history", "customer_merge", "subject_request", "customer_freeze",
-                          "legal_hold", "audit_entry", "audit_chain", "audit_anchor", "complaint"})
+                          "legal_hold", "audit_entry", "audit_chain", "audit_anchor", "complaint",
+                          "erasure_ledger"})
 # Free-text columns that might quote a value: the value is replaced there, the row kept.
 _FREE_TEXT = (("outbox_event", "payload"), ("outbox_event", "last_error"), ("webhook_delivery", "payload"),
               ("webhook_delivery", "last_error"), ("webhook_attempt", "error"), ("long_job", "result"),
@@ -222,21 +225,27 @@ async def erase_subject(ctx: Context, registry: VerticalRegistry, customer_id: U
         return await erase_in(uow, registry, customer_id, reason)
 
 
-async def erase_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUID, reason: str) -> ErasureResult:
-    """The erasure inside the caller's unit of work (subject requests and the purge use it)."""
+async def erase_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUID, reason: str, *,
+                   replay: bool = False) -> ErasureResult:
+    """The erasure inside the caller's unit of work (subject requests and the purge use it).
+
+    ``replay``: a restore re-applying an erasure of its ledger (core.backup). That erasure was
+    decided and checked when it first ran; the restored data (a freeze or hold since lifted) must
+    not bring the person back, so the refusals are skipped and the ledger already has its rows."""
     tenant = uow.ctx.tenant_id
     row = await uow.select(Customer).where(Customer.id == customer_id).first()
     if row is None:
         raise NotFound("customer", customer_id)
-    if row["status"] == ERASED:
+    if row["status"] == ERASED and not replay:
         raise KehuError("CUSTOMER_ERASED", "the customer has already been erased", "该客户已被删除", field="id")
-    if await freeze.is_frozen(uow, customer_id):
+    if not replay and await freeze.is_frozen(uow, customer_id):
         raise freeze.CustomerFrozen(customer_id)
-    if await _active_hold(uow, customer_id):
+    if not replay and await _active_hold(uow, customer_id):
         raise KehuError("LEGAL_HOLD", "the customer is under legal hold", "该客户处于法律保全中", field="id")
     ids = await _merged_into(uow, customer_id)
     at = now()
-    await archive_privacy.refuse_if_retained(uow, ids, at)  # A6/A7: the archive outlives the request
+    if not replay:
+        await archive_privacy.refuse_if_retained(uow, ids, at)  # A6/A7: the archive outlives the request
     schema = await live_schema(uow)
     plugin_tables = personal_data_tables(registry)
     check_plugin_tables(plugin_tables, schema)
@@ -330,6 +339,8 @@ async def erase_in(uow: UnitOfWork, registry: VerticalRegistry, customer_id: UUI
                 await uow.fetch(f"UPDATE {table} SET {column} = replace({column}, {{}}, {{}}) WHERE tenant_id = {{}} "
                                 f"AND {column} LIKE {{}}", form, REPLACEMENT, tenant, f"%{form}%")
 
+    if not replay:  # ids and time only: the ledger outlives the tenant's data and its backups
+        await uow.insert(*(ErasureLedger(customer_id=cid, erased_at=at) for cid in ids))
     await audit(uow, "customer.erased", TARGET, customer_id,
                 {"reason": reason, "customers": [str(i) for i in ids], "exports_deleted": len(exports)})
     await outbox.add(uow, "customer.erased", TARGET, customer_id, ("erased",))

@@ -9,6 +9,7 @@ identity numbers, not names).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -113,3 +114,27 @@ def mask_changes(changes: Mapping[str, Any], schema: Mapping[str, Mapping[str, C
 def mask_contact(phones: Any, email: str | None) -> tuple[list[str], str | None]:
     """A contact's phones and email as every reader sees them."""
     return [mask_phone(p) for p in phones], mask_email(email) if email else email
+
+
+# Free-form forms (archive documents, their facts) carry numbers typed by hand, not typed fields:
+# a mainland mobile number (with or without +86) or a resident ID number found in their text.
+_MOBILE = re.compile(r"(?<![\dXx])(?:\+?86[- ]?)?1[3-9]\d{9}(?![\dXx])")
+_RESIDENT_ID = re.compile(r"(?<![\dXx])\d{17}[\dXx](?![\dXx])")
+
+
+def mask_numbers_in(value: Any) -> Any:
+    """A copy of free-form data with every mobile and resident ID number in its text masked, at any
+    depth of lists and mappings; other values as they are."""
+    if isinstance(value, str):
+        masked = _RESIDENT_ID.sub(lambda m: mask_identifier(m.group()), value)
+        return _MOBILE.sub(lambda m: mask_phone(re.sub(r"[- ]", "", m.group())), masked)
+    if isinstance(value, list):
+        return [mask_numbers_in(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: mask_numbers_in(v) for k, v in value.items()}
+    return value
+
+
+def free_text_for_reader(ctx: Context, value: Any) -> Any:
+    """Free-form data as this reader may see it (numbers masked without customer.pii.unmask)."""
+    return value if may_see_clear(ctx) else mask_numbers_in(value)

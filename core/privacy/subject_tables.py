@@ -50,7 +50,16 @@ class LegalHold(TenantOwned, tablename="legal_hold"):
     released_by = Varchar(length=100, null=True, default=None)
 
 
-SUBJECT_TABLES = (SubjectRequest, CustomerFreeze, LegalHold)
+class ErasureLedger(TenantOwned, tablename="erasure_ledger"):
+    """Who was erased and when (ids only): kept by the erasure use case, outside backups and without
+    a foreign key to the tenant, so a restore re-erases everyone erased after its backup (R20, PIPL
+    art. 47; docs/backups.md)."""
+
+    customer_id = UUID()
+    erased_at = Timestamptz()
+
+
+SUBJECT_TABLES = (SubjectRequest, CustomerFreeze, LegalHold, ErasureLedger)
 
 # What this domain registers with core's Piccolo app (core/piccolo_app.py).
 TABLES = SUBJECT_TABLES

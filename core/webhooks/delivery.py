@@ -2,11 +2,14 @@
 
 - ``enqueue`` (an ``@on_event("*")`` handler) runs in the event's unit of work: one delivery per
   active, subscribed endpoint, unique per (endpoint, event), so it happens exactly once.
-- ``deliver_due`` (the ``webhooks`` sweep) claims due deliveries with a conditional UPDATE in a
-  short transaction, POSTs them outside any transaction (only to checked public addresses, see
-  ``core.webhooks.targets``; no redirect followed), then records each attempt, by a coded error
-  only, in another short transaction: succeeded, or pending again after a backoff, or failed after MAX_ATTEMPTS.
-  An endpoint failing DISABLE_AFTER times in a row is disabled, with an audit entry.
+- ``deliver_due`` (the ``webhooks`` sweep) claims due deliveries with a conditional UPDATE in short
+  transactions, tenant after tenant in turn (``core.webhooks.policy``), and POSTs them concurrently
+  outside any transaction (only to checked public addresses, see ``core.webhooks.targets``; no
+  redirect followed): at most ``concurrency`` in this process and ``endpoint_concurrency`` per
+  endpoint over all processes, none to an endpoint whose circuit breaker is open. Each attempt is
+  recorded, by a coded error only, in another short transaction: succeeded, or pending again after
+  a backoff, or failed after MAX_ATTEMPTS. An endpoint failing DISABLE_AFTER times in a row is
+  disabled, with an audit entry.
 - ``sign``/``verify_signature`` implement the Standard Webhooks signature (see docs/webhooks.md).
 """
 
@@ -21,9 +24,12 @@ import ssl
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpcore
+import httpx
 import structlog
 
 from core.audit.chain import record
@@ -33,16 +39,19 @@ from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.jobs.outbox import Event, on_event
 from core.jobs.timers import register_sweep
+from core.metrics import record_webhook_failure
 from core.tenancy.every_tenant import tenant_ids
 from core.webhooks.service import SECRET_PREFIX
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from core.webhooks.targets import NameUnresolved, TargetForbidden, check_url, pinned_pool, wire_url
+from core.webhooks.policy import CLOSED, Breaker, interleave, rotate, round_quotas
+from core.webhooks.targets import NameUnresolved, PinnedBackend, TargetForbidden, check_url, wire_url
 
 MAX_ATTEMPTS = 8  # then the delivery is failed (replayable)
 DISABLE_AFTER = 15  # consecutive failed attempts before an endpoint is disabled
-BATCH = 50  # deliveries claimed per tenant per sweep
-TIMEOUT_SECONDS = 10.0
+TENANT_SHARE = 4  # deliveries a tenant may claim at least in each round of a sweep
+TIMEOUT_SECONDS = 10.0  # default of KEHU_WEBHOOKS_TIMEOUT_SECONDS
 CLAIM_TIMEOUT = timedelta(minutes=5)  # a claimed delivery not settled by then is sent again
+ACTOR = "job:webhooks"
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 TOLERANCE_SECONDS = 5 * 60
@@ -134,52 +143,252 @@ async def enqueue(uow: UnitOfWork, event: Event) -> None:
 
 # --- sending ----------------------------------------------------------------------------------------
 
-async def deliver_due(at: datetime) -> int:
-    """The ``webhooks`` sweep: send every due delivery of every tenant; returns how many were tried."""
-    tenants = await tenant_ids("job:webhooks")
-    tried = 0
-    for tenant_id in tenants:
-        tried += await _deliver_tenant(tenant_id, at)
-    return tried
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """How a sweep sends (the ``KEHU_WEBHOOKS_*`` settings; see docs/webhooks.md)."""
+
+    concurrency: int = 32  # attempts in flight in this process
+    endpoint_concurrency: int = 4  # attempts in flight per endpoint, counted over every process
+    timeout_seconds: float | None = None  # None: TIMEOUT_SECONDS (KEHU_WEBHOOKS_TIMEOUT_SECONDS)
+    breaker: Breaker = Breaker()
+    tenant_share: int = TENANT_SHARE
+    sweep_seconds: float = 4.0  # how long one sweep keeps refilling freed slots before it returns
 
 
-async def _deliver_tenant(tenant_id: uuid.UUID, at: datetime) -> int:
-    ctx = Context.system("job:webhooks", tenant_id)
+CONFIG = DeliveryConfig()
+
+
+def configure_delivery(settings: Any) -> None:
+    """Take the ``KEHU_WEBHOOKS_*`` settings (the app and ``kehu scheduler`` call this at start)."""
+    global CONFIG, TIMEOUT_SECONDS, _dispatcher
+    TIMEOUT_SECONDS = settings.webhooks_timeout_seconds
+    CONFIG = DeliveryConfig(
+        concurrency=settings.webhooks_concurrency, endpoint_concurrency=settings.webhooks_endpoint_concurrency,
+        breaker=Breaker(threshold=settings.webhooks_breaker_failures,
+                        cooldown=timedelta(seconds=settings.webhooks_breaker_cooldown_seconds)),
+        # Most of a tick, leaving the rest to the other sweeps; attempts still running go on meanwhile.
+        sweep_seconds=max(0.5, 0.8 * settings.tick_interval_seconds))
+    _dispatcher = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery this process holds until ``lease`` (its ``due_at`` while it is ``delivering``)."""
+
+    tenant_id: uuid.UUID
+    delivery: dict
+    endpoint: dict
+    lease: datetime
+    at: datetime  # the sweep's clock when it was claimed
+
+
+class Dispatcher:
+    """Sends due deliveries concurrently: at most ``concurrency`` attempts in flight here, at most
+    ``endpoint_concurrency`` per endpoint (counted in the database, so over every worker), none to
+    an endpoint whose breaker is open. One per worker process (``deliver_due`` uses it); tests make
+    more to play several workers."""
+
+    def __init__(self, config: DeliveryConfig | None = None) -> None:
+        self.config = config or CONFIG
+        self._running: dict[asyncio.Task, uuid.UUID] = {}  # attempt -> its tenant
+        self._pools: dict[tuple[uuid.UUID, str], list] = {}  # (endpoint, url) -> [pool, attempts using it]
+        self._last_tenant: uuid.UUID | None = None  # where the round-robin resumes
+        self._listeners: list[set[uuid.UUID]] = []  # each running sweep's tenants whose attempts ended
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def in_flight(self) -> int:
+        return sum(1 for task in self._running if not task.done())
+
+    async def sweep(self, at: datetime, *, budget: float | None = None) -> int:
+        """Claim due deliveries round-robin over the tenants into the free slots, and refill the
+        slots as attempts end, for at most ``budget`` seconds or until nothing more is due. Returns
+        how many deliveries were claimed; attempts still running then (a slow endpoint) go on in
+        the background and hold their slots until they end."""
+        self.loop = asyncio.get_running_loop()
+        budget = self.config.sweep_seconds if budget is None else budget
+        started = time.monotonic()
+
+        def clock() -> datetime:  # ``at`` moved on by the time spent (tests pass a clock of their own)
+            return at + timedelta(seconds=time.monotonic() - started)
+
+        tenants = await tenant_ids(ACTOR)
+        idle: set[uuid.UUID] = set()  # tenants that had nothing more to claim, until one of their attempts ends
+        ended: set[uuid.UUID] = set()  # tenants whose attempts ended since last looked at (filled by _finished)
+        self._listeners.append(ended)
+        tried = 0
+        try:
+            while True:
+                idle -= ended
+                ended.clear()
+                free = self.config.concurrency - self.in_flight
+                active = [t for t in rotate(tenants, self._last_tenant) if t not in idle]
+                if free > 0 and active:
+                    for tenant_id, quota in round_quotas(active, free, self.config.tenant_share):
+                        claims = await self._claim_safely(tenant_id, clock(), quota)
+                        if len(claims) < quota:
+                            idle.add(tenant_id)
+                        self._last_tenant = tenant_id
+                        for claim in claims:
+                            self._start(claim)
+                        tried += len(claims)
+                    continue
+                if ended:
+                    continue
+                remaining = budget - (time.monotonic() - started)
+                if not self._running or remaining <= 0:
+                    return tried
+                # Wait for an attempt to end: it frees a slot here and one of its endpoint's.
+                await asyncio.wait(list(self._running), timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._listeners.remove(ended)
+            await self._close_idle_pools()
+
+    async def drain(self) -> None:
+        """Wait for every attempt in flight, then close the connections (shutdown, tests)."""
+        while self._running:
+            await asyncio.wait(list(self._running))
+        await self._close_idle_pools()
+
+    async def _claim_safely(self, tenant_id: uuid.UUID, at: datetime, quota: int) -> list[Claim]:
+        try:
+            return await claim(tenant_id, at, quota, self.config)
+        except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
+            log.error("webhooks.claim_failed", tenant_id=str(tenant_id), error=repr(exc), exc_info=exc)
+            return []
+
+    def _start(self, claimed: Claim) -> None:
+        task = asyncio.create_task(self._attempt(claimed))
+        self._running[task] = claimed.tenant_id
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        tenant_id = self._running.pop(task, None)
+        for ended in self._listeners:
+            ended.add(tenant_id)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhooks.attempt_crashed", error=repr(task.exception()))
+
+    async def _attempt(self, claimed: Claim) -> None:
+        endpoint = claimed.endpoint
+        key = (endpoint["id"], endpoint["url"])
+        if key not in self._pools:
+            self._pools[key] = [_endpoint_pool(endpoint["url"], self.config.endpoint_concurrency), 0]
+        self._pools[key][1] += 1
+        began = time.monotonic()
+        try:
+            status_code, error, duration_ms = await _post(self._pools[key][0], endpoint, claimed.delivery,
+                                                          self.config.timeout_seconds or TIMEOUT_SECONDS)
+        finally:
+            self._pools[key][1] -= 1
+        settled_at = claimed.at + timedelta(seconds=time.monotonic() - began)
+        try:
+            await _settle(claimed, settled_at, status_code, error, duration_ms, self.config.breaker)
+        except Exception as exc:  # noqa: BLE001 - unsettled, it is sent again when its lease ends
+            log.error("webhooks.settle_failed", tenant_id=str(claimed.tenant_id),
+                      delivery_id=str(claimed.delivery["id"]), error=repr(exc), exc_info=exc)
+
+    async def _close_idle_pools(self) -> None:
+        for key, (pool, users) in list(self._pools.items()):
+            if users == 0:
+                del self._pools[key]
+                await pool.aclose()
+
+
+def _endpoint_pool(url: str, size: int) -> httpcore.AsyncConnectionPool:
+    """``pinned_pool``'s pool (checked addresses only, no proxy, no redirect), sized to the
+    per-endpoint limit so attempts never queue inside it."""
+    return httpcore.AsyncConnectionPool(network_backend=PinnedBackend(plain_http=httpx.URL(url).scheme == "http"),
+                                        max_connections=size, retries=0)
+
+
+_dispatcher: Dispatcher | None = None
+
+
+def dispatcher() -> Dispatcher:
+    """This process's dispatcher (a new one on a new event loop: its tasks belong to one loop)."""
+    global _dispatcher
+    loop = asyncio.get_running_loop()
+    if _dispatcher is None or _dispatcher.loop not in (None, loop):
+        _dispatcher = Dispatcher(CONFIG)
+    return _dispatcher
+
+
+async def deliver_due(at: datetime, *, budget: float | None = None) -> int:
+    """The ``webhooks`` sweep: send due deliveries of every tenant; returns how many were claimed."""
+    return await dispatcher().sweep(at, budget=budget)
+
+
+async def drain() -> None:
+    """Let the attempts in flight in this process end (before closing the database)."""
+    if _dispatcher is not None and _dispatcher.loop is asyncio.get_running_loop():
+        await _dispatcher.drain()
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """A timestamp from raw SQL: a datetime on PostgreSQL, maybe ISO text on SQLite."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _id_key(value: Any) -> str:
+    return str(value)
+
+
+async def claim(tenant_id: uuid.UUID, at: datetime, quota: int, config: DeliveryConfig) -> list[Claim]:
+    """Claim up to ``quota`` of a tenant's due deliveries in one short transaction: per endpoint at
+    most its free slots (its limit less those in flight anywhere; none while its breaker is open,
+    one probe when half-open), the endpoints taken in turn, oldest first."""
+    ctx = Context.system(ACTOR, tenant_id)
+    lease = at + CLAIM_TIMEOUT
     async with unit_of_work(ctx) as uow:
-        due = await uow.fetch(
-            "SELECT id FROM webhook_delivery WHERE tenant_id = {} AND status IN ('pending', 'delivering') "
-            "AND due_at <= {} AND endpoint_id IN (SELECT id FROM webhook_endpoint WHERE tenant_id = {} "
-            "AND status = 'active') ORDER BY due_at LIMIT " + str(BATCH), tenant_id, at, tenant_id)
-        ids = [uuid.UUID(str(r["id"])) for r in due]
-        if not ids:
-            return 0
-        # The claim: only rows still due move, so a second sweep running at the same moment gets none.
+        # PostgreSQL: lock the tenant's endpoints, so another worker claiming for this tenant waits
+        # and then counts our claims as in flight (SQLite writes are serial already).
+        lock = "" if uow.database.is_sqlite else " ORDER BY id FOR UPDATE"
+        endpoints = {_id_key(e["id"]): e for e in await uow.fetch(
+            "SELECT id, tenant_id, url, secret, breaker_open_until FROM webhook_endpoint WHERE tenant_id = {} "
+            "AND status = 'active'" + lock, tenant_id)}
+        if not endpoints:
+            return []
+        # A claim whose sweep died (its lease, due_at, has passed) is due again.
+        await uow.fetch("UPDATE webhook_delivery SET status = 'pending' WHERE tenant_id = {} "
+                        "AND status = 'delivering' AND due_at <= {}", tenant_id, at)
+        busy = {_id_key(r["endpoint_id"]): int(r["n"]) for r in await uow.fetch(
+            "SELECT endpoint_id, COUNT(*) AS n FROM webhook_delivery WHERE tenant_id = {} AND status = 'delivering' "
+            "AND due_at > {} GROUP BY endpoint_id", tenant_id, at)}
+        slots = {key: config.breaker.slots(config.endpoint_concurrency, busy.get(key, 0),
+                                           _as_datetime(e["breaker_open_until"]), at)
+                 for key, e in endpoints.items()}
+        wanted = [(key, min(n, quota)) for key, n in slots.items() if n > 0]
+        if not wanted:
+            return []
+        # Each endpoint's oldest due deliveries, no more than its free slots (index on endpoint, status, due_at).
+        parts, args = [], []
+        for i, (key, n) in enumerate(wanted):
+            parts.append(f"SELECT * FROM (SELECT id, endpoint_id, due_at FROM webhook_delivery WHERE tenant_id = {{}} "
+                         f"AND endpoint_id = {{}} AND status = 'pending' AND due_at <= {{}} ORDER BY due_at, id "
+                         f"LIMIT {int(n)}) AS e{i}")
+            args += [tenant_id, endpoints[key]["id"], at]
+        queues: dict[str, list[dict]] = {}
+        for row in await uow.fetch(" UNION ALL ".join(parts), *args):
+            queues.setdefault(_id_key(row["endpoint_id"]), []).append(row)
+        ordered = sorted(queues.values(), key=lambda q: (_as_datetime(q[0]["due_at"]), _id_key(q[0]["id"])))
+        picked = [row["id"] for row in interleave(ordered, quota)]
+        if not picked:
+            return []
+        # The claim: only rows still pending and due move, so a second sweep at the same moment gets none.
         claimed = await uow.fetch(
-            "UPDATE webhook_delivery SET status = 'delivering', due_at = {} WHERE tenant_id = {} "
-            "AND status IN ('pending', 'delivering') AND due_at <= {} AND id IN ("
-            + ", ".join("{}" for _ in ids) + ") RETURNING id", at + CLAIM_TIMEOUT, tenant_id, at, *ids)
-        claimed_ids = [uuid.UUID(str(r["id"])) for r in claimed]
-        if not claimed_ids:
-            return 0
-        deliveries = await uow.select(WebhookDelivery).where(WebhookDelivery.id.is_in(claimed_ids))
-        endpoints = {e["id"]: e for e in await uow.select(WebhookEndpoint).where(
-            WebhookEndpoint.id.is_in(list({d["endpoint_id"] for d in deliveries})))}
-    pools: dict = {}  # one per endpoint, so connections to it are reused within this sweep
-    try:
-        for delivery in deliveries:
-            endpoint = endpoints[delivery["endpoint_id"]]
-            if endpoint["id"] not in pools:
-                pools[endpoint["id"]] = pinned_pool(endpoint["url"])
-            status_code, error, duration_ms = await _post(pools[endpoint["id"]], endpoint, delivery)
-            await _settle(ctx, delivery, endpoint, at, status_code, error, duration_ms)
-    finally:
-        for pool in pools.values():
-            await pool.aclose()
-    return len(deliveries)
+            "UPDATE webhook_delivery SET status = 'delivering', due_at = {} WHERE tenant_id = {} AND status = 'pending' "
+            "AND due_at <= {} AND id IN (" + ", ".join("{}" for _ in picked) + ") "
+            "RETURNING id, endpoint_id, event_id, payload, attempts", lease, tenant_id, at, *picked)
+    return [Claim(tenant_id=tenant_id, delivery=row, endpoint=endpoints[_id_key(row["endpoint_id"])], lease=lease, at=at)
+            for row in claimed]
 
 
-async def _post(pool: httpcore.AsyncConnectionPool, endpoint: dict, delivery: dict
-                ) -> tuple[int | None, str | None, int]:
+async def _post(pool: httpcore.AsyncConnectionPool, endpoint: dict, delivery: dict,
+                timeout: float) -> tuple[int | None, str | None, int]:
     """One attempt: the receiver's status code, and a coded error unless it answered 2xx."""
     msg_id = str(delivery["event_id"])
     timestamp = int(time.time())
@@ -192,9 +401,8 @@ async def _post(pool: httpcore.AsyncConnectionPool, endpoint: dict, delivery: di
     error: str | None = None
     try:
         check_url(endpoint["url"])  # again: a row stored before a rule (or the loopback setting) changed
-        timeouts = {"connect": TIMEOUT_SECONDS, "read": TIMEOUT_SECONDS, "write": TIMEOUT_SECONDS,
-                    "pool": TIMEOUT_SECONDS}
-        async with asyncio.timeout(TIMEOUT_SECONDS):  # the whole attempt, however slowly the receiver drips
+        timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+        async with asyncio.timeout(timeout):  # the whole attempt, however slowly the receiver drips
             # Streamed and never read: only the status matters, and a huge body must not fill memory.
             async with pool.stream("POST", wire_url(endpoint["url"]), headers=headers, content=body,
                                    extensions={"timeout": timeouts}) as response:
@@ -224,13 +432,41 @@ def attempt_error(exc: BaseException) -> str:
     return "WEBHOOK_TRANSPORT_FAILED"
 
 
-async def _settle(ctx: Context, delivery: dict, endpoint: dict, at: datetime, status_code: int | None,
-                  error: str | None, duration_ms: int) -> None:
+async def _settle(claimed: Claim, at: datetime, status_code: int | None, error: str | None, duration_ms: int,
+                  breaker: Breaker) -> None:
+    """Record an attempt: the delivery succeeded, pending again after a backoff, or failed; the
+    endpoint's failure count and breaker. The endpoint row is written first, as ``claim`` locks it
+    first: one lock order, so the two never deadlock."""
+    ctx = Context.system(ACTOR, claimed.tenant_id)
+    delivery, endpoint = claimed.delivery, claimed.endpoint
     ok = error is None
     attempts = int(delivery["attempts"]) + 1
+    reopened: datetime | None = None
     async with unit_of_work(ctx) as uow:
-        await uow.insert(WebhookAttempt(delivery_id=delivery["id"], attempted_at=at, status_code=status_code,
-                                        error=error, duration_ms=duration_ms))
+        if ok:
+            await uow.fetch("UPDATE webhook_endpoint SET consecutive_failures = 0, breaker_open_until = NULL "
+                            "WHERE tenant_id = {} AND id = {} AND (consecutive_failures <> 0 "
+                            "OR breaker_open_until IS NOT NULL)", ctx.tenant_id, endpoint["id"])
+        else:
+            # A failure is settled here (the delivery's own fate follows below).
+            record_webhook_failure(f"http_{status_code // 100}xx" if status_code
+                                   else (error or "other").lower().removeprefix("webhook_"))
+            counted = await uow.fetch(
+                "UPDATE webhook_endpoint SET consecutive_failures = consecutive_failures + 1 WHERE tenant_id = {} "
+                "AND id = {} RETURNING consecutive_failures, status, breaker_open_until", ctx.tenant_id, endpoint["id"])
+            if counted:
+                failures = int(counted[0]["consecutive_failures"])
+                before = _as_datetime(counted[0]["breaker_open_until"])
+                after = breaker.after_failure(failures, before, at)
+                if after != before:
+                    reopened = after
+                    await uow.update(WebhookEndpoint, {WebhookEndpoint.breaker_open_until: after}).where(
+                        WebhookEndpoint.id == endpoint["id"])
+                    if breaker.state(before, at) == CLOSED:
+                        log.warning("webhooks.breaker_opened", tenant_id=str(ctx.tenant_id),
+                                    endpoint_id=str(endpoint["id"]), failures=failures, open_until=after.isoformat())
+                if counted[0]["status"] == "active" and failures >= DISABLE_AFTER:
+                    await _disable(uow, ctx, endpoint, at, error)
         values: dict = {WebhookDelivery.attempts: attempts, WebhookDelivery.last_status_code: status_code,
                         WebhookDelivery.last_error: error}
         if ok:
@@ -238,26 +474,31 @@ async def _settle(ctx: Context, delivery: dict, endpoint: dict, at: datetime, st
         elif attempts >= MAX_ATTEMPTS:
             values[WebhookDelivery.status] = "failed"
         else:
-            values.update({WebhookDelivery.status: "pending", WebhookDelivery.due_at: at + backoff(attempts)})
+            due = at + backoff(attempts)
+            values.update({WebhookDelivery.status: "pending", WebhookDelivery.due_at: max(due, reopened or due)})
+        # Only while the claim is still ours: a lease that ran out may have been claimed again.
         await uow.update(WebhookDelivery, values).where(
-            (WebhookDelivery.id == delivery["id"]) & (WebhookDelivery.status == "delivering"))
-        if ok:
-            await uow.update(WebhookEndpoint, {WebhookEndpoint.consecutive_failures: 0}).where(
-                WebhookEndpoint.id == endpoint["id"])
-            return
-        counted = await uow.fetch(
-            "UPDATE webhook_endpoint SET consecutive_failures = consecutive_failures + 1 WHERE tenant_id = {} "
-            "AND id = {} RETURNING consecutive_failures, status", ctx.tenant_id, endpoint["id"])
-        if counted and counted[0]["status"] == "active" and int(counted[0]["consecutive_failures"]) >= DISABLE_AFTER:
-            reason = f"{DISABLE_AFTER} consecutive failed deliveries; last: {error}"[:2000]
-            await uow.update(WebhookEndpoint, {WebhookEndpoint.status: "disabled", WebhookEndpoint.disabled_at: at,
-                                               WebhookEndpoint.disabled_reason: reason}).where(
-                WebhookEndpoint.id == endpoint["id"])
-            await record(uow, "webhook.disabled", "webhook_endpoint", endpoint["id"],
-                         {"status": ("active", "disabled"), "disabled_reason": reason})
-            # No URL: its query string may hold the receiver's own token.
-            log.warning("webhooks.endpoint_disabled", tenant_id=str(ctx.tenant_id), endpoint_id=str(endpoint["id"]),
-                        reason=reason)
+            (WebhookDelivery.id == delivery["id"]) & (WebhookDelivery.status == "delivering")
+            & (WebhookDelivery.due_at == claimed.lease))
+        if reopened is not None:
+            # While open its deliveries are not attempted (nor counted as attempts): they wait, due
+            # at the end of the cool-down, where they show in the delivery log.
+            await uow.fetch("UPDATE webhook_delivery SET due_at = {} WHERE tenant_id = {} AND endpoint_id = {} "
+                            "AND status = 'pending' AND due_at < {}", reopened, ctx.tenant_id, endpoint["id"], reopened)
+        await uow.insert(WebhookAttempt(delivery_id=delivery["id"], attempted_at=claimed.at, status_code=status_code,
+                                        error=error, duration_ms=duration_ms))
+
+
+async def _disable(uow: UnitOfWork, ctx: Context, endpoint: dict, at: datetime, error: str | None) -> None:
+    reason = f"{DISABLE_AFTER} consecutive failed deliveries; last: {error}"[:2000]
+    await uow.update(WebhookEndpoint, {WebhookEndpoint.status: "disabled", WebhookEndpoint.disabled_at: at,
+                                       WebhookEndpoint.disabled_reason: reason}).where(
+        WebhookEndpoint.id == endpoint["id"])
+    await record(uow, "webhook.disabled", "webhook_endpoint", endpoint["id"],
+                 {"status": ("active", "disabled"), "disabled_reason": reason})
+    # No URL: its query string may hold the receiver's own token.
+    log.warning("webhooks.endpoint_disabled", tenant_id=str(ctx.tenant_id), endpoint_id=str(endpoint["id"]),
+                reason=reason)
 
 
 register_sweep("webhooks", deliver_due)

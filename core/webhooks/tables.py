@@ -14,6 +14,8 @@ class WebhookEndpoint(TenantOwned, tablename="webhook_endpoint"):
     consecutive_failures = Integer(default=0)
     disabled_at = Timestamptz(null=True, default=None)
     disabled_reason = Text(null=True, default=None)
+    # The circuit breaker (core/webhooks/policy.py): NULL closed, future open, past half-open.
+    breaker_open_until = Timestamptz(null=True, default=None)
 
 
 class WebhookDelivery(TenantOwned, tablename="webhook_delivery"):

@@ -3,7 +3,6 @@ import { defineConfig } from "vite";
 // Served by kehu at /console/ (gateway/console.py); the build is committed so `make demo` needs no Node.
 export default defineConfig({
   base: "/console/",
-  esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: {
     outDir: "dist",

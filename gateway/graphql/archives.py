@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.archives import common as archive_common
+from core.privacy.masking import free_text_for_reader
 
 from core.archives import folders as archive_folders
 
@@ -52,7 +53,7 @@ class ArchiveFolder(Node):
     vertical: str
     subject_kind: str
     subject_key: str
-    facts: JSON
+    raw_facts: strawberry.Private[Any]
     owner_customer_id: strawberry.ID | None
     contact_customer_id: strawberry.ID | None
     retention_until: datetime | None
@@ -63,9 +64,13 @@ class ArchiveFolder(Node):
     @classmethod
     def of(cls, f: archive_common.FolderView) -> ArchiveFolder:
         return cls(id=_id(f.id), vertical=f.vertical, subject_kind=f.subject_kind, subject_key=f.subject_key,
-                   facts=f.facts, owner_customer_id=_id(f.owner_customer_id),
+                   raw_facts=f.facts, owner_customer_id=_id(f.owner_customer_id),
                    contact_customer_id=_id(f.contact_customer_id), retention_until=f.retention_until,
                    retention_rule=f.retention_rule, sealed_at=f.sealed_at, created_at=f.created_at)
+
+    @strawberry.field(description="Phone and ID numbers in them masked for a reader without customer.pii.unmask.")
+    def facts(self, info: Info) -> JSON:
+        return free_text_for_reader(ctx_of(info), self.raw_facts)
 
 
 @strawberry.type
@@ -106,7 +111,7 @@ class Archive(Node):
     vertical: str
     standard: str
     state: str
-    facts: JSON
+    raw_facts: strawberry.Private[Any]
     submitted_by: str | None
     submitted_at: datetime | None
     checked_by: str | None
@@ -116,7 +121,7 @@ class Archive(Node):
         "(a provisional schedule): it is recomputed when the schedule is loaded."))
     rejections: int
     check_round: int
-    documents: list[ArchiveDocument]
+    raw_documents: strawberry.Private[Any]
     check_results: list[ArchiveCheckResult] = strawberry.field(description="Of the latest check.")
     transitions: list[ArchiveTransition]
     submission_due_at: datetime | None = strawberry.field(default=None, description=(
@@ -132,9 +137,9 @@ class Archive(Node):
     @classmethod
     def of(cls, a: archive_common.ArchiveView) -> Archive:
         return cls(id=_id(a.id), folder_id=_id(a.folder_id), vertical=a.vertical, standard=a.standard, state=a.state,
-                   facts=a.facts, submitted_by=a.submitted_by, submitted_at=a.submitted_at, checked_by=a.checked_by,
+                   raw_facts=a.facts, submitted_by=a.submitted_by, submitted_at=a.submitted_at, checked_by=a.checked_by,
                    deadline_at=a.deadline_at, provisional=a.deadline_provisional, rejections=a.rejections, check_round=a.check_round,
-                   documents=[ArchiveDocument(code=d.code, position=d.position, fields=d.fields) for d in a.documents],
+                   raw_documents=a.documents,
                    check_results=[ArchiveCheckResult(
                        id=_id(r.id), round=r.round, rule_code=r.rule_code, kind=r.kind, status=r.status,
                        document=r.document, field=r.field, message_en=r.message_en, message_zh=r.message_zh,
@@ -143,6 +148,17 @@ class Archive(Node):
                                                   note=t.note) for t in a.transitions],
                    submission_due_at=a.submission_due_at, submitted_on_time=a.submitted_on_time,
                    extended_until=a.extended_until, damaged_at=a.damaged_at, damage_note=a.damage_note)
+
+    # Documents are forms filled by hand: the numbers typed in them are masked like a customer's.
+    @strawberry.field(description="Phone and ID numbers in them masked for a reader without customer.pii.unmask.")
+    def facts(self, info: Info) -> JSON:
+        return free_text_for_reader(ctx_of(info), self.raw_facts)
+
+    @strawberry.field(description="Their fields' phone and ID numbers masked for a reader without customer.pii.unmask.")
+    def documents(self, info: Info) -> list[ArchiveDocument]:
+        ctx = ctx_of(info)
+        return [ArchiveDocument(code=d.code, position=d.position, fields=free_text_for_reader(ctx, d.fields))
+                for d in self.raw_documents]
 
 
 @strawberry.type(description="A KPI deduction or fine for one person.")

@@ -189,10 +189,10 @@ class AttributionOwner:
     decision: AttributionDecision
 
     @classmethod
-    def of(cls, o: attribution.OwnerView) -> AttributionOwner:
+    def of(cls, o: attribution.OwnerView, names: dict[UUID, str] | None = None) -> AttributionOwner:
         return cls(customer_id=strawberry.ID(str(o.customer_id)), vertical=o.vertical, owner_id=_id(o.owner_id),
                    valid_until=o.valid_until, decided_at=o.decided_at,
-                   decision=AttributionDecision.of(o.customer_id, o.vertical, o.decision))
+                   decision=AttributionDecision.of(o.customer_id, o.vertical, o.decision, names))
 
 
 @strawberry.type(description="How a related customer is related to the customer (stored once, read both ways).")
@@ -362,8 +362,11 @@ class AttributionQuery:
         request = page_request(info, "attributionOwners", first, after, last, before)
         found, more = await attribution.owners(ctx_of(info), _registry(info), vertical, request.window(_owner_key),
                                                owner_id=owner, valid=valid)
+        # the owners' names in one look-up for the page (bounded by its size), as a single decision has them
+        names = await attribution.consultant_names(
+            ctx_of(info), sorted({UUID(str(o.decision.owner)) for o in found if o.decision.owner}, key=str))
         return keyset_connection(request, found, more, lambda o: [str(o.customer_id), o.vertical],
-                                 AttributionOwner.of)
+                                 lambda o: AttributionOwner.of(o, names))
 
 
 @strawberry.type

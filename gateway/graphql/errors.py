@@ -312,6 +312,15 @@ class CodedHTTPErrors:
     """Mixed into the GraphQL controller: a batch (a JSON list) or a malformed body is refused
     with a code like any other error. Batching stays off: one request, one operation."""
 
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        # The database could not be reached: a 503 with Retry-After, so clients and proxies retry
+        # rather than treat the answer as final (R5). Nothing ran to completion.
+        errors = response_data.get("errors") if isinstance(response_data, dict) else None
+        if errors and any((e.get("extensions") or {}).get("code") == "DATABASE_UNAVAILABLE" for e in errors):
+            sub_response.status_code = 503
+            sub_response.headers["retry-after"] = "1"
+        return super().create_response(response_data, sub_response)  # type: ignore[misc]
+
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry's json.loads answers invalid UTF-8, a scalar or a deep body with a 500.
         return decode_body(data)

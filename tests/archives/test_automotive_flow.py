@@ -142,3 +142,11 @@ async def test_the_sales_archive_over_graphql(settings, seeded, automotive):
         assert filed["state"] == "archived"
         assert [t["toState"] for t in filed["transitions"]] == [
             "assembling", "submitted", "under_check", "accepted", "archived"]
+
+        # CSM masking: the numbers typed into the documents reach a reader without unmask masked.
+        read = (await gql(client, "query($id: ID!) { archive(id: $id) { facts documents { code fields } } }", clerk,
+                          id=archive["id"])).json()["data"]["archive"]
+        fields = {d["code"]: d["fields"] for d in read["documents"]}
+        assert fields["delivery_form"]["phone"] == "139****5678"
+        assert fields["owner_id"]["number"] == "2201**********1234"
+        assert "13912345678" not in str(read) and "220102199001011234" not in str(read)

@@ -73,6 +73,11 @@ async def test_a_correction_leaves_the_original_in_the_ledger_and_the_decision_e
     assert decision["ownerId"] == decision["owner"]["id"] == me
     assert decision["rule"] == "RE20" and decision["explanationEn"] and decision["explanationZh"]
     assert decision["entries"] == [first["entry"]["id"]] and decision["shares"] == [{"consultantId": me, "percent": 100}]
+    # the owners list names each owner as a single decision does (the console's reception screen shows them)
+    owners = await _data(client, token, 'query { attributionOwners(vertical: "%s", first: 50) { nodes { customerId '
+                                        'decision { owner { id displayName } } } } }' % VERTICAL)
+    listed = next(n for n in owners["nodes"] if n["customerId"] == customer)
+    assert decision["owner"]["displayName"] and listed["decision"]["owner"] == decision["owner"]
     direct = await _data(client, token, RECORD, c=customer, kind="DISPUTE_DECISION", at="2025-03-02T11:00:00+08:00",
                          e=first["entry"]["id"])
     assert direct["errors"] == [{"code": "ATTRIBUTION_DISPUTE_DECISION_DIRECT", "field": "kind"}]

@@ -111,20 +111,6 @@ def test_the_page_offers_sign_in_and_keeps_the_token_in_memory_only(client):
 
 # --- in a real browser, offline ---------------------------------------------------------------------
 
-def _chromium() -> str:
-    import os
-    import shutil
-
-    import pytest
-
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        raise AssertionError("CI needs Chromium for the GraphiQL browser test (.ci/run installs Debian's chromium)")
-    pytest.skip("Chromium is not installed (apt-get install chromium); CI runs this test")
-
-
 def test_graphiql_renders_offline_and_its_schema_explorer_works_after_signing_in(tmp_path):
     """Issue 17 point 6, as a person sees it: in a browser that cannot reach any other host, the page
     renders GraphiQL's editor; signing in with the page's sign-in bar loads the schema, so the
@@ -139,9 +125,9 @@ def test_graphiql_renders_offline_and_its_schema_explorer_works_after_signing_in
     from playwright.sync_api import sync_playwright
 
     from gateway.cli import DEMO_ADMIN
-    from tests.support import wait_until_healthy
+    from tests.support import chromium_path, wait_until_healthy
 
-    executable = _chromium()
+    executable = chromium_path("the GraphiQL browser test")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

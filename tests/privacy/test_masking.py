@@ -26,6 +26,17 @@ def test_resident_ids_keep_first_four_and_last_four():
     assert masking.mask_identifier("110101199003071234") == "1101**********1234"
 
 
+def test_numbers_typed_into_free_form_data_are_masked_at_any_depth():
+    """Archive documents and facts are hand-filled forms: a mobile number (bare, +86, with a dash) or a
+    resident ID anywhere in their text is masked for a reader without unmask; other numbers (a VIN, a
+    date, an order number, an amount) stay as they are."""
+    data = {"phone": "13912345678", "note": "联系 +86 13912345678 或 客户", "owner": [{"number": "220102199001011234"}],
+            "vin": "LSVAU2180N2183294", "order_no": "2-0001234", "delivered_on": "2026-03-02", "price": 158000}
+    assert masking.mask_numbers_in(data) == {
+        "phone": "139****5678", "note": "联系 139****5678 或 客户", "owner": [{"number": "2201**********1234"}],
+        "vin": "LSVAU2180N2183294", "order_no": "2-0001234", "delivered_on": "2026-03-02", "price": 158000}
+
+
 def test_a_record_masks_every_personal_field_but_names():
     record = {"kind": "person", "surname": "王", "given_name": "小明", "phones": ["+8613812345678"],
               "identifier": {"type": "resident_id", "number": "110101199003071234"}, "emails": ["wang@example.com"],

@@ -31,6 +31,8 @@ export interface Session {
 export const session = signal<Session | null>(null);
 /** True while requests wait for the user to sign in again (the session expired or was ended). */
 export const expired = signal(false);
+/** A word for the sign-in form after the session ended on purpose (e.g. the password was changed). */
+export const signedOutBecause = signal<"passwordChanged" | null>(null);
 let resume: Array<() => void> = [];
 
 function headers(token: string | undefined): Record<string, string> {
@@ -108,6 +110,7 @@ export async function signIn(variables: LoginMutationVariables): Promise<Session
     mustChangePassword: login.mustChangePassword,
   };
   session.set(next);
+  signedOutBecause.set(null);
   if (!next.mustChangePassword) {
     expired.set(false);
     const waiting = resume;

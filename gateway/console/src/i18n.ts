@@ -150,10 +150,21 @@ const WORDS = {
   customerId: ["客户 ID", "Customer id"],
   vertical: ["行业", "Vertical"],
   close: ["关闭", "Close"],
+  status_potential: ["潜在", "potential"],
+  status_active: ["有效", "active"],
+  status_dormant: ["休眠", "dormant"],
+  status_lost: ["流失", "lost"],
+  status_terminated: ["已终止", "terminated"],
 } as const;
 
 export type Word = keyof typeof WORDS;
 
 export function t(word: Word): string {
   return WORDS[word][lang.get() === "zh" ? 0 : 1];
+}
+
+/** A customer status in the user's language (an unknown one as the API gives it). */
+export function statusWord(status: string): string {
+  const word = `status_${status}`;
+  return word in WORDS ? t(word as Word) : status;
 }

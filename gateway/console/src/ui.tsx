@@ -2,7 +2,9 @@
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, gql } from "./api";
-import { t } from "./i18n";
+import USER_NAME from "./operations/UserName.graphql?raw";
+import type { UserNameQuery } from "./generated/graphql";
+import { lang, t } from "./i18n";
 
 export interface Loaded<T> {
   data: T | null;
@@ -110,13 +112,14 @@ export function Section(props: { title: string; children: ComponentChildren; id?
 export function when(iso: string | null | undefined): string {
   if (!iso) return "—";
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(lang.get() === "zh" ? "zh-CN" : "en-GB");
 }
 
 export function Table(props: { head: string[]; rows: ComponentChildren[][]; caption?: string }) {
   if (!props.rows.length) return <p class="muted">{t("none")}</p>;
   return (
-    <div class="table-wrap">
+    // Focusable and named: on a phone the table scrolls sideways, and keyboard users must reach it too.
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={props.caption ?? props.head.filter(Boolean).join(" · ")}>
       <table>
         {props.caption ? <caption>{props.caption}</caption> : null}
         <thead>
@@ -128,4 +131,25 @@ export function Table(props: { head: string[]; rows: ComponentChildren[][]; capt
       </table>
     </div>
   );
+}
+
+const actorNames = new Map<string, Promise<string>>();
+
+/** "user:<id>" as the person's name (and username); the raw actor when the viewer may not read users. */
+export function Actor({ actor }: { actor: string }) {
+  const [name, setName] = useState(actor);
+  useEffect(() => {
+    const id = actor.startsWith("user:") ? actor.slice(5) : null;
+    if (!id) return setName(actor);
+    if (!actorNames.has(actor)) {
+      actorNames.set(actor, gql<UserNameQuery>(USER_NAME, { id }).then(
+        (d) => (d.user ? `${d.user.displayName} (${d.user.username})` : actor), () => actor));
+    }
+    let live = true;
+    void actorNames.get(actor)!.then((n) => live && setName(n));
+    return () => {
+      live = false;
+    };
+  }, [actor]);
+  return <span title={actor}>{name}</span>;
 }

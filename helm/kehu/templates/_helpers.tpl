@@ -69,7 +69,7 @@ app.kubernetes.io/component: api
 {{- end }}
 {{- end }}
 
-{{/* The Secret holding the five secret settings: secrets.existingSecret or the chart's own. */}}
+{{/* The Secret holding the six secret settings: secrets.existingSecret or the chart's own. */}}
 {{- define "kehu.secretName" -}}
 {{- default (include "kehu.fullname" .) .Values.secrets.existingSecret }}
 {{- end }}
@@ -85,7 +85,7 @@ app.kubernetes.io/component: api
 
 {{/* Settings that belong in the Secret, never in the ConfigMap. */}}
 {{- define "kehu.secretKeys" -}}
-KEHU_DATABASE_URL KEHU_MIGRATE_DATABASE_URL KEHU_BROKER_URL KEHU_JWT_SIGNING_KEYS KEHU_AUDIT_ANCHOR_KEY
+KEHU_DATABASE_URL KEHU_MIGRATE_DATABASE_URL KEHU_BROKER_URL KEHU_JWT_SIGNING_KEYS KEHU_DATA_KEYS KEHU_AUDIT_ANCHOR_KEY
 {{- end }}
 
 {{/* Anchor settings the chart sets from auditAnchors, never from config. */}}
@@ -116,10 +116,16 @@ KEHU_AUDIT_ANCHOR_DIR KEHU_AUDIT_ANCHOR_PUBLIC_KEYS KEHU_AUDIT_ANCHOR_INTERVAL_S
 {{- end }}
 
 {{/*
-KEHU_AUDIT_ANCHOR_KEY by name: a Secret without the key stops the pod with an error naming it,
-rather than kehu starting without it.
+The keys every kehu process needs on the production profile, by name: KEHU_DATA_KEYS (personal
+data at rest) and KEHU_AUDIT_ANCHOR_KEY (audit anchors). A Secret without one stops the pod with an
+error naming the key, rather than kehu starting without it.
 */}}
-{{- define "kehu.anchorKeyEnv" -}}
+{{- define "kehu.requiredSecretEnv" -}}
+- name: KEHU_DATA_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret }}
+      key: KEHU_DATA_KEYS
 - name: KEHU_AUDIT_ANCHOR_KEY
   valueFrom:
     secretKeyRef:
@@ -246,14 +252,14 @@ chart's claim exists on a first install, and never touches anchors).
     - secretRef:
         name: {{ .secret }}
   env:
-    {{- include "kehu.anchorKeyEnv" (dict "secret" .secret) | nindent 4 }}
+    {{- include "kehu.requiredSecretEnv" (dict "secret" .secret) | nindent 4 }}
   {{- else }}
   env:
     {{- range $key, $value := (include "kehu.configData" $root | fromYaml) }}
     - name: {{ $key }}
       value: {{ $value | quote }}
     {{- end }}
-    {{- include "kehu.anchorKeyEnv" (dict "secret" .secret) | nindent 4 }}
+    {{- include "kehu.requiredSecretEnv" (dict "secret" .secret) | nindent 4 }}
   envFrom:
     - secretRef:
         name: {{ .secret }}
@@ -270,8 +276,9 @@ chart's claim exists on a first install, and never touches anchors).
 {{- end }}
 
 {{/*
-The five secret settings for the chart-created Secret, checked: all are required, and the
-production profile refuses SQLite and the embedded broker (kehu would refuse to start).
+The six secret settings for the chart-created Secret, checked: all are required, and the
+production profile refuses SQLite and the embedded broker (kehu would refuse to start). Messages
+name the value, never echo it.
 */}}
 {{- define "kehu.secretData" -}}
 {{- $s := .Values.secrets }}
@@ -280,6 +287,17 @@ production profile refuses SQLite and the embedded broker (kehu would refuse to 
 {{- $owner := required (printf "secrets.migrateDatabaseUrl (KEHU_MIGRATE_DATABASE_URL, the owner's postgresql:// URL) is required %s" $hint) $s.migrateDatabaseUrl }}
 {{- $broker := required (printf "secrets.brokerUrl (KEHU_BROKER_URL, redis://host:6379/0) is required %s" $hint) $s.brokerUrl }}
 {{- $keys := required (printf "secrets.jwtSigningKeys (KEHU_JWT_SIGNING_KEYS, kid:seed[,kid:seed]) is required %s" $hint) $s.jwtSigningKeys }}
+{{- $dataKeys := required (printf "secrets.dataKeys (KEHU_DATA_KEYS, id:key[,id:key], the keys that encrypt personal data at rest) is required %s" $hint) $s.dataKeys }}
+{{- $dataKeyIds := list }}
+{{- range $item := splitList "," $dataKeys }}
+{{- if not (regexMatch "^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9_-]{43}=?$" (trim $item)) }}
+{{- fail "secrets.dataKeys: expected id:key[,id:key], each key 32 bytes in base64url (43 characters; make one as for jwtSigningKeys); the first encrypts" }}
+{{- end }}
+{{- $dataKeyIds = append $dataKeyIds (first (splitList ":" (trim $item))) }}
+{{- end }}
+{{- if ne (len $dataKeyIds) (len (uniq $dataKeyIds)) }}
+{{- fail "secrets.dataKeys: key ids must be unique" }}
+{{- end }}
 {{- $anchorKey := required (printf "secrets.auditAnchorKey (KEHU_AUDIT_ANCHOR_KEY, the base64url Ed25519 seed that signs audit anchors) is required %s" $hint) $s.auditAnchorKey }}
 {{- if not (regexMatch "^[A-Za-z0-9_-]{43}=?$" $anchorKey) }}
 {{- fail "secrets.auditAnchorKey: not a base64url Ed25519 seed of 32 bytes (43 characters; make one as for jwtSigningKeys)" }}
@@ -296,5 +314,20 @@ KEHU_DATABASE_URL: {{ $db | b64enc | quote }}
 KEHU_MIGRATE_DATABASE_URL: {{ $owner | b64enc | quote }}
 KEHU_BROKER_URL: {{ $broker | b64enc | quote }}
 KEHU_JWT_SIGNING_KEYS: {{ $keys | b64enc | quote }}
+KEHU_DATA_KEYS: {{ $dataKeys | b64enc | quote }}
 KEHU_AUDIT_ANCHOR_KEY: {{ $anchorKey | b64enc | quote }}
+{{- end }}
+
+{{/*
+"true" unless config.KEHU_METRICS_ENABLED turns /metrics off (any spelling kehu reads as false).
+*/}}
+{{- define "kehu.metricsEnabled" -}}
+{{- $value := "true" }}
+{{- if hasKey .Values.config "KEHU_METRICS_ENABLED" }}
+{{- $raw := index .Values.config "KEHU_METRICS_ENABLED" }}
+{{- if not (kindIs "invalid" $raw) }}
+{{- $value = lower (trim (toString $raw)) }}
+{{- end }}
+{{- end }}
+{{- if has $value (list "false" "0" "off" "f" "n" "no") }}false{{ else }}true{{ end }}
 {{- end }}

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { gql } from "../api";
 import { t } from "../i18n";
-import { ErrorBox, Field, Loading, Pager, Section, Table, asApiError, useQuery, when } from "../ui";
+import { Actor, ErrorBox, Field, Loading, Pager, Section, Table, asApiError, useQuery, when } from "../ui";
 import ENTRIES from "../operations/AuditEntries.graphql?raw";
 import VERIFY from "../operations/AuditVerify.graphql?raw";
 import type { ApiError } from "../api";
@@ -59,7 +59,7 @@ export function Audit() {
         {page.data ? (
           <>
             <Table head={["#", t("at"), t("actor"), t("action"), t("target")]} rows={page.data.auditEntries.nodes.map((e) => [
-              e.seq, when(e.occurredAt), e.actor, <code>{e.action}</code>, `${e.targetType}${e.targetId ? ` ${e.targetId}` : ""}`,
+              e.seq, when(e.occurredAt), <Actor actor={e.actor} />, <code>{e.action}</code>, `${e.targetType}${e.targetId ? ` ${e.targetId}` : ""}`,
             ])} />
             <Pager atFirst={!cursors.length} hasNext={page.data.auditEntries.pageInfo.hasNextPage}
               onPrevious={() => setCursors(cursors.slice(0, -1))}

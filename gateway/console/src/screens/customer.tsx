@@ -3,8 +3,8 @@
 // the user's input stays), history, merges and their undo, consent records.
 import { useState } from "preact/hooks";
 import { ApiError, gql, ok } from "../api";
-import { t } from "../i18n";
-import { ErrorBox, Field, Loading, Section, Table, asApiError, useQuery, when } from "../ui";
+import { statusWord, t } from "../i18n";
+import { Actor, ErrorBox, Field, Loading, Section, Table, asApiError, useQuery, when } from "../ui";
 import READ from "../operations/Customer.graphql?raw";
 import UPDATE from "../operations/CustomerUpdate.graphql?raw";
 import UNMASK from "../operations/CustomerUnmask.graphql?raw";
@@ -56,7 +56,7 @@ function Details({ customer }: { customer: Customer }) {
     event.preventDefault();
     setError(null);
     try {
-      const data = await gql<CustomerUnmaskMutation>(UNMASK, { id: customer.id, fields: ["phones", "identifier"], reason });
+      const data = await gql<CustomerUnmaskMutation>(UNMASK, { id: customer.id, fields: ["phones", "identifier.number"], reason });
       setValues(ok(data.customerUnmask).values as Record<string, unknown>);
     } catch (e) {
       setError(asApiError(e));
@@ -75,9 +75,9 @@ function Details({ customer }: { customer: Customer }) {
     <Section title={customer.displayName} id="details-title">
       <dl class="details">
         <dt>{t("kind")}</dt><dd>{customer.kind === "person" ? t("person") : t("organisation")}</dd>
-        <dt>{t("status")}</dt><dd>{customer.status}</dd>
+        <dt>{t("status")}</dt><dd>{statusWord(customer.status)}</dd>
         <dt>{t("phones")}</dt><dd id="customer-phones">{shown("phones", customer.phones.join(", "))}</dd>
-        <dt>{t("identifier")}</dt><dd id="customer-identifier">{shown("identifier", customer.identifier?.number ?? "—")}</dd>
+        <dt>{t("identifier")}</dt><dd id="customer-identifier">{shown("identifier.number", customer.identifier?.number ?? "—")}</dd>
         <dt>{t("emails")}</dt><dd>{customer.emails.join(", ") || "—"}</dd>
         <dt>{t("version")}</dt><dd>{customer.version}</dd>
         <dt>{t("updatedAt")}</dt><dd>{when(customer.updatedAt)}</dd>
@@ -151,7 +151,7 @@ function Edit(props: { customer: Customer; onSaved: () => void; history: Entry[]
             <ul>
               {since.map((h) => (
                 <li>
-                  v{h.version} · {t("conflictBy")} {h.actor} · {when(h.changedAt)} · {Object.keys(h.changes ?? {}).join(", ")}
+                  v{h.version} · {t("conflictBy")} <Actor actor={h.actor} /> · {when(h.changedAt)} · {Object.keys(h.changes ?? {}).join(", ")}
                 </li>
               ))}
             </ul>
@@ -178,7 +178,7 @@ function History({ loaded }: { loaded: ReturnType<typeof useQuery<CustomerHistor
       {loaded.data ? (
         <Table head={[t("version"), t("at"), t("actor"), t("reason"), t("field")]}
           rows={loaded.data.customerHistory.nodes.map((h) => [
-            h.version, when(h.changedAt), h.actor, h.reason, Object.keys(h.changes ?? {}).join(", "),
+            h.version, when(h.changedAt), <Actor actor={h.actor} />, h.reason, Object.keys(h.changes ?? {}).join(", "),
           ])} />
       ) : null}
     </Section>

@@ -3,7 +3,7 @@
 // approved access request.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, gql, ok, session } from "../api";
-import { t } from "../i18n";
+import { statusWord, t } from "../i18n";
 import { navigate } from "../router";
 import { ErrorBox, Field, Loading, Pager, Progress, Section, Table, asApiError, useQuery, when } from "../ui";
 import LIST from "../operations/Customers.graphql?raw";
@@ -45,7 +45,7 @@ export function Customers() {
             rows={list.nodes.map((c) => [
               <a href={`#/customers/${encodeURIComponent(c.id)}`} class="customer-link">{c.displayName}</a>,
               c.kind === "person" ? t("person") : t("organisation"),
-              c.status,
+              statusWord(c.status),
               <span class="masked">{c.phones.join(", ")}</span>,
               <span class="masked">{c.identifier?.number ?? ""}</span>,
               when(c.updatedAt),

@@ -1,7 +1,7 @@
 // Sign in (tenant, user, password, second factor), and the password change a new or expired
 // password requires before anything else.
 import { useState } from "preact/hooks";
-import { ApiError, gql, ok, session, signIn, signOut } from "../api";
+import { ApiError, gql, ok, session, signIn, signOut, signedOutBecause } from "../api";
 import { t } from "../i18n";
 import { ErrorBox, Field, asApiError } from "../ui";
 import CHANGE from "../operations/PasswordChange.graphql?raw";
@@ -33,6 +33,7 @@ export function SignIn(props: { again?: boolean }) {
     <form id="signin" class="card narrow" onSubmit={submit} aria-labelledby="signin-title">
       <h1 id="signin-title">{t("signIn")}</h1>
       {props.again ? <p class="notice" role="status">{t("sessionExpired")}</p> : null}
+      {!props.again && signedOutBecause.get() ? <p class="notice" role="status" id="signin-notice">{t(signedOutBecause.get()!)}</p> : null}
       <Field label={t("tenant")} name="tenant" value={tenant} onInput={setTenant} required autocomplete="organization" />
       <Field label={t("username")} name="username" value={username} onInput={setUsername} required autocomplete="username" />
       <Field label={t("password")} name="password" type="password" value={password} onInput={setPassword} required
@@ -60,6 +61,7 @@ export function PasswordChange() {
       setChanged(true);
       const was = session.get();
       signOut(); // every login of the user ended: sign in again with the new password
+      signedOutBecause.set("passwordChanged");
       if (was) session.set(null);
     } catch (e) {
       setError(asApiError(e));
