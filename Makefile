@@ -23,8 +23,18 @@ demo: $(STAMP)
 # One worker per core, each taking whole test files (module fixtures and order within a file hold);
 # PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
+# Tests that start whole process trees (servers, workers, Chromium) or time faults run afterwards in
+# one process, so they neither slow nor are slowed by the parallel part. A crashed worker fails the
+# run instead of being replaced (a replaced worker can leave --dist loadfile waiting forever).
+# With PYTEST_ARGS set, one run of exactly what it names.
+SERIAL_TESTS ?= tests/faults tests/console tests/backup tests/test_wheel_install.py tests/gateway/test_staff_console.py
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile --max-worker-restart=0
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	@if [ -n "$(PYTEST_ARGS)" ]; then exec $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS); fi; \
+	status=0; \
+	$(BIN)/python -m pytest $(XDIST) $(foreach t,$(SERIAL_TESTS),--ignore=$(t)) || status=$$?; \
+	$(BIN)/python -m pytest -p no:xdist $(SERIAL_TESTS) || { s=$$?; [ $$status -ne 0 ] || status=$$s; }; \
+	exit $$status
 
 # Rebuild the staff console (gateway/console, needs Node.js and npm); its build in dist/ is committed.
 console:
