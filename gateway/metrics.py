@@ -19,8 +19,8 @@ from functools import lru_cache
 from typing import Any
 
 import structlog
-from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, OperationDefinitionNode, parse
-from graphql.language import FragmentDefinitionNode, SelectionSetNode
+from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql.language import FragmentDefinitionNode
 from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
@@ -80,21 +80,6 @@ def count_response_errors(response: dict[str, Any]) -> None:
 
 # --- Requests by operation ---------------------------------------------------------------------------
 
-def _first_field(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode],
-                 seen: frozenset[str] = frozenset()) -> list[str]:
-    names: list[str] = []
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            names.append(selection.name.value)
-        elif isinstance(selection, InlineFragmentNode):
-            names += _first_field(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                names += _first_field(fragment.selection_set, fragments, seen | {selection.name.value})
-    return names
-
-
 @lru_cache(maxsize=256)
 def _root_field(query: str, operation_name: str | None, max_tokens: int) -> str | None:
     """The first root field (other than ``__typename``) of the operation a request runs."""
@@ -108,7 +93,9 @@ def _root_field(query: str, operation_name: str | None, max_tokens: int) -> str 
     if len(operations) != 1:
         return None
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    names = _first_field(operations[0].selection_set, fragments)
+    from gateway.graphql.limits import root_fields  # here: limits imports rate_limits, which imports this module
+
+    names = [field.name.value for field in root_fields(operations[0].selection_set, fragments)]
     return next((n for n in names if n != "__typename"), names[0] if names else None)
 
 

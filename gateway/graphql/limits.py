@@ -84,17 +84,18 @@ def coded_rule(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRu
     return CodedRule
 
 
-def _root_fields(selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode],
+def root_fields(selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode],
                  seen: frozenset[str] = frozenset()) -> Iterator[FieldNode]:
+    """The fields at the top of ``selection_set``, through inline fragments and fragment spreads."""
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             yield selection
         elif isinstance(selection, InlineFragmentNode):
-            yield from _root_fields(selection.selection_set, fragments, seen)
+            yield from root_fields(selection.selection_set, fragments, seen)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             if name not in seen and name in fragments:
-                yield from _root_fields(fragments[name].selection_set, fragments, seen | {name})
+                yield from root_fields(fragments[name].selection_set, fragments, seen | {name})
 
 
 class OneCredentialAttempt(ASTValidationRule):
@@ -106,7 +107,7 @@ class OneCredentialAttempt(ASTValidationRule):
             return
         fragments = {d.name.value: d for d in self.context.document.definitions
                      if isinstance(d, FragmentDefinitionNode)}
-        fields = list(_root_fields(node.selection_set, fragments))
+        fields = list(root_fields(node.selection_set, fragments))
         credential = [f for f in fields if f.name.value in CREDENTIAL_MUTATIONS]
         if credential and len(fields) > 1:
             self.report_error(GraphQLError(
