@@ -16,8 +16,8 @@ from functools import lru_cache
 from typing import Any
 
 import structlog
-from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, OperationType, parse
-from graphql.language import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, SelectionSetNode
+from graphql import GraphQLError, OperationType, parse
+from graphql.language import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
 from litestar import Request, Response
 
 from core.errors import KehuError
@@ -28,21 +28,6 @@ from gateway.request_id import current_request_id
 
 HEADER = "idempotency-key"
 log = structlog.get_logger("kehu.idempotency")
-
-
-def _root_fields(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode],
-                 seen: frozenset[str] = frozenset()) -> list[str]:
-    names: list[str] = []
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            names.append(selection.name.value)
-        elif isinstance(selection, InlineFragmentNode):
-            names += _root_fields(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                names += _root_fields(fragment.selection_set, fragments, seen | {selection.name.value})
-    return names
 
 
 @lru_cache(maxsize=512)
@@ -59,7 +44,9 @@ def mutation_fields(query: str, operation_name: str | None) -> tuple[str, ...] |
     if len(operations) != 1 or operations[0].operation != OperationType.MUTATION:
         return None
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    return tuple(_root_fields(operations[0].selection_set, fragments))
+    from gateway.graphql.limits import root_fields  # here: gateway.graphql imports the app's middleware
+
+    return tuple(field.name.value for field in root_fields(operations[0].selection_set, fragments))
 
 
 def _refusal(error: KehuError, request: Request) -> Response:

@@ -95,8 +95,12 @@ def _root_field(query: str, operation_name: str | None, max_tokens: int) -> str 
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     from gateway.graphql.limits import root_fields  # here: limits imports rate_limits, which imports this module
 
-    names = [field.name.value for field in root_fields(operations[0].selection_set, fragments)]
-    return next((n for n in names if n != "__typename"), names[0] if names else None)
+    first = None
+    for field in root_fields(operations[0].selection_set, fragments):
+        if field.name.value != "__typename":
+            return field.name.value
+        first = first or field.name.value
+    return first
 
 
 def root_field_names(schema: Any) -> frozenset[str]:

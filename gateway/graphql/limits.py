@@ -85,17 +85,22 @@ def coded_rule(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRu
 
 
 def root_fields(selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode],
-                 seen: frozenset[str] = frozenset()) -> Iterator[FieldNode]:
-    """The fields at the top of ``selection_set``, through inline fragments and fragment spreads."""
+                visited: set[str] | None = None) -> Iterator[FieldNode]:
+    """The fields at the top of ``selection_set``, through inline fragments and fragment spreads.
+
+    Each fragment is entered once per walk: a document that spreads one fragment many times, at
+    every level, costs its own size, not 2^depth (this runs on unvalidated requests)."""
+    visited = set() if visited is None else visited
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             yield selection
         elif isinstance(selection, InlineFragmentNode):
-            yield from root_fields(selection.selection_set, fragments, seen)
+            yield from root_fields(selection.selection_set, fragments, visited)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
-            if name not in seen and name in fragments:
-                yield from root_fields(fragments[name].selection_set, fragments, seen | {name})
+            if name not in visited and name in fragments:
+                visited.add(name)
+                yield from root_fields(fragments[name].selection_set, fragments, visited)
 
 
 class OneCredentialAttempt(ASTValidationRule):
