@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     database_app_role: str = Field("kehu_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     database_pool_size: int = Field(10, ge=1, le=500)
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+    # PostgreSQL unreachable (R5, R6): connecting, waiting for a pooled connection and one statement
+    # give up after these and the request answers DATABASE_UNAVAILABLE instead of hanging.
+    database_connect_timeout_seconds: float = Field(5.0, gt=0, le=300)
+    database_statement_timeout_seconds: float = Field(10.0, gt=0, le=3600)
     broker_url: str = "embedded"
     jwt_signing_keys: Annotated[tuple[SigningKey, ...], NoDecode] = ()
     jwt_issuer: str = "kehu"

@@ -149,7 +149,9 @@ def create_app(
     configure_hook_timeout(settings.plugin_hook_timeout_seconds)
     configure_audit_anchors(settings)  # production without an anchor key or directory stops here
     database = database or Database(
-        settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        settings.database, pool_size=settings.database_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        connect_timeout=settings.database_connect_timeout_seconds,
+        statement_timeout=settings.database_statement_timeout_seconds,
     )
 
     @asynccontextmanager

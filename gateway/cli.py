@@ -259,7 +259,10 @@ def _run_worker(settings: Settings, threads: int) -> None:
     dramatiq_worker = Worker(broker, worker_threads=threads)
     dramatiq_worker.start()
     loop = get_event_loop_thread().loop
-    database = Database(settings.database, pool_size=threads + settings.job_concurrency + 2, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    database = Database(settings.database, pool_size=threads + settings.job_concurrency + 2,
+                        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                        connect_timeout=settings.database_connect_timeout_seconds,
+                        statement_timeout=settings.database_statement_timeout_seconds)
     stop_relay = asyncio.Event()
 
     async def serve_jobs() -> None:

@@ -117,8 +117,11 @@ async def postgres_database() -> AsyncIterator[PostgresDatabase]:
 
 @pytest.fixture
 def postgres_settings(postgres_database: PostgresDatabase, var_dir: Path) -> Settings:
+    # Generous timeouts: on a loaded 2-core CI machine a pooled connection can take seconds to come
+    # free, and that is not the server being unreachable (the fault tests keep the defaults).
     return load_settings(database_url=postgres_database.app_url, migrate_database_url=postgres_database.owner_url,
-                         var_dir=var_dir, password_hashing="fast")
+                         var_dir=var_dir, password_hashing="fast", database_connect_timeout_seconds=60,
+                         database_statement_timeout_seconds=120)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

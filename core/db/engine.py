@@ -30,7 +30,8 @@ PICCOLO_CONF_MODULE = "core.db.piccolo_conf"
 log = structlog.get_logger("kehu.db")
 
 # PostgreSQL unreachable (R5, R6): how long connecting, taking a connection from the pool, and one
-# statement may take before the request fails with DATABASE_UNAVAILABLE instead of hanging.
+# statement may take before the request fails with DATABASE_UNAVAILABLE instead of hanging. The
+# defaults of KEHU_DATABASE_CONNECT_TIMEOUT_SECONDS and KEHU_DATABASE_STATEMENT_TIMEOUT_SECONDS.
 CONNECT_TIMEOUT_SECONDS = 5.0
 COMMAND_TIMEOUT_SECONDS = 10.0
 
@@ -47,6 +48,13 @@ class DatabaseUnavailable(KehuError):
     def __init__(self) -> None:
         super().__init__("DATABASE_UNAVAILABLE", "the database cannot be reached right now; retry shortly "
                          "(a mutation with the same Idempotency-Key)", "暂时无法连接数据库，请稍后重试（变更请使用相同的 Idempotency-Key）")
+
+
+def unavailable(error: BaseException) -> DatabaseUnavailable:
+    """The coded error for ``error``, logged with its kind (never its text, which may hold the address)
+    so an operator can tell a refused connection from a pool or statement timeout."""
+    log.warning("db.unavailable", cause=type(error).__name__)
+    return DatabaseUnavailable()
 
 
 def _from_driver(error: BaseException) -> bool:
@@ -81,7 +89,7 @@ class ReleasingPostgresTransaction(PostgresTransaction):
             self.connection = await self.get_connection()
         except Exception as error:
             if connection_lost(error):
-                raise DatabaseUnavailable() from error
+                raise unavailable(error) from error
             raise
         try:
             self.transaction = self.connection.transaction()
@@ -89,7 +97,7 @@ class ReleasingPostgresTransaction(PostgresTransaction):
         except BaseException as error:
             await self._give_back()
             if isinstance(error, Exception) and connection_lost(error):
-                raise DatabaseUnavailable() from error
+                raise unavailable(error) from error
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
@@ -106,7 +114,7 @@ class ReleasingPostgresTransaction(PostgresTransaction):
 
     async def get_connection(self) -> Any:
         if self.engine.pool:  # a pool whose connections all hang (a partition) must not hold requests forever
-            return await self.engine.pool.acquire(timeout=CONNECT_TIMEOUT_SECONDS)
+            return await self.engine.pool.acquire(timeout=self.engine.connect_timeout)
         return await self.engine.get_new_connection()
 
     async def _give_back(self) -> None:
@@ -119,6 +127,8 @@ class ReleasingPostgresTransaction(PostgresTransaction):
 
 
 class KehuPostgresEngine(PostgresEngine):
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return ReleasingPostgresTransaction(engine=self, allow_nested=allow_nested)
 
@@ -126,7 +136,9 @@ class KehuPostgresEngine(PostgresEngine):
 class Database:
     """One database: its engine, how to open transactions on it and how to check it."""
 
-    def __init__(self, url: DatabaseURL, *, pool_size: int = 10, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, url: DatabaseURL, *, pool_size: int = 10, busy_timeout_ms: int = 5000,
+                 connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+                 statement_timeout: float = COMMAND_TIMEOUT_SECONDS) -> None:
         self.url = url
         self.pool_size = pool_size
         self.engine: Engine
@@ -137,8 +149,10 @@ class Database:
         else:
             # No extensions: the app role may not create them, and UUIDs are made in Python.
             # Bounded connect and statements: an unreachable server fails requests, never hangs them.
-            self.engine = KehuPostgresEngine(config={"dsn": url.raw, "timeout": CONNECT_TIMEOUT_SECONDS,
-                                                     "command_timeout": COMMAND_TIMEOUT_SECONDS}, extensions=())
+            engine = KehuPostgresEngine(config={"dsn": url.raw, "timeout": connect_timeout,
+                                                "command_timeout": statement_timeout}, extensions=())
+            engine.connect_timeout = connect_timeout
+            self.engine = engine
 
     @property
     def is_sqlite(self) -> bool:

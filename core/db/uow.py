@@ -18,7 +18,7 @@ from piccolo.query import Count, Delete, Exists, Select, Update
 from piccolo.table import Table
 
 from core.context import Context
-from core.db.engine import Database, DatabaseUnavailable, connection_lost, current_database
+from core.db.engine import Database, connection_lost, current_database, unavailable
 from core.db.tables import is_tenant_owned
 from core.errors import KehuError, TenantRequired
 
@@ -164,5 +164,5 @@ async def unit_of_work(ctx: Context, *, write: bool = True) -> AsyncIterator[Uni
             yield UnitOfWork(ctx, database)
     except Exception as error:
         if database.is_postgres and connection_lost(error):  # R5, R6: coded, never a masked 500
-            raise DatabaseUnavailable() from error
+            raise unavailable(error) from error
         raise
