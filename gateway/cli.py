@@ -442,6 +442,36 @@ def customers() -> None:
     """Import customer records."""
 
 
+@customers.command("reindex")
+@click.option("--tenant", "slug", help="Only this tenant (default: every tenant).")
+@reports_errors
+def customers_reindex(slug: str | None) -> None:
+    """Rebuild the customers' match keys and name-search index from their records (after upgrading
+    to a release that indexes names: customers written before are found by name only afterwards).
+    Safe to rerun; shows progress."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from core.customers import service as customer_service
+    from core.tenancy.every_tenant import tenant_ids
+
+    settings = _settings()
+
+    async def work() -> int:
+        from core.privacy.crypto import configure_data_keys
+
+        configure_data_keys(settings)
+        ids = [(await tenancy.get_tenant(Context.system(), slug)).id] if slug else await tenant_ids("cli:reindex")
+        total = 0
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+            task = bar.add_task("tenants", total=len(ids))
+            for tenant_id in ids:
+                total += await customer_service.rebuild_match_keys(tenant_id)
+                bar.advance(task)
+        return total
+
+    click.echo(f"reindexed {_run(_with_database(settings, work))} customer(s)")
+
+
 @customers.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--tenant", "slug", required=True, help="The tenant's slug.")

@@ -14,7 +14,7 @@ and ``customer_import_upload.data`` (sealed file). The record is opened in one p
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from datetime import UTC, datetime, timedelta
@@ -236,8 +236,50 @@ def _columns(record: Mapping[str, Any], tenant_id: UUID,
 
 
 def key_values(tenant_id: UUID, record: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(kind, blind-index value) of each match key of a record, under the active data key."""
-    return [(kind, crypto.blind(tenant_id, kind, value)) for kind, value in _keys(record)]
+    """(kind, blind-index value) of each match key of a record, under the active data key, and
+    the name's search grams (``name_grams``)."""
+    keys = [(kind, crypto.blind(tenant_id, kind, value)) for kind, value in _keys(record)]
+    keys += [(GRAM, _gram_blind(crypto.blind(tenant_id, GRAM, gram))) for gram in name_grams(r.search_text(record))]
+    return keys
+
+
+# Name search (issue 27). A blind n-gram index in customer_key serves substring search of names on
+# both databases: every two-character run of the lower-cased name, and every single non-ASCII
+# character, because a Chinese name search is one or two characters (a surname, a given name) and
+# neither pg_trgm nor FTS5's trigram tokenizer can use an index for fewer than three. The grams are
+# blind-index values like every other key (no name fragment stored in clear beyond ``search``), cut
+# to 64 bits: a collision only costs a row the LIKE recheck drops.
+GRAM = "gram"
+_GRAMS_PER_SEARCH = 3  # sub-selects a search uses; more narrow little and cost a join each
+
+
+def name_grams(search: str) -> list[str]:
+    """The grams indexed for a lower-cased name: two-character runs without a space, and single
+    non-ASCII characters (one Latin letter is too common a search to index)."""
+    grams = {search[i:i + 2] for i in range(len(search) - 1) if not any(c.isspace() for c in search[i:i + 2])}
+    grams |= {c for c in search if ord(c) > 127 and not c.isspace()}
+    return sorted(grams)
+
+
+def _query_grams(text: str) -> list[str]:
+    """The grams a search for ``text`` looks up: each must be indexed for every name that holds the
+    text. At most ``_GRAMS_PER_SEARCH``, taken from the middle outwards: a company name's ends are
+    its city and "有限公司", shared by thousands, its middle is what sets it apart. None for a single
+    Latin letter (the search then walks the name index, page-bounded)."""
+    if len(text) == 1:
+        return [text] if ord(text) > 127 and not text.isspace() else []
+    runs = [text[i:i + 2] for i in range(len(text) - 1) if not any(c.isspace() for c in text[i:i + 2])]
+    picked: list[str] = []
+    for fraction in (0.5, 0.25, 0.75, 0.0, 1.0):
+        gram = runs[round(fraction * (len(runs) - 1))] if runs else None
+        if gram is not None and gram not in picked:
+            picked.append(gram)
+    return picked[:_GRAMS_PER_SEARCH]
+
+
+def _gram_blind(value: str) -> str:
+    kid, _, digest = value.partition(":")
+    return f"{kid}:{digest[:16]}"
 
 
 def _keys(record: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -256,6 +298,29 @@ async def _write_keys(uow: UnitOfWork, customer_id: UUID, record: Mapping[str, A
     keys = key_values(uow.ctx.tenant_id, record)
     if keys:
         await uow.insert(*(CustomerKey(customer_id=customer_id, kind=kind, value=value) for kind, value in keys))
+
+
+async def rebuild_match_keys(tenant_id: UUID, *, batch: int = 500,
+                             progress: Callable[[int], None] | None = None) -> int:
+    """Rewrite every customer's match keys and name grams from its record, ``batch`` customers per
+    transaction (keyset on id, so a rerun after a failure redoes at most one batch). Customers written
+    before the gram index existed are found by name search only after this (``kehu customers
+    reindex``). Returns how many customers it rewrote."""
+    ctx = Context.system("job:reindex", tenant_id)
+    done, after = 0, None
+    while True:
+        async with unit_of_work(ctx) as uow:
+            query = uow.select(Customer.id, Customer.data, Customer.sealed)
+            if after is not None:
+                query = query.where(Customer.id > after)
+            rows = await query.order_by(Customer.id).limit(batch)
+            for row in rows:
+                await _write_keys(uow, row["id"], open_record(tenant_id, row["data"], row["sealed"]))
+        if not rows:
+            return done
+        done, after = done + len(rows), rows[-1]["id"]
+        if progress:
+            progress(len(rows))
 
 
 async def find_duplicates(uow: UnitOfWork, record: Mapping[str, Any],
@@ -619,17 +684,19 @@ def _exact_keys(text: str) -> list[tuple[str, str]]:
     return keys
 
 
-async def _text_matches(uow: UnitOfWork, text: str | None) -> list[UUID]:
-    """Customers whose phone or identifier is exactly ``text``: they are encrypted, so only an
-    exact match through the blind index finds them (no partial numbers)."""
+async def _text_matches(uow: UnitOfWork, text: str | None) -> tuple[bool, list[UUID]]:
+    """Whether ``text`` is a phone number or an identifier, and the customers it is exactly: they
+    are encrypted, so only an exact match through the blind index finds them (no partial numbers)."""
     keys = _exact_keys(text.strip()) if text and text.strip() else []
     if not keys:
-        return []
+        return False, []
     assert uow.ctx.tenant_id is not None
     values = [b for kind, value in keys for b in crypto.blinds(uow.ctx.tenant_id, kind, value)]
     rows = await uow.select(CustomerKey.customer_id).where(
         CustomerKey.kind.is_in(["phone", "identifier"]) & CustomerKey.value.is_in(values))
-    return list({row["customer_id"] for row in rows})
+    # A passport number has no fixed shape (any short text parses as one): such a text is a name too.
+    exact = any(kind == "phone" or not value.startswith("passport:") for kind, value in keys)
+    return exact, list({row["customer_id"] for row in rows})
 
 
 class _LikeEscaped(Like):
@@ -649,7 +716,10 @@ def _contains(column: Any, *parts: str) -> Where:
     return Where(column=column, value="%" + "%".join(_literal(p) for p in parts) + "%", operator=_LikeEscaped)
 
 
-def _filtered(query: Any, where: CustomerFilter, matched: Sequence[UUID] = ()) -> Any:
+def _filtered(query: Any, where: CustomerFilter, matched: Sequence[UUID] = (), *, exact: bool = False,
+              tenant_id: UUID | None = None) -> Any:
+    """``where`` on a customer query. A text search finds by ``matched`` alone when ``exact`` (the
+    text is a phone or an identifier), else by name through the gram index of ``tenant_id``."""
     if not where.include_deleted:
         query = query.where(Customer.deleted_at.is_null() & Customer.merged_into.is_null())
     for column, value in ((Customer.status, where.status), (Customer.kind, where.kind),
@@ -658,8 +728,16 @@ def _filtered(query: Any, where: CustomerFilter, matched: Sequence[UUID] = ()) -
             query = query.where(column == value)
     if where.tag is not None:
         query = query.where(_contains(Customer.tags, json.dumps(where.tag, ensure_ascii=False)))
-    if where.text:
-        by_name = _contains(Customer.search, where.text.strip().lower())
+    if where.text and exact:  # a phone number or an identifier: the blind index alone, no name scan
+        query = query.where(Customer.id.is_in(list(matched))) if matched else query.where(Customer.id.is_null())
+    elif where.text:
+        text = where.text.strip().lower()
+        by_name = _contains(Customer.search, text)  # rechecks the whole text on what the grams narrowed to
+        for gram in _query_grams(text):
+            assert tenant_id is not None
+            blinds = [_gram_blind(b) for b in crypto.blinds(tenant_id, GRAM, gram)]
+            by_name &= Customer.id.is_in(CustomerKey.select(CustomerKey.customer_id).where(
+                (CustomerKey.tenant_id == tenant_id) & (CustomerKey.kind == GRAM) & CustomerKey.value.is_in(blinds)))
         query = query.where((by_name | Customer.id.is_in(list(matched))) if matched else by_name)
     if where.review_due is not None:
         due = Customer.review_due_at <= now()
@@ -700,8 +778,9 @@ async def customer_page(ctx: Context, where: CustomerFilter, *, first: int, afte
     one_of(where.status, v.STATUSES, "filter.status")  # a misspelt status is an error, not an empty page
     one_of(where.kind, v.KINDS, "filter.kind")
     async with unit_of_work(ctx, write=False) as uow:
-        matched = await _text_matches(uow, where.text)
-        query = freeze.hide_frozen(_filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where, matched), ctx)
+        exact, matched = await _text_matches(uow, where.text)
+        query = freeze.hide_frozen(_filtered(_scoped(uow.select(*_VIEW_COLUMNS), ctx, "customer.read"), where, matched,
+                                             exact=exact, tenant_id=ctx.tenant_id), ctx)
         def key(cursor: tuple[str, str] | None) -> tuple[Any, UUID] | None:
             if cursor is None:
                 return None
