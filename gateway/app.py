@@ -35,7 +35,7 @@ from core.plugins.manager import configure_hook_timeout
 from core.webhooks.delivery import drain as drain_webhooks
 from core.webhooks.targets import configure_webhooks
 from core.audit.anchors import configure_audit_anchors
-from core.jobs.timers import start_scheduler
+from core.jobs.timers import start_scheduler, stop_scheduler
 from core.jobs.worker import run_embedded_worker
 from core.identity.runtime import configure_identity
 from gateway.audit_export import export_audit
@@ -173,7 +173,7 @@ def create_app(
         finally:
             stop.set()
             if scheduler is not None:
-                scheduler.shutdown(wait=False)
+                await stop_scheduler(scheduler, settings.shutdown_grace_seconds)
             # webhook attempts in flight end before the database closes (or are resent after their lease)
             drained = asyncio.create_task(drain_webhooks(), name="kehu-webhook-drain")
             await _stop_within(settings.shutdown_grace_seconds, worker, long_jobs, drained)

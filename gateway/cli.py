@@ -303,7 +303,7 @@ def scheduler() -> None:
         import signal
 
         from core.background import configure_background_work
-        from core.jobs.timers import start_scheduler
+        from core.jobs.timers import start_scheduler, stop_scheduler
         from core.privacy.crypto import configure_data_keys
 
         registry = load_verticals(settings.disabled_plugins)
@@ -318,7 +318,7 @@ def scheduler() -> None:
         ticking = start_scheduler(settings.tick_interval_seconds)
         log.info("scheduler.started", interval_seconds=settings.tick_interval_seconds)
         await stopped.wait()
-        ticking.shutdown(wait=True)
+        await stop_scheduler(ticking, settings.shutdown_grace_seconds)
         try:  # webhook attempts in flight end (or are resent after their lease), within the grace
             await asyncio.wait_for(drain(), settings.shutdown_grace_seconds)
         except TimeoutError:

@@ -8,6 +8,7 @@ safe to run twice for the same moment (claim rows with a conditional update).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -49,8 +50,21 @@ def unregister_sweep(name: str) -> None:
     _sweeps.pop(name, None)
 
 
+_running_ticks = 0  # ticks in progress in this process, so a shutdown can let them finish
+
+
 @timed(TICK_SECONDS)
 async def tick(now: datetime | None = None) -> dict[str, int]:
+    """Run every sweep once (see ``_tick``), counted so ``stop_scheduler`` can wait for it."""
+    global _running_ticks
+    _running_ticks += 1
+    try:
+        return await _tick(now)
+    finally:
+        _running_ticks -= 1
+
+
+async def _tick(now: datetime | None = None) -> dict[str, int]:
     """Run every sweep once; a failing sweep is logged and does not stop the others. Its duration
     goes to ``kehu_tick_duration_seconds``."""
     now = now or datetime.now(UTC)
@@ -68,6 +82,18 @@ async def tick(now: datetime | None = None) -> dict[str, int]:
     else:
         log.debug("timers.tick_idle", sweeps=len(handled))
     return handled
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, grace_seconds: float = 10.0) -> None:
+    """Stop ticking: no new tick starts, and one in progress may finish within ``grace_seconds``
+    (APScheduler's own shutdown cancels it mid-sweep, and logs the cancellation as a failure)."""
+    scheduler.pause()
+    deadline = asyncio.get_running_loop().time() + grace_seconds
+    while _running_ticks and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    if _running_ticks:
+        log.warning("timers.tick_cut_short", grace_seconds=grace_seconds)
+    scheduler.shutdown(wait=False)
 
 
 def start_scheduler(interval_seconds: float = 5.0) -> AsyncIOScheduler:
