@@ -29,6 +29,10 @@ from core.settings import load_settings
 from core.tenancy.service import create_tenant
 
 GOAL_PERCENT = 2.0
+QUIET_SECONDS = 15  # the start-up burst is over once this many seconds in a row each cost under the goal
+# The purge jobs of the start-up burst write audit entries, which the anchor sweep signs once the
+# anchor interval has passed: a short interval lets that follow-up happen before the measurement.
+ANCHOR_INTERVAL_SECONDS = 20
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -68,7 +72,15 @@ def _measure(env: dict[str, str], seconds: float, settle: float) -> float:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"kehu serve did not start: {process.stderr.read().decode()[-2000:]}")
             time.sleep(0.2)
-        time.sleep(settle)  # start-up work (migrations checked, first ticks) is not idle
+        # Start-up work is not idle: the first tick anchors every chain and starts each tenant's daily
+        # retention purge, whose jobs then run (a thousand of them take minutes). Wait until two
+        # seconds in a row cost little (or ``settle`` runs out), then measure.
+        deadline, last, quiet = time.monotonic() + settle, _cpu_seconds(process.pid), 0
+        while time.monotonic() < deadline and quiet < QUIET_SECONDS:
+            time.sleep(1)
+            now_cpu = _cpu_seconds(process.pid)
+            quiet = quiet + 1 if now_cpu - last < GOAL_PERCENT / 100 else 0
+            last = now_cpu
         before, started = _cpu_seconds(process.pid), time.monotonic()
         time.sleep(seconds)
         return 100 * (_cpu_seconds(process.pid) - before) / (time.monotonic() - started)
@@ -91,8 +103,9 @@ async def run(*, quick: bool = False, tenants: int | None = None, seconds: float
                 await _seed(settings, count)
                 env = {k: v for k, v in os.environ.items() if not k.startswith("KEHU_")}
                 env.update({f"KEHU_{key.upper()}": str(value) for key, value in database_settings.items()})
-                env.update({"KEHU_VAR_DIR": var, "KEHU_LOG_LEVEL": "WARNING", "KEHU_PASSWORD_HASHING": "fast"})
-                results[count] = await asyncio.to_thread(_measure, env, seconds, 3.0 if quick else 10.0)
+                env.update({"KEHU_VAR_DIR": var, "KEHU_LOG_LEVEL": "WARNING", "KEHU_PASSWORD_HASHING": "fast",
+                            "KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS": str(ANCHOR_INTERVAL_SECONDS)})
+                results[count] = await asyncio.to_thread(_measure, env, seconds, 120.0 if quick else 900.0)
     percent = results[tenants]
     return {
         "name": "idle_cpu",

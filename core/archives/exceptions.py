@@ -34,6 +34,7 @@ from core.audit.chain import record as audit
 from core.calendar.settings import load_calendar as tenant_calendar
 from core.context import Context
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import NotFound
@@ -41,7 +42,6 @@ from core.identity.access import require, require_different_actor
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.plugins.manager import VerticalRegistry
-from core.tenancy.every_tenant import tenant_ids
 
 LATE_SUBMISSION, RECTIFICATION = "late_submission", "rectification"
 KINDS = (LATE_SUBMISSION, RECTIFICATION)
@@ -268,7 +268,7 @@ async def charge_broken_promises(at: datetime) -> int:
     responsible (of the subject's missing report, else who filed it) gets the missing-archive KPI
     entry, unless a reconciliation already charged it. Returns how many entries were written."""
     charged = 0
-    for tenant_id in await tenant_ids("job:archive-exceptions"):
+    for tenant_id in await tenants_due("archive_late_submissions", at):  # only tenants with a promise ended
         async with unit_of_work(Context.system("job:archive-exceptions", tenant_id)) as uow:
             due = await uow.select(ArchiveException).where(
                 (ArchiveException.kind == LATE_SUBMISSION) & (ArchiveException.state == APPROVED)

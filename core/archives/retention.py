@@ -10,9 +10,9 @@ from core.archives.tables import Archive, ArchiveFolder
 from core.audit.chain import record as audit
 from core.context import Context
 from core.db import unit_of_work
+from core.db.due import tenants_due
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
-from core.tenancy.every_tenant import tenant_ids
 
 
 async def seal_expired(at: datetime) -> int:
@@ -20,7 +20,7 @@ async def seal_expired(at: datetime) -> int:
     tenant's ``no_service_years``) takes the retention counted from its creation; then a folder
     whose retention has ended is sealed (转入档案库封存) with its archives."""
     sealed = 0
-    for tenant_id in await tenant_ids("job:archive-retention"):
+    for tenant_id in await tenants_due("archive_retention", at):  # only tenants with a folder due (core.db.due)
         async with unit_of_work(Context.system("job:archive-retention", tenant_id)) as uow:
             for folder in await uow.select(ArchiveFolder.id, ArchiveFolder.retention_until,
                                            ArchiveFolder.retention_idle_until, ArchiveFolder.retention_idle_rule).where(

@@ -16,6 +16,7 @@ from core.audit.chain import Verification, anchor_chain, record, record_prune, v
 from core.audit.tables import AuditChain, AuditEntry
 from core.context import Context
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.keyset import Window
 from core.errors import KehuError
 from core.identity.access import require
@@ -24,7 +25,6 @@ from core.identity.tables import TenantSetting
 from core.jobs import long_jobs
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
-from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Tenant
 
 log = structlog.get_logger("kehu.audit")
@@ -214,24 +214,39 @@ async def anchor_all(ctx: Context, *, adopt: bool = False) -> list[tuple[str, in
 
 
 # Per process: when each tenant was last looked at by the sweep, so a tick does not read every
-# tenant's anchors every few seconds.
+# tenant's anchors every few seconds; the tenants the gate put off; when the previous pass began.
 _last_anchored: dict[UUID, datetime] = {}
+_put_off: set[UUID] = set()
+_previous_pass: list[datetime] = []
 
 
 async def anchor_due(now: datetime) -> int:
     """Sweep: anchor each tenant whose last anchor is older than the anchor interval. A tenant that
-    cannot be anchored (a broken chain, a lost store) is logged and retried next interval."""
+    cannot be anchored (a broken chain, a lost store) is logged and retried next interval.
+
+    Which tenants to look at comes from one statement across tenants (core.db.due): on this
+    process's first pass every chain (its entries may predate the process); afterwards only chains
+    with entries since the previous pass began, less an interval (a long transaction commits late),
+    and those the interval gate put off. An idle tenant costs nothing after the first pass."""
     interval = anchoring().interval
     written = 0
-    for tenant_id in await tenant_ids("job:audit-anchor"):
+    if not _previous_pass or _previous_pass[0] > now:  # first pass (or a clock set back): every chain
+        candidates = set(await tenants_due("audit_anchors", now))
+    else:
+        candidates = set(await tenants_due("audit_recent", now, _previous_pass[0] - interval)) | _put_off
+    _previous_pass[:] = [now]
+    for tenant_id in sorted(candidates, key=str):
         seen = _last_anchored.get(tenant_id)
         if seen is not None and now - seen < interval:
+            _put_off.add(tenant_id)
             continue
+        _put_off.discard(tenant_id)
         _last_anchored[tenant_id] = now
         try:
             if await anchor_chain(Context.system("job:audit-anchor", tenant_id), now=now) is not None:
                 written += 1
         except KehuError as exc:
+            _put_off.add(tenant_id)  # looked at again after the interval
             log.warning("audit.anchor_refused", tenant_id=str(tenant_id), code=exc.code, reason=exc.message_en)
     return written
 

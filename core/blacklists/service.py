@@ -25,6 +25,7 @@ from core.blacklists.tables import BlacklistEntry
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.identity.access import require, require_signed_in
@@ -473,7 +474,7 @@ async def expire_due(at: datetime | None = None) -> int:
     """The tick's sweep: every tenant's entries past their expiry."""
     at = at or now()
     return await for_each_tenant(TICK_ACTOR, lambda tenant_id: expire_due_in_tenant(tenant_id, at),
-                                 "blacklists.tick_failed")
+                                 "blacklists.tick_failed", tenants=await tenants_due("blacklist_expiry", at))
 
 
 register_sweep("blacklist_expiry", expire_due)

@@ -30,6 +30,7 @@ from core.archives.tables import Archive
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
@@ -748,7 +749,7 @@ async def breach_due(at: datetime | None = None) -> int:
     at = at or now()
     registry = started_verticals()
     return await for_each_tenant(TICK_ACTOR, lambda tenant_id: breach_due_in_tenant(tenant_id, at, registry),
-                                 "complaints.tick_failed")
+                                 "complaints.tick_failed", tenants=await tenants_due("complaint_clocks", at))
 
 
 register_sweep("complaint_clocks", breach_due)

@@ -746,12 +746,11 @@ async def _run_import(job: long_jobs.RunningJob) -> dict[str, Any]:
 
 async def delete_stale_uploads(at: datetime) -> int:
     """Sweep: drop uploaded files whose job has finished (any way) — they are personal data."""
+    from core.db.due import tenants_due
     from core.jobs.tables import LongJob
-    from core.tenancy.every_tenant import tenant_ids
 
-    tenants = await tenant_ids("job:import-uploads")
     deleted = 0
-    for tenant_id in tenants:
+    for tenant_id in await tenants_due("customer_import_uploads", at):  # uploads of finished imports only
         async with unit_of_work(Context.system("job:import-uploads", tenant_id)) as uow:
             finished = [row["id"] for row in await uow.select(LongJob.id).where(
                 (LongJob.kind == IMPORT_JOB) & LongJob.status.is_in(list(long_jobs.FINISHED)))]

@@ -31,6 +31,7 @@ from core.customers import records as r
 from core.customers import validation as v
 from core.customers.tables import Customer, CustomerContact, CustomerHistory, CustomerKey
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
@@ -49,7 +50,6 @@ from core.privacy import freeze
 from core.privacy import crypto
 from core.privacy.classification import is_personal, merge_parts, split_personal
 from core.privacy.masking import UNMASK_PERMISSION
-from core.tenancy.every_tenant import tenant_ids
 from core.tenancy.tables import Department
 from core.verticals.tables import VerticalEnablement
 
@@ -1049,9 +1049,8 @@ async def _owners_of(uow: UnitOfWork, user_ids: Sequence[UUID]) -> dict[UUID, Ow
 async def announce_due_reviews(at: datetime) -> int:
     """Sweep: each customer whose periodic review has come due is announced once
     (``customer.review_due``), so a reminder or a task can follow; reviewing it re-arms this."""
-    tenants = await tenant_ids("job:customer-reviews")
     announced = 0
-    for tenant_id in tenants:
+    for tenant_id in await tenants_due("customer_reviews", at):  # only tenants with a review due (core.db.due)
         async with unit_of_work(Context.system("job:customer-reviews", tenant_id)) as uow:
             due = await uow.update(Customer, {Customer.review_notified_at: at}).where(
                 (Customer.review_due_at <= at) & Customer.review_notified_at.is_null()

@@ -15,6 +15,7 @@ from piccolo.apps.migrations.tables import Migration
 
 from core.db.catalog import vertical_tables
 from core.db.engine import Database, use_database
+from core.db import due
 from core.db.rls import tenant_rls_statements
 from core.errors import KehuError
 from core.settings import Settings
@@ -123,6 +124,8 @@ async def migrate(settings: Settings, registry: VerticalRegistry | None = None) 
             role = settings.database_app_role
             async with database.transaction():
                 await _ensure_app_role(database, role)
+                for statement in due.install_statements(role):  # the cross-tenant due probes (core.db.due)
+                    await database.fetch(statement)
         return MigrationReport(applied=tuple(sorted(after - before)), app_role=role, verticals_applied=verticals)
     finally:
         await database.close()

@@ -26,6 +26,7 @@ from core.calendar.settings import load_calendar as tenant_calendar
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import unit_of_work
+from core.db.due import tenants_due
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.grading import policy
@@ -633,7 +634,7 @@ async def enforce_due(at: datetime | None = None) -> int:
     at = at or now()
     registry = started_verticals()
     return await for_each_tenant(TICK_ACTOR, lambda tenant_id: enforce_due_in_tenant(tenant_id, at, registry),
-                                 "grading.tick_failed")
+                                 "grading.tick_failed", tenants=await tenants_due("grade_deadlines", at))
 
 
 # --- reading -------------------------------------------------------------------------------------

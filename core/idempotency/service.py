@@ -147,10 +147,10 @@ async def release(ctx: Context, held: Claim) -> None:
 
 async def delete_expired(at: datetime) -> int:
     """Sweep: forget keys past their ``expires_at`` (their sealed responses with them)."""
-    from core.tenancy.every_tenant import tenant_ids
+    from core.db.due import tenants_due
 
     deleted = 0
-    for tenant_id in await tenant_ids("job:idempotency"):
+    for tenant_id in await tenants_due("idempotency_keys", at):  # only tenants with a key expired (core.db.due)
         async with unit_of_work(Context.system("job:idempotency", tenant_id)) as uow:
             gone = await uow.delete(IdempotencyRecord).where(
                 IdempotencyRecord.expires_at <= at).returning(IdempotencyRecord.id)

@@ -28,12 +28,12 @@ import structlog
 from core.audit.chain import record
 from core.context import Context
 from core.db import unit_of_work
+from core.db.due import tenants_due
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.jobs import outbox
 from core.jobs.tables import JobOutputChunk, LongJob
 from core.jobs.timers import register_sweep
-from core.tenancy.every_tenant import tenant_ids
 
 log = structlog.get_logger("kehu.jobs")
 
@@ -317,9 +317,8 @@ async def _retry_later(job: RunningJob, error: Exception) -> None:
 async def due_jobs(limit: int) -> list[tuple[UUID, UUID]]:
     """(tenant, job) pairs ready to run, oldest first within a tenant."""
     at = now()
-    tenants = await tenant_ids("job:worker")
     due: list[tuple[UUID, UUID]] = []
-    for tenant_id in tenants:
+    for tenant_id in await tenants_due("long_jobs", at):  # one probe; nothing more when no job is due
         async with unit_of_work(Context.system("job:worker", tenant_id), write=False) as uow:
             rows = await uow.select(LongJob.id).where(
                 ((LongJob.status == QUEUED) & (LongJob.available_at <= at))
@@ -356,9 +355,8 @@ async def run_job_loop(stop: asyncio.Event, *, concurrency: int = 2, interval_se
 
 async def delete_expired_output(at: datetime) -> int:
     """Sweep: delete the output of jobs whose download period has ended."""
-    tenants = await tenant_ids("job:output-expiry")
     deleted = 0
-    for tenant_id in tenants:
+    for tenant_id in await tenants_due("job_outputs", at):
         async with unit_of_work(Context.system("job:output-expiry", tenant_id)) as uow:
             expired = [r["id"] for r in await uow.select(LongJob.id).where(
                 LongJob.output_expires_at.is_not_null() & (LongJob.output_expires_at <= at)

@@ -22,6 +22,7 @@ import structlog
 
 from core.context import Context
 from core.db import unit_of_work
+from core.db.due import tenants_due
 from core.db.uow import UnitOfWork
 from core.jobs.tables import OutboxEvent
 from core.tenancy.every_tenant import tenant_ids
@@ -144,8 +145,8 @@ async def relay_once(dispatch: Dispatch, *, inline: bool = False) -> int:
     write transaction per event."""
     handed = 0
     at = now()
-    tenants = await tenant_ids("job:relay")
-    for tenant_id in tenants:
+    # One cross-tenant probe; a unit of work only for tenants with events due (none when idle).
+    for tenant_id in await tenants_due("outbox", at, at - VISIBILITY_TIMEOUT):
         async with unit_of_work(Context.system("job:relay", tenant_id), write=not inline) as uow:
             due = await uow.select(OutboxEvent.id).where(
                 ((OutboxEvent.status == "pending") & (OutboxEvent.available_at <= at))

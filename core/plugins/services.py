@@ -148,21 +148,16 @@ def tick(name: str) -> Callable[[Tick], Tick]:
 
     def register(work: Tick) -> Tick:
         async def sweep(now: datetime) -> int:
-            from core.tenancy.every_tenant import tenant_ids
-            from core.verticals.tables import VerticalEnablement
+            from core.db.due import tenants_due
 
             # A vertical blocked or skipped as broken at start has its module imported, not its work run.
             if vertical not in {info.id for info in _started_registry().verticals}:
                 return 0
             actor = f"job:{name}"
             handled = 0
-            for tenant_id in await tenant_ids(actor):
+            # The tenants with the vertical enabled, in one statement across tenants (core.db.due).
+            for tenant_id in await tenants_due("vertical_enabled", now, key=vertical):
                 ctx = Context.system(actor, tenant_id)
-                async with unit_of_work(ctx, write=False) as uow:
-                    enabled = await uow.exists(VerticalEnablement).where(
-                        (VerticalEnablement.vertical_id == vertical) & (VerticalEnablement.status == "enabled"))
-                if not enabled:
-                    continue
                 try:
                     handled += int(await work(ctx, now) or 0)
                 except Exception as exc:  # noqa: BLE001 - the next tick tries again

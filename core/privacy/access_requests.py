@@ -23,6 +23,7 @@ from core.context import Context
 from core.customers.service import CustomerFilter, extension_schema
 from core.plugins.manager import started_verticals
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
@@ -33,7 +34,6 @@ from core.identity.tables import Role, TenantSetting, UserRole
 from core.jobs import outbox
 from core.jobs.timers import register_sweep
 from core.privacy.access_tables import AccessRequest
-from core.tenancy.every_tenant import tenant_ids
 
 TARGET = "access_request"
 REQUEST, APPROVE = "privacy.export.request", "privacy.export.approve"
@@ -335,7 +335,7 @@ async def update_export_rules(ctx: Context, changes: Mapping[str, Any]) -> dict[
 async def expire_requests(at: datetime) -> int:
     """Sweep: mark approvals past their expiry as expired."""
     expired = 0
-    for tenant_id in await tenant_ids("privacy:access-requests"):
+    for tenant_id in await tenants_due("access_requests", at):  # only tenants with an approval expired
         async with unit_of_work(Context.system("privacy:access-requests", tenant_id)) as uow:
             rows = await uow.update(AccessRequest, {AccessRequest.state: EXPIRED}).where(
                 (AccessRequest.state == APPROVED) & (AccessRequest.expires_at <= at)).returning(AccessRequest.id)

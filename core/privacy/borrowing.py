@@ -34,6 +34,7 @@ from core.audit.chain import record as audit
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
@@ -45,7 +46,6 @@ from core.jobs.timers import register_sweep
 from core.privacy.assessments import setting
 from core.privacy.consent import reach_customer
 from core.privacy.consent_tables import ArchiveBorrowerBan, ArchiveLoan, ArchiveLoanCopy
-from core.tenancy.every_tenant import tenant_ids
 
 TARGET = "archive_loan"
 BAN_TARGET = "archive_borrower_ban"
@@ -604,7 +604,7 @@ async def announce_overdue_loans(at: datetime) -> int:
     """Sweep: each loan still out after its due date is announced once (``archive.loan_overdue``),
     so the archivist can chase it."""
     announced = 0
-    for tenant_id in await tenant_ids("job:archive-loans"):
+    for tenant_id in await tenants_due("archive_loans", at):  # only tenants with a loan overdue (core.db.due)
         async with unit_of_work(Context.system("job:archive-loans", tenant_id)) as uow:
             due = await uow.update(ArchiveLoan, {ArchiveLoan.overdue_notified_at: at}).where(
                 (ArchiveLoan.due_at < at) & (ArchiveLoan.status == LENT)

@@ -25,6 +25,7 @@ from core.audit.chain import record as audit
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import unit_of_work
+from core.db.due import tenants_due
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity.access import require
@@ -36,7 +37,6 @@ from core.plugins.manager import VerticalRegistry, started_verticals
 from core.plugins.types import RetentionEnd
 from core.privacy import erasure, freeze
 from core.privacy.subject_tables import CustomerFreeze, LegalHold
-from core.tenancy.every_tenant import tenant_ids
 from core.verticals.tables import VerticalEnablement
 
 PURGE_JOB = "privacy.purge"
@@ -191,7 +191,8 @@ async def _run_purge(job: long_jobs.RunningJob) -> dict[str, Any]:
 async def start_daily_purges(at: datetime) -> int:
     """Sweep: each tenant gets one purge a day (none while one is queued or running)."""
     started = 0
-    for tenant_id in await tenant_ids("job:privacy-purge"):
+    # Only tenants with no purge queued, running or started in the last day (core.db.due).
+    for tenant_id in await tenants_due("privacy_purge", at, at - timedelta(days=1)):
         async with unit_of_work(Context.system("job:privacy-purge", tenant_id)) as uow:
             recent = await uow.exists(LongJob).where(
                 (LongJob.kind == PURGE_JOB) & ((LongJob.created_at > at - timedelta(days=1))

@@ -35,6 +35,7 @@ from core.calendar.settings import load_calendar
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.keyset import Window
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
@@ -262,7 +263,9 @@ async def remind_due_requests(at: datetime) -> int:
     """Sweep: each open request is announced once when due soon and once when overdue."""
     sent = 0
     open_ = [RECEIVED, VERIFIED]
-    for tenant_id in await tenant_ids("job:subject-requests"):
+    # Only tenants with an open request to announce (core.db.due): the probe looks DUE_SOON ahead
+    # (its {at}) and names overdue ones from the tick itself (its {stale}).
+    for tenant_id in await tenants_due("subject_requests", at + DUE_SOON, at):
         async with unit_of_work(Context.system("job:subject-requests", tenant_id)) as uow:
             soon = await uow.update(SubjectRequest, {SubjectRequest.due_soon_notified_at: at}).where(
                 SubjectRequest.state.is_in(open_) & SubjectRequest.due_soon_notified_at.is_null()

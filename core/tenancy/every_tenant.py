@@ -3,7 +3,7 @@ this lists the tenants to visit and runs a sweep's work in each."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from uuid import UUID
 
 import structlog
@@ -21,11 +21,14 @@ async def tenant_ids(actor: str) -> list[UUID]:
         return [row["id"] for row in await uow.select(Tenant.id)]
 
 
-async def for_each_tenant(actor: str, work: Callable[[UUID], Awaitable[int]], failure_event: str) -> int:
-    """Run ``work(tenant_id)`` for every tenant and add up what it handled. One tenant's failure is
-    logged as ``failure_event`` and does not stop the others (its own transaction rolled back)."""
+async def for_each_tenant(actor: str, work: Callable[[UUID], Awaitable[int]], failure_event: str, *,
+                          tenants: Iterable[UUID] | None = None) -> int:
+    """Run ``work(tenant_id)`` for every tenant (or only ``tenants``, e.g. those a due probe named:
+    core.db.due.tenants_due) and add up what it handled. One tenant's failure is logged as
+    ``failure_event`` and does not stop the others (its own transaction rolled back)."""
     total = 0
-    for tenant_id in await tenant_ids(actor):
+    visit = await tenant_ids(actor) if tenants is None else list(tenants)
+    for tenant_id in visit:
         try:
             total += await work(tenant_id)
         except Exception as error:  # noqa: BLE001 - one tenant's failure must not stop the others

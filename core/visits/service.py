@@ -24,6 +24,7 @@ from core.calendar.settings import load_calendar
 from core.context import Context
 from core.customers.tables import Customer
 from core.db import keyset, unit_of_work
+from core.db.due import tenants_due
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.grading.tables import CustomerGrade
@@ -398,7 +399,7 @@ async def mark_overdue(at: datetime | None = None) -> int:
     """The tick's sweep: every tenant's visits past due."""
     at = at or now()
     return await for_each_tenant(TICK_ACTOR, lambda tenant_id: mark_overdue_in_tenant(tenant_id, at),
-                                 "visits.tick_failed")
+                                 "visits.tick_failed", tenants=await tenants_due("visit_schedules", at))
 
 
 register_sweep("visit_schedules", mark_overdue)

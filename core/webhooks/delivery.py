@@ -35,12 +35,12 @@ import structlog
 from core.audit.chain import record
 from core.context import Context
 from core.db import unit_of_work
+from core.db.due import tenants_due
 from core.db.uow import UnitOfWork
 from core.errors import KehuError
 from core.jobs.outbox import Event, on_event
 from core.jobs.timers import register_sweep
 from core.metrics import record_webhook_failure
-from core.tenancy.every_tenant import tenant_ids
 from core.webhooks.service import SECRET_PREFIX
 from core.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.webhooks.policy import CLOSED, Breaker, interleave, rotate, round_quotas
@@ -212,7 +212,7 @@ class Dispatcher:
         def clock() -> datetime:  # ``at`` moved on by the time spent (tests pass a clock of their own)
             return at + timedelta(seconds=time.monotonic() - started)
 
-        tenants = await tenant_ids(ACTOR)
+        tenants = await tenants_due("webhooks", at)  # one probe across tenants; none due, no transaction
         idle: set[uuid.UUID] = set()  # tenants that had nothing more to claim, until one of their attempts ends
         ended: set[uuid.UUID] = set()  # tenants whose attempts ended since last looked at (filled by _finished)
         self._listeners.append(ended)

@@ -242,6 +242,34 @@ async def test_the_tick_anchors_every_tenant_and_the_chain_verifies_to_its_head(
     assert await timers.tick() and (await _verify(tenant)).anchored == result.anchored  # nothing new, no anchor
 
 
+async def test_after_its_first_pass_the_anchor_sweep_looks_only_at_chains_that_grew(tenant, monkeypatch):
+    """Issue 27: background work follows the work due. After a pass over every chain, the sweep
+    opens no transaction while no chain grows, and anchors a tenant again once its chain has new
+    entries."""
+    from core.db.engine import Database
+
+    await _append(tenant, 2)
+    monkeypatch.setattr(audit, "_last_anchored", {})
+    monkeypatch.setattr(audit, "_put_off", set())
+    monkeypatch.setattr(audit, "_previous_pass", [])
+    start = datetime.now(UTC)
+    assert await audit.anchor_due(start) >= 1  # the first pass: every chain
+    interval = anchoring().interval
+
+    opened = []
+    original = Database.transaction
+    monkeypatch.setattr(Database, "transaction", lambda self, **kw: (opened.append(1), original(self, **kw))[1])
+    audit._previous_pass[:] = [start + 2 * interval]  # long after the entries: nothing new since
+    assert await audit.anchor_due(start + 3 * interval) == 0
+    assert opened == []  # one probe, no unit of work
+    monkeypatch.setattr(Database, "transaction", original)
+
+    await _append(tenant, 1)
+    now = datetime.now(UTC)
+    audit._previous_pass[:] = [now]  # the previous pass began just now
+    assert await audit.anchor_due(now + 2 * interval) == 1  # the chain grew: anchored again
+
+
 async def test_the_anchor_store_holds_no_key_and_verifying_needs_only_the_public_key(tenant, settings):
     """Issue 16 point 10: the store holds signatures, never the signing key; a verifier given only
     the public key checks the same anchors."""
