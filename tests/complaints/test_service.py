@@ -300,7 +300,7 @@ async def test_the_sweep_visits_every_tenant(people, registry, clock, monkeypatc
 async def test_the_tick_reads_due_clocks_through_the_due_time_index(people, registry, clock, settings):
     """Issue 19 (breach detection: the tick finds clocks past due through an index on the due
     time, so its cost grows with what is due, not with the open complaints): the database's plan
-    for the tick's query is a range read of complaint_clock_next_due_at_idx."""
+    for the tick's query is a range read of a due-time index."""
     clock.set(sh(2026, 9, 30, 10))
     for _ in range(3):
         await open_property(people.employee, registry)
@@ -311,7 +311,9 @@ async def test_the_tick_reads_due_clocks_through_the_due_time_index(people, regi
         else:
             await uow.fetch("SET LOCAL enable_seqscan = off")  # an empty table's plan says nothing otherwise
             plan = " ".join(str(r) for r in await uow.fetch(f"EXPLAIN {sql}"))
-    assert "complaint_clock_next_due_at_idx" in plan, plan
+    # Either due-time index: the tenant-led one, or the partial one on running clocks the cross-tenant
+    # due probe uses (issue 27); both are range reads of the due time, not scans of open complaints.
+    assert "complaint_clock_next_due_at_idx" in plan or "complaint_clock_running_due_idx" in plan, plan
 
 
 async def test_the_company_leader_not_resolving_escalates_to_the_board_with_a_48_hour_report(people, registry, clock):
