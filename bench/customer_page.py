@@ -5,8 +5,9 @@ Both go through the same app and middleware (request id, authentication, rate li
 same signed-in user; the baseline runs three hand-written statements (customers, their contacts,
 their owners) in one tenant-scoped transaction and builds the response by hand, opening each
 row's sealed personal part and masking phones as the API does. The two bodies
-are checked to be equal before timing. Goal: at most 3x. SQLite by default; PostgreSQL with
-``KEHU_BENCH_POSTGRES_URL`` (a scratch database, used as the app role).
+are checked to be equal before timing. Goal (issue 27, P2): at most 2x (an earlier issue asked
+for 3x). SQLite by default; PostgreSQL with ``KEHU_BENCH_POSTGRES_URL`` (a scratch database,
+used as the app role).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from core.tenancy.service import TenantAdmin, create_tenant
 from gateway.app import create_app
 from gateway.auth import AUTH_SCOPE_KEY
 
-GOAL_RATIO = 3.0
+GOAL_RATIO = 2.0
 PAGE_SIZE = 100
 PASSWORD = "bench-password-2026!"
 LOGIN = 'mutation { login(tenant: "bench", username: "admin", password: "%s") { accessToken } }' % PASSWORD

@@ -5,7 +5,10 @@ credit codes from python-stdnum's check digits, mobile numbers, addresses), vali
 ``build_record`` an API write uses, and written through the import's own path (``build_rows`` then
 ``write_customers``): sealed personal fields, blind-index match keys and name grams, field history
 version 1 and one audit entry each, exactly as an import writes them. Outbox events are left out
-(a million of them would only keep the relay busy). Contacts and consents are not generated.
+(a million of them would only keep the relay busy). Each organisation gets one or two contacts
+(validated and sealed by the same ``_contact_row`` a created customer's contacts go through), and
+each person a consent ledger entry (an SMS-marketing grant, a third of them later withdrawn), as
+the consent service records them.
 
     python -m bench.scale_data --tenants 1000 --customers 1000000 --big 200000
 
@@ -22,13 +25,14 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from stdnum.cn import ric, uscc
 
 from core.context import Context
 from core.customers import importing
 from core.customers import records as r
+from core.customers import service
 from core.db import unit_of_work
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -81,6 +85,36 @@ def customer_fields(rng: random.Random) -> dict[str, Any]:
             "address": address}
 
 
+CONTACT_COLUMNS = ("id", "tenant_id", "created_at", "customer_id", "surname", "given_name", "position", "phones",
+                   "email", "is_primary", "sealed")
+CONSENT_COLUMNS = ("id", "tenant_id", "created_at", "customer_id", "seq", "purpose", "action", "notice_version",
+                   "channel", "recorded_at", "recorded_by", "evidence")
+
+
+def contact_rows(tenant_id: UUID, customer_id: UUID, rng: random.Random, at: Any) -> list[tuple[Any, ...]]:
+    """An organisation's contacts: the first primary, sealed as the customer service seals them."""
+    rows = []
+    for index in range(rng.choice((1, 2))):
+        contact = service.ContactInput(surname=rng.choice(SURNAMES), given_name=given_name(rng),
+                                       position=rng.choice(("总经理", "采购经理", "财务")), phones=[mobile(rng)],
+                                       is_primary=index == 0)
+        row = service._contact_row(tenant_id, customer_id, contact, f"contacts.{index}.")
+        rows.append((uuid4(), tenant_id, at, customer_id, row.surname, row.given_name, row.position, row.phones,
+                     row.email, row.is_primary, row.sealed))
+    return rows
+
+
+def consent_rows(tenant_id: UUID, customer_id: UUID, rng: random.Random, at: Any) -> list[tuple[Any, ...]]:
+    """A person's consent ledger: an SMS-marketing grant on paper, a third of them withdrawn later."""
+    rows = [(uuid4(), tenant_id, at, customer_id, 1, "marketing_sms", "grant", "2026-v1", "paper", at, "bench:data",
+             "signed form")]
+    if rng.random() < 1 / 3:
+        later = at + timedelta(days=rng.randrange(1, 90))
+        rows.append((uuid4(), tenant_id, at, customer_id, 2, "marketing_sms", "withdraw", None, "phone", later,
+                     "bench:data", "asked by phone"))
+    return rows
+
+
 def records(count: int, seed: int) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     for _ in range(count):
@@ -91,6 +125,7 @@ async def fill_tenant(tenant_id: UUID, count: int, *, seed: int = 0, batch: int 
                       progress: Callable[[int], None] | None = None) -> int:
     """Write ``count`` generated customers into the tenant, ``batch`` per transaction."""
     made = records(count, seed)
+    rng = random.Random(seed + 1)  # contacts and consents: their own stream, the records stay as they were
     written = 0
     while written < count:
         good = [importing._Good(line=written + i + 1, record=record)
@@ -98,8 +133,17 @@ async def fill_tenant(tenant_id: UUID, count: int, *, seed: int = 0, batch: int 
         prepared = importing.build_rows(good, tenant_id=tenant_id, actor="bench:data", reason="bench data",
                                         review_months=12, schema={})
         prepared.rows["outbox_event"] = []
+        at = service.now()
+        contacts, consents = [], []
+        for item in good:
+            if item.record["kind"] == "organisation":
+                contacts += contact_rows(tenant_id, item.id, rng, at)
+            else:
+                consents += consent_rows(tenant_id, item.id, rng, at)
         async with unit_of_work(Context.system("bench:data", tenant_id)) as uow:
             await importing.write_customers(uow, prepared)
+            await uow.insert_many("customer_contact", CONTACT_COLUMNS, contacts)
+            await uow.insert_many("consent_record", CONSENT_COLUMNS, consents)
         written += len(good)
         if progress:
             progress(len(good))

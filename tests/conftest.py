@@ -92,18 +92,17 @@ class PostgresDatabase:
 
 
 @pytest.fixture
-async def postgres_database() -> AsyncIterator[PostgresDatabase]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
+async def postgres_database(request: pytest.FixtureRequest) -> AsyncIterator[PostgresDatabase]:
+    """A fresh, empty PostgreSQL database, dropped afterwards. A test that uses ``database`` gets it
+    created there instead, as a copy of the migrated template: creating an empty one first, only to
+    drop it, cost every PostgreSQL test a create and a drop."""
     admin = postgres_admin_url()
     if admin is None:
         pytest.skip("PostgreSQL tests skipped: set CI=true or KEHU_TEST_POSTGRES_URL="
                     f"{DEFAULT_ADMIN_URL} to run them")
     name = f"kehu_test_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    if "database" not in request.fixturenames:
+        await _admin_execute(admin, f'CREATE DATABASE "{name}"')
     try:
         yield PostgresDatabase(owner_url=_with_database(admin, name), app_url=_with_database(admin, name, APP_ROLE),
                                name=name)
@@ -137,13 +136,14 @@ async def _from_migrated_template(settings: Settings, registry) -> None:
     """Replace the test's fresh PostgreSQL database by a copy of one migrated once per worker (and
     set of verticals): CREATE DATABASE … TEMPLATE copies files, migrating again costs seconds."""
     admin = postgres_admin_url()
-    key = ",".join(sorted(settings.disabled_plugins))
+    key = ",".join(sorted(settings.disabled_plugins)) + "|" + settings.database_app_role
     if key not in _templates:
         name = f"kehu_tpl_{uuid.uuid4().hex[:12]}"
         await _admin_execute(admin, f'CREATE DATABASE "{name}"')
         template = load_settings(database_url=_with_database(admin, name, APP_ROLE),
                                  migrate_database_url=_with_database(admin, name), var_dir=settings.var_dir,
-                                 password_hashing="fast")
+                                 password_hashing="fast", disabled_plugins=settings.disabled_plugins,
+                                 database_app_role=settings.database_app_role)
         await migrate(template, registry)
         _templates[key] = name
     target = urlsplit(settings.migrate_database_url or settings.database_url).path.strip("/")
@@ -186,6 +186,18 @@ async def _admin_execute(admin: str, *statements: str) -> None:
         await connection.close()
 
 
+# The slowest files (a minute or more each on a loaded 2-core machine), slowest first: handed to the
+# workers before the rest, so a parallel run does not end with one worker alone on one of them.
+SLOW_FILES = ("tests/isolation/test_isolation.py", "tests/test_bench.py", "tests/plugins/test_out_of_tree.py",
+              "tests/test_layers.py", "tests/gateway/test_identity_api.py", "tests/proof/test_fuzz_graphql.py",
+              "tests/test_atomic_mutations.py")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(SLOW_FILES)))  # stable: the rest keep order
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Drop this worker's template databases."""
     import asyncio
@@ -204,10 +216,14 @@ async def database(settings: Settings, tmp_path_factory: pytest.TempPathFactory)
 
     registry = load_verticals(settings.disabled_plugins)
     if settings.database.kind == "postgresql":
+        # the template was migrated for these verticals and this app role: the copy holds its
+        # tables, grants and due probes, so migrating again (a fifth of a second) would change nothing
         await _from_migrated_template(settings, registry)
-    elif settings.database.sqlite_path is not None and not settings.database.sqlite_path.exists():
-        await _sqlite_from_migrated_template(settings, registry, tmp_path_factory.getbasetemp() / "sqlite-templates")
-    await migrate(settings, registry)  # nothing left to apply on the copy: checks it, grants the app role
+    else:
+        if settings.database.sqlite_path is not None and not settings.database.sqlite_path.exists():
+            await _sqlite_from_migrated_template(settings, registry,
+                                                 tmp_path_factory.getbasetemp() / "sqlite-templates")
+        await migrate(settings, registry)  # a file the test left in place is brought up to date
     configure_identity(settings)
     configure_data_keys(settings)  # the keys the app built on these settings will use
     configure_audit_anchors(settings)  # anchors under this test's var_dir

@@ -367,6 +367,9 @@ def test_config_null_removes_a_default(chart: Any) -> None:
         ({"KEHU_AUDIT_ANCHOR_KEY": ANCHOR_KEY}, "config.KEHU_AUDIT_ANCHOR_KEY: this is a secret"),
         ({"KEHU_AUDIT_ANCHOR_DIR": "/data/anchors"}, "config.KEHU_AUDIT_ANCHOR_DIR: set the audit anchor store under auditAnchors"),
         ({"KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS": "60"}, "config.KEHU_AUDIT_ANCHOR_INTERVAL_SECONDS: set the audit anchor"),
+        ({"KEHU_BACKUP_KEY": "x" * 44}, "config.KEHU_BACKUP_KEY: this is a secret"),
+        ({"KEHU_BACKUP_DIR": "/data/backups"}, "config.KEHU_BACKUP_DIR: set backups under backups"),
+        ({"KEHU_BACKUP_RETENTION": "24"}, "config.KEHU_BACKUP_RETENTION: set backups under backups"),
         ({"KEHU_PROFILE": "embedded"}, "production profile only"),
         ({"KEHU_PORT": "9000"}, "config.KEHU_PORT: the chart fixes where kehu listens"),
         ({"LOG_LEVEL": "DEBUG"}, "config.LOG_LEVEL: only KEHU_* settings"),
@@ -511,6 +514,38 @@ def test_rendered_environment_passes_kehus_own_production_settings(chart: Any, m
         if scenario == "production-existing-secret":
             assert settings.cors_origins == ("https://app.example.com",) and settings.database_pool_size == 20, name
             assert settings.database_app_role == "kehu_app_prod", name
+
+
+@pytest.mark.parametrize("scenario", ["chart-secret", "production-existing-secret"])
+def test_rendered_environment_with_backups_passes_kehus_own_production_settings(chart: Any,
+                                                                               monkeypatch: pytest.MonkeyPatch,
+                                                                               scenario: str) -> None:
+    """As above with backups.enabled: every container still starts on the production profile, and
+    the scheduler (the process whose tick writes the monthly backups) reads a backup directory, a
+    retention and a key kehu accepts; no other process gets the directory."""
+    from core.backup.format import parse_key
+
+    if scenario == "production-existing-secret":
+        objects = render(chart, PRODUCTION, {"backups": {"enabled": True, "retention": 6}})
+        secrets = {**EXISTING_SECRET_DATA, "KEHU_BACKUP_KEY": BACKUP_KEY}  # the operator's Secret, with the key
+        retention = 6
+    else:
+        objects = render(chart, BACKUP_SCENARIOS["chart-secret"])
+        secrets = decoded(one(objects, "Secret", RELEASE))
+        retention = 12
+    specs = pod_specs(objects)
+    assert SCHEDULER in specs
+    for name, spec in specs.items():
+        (container,) = spec["containers"]
+        settings = production_settings(env_of(container, objects, secrets), monkeypatch, name)
+        if name == SCHEDULER:
+            assert settings.backup_dir == Path(BACKUP_DIR)
+            assert settings.backup_retention == retention
+            assert parse_key(settings.backup_key) == base64.b64decode(BACKUP_KEY)
+        else:
+            assert settings.backup_dir is None, f"{name} must not run the monthly backup"
+            if name in APP_ROLE_PODS:
+                assert settings.backup_key is None, name
 
 
 def test_before_the_data_keys_the_chart_crash_looped(chart: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -951,6 +986,237 @@ def test_notes_name_the_anchor_store(chart: Any) -> None:
     notes = render_files(chart, SECRETS)[f"{RELEASE}/templates/NOTES.txt"]
     assert f"claim {RELEASE}-audit-anchors (kept on uninstall)" in notes and ANCHOR_DIR in notes
     assert "kehu audit public-key" in notes
+
+
+# --- backups (the monthly backup, docs/backups.md) ------------------------------------------------
+
+BACKUP_DIR = "/var/lib/kehu/backups"
+BACKUP_KEY = base64.b64encode(os.urandom(32)).decode()  # as docs/backups.md makes one: base64, 44 characters
+BACKUPS = {"backups": {"enabled": True}, "secrets": {"backupKey": BACKUP_KEY}}
+BACKUP_SCENARIOS = {
+    "chart-secret": merged(SECRETS, BACKUPS),
+    "existing-secret": merged(EXISTING, {"backups": {"enabled": True}}),
+    "everything-on": merged(SCENARIOS["everything-on"], BACKUPS),
+}
+SCHEDULER = f"{RELEASE}-scheduler"
+BACKUP_SETTINGS = ("KEHU_BACKUP_KEY", "KEHU_BACKUP_DIR", "KEHU_BACKUP_RETENTION")
+
+
+def backup_volumes(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for v in spec.get("volumes", []) if v["name"] == "backups"]
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_backups_are_off_by_default_and_nothing_about_them_is_rendered(chart: Any, scenario: str) -> None:
+    objects = render(chart, SCENARIOS[scenario])
+    assert not [o for o in of_kind(objects, "PersistentVolumeClaim") if o["metadata"]["name"].endswith("-backups")]
+    for name, spec in pod_specs(objects).items():
+        (container,) = spec["containers"]
+        assert not backup_volumes(spec), name
+        assert not [m for m in container["volumeMounts"] if m["name"] == "backups"], name
+        assert not [e for e in container.get("env", []) if e["name"].startswith("KEHU_BACKUP_")], name
+    assert "KEHU_BACKUP" not in yaml.safe_dump_all(objects)
+    for secret in of_kind(objects, "Secret"):
+        assert not any(k.startswith("KEHU_BACKUP_") for k in decoded(secret)), secret["metadata"]["name"]
+    assert "Backups:" not in render_files(chart, SCENARIOS[scenario])[f"{RELEASE}/templates/NOTES.txt"]
+
+
+def test_a_backup_key_without_backups_enabled_is_ignored(chart: Any) -> None:
+    objects = render(chart, SECRETS, {"secrets": {"backupKey": BACKUP_KEY}})
+    assert objects == render(chart, SECRETS)
+    assert BACKUP_KEY not in yaml.safe_dump_all(objects)
+    assert all("KEHU_BACKUP_KEY" not in decoded(secret) for secret in of_kind(objects, "Secret"))
+
+
+@pytest.mark.parametrize("scenario", sorted(BACKUP_SCENARIOS))
+def test_backups_give_the_scheduler_the_volume_the_directory_the_retention_and_the_key(chart: Any,
+                                                                                       scenario: str) -> None:
+    """The monthly backup is a sweep of the tick, which on the production profile runs in `kehu
+    scheduler` only: that pod alone gets the key (from the Secret, by name), KEHU_BACKUP_DIR on a
+    writable volume of its own, and KEHU_BACKUP_RETENTION."""
+    objects = render(chart, BACKUP_SCENARIOS[scenario])
+    secret = "kehu-credentials" if "existing" in scenario else RELEASE
+    specs = pod_specs(objects)
+    spec = specs[SCHEDULER]
+    (container,) = spec["containers"]
+    env = {e["name"]: e for e in container["env"] if e["name"] in BACKUP_SETTINGS}
+    assert env == {
+        "KEHU_BACKUP_KEY": {"name": "KEHU_BACKUP_KEY",
+                            "valueFrom": {"secretKeyRef": {"name": secret, "key": "KEHU_BACKUP_KEY"}}},
+        "KEHU_BACKUP_DIR": {"name": "KEHU_BACKUP_DIR", "value": BACKUP_DIR},
+        "KEHU_BACKUP_RETENTION": {"name": "KEHU_BACKUP_RETENTION", "value": "12"},
+    }
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == BACKUP_DIR]
+    assert not mount.get("readOnly", False) and "subPath" not in mount
+    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+    assert volume == {"name": "backups", "persistentVolumeClaim": {"claimName": f"{RELEASE}-backups"}}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    # The anchor store and /tmp stay as they were.
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp", ANCHOR_DIR, BACKUP_DIR}
+    claim = one(objects, "PersistentVolumeClaim", f"{RELEASE}-backups")
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep", "the backups outlive uninstall"
+    # Nothing else backs up: no other pod mounts the volume or names a backup setting.
+    for name, other in specs.items():
+        if name == SCHEDULER:
+            continue
+        (c,) = other["containers"]
+        assert not backup_volumes(other), name
+        assert not [e for e in c.get("env", []) if e["name"] in BACKUP_SETTINGS], name
+    assert BACKUP_KEY not in yaml.safe_dump_all([o for o in objects if o["kind"] != "Secret"])
+    if "existing" in scenario:
+        assert not of_kind(objects, "Secret")
+    else:
+        assert decoded(one(objects, "Secret", RELEASE))["KEHU_BACKUP_KEY"] == BACKUP_KEY
+        hook_copy = decoded(one(objects, "Secret", f"{RELEASE}-migrate"))
+        assert "KEHU_BACKUP_KEY" not in hook_copy, "kehu migrate never backs up"
+
+
+@pytest.mark.parametrize("scenario", sorted(BACKUP_SCENARIOS))
+def test_backups_render_valid_kubernetes_objects_and_pass_strict_lint(chart: Any, scenario: str) -> None:
+    values = BACKUP_SCENARIOS[scenario]
+    assert lint_problems(helm.lint(CHART_DIR, values, strict=True, kube_version=f"v{KUBE_VERSION}")) == []
+    for obj in render(chart, values):
+        if obj["kind"] == "ServiceMonitor":
+            continue
+        for kube_version in (KUBE_VERSION, kubernetes_validate.latest_version()):
+            kubernetes_validate.validate(obj, kube_version, strict=True)
+
+
+def test_backup_claim_defaults_and_persistence_settings(chart: Any) -> None:
+    claim = one(render(chart, BACKUP_SCENARIOS["chart-secret"]), "PersistentVolumeClaim", f"{RELEASE}-backups")
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"], "only the scheduler, one pod, writes it"
+    assert claim["spec"]["resources"] == {"requests": {"storage": "10Gi"}}
+    assert "storageClassName" not in claim["spec"]
+    assert claim["metadata"]["labels"]["app.kubernetes.io/component"] == "backups"
+    custom = one(render(chart, BACKUP_SCENARIOS["chart-secret"], {"backups": {"persistence": {
+        "storageClass": "backup-sc", "size": "200Gi", "accessModes": ["ReadWriteMany"],
+        "annotations": {"example.com/snapshot": "weekly"}}}}), "PersistentVolumeClaim", f"{RELEASE}-backups")
+    assert custom["spec"]["storageClassName"] == "backup-sc"
+    assert custom["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert custom["spec"]["resources"] == {"requests": {"storage": "200Gi"}}
+    assert custom["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep", "example.com/snapshot": "weekly"}
+    static = one(render(chart, BACKUP_SCENARIOS["chart-secret"], {"backups": {"persistence": {"storageClass": "-"}}}),
+                 "PersistentVolumeClaim", f"{RELEASE}-backups")
+    assert static["spec"]["storageClassName"] == ""
+
+
+def test_backup_existing_claim_mount_path_and_retention_come_from_values(chart: Any) -> None:
+    objects = render(chart, BACKUP_SCENARIOS["chart-secret"], {"backups": {
+        "existingClaim": "kehu-backups-offsite", "mountPath": "/srv/kehu-backups/", "retention": 24}})
+    assert [o["metadata"]["name"] for o in of_kind(objects, "PersistentVolumeClaim")] == [f"{RELEASE}-audit-anchors"]
+    spec = pod_specs(objects)[SCHEDULER]
+    (container,) = spec["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert (env["KEHU_BACKUP_DIR"], env["KEHU_BACKUP_RETENTION"]) == ("/srv/kehu-backups", "24")
+    assert {"name": "backups", "mountPath": "/srv/kehu-backups"} in container["volumeMounts"]
+    assert backup_volumes(spec) == [{"name": "backups", "persistentVolumeClaim": {"claimName": "kehu-backups-offsite"}}]
+    notes = render_files(chart, merged(BACKUP_SCENARIOS["chart-secret"], {"backups": {
+        "existingClaim": "kehu-backups-offsite"}}))[f"{RELEASE}/templates/NOTES.txt"]
+    assert "claim kehu-backups-offsite, mounted at /var/lib/kehu/backups" in notes, "no 'kept on uninstall' for yours"
+
+
+def test_notes_say_where_the_backups_are(chart: Any) -> None:
+    notes = render_files(chart, BACKUP_SCENARIOS["chart-secret"])[f"{RELEASE}/templates/NOTES.txt"]
+    assert f"claim {RELEASE}-backups (kept on uninstall), mounted at {BACKUP_DIR}" in notes
+    assert "12 kept per tenant" in notes and f"exec deploy/{RELEASE}-scheduler -- ls -l {BACKUP_DIR}" in notes
+    assert BACKUP_KEY not in notes
+
+
+def test_a_changed_backup_key_restarts_the_scheduler_only(chart: Any) -> None:
+    def checksums(*layers: dict[str, Any]) -> dict[str, str]:
+        objects = render(chart, *layers)
+        return {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["annotations"]["checksum/secret"]
+                for d in of_kind(objects, "Deployment")}
+
+    off = checksums(SECRETS)
+    on = checksums(BACKUP_SCENARIOS["chart-secret"])
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    rotated = checksums(BACKUP_SCENARIOS["chart-secret"], {"secrets": {"backupKey": new_key}})
+    for name in (f"{RELEASE}-api", f"{RELEASE}-worker"):
+        assert off[name] == on[name] == rotated[name], name
+    assert len({off[SCHEDULER], on[SCHEDULER], rotated[SCHEDULER]}) == 3
+
+
+def test_a_missing_backup_key_stops_the_render_naming_it(chart: Any) -> None:
+    message = render_error(chart, SECRETS, {"backups": {"enabled": True}})
+    assert "secrets.backupKey (KEHU_BACKUP_KEY" in message and "is required when backups.enabled" in message
+    assert "existingSecret" in message
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [
+        "not-a-backup-key",
+        base64.b64encode(os.urandom(16)).decode(),  # 16 bytes: too short
+        base64.b64encode(os.urandom(31)).decode(),  # 31 bytes
+        base64.b64encode(os.urandom(33)).decode(),  # 33 bytes
+        base64.b64encode(os.urandom(32)).decode()[:-2] + "!=",  # not base64
+        f"k1:{new_signing_secret()}",  # a JWT signing key pasted by mistake
+    ],
+    ids=["not-base64", "16-bytes", "31-bytes", "33-bytes", "bad-character", "signing-key-list"],  # never the keys
+)
+def test_a_malformed_backup_key_stops_the_render_without_echoing_it(chart: Any, bad_key: str) -> None:
+    message = render_error(chart, SECRETS, {"backups": {"enabled": True}, "secrets": {"backupKey": bad_key}})
+    assert "secrets.backupKey: not 32 bytes in base64" in message
+    assert bad_key not in message and bad_key[:16] not in message, "a secret value must not be echoed"
+    from core.backup.format import parse_key
+    from core.errors import KehuError
+
+    with pytest.raises(KehuError):  # kehu refuses it too: the chart's check is not stricter than kehu's
+        parse_key(bad_key)
+
+
+@pytest.mark.parametrize(
+    "good_key",
+    [BACKUP_KEY, BACKUP_KEY.rstrip("="), new_signing_secret(), f"  {BACKUP_KEY}\n"],
+    ids=["base64", "base64-unpadded", "base64url", "surrounding-space"],
+)
+def test_backup_keys_kehu_reads_are_accepted(chart: Any, good_key: str) -> None:
+    """The chart accepts what kehu's parse_key accepts: base64 or base64url of 32 bytes."""
+    from core.backup.format import parse_key
+
+    assert len(parse_key(good_key)) == 32
+    secret = one(render(chart, SECRETS, {"backups": {"enabled": True}, "secrets": {"backupKey": good_key}}),
+                 "Secret", RELEASE)
+    assert decoded(secret)["KEHU_BACKUP_KEY"] == good_key
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"backups": {"mountPath": "/tmp"}}, "backups.mountPath=/tmp overlaps /tmp"),
+        ({"backups": {"mountPath": "/tmp/backups"}}, "backups.mountPath=/tmp/backups overlaps /tmp"),
+        ({"backups": {"mountPath": ANCHOR_DIR + "/"}}, f"backups.mountPath={ANCHOR_DIR} overlaps {ANCHOR_DIR}"),
+        ({"backups": {"mountPath": "/var/lib"}}, f"backups.mountPath=/var/lib overlaps {ANCHOR_DIR}"),
+        ({"scheduler": {"enabled": False}}, "backups.enabled needs scheduler.enabled"),
+    ],
+)
+def test_bad_backup_settings_are_refused(chart: Any, values: dict[str, Any], complaint: str) -> None:
+    message = render_error(chart, BACKUP_SCENARIOS["chart-secret"], values)
+    assert complaint in message
+    assert BACKUP_KEY not in message
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"backups": {"retention": 0}}, "retention"),
+        ({"backups": {"retention": -1}}, "retention"),
+        ({"backups": {"retention": 1201}}, "retention"),
+        ({"backups": {"retention": "12"}}, "retention"),
+        ({"backups": {"enabled": "yes"}}, "enabled"),
+        ({"backups": {"mountPath": "backups"}}, "mountPath"),
+        ({"backups": {"mountPath": "/"}}, "mountPath"),
+        ({"backups": {"mountPath": "/var/lib/kehu/../etc"}}, "mountPath"),
+        ({"backups": {"persistence": {"accessModes": ["ReadOnlyMany"]}}}, "accessModes"),
+        ({"backups": {"persistence": {"size": "lots"}}}, "size"),
+        ({"backups": {"schedule": "@monthly"}}, "additional properties 'schedule' not allowed"),
+        ({"secrets": {"backupKey": 12345}}, "backupKey"),
+    ],
+)
+def test_values_schema_refuses_bad_backup_values(chart: Any, values: dict[str, Any], complaint: str) -> None:
+    with pytest.raises(helm.HelmValuesError, match=re.escape(complaint)):
+        render(chart, SECRETS, values)
 
 
 # --- optional objects ---------------------------------------------------------------------------

@@ -99,6 +99,17 @@ _INSERT_ENTRY = (
 )
 
 
+# PostgreSQL: the head's compare-and-set and the entry's insert in one round trip (the insert
+# reads the moved head, so it inserts nothing when the head had moved elsewhere).
+_MOVE_AND_INSERT = (
+    "WITH moved AS (UPDATE audit_chain SET last_seq = {}::bigint, last_hash = {}, last_at = {}::timestamptz "
+    "WHERE tenant_id = {}::uuid AND last_seq = {}::bigint AND last_hash = {} RETURNING tenant_id) "
+    "INSERT INTO audit_entry (id, tenant_id, seq, occurred_at, actor, client_address, request_id, action, "
+    "target_type, target_id, diff, prev_hash, hash) SELECT {}::uuid, tenant_id, {}::bigint, {}::timestamptz, "
+    "{}::text, {}::text, {}::text, {}::text, {}::text, {}::text, {}::text, {}::text, {}::text FROM moved RETURNING seq"
+)
+
+
 _ENTRY_COLUMNS = ("id", "tenant_id", "seq", "occurred_at", "actor", "client_address", "request_id", "action",
                   "target_type", "target_id", "diff", "prev_hash", "hash")
 
@@ -138,17 +149,25 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
     # Slow path (another process wrote, or that transaction rolled back): lock the head, read it,
     # then set the new hash. Either way the head row serialises the tenant's writers.
     cached = _heads.get(tenant_id)
-    moved = []
     if cached is not None:
         seq, prev_hash = cached[0] + 1, cached[1]
         digest = digest_after(seq, prev_hash)
-        moved = await uow.fetch("UPDATE audit_chain SET last_seq = {}, last_hash = {} WHERE tenant_id = {} "
-                                "AND last_seq = {} AND last_hash = {} RETURNING last_seq",
-                                seq, digest, tenant_id, cached[0], prev_hash)
-    if not moved:
-        seq, prev_hash = await _advance_head(uow, tenant_id)
-        digest = digest_after(seq, prev_hash)
-        await uow.fetch("UPDATE audit_chain SET last_hash = {} WHERE tenant_id = {}", digest, tenant_id)
+        entry = (uuid.uuid4(), seq, occurred_at, ctx.actor, ctx.client_address, ctx.request_id, action, target_type,
+                 target, diff, prev_hash, digest)
+        if uow.database.is_postgres:
+            if await uow.fetch(_MOVE_AND_INSERT, seq, digest, occurred_at, tenant_id, cached[0], prev_hash, *entry):
+                _heads[tenant_id] = (seq, digest)
+                return seq
+        elif await uow.fetch("UPDATE audit_chain SET last_seq = {}, last_hash = {}, last_at = {} WHERE tenant_id = {} "
+                             "AND last_seq = {} AND last_hash = {} RETURNING last_seq",
+                             seq, digest, occurred_at, tenant_id, cached[0], prev_hash):
+            await uow.fetch(_INSERT_ENTRY, entry[0], tenant_id, *entry[1:])
+            _heads[tenant_id] = (seq, digest)
+            return seq
+    seq, prev_hash = await _advance_head(uow, tenant_id)
+    digest = digest_after(seq, prev_hash)
+    await uow.fetch("UPDATE audit_chain SET last_hash = {}, last_at = {} WHERE tenant_id = {}",
+                    digest, occurred_at, tenant_id)
     # Plain SQL on this path: building the insert through the ORM cost more than running it.
     await uow.fetch(_INSERT_ENTRY, uuid.uuid4(), tenant_id, seq, occurred_at, ctx.actor, ctx.client_address,
                     ctx.request_id, action, target_type, target, diff, prev_hash, digest)
@@ -188,7 +207,8 @@ async def record_many(uow: UnitOfWork, action: str, target_type: str,
         rows.append((uuid.uuid4(), tenant_id, seq, occurred_at, ctx.actor, ctx.client_address, ctx.request_id,
                      action, target_type, target, diff, prev_hash, digest))
         prev_hash = digest
-    await uow.fetch("UPDATE audit_chain SET last_hash = {} WHERE tenant_id = {}", prev_hash, tenant_id)
+    await uow.fetch("UPDATE audit_chain SET last_hash = {}, last_at = {} WHERE tenant_id = {}",
+                    prev_hash, occurred_at, tenant_id)
     await uow.insert_many("audit_entry", _ENTRY_COLUMNS, rows)
     _heads[tenant_id] = (last, prev_hash)
     return last

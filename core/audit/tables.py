@@ -28,6 +28,7 @@ class AuditChain(TenantOwned, tablename="audit_chain"):
 
     last_seq = BigInt(default=0)
     last_hash = Varchar(length=64)
+    last_at = Timestamptz(null=True, default=None)  # when the head last moved (the anchor sweep's probe)
     base_seq = BigInt(default=0)
     base_hash = Varchar(length=64)
 

@@ -147,20 +147,14 @@ async def _set_rls_tenant(database: Database, tenant_id: UUID | None) -> None:
         await database.fetch("SELECT set_config('app.tenant_id', {}, true)", str(tenant_id) if tenant_id else "")
 
 
-async def _start_rls(database: Database, tenant_id: UUID | None) -> None:
-    # A new transaction starts with no tenant (kehu sets it only transaction-locally), and RLS
-    # reads no tenant as "no rows", so a tenantless unit of work needs no statement here.
-    if tenant_id is not None:
-        await _set_rls_tenant(database, tenant_id)
-
-
 @asynccontextmanager
 async def unit_of_work(ctx: Context, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
     """Open one transaction for ``ctx``'s tenant; commit on success, roll back on any error."""
     database = current_database()
     try:
-        async with database.transaction(write=write):
-            await _start_rls(database, ctx.tenant_id)
+        # The tenant goes with BEGIN (PostgreSQL). A new transaction starts with no tenant (kehu
+        # sets it only transaction-locally) and RLS reads no tenant as "no rows".
+        async with database.transaction(write=write, tenant_id=ctx.tenant_id):
             yield UnitOfWork(ctx, database)
     except Exception as error:
         if database.is_postgres and connection_lost(error):  # R5, R6: coded, never a masked 500

@@ -149,6 +149,15 @@ _INSERT_SESSION = ("INSERT INTO auth_session (id, tenant_id, created_at, user_id
 _TOUCH_TOTP = "UPDATE totp_enrolment SET last_step = {}, recovery_codes = {} WHERE tenant_id = {} AND user_id = {}"
 _INSERT_REFRESH_TOKEN = ("INSERT INTO refresh_token (id, tenant_id, created_at, session_id, token_hash, expires_at) "
                          "VALUES ({}, {}, {}, {}, {}, {})")
+# PostgreSQL: the session and its first refresh token in one round trip (the token's foreign key
+# is checked at the end of the statement, when the session row is there).
+_INSERT_SESSION_AND_TOKEN = (
+    "WITH opened AS (INSERT INTO auth_session (id, tenant_id, created_at, user_id, expires_at, client_address, "
+    "password_change_required, totp_enrolment_required) VALUES ({}::uuid, {}::uuid, {}::timestamptz, {}::uuid, "
+    "{}::timestamptz, {}::text, {}::int, {}::int) RETURNING id, tenant_id, created_at, expires_at) "
+    "INSERT INTO refresh_token (id, tenant_id, created_at, session_id, token_hash, expires_at) "
+    "SELECT {}::uuid, tenant_id, created_at, id, {}::text, expires_at FROM opened"
+)
 
 
 async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], policy: LockoutPolicy, at: datetime) -> None:
@@ -174,9 +183,15 @@ async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID, address
     created = now()
     expires = created + timedelta(seconds=runtime.refresh_ttl_seconds)
     session_id = uuid4()
-    await uow.fetch(_INSERT_SESSION, session_id, tenant_id, created, user_id, expires, address,
-                    int(password_change_required), int(totp_enrolment_required))
-    tokens = await _issue(uow, session_id, user_id, tenant_id, expires, password_change_required)
+    session_row = (session_id, tenant_id, created, user_id, expires, address, int(password_change_required),
+                   int(totp_enrolment_required))
+    if uow.database.is_postgres:
+        refresh = new_opaque_token(tenant_id, REFRESH_PREFIX)
+        await uow.fetch(_INSERT_SESSION_AND_TOKEN, *session_row, uuid4(), hash_opaque_token(refresh))
+        tokens = _tokens(refresh, session_id, user_id, tenant_id, password_change_required)
+    else:
+        await uow.fetch(_INSERT_SESSION, *session_row)
+        tokens = await _issue(uow, session_id, user_id, tenant_id, expires, password_change_required)
     if totp_enrolment_required:
         tokens = replace(tokens, totp_enrolment_required=True)
     return tokens, session_id
@@ -184,10 +199,14 @@ async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID, address
 
 async def _issue(uow: UnitOfWork, session_id: UUID, user_id: UUID, tenant_id: UUID, expires: datetime,
                  must_change_password: bool = False) -> Tokens:
-    runtime = identity()
     refresh = new_opaque_token(tenant_id, REFRESH_PREFIX)
     await uow.fetch(_INSERT_REFRESH_TOKEN, uuid4(), tenant_id, now(), session_id, hash_opaque_token(refresh), expires)
-    access, claims = runtime.tokens.issue_access(user_id=user_id, tenant_id=tenant_id, session_id=session_id)
+    return _tokens(refresh, session_id, user_id, tenant_id, must_change_password)
+
+
+def _tokens(refresh: str, session_id: UUID, user_id: UUID, tenant_id: UUID, must_change_password: bool) -> Tokens:
+    """The refresh token (stored already) with a new access token for the session."""
+    access, claims = identity().tokens.issue_access(user_id=user_id, tenant_id=tenant_id, session_id=session_id)
     return Tokens(access_token=access, refresh_token=refresh, access_expires_at=claims.expires_at, user_id=user_id,
                   tenant_id=tenant_id, must_change_password=must_change_password)
 

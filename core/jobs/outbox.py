@@ -137,7 +137,8 @@ Dispatch = Callable[[UUID, UUID], Awaitable[None]]
 
 
 async def relay_once(dispatch: Dispatch, *, inline: bool = False) -> int:
-    """Hand every due event of every tenant to ``dispatch``; returns how many were handed out.
+    """Hand every due event of every tenant to ``dispatch``; returns how many were handed out, or
+    raises ``BrokerUnavailable`` at the first one ``dispatch`` refuses.
 
     Due: pending and available, or dispatched longer ago than the visibility timeout (its
     message was lost or its worker died). ``inline`` (the embedded worker runs events right here)
@@ -157,16 +158,31 @@ async def relay_once(dispatch: Dispatch, *, inline: bool = False) -> int:
                 await uow.fetch(
                     "UPDATE outbox_event SET status = 'dispatched', dispatched_at = {} "
                     "WHERE tenant_id = {} AND id IN (" + ", ".join("{}" for _ in ids) + ")", at, tenant_id, *ids)
-        for event_id in ids:
+        for index, event_id in enumerate(ids):
             try:
                 await dispatch(tenant_id, event_id)
                 handed += 1
-            except Exception as exc:  # noqa: BLE001 - the broker is down: hand it out again later
-                log.warning("outbox.dispatch_failed", event_id=str(event_id), error=repr(exc))
+            except Exception as exc:  # noqa: BLE001 - the broker is down: hand them out again later
+                # One broker serves every tenant: the rest of this poll would fail alike, each
+                # waiting out a connection attempt. What was not handed out goes back at once.
+                left = ids[index:]
                 async with unit_of_work(Context.system("job:relay", tenant_id)) as uow:
                     await uow.update(OutboxEvent, {OutboxEvent.status: "pending"}).where(
-                        (OutboxEvent.id == event_id) & (OutboxEvent.status == "dispatched"))
+                        OutboxEvent.id.is_in(left) & (OutboxEvent.status == "dispatched"))
+                log.warning("outbox.dispatch_failed", tenant_id=str(tenant_id), event_id=str(event_id),
+                            returned=len(left), error=repr(exc))
+                raise BrokerUnavailable(handed, exc) from exc
     return handed
+
+
+class BrokerUnavailable(Exception):
+    """A dispatch failed: the poll stopped there and every event it had not handed out is pending
+    again. ``handed`` counts those it handed out before."""
+
+    def __init__(self, handed: int, error: BaseException) -> None:
+        super().__init__(f"the broker refused an event after {handed} were handed out: {error!r}")
+        self.handed = handed
+        self.error = error
 
 
 @dataclass(frozen=True, slots=True)

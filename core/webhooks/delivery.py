@@ -182,6 +182,16 @@ class Claim:
     at: datetime  # the sweep's clock when it was claimed
 
 
+@dataclass(frozen=True)
+class Success:
+    """A 2xx answer to a claimed delivery, to be recorded."""
+
+    claimed: Claim
+    at: datetime
+    status_code: int
+    duration_ms: int
+
+
 class Dispatcher:
     """Sends due deliveries concurrently: at most ``concurrency`` attempts in flight here, at most
     ``endpoint_concurrency`` per endpoint (counted in the database, so over every worker), none to
@@ -194,6 +204,9 @@ class Dispatcher:
         self._pools: dict[tuple[uuid.UUID, str], list] = {}  # (endpoint, url) -> [pool, attempts using it]
         self._last_tenant: uuid.UUID | None = None  # where the round-robin resumes
         self._listeners: list[set[uuid.UUID]] = []  # each running sweep's tenants whose attempts ended
+        # Successes waiting to be recorded, per tenant, and the one task recording each tenant's.
+        self._successes: dict[uuid.UUID, list[tuple[Success, asyncio.Future]]] = {}
+        self._recorders: dict[uuid.UUID, asyncio.Task] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -282,11 +295,48 @@ class Dispatcher:
         finally:
             self._pools[key][1] -= 1
         settled_at = claimed.at + timedelta(seconds=time.monotonic() - began)
+        if error is None:
+            # The slot stays held until the success is recorded: the per-endpoint limit is counted
+            # from the database's ``delivering`` rows, over every worker.
+            await self._record_success(Success(claimed, settled_at, status_code, duration_ms))  # type: ignore[arg-type]
+            return
         try:
             await _settle(claimed, settled_at, status_code, error, duration_ms, self.config.breaker)
         except Exception as exc:  # noqa: BLE001 - unsettled, it is sent again when its lease ends
             log.error("webhooks.settle_failed", tenant_id=str(claimed.tenant_id),
                       delivery_id=str(claimed.delivery["id"]), error=repr(exc), exc_info=exc)
+
+    async def _record_success(self, success: Success) -> None:
+        """Group commit: a tenant's successes that end while its previous group is being written go
+        into its next one, a transaction for many instead of one each (on SQLite, one wait for the
+        write lock instead of 32 racing in the busy handler)."""
+        tenant_id = success.claimed.tenant_id
+        recorded: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._successes.setdefault(tenant_id, []).append((success, recorded))
+        recorder = self._recorders.get(tenant_id)
+        if recorder is None or recorder.done():  # done: cancelled before it ever ran (a shutdown)
+            self._recorders[tenant_id] = asyncio.create_task(self._record_successes(tenant_id))
+        await asyncio.shield(recorded)
+
+    async def _record_successes(self, tenant_id: uuid.UUID) -> None:
+        try:
+            await asyncio.sleep(0)  # successes ending in this turn of the loop join the first group
+            while group := self._successes.pop(tenant_id, None):
+                try:
+                    await _settle_successes(tenant_id, [success for success, _ in group])
+                except Exception as exc:  # noqa: BLE001 - unsettled, they are sent again when their lease ends
+                    log.error("webhooks.settle_failed", tenant_id=str(tenant_id), deliveries=len(group),
+                              error=repr(exc), exc_info=exc)
+                finally:
+                    for _, recorded in group:
+                        if not recorded.done():
+                            recorded.set_result(None)
+        finally:
+            if self._recorders.get(tenant_id) is asyncio.current_task():
+                del self._recorders[tenant_id]
+            for _, recorded in self._successes.pop(tenant_id, ()):  # only when cancelled: left to their lease
+                if not recorded.done():
+                    recorded.set_result(None)
 
     async def _close_idle_pools(self) -> None:
         for key, (pool, users) in list(self._pools.items()):
@@ -487,6 +537,44 @@ async def _settle(claimed: Claim, at: datetime, status_code: int | None, error: 
                             "AND status = 'pending' AND due_at < {}", reopened, ctx.tenant_id, endpoint["id"], reopened)
         await uow.insert(WebhookAttempt(delivery_id=delivery["id"], attempted_at=claimed.at, status_code=status_code,
                                         error=error, duration_ms=duration_ms))
+
+
+ATTEMPT_COLUMNS = ("id", "tenant_id", "created_at", "delivery_id", "attempted_at", "status_code", "error", "duration_ms")
+
+
+async def _settle_successes(tenant_id: uuid.UUID, successes: list[Success]) -> None:
+    """Record many successful attempts of one tenant in one transaction, as ``_settle`` records
+    one: each endpoint's failure count and breaker reset, each delivery succeeded (only while its
+    claim is still ours), each attempt logged."""
+    ctx = Context.system(ACTOR, tenant_id)
+    endpoints = list({_id_key(s.claimed.endpoint["id"]): s.claimed.endpoint["id"] for s in successes}.values())
+    async with unit_of_work(ctx) as uow:
+        # Endpoints first, locked in id order as ``claim`` locks them: one lock order, no deadlock
+        # (SQLite writes are serial already). Only those with failures to forget are written.
+        lock = "" if uow.database.is_sqlite else " ORDER BY id FOR UPDATE"
+        await uow.fetch("UPDATE webhook_endpoint SET consecutive_failures = 0, breaker_open_until = NULL "
+                        "WHERE tenant_id = {} AND id IN (SELECT id FROM webhook_endpoint WHERE tenant_id = {} "
+                        "AND id IN (" + ", ".join("{}" for _ in endpoints) + ") AND "
+                        "(consecutive_failures <> 0 OR breaker_open_until IS NOT NULL)" + lock + ")",
+                        tenant_id, tenant_id, *endpoints)
+        rows = [(s.claimed.delivery["id"], int(s.claimed.delivery["attempts"]) + 1, s.status_code, s.at,
+                 s.claimed.lease) for s in successes]
+        if uow.database.is_sqlite:  # one write transaction already; SQLite has no arrays to bind
+            for delivery_id, attempts, status_code, at, lease in rows:
+                await uow.fetch("UPDATE webhook_delivery SET status = 'succeeded', attempts = {}, last_status_code = {}, "
+                                "last_error = NULL, delivered_at = {} WHERE tenant_id = {} AND id = {} "
+                                "AND status = 'delivering' AND due_at = {}",
+                                attempts, status_code, at, tenant_id, delivery_id, lease)
+        else:
+            await uow.fetch(
+                "UPDATE webhook_delivery AS d SET status = 'succeeded', attempts = v.attempts, last_status_code = v.code, "
+                "last_error = NULL, delivered_at = v.at FROM unnest({}::uuid[], {}::int[], {}::int[], "
+                "{}::timestamptz[], {}::timestamptz[]) AS v(id, attempts, code, at, lease) "
+                "WHERE d.tenant_id = {} AND d.id = v.id AND d.status = 'delivering' AND d.due_at = v.lease",
+                *([row[i] for row in rows] for i in range(5)), tenant_id)
+        await uow.insert_many("webhook_attempt", ATTEMPT_COLUMNS, [
+            (uuid.uuid4(), tenant_id, now(), s.claimed.delivery["id"], s.claimed.at, s.status_code, None, s.duration_ms)
+            for s in successes])
 
 
 async def _disable(uow: UnitOfWork, ctx: Context, endpoint: dict, at: datetime, error: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -141,12 +142,34 @@ class KehuSchema(strawberry.Schema):
         log_errors(errors)
 
 
+# The converted schema of each set of GraphQL contributions: converting costs a fifth to a third of
+# a second, and an app is built per test, per plugin-harness test, per `kehu schema`. Only the
+# extensions (limits and the rate limiter: per-app state) differ between apps on the same types.
+_CONVERTED: dict[tuple[Any, ...], KehuSchema] = {}
+_CONVERTED_MAX = 8  # a test that builds plugins on the fly makes a new key each time: bounded
+
+
+def _contributions(registry: VerticalRegistry) -> tuple[Any, ...]:
+    return tuple((d.id, tuple((c.query, c.mutation, tuple(c.types)) for c in d.graphql))
+                 for d in registry.definitions)
+
+
 def build_schema(settings: Settings, registry: VerticalRegistry | None = None) -> KehuSchema:
-    """Core's types plus the verticals' (``registry``, by default the installed verticals)."""
+    """Core's types plus the verticals' (``registry``, by default the installed verticals), with
+    this app's own limit extensions."""
     if registry is None:
         registry = load_verticals(settings.disabled_plugins)
+    key = _contributions(registry)
+    converted = _CONVERTED.get(key)
+    if converted is None:
+        query, mutation, types = root_types(registry, Query, Mutation)
+        check_inputs(query, mutation)  # after the verticals' guards, so it runs first
+        converted = KehuSchema(query=query, mutation=mutation, types=types, execution_context_class=PageExecutionContext,
+                               config=StrawberryConfig(scalar_map={datetime: AWARE_DATETIME}))
+        while len(_CONVERTED) >= _CONVERTED_MAX:
+            _CONVERTED.pop(next(iter(_CONVERTED)))
+        _CONVERTED[key] = converted
     extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
-    query, mutation, types = root_types(registry, Query, Mutation)
-    check_inputs(query, mutation)  # after the verticals' guards, so it runs first
-    return KehuSchema(query=query, mutation=mutation, types=types, extensions=limit_extensions(settings, extra_rules),
-                      execution_context_class=PageExecutionContext, config=StrawberryConfig(scalar_map={datetime: AWARE_DATETIME}))
+    schema = copy.copy(converted)  # shares the converted types, which nothing changes after conversion
+    schema.extensions = tuple(limit_extensions(settings, extra_rules))
+    return schema

@@ -126,6 +126,46 @@ async def test_fifty_concurrent_writers_leave_one_unbroken_chain(tenant):
     assert len(seqs) == 50 and len(set(seqs)) == 50
 
 
+async def test_a_head_another_process_moved_is_read_again_and_the_chain_stays_whole(tenant):
+    """This process remembers the head it wrote last and moves it with a compare-and-set (on
+    PostgreSQL with the entry's insert in the same statement). When another process wrote in
+    between, the compare fails, nothing is inserted on the stale head, and the entry goes after
+    the real head: consecutive positions, one unbroken chain."""
+    from core.audit import chain
+
+    await _append(tenant, 2)
+    stale = chain._heads[tenant.id]
+    chain._heads.pop(tenant.id)  # another process: it knows no head, reads it under the lock
+    await _append(tenant, 2)
+    chain._heads[tenant.id] = stale  # this process again, with the head it saw before
+    await _append(tenant, 1)
+    assert (await _verify(tenant)).ok
+    async with unit_of_work(SYSTEM.for_tenant(tenant.id), write=False) as uow:
+        seqs = [r["seq"] for r in await uow.fetch(
+            "SELECT seq FROM audit_entry WHERE tenant_id = {} AND action = 'thing.updated' ORDER BY seq", tenant.id)]
+    assert seqs == list(range(seqs[0], seqs[0] + 5))
+
+
+async def test_an_append_on_a_known_head_is_one_statement_on_postgresql(tenant, database, monkeypatch):
+    """Every audited write pays for its entry: with the head known, PostgreSQL moves it and inserts
+    the entry in one round trip (SQLite, in process, in two)."""
+    from core.db.uow import UnitOfWork
+
+    await _append(tenant, 1)  # the head is known from here on
+    statements: list[str] = []
+    fetch = UnitOfWork.fetch
+
+    async def counted(self, sql, *args):
+        statements.append(sql)
+        return await fetch(self, sql, *args)
+
+    monkeypatch.setattr(UnitOfWork, "fetch", counted)
+    async with unit_of_work(SYSTEM.for_tenant(tenant.id)) as uow:
+        await record(uow, "thing.updated", "thing", "one-more", {"n": (1, 2)})
+    assert len(statements) == (2 if database.is_sqlite else 1), statements
+    assert (await _verify(tenant)).ok
+
+
 async def test_chains_of_two_tenants_are_separate(tenant):
     other = await tenancy.create_tenant(SYSTEM, slug="other", name="Other")
     await _append(tenant, 3)

@@ -5,7 +5,9 @@ load, ``provisional`` in GraphQL, ``kehu calendar load`` and the /healthz warnin
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,6 +36,14 @@ from tests.support import SYSTEM
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIXTURE = Path(__file__).parent / "fixtures" / "schedule-2027-test.json"
 OPERATOR = SYSTEM  # a system context: what `kehu calendar load` uses
+
+
+@pytest.fixture(autouse=True)
+def patient_calendar_read(monkeypatch):
+    """These tests are about what the calendar says, not how long its read may take: beside a
+    loaded parallel run a 1 s read timed out and /healthz rightly fell back to the built-in
+    calendar. The timeout itself is proven by the slow-read test below."""
+    monkeypatch.setattr(health, "CALENDAR_TIMEOUT_SECONDS", 30.0)
 
 
 @pytest.fixture
@@ -172,6 +182,27 @@ async def test_healthz_is_quiet_once_the_year_is_loaded(settings, seeded, monkey
     await schedules.load_schedule(OPERATOR, FIXTURE.read_text(encoding="utf-8"))
     async with _client(settings) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_a_slow_calendar_read_never_holds_liveness(settings, seeded, monkeypatch):
+    """/healthz waits at most CALENDAR_TIMEOUT_SECONDS for the loaded years: a read that hangs is
+    logged (calendar.read_failed) and the last known calendar answers."""
+    monkeypatch.setattr(health, "today", lambda: date(2026, 12, 3))
+    monkeypatch.setattr(health, "CALENDAR_TIMEOUT_SECONDS", 0.2)
+
+    async def hanging_read():
+        await asyncio.sleep(30)
+
+    monkeypatch.setattr(health, "read_official_calendar", hanging_read)
+    async with _client(settings) as client:
+        with structlog.testing.capture_logs() as logs:
+            started = time.monotonic()
+            answer = (await client.get("/healthz")).json()
+            waited = time.monotonic() - started
+    assert waited < 5
+    assert answer["status"] == "ok"
+    assert answer["details"]["calendar"]["years"] == [2027]  # the built-in calendar stands
+    assert "calendar.read_failed" in [entry["event"] for entry in logs]
 
 
 def test_kehu_calendar_load_and_status(sqlite_settings, tmp_path):

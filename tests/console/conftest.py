@@ -50,6 +50,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+SERVER_LOG: list[Path] = []  # the demo server's log, for a failed test's output
+
+
+def _server_warnings(limit: int = 30) -> str:
+    if not SERVER_LOG or not SERVER_LOG[-1].is_file():
+        return "no server log"
+    lines = SERVER_LOG[-1].read_text(errors="replace").splitlines()
+    wanted = ("[warning", "[error", "[critical", "Traceback", "Error")
+    return "\n".join([line for line in lines if any(w in line for w in wanted)][-limit:]) or "none"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps the call's report on the test, so the console fixture can tell a failed test."""
+    report = yield
+    if report.when == "call":
+        item.kehu_call_report = report
+    return report
+
+
 @pytest.fixture(scope="session")
 def console_base(tmp_path_factory) -> Iterator[str]:
     """A demo kehu on its embedded default, as `make demo` starts it; its address."""
@@ -59,6 +79,7 @@ def console_base(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     folder = tmp_path_factory.mktemp("console-demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEHU_")}
+    SERVER_LOG.append(folder / "kehu.log")
     log = (folder / "kehu.log").open("wb")
     server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--port", str(port)], cwd=folder, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
@@ -118,6 +139,36 @@ class Console:
         self.refused: list[str] = []  # CSP refusals and uncaught errors seen by the page
         page.on("console", lambda m: self.refused.append(m.text) if "Content Security Policy" in m.text else None)
         page.on("pageerror", lambda e: self.refused.append(f"page error: {e}"))
+        # the page's last GraphQL exchanges and failed requests: printed when a test fails
+        self.exchanges: list = []
+        self.failed_requests: list[str] = []
+        page.on("response", lambda r: self._keep(r) if r.url.endswith("/graphql") else None)
+        page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.method} {r.url}: {r.failure}"))
+
+    def _keep(self, response) -> None:
+        self.exchanges.append(response)
+        del self.exchanges[:-60]
+
+    def report(self) -> str:
+        """What the page asked and was answered with errors (operation, status, codes), for a
+        failed test's output; tokens and passwords are not in it (only the query's first words)."""
+        lines = [f"failed request: {f}" for f in self.failed_requests[-20:]]
+        for response in self.exchanges:
+            try:
+                sent = json.loads(response.request.post_data or "{}")
+                body = response.json()
+            except Exception as error:  # noqa: BLE001 - a diagnostic: say why the body is missing
+                lines.append(f"{response.status} (body unavailable: {type(error).__name__})")
+                continue
+            errors = list(body.get("errors") or [])
+            for root in (body.get("data") or {}).values():  # a mutation payload's coded errors
+                if isinstance(root, dict) and isinstance(root.get("errors"), list):
+                    errors += root["errors"]
+            if response.status != 200 or errors:
+                operation = " ".join(str(sent.get("query", "")).split()[:3])
+                codes = [e.get("code") or (e.get("extensions") or {}).get("code") or e.get("message") for e in errors]
+                lines.append(f"{response.status} {operation} vars={sorted(sent.get('variables') or {})}: {codes}")
+        return "\n".join(lines) or "no GraphQL errors seen by the page"
 
     def open(self, route: str = "") -> None:
         self.page.goto(f"{self.base}/console/{('#' + route) if route else ''}")
@@ -200,6 +251,10 @@ def console(browser, console_base, request) -> Iterator[Console]:
     tab = Console(page, console_base, shots)
     try:
         yield tab
+        report = getattr(request.node, "kehu_call_report", None)
+        if report is not None and report.failed:
+            print("The console's GraphQL errors and failed requests:\n" + tab.report())
+            print("The demo server's last warnings and errors:\n" + _server_warnings())
     finally:
         context.close()
     assert tab.refused == [], tab.refused

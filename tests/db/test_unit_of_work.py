@@ -106,10 +106,14 @@ async def test_sqlite_runs_in_wal_mode(sqlite_settings):
         await db.close()
 
 
+@pytest.mark.parametrize("tenanted", [False, True], ids=["no-tenant", "tenant"])  # PostgreSQL: two ways to BEGIN
 @pytest.mark.parametrize("step", ["begin", "commit"])
-async def test_a_transaction_cancelled_during_begin_or_commit_gives_its_connection_back(database, monkeypatch, step):
+async def test_a_transaction_cancelled_during_begin_or_commit_gives_its_connection_back(database, monkeypatch, step,
+                                                                                        tenanted):
     """A shutdown or a timeout can cancel a task in the middle of BEGIN or COMMIT: its connection
     must go back to the pool, or closing the pool waits for it forever (seen as a hung shutdown)."""
+    ctx = Context.system("test", (await tenancy.create_tenant(SYSTEM, slug="cancelled", name="C")).id) \
+        if tenanted else SYSTEM
     transaction_type = type(database.transaction())
     original = getattr(transaction_type, step)
     reached = asyncio.Event()
@@ -122,7 +126,7 @@ async def test_a_transaction_cancelled_during_begin_or_commit_gives_its_connecti
     monkeypatch.setattr(transaction_type, step, stalled)
 
     async def work():
-        async with unit_of_work(SYSTEM, write=True) as uow:
+        async with unit_of_work(ctx, write=True) as uow:
             await uow.fetch("SELECT 1 AS one")
 
     task = asyncio.create_task(work())
@@ -168,3 +172,32 @@ async def test_closing_the_pool_with_a_connection_still_out_ends_after_the_grace
     with pytest.raises(asyncpg.InterfaceError):  # the kept connection was closed under it
         await kept.fetchval("SELECT 1")
     assert [entry["event"] for entry in logs if entry["log_level"] == "warning"] == ["db.pool_close_forced"]
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_a_tenant_unit_of_work_sets_its_tenant_with_begin_and_still_rolls_back(database, monkeypatch):
+    """Issue 27: on PostgreSQL the row-level-security tenant goes with BEGIN (one round trip, no
+    separate set_config), holds for the whole transaction and ends with it; a failed unit of work
+    begun that way still leaves nothing."""
+    import core.db.uow as uow_module
+
+    tenant = await tenancy.create_tenant(SYSTEM, slug="onetrip", name="One trip")
+    ctx = Context.system("test", tenant.id)
+
+    async def no_separate_statement(*args, **kwargs):
+        raise AssertionError("the tenant was set by a statement of its own")
+
+    monkeypatch.setattr(uow_module, "_set_rls_tenant", no_separate_statement)
+    async with unit_of_work(ctx) as uow:
+        [row] = await uow.fetch("SELECT current_setting('app.tenant_id', true) AS tenant")
+        assert row["tenant"] == str(tenant.id)
+        before = await uow.count(Department)
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(ctx) as uow:
+            await uow.insert(Department(name="rolled back"))
+            raise RuntimeError("fails after a write")
+    async with unit_of_work(ctx, write=False) as uow:
+        assert await uow.count(Department) == before
+    async with unit_of_work(SYSTEM, write=False) as uow:  # transaction-local: the next one has no tenant
+        [row] = await uow.fetch("SELECT coalesce(current_setting('app.tenant_id', true), '') AS tenant")
+        assert row["tenant"] == ""

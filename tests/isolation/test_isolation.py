@@ -21,6 +21,10 @@ from tests.isolation.operations import OPS
 
 NAMES = {op.name for op in OPS}
 
+# A run of the machine takes one to two minutes on a quiet 2-core machine and nearly four beside a
+# loaded parallel test run: more than pytest's default 300 s a test allows for safety.
+pytestmark = pytest.mark.timeout(900)
+
 LONG = os.environ.get("KEHU_ISOLATION") == "long"
 EXAMPLES, STEPS = (40, 60) if LONG else (10, 25)
 MIN_STEPS = 200

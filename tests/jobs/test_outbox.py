@@ -110,9 +110,55 @@ async def test_events_wait_in_the_outbox_while_the_broker_is_down(tenant, handle
         raise ConnectionError("redis is down")
 
     ids = [await _add(tenant) for _ in range(3)]
-    assert await outbox.relay_once(broker_down) == 0
+    with pytest.raises(outbox.BrokerUnavailable):
+        await outbox.relay_once(broker_down)
     assert {(await _status(tenant, i))["status"] for i in ids} == {"pending"}
     assert await outbox.relay_once(_run_inline) == 3  # the broker is back
+    assert sorted(handled, key=str) == sorted(ids, key=str)
+
+
+async def test_the_relay_backs_off_while_the_broker_is_down_and_says_so_once_R3(tenant, handled):
+    """R3 (issue 26): with the broker down a poll stops at the first refused event (the rest are
+    pending again at once, not each waiting out its own connection attempt), the polls back off
+    up to their ceiling, the outage is logged once and its end once; then every event runs once."""
+    import asyncio
+    import time
+
+    from structlog.testing import capture_logs
+
+    from core.jobs.worker import run_embedded_worker
+
+    ids = [await _add(tenant) for _ in range(5)]
+    refused: list[float] = []
+    broker_up = asyncio.Event()
+
+    async def dispatch(tenant_id, event_id):
+        if not broker_up.is_set():
+            refused.append(time.monotonic())
+            raise ConnectionError("redis is down")
+        await outbox.run_event(tenant_id, event_id)
+
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        loop = asyncio.create_task(run_embedded_worker(stop, interval_seconds=0.05, dispatch=dispatch,
+                                                       max_backoff_seconds=0.4))
+        await asyncio.sleep(2.0)
+        # a poll may hold its batch as dispatched for a moment before handing it back
+        assert {(await _status(tenant, i))["status"] for i in ids} <= {"pending", "dispatched"} and not handled
+        broker_up.set()
+        down_tries = len(refused)  # counted once no poll can be refused any more
+        deadline = time.monotonic() + 10
+        while {(await _status(tenant, i))["status"] for i in ids} != {"done"}:
+            assert time.monotonic() < deadline, "events not delivered after the broker came back"
+            await asyncio.sleep(0.05)
+        stop.set()
+        await loop
+    # one event tried per poll: 0.1, 0.2, 0.4, then every 0.4 s: about 7 polls in 2 s (40 without
+    # backoff, each trying all 5 events)
+    assert 3 <= down_tries <= 12, down_tries
+    events = [entry["event"] for entry in logs]
+    assert events.count("outbox.broker_unreachable") == 1 and events.count("outbox.broker_back") == 1, events
+    assert events.count("outbox.dispatch_failed") == down_tries  # one line a poll, not one an event
     assert sorted(handled, key=str) == sorted(ids, key=str)
 
 

@@ -296,3 +296,50 @@ async def test_a_claim_lost_by_a_dead_worker_is_sent_once_after_its_lease(tenant
     assert row["status"] == "succeeded" and row["attempts"] == 1
     async with unit_of_work(ctx_of(tenant), write=False) as uow:
         assert await uow.count(WebhookDelivery).where(WebhookDelivery.status == "delivering") == 0
+
+
+async def test_successes_ending_together_are_recorded_together_each_in_full(tenant, http, workers, monkeypatch):
+    """P14 (issue 27): a tenant's successes that end while its previous group is written are
+    recorded in one transaction: fewer transactions than deliveries, yet each delivery succeeded
+    once with its attempt logged, and the endpoint's failure count reset as a lone success does."""
+    await _flush_startup_events()
+    target = await endpoint(tenant, http.url("/group"))
+    async with unit_of_work(ctx_of(tenant)) as uow:
+        await uow.update(WebhookEndpoint, {WebhookEndpoint.consecutive_failures: 2}).where(
+            WebhookEndpoint.id == target.id)
+    await emit(tenant, 12)
+    groups: list[int] = []
+    record = delivery._settle_successes
+
+    async def counted(tenant_id, successes):
+        groups.append(len(successes))
+        await record(tenant_id, successes)
+
+    monkeypatch.setattr(delivery, "_settle_successes", counted)
+    worker = workers(concurrency=12, endpoint_concurrency=12)
+    assert await worker.sweep(delivery.now(), budget=30) == 12
+    await worker.drain()
+
+    assert sum(groups) == 12 and len(groups) < 12, groups
+    rows = await by_endpoint(tenant, target.id)
+    assert [(r["status"], r["attempts"], r["last_status_code"]) for r in rows] == [("succeeded", 1, 200)] * 12
+    assert all(r["delivered_at"] is not None for r in rows)
+    assert await attempt_count(tenant, target.id) == 12
+    assert (await endpoint_row(tenant, target.id))["consecutive_failures"] == 0
+
+
+async def test_a_success_recorded_after_its_claim_was_lost_changes_nothing(tenant, http, workers):
+    """The group path keeps the lease check: an attempt that succeeded after its lease ran out and
+    the delivery was claimed and delivered again does not overwrite the newer outcome."""
+    await _flush_startup_events()
+    target = await endpoint(tenant, http.url("/late"))
+    await emit(tenant, 1)
+    clock = delivery.now()
+    [claim] = await delivery.claim(tenant.id, clock, 10, DeliveryConfig())
+    later = clock + delivery.CLAIM_TIMEOUT + timedelta(seconds=1)
+    assert await workers().sweep(later) == 1
+    [before] = await by_endpoint(tenant, target.id)
+    await delivery._settle_successes(tenant.id, [delivery.Success(claim, later, 204, 5)])
+    [after] = await by_endpoint(tenant, target.id)
+    assert (after["status"], after["attempts"], after["last_status_code"], after["delivered_at"]) == (
+        before["status"], before["attempts"], before["last_status_code"], before["delivered_at"])

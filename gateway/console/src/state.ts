@@ -25,6 +25,13 @@ export function signal<T>(initial: T): Signal<T> {
 
 export function useSignal<T>(s: Signal<T>): T {
   const [, redraw] = useState(0);
-  useEffect(() => s.subscribe(() => redraw((n) => n + 1)), [s]);
-  return s.get();
+  const seen = s.get();
+  useEffect(() => {
+    const unsubscribe = s.subscribe(() => redraw((n) => n + 1));
+    // The effect runs after the render read the value: a change in between (a name learned by
+    // another component's effect) would otherwise never redraw this one.
+    if (s.get() !== seen) redraw((n) => n + 1);
+    return unsubscribe;
+  }, [s]);
+  return seen;
 }

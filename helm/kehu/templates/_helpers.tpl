@@ -85,7 +85,12 @@ app.kubernetes.io/component: api
 
 {{/* Settings that belong in the Secret, never in the ConfigMap. */}}
 {{- define "kehu.secretKeys" -}}
-KEHU_DATABASE_URL KEHU_MIGRATE_DATABASE_URL KEHU_BROKER_URL KEHU_JWT_SIGNING_KEYS KEHU_DATA_KEYS KEHU_AUDIT_ANCHOR_KEY
+KEHU_DATABASE_URL KEHU_MIGRATE_DATABASE_URL KEHU_BROKER_URL KEHU_JWT_SIGNING_KEYS KEHU_DATA_KEYS KEHU_AUDIT_ANCHOR_KEY KEHU_BACKUP_KEY
+{{- end }}
+
+{{/* Backup settings the chart sets from backups (in the scheduler only), never from config. */}}
+{{- define "kehu.backupSettings" -}}
+KEHU_BACKUP_DIR KEHU_BACKUP_RETENTION
 {{- end }}
 
 {{/* Anchor settings the chart sets from auditAnchors, never from config. */}}
@@ -113,6 +118,68 @@ KEHU_AUDIT_ANCHOR_DIR KEHU_AUDIT_ANCHOR_PUBLIC_KEYS KEHU_AUDIT_ANCHOR_INTERVAL_S
 {{- define "kehu.anchorVolumeMount" -}}
 - name: audit-anchors
   mountPath: {{ include "kehu.anchorDir" . }}
+{{- end }}
+
+{{/*
+Where the backup volume is mounted in the scheduler (KEHU_BACKUP_DIR): backups.mountPath without a
+trailing "/". Refused when it is, holds or lies inside /tmp or the audit anchor store.
+*/}}
+{{- define "kehu.backupDir" -}}
+{{- $dir := trimSuffix "/" .Values.backups.mountPath }}
+{{- range $taken := list "/tmp" (include "kehu.anchorDir" $) }}
+{{- if or (eq $dir $taken) (hasPrefix (printf "%s/" $dir) $taken) (hasPrefix (printf "%s/" $taken) $dir) }}
+{{- fail (printf "backups.mountPath=%s overlaps %s: give the backups a directory of their own (default /var/lib/kehu/backups)" $dir $taken) }}
+{{- end }}
+{{- end }}
+{{- $dir }}
+{{- end }}
+
+{{/* The backup volume's claim: backups.existingClaim or the chart's own. */}}
+{{- define "kehu.backupClaimName" -}}
+{{- default (printf "%s-backups" (include "kehu.fullname" .)) .Values.backups.existingClaim }}
+{{- end }}
+
+{{/*
+What the scheduler gets when backups.enabled (the monthly backup is a sweep of its tick, which on
+the production profile runs in `kehu scheduler` only): the key from the Secret by name (a Secret
+without it stops the pod naming the key), the directory and the retention. Call with $.
+*/}}
+{{- define "kehu.backupEnv" -}}
+- name: KEHU_BACKUP_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "kehu.secretName" . }}
+      key: KEHU_BACKUP_KEY
+- name: KEHU_BACKUP_DIR
+  value: {{ include "kehu.backupDir" . | quote }}
+- name: KEHU_BACKUP_RETENTION
+  value: {{ .Values.backups.retention | int | toString | quote }}
+{{- end }}
+
+{{- define "kehu.backupVolume" -}}
+- name: backups
+  persistentVolumeClaim:
+    claimName: {{ include "kehu.backupClaimName" . }}
+{{- end }}
+
+{{- define "kehu.backupVolumeMount" -}}
+- name: backups
+  mountPath: {{ include "kehu.backupDir" . }}
+{{- end }}
+
+{{/*
+KEHU_BACKUP_KEY for the chart-created Secret when backups.enabled, checked (base64 or base64url of
+32 bytes, as kehu reads it); empty otherwise. The message names the value, never echoes it. Not in
+the migration hook's copy: `kehu migrate` never backs up.
+*/}}
+{{- define "kehu.backupSecretData" -}}
+{{- if .Values.backups.enabled }}
+{{- $key := required "secrets.backupKey (KEHU_BACKUP_KEY, base64 of 32 random bytes that encrypts the backups) is required when backups.enabled (or set secrets.existingSecret to a Secret you manage that holds it)" .Values.secrets.backupKey }}
+{{- if not (regexMatch "^[A-Za-z0-9+/_-]{43}=?$" (trim $key)) }}
+{{- fail "secrets.backupKey: not 32 bytes in base64 (44 characters ending in \"=\", or 43 in base64url; make one with: python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" }}
+{{- end }}
+KEHU_BACKUP_KEY: {{ $key | b64enc | quote }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -149,6 +216,9 @@ Refuses secret settings, names that are not KEHU_*, and settings the chart fixes
 {{- end }}
 {{- if has $key $anchorSettings }}
 {{- fail (printf "config.%s: set the audit anchor store under auditAnchors (the chart mounts it and sets this)" $key) }}
+{{- end }}
+{{- if has $key (splitList " " (include "kehu.backupSettings" $)) }}
+{{- fail (printf "config.%s: set backups under backups (the chart mounts the backup volume in the scheduler and sets this there)" $key) }}
 {{- end }}
 {{- if and (eq $key "KEHU_PROFILE") (ne (toString $value) "production") }}
 {{- fail "config.KEHU_PROFILE: the chart deploys the production profile only" }}

@@ -169,12 +169,28 @@ function consultantName(id: string): string {
   return consultantNames.get(id) ?? `${w("consultant")} ${shortId(id)}`;
 }
 
+/** A refusal (no user.read) is final and the short id stays; a busy or unreachable server is not:
+ * the name is asked again a few times, backing off, so one lost answer does not hide it for good. */
+async function lookUpConsultant(id: string): Promise<void> {
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    try {
+      learn(id, (await gql<ReceptionConsultantQuery>(CONSULTANT, { id })).user.displayName);
+      return;
+    } catch (error) {
+      if (error instanceof ApiError && FINAL_REFUSALS.has(error.code)) return;
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+    }
+  }
+}
+
+const FINAL_REFUSALS = new Set(["PERMISSION_DENIED", "NOT_FOUND", "FORBIDDEN"]);
+
 function Consultant({ id }: { id: string | null | undefined }) {
   useSignal(namesLearned);
   useEffect(() => {
     if (!id || consultantNames.has(id) || consultantLookups.has(id)) return;
-    consultantLookups.add(id); // once: without user.read the answer is a refusal, the short id stays
-    gql<ReceptionConsultantQuery>(CONSULTANT, { id }).then((d) => learn(id, d.user.displayName), () => undefined);
+    consultantLookups.add(id);
+    void lookUpConsultant(id);
   }, [id]);
   if (!id) return <span>—</span>;
   return <span class="consultant" data-id={id} title={id}>{consultantName(id)}</span>;
