@@ -5,10 +5,14 @@ resolver, then value completion that dispatches on the field's type. On a 100-cu
 owners and contacts that is ~1,700 fields, and most of them are plain attributes holding a
 scalar (a name, a status, a list of phones). For those fields — Strawberry's default resolver
 (no resolver of its own, no permission classes, no extensions), no arguments, a scalar, enum or
-list-of-scalars type — this context reads the attribute and coerces the value directly. Any
+list-of-scalars type — this context reads the attribute and coerces the value directly. A plain
+attribute holding an object or a list of objects (a page's edges, a customer's owner and
+contacts) is read the same way and its sub-selection executed at once, without a resolve-info
+object and graphql-core's completion dispatch per object; a field error inside it is handled as
+graphql-core handles it (null at the nearest nullable field, the error located at its path). Any
 field that does not fit, or a value that would need an error (a null in a non-null field, a
-value the scalar refuses), goes through graphql-core's own path, so errors and their paths stay
-exactly as graphql-core reports them.
+value the scalar refuses, an object of the wrong type), goes through graphql-core's own path, so
+errors and their paths stay exactly as graphql-core reports them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from graphql import GraphQLField, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from collections.abc import Awaitable, Mapping
+
+from graphql import GraphQLField, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, is_leaf_type
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -51,6 +57,7 @@ class _Plain:
     """How to read and coerce one plain leaf field without graphql-core's machinery."""
 
     __slots__ = ("resolve", "non_null", "is_list", "item_non_null", "coerce")
+    leaf = True
 
     def __init__(self, field_def: GraphQLField) -> None:
         type_ = field_def.type
@@ -99,18 +106,62 @@ class _Plain:
         return _SLOW if value is None or value is Undefined else value
 
 
-class PageExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    # id of a schema field -> its plain reader, or None (fields live as long as the schema)
-    _plain: dict[int, _Plain | None] = {}
+def _object_type(type_: Any) -> GraphQLObjectType | None:
+    """The object type of a field typed as an object or a list of objects (not a list of lists)."""
+    type_ = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    type_ = type_.of_type if isinstance(type_, GraphQLList) else type_
+    type_ = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    return type_ if isinstance(type_, GraphQLObjectType) else None
 
-    def _plain_reader(self, field_def: GraphQLField) -> _Plain | None:
-        key = id(field_def)
+
+def _strawberry_is_type_of(object_type: GraphQLObjectType) -> bool:
+    # Strawberry's own check (an isinstance against the type and its interfaces) reads no resolve
+    # info; a hand-written one might, and then the field takes graphql-core's path.
+    check = object_type.is_type_of
+    return check is None or check.__qualname__.endswith("_get_is_type_of.<locals>.is_type_of")
+
+
+class _PlainObject:
+    """How to read one plain object (or list of objects) field; its sub-selection runs at once."""
+
+    __slots__ = ("resolve", "non_null", "is_list", "item_non_null", "object_type", "item_type")
+    leaf = False
+
+    def __init__(self, field_def: GraphQLField, object_type: GraphQLObjectType) -> None:
+        type_ = field_def.type
+        self.resolve = _reader(field_def)
+        self.object_type = object_type
+        self.non_null = isinstance(type_, GraphQLNonNull)
+        type_ = type_.of_type if self.non_null else type_
+        self.is_list = isinstance(type_, GraphQLList)
+        self.item_type: GraphQLOutputType = type_.of_type if self.is_list else type_
+        self.item_non_null = self.is_list and isinstance(self.item_type, GraphQLNonNull)
+
+
+def _plain_reader_of(field_def: GraphQLField) -> _Plain | _PlainObject | None:
+    if not _is_basic(field_def) or field_def.args:
+        return None
+    if _leaf(field_def.type):
+        return _Plain(field_def)
+    object_type = _object_type(field_def.type)
+    if object_type is not None and _strawberry_is_type_of(object_type):
+        return _PlainObject(field_def, object_type)
+    return None
+
+
+_READER = "_kehu_plain_reader"  # the attribute a field keeps its plain reader (or None) in
+
+
+class PageExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def _plain_reader(self, field_def: GraphQLField) -> _Plain | _PlainObject | None:
+        # Kept on the field object, so it lives and dies with its schema. A dict keyed by id()
+        # outlived freed schemas, and a later schema's field at a reused address was read with
+        # another field's reader (a customer's version came back as its id).
         try:
-            return self._plain[key]
+            return field_def.__dict__[_READER]
         except KeyError:
-            reader = _Plain(field_def) if (_is_basic(field_def) and _leaf(field_def.type)
-                                           and not field_def.args) else None
-            self._plain[key] = reader
+            reader = _plain_reader_of(field_def)
+            field_def.__dict__[_READER] = reader
             return reader
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
@@ -125,9 +176,13 @@ class PageExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 field_def = fields.get(node.name.value)
                 reader = self._plain_reader(field_def) if field_def is not None and not node.arguments else None
                 if reader is not None:
-                    value = reader.value(source_value)
+                    value = (reader.value(source_value) if reader.leaf else
+                             self._plain_objects(reader, field_def, parent_type, source_value, field_details_list,
+                                                 path, response_name))
                     if value is not _SLOW:
                         results[response_name] = value
+                        if not reader.leaf and is_awaitable(value):
+                            awaitable_fields.append(response_name)
                         continue
                 result = self.execute_field(parent_type, source_value, field_details_list,
                                             Path(path, response_name, parent_type.name), position_context)
@@ -148,3 +203,83 @@ class PageExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _plain_objects(self, reader: _PlainObject, field_def: GraphQLField, parent_type: GraphQLObjectType,
+                       source: Any, field_details_list: Any, path: Path | None, response_name: str) -> Any:
+        """A plain object field's completed value (awaitable when something below it is), or _SLOW."""
+        try:
+            result = reader.resolve(source)
+        except Exception:  # noqa: BLE001 - graphql-core reports it with the field's path
+            return _SLOW
+        if result is None:
+            return _SLOW if reader.non_null else None
+        if any(details.node.directives for details in field_details_list):
+            return _SLOW  # @stream, @defer, @skip with variables: graphql-core's incremental machinery
+        object_type = reader.object_type
+        grouped_field_set, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if defer_usages:
+            return _SLOW
+        is_type_of = object_type.is_type_of
+        items = [result] if not reader.is_list else result
+        if reader.is_list and (isinstance(result, str | bytes | Mapping) or not isinstance(result, list | tuple)):
+            return _SLOW
+        for item in items:
+            if item is None:
+                if reader.item_non_null or not reader.is_list:
+                    return _SLOW
+            elif is_type_of is not None and not is_type_of(item, None):
+                return _SLOW  # graphql-core raises its "Expected value of type" error
+        field_path = Path(path, response_name, parent_type.name)
+        if not reader.is_list:
+            try:
+                completed = self.execute_fields(object_type, result, field_path, grouped_field_set, None)
+            except Exception as error:  # noqa: BLE001 - a non-null field below failed: null here
+                self.handle_field_error(error, field_def.type, field_details_list, field_path)
+                return None
+            if self.is_awaitable(completed):
+                return self._settled(completed, field_def.type, field_details_list, field_path)
+            return completed
+        values: list[Any] = []
+        pending: list[int] = []
+        try:
+            for index, item in enumerate(result):
+                if item is None:
+                    values.append(None)
+                    continue
+                item_path = Path(field_path, index, None)
+                try:
+                    value = self.execute_fields(object_type, item, item_path, grouped_field_set, None)
+                except Exception as error:  # noqa: BLE001 - raised on when the items are non-null
+                    self.handle_field_error(error, reader.item_type, field_details_list, item_path)
+                    value = None
+                if self.is_awaitable(value):
+                    value = self._settled(value, reader.item_type, field_details_list, item_path)
+                    pending.append(index)
+                values.append(value)
+        except Exception as error:  # noqa: BLE001 - a non-null item failed: null here
+            if pending:
+                self.settle_in_background([values[index] for index in pending])
+            self.handle_field_error(error, field_def.type, field_details_list, field_path)
+            return None
+        if not pending:
+            return values
+
+        async def gathered() -> list[Any] | None:
+            try:
+                settled = await gather_with_cancel(*(values[index] for index in pending))
+            except Exception as error:  # noqa: BLE001 - a non-null item failed: null here
+                self.handle_field_error(error, field_def.type, field_details_list, field_path)
+                return None
+            for index, value in zip(pending, settled, strict=True):
+                values[index] = value
+            return values
+
+        return gathered()
+
+    async def _settled(self, completed: Awaitable[Any], return_type: GraphQLOutputType, field_details_list: Any,
+                       path: Path) -> Any:
+        try:
+            return await completed
+        except Exception as error:  # noqa: BLE001 - as graphql-core's own awaited completion
+            self.handle_field_error(error, return_type, field_details_list, path)
+            return None
