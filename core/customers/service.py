@@ -94,11 +94,16 @@ class CustomerView:
 
     @property
     def owner_id(self) -> UUID | None:
-        return UUID(self.record["owner_id"]) if self.record.get("owner_id") else None
+        return _uuid_of(self.record["owner_id"]) if self.record.get("owner_id") else None
 
     @property
     def department_id(self) -> UUID | None:
-        return UUID(self.record["department_id"]) if self.record.get("department_id") else None
+        return _uuid_of(self.record["department_id"]) if self.record.get("department_id") else None
+
+
+# A page asks each of its customers for its owner several times, and a tenant has few owners and
+# departments: parsing the same text again cost more than the rest of the property.
+_uuid_of = lru_cache(maxsize=1024)(UUID)
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,9 +190,23 @@ def page_request(info: Info, list_name: str, first: int | None = None, after: st
                        _cursor_key(list_name, before, "before"), backward=last is not None)
 
 
+class _LazyEdge(Edge):
+    """An edge whose cursor is made when a query reads it: a page of 100 rows made 100 cursors
+    (a JSON text and its base64 each) that most queries, asking for nodes only, never read."""
+
+    def __init__(self, list_name: str, key: Callable[[Any], Sequence[Any]], item: Any, node: Any) -> None:
+        self._cursor_of = (list_name, key, item)
+        self.node = node
+
+    @property
+    def cursor(self) -> str:  # type: ignore[override]
+        list_name, key, item = self._cursor_of
+        return make_cursor(list_name, key(item))
+
+
 def _connection(request: PageRequest, page: Sequence[V], key: Callable[[V], Sequence[Any]],
                 node: Callable[[V], T], has_next: bool, has_previous: bool) -> Connection[T]:
-    edges = [Edge(cursor=make_cursor(request.list_name, key(v)), node=node(v)) for v in page]
+    edges = [_LazyEdge(request.list_name, key, v, node(v)) for v in page]
     return Connection(edges=edges, nodes=[e.node for e in edges], page_info=PageInfo(
         has_next_page=has_next, has_previous_page=has_previous,
         start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))

@@ -22,13 +22,15 @@ from typing import Any
 
 from collections.abc import Awaitable, Mapping
 
-from graphql import GraphQLField, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, is_leaf_type
+from graphql import (GraphQLField, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, is_leaf_type,
+                     specified_scalar_types)
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 _UNUSED_INFO = None
 _SLOW = object()  # the field needs graphql-core's full execution
+_PASSED_THROUGH = {"String": str, "ID": str, "Boolean": bool}
 
 
 def _leaf(type_: Any) -> bool:
@@ -56,7 +58,7 @@ def _reader(field_def: GraphQLField) -> Any:
 class _Plain:
     """How to read and coerce one plain leaf field without graphql-core's machinery."""
 
-    __slots__ = ("resolve", "non_null", "is_list", "item_non_null", "coerce")
+    __slots__ = ("resolve", "non_null", "is_list", "item_non_null", "coerce", "exact")
     leaf = True
 
     def __init__(self, field_def: GraphQLField) -> None:
@@ -72,6 +74,9 @@ class _Plain:
         else:
             self.item_non_null = False
         self.coerce = type_.coerce_output_value if hasattr(type_, "coerce_output_value") else type_.serialize
+        # The Python type the scalar passes through unchanged (String and ID: str; Boolean: bool):
+        # such a value needs no call. Int checks its range and Float its finiteness, so they do.
+        self.exact = _PASSED_THROUGH.get(type_.name) if specified_scalar_types.get(type_.name) is type_ else None
 
     def value(self, source: Any) -> Any:
         """The completed value, or _SLOW when graphql-core must handle it (errors included)."""
@@ -99,6 +104,8 @@ class _Plain:
         return completed
 
     def _coerced(self, result: Any) -> Any:
+        if type(result) is self.exact:
+            return result
         try:
             value = self.coerce(result)
         except Exception:  # noqa: BLE001 - graphql-core turns it into the field's error
@@ -164,17 +171,35 @@ class PageExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field_def.__dict__[_READER] = reader
             return reader
 
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[tuple[Any, ...]]:
+        """Each field of a selection with its definition and plain reader (or None), worked out once
+        per request: graphql-core hands every object of a list the same collected field set."""
+        try:
+            plans = self._kehu_plans
+        except AttributeError:
+            plans = self._kehu_plans = {}
+        key = (parent_type, id(grouped_field_set))
+        cached = plans.get(key)
+        if cached is not None:
+            return cached[1]
+        fields = parent_type.fields
+        plan = []
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            field_def = fields.get(node.name.value)
+            reader = self._plain_reader(field_def) if field_def is not None and not node.arguments else None
+            plan.append((response_name, field_details_list, field_def, reader))
+        # the field set is kept with its plan, so its id cannot be reused within the request
+        plans[key] = (grouped_field_set, plan)
+        return plan
+
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
                        grouped_field_set: Any, position_context: Any) -> Any:
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
-        fields = parent_type.fields
         is_awaitable = self.is_awaitable
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                field_def = fields.get(node.name.value)
-                reader = self._plain_reader(field_def) if field_def is not None and not node.arguments else None
+            for response_name, field_details_list, field_def, reader in self._plan(parent_type, grouped_field_set):
                 if reader is not None:
                     value = (reader.value(source_value) if reader.leaf else
                              self._plain_objects(reader, field_def, parent_type, source_value, field_details_list,
