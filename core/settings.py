@@ -151,6 +151,8 @@ class Settings(BaseSettings):
     page_size_max: int = Field(100, ge=1, le=1000)
     job_max_attempts: int = Field(8, ge=1, le=100)
     job_visibility_timeout_seconds: int = Field(300, ge=1, le=86_400)
+    # a running long job not heard from for this long (its worker died) is claimed again
+    job_lease_seconds: int = Field(60, ge=5, le=3600)
     job_concurrency: int = Field(2, ge=1, le=64)  # long jobs (exports, imports) run at once per process
     job_output_days: int = Field(7, ge=1, le=365)  # how long a job's output can be downloaded
     tick_interval_seconds: float = Field(5.0, ge=0.1, le=3600)

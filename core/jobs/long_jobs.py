@@ -39,8 +39,8 @@ log = structlog.get_logger("kehu.jobs")
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 FINISHED = (SUCCEEDED, FAILED, CANCELLED)
-LEASE = timedelta(seconds=60)  # a running job not heard from for this long is claimed again
-HEARTBEAT_SECONDS = 15.0
+LEASE = timedelta(seconds=60)  # KEHU_JOB_LEASE_SECONDS: a running job not heard from for this long is claimed again
+HEARTBEAT_SECONDS = 15.0  # a quarter of the lease: three renewals may be late before it runs out
 CHUNK_CHARS = 256 * 1024
 OUTPUT_DAYS = 7  # KEHU_JOB_OUTPUT_DAYS
 
@@ -161,8 +161,10 @@ def unregister_kind(name: str) -> None:
 
 
 def configure_long_jobs(settings: Any) -> None:
-    global OUTPUT_DAYS
+    global OUTPUT_DAYS, LEASE, HEARTBEAT_SECONDS
     OUTPUT_DAYS = settings.job_output_days
+    LEASE = timedelta(seconds=settings.job_lease_seconds)
+    HEARTBEAT_SECONDS = settings.job_lease_seconds / 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,7 @@ class Cluster:
             KEHU_RATE_LIMIT_CALLER_COST_PER_MINUTE="1000000000",
             KEHU_TICK_INTERVAL_SECONDS="1",
             KEHU_JOB_MAX_ATTEMPTS="3",
+            KEHU_JOB_LEASE_SECONDS="60" if LONG else "8",  # R2 waits out a killed worker's lease
             KEHU_IDEMPOTENCY_WAIT_SECONDS="2",
             KEHU_SHUTDOWN_GRACE_SECONDS="10",
             KEHU_DATABASE_POOL_SIZE="4",
@@ -441,8 +442,6 @@ def _graphql(url: str, token: str, query: str, **variables) -> dict:
     return body["data"]
 
 
-@pytest.mark.long_fault
-@pytest.mark.skipif(not LONG, reason="KEHU_FAULTS=long: waits out the long job's 60 s lease (core/jobs/long_jobs.py)")
 def test_r2_worker_sigkilled_mid_import_completes_it_exactly_once(up: Cluster):
     """R2: the worker running a customer import is SIGKILLed mid-job; after the job's lease runs out
     another worker claims it again and it completes once: every row imported exactly once, each

@@ -148,6 +148,29 @@ async def test_a_job_whose_worker_died_runs_again_without_duplicating_output(see
     assert await _read_output(admin, job_id) == EXPECTED  # each line once
 
 
+async def test_the_lease_a_claim_holds_is_the_configured_one_R2(seeded, behaviour, monkeypatch):
+    """R2: KEHU_JOB_LEASE_SECONDS sets how long a killed worker's job waits before another worker
+    claims it (and the heartbeat renews it four times per lease)."""
+    from core.settings import load_settings
+
+    monkeypatch.setattr(long_jobs, "LEASE", long_jobs.LEASE)  # restored after the test
+    monkeypatch.setattr(long_jobs, "HEARTBEAT_SECONDS", long_jobs.HEARTBEAT_SECONDS)
+    monkeypatch.setattr(long_jobs, "OUTPUT_DAYS", long_jobs.OUTPUT_DAYS)
+    long_jobs.configure_long_jobs(load_settings(job_lease_seconds=8))
+    assert long_jobs.HEARTBEAT_SECONDS == 2.0
+    admin = await sign_in("acme", "admin")
+    job_id = await _submit(admin)
+    behaviour["release"] = asyncio.Event()  # never set: the worker hangs mid-job
+    worker = asyncio.create_task(long_jobs.run_job(seeded.acme.id, job_id))
+    await asyncio.wait_for(behaviour["started"].wait(), 10)
+    row = await _row(seeded.acme.id, job_id)
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    held = row["lease_until"] - row["started_at"]
+    assert timedelta(seconds=7) <= held <= timedelta(seconds=9), held  # 60 s by default
+
+
 async def test_a_coded_error_fails_the_job_at_once_and_leaves_no_output(seeded, behaviour):
     admin = await sign_in("acme", "admin")
     job_id = await _submit(admin)
