@@ -45,8 +45,8 @@ async def run(*, quick: bool = False) -> dict[str, object]:
                 response = await client.post("/bench/plain-json", json=body)
                 assert response.json() == {"data": {"__typename": "Query"}}
 
-            subject, baseline = await compare(graphql, plain, iterations=50 if quick else 300,
-                                              rounds=3 if quick else 15)
+            subject, baseline = await compare(graphql, plain, iterations=50 if quick else 100,
+                                              rounds=3 if quick else 45)
     ratio = subject / baseline
     return {
         "name": "graphql_overhead",

@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from litestar import Litestar, Request, Response, route
+from litestar import Litestar, Request, Response, post, route
 from litestar.background_tasks import BackgroundTasks
 from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_200_OK, HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.litestar import make_graphql_controller
 from strawberry.types import ExecutionResult
@@ -57,6 +57,9 @@ from gateway.request_id import current_request_id, request_id_middleware
 log = structlog.get_logger("kehu.app")
 
 
+_SUB_RESPONSE_KEY = "kehu_graphql_response"
+
+
 def _new_response() -> Response:
     return Response({}, background=BackgroundTasks([]))
 
@@ -87,6 +90,24 @@ def _graphql_controller(settings: Settings, registry: VerticalRegistry) -> type:
             "root_value": Provide(_no_root_value),
             "context": Provide(get_context),
         }
+
+        @post(status_code=HTTP_200_OK)
+        async def handle_http_post(self, request: Request) -> Response:
+            # Strawberry's handler keeps the request's response object on the controller, which
+            # every request shares, and reads it back later: a request that awaited in between
+            # (an idempotency claim) took another request's status and headers. Each request's
+            # own is kept in its scope. Made here, not by dependency injection, which cost more
+            # than the rest of a small request's GraphQL handling.
+            response = _new_response()
+            request.scope.setdefault("state", {})[_SUB_RESPONSE_KEY] = response
+            context = await get_context(request, response, None)
+            return await self.execute_request(request=request, context=context, root_value=None)
+
+        async def get_sub_response(self, request: Request) -> Response:
+            state = request.scope.get("state", {})
+            if _SUB_RESPONSE_KEY in state:
+                return state[_SUB_RESPONSE_KEY]
+            return await super().get_sub_response(request)  # GraphiQL's page (GET)
 
         async def render_graphql_ide(self, request: Request) -> Response[str]:
             return page_response()  # kehu's own page and assets: no CDN, works offline (issue 17 point 6)

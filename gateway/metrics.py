@@ -112,6 +112,13 @@ def root_field_names(schema: Any) -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=None)  # bounded: the label takes the schema's root field names and "other"
+def _series(operation: str) -> tuple[Any, Any]:
+    """The request counter and latency histogram of one operation (``labels`` takes a lock and
+    builds a key on every call)."""
+    return REQUESTS.labels(operation=operation), LATENCY.labels(operation=operation)
+
+
 _OPERATION_KEY = "kehu_metrics_operation"
 _COUNTED_KEY = "kehu_metrics_errors_counted"
 
@@ -152,8 +159,9 @@ class MeasuredGraphQL:
             status = 500 if response is None else (response.status_code or 200)
             if _OPERATION_KEY in state or status >= 400:  # not GraphiQL's page
                 operation = state.get(_OPERATION_KEY, OTHER)
-                REQUESTS.labels(operation=operation).inc()
-                LATENCY.labels(operation=operation).observe(time.perf_counter() - started)
+                requests, latency = _series(operation)
+                requests.inc()
+                latency.observe(time.perf_counter() - started)
             if response is not None and status >= 400 and not state.get(_COUNTED_KEY):
                 _count_refusal(response)
 

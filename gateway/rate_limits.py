@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 import structlog
 from litestar import Request
 from litestar.datastructures import Headers, MutableScopeHeaders
-from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
+from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, RateLimitMiddleware
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
@@ -179,7 +179,9 @@ class RequestBudgetConfig(RateLimitConfig):
 
 class RequestLimiter(RateLimitMiddleware):
     """Litestar's fixed-window counter, but reporting what it saw (headers are written once,
-    outside) and refusing with the coded 429 rather than Litestar's bare one."""
+    outside), refusing with the coded 429 rather than Litestar's bare one, and storing the window
+    as a count: Litestar stores a timestamp per request of the window, so a tenant allowed 6,000
+    requests a minute decoded and re-encoded up to 6,000 numbers on every request."""
 
     config: RequestBudgetConfig
 
@@ -194,20 +196,35 @@ class RequestLimiter(RateLimitMiddleware):
         finally:
             _SEEN.reset(token)
 
+    async def _window(self, key: str, store: Store, now: int) -> tuple[int, int]:
+        """(requests counted, when the window ends) of ``key``'s current window."""
+        stored = await store.get(key)
+        if stored:
+            try:
+                count, ends = map(int, stored.split(b" "))
+            except ValueError:  # not a count (written by another version): a new window
+                pass
+            else:
+                if ends > now:
+                    return count, ends
+        return 0, now + DURATION_VALUES[self.unit]
+
     async def _limit(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope["litestar_app"]
         request: Request = app.request_class(scope)
         if await self.should_check_request(request=request):
             store = self.config.get_store_from_app(app)
             key = self.cache_key_from_request(request)
+            now = int(time.time())
             async with self._lock:
-                history = await self.retrieve_cached_history(key, store)
-                refused = len(history.history) >= self.max_requests
+                count, ends = await self._window(key, store, now)
+                refused = count >= self.max_requests
                 if not refused:
-                    await self.set_cached_history(key=key, cache_object=history, store=store)
-            reset = max(1, history.reset - int(time.time()))
-            budget = Budget(self.config.policy, self.max_requests, max(0, self.max_requests - len(history.history)),
-                            reset, refused=refused)
+                    count += 1
+                    await store.set(key, f"{count} {ends}".encode(), expires_in=max(1, ends - now))
+            reset = max(1, ends - now)
+            budget = Budget(self.config.policy, self.max_requests, max(0, self.max_requests - count), reset,
+                            refused=refused)
             observe(budget)
             if refused:
                 await _refuse(scope, send, budget, reset)

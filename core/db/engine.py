@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from typing import Any
 from uuid import UUID
 
@@ -114,16 +115,23 @@ class ReleasingPostgresTransaction(PostgresTransaction):
         return exception is None
 
     tenant: str | None = None  # set by Database.transaction: sent with BEGIN, one round trip for both
+    tenant_slug: str | None = None  # or the tenant of this slug, found as the transaction begins
     _begun_by_sql = False
 
     async def begin(self) -> None:
-        if self.tenant is None:
+        # BEGIN and the row-level-security tenant (transaction-local) in one simple-protocol round
+        # trip: every tenant unit of work saved one. The tenant is a UUID's canonical text and a
+        # slug matches SAFE_SLUG (Database.transaction checks both), so writing either into the
+        # statement is safe.
+        if self.tenant is not None:
+            tenant = f"'{self.tenant}'"
+        elif self.tenant_slug is not None:
+            tenant = (f"coalesce((SELECT id::text FROM tenant WHERE slug = '{self.tenant_slug}' "
+                      "AND status = 'active'), '')")
+        else:
             await self.transaction.start()
             return
-        # BEGIN and the row-level-security tenant (transaction-local) in one simple-protocol round
-        # trip: every tenant unit of work saved one. The tenant is a UUID's canonical text, so
-        # writing it into the statement is safe.
-        await self.connection.execute(f"BEGIN; SELECT set_config('app.tenant_id', '{self.tenant}', true)")
+        await self.connection.execute(f"BEGIN; SELECT set_config('app.tenant_id', {tenant}, true)")
         self._begun_by_sql = True
 
     async def commit(self) -> None:
@@ -150,6 +158,19 @@ class ReleasingPostgresTransaction(PostgresTransaction):
             await self.engine.pool.release(self.connection)
         else:
             await self.connection.close()
+
+
+# What a tenant slug may hold (core.tenancy refuses any other), so it can be written into a statement.
+SAFE_SLUG = re.compile(r"[a-z][a-z0-9-]{1,62}")
+
+
+async def _keep_session(connection: Any) -> None:
+    """What a pooled connection runs when given back, after asyncpg has rolled back any open
+    transaction: nothing. asyncpg's default sends ``pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`` (a round trip and four statements on every unit of work), but kehu
+    leaves no session state to clear: the tenant is set transaction-locally
+    (``set_config(…, true)``), advisory locks are transaction-level, and nothing listens or holds
+    a cursor past its transaction (tests/db/test_engine.py checks the tenant)."""
 
 
 class KehuPostgresEngine(PostgresEngine):
@@ -192,7 +213,7 @@ class Database:
         if self.is_sqlite:
             await self.engine.run_ddl("PRAGMA journal_mode=WAL")
         else:
-            await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size)
+            await self.engine.start_connection_pool(min_size=1, max_size=self.pool_size, reset=_keep_session)
 
     async def close(self, *, grace_seconds: float = 10.0) -> None:
         """Close the connections. A PostgreSQL pool waits for connections still out; after
@@ -211,15 +232,21 @@ class Database:
         finally:
             self.engine.pool = None
 
-    def transaction(self, *, write: bool = True, tenant_id: UUID | None = None) -> Any:
-        """A transaction; on PostgreSQL ``tenant_id`` becomes its row-level-security tenant as it
-        begins (SQLite has no row-level security: the unit of work's filter is the wall there)."""
+    def transaction(self, *, write: bool = True, tenant_id: UUID | None = None,
+                    tenant_slug: str | None = None) -> Any:
+        """A transaction; on PostgreSQL ``tenant_id`` (or the active tenant of ``tenant_slug``, for
+        a sign-in that knows only the slug) becomes its row-level-security tenant as it begins
+        (SQLite has no row-level security: the unit of work's filter is the wall there)."""
         if isinstance(self.engine, PooledSQLiteEngine):
             kind = TransactionType.immediate if write else TransactionType.deferred
             return self.engine.transaction(transaction_type=kind, allow_nested=False)
         transaction = self.engine.transaction(allow_nested=False)
         if tenant_id is not None:
             transaction.tenant = str(UUID(str(tenant_id)))
+        elif tenant_slug is not None:
+            if not SAFE_SLUG.fullmatch(tenant_slug):
+                raise ValueError("a tenant slug is lowercase letters, digits and hyphens")
+            transaction.tenant_slug = tenant_slug
         return transaction
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:

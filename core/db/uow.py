@@ -148,13 +148,19 @@ async def _set_rls_tenant(database: Database, tenant_id: UUID | None) -> None:
 
 
 @asynccontextmanager
-async def unit_of_work(ctx: Context, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
-    """Open one transaction for ``ctx``'s tenant; commit on success, roll back on any error."""
+async def unit_of_work(ctx: Context, *, write: bool = True, tenant_slug: str | None = None
+                       ) -> AsyncIterator[UnitOfWork]:
+    """Open one transaction for ``ctx``'s tenant; commit on success, roll back on any error.
+
+    ``tenant_slug`` (a sign-in, whose context has no tenant yet): on PostgreSQL, row-level
+    security follows the active tenant of that slug (none if there is none); the statements still
+    name the tenant themselves, as the unit of work's filter cannot."""
     database = current_database()
     try:
         # The tenant goes with BEGIN (PostgreSQL). A new transaction starts with no tenant (kehu
         # sets it only transaction-locally) and RLS reads no tenant as "no rows".
-        async with database.transaction(write=write, tenant_id=ctx.tenant_id):
+        async with database.transaction(write=write, tenant_id=ctx.tenant_id,
+                                        tenant_slug=None if ctx.tenant_id else tenant_slug):
             yield UnitOfWork(ctx, database)
     except Exception as error:
         if database.is_postgres and connection_lost(error):  # R5, R6: coded, never a masked 500

@@ -47,6 +47,7 @@ from core.identity.tables import (
     UserDepartment,
     UserRole,
 )
+from core.tenancy.service import SLUG_PATTERN
 from core.identity.tokens import TokenInvalid, hash_opaque_token, new_opaque_token, parse_opaque_token
 from core.identity.totp import TotpInvalid, TotpRequired, check_code
 from core.identity.users import ACTIVE, DISABLED, LOCKED, normalise_username, now, record_sessions_revoked, revoke_sessions
@@ -119,9 +120,15 @@ def _subjects(username: str, address: str | None) -> list[tuple[str, str]]:
 # around the hash is a hash another login cannot run. So its statements are plain SQL written
 # once, not queries composed per call (which cost more than running them), and everything it
 # reads comes in one statement. Each statement names the tenant itself, as the unit of work's
-# filter would; on PostgreSQL, row-level security is set from the slug first.
-_RLS_TENANT_BY_SLUG = ("SELECT set_config('app.tenant_id', coalesce((SELECT id::text FROM tenant "
-                       "WHERE slug = {} AND status = 'active'), ''), true)")
+# filter would; on PostgreSQL, row-level security is set from the slug as the transaction begins.
+
+
+def _rls_slug(slug: str) -> str | None:
+    """The slug row-level security is set from as the sign-in's transaction begins (PostgreSQL;
+    one round trip with BEGIN); None for a text no tenant can have, which then finds nothing."""
+    return slug if SLUG_PATTERN.fullmatch(slug) else None
+
+
 _SIGN_IN = (
     "SELECT t.id AS tenant_id, u.id AS user_id, u.password_hash, u.status, u.password_changed_at,"
     " u.must_change_password,"
@@ -262,9 +269,7 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str, totp
     at = now()
     slug = tenant.strip().lower()
     account, address = subjects[0][1], subjects[1][1] if len(subjects) > 1 else None
-    async with unit_of_work(ctx, write=False) as uow:
-        if uow.database.is_postgres:
-            await uow.fetch(_RLS_TENANT_BY_SLUG, slug)
+    async with unit_of_work(ctx, write=False, tenant_slug=_rls_slug(slug)) as uow:
         found = await uow.fetch(_SIGN_IN, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY, SIGN_IN_POLICY_KEY,
                                 account, address, slug)
     if not found:  # no such active tenant
@@ -346,9 +351,7 @@ async def sign_in_challenge(ctx: Context, *, tenant: str, username: str) -> tupl
     slug = tenant.strip().lower()
     question, answer = challenges.new_question(ctx.language)
     challenge_id = uuid4()
-    async with unit_of_work(ctx, write=False) as uow:
-        if uow.database.is_postgres:
-            await uow.fetch(_RLS_TENANT_BY_SLUG, slug)
+    async with unit_of_work(ctx, write=False, tenant_slug=_rls_slug(slug)) as uow:
         found = await uow.fetch("SELECT id FROM tenant WHERE slug = {} AND status = 'active'", slug)
     if not found:
         return str(challenge_id), question

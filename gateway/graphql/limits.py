@@ -1,8 +1,7 @@
 """Abuse limits on every GraphQL document, checked before execution, and the parse/validation caches.
 
-The depth, alias and credential rules are built once per schema: Strawberry's validation cache is
-keyed on the rule classes, so building a limiter per request would silently defeat the cache.
-Page sizes, cost and introspection depend on the variables and the caller, so they are checked
+The depth, alias and credential rules are built once per schema (``DocumentGate``), and each
+document text is validated once against them. Page sizes, cost and introspection depend on the variables and the caller, so they are checked
 per request after validation, from a plan of the document that is computed once per document.
 
 Nothing unbounded runs on the event loop per request: a document is bounded in bytes and tokens
@@ -14,9 +13,9 @@ documents are validated in a thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -37,13 +36,11 @@ from graphql import (
     VariableNode,
     get_named_type,
     parse,
+    specified_rules,
+    validate,
 )
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
 
 from core.errors import KehuError
 from core.settings import Settings
@@ -378,75 +375,70 @@ def _parse_bounded(query: str, max_tokens: int, max_fields: int) -> DocumentNode
     return document
 
 
-class DocumentLimits(SchemaExtension):
-    """Refuses oversize documents before parsing, parses with a token limit (graphql-core's
-    ``max_tokens``, what Strawberry's MaxTokensLimiter sets), then bounds the document's expanded
-    size before anything else walks it; parsed documents are cached like Strawberry's ParserCache.
+class DocumentGate:
+    """What every document passes before execution, for one schema: a byte bound before parsing,
+    parsing with a token limit (graphql-core's ``max_tokens``), the expanded-size bound before
+    anything else walks the document, validation with kehu's limit rules added (depth, aliases,
+    one credential attempt), then page sizes, cost and introspection, and the cost charged to the
+    caller's rate limits. Parsing, validation and the cost plan are cached per document text.
 
-    One extension instead of three: each extension costs hook dispatch on every request.
+    Called by the schema in place of Strawberry's extension hooks: the hooks' per-request set-up
+    (a context manager per phase and extension, found by introspection) cost more than the checks
+    on a cached document.
     """
 
-    def __init__(self, max_tokens: int, max_bytes: int, max_fields: int) -> None:
-        super().__init__()
-        self.max_tokens = max_tokens
-        self.max_bytes = max_bytes
-        self.max_fields = max_fields
+    def __init__(self, settings: Settings, extra_rules: tuple[type[ASTValidationRule], ...] = ()) -> None:
+        self.max_tokens = settings.graphql_max_tokens
+        self.max_bytes = settings.graphql_max_document_bytes
+        self.max_fields = settings.graphql_max_expanded_fields
+        self.max_cost = settings.graphql_max_cost
+        self.max_page = settings.page_size_max
+        self.limiter: CostLimiter | None = cost_limiter(settings)
+        # Built once: the validation cache is keyed on the document text for this gate's rules.
+        self.rules: tuple[type[ASTValidationRule], ...] = (
+            *specified_rules,
+            *(coded_rule(r, "QUERY_TOO_DEEP")
+              for r in QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules),
+            *(coded_rule(r, "TOO_MANY_ALIASES")
+              for r in MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules),
+            OneCredentialAttempt,
+            *extra_rules,
+        )
+        self.validated: dict[str, list[GraphQLError]] = {}
+        self.plans = PlanCache(CACHE_SIZE)
 
-    def on_parse(self) -> Iterator[None]:
-        query = self.execution_context.query or ""
+    def parse(self, query: str) -> DocumentNode:
+        # At most 4 bytes a character: most documents need no encoding to know they fit.
         # surrogatepass: a lone surrogate (JSON allows "\ud800") is the parser's to refuse.
-        if len(query) > self.max_bytes or len(query.encode("utf-8", "surrogatepass")) > self.max_bytes:
+        if len(query) * 4 > self.max_bytes and (
+                len(query) > self.max_bytes or len(query.encode("utf-8", "surrogatepass")) > self.max_bytes):
             raise KehuError(
                 "DOCUMENT_TOO_LARGE",
                 f"the GraphQL document is larger than {self.max_bytes} bytes",
                 f"GraphQL 文档超过 {self.max_bytes} 字节",
             )
-        self.execution_context.graphql_document = _parse_bounded(query, self.max_tokens, self.max_fields)
-        yield
+        return _parse_bounded(query, self.max_tokens, self.max_fields)
 
-
-class LimitedValidation(ValidationCache):
-    """Strawberry's validation cache, validating with kehu's limit rules added, then checking
-    page sizes, cost and introspection, and charging the cost to the caller's rate limits.
-
-    One extension instead of several: each extension costs a few microseconds of hook dispatch
-    per request, on every request.
-    """
-
-    def __init__(self, rules: tuple[type[ASTValidationRule], ...], maxsize: int, plans: PlanCache, max_cost: int,
-                 max_page: int, limiter: CostLimiter | None) -> None:
-        super().__init__(maxsize=maxsize)
-        self.rules = rules
-        self.plans = plans
-        self.max_cost = max_cost
-        self.max_page = max_page
-        self.limiter = limiter
-        self.cost: int | None = None
-
-    def on_operation(self) -> Iterator[None]:
-        self.execution_context.validation_rules = (*self.execution_context.validation_rules, *self.rules)
-        yield
-
-    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
-        execution = self.execution_context
-        arguments = (execution.schema._schema, execution.graphql_document, execution.validation_rules)
-        if len(execution.query or "") > INLINE_VALIDATION_CHARS:
+    async def validate(self, schema: GraphQLSchema, query: str, document: DocumentNode) -> list[GraphQLError]:
+        try:
+            return self.validated[query]
+        except KeyError:
+            pass
+        if len(query) > INLINE_VALIDATION_CHARS:
             # Validation of a large document may take a good part of a second even within the
             # bounds (graphql-core stops comparing overlapping fields after its own budget): in a
             # thread, the event loop keeps answering other requests meanwhile.
-            errors = await asyncio.to_thread(self.cached_validate_document, *arguments)
+            errors = await asyncio.to_thread(validate, schema, document, self.rules)
         else:
-            errors = self.cached_validate_document(*arguments)
-        if not errors:
-            try:
-                await self._check()
-            except Refusal as refusal:
-                errors = [refusal.error()]
-        execution.pre_execution_errors = errors
-        yield
+            errors = validate(schema, document, self.rules)
+        if len(self.validated) >= CACHE_SIZE:
+            self.validated.pop(next(iter(self.validated)))
+        self.validated[query] = errors
+        return errors
 
-    async def _check(self) -> None:
-        execution = self.execution_context
+    async def check(self, execution: ExecutionContext) -> None:
+        """Page sizes, introspection and cost of a valid document, for this caller and these
+        variables; the cost is charged and reported in the answer's ``extensions``."""
         operation = self.plans.get(execution.schema._schema, execution.query or "", execution.graphql_document,
                                    execution.operation_name)
         if operation is None:
@@ -470,25 +462,17 @@ class LimitedValidation(ValidationCache):
                 raise Refusal("RATE_LIMITED", f"rate limit reached; retry in {retry_after} s",
                               f"请求过于频繁，请 {retry_after} 秒后重试", None,
                               {"cost": cost, "retryAfter": retry_after})
-        self.cost = cost
+        if cost:  # `{ __typename }` costs nothing and reports nothing
+            execution.extensions_results["cost"] = cost
 
-    def get_results(self) -> dict[str, Any]:
-        # Reported once charged; `{ __typename }` costs nothing and reports nothing.
-        return {"cost": self.cost} if self.cost else {}
-
-
-def limit_extensions(settings: Settings, extra_rules: tuple[type[ASTValidationRule], ...] = ()
-                     ) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories for the schema; the rule classes and the rate limiter are made here, once."""
-    rules = (
-        *(coded_rule(r, "QUERY_TOO_DEEP") for r in QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules),
-        *(coded_rule(r, "TOO_MANY_ALIASES") for r in MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules),
-        OneCredentialAttempt,
-        *extra_rules,
-    )
-    return [
-        partial(DocumentLimits, settings.graphql_max_tokens, settings.graphql_max_document_bytes,
-                settings.graphql_max_expanded_fields),
-        partial(LimitedValidation, rules, CACHE_SIZE, PlanCache(CACHE_SIZE), settings.graphql_max_cost, settings.page_size_max,
-                cost_limiter(settings)),
-    ]
+    async def admit(self, execution: ExecutionContext) -> list[GraphQLError]:
+        """Validate ``execution``'s parsed document and check its cost: the errors that stop it,
+        or an empty list."""
+        assert execution.graphql_document is not None
+        errors = await self.validate(execution.schema._schema, execution.query or "", execution.graphql_document)
+        if not errors:
+            try:
+                await self.check(execution)
+            except Refusal as refusal:
+                errors = [refusal.error()]
+        return errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,12 @@ from uuid import UUID
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.exceptions import MissingQueryError
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import ExecutionContext, PreExecutionError
 from strawberry.types import Info
 
 import core
@@ -46,7 +52,7 @@ from gateway.graphql.governance_changes import GovernanceChangeMutation, Governa
 from gateway.graphql.governance_deletions import GovernanceDeletionMutation, GovernanceDeletionQuery
 from gateway.graphql.training import TrainingMutation, TrainingQuery
 from gateway.graphql.webhooks import WebhookMutation, WebhookQuery
-from gateway.graphql.limits import limit_extensions
+from gateway.graphql.limits import DocumentGate
 from gateway.graphql.verticals import root_types
 
 
@@ -137,9 +143,62 @@ AWARE_DATETIME = strawberry.scalar(name="DateTime", serialize=lambda value: valu
                                    description="An ISO 8601 date and time with its offset, e.g. 2026-11-22T09:30:00+08:00.")
 
 
+class _NoHooks(SchemaExtensionsRunner):
+    """The extensions runner of a schema without extensions: every phase a shared no-op, the
+    answer's extensions what the gate put in the execution context (the cost)."""
+
+    _NOTHING = contextlib.nullcontext()
+
+    def operation(self) -> Any:
+        return self._NOTHING
+
+    def validation(self) -> Any:
+        return self._NOTHING
+
+    def parsing(self) -> Any:
+        return self._NOTHING
+
+    def executing(self) -> Any:
+        return self._NOTHING
+
+
 class KehuSchema(strawberry.Schema):
+    """Strawberry's schema with kehu's ``DocumentGate`` in place of parsing and validation."""
+
+    def __init__(self, *args: Any, gate: DocumentGate | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = gate
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         log_errors(errors)
+
+    def create_extensions_runner(self, execution_context: ExecutionContext,
+                                 extensions: list[SchemaExtension]) -> SchemaExtensionsRunner:
+        if extensions:
+            return super().create_extensions_runner(execution_context, extensions)
+        return _NoHooks(execution_context)
+
+    async def _prepare_operation_async(self, context: ExecutionContext,
+                                       extensions_runner: SchemaExtensionsRunner) -> PreExecutionError | None:
+        """Strawberry's parse, operation-type check and validation, with the gate's bounds, caches
+        and cost checks; an exception (a refused document) is answered by ``execute`` as the
+        request's one error, as it was from an extension hook."""
+        if self.gate is None:
+            return await super()._prepare_operation_async(context, extensions_runner)
+        if not context.query:
+            raise MissingQueryError
+        context.graphql_document = self.gate.parse(context.query)
+        try:
+            operation_type = context.operation_type
+        except RuntimeError as error:
+            raise CannotGetOperationTypeError(context.operation_name) from error
+        if operation_type not in context.allowed_operations:
+            raise InvalidOperationTypeError(operation_type)
+        errors = await self.gate.admit(context)
+        if not errors:
+            return None
+        context.pre_execution_errors = errors
+        return PreExecutionError(data=None, errors=errors)
 
 
 # The converted schema of each set of GraphQL contributions: converting costs a fifth to a third of
@@ -171,5 +230,5 @@ def build_schema(settings: Settings, registry: VerticalRegistry | None = None) -
         _CONVERTED[key] = converted
     extra_rules = () if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)
     schema = copy.copy(converted)  # shares the converted types, which nothing changes after conversion
-    schema.extensions = tuple(limit_extensions(settings, extra_rules))
+    schema.gate = DocumentGate(settings, extra_rules)
     return schema

@@ -201,3 +201,51 @@ async def test_a_tenant_unit_of_work_sets_its_tenant_with_begin_and_still_rolls_
     async with unit_of_work(SYSTEM, write=False) as uow:  # transaction-local: the next one has no tenant
         [row] = await uow.fetch("SELECT coalesce(current_setting('app.tenant_id', true), '') AS tenant")
         assert row["tenant"] == ""
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_a_connection_goes_back_to_the_pool_without_a_reset_and_without_the_tenant(database, settings):
+    """Issue 27 (P4 and every request): a unit of work gives its connection back without
+    asyncpg's reset statements (a round trip and four statements each time), because nothing it
+    set outlives its transaction: the next unit of work on the same connection has no tenant."""
+    from core.db import Database, use_database
+
+    tenant = await tenancy.create_tenant(SYSTEM, slug="noreset", name="No reset")
+    single = Database(settings.database, pool_size=1)
+    await single.start()
+    use_database(single)
+    sent: list[str] = []
+    try:
+        async with single.engine.pool.acquire() as connection:
+            connection.add_query_logger(lambda record: sent.append(record.query))
+            backend = await connection.fetchval("SELECT pg_backend_pid()")
+        async with unit_of_work(SYSTEM.for_tenant(tenant.id)) as uow:
+            await uow.insert(Department(name="kept"))
+            [row] = await uow.fetch("SELECT pg_backend_pid() AS pid, current_setting('app.tenant_id', true) AS t")
+            assert (row["pid"], row["t"]) == (backend, str(tenant.id))
+        async with unit_of_work(SYSTEM, write=False) as uow:
+            [row] = await uow.fetch("SELECT pg_backend_pid() AS pid, "
+                                    "coalesce(current_setting('app.tenant_id', true), '') AS t")
+        assert (row["pid"], row["t"]) == (backend, "")  # the same connection, no tenant left on it
+        assert not [query for query in sent if "RESET ALL" in query or "UNLISTEN" in query], sent
+    finally:
+        use_database(database)
+        await single.close()
+    assert [d.name for d in await tenancy.list_departments(SYSTEM.for_tenant(tenant.id))] == ["kept"]
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_a_sign_in_unit_of_work_finds_its_tenant_by_slug_as_it_begins(database):
+    """Issue 27 (P4): a sign-in knows only the tenant's slug; on PostgreSQL the transaction's
+    row-level-security tenant is that active tenant's, set with BEGIN; an unknown slug gives no
+    tenant (no rows), and a text no slug can be is refused before it reaches any statement."""
+    tenant = await tenancy.create_tenant(SYSTEM, slug="by-slug", name="By slug")
+    anonymous = Context.anonymous()
+    for slug, expected in (("by-slug", str(tenant.id)), ("no-such-tenant", "")):
+        async with unit_of_work(anonymous, write=False, tenant_slug=slug) as uow:
+            [row] = await uow.fetch("SELECT current_setting('app.tenant_id', true) AS t")
+            assert row["t"] == expected
+    for unsafe in ("by-slug'; SELECT 1; --", "By-Slug", "by-slug\n", "x"):
+        with pytest.raises(ValueError):
+            async with unit_of_work(anonymous, write=False, tenant_slug=unsafe):
+                pass

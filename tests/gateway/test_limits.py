@@ -4,7 +4,6 @@ import logging
 
 import pytest
 import strawberry
-from strawberry.extensions.validation_cache import _get_validate_cache
 
 from gateway.graphql import limits, schema
 from tests.gateway.conftest import graphql
@@ -58,7 +57,7 @@ def _deep_query(depth: int) -> str:
 def deep_schema(sqlite_settings):
     """kehu's own limit extensions on a schema with a recursive type."""
     EXECUTED.clear()
-    return schema.KehuSchema(query=DeepQuery, extensions=limits.limit_extensions(sqlite_settings))
+    return schema.KehuSchema(query=DeepQuery, gate=limits.DocumentGate(sqlite_settings))
 
 
 async def test_depth_20_is_refused_before_execution(deep_schema):
@@ -117,13 +116,15 @@ def test_unexpected_error_is_masked_and_logged_with_the_request_id(client, monke
     assert "hunter2" in logged[0]["error"]  # the operator sees the cause; the client does not
 
 
-def test_validation_is_cached_across_requests(client):
-    cache = _get_validate_cache(limits.CACHE_SIZE)
-    query = "{ verticals { id nameEn } version }"
-    graphql(client, query)
-    hits = cache.cache_info().hits
-    graphql(client, query)
-    assert cache.cache_info().hits == hits + 1
+def test_validation_is_cached_across_requests(client, monkeypatch):
+    """A document text is validated once; later requests with it reuse the result."""
+    validated = []
+    real = limits.validate
+    monkeypatch.setattr(limits, "validate", lambda *args: validated.append(args[1]) or real(*args))
+    query = "{ verticals { id nameEn } cachedVersion: version }"
+    first, second = graphql(client, query), graphql(client, query)
+    assert first == second and first["data"]["cachedVersion"]
+    assert len(validated) == 1
 
 
 def test_expanded_size_counts_fragments_as_often_as_they_are_spread():
@@ -176,7 +177,7 @@ async def test_long_documents_are_validated_off_the_event_loop(sqlite_settings):
             threads.append(threading.current_thread().name)
 
     EXECUTED.clear()
-    deep = schema.KehuSchema(query=DeepQuery, extensions=limits.limit_extensions(sqlite_settings, (WhereAmI,)))
+    deep = schema.KehuSchema(query=DeepQuery, gate=limits.DocumentGate(sqlite_settings, (WhereAmI,)))
     short = "{ root { name } }"
     long = "{ root { " + " ".join(f"a{i}: name" for i in range(25)) + " } }" + " " * limits.INLINE_VALIDATION_CHARS
     assert (await deep.execute(short)).errors is None

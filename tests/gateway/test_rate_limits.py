@@ -131,6 +131,25 @@ async def test_an_anonymous_caller_is_limited_by_address_with_a_coded_429(settin
     assert_coded_429(in_chinese, "zh")
 
 
+async def test_a_window_is_stored_as_a_count_whatever_the_number_of_requests(settings, seeded):
+    """A request's limiter work does not grow with the requests before it in the window (Litestar
+    stores a timestamp per request, so a caller allowed thousands a minute paid for thousands on
+    each request); the count still refuses at the limit and the window still ends."""
+    app = app_with(settings, rate_limit_anonymous_per_minute=40)
+    async with AsyncTestClient(app) as client:
+        answers = [await gql(client, "{ version }") for _ in range(41)]
+        store = app.stores.get(rate_limits.STORE_NAME)
+        keys = [key for key in store._store if "address" in key]  # the in-process store's keys
+        stored = await store.get(keys[0])
+        assert len(keys) == 1 and stored.split(b" ")[0] == b"40" and len(stored) < 20
+        count, ends = map(int, stored.split(b" "))
+        await store.set(keys[0], f"{count} {int(time.time())}".encode())  # the window ends now
+        after = await gql(client, "{ version }")
+    assert [a.status_code for a in answers] == [200] * 40 + [429]
+    assert [described(a)[1]["r"] for a in answers[:3]] == ["39", "38", "37"]
+    assert after.status_code == 200 and described(after)[1]["r"] == "39"
+
+
 async def test_a_tenant_over_its_request_budget_gets_the_coded_429(settings, seeded):
     """Issue 17 point 2: the tenant's request limiter refuses with the same coded 429."""
     async with AsyncTestClient(app_with(settings, rate_limit_per_minute=3)) as client:

@@ -154,12 +154,13 @@ async def test_api_key_cannot_carry_more_than_its_creator_holds(seeded):
     assert caught.value.code == "PERMISSION_ESCALATION"
 
 
-async def test_a_sign_in_on_postgresql_is_five_statements_and_its_session_works(seeded, database, monkeypatch):
+async def test_a_sign_in_on_postgresql_is_four_statements_and_its_session_works(seeded, database, monkeypatch):
     """P4 (issue 27): a sign-in's database work competes with argon2 for the same cores, so it is
-    kept to few round trips. On PostgreSQL: the row-level-security tenant and the joined read, then
-    the last-login time, the session with its first refresh token (one statement), the audit entry
-    (one statement); BEGIN and COMMIT each go with a statement or alone. The session it opens
-    authenticates and refreshes."""
+    kept to few round trips. On PostgreSQL: the joined read (its row-level-security tenant, found
+    by the slug, goes with BEGIN), then the last-login time, the session with its first refresh
+    token (one statement), the audit entry (one statement); BEGIN and COMMIT each go with a
+    statement or alone, and a connection goes back to the pool without a reset. The session it
+    opens authenticates and refreshes."""
     from core.db.uow import UnitOfWork
 
     if database.is_sqlite:
@@ -174,7 +175,7 @@ async def test_a_sign_in_on_postgresql_is_five_statements_and_its_session_works(
 
     monkeypatch.setattr(UnitOfWork, "fetch", counted)
     tokens = await _login()
-    assert len(statements) == 5, statements
+    assert len(statements) == 4, statements
     assert (await sessions.authenticate_access_token(tokens.access_token)).user_id == tokens.user_id
     refreshed = await sessions.refresh(ANON, refresh_token=tokens.refresh_token)
     assert refreshed.refresh_token != tokens.refresh_token
