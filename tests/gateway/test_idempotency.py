@@ -268,3 +268,37 @@ async def test_stored_responses_are_sealed_and_expired_keys_are_swept(app_settin
         assert await uow.count(IdempotencyRecord) == 0
 
 
+
+
+async def test_a_keyed_mutation_held_by_its_claim_answers_with_its_own_status_not_a_concurrent_requests(
+        app_settings, seeded, monkeypatch):
+    """Strawberry's POST handler keeps each request's response object on the controller, which
+    every request shares, and reads it back when the operation runs: a keyed mutation that waited
+    for its claim then answered with the status of whichever request came in meanwhile (here a
+    query refused by its cost budget, 429). Each request keeps its own."""
+    from gateway import idempotency
+
+    settings = app_settings.model_copy(update={"rate_limit_caller_cost_per_minute": 40,
+                                                "rate_limit_cost_per_minute": 10**9})
+    claim, held, release = idempotency.service.claim_or_wait, asyncio.Event(), asyncio.Event()
+
+    async def held_claim(*args, **kwargs):
+        held.set()
+        await release.wait()
+        return await claim(*args, **kwargs)
+
+    async with serving(settings) as client:
+        token = (await login(client))["accessToken"]
+        # An anonymous caller's budget (its address's, which signing in used too): 22, then refused.
+        costly = {"query": "{ customers(first: 10) { edges { node { id } } } }"}
+        first = await client.post("/graphql", json=costly)
+        assert first.status_code == 200, first.text
+        monkeypatch.setattr(idempotency.service, "claim_or_wait", held_claim)
+        keyed = asyncio.create_task(post(client, token, CREATE, "held-key", input=person()))
+        await asyncio.wait_for(held.wait(), 10)
+        refused = await client.post("/graphql", json=costly)  # while the keyed mutation waits
+        release.set()
+        answer = await keyed
+    assert refused.status_code == 429 and refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["customerCreate"]["errors"] == []
