@@ -125,7 +125,7 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
         assert len(subject_body["data"]["customers"]["edges"]) == PAGE_SIZE
         assert "errors" not in subject_body and subject_body["data"] == baseline_body["data"], \
             "the two handlers must return the same data"  # the API adds extensions.cost beside it
-        subject, baseline = await compare(graphql_page, raw, iterations=5 if quick else 40, rounds=2 if quick else 7)
+        subject, baseline = await compare(graphql_page, raw, iterations=5 if quick else 10, rounds=2 if quick else 28)
         after = await graphql_page()  # still answering pages, not refusals (rate limits, errors)
         assert "errors" not in after and after["data"] == baseline_body["data"], after.get("errors")
     ratio = subject / baseline
