@@ -90,9 +90,9 @@ def _count_transactions(monkeypatch) -> list[bool]:
     opened: list[bool] = []
     transaction = Database.transaction
 
-    def counted(self: Database, *, write: bool = True, tenant_id=None):
+    def counted(self: Database, *, write: bool = True, **tenant):
         opened.append(write)
-        return transaction(self, write=write, tenant_id=tenant_id)
+        return transaction(self, write=write, **tenant)
 
     monkeypatch.setattr(Database, "transaction", counted)
     return opened
