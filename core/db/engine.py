@@ -170,7 +170,7 @@ async def _keep_session(connection: Any) -> None:
     UNLISTEN *; RESET ALL`` (a round trip and four statements on every unit of work), but kehu
     leaves no session state to clear: the tenant is set transaction-locally
     (``set_config(…, true)``), advisory locks are transaction-level, and nothing listens or holds
-    a cursor past its transaction (tests/db/test_engine.py checks the tenant)."""
+    a cursor past its transaction (tests/db/test_unit_of_work.py checks the tenant)."""
 
 
 class KehuPostgresEngine(PostgresEngine):

@@ -1,8 +1,9 @@
 """Abuse limits on every GraphQL document, checked before execution, and the parse/validation caches.
 
 The depth, alias and credential rules are built once per schema (``DocumentGate``), and each
-document text is validated once against them. Page sizes, cost and introspection depend on the variables and the caller, so they are checked
-per request after validation, from a plan of the document that is computed once per document.
+document text is validated once against them. Page sizes, cost and introspection depend on the
+variables and the caller, so they are checked per request after validation, from a plan of the
+document that is computed once per document.
 
 Nothing unbounded runs on the event loop per request: a document is bounded in bytes and tokens
 before and while it is parsed, then in expanded size (fragments counted as often as they are
