@@ -8,6 +8,7 @@ the application role, which owns nothing and cannot bypass row-level security.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 from typing import Any
@@ -148,7 +149,12 @@ class ReleasingPostgresTransaction(PostgresTransaction):
 
     async def get_connection(self) -> Any:
         if self.engine.pool:  # a pool whose connections all hang (a partition) must not hold requests forever
-            return await self.engine.pool.acquire(timeout=self.engine.connect_timeout)
+            # asyncio.timeout rather than acquire(timeout=…), whose wait_for makes a task per acquire.
+            try:
+                async with asyncio.timeout(self.engine.connect_timeout):
+                    return await self.engine.pool.acquire()
+            except TimeoutError as error:
+                raise unavailable(error) from error
         return await self.engine.get_new_connection()
 
     async def _give_back(self) -> None:
@@ -171,6 +177,13 @@ async def _keep_session(connection: Any) -> None:
     leaves no session state to clear: the tenant is set transaction-locally
     (``set_config(…, true)``), advisory locks are transaction-level, and nothing listens or holds
     a cursor past its transaction (tests/db/test_unit_of_work.py checks the tenant)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _postgres_statement(sql: str, arguments: int) -> str:
+    """``sql`` with its ``{}`` placeholders numbered ``$1``… as Piccolo compiles them. Cached and
+    bounded: raw statements are the code's constants (or a few shapes of them)."""
+    return QueryString(sql, *range(arguments)).compile_string(engine_type="postgres")[0]
 
 
 class KehuPostgresEngine(PostgresEngine):
@@ -251,6 +264,13 @@ class Database:
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Run one SQL statement with ``{}`` placeholders (inside the current transaction, if any)."""
+        if self.is_postgres:
+            transaction = self.engine.current_transaction.get()
+            if transaction is not None and not any(isinstance(arg, QueryString) for arg in args):
+                # Straight to the transaction's connection with the statement compiled once:
+                # Piccolo would parse the template again on every call.
+                rows = await transaction.connection.fetch(_postgres_statement(sql, len(args)), *args)
+                return [dict(row) for row in rows]
         rows = await self.engine.run_querystring(QueryString(sql, *args))
         return [dict(row) for row in rows or ()]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from typing import Any
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -158,13 +159,14 @@ _INSERT_REFRESH_TOKEN = ("INSERT INTO refresh_token (id, tenant_id, created_at, 
                          "VALUES ({}, {}, {}, {}, {}, {})")
 # PostgreSQL: the session and its first refresh token in one round trip (the token's foreign key
 # is checked at the end of the statement, when the session row is there).
-_INSERT_SESSION_AND_TOKEN = (
-    "WITH opened AS (INSERT INTO auth_session (id, tenant_id, created_at, user_id, expires_at, client_address, "
+_OPEN_SESSION_AND_TOKEN = (
+    "opened AS (INSERT INTO auth_session (id, tenant_id, created_at, user_id, expires_at, client_address, "
     "password_change_required, totp_enrolment_required) VALUES ({}::uuid, {}::uuid, {}::timestamptz, {}::uuid, "
     "{}::timestamptz, {}::text, {}::int, {}::int) RETURNING id, tenant_id, created_at, expires_at) "
     "INSERT INTO refresh_token (id, tenant_id, created_at, session_id, token_hash, expires_at) "
     "SELECT {}::uuid, tenant_id, created_at, id, {}::text, expires_at FROM opened"
 )
+_INSERT_SESSION_AND_TOKEN = "WITH " + _OPEN_SESSION_AND_TOKEN
 
 
 async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], policy: LockoutPolicy, at: datetime) -> None:
@@ -184,8 +186,11 @@ async def _record_failure(uow: UnitOfWork, subjects: list[tuple[str, str]], poli
 
 
 async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID, address: str | None,
-                        password_change_required: bool = False,
-                        totp_enrolment_required: bool = False) -> tuple[Tokens, UUID]:
+                        password_change_required: bool = False, totp_enrolment_required: bool = False,
+                        before: tuple[str, tuple[Any, ...]] | None = None) -> tuple[Tokens, UUID]:
+    """Open a session with its first refresh token. ``before`` (a statement and its arguments) runs
+    first in the same unit of work; on PostgreSQL in the same statement, as a data-modifying
+    ``WITH`` (one round trip fewer on every sign-in)."""
     runtime = identity()
     created = now()
     expires = created + timedelta(seconds=runtime.refresh_ttl_seconds)
@@ -194,9 +199,15 @@ async def _open_session(uow: UnitOfWork, user_id: UUID, tenant_id: UUID, address
                    int(totp_enrolment_required))
     if uow.database.is_postgres:
         refresh = new_opaque_token(tenant_id, REFRESH_PREFIX)
-        await uow.fetch(_INSERT_SESSION_AND_TOKEN, *session_row, uuid4(), hash_opaque_token(refresh))
+        row = (*session_row, uuid4(), hash_opaque_token(refresh))
+        if before is None:
+            await uow.fetch(_INSERT_SESSION_AND_TOKEN, *row)
+        else:
+            await uow.fetch(f"WITH before AS ({before[0]}), {_OPEN_SESSION_AND_TOKEN}", *before[1], *row)
         tokens = _tokens(refresh, session_id, user_id, tenant_id, password_change_required)
     else:
+        if before is not None:
+            await uow.fetch(before[0], *before[1])
         await uow.fetch(_INSERT_SESSION, *session_row)
         tokens = await _issue(uow, session_id, user_id, tenant_id, expires, password_change_required)
     if totp_enrolment_required:
@@ -329,14 +340,12 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str, totp
     async with unit_of_work(tctx) as uow:
         if subjects[0][1] in throttles:  # earlier failures of this account are forgiven
             await uow.fetch(_FORGIVE_FAILURES, tenant_id, subjects[0][1])
-        if rehash:
-            await uow.fetch(_TOUCH_LOGIN_REHASHED, at, rehash, tenant_id, user["id"])
-        else:
-            await uow.fetch(_TOUCH_LOGIN, at, tenant_id, user["id"])
         if accepted is not None:  # the code (its time step, or the recovery code) is used up
             await uow.fetch(_TOUCH_TOTP, accepted.last_step, accepted.recovery_codes, tenant_id, user["id"])
+        touch = ((_TOUCH_LOGIN_REHASHED, (at, rehash, tenant_id, user["id"])) if rehash
+                 else (_TOUCH_LOGIN, (at, tenant_id, user["id"])))
         tokens, session_id = await _open_session(uow, user["id"], tenant_id, ctx.client_address, restricted,
-                                                 enrolment_only and not restricted)
+                                                 enrolment_only and not restricted, before=touch)
         await record(uow, "login.succeeded", "user", user["id"],
                      {"session_id": session_id, **({"password_change_required": True} if restricted else {}),
                       **({"second_factor": "totp"} if accepted is not None else {}),

@@ -249,3 +249,52 @@ async def test_a_sign_in_unit_of_work_finds_its_tenant_by_slug_as_it_begins(data
         with pytest.raises(ValueError):
             async with unit_of_work(anonymous, write=False, tenant_slug=unsafe):
                 pass
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_a_unit_of_work_that_waits_past_the_connect_timeout_for_a_pooled_connection_fails_coded(database,
+                                                                                                       settings):
+    """R5/R6 with P4's cheaper acquire: every pooled connection taken, a unit of work waits at most
+    the connect timeout, then fails with DATABASE_UNAVAILABLE (not a bare timeout) and writes
+    nothing; once a connection is back, the next one works."""
+    from core.db import Database, use_database
+
+    single = Database(settings.database, pool_size=1, connect_timeout=0.3)
+    await single.start()
+    use_database(single)
+    try:
+        tenant = await tenancy.create_tenant(SYSTEM, slug="waits", name="Waits")
+        ctx = SYSTEM.for_tenant(tenant.id)
+        held = await single.engine.pool.acquire()
+        try:
+            with pytest.raises(KehuError) as refused:
+                async with unit_of_work(ctx) as uow:
+                    await uow.insert(Department(name="never"))
+            assert refused.value.code == "DATABASE_UNAVAILABLE"
+        finally:
+            await single.engine.pool.release(held)
+        assert [d.name for d in await tenancy.list_departments(ctx)] == []
+    finally:
+        use_database(database)
+        await single.close()
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_raw_statements_are_compiled_once_and_a_nested_query_string_still_works(database):
+    """P4/P2 (issue 27): a raw statement in a PostgreSQL transaction goes to the connection with
+    its placeholders numbered once per statement text, not parsed again by Piccolo per call; a
+    nested QueryString argument still goes through Piccolo and binds its own values."""
+    from piccolo.querystring import QueryString
+
+    import core.db.engine as engine_module
+
+    engine_module._postgres_statement.cache_clear()
+    async with unit_of_work(SYSTEM, write=False) as uow:
+        for value in range(5):
+            [row] = await uow.fetch("SELECT {}::int + {}::int AS total", value, 10)
+            assert row["total"] == value + 10
+        info = engine_module._postgres_statement.cache_info()
+        assert (info.misses, info.hits) == (1, 4)
+        [row] = await uow.fetch("SELECT {}::int + ({}) AS total", 1, QueryString("{}::int * 2", 21))
+        assert row["total"] == 43
+    assert engine_module._postgres_statement.cache_info().misses == 1  # the nested one was not cached

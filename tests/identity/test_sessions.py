@@ -1,5 +1,7 @@
 """Tokens in use: refresh rotation and theft detection, logout, revocation, tenant binding, API keys."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from core.context import Context
@@ -154,13 +156,13 @@ async def test_api_key_cannot_carry_more_than_its_creator_holds(seeded):
     assert caught.value.code == "PERMISSION_ESCALATION"
 
 
-async def test_a_sign_in_on_postgresql_is_four_statements_and_its_session_works(seeded, database, monkeypatch):
+async def test_a_sign_in_on_postgresql_is_three_statements_and_its_session_works(seeded, database, monkeypatch):
     """P4 (issue 27): a sign-in's database work competes with argon2 for the same cores, so it is
     kept to few round trips. On PostgreSQL: the joined read (its row-level-security tenant, found
-    by the slug, goes with BEGIN), then the last-login time, the session with its first refresh
+    by the slug, goes with BEGIN), then the last-login time with the session and its first refresh
     token (one statement), the audit entry (one statement); BEGIN and COMMIT each go with a
     statement or alone, and a connection goes back to the pool without a reset. The session it
-    opens authenticates and refreshes."""
+    opens authenticates and refreshes, and the user's last sign-in time moved."""
     from core.db.uow import UnitOfWork
 
     if database.is_sqlite:
@@ -174,8 +176,12 @@ async def test_a_sign_in_on_postgresql_is_four_statements_and_its_session_works(
         return await fetch(self, sql, *args)
 
     monkeypatch.setattr(UnitOfWork, "fetch", counted)
+    started = datetime.now(UTC)
     tokens = await _login()
-    assert len(statements) == 4, statements
+    assert len(statements) == 3, statements
+    async with unit_of_work(Context.system("test", tokens.tenant_id), write=False) as uow:
+        [user] = await uow.fetch("SELECT last_login_at FROM app_user WHERE id = {}", tokens.user_id)
+    assert user["last_login_at"] is not None and user["last_login_at"] >= started
     assert (await sessions.authenticate_access_token(tokens.access_token)).user_id == tokens.user_id
     refreshed = await sessions.refresh(ANON, refresh_token=tokens.refresh_token)
     assert refreshed.refresh_token != tokens.refresh_token
