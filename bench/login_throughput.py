@@ -7,8 +7,11 @@ so kehu should get close to the rate at which the machine can verify passwords a
 Baseline: ``argon2.PasswordHasher(...).verify`` of the same stored hash, with the same parameters
 kehu hashes with (OWASP in the real run), from ``settings.password_hash_concurrency`` threads of a
 ``ThreadPoolExecutor`` (argon2-cffi releases the GIL, so the threads run in parallel).
-Subject: the same number of concurrent callers, each awaiting ``login`` in a loop, on a migrated
-SQLite database. Both sides do the same fixed number of operations per round; the rounds
+Subject: ``CALLERS_PER_SLOT`` callers per hashing slot, each awaiting ``login`` in a loop, on a
+migrated database: a server under sign-in load has more sign-ins waiting than it hashes at once,
+as the baseline has every verify queued at once. (With only one caller per slot, as before, a
+slot idles while its caller runs its statements, and the figure is the latency of a sign-in
+rather than the rate the machine can sustain.) Both sides do the same fixed number of operations per round; the rounds
 alternate after a warm-up and the fastest round (highest rate) of each side is kept. Goal: at
 least 0.9x. The result also gives process CPU per operation (all threads): once argon2 keeps
 every core busy, a login's CPU beyond one verify is what it costs in throughput.
@@ -37,6 +40,7 @@ from core.settings import load_settings
 from core.tenancy.service import TenantAdmin, create_tenant
 
 GOAL_RATIO = 0.9
+CALLERS_PER_SLOT = 4
 TENANT = "bench"
 USERNAME = "bench-admin"
 PASSWORD = "bench-password-2026!"
@@ -95,9 +99,9 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
                     tokens = await sessions.login(ctx, tenant=TENANT, username=USERNAME, password=PASSWORD)
                     assert tokens.tenant_id == tenant.id
 
-            await asyncio.gather(*(caller() for _ in range(concurrency)))
+            await asyncio.gather(*(caller() for _ in range(CALLERS_PER_SLOT * concurrency)))
 
-        operations = 2 * concurrency if quick else 16 * concurrency
+        operations = 2 * concurrency if quick else 40 * concurrency
         rounds = 2 if quick else 7
         try:
             await _round(subject, concurrency)  # warm-up: connections, threads, caches
@@ -117,7 +121,7 @@ async def _run(tmp: Path, database_settings: dict[str, object], *, quick: bool) 
     ratio = subject_per_s / baseline_per_s
     return {
         "name": "login_throughput",
-        "subject": f"logins/s (sessions.login, {concurrency} concurrent callers, "
+        "subject": f"logins/s (sessions.login, {CALLERS_PER_SLOT * concurrency} concurrent callers, "
                    f"{'SQLite' if settings.database.is_sqlite else 'PostgreSQL'})",
         "baseline": "raw argon2id verifies/s, same parameters and concurrency",
         "parameters": (f"argon2id t={parameters.time_cost} m={parameters.memory_cost}KiB "

@@ -91,3 +91,15 @@ def test_kehu_serve_refuses_bad_settings_with_one_line(env, expected):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output
     assert expected in lines[0]
+
+
+def test_password_hash_concurrency_defaults_to_four_or_the_cores_when_fewer(monkeypatch):
+    """P4 (issue 27): no more hashing threads than cores by default (more only time-slice argon2),
+    never more than four (19 MiB each); the setting still overrides it."""
+    import os
+
+    for cores, expected in ((1, 1), (2, 2), (3, 3), (16, 4)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, cores=cores: set(range(cores)))
+        assert load_settings().password_hash_concurrency == expected
+    monkeypatch.setenv("KEHU_PASSWORD_HASH_CONCURRENCY", "8")
+    assert load_settings().password_hash_concurrency == 8

@@ -1,7 +1,7 @@
 """Password hashing (argon2id) and the per-tenant password policy.
 
 Hashing is deliberately slow and memory-hungry, so it runs in worker threads and at most
-``max_concurrency`` hashes run at once per event loop: a burst of logins queues instead of
+``max_concurrency`` hashes run at once per process: a burst of logins queues instead of
 stalling the loop or exhausting memory.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import weakref
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache, cached_property
@@ -44,17 +44,17 @@ class PasswordHashing:
 
     def __init__(self, parameters: HashingParameters, max_concurrency: int = 4) -> None:
         self.parameters = parameters
-        self._max_concurrency = max_concurrency
         self._hasher = argon2.PasswordHasher(
             time_cost=parameters.time_cost,
             memory_cost=parameters.memory_cost,
             parallelism=parameters.parallelism,
             type=argon2.Type.ID,
         )
-        # A semaphore binds to the first loop that waits on it, so each loop gets its own.
-        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Hashes run on threads of their own, as many as may run at once, which take the next
+        # queued hash as one ends. A semaphore on the event loop bounded them before: each next
+        # hash then waited for the loop (busy with the other sign-ins' statements) to release a
+        # slot, and the cores idled between hashes (P4, issue 27).
+        self._threads = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="kehu-argon2")
 
     async def hash(self, password: str) -> str:
         return await self._run(self._hasher.hash, password)
@@ -88,16 +88,10 @@ class PasswordHashing:
         return self._hasher.hash(secrets.token_urlsafe(32))
 
     async def _run(self, function: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        semaphore = self._semaphores.get(loop)
-        if semaphore is None:
-            semaphore = self._semaphores[loop] = asyncio.Semaphore(self._max_concurrency)
-        await semaphore.acquire()
-        future = loop.run_in_executor(None, function, *args)
-        # Release only when the thread is done: a cancelled caller must not free a slot while
-        # its hash still runs, or cancelled logins could pile up unbounded work.
-        future.add_done_callback(lambda _: semaphore.release())
-        return await asyncio.shield(future)
+        # A caller cancelled while its hash waits takes it out of the queue; one cancelled while
+        # its hash runs keeps the thread until the hash ends, so cancelled sign-ins can never
+        # have more than max_concurrency hashes running.
+        return await asyncio.get_running_loop().run_in_executor(self._threads, function, *args)
 
 
 def hashing_for(settings: Settings) -> PasswordHashing:

@@ -142,6 +142,26 @@ async def test_cancelled_login_keeps_its_slot_until_its_hash_finishes(monkeypatc
     assert state["peak"] == 1
 
 
+async def test_the_next_queued_hash_starts_while_the_event_loop_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """P4 (issue 27): when a hash ends, the next queued one starts on its thread without waiting
+    for the event loop, which is busy with other sign-ins' statements under load (a slot freed
+    by the loop left the cores idle between hashes)."""
+    hashing = PasswordHashing(FAST, max_concurrency=1)
+    stored = await hashing.hash(UNCOMMON)
+    hold = threading.Event()
+    state = _record_concurrency(hashing, monkeypatch, hold)
+    verifies = [asyncio.create_task(hashing.verify(stored, UNCOMMON)) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    assert state["started"] == 1
+    hold.set()
+    deadline = time.monotonic() + 5
+    while state["started"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the loop is blocked here: only the hashing threads can move
+    assert state["started"] == 3
+    assert await asyncio.gather(*verifies) == [True] * 3
+    assert state["peak"] == 1
+
+
 async def test_event_loop_keeps_running_while_hashing() -> None:
     owasp = PasswordHashing(OWASP)
     ticks = 0
