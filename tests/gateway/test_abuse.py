@@ -187,6 +187,23 @@ def test_the_depth_bound_counts_json_nesting_and_leaves_real_requests_alone(clie
     assert response.status_code == 200 and response.json()["data"] == {"version": "0.1.0"}
 
 
+@pytest.mark.parametrize("accept", ["application/json", "*/*", "multipart/mixed;deferSpec=20220824, application/json"])
+def test_a_post_answers_the_same_on_the_lean_path_and_on_strawberrys(client, accept):
+    """P1 (issue 27): a plain POST skips Strawberry's per-request checks for websockets, the IDE
+    page and streamed results; one asking for a streamed answer still goes Strawberry's way. Both
+    answer a query, a refused field and a form body alike."""
+    headers = {"accept": accept}
+    ok = client.post("/graphql", json={"query": "{ version }"}, headers=headers)
+    assert ok.status_code == 200 and ok.json()["data"] == {"version": "0.1.0"}
+    refused = client.post("/graphql", json={"query": "{ customers(first: 10) { edges { node { id } } } }"},
+                          headers=headers)
+    assert refused.status_code == 200
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    form = client.post("/graphql", content=b"query=%7B+version+%7D",
+                       headers={**headers, "content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code in (400, 415) and "Traceback" not in form.text
+
+
 def test_an_uncaught_exception_is_a_coded_logged_500(caplog):
     """Issue 16 point 6: whatever still escapes a handler answers a coded INTERNAL_ERROR with the
     request id and is logged with it, instead of Litestar's bare, unlogged 500."""
