@@ -111,11 +111,16 @@ def _record_concurrency(hashing: PasswordHashing, monkeypatch: pytest.MonkeyPatc
     return state
 
 
-async def test_at_most_max_concurrency_hashes_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    hashing = PasswordHashing(FAST, max_concurrency=2)
+async def _held_hashing(monkeypatch: pytest.MonkeyPatch, slots: int):
+    """A hasher of ``slots`` threads whose verifies wait on ``hold``: (hashing, a stored hash, hold, state)."""
+    hashing = PasswordHashing(FAST, max_concurrency=slots)
     stored = await hashing.hash(UNCOMMON)
     hold = threading.Event()
-    state = _record_concurrency(hashing, monkeypatch, hold)
+    return hashing, stored, hold, _record_concurrency(hashing, monkeypatch, hold)
+
+
+async def test_at_most_max_concurrency_hashes_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    hashing, stored, hold, state = await _held_hashing(monkeypatch, slots=2)
 
     verifies = [asyncio.create_task(hashing.verify(stored, UNCOMMON)) for _ in range(6)]
     await asyncio.sleep(0.1)
@@ -126,10 +131,7 @@ async def test_at_most_max_concurrency_hashes_run_at_once(monkeypatch: pytest.Mo
 
 
 async def test_cancelled_login_keeps_its_slot_until_its_hash_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
-    hashing = PasswordHashing(FAST, max_concurrency=1)
-    stored = await hashing.hash(UNCOMMON)
-    hold = threading.Event()
-    state = _record_concurrency(hashing, monkeypatch, hold)
+    hashing, stored, hold, state = await _held_hashing(monkeypatch, slots=1)
 
     first = asyncio.create_task(hashing.verify(stored, UNCOMMON))
     await asyncio.sleep(0.05)
@@ -146,10 +148,7 @@ async def test_the_next_queued_hash_starts_while_the_event_loop_is_busy(monkeypa
     """P4 (issue 27): when a hash ends, the next queued one starts on its thread without waiting
     for the event loop, which is busy with other sign-ins' statements under load (a slot freed
     by the loop left the cores idle between hashes)."""
-    hashing = PasswordHashing(FAST, max_concurrency=1)
-    stored = await hashing.hash(UNCOMMON)
-    hold = threading.Event()
-    state = _record_concurrency(hashing, monkeypatch, hold)
+    hashing, stored, hold, state = await _held_hashing(monkeypatch, slots=1)
     verifies = [asyncio.create_task(hashing.verify(stored, UNCOMMON)) for _ in range(3)]
     await asyncio.sleep(0.05)
     assert state["started"] == 1
