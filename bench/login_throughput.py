@@ -11,10 +11,11 @@ Subject: ``CALLERS_PER_SLOT`` callers per hashing slot, each awaiting ``login`` 
 migrated database: a server under sign-in load has more sign-ins waiting than it hashes at once,
 as the baseline has every verify queued at once. (With only one caller per slot, as before, a
 slot idles while its caller runs its statements, and the figure is the latency of a sign-in
-rather than the rate the machine can sustain.) Both sides do the same fixed number of operations per round; the rounds
-alternate after a warm-up and the fastest round (highest rate) of each side is kept. Goal: at
-least 0.9x. The result also gives process CPU per operation (all threads): once argon2 keeps
-every core busy, a login's CPU beyond one verify is what it costs in throughput.
+rather than the rate the machine can sustain.) Both sides do the same fixed number of
+operations per round; the rounds alternate after a warm-up and the fastest round (highest rate)
+of each side is kept. Goal: at least 0.9x. The result also gives process CPU per operation (all
+threads): once argon2 keeps every core busy, a login's CPU beyond one verify is what it costs in
+throughput.
 """
 
 from __future__ import annotations

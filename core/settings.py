@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     password_hashing: Literal["owasp", "fast"] = "owasp"
     # Hashes at once per process: at most 4 (19 MiB each), and no more than the cores this process
     # may run on (more threads than cores only time-slice argon2 and cost each hash its caches).
-    password_hash_concurrency: int = Field(default_factory=lambda: default_hash_concurrency(), ge=1, le=64)
+    password_hash_concurrency: int = Field(default_factory=default_hash_concurrency, ge=1, le=64)
     rate_limit_per_minute: int = Field(600, ge=1, le=1_000_000)
     rate_limit_api_key_per_minute: int = Field(300, ge=1, le=1_000_000)
     rate_limit_anonymous_per_minute: int = Field(60, ge=1, le=1_000_000)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from core.audit.chain import record
