@@ -126,6 +126,55 @@ def entry_hash(*, tenant_id: UUID, seq: int, occurred_at: datetime, actor: str, 
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class NextEntry:
+    """The entry that follows the head this process saw last (the fast path): its row of
+    ``audit_entry`` (columns in table order) and the head it moves, for a compare-and-set."""
+
+    tenant_id: UUID
+    after_seq: int  # the head it expects
+    after_hash: str
+    row: tuple[Any, ...]
+
+    @property
+    def seq(self) -> int:
+        return self.row[2]
+
+    @property
+    def digest(self) -> str:
+        return self.row[-1]
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.row[3]
+
+
+def next_entry(ctx: Any, action: str, target_type: str, target_id: object = None,
+               changes: Mapping[str, Any] | None = None) -> NextEntry | None:
+    """The entry for ``action`` after this process's last head of ``ctx``'s tenant, hashed; None
+    when this process has written none yet. Whoever writes it moves the head only if it is still
+    there (compare-and-set) and calls ``landed`` once it is."""
+    tenant_id = ctx.tenant_id
+    cached = _heads.get(tenant_id)
+    if cached is None:
+        return None
+    occurred_at = datetime.now(UTC)
+    diff = diff_text(target_type, changes or {})
+    target = None if target_id is None else str(target_id)
+    seq, prev_hash = cached[0] + 1, cached[1]
+    digest = entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
+                        client_address=ctx.client_address, request_id=ctx.request_id, action=action,
+                        target_type=target_type, target_id=target, diff=diff, prev_hash=prev_hash)
+    return NextEntry(tenant_id, cached[0], prev_hash,
+                     (uuid.uuid4(), tenant_id, seq, occurred_at, ctx.actor, ctx.client_address, ctx.request_id,
+                      action, target_type, target, diff, prev_hash, digest))
+
+
+def landed(entry: NextEntry) -> None:
+    """``entry`` is written and its head moved: the next entry of this process follows it."""
+    _heads[entry.tenant_id] = (entry.seq, entry.digest)
+
+
 @timed(AUDIT_APPEND_SECONDS)
 async def record(uow: UnitOfWork, action: str, target_type: str, target_id: object = None,
                  changes: Mapping[str, Any] | None = None) -> int:
@@ -136,36 +185,30 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
     if ctx.tenant_id is None:
         raise TenantRequired()
     tenant_id = ctx.tenant_id
-    occurred_at = datetime.now(UTC)
-    diff = diff_text(target_type, changes or {})
-    target = None if target_id is None else str(target_id)
-
-    def digest_after(seq: int, prev_hash: str) -> str:
-        return entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
-                          client_address=ctx.client_address, request_id=ctx.request_id, action=action,
-                          target_type=target_type, target_id=target, diff=diff, prev_hash=prev_hash)
-
     # Fast path: the head this process saw last, moved with a compare-and-set in one statement.
     # Slow path (another process wrote, or that transaction rolled back): lock the head, read it,
     # then set the new hash. Either way the head row serialises the tenant's writers.
-    cached = _heads.get(tenant_id)
-    if cached is not None:
-        seq, prev_hash = cached[0] + 1, cached[1]
-        digest = digest_after(seq, prev_hash)
-        entry = (uuid.uuid4(), seq, occurred_at, ctx.actor, ctx.client_address, ctx.request_id, action, target_type,
-                 target, diff, prev_hash, digest)
+    entry = next_entry(ctx, action, target_type, target_id, changes)
+    if entry is not None:
+        row, seq = entry.row, entry.seq
         if uow.database.is_postgres:
-            if await uow.fetch(_MOVE_AND_INSERT, seq, digest, occurred_at, tenant_id, cached[0], prev_hash, *entry):
-                _heads[tenant_id] = (seq, digest)
+            if await uow.fetch(_MOVE_AND_INSERT, seq, entry.digest, entry.occurred_at, tenant_id, entry.after_seq,
+                               entry.after_hash, row[0], *row[2:]):
+                landed(entry)
                 return seq
         elif await uow.fetch("UPDATE audit_chain SET last_seq = {}, last_hash = {}, last_at = {} WHERE tenant_id = {} "
                              "AND last_seq = {} AND last_hash = {} RETURNING last_seq",
-                             seq, digest, occurred_at, tenant_id, cached[0], prev_hash):
-            await uow.fetch(_INSERT_ENTRY, entry[0], tenant_id, *entry[1:])
-            _heads[tenant_id] = (seq, digest)
+                             seq, entry.digest, entry.occurred_at, tenant_id, entry.after_seq, entry.after_hash):
+            await uow.fetch(_INSERT_ENTRY, *row)
+            landed(entry)
             return seq
+    occurred_at = datetime.now(UTC)
+    diff = diff_text(target_type, changes or {})
+    target = None if target_id is None else str(target_id)
     seq, prev_hash = await _advance_head(uow, tenant_id)
-    digest = digest_after(seq, prev_hash)
+    digest = entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
+                        client_address=ctx.client_address, request_id=ctx.request_id, action=action,
+                        target_type=target_type, target_id=target, diff=diff, prev_hash=prev_hash)
     await uow.fetch("UPDATE audit_chain SET last_hash = {}, last_at = {} WHERE tenant_id = {}",
                     digest, occurred_at, tenant_id)
     # Plain SQL on this path: building the insert through the ORM cost more than running it.

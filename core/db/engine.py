@@ -274,6 +274,31 @@ class Database:
         rows = await self.engine.run_querystring(QueryString(sql, *args))
         return [dict(row) for row in rows or ()]
 
+    async def fetch_alone(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Run one statement as a transaction of its own (no BEGIN, no COMMIT: one round trip), on
+        a pooled connection; a lost or unreachable server fails as DATABASE_UNAVAILABLE, as in a
+        unit of work. For a statement that sets its own tenant (a function); PostgreSQL only."""
+        assert self.is_postgres and self.engine.pool is not None
+        pool = self.engine.pool
+        try:
+            async with asyncio.timeout(self.engine.connect_timeout):
+                connection = await pool.acquire()
+        except TimeoutError as error:
+            raise unavailable(error) from error
+        except Exception as error:
+            if connection_lost(error):
+                raise unavailable(error) from error
+            raise
+        try:
+            rows = await connection.fetch(_postgres_statement(sql, len(args)), *args)
+        except Exception as error:
+            if connection_lost(error):
+                raise unavailable(error) from error
+            raise
+        finally:
+            await pool.release(connection)
+        return [dict(row) for row in rows]
+
     async def ping(self) -> None:
         await self.fetch("SELECT 1 AS ok")
 

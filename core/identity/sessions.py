@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from core.audit.chain import record
+from core.audit.chain import landed, next_entry, record
 from core.context import Context, Principal
-from core.db import unit_of_work
+from core.db import Database, current_database, unit_of_work
 from core.db.uow import UnitOfWork
 from core.errors import KehuError, NotFound
 from core.identity import challenges, networks
@@ -149,6 +149,10 @@ _SIGN_IN = (
     " LEFT JOIN login_throttle tb ON tb.tenant_id = t.id AND tb.subject = {}"
     " WHERE t.slug = {} AND t.status = 'active'"
 )
+# PostgreSQL: the same read, and a sign-in's writes, as functions (core/db/migrations, 0043).
+_SIGN_IN_READ = "SELECT * FROM kehu_sign_in_read({}, {}, {}, {}, {}, {}, {})"
+_SIGN_IN_OPEN = ("SELECT kehu_sign_in_open({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+                 "{}, {}, {}, {}, {}, {}, {}) AS seq")
 _FORGIVE_FAILURES = "DELETE FROM login_throttle WHERE tenant_id = {} AND subject = {}"
 _TOUCH_LOGIN = "UPDATE app_user SET last_login_at = {} WHERE tenant_id = {} AND id = {}"
 _TOUCH_LOGIN_REHASHED = "UPDATE app_user SET last_login_at = {}, password_hash = {} WHERE tenant_id = {} AND id = {}"
@@ -280,9 +284,14 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str, totp
     at = now()
     slug = tenant.strip().lower()
     account, address = subjects[0][1], subjects[1][1] if len(subjects) > 1 else None
-    async with unit_of_work(ctx, write=False, tenant_slug=_rls_slug(slug)) as uow:
-        found = await uow.fetch(_SIGN_IN, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY, SIGN_IN_POLICY_KEY,
-                                account, address, slug)
+    database = current_database()
+    if database.is_postgres:  # one statement, its own transaction (core/db/migrations, 0043)
+        found = await database.fetch_alone(_SIGN_IN_READ, slug, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY,
+                                           SIGN_IN_POLICY_KEY, account, address)
+    else:
+        async with unit_of_work(ctx, write=False, tenant_slug=_rls_slug(slug)) as uow:
+            found = await uow.fetch(_SIGN_IN, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY, SIGN_IN_POLICY_KEY,
+                                    account, address, slug)
     if not found:  # no such active tenant
         await hashing.burn(password)
         raise InvalidCredentials()
@@ -337,20 +346,59 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str, totp
     # A password someone else chose (printed, or set by an administrator) or an expired one opens
     # a login that can only change it: whoever else knows it cannot use the account.
     restricted = bool(user["must_change_password"]) or rules.is_expired(user["password_changed_at"], at)
+    enrolment_only = enrolment_only and not restricted
+    if database.is_postgres and account not in throttles and accepted is None:  # the usual sign-in
+        tokens = await _sign_in_at_once(database, tctx, user["id"], at, rehash, restricted, enrolment_only)
+        if tokens is not None:
+            return tokens
     async with unit_of_work(tctx) as uow:
-        if subjects[0][1] in throttles:  # earlier failures of this account are forgiven
-            await uow.fetch(_FORGIVE_FAILURES, tenant_id, subjects[0][1])
+        if account in throttles:  # earlier failures of this account are forgiven
+            await uow.fetch(_FORGIVE_FAILURES, tenant_id, account)
         if accepted is not None:  # the code (its time step, or the recovery code) is used up
             await uow.fetch(_TOUCH_TOTP, accepted.last_step, accepted.recovery_codes, tenant_id, user["id"])
         touch = ((_TOUCH_LOGIN_REHASHED, (at, rehash, tenant_id, user["id"])) if rehash
                  else (_TOUCH_LOGIN, (at, tenant_id, user["id"])))
         tokens, session_id = await _open_session(uow, user["id"], tenant_id, ctx.client_address, restricted,
-                                                 enrolment_only and not restricted, before=touch)
+                                                 enrolment_only, before=touch)
         await record(uow, "login.succeeded", "user", user["id"],
-                     {"session_id": session_id, **({"password_change_required": True} if restricted else {}),
-                      **({"second_factor": "totp"} if accepted is not None else {}),
-                      **({"totp_enrolment_required": True} if enrolment_only and not restricted else {})})
+                     _login_succeeded(session_id, restricted, accepted is not None, enrolment_only))
     return tokens
+
+
+def _login_succeeded(session_id: UUID, restricted: bool, second_factor: bool, enrolment_only: bool) -> dict[str, Any]:
+    """The ``login.succeeded`` entry's changes."""
+    return {"session_id": session_id, **({"password_change_required": True} if restricted else {}),
+            **({"second_factor": "totp"} if second_factor else {}),
+            **({"totp_enrolment_required": True} if enrolment_only else {})}
+
+
+async def _sign_in_at_once(database: Database, tctx: Context, user_id: UUID, at: datetime, rehash: str | None,
+                           restricted: bool, enrolment_only: bool) -> Tokens | None:
+    """PostgreSQL: the last login, the session, its first refresh token and the audit entry in one
+    statement that is its own transaction (``kehu_sign_in_open``). None, having written nothing,
+    when this process knows no audit head of the tenant or another writer moved it: the caller
+    then signs in through a unit of work, which reads the head under its lock."""
+    tenant_id = tctx.tenant_id
+    assert tenant_id is not None
+    created = now()
+    expires = created + timedelta(seconds=identity().refresh_ttl_seconds)
+    session_id = uuid4()
+    entry = next_entry(tctx, "login.succeeded", "user", user_id,
+                       _login_succeeded(session_id, restricted, False, enrolment_only))
+    if entry is None:
+        return None
+    refresh = new_opaque_token(tenant_id, REFRESH_PREFIX)
+    # The entry's row: id, tenant, seq, occurred_at, then actor … diff (4-10), prev_hash, hash.
+    row = entry.row
+    opened = await database.fetch_alone(
+        _SIGN_IN_OPEN, tenant_id, user_id, at, rehash, session_id, created, expires, tctx.client_address,
+        int(restricted), int(enrolment_only), uuid4(), hash_opaque_token(refresh), entry.after_seq, entry.after_hash,
+        row[0], entry.seq, entry.occurred_at, *row[4:11], entry.digest)
+    if opened[0]["seq"] is None:
+        return None
+    landed(entry)
+    tokens = _tokens(refresh, session_id, user_id, tenant_id, restricted)
+    return replace(tokens, totp_enrolment_required=True) if enrolment_only else tokens
 
 
 async def sign_in_challenge(ctx: Context, *, tenant: str, username: str) -> tuple[str, str]:

@@ -753,7 +753,9 @@ async def test_a_tenant_failing_at_the_end_leaves_no_tenant_and_no_chain(seeded,
 
 
 async def test_a_login_failing_after_its_entry_leaves_no_session_and_no_entry(seeded, monkeypatch):
+    """The unit of work's way (SQLite, and PostgreSQL when this process knows no audit head)."""
     before = await _counts()
+    chain._heads.pop(seeded.acme.id, None)
     monkeypatch.setattr(sessions, "record", _raise_after(chain.record))
     with pytest.raises(Boom):
         await sessions.login(ANON, tenant="acme", username="admin", password=PASSWORD)
@@ -762,6 +764,42 @@ async def test_a_login_failing_after_its_entry_leaves_no_session_and_no_entry(se
     async with unit_of_work(SYSTEM.for_tenant(seeded.acme.id), write=False) as uow:
         assert await uow.count(AuthSession) == 0
         assert (await uow.select(User.last_login_at).where(User.username == "admin").first())["last_login_at"] is None
+
+
+async def test_a_one_statement_login_whose_entry_fails_leaves_no_session_and_no_entry(seeded, database,
+                                                                                     monkeypatch):
+    """P4 (issue 27), PostgreSQL's one-statement sign-in (``kehu_sign_in_open``): its audit entry
+    is written last, after the head moved, the last login, the session and its token; when that
+    insert fails (here an entry id already taken) the statement writes none of them."""
+    if database.is_sqlite:
+        pytest.skip("SQLite signs in through a unit of work (the test above)")
+    await sessions.login(ANON, tenant="acme", username="admin", password=PASSWORD)  # the head is known
+    tenant_id = seeded.acme.id
+    async with unit_of_work(SYSTEM.for_tenant(tenant_id), write=False) as uow:
+        taken = (await uow.select(AuditEntry.id).first())["id"]
+        sessions_before = await uow.count(AuthSession)
+        last_login = (await uow.select(User.last_login_at).where(User.username == "admin").first())["last_login_at"]
+    head = dict(chain._heads)[tenant_id]
+    real = sessions.next_entry
+
+    def clashing(*args, **kwargs):
+        entry = real(*args, **kwargs)
+        return replace(entry, row=(taken, *entry.row[1:]))
+
+    monkeypatch.setattr(sessions, "next_entry", clashing)
+    before = await _counts()
+    with pytest.raises(Exception) as caught:
+        await sessions.login(ANON, tenant="acme", username="admin", password=PASSWORD)
+    monkeypatch.undo()
+    assert "audit_entry" in str(caught.value)
+    assert await _counts() == before
+    assert chain._heads[tenant_id] == head
+    async with unit_of_work(SYSTEM.for_tenant(tenant_id), write=False) as uow:
+        assert await uow.count(AuthSession) == sessions_before
+        assert (await uow.select(User.last_login_at).where(User.username == "admin").first())["last_login_at"] \
+            == last_login
+    assert (await _verify(tenant_id)).ok
+    assert (await sessions.login(ANON, tenant="acme", username="admin", password=PASSWORD)).tenant_id == tenant_id
 
 
 # --- sensitive fields ----------------------------------------------------------------------

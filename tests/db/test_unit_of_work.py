@@ -12,6 +12,7 @@ from core.db import unit_of_work
 from core.errors import KehuError, NotFound, TenantRequired
 from core.tenancy import service as tenancy
 from core.tenancy.tables import Department
+from tests.support import PASSWORD
 
 SYSTEM = Context.system()
 
@@ -249,6 +250,53 @@ async def test_a_sign_in_unit_of_work_finds_its_tenant_by_slug_as_it_begins(data
         with pytest.raises(ValueError):
             async with unit_of_work(anonymous, write=False, tenant_slug=unsafe):
                 pass
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_a_sign_in_read_sets_its_tenant_from_the_slug_for_its_own_statement_only(database, settings):
+    """Issue 27 (P4): PostgreSQL's sign-in read is one statement, its own transaction
+    (``kehu_sign_in_read``): it finds the active tenant of the slug (and nothing for an unknown
+    slug or a text no slug can be, which reaches the statement only as a bound value), and the
+    tenant it set for row-level security ends with it: the connection holds none afterwards."""
+    from core.db import Database, use_database
+
+    tenant = await tenancy.create_tenant(SYSTEM, slug="read-alone", name="Read alone",
+                                         admin=tenancy.TenantAdmin(username="admin", password=PASSWORD))
+    single = Database(settings.database, pool_size=1)
+    await single.start()
+    use_database(single)
+    read = "SELECT tenant_id, user_id FROM kehu_sign_in_read({}, {}, 'a', 'b', 'c', 'd', NULL)"
+    try:
+        [row] = await single.fetch_alone(read, "read-alone", "admin")
+        assert row["tenant_id"] == tenant.id and row["user_id"] is not None
+        [row] = await single.fetch_alone("SELECT coalesce(current_setting('app.tenant_id', true), '') AS t")
+        assert row["t"] == ""  # the same (only) connection, no tenant left on it
+        for slug in ("no-such-tenant", "read-alone'; SELECT 1; --", "READ-ALONE"):
+            assert await single.fetch_alone(read, slug, "admin") == []
+    finally:
+        use_database(database)
+        await single.close()
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_a_statement_alone_that_waits_past_the_connect_timeout_fails_coded(database, settings):
+    """R5/R6 for the statements a sign-in runs alone (``Database.fetch_alone``): every pooled
+    connection taken, it waits at most the connect timeout, then fails DATABASE_UNAVAILABLE."""
+    from core.db import Database
+
+    single = Database(settings.database, pool_size=1, connect_timeout=0.3)
+    await single.start()
+    try:
+        held = await single.engine.pool.acquire()
+        try:
+            with pytest.raises(KehuError) as refused:
+                await single.fetch_alone("SELECT 1 AS one")
+            assert refused.value.code == "DATABASE_UNAVAILABLE"
+        finally:
+            await single.engine.pool.release(held)
+        assert await single.fetch_alone("SELECT {}::int AS one", 1) == [{"one": 1}]
+    finally:
+        await single.close()
 
 
 @pytest.mark.parametrize("settings", ["postgres"], indirect=True)

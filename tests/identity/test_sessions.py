@@ -156,32 +156,73 @@ async def test_api_key_cannot_carry_more_than_its_creator_holds(seeded):
     assert caught.value.code == "PERMISSION_ESCALATION"
 
 
-async def test_a_sign_in_on_postgresql_is_three_statements_and_its_session_works(seeded, database, monkeypatch):
+async def test_a_sign_in_on_postgresql_is_two_statements_and_its_session_works(seeded, database, monkeypatch):
     """P4 (issue 27): a sign-in's database work competes with argon2 for the same cores, so it is
-    kept to few round trips. On PostgreSQL: the joined read (its row-level-security tenant, found
-    by the slug, goes with BEGIN), then the last-login time with the session and its first refresh
-    token (one statement), the audit entry (one statement); BEGIN and COMMIT each go with a
-    statement or alone, and a connection goes back to the pool without a reset. The session it
-    opens authenticates and refreshes, and the user's last sign-in time moved."""
-    from core.db.uow import UnitOfWork
+    kept to few round trips. On PostgreSQL, two statements, each a transaction of its own (no
+    BEGIN, no COMMIT): the joined read, whose row-level-security tenant the function sets from
+    the slug, and one that records the last login, opens the session with its first refresh token
+    and appends the audit entry. The session it opens authenticates and refreshes, the user's
+    last sign-in time moved, and the audit chain stays whole."""
+    import asyncpg
+
+    from core.audit.chain import verify_chain
 
     if database.is_sqlite:
         pytest.skip("the round trips counted here are PostgreSQL's; SQLite runs in process")
     await _login()  # the audit head is known to this process from here on, as in a running server
-    statements: list[str] = []
-    fetch = UnitOfWork.fetch
+    sent: list[str] = []
+    for method in ("fetch", "fetchrow", "fetchval", "execute", "executemany"):
+        original = getattr(asyncpg.connection.Connection, method)
 
-    async def counted(self, sql, *args):
-        statements.append(sql)
-        return await fetch(self, sql, *args)
+        async def counted(self, query, *args, _original=original, **kwargs):
+            sent.append(query)
+            return await _original(self, query, *args, **kwargs)
 
-    monkeypatch.setattr(UnitOfWork, "fetch", counted)
+        monkeypatch.setattr(asyncpg.connection.Connection, method, counted)
     started = datetime.now(UTC)
     tokens = await _login()
-    assert len(statements) == 3, statements
+    monkeypatch.undo()
+    assert len(sent) == 2, sent
+    assert "kehu_sign_in_read" in sent[0] and "kehu_sign_in_open" in sent[1]
     async with unit_of_work(Context.system("test", tokens.tenant_id), write=False) as uow:
         [user] = await uow.fetch("SELECT last_login_at FROM app_user WHERE id = {}", tokens.user_id)
+        [entry] = await uow.fetch("SELECT action, diff FROM audit_entry WHERE tenant_id = {} ORDER BY seq DESC "
+                                  "LIMIT 1", tokens.tenant_id)
+        assert (await verify_chain(uow)).ok
     assert user["last_login_at"] is not None and user["last_login_at"] >= started
+    assert entry["action"] == "login.succeeded"
     assert (await sessions.authenticate_access_token(tokens.access_token)).user_id == tokens.user_id
     refreshed = await sessions.refresh(ANON, refresh_token=tokens.refresh_token)
     assert refreshed.refresh_token != tokens.refresh_token
+
+
+async def test_a_sign_in_whose_audit_head_moved_elsewhere_writes_once_through_a_unit_of_work(seeded, database):
+    """P4 (issue 27): the one-statement sign-in moves the audit head only if this process's head
+    is still the tenant's. When another process wrote in between, that statement writes nothing
+    (no session, no token, no entry) and the sign-in goes through a unit of work: one session, one
+    ``login.succeeded`` entry, the chain whole. Also the way of a process's first sign-in."""
+    from core.audit import chain
+
+    first = await _login()
+    stale = chain._heads[first.tenant_id]
+    async with unit_of_work(SYSTEM.for_tenant(first.tenant_id)) as uow:
+        await chain.record(uow, "thing.updated", "thing", "elsewhere")
+    chain._heads[first.tenant_id] = stale  # as if another process had written that entry
+
+    async def counts(uow):
+        [row] = await uow.fetch(
+            "SELECT (SELECT count(*) FROM auth_session WHERE tenant_id = {}) AS sessions, "
+            "(SELECT count(*) FROM refresh_token WHERE tenant_id = {}) AS tokens, "
+            "(SELECT count(*) FROM audit_entry WHERE tenant_id = {} AND action = 'login.succeeded') AS entries",
+            first.tenant_id, first.tenant_id, first.tenant_id)
+        return row["sessions"], row["tokens"], row["entries"]
+
+    async with unit_of_work(Context.system("test", first.tenant_id), write=False) as uow:
+        before = await counts(uow)
+    second = await _login()
+    async with unit_of_work(Context.system("test", first.tenant_id), write=False) as uow:
+        after = await counts(uow)
+        assert (await chain.verify_chain(uow)).ok
+    assert after == (before[0] + 1, before[1] + 1, before[2] + 1)
+    assert (await sessions.authenticate_access_token(second.access_token)).user_id == first.user_id
+    assert chain._heads[first.tenant_id] != stale
