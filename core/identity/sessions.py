@@ -121,12 +121,13 @@ def _subjects(username: str, address: str | None) -> list[tuple[str, str]]:
 # around the hash is a hash another login cannot run. So its statements are plain SQL written
 # once, not queries composed per call (which cost more than running them), and everything it
 # reads comes in one statement. Each statement names the tenant itself, as the unit of work's
-# filter would; on PostgreSQL, row-level security is set from the slug as the transaction begins.
+# filter would. On PostgreSQL a sign-in's read and its write are each one function call, its own
+# transaction, which sets row-level security's tenant itself (from the slug for the read).
 
 
 def _rls_slug(slug: str) -> str | None:
-    """The slug row-level security is set from as the sign-in's transaction begins (PostgreSQL;
-    one round trip with BEGIN); None for a text no tenant can have, which then finds nothing."""
+    """The slug row-level security is set from as a transaction begins (PostgreSQL; one round
+    trip with BEGIN); None for a text no tenant can have, which then finds nothing."""
     return slug if SLUG_PATTERN.fullmatch(slug) else None
 
 
@@ -289,7 +290,7 @@ async def login(ctx: Context, *, tenant: str, username: str, password: str, totp
         found = await database.fetch_alone(_SIGN_IN_READ, slug, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY,
                                            SIGN_IN_POLICY_KEY, account, address)
     else:
-        async with unit_of_work(ctx, write=False, tenant_slug=_rls_slug(slug)) as uow:
+        async with unit_of_work(ctx, write=False) as uow:  # SQLite: no row-level security
             found = await uow.fetch(_SIGN_IN, username, PASSWORD_POLICY_KEY, LOCKOUT_POLICY_KEY, SIGN_IN_POLICY_KEY,
                                     account, address, slug)
     if not found:  # no such active tenant

@@ -53,6 +53,31 @@ async def test_every_wrong_credential_gives_the_same_answer(seeded):
     assert codes == {"INVALID_CREDENTIALS"}
 
 
+async def test_a_sign_in_finds_only_the_named_tenants_user_and_opens_its_session_there(seeded):
+    """Tenant isolation of the sign-in (on PostgreSQL the read and the write are functions that set
+    row-level security's tenant themselves): a user of globex does not exist under acme's slug,
+    the same username in both tenants signs into the one named, and the session, refresh token
+    and audit entry it opens are that tenant's alone."""
+    from core.audit.tables import AuditEntry
+    from core.identity.tables import AuthSession
+
+    await add_user(seeded.globex, "only-globex")
+    assert await _code(tenant="acme", username="only-globex") == "INVALID_CREDENTIALS"
+    for tenant in (seeded.acme, seeded.globex):
+        for _ in range(2):  # the first sign-in of a process, then one with the audit head known
+            tokens = await _login(tenant=tenant.slug)
+            assert tokens.tenant_id == tenant.id
+            principal = await sessions.authenticate_access_token(tokens.access_token)
+            assert principal.tenant_id == tenant.id
+    for tenant, other in ((seeded.acme, seeded.globex), (seeded.globex, seeded.acme)):
+        async with unit_of_work(SYSTEM.for_tenant(tenant.id), write=False) as uow:
+            mine = {r["id"] for r in await uow.select(AuthSession.id)}
+            entries = await uow.count(AuditEntry)
+        async with unit_of_work(SYSTEM.for_tenant(other.id), write=False) as uow:
+            theirs = {r["id"] for r in await uow.select(AuthSession.id)}
+        assert len(mine) == 2 and not mine & theirs and entries > 0
+
+
 async def test_unknown_users_cost_a_password_hash_like_known_ones(seeded, monkeypatch):
     spent = []
     hashing = identity().hashing
