@@ -766,13 +766,12 @@ async def test_a_login_failing_after_its_entry_leaves_no_session_and_no_entry(se
         assert (await uow.select(User.last_login_at).where(User.username == "admin").first())["last_login_at"] is None
 
 
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # SQLite signs in through a unit of work
 async def test_a_one_statement_login_whose_entry_fails_leaves_no_session_and_no_entry(seeded, database,
                                                                                      monkeypatch):
     """P4 (issue 27), PostgreSQL's one-statement sign-in (``kehu_sign_in_open``): its audit entry
     is written last, after the head moved, the last login, the session and its token; when that
     insert fails (here an entry id already taken) the statement writes none of them."""
-    if database.is_sqlite:
-        pytest.skip("SQLite signs in through a unit of work (the test above)")
     await sessions.login(ANON, tenant="acme", username="admin", password=PASSWORD)  # the head is known
     tenant_id = seeded.acme.id
     async with unit_of_work(SYSTEM.for_tenant(tenant_id), write=False) as uow:

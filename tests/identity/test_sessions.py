@@ -156,6 +156,7 @@ async def test_api_key_cannot_carry_more_than_its_creator_holds(seeded):
     assert caught.value.code == "PERMISSION_ESCALATION"
 
 
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # the round trips counted are PostgreSQL's
 async def test_a_sign_in_on_postgresql_is_two_statements_and_its_session_works(seeded, database, monkeypatch):
     """P4 (issue 27): a sign-in's database work competes with argon2 for the same cores, so it is
     kept to few round trips. On PostgreSQL, two statements, each a transaction of its own (no
@@ -167,8 +168,6 @@ async def test_a_sign_in_on_postgresql_is_two_statements_and_its_session_works(s
 
     from core.audit.chain import verify_chain
 
-    if database.is_sqlite:
-        pytest.skip("the round trips counted here are PostgreSQL's; SQLite runs in process")
     await _login()  # the audit head is known to this process from here on, as in a running server
     sent: list[str] = []
     for method in ("fetch", "fetchrow", "fetchval", "execute", "executemany"):
