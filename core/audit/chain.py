@@ -126,6 +126,14 @@ def entry_hash(*, tenant_id: UUID, seq: int, occurred_at: datetime, actor: str, 
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
+def _entry_hash_of(ctx: Any, seq: int, occurred_at: datetime, action: str, target_type: str, target: str | None,
+                   diff: str, prev_hash: str) -> str:
+    """``entry_hash`` of an entry written in ``ctx`` (its tenant, actor, address and request)."""
+    return entry_hash(tenant_id=ctx.tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
+                      client_address=ctx.client_address, request_id=ctx.request_id, action=action,
+                      target_type=target_type, target_id=target, diff=diff, prev_hash=prev_hash)
+
+
 @dataclass(frozen=True, slots=True)
 class NextEntry:
     """The entry that follows the head this process saw last (the fast path): its row of
@@ -162,9 +170,7 @@ def next_entry(ctx: Any, action: str, target_type: str, target_id: object = None
     diff = diff_text(target_type, changes or {})
     target = None if target_id is None else str(target_id)
     seq, prev_hash = cached[0] + 1, cached[1]
-    digest = entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
-                        client_address=ctx.client_address, request_id=ctx.request_id, action=action,
-                        target_type=target_type, target_id=target, diff=diff, prev_hash=prev_hash)
+    digest = _entry_hash_of(ctx, seq, occurred_at, action, target_type, target, diff, prev_hash)
     return NextEntry(tenant_id, cached[0], prev_hash,
                      (uuid.uuid4(), tenant_id, seq, occurred_at, ctx.actor, ctx.client_address, ctx.request_id,
                       action, target_type, target, diff, prev_hash, digest))
@@ -206,9 +212,7 @@ async def record(uow: UnitOfWork, action: str, target_type: str, target_id: obje
     diff = diff_text(target_type, changes or {})
     target = None if target_id is None else str(target_id)
     seq, prev_hash = await _advance_head(uow, tenant_id)
-    digest = entry_hash(tenant_id=tenant_id, seq=seq, occurred_at=occurred_at, actor=ctx.actor,
-                        client_address=ctx.client_address, request_id=ctx.request_id, action=action,
-                        target_type=target_type, target_id=target, diff=diff, prev_hash=prev_hash)
+    digest = _entry_hash_of(ctx, seq, occurred_at, action, target_type, target, diff, prev_hash)
     await uow.fetch("UPDATE audit_chain SET last_hash = {}, last_at = {} WHERE tenant_id = {}",
                     digest, occurred_at, tenant_id)
     # Plain SQL on this path: building the insert through the ORM cost more than running it.
