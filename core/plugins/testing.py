@@ -227,17 +227,25 @@ def kehu_settings(tmp_path: Any) -> Any:
 
 
 @async_fixture
-async def kehu_tenant(kehu_settings: Any, kehu_registry: VerticalRegistry) -> AsyncIterator[VerticalTenant]:
+async def kehu_migrated_database(kehu_settings: Any, kehu_registry: VerticalRegistry) -> None:
+    """``kehu_settings``' database, migrated: core's tables and the vertical's own. A suite that
+    runs many tests may override it to copy a database migrated once (kehu's own suite does)."""
+    from core.db.migrate import migrate
+
+    await migrate(kehu_settings, kehu_registry)
+
+
+@async_fixture
+async def kehu_tenant(kehu_settings: Any, kehu_registry: VerticalRegistry,
+                      kehu_migrated_database: None) -> AsyncIterator[VerticalTenant]:
     """A migrated database with one tenant, its administrator, and the vertical enabled."""
     from core.context import Context
     from core.db import Database, use_database
-    from core.db.migrate import migrate
     from core.identity.permissions import install_catalog
     from core.identity.runtime import configure_identity
     from core.tenancy import service as tenancy
     from core.verticals.service import enable_vertical
 
-    await migrate(kehu_settings, kehu_registry)  # core's tables and the vertical's own
     configure_identity(kehu_settings)
     install_catalog(kehu_registry.permissions)
     database = Database(kehu_settings.database, pool_size=2)
