@@ -293,13 +293,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         asyncio.run(_drop_test_tablespace(admin))
 
 
+_registries: dict[tuple, object] = {}
+
+
+def _installed_verticals(settings: Settings):
+    """The installed verticals less the disabled ones, loaded once per worker: finding, importing
+    and validating them again cost a twentieth of a second or more a test. (A test that changes
+    which verticals are installed calls load_verticals itself.)"""
+    from core.plugins.manager import load_verticals
+
+    key = (tuple(settings.disabled_plugins), os.environ.get("KEHU_BROKEN_PLUGINS"))
+    if key not in _registries:
+        _registries[key] = load_verticals(settings.disabled_plugins)
+    return _registries[key]
+
+
 @pytest.fixture
 async def database(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
     """A migrated database of each kind, opened as the application would open it: core's tables and
     the installed verticals' own (as ``kehu migrate`` creates them), since the app serves their fields."""
-    from core.plugins.manager import load_verticals
-
-    await _migrated(settings, load_verticals(settings.disabled_plugins), tmp_path_factory)
+    await _migrated(settings, _installed_verticals(settings), tmp_path_factory)
     configure_identity(settings)
     configure_data_keys(settings)  # the keys the app built on these settings will use
     configure_audit_anchors(settings)  # anchors under this test's var_dir
