@@ -121,21 +121,21 @@ async def postgres_database(request: pytest.FixtureRequest) -> AsyncIterator[Pos
 # in the kernel (ext4_create -> recently_deleted: each new file skips every inode the tests' dropped
 # databases freed in the last minutes); on tmpfs 0.05 s. Each PostgreSQL test makes a database.
 # KEHU_TEST_TABLESPACE=off keeps them in the server's default tablespace.
-_tablespace: dict[str, Path] = {}  # the worker's tablespace -> its folder, once made
-_tablespace_tried: list[bool] = []
+_tablespace: dict[str, Path] | None = None  # None until tried; then the worker's tablespace -> its folder, if any
 
 
 async def _in_test_tablespace(admin: str) -> str:
     """`` TABLESPACE "…"`` for a CREATE DATABASE, or "" where no tablespace on tmpfs can be made
     (a remote server, no /dev/shm, a test run that may not give the folder to the server's user)."""
-    if not _tablespace_tried:
-        _tablespace_tried.append(True)
+    global _tablespace
+    if _tablespace is None:
+        _tablespace = {}
         if os.environ.get("KEHU_TEST_TABLESPACE") != "off" and urlsplit(admin).hostname in ("127.0.0.1", "localhost"):
-            await _make_test_tablespace(admin)
+            _tablespace = await _make_test_tablespace(admin)
     return "".join(f' TABLESPACE "{name}"' for name in _tablespace)
 
 
-async def _make_test_tablespace(admin: str) -> None:
+async def _make_test_tablespace(admin: str) -> dict[str, Path]:
     folder = Path("/dev/shm") / f"kehu-test-{uuid.uuid4().hex[:12]}"
     connection = await asyncpg.connect(admin)
     try:
@@ -144,16 +144,17 @@ async def _make_test_tablespace(admin: str) -> None:
         os.chown(folder, server.st_uid, server.st_gid)
         name = folder.name.replace("-", "_")
         await connection.execute(f"CREATE TABLESPACE \"{name}\" LOCATION '{folder}'")
-        _tablespace[name] = folder
+        return {name: folder}
     except (OSError, asyncpg.PostgresError):
         shutil.rmtree(folder, ignore_errors=True)
+        return {}
     finally:
         await connection.close()
 
 
 async def _drop_test_tablespace(admin: str) -> None:
     """The tablespace, after every database in it (a crashed test's included), and its folder."""
-    for name, folder in _tablespace.items():
+    for name, folder in (_tablespace or {}).items():
         connection = await asyncpg.connect(admin)
         try:
             left = await connection.fetch("SELECT datname FROM pg_database d JOIN pg_tablespace t "
