@@ -317,7 +317,9 @@ async def database(settings: Settings, tmp_path_factory: pytest.TempPathFactory)
     configure_identity(settings)
     configure_data_keys(settings)  # the keys the app built on these settings will use
     configure_audit_anchors(settings)  # anchors under this test's var_dir
-    db = Database(settings.database, pool_size=4)
+    # the settings' timeouts, as the app opens it (the PostgreSQL settings' are generous for a loaded CI machine)
+    db = Database(settings.database, pool_size=4, connect_timeout=settings.database_connect_timeout_seconds,
+                  statement_timeout=settings.database_statement_timeout_seconds)
     use_database(db)
     await db.start()
     try:

@@ -248,7 +248,9 @@ async def kehu_tenant(kehu_settings: Any, kehu_registry: VerticalRegistry,
 
     configure_identity(kehu_settings)
     install_catalog(kehu_registry.permissions)
-    database = Database(kehu_settings.database, pool_size=2)
+    database = Database(kehu_settings.database, pool_size=2,  # the settings' timeouts, as the app opens it
+                        connect_timeout=kehu_settings.database_connect_timeout_seconds,
+                        statement_timeout=kehu_settings.database_statement_timeout_seconds)
     use_database(database)
     await database.start()
     try:
